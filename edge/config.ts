@@ -1,0 +1,135 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { isSubjectToken } from '../proto/index.js';
+import { EdgeError, EdgeErrorCode, errorMessage } from './errors.js';
+
+const Id = z.string().refine(isSubjectToken, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+const Norm = z.number().min(0, 'must be in [0,1]').max(1, 'must be in [0,1]');
+
+const CameraConfig = z
+  .object({
+    id: Id.describe('Camera id, unique on this device'),
+    source: z
+      .object({
+        input: z.string().min(1).describe('Video file, stream URL, or "sample:<manifest id>" for a sample file'),
+        fps: z.number().positive().max(30).default(5).describe('Frames per second to decode and detect'),
+        realtime: z.boolean().default(false).describe('Read a file at its native rate, as a live camera would'),
+      })
+      .strict(),
+    zone: z
+      .object({
+        id: Id.describe('Crosswalk zone id'),
+        version: z.number().int().positive().describe('Bump whenever the polygon changes'),
+        polygon: z.array(z.tuple([Norm, Norm])).min(3, 'needs at least 3 points').describe('Normalised [x,y] corners'),
+      })
+      .strict(),
+    signal: z
+      .object({ schedule: z.string().min(1).describe('Signal schedule file (YAML), relative to this config') })
+      .strict(),
+  })
+  .strict();
+
+export const EdgeConfigSchema = z
+  .object({
+    deviceId: Id.describe('This device, as registered with the core'),
+    siteId: Id.describe('The intersection this device serves'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    stateDir: z.string().min(1).describe('Device key and sequence counters, relative to this config'),
+    nats: z.object({ servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides') }).strict(),
+    models: z
+      .object({
+        cacheDir: z.string().optional().describe('Verified model cache; default $ZEBRA_CACHE_DIR or ~/.cache/zebra'),
+        allowDownload: z.boolean().default(true).describe('Download from the manifest URL when no mirror has a file'),
+      })
+      .strict()
+      .default({ allowDownload: true }),
+    detector: z
+      .object({
+        minScore: z.number().min(0).max(1).default(0.3),
+        nmsIou: z.number().min(0).max(1).default(0.45),
+        minBoxHeight: Norm.default(0.03).describe('Drop person boxes shorter than this fraction of the frame'),
+        intraOpThreads: z.number().int().min(1).max(16).default(1),
+      })
+      .strict()
+      .default({ minScore: 0.3, nmsIou: 0.45, minBoxHeight: 0.03, intraOpThreads: 1 }),
+    tracker: z
+      .object({
+        minIou: z.number().min(0).max(1).default(0.2),
+        maxLostMs: z.number().int().positive().default(1500),
+        maxHistory: z.number().int().positive().default(100),
+      })
+      .strict()
+      .default({ minIou: 0.2, maxLostMs: 1500, maxHistory: 100 }),
+    rule: z
+      .object({
+        graceMs: z.number().int().nonnegative().default(1000).describe('Entries this soon after steady DON\'T WALK are lawful'),
+        minDwellMs: z.number().int().nonnegative().default(400).describe('Feet must stay inside this long to count'),
+      })
+      .strict()
+      .default({ graceMs: 1000, minDwellMs: 400 }),
+    evidence: z
+      .object({ jpegQuality: z.number().int().min(50).max(100).default(85) })
+      .strict()
+      .default({ jpegQuality: 85 }),
+    cameras: z.array(CameraConfig).min(1, 'configure at least one camera'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.cameras.forEach((camera, i) => {
+      if (seen.has(camera.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${camera.id}"` });
+      seen.add(camera.id);
+    });
+  });
+
+export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Formats the first zod issue as "key.path: problem". */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  return `${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`;
+}
+
+/**
+ * Parses a config object (env overlay applied), resolves relative paths against `baseDir`,
+ * and returns it frozen. Throws EDGE_CONFIG_INVALID naming the key and the problem.
+ */
+export function parseEdgeConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv, origin: string): EdgeConfig {
+  const parsed = EdgeConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `${origin}: ${describeIssue(parsed.error)}`);
+  const config = parsed.data;
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return deepFreeze({
+    ...config,
+    stateDir: abs(config.stateDir),
+    nats: env.ZEBRA_NATS_URL ? { servers: env.ZEBRA_NATS_URL.split(',') } : config.nats,
+    models: { ...config.models, cacheDir: config.models.cacheDir ? abs(config.models.cacheDir) : undefined },
+    cameras: config.cameras.map((c) => ({
+      ...c,
+      source: { ...c.source, input: /^[a-z]+:/.test(c.source.input) ? c.source.input : abs(c.source.input) },
+      signal: { schedule: abs(c.signal.schedule) },
+    })),
+  });
+}
+
+/** Reads a YAML or JSON config file. */
+export async function loadEdgeConfig(path: string, env: NodeJS.ProcessEnv): Promise<EdgeConfig> {
+  let raw: unknown;
+  try {
+    raw = parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  return parseEdgeConfig(raw, dirname(resolve(path)), env, path);
+}

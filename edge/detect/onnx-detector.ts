@@ -1,0 +1,119 @@
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
+import type { ManifestFile } from '../models/manifest.js';
+import { nonMaxSuppression } from './detection.js';
+import type { Detection, Detector } from './detection.js';
+import { fitLetterbox, toBgrPlanarTensor } from './letterbox.js';
+import { decodeYolox, yoloxAnchorCount } from './yolox.js';
+
+export interface YoloxDetectorOptions {
+  /** Minimum objectness x class score. */
+  readonly minScore: number;
+  /** NMS overlap above which the weaker box is dropped. */
+  readonly nmsIou: number;
+  /** Boxes smaller than this fraction of the frame height are dropped. */
+  readonly minBoxHeight: number;
+  /** Class ids to keep; person is 0. */
+  readonly classIds: readonly number[];
+  readonly intraOpThreads: number;
+}
+
+const PAD_VALUE = 114;
+const STRIDES = [8, 16, 32] as const;
+const NUM_CLASSES = 80;
+
+function checkMetadata(session: ort.InferenceSession, entry: ManifestFile): { inputSizePx: number } {
+  const specIn = entry.spec?.inputs[0];
+  const specOut = entry.spec?.outputs[0];
+  const actualIn = session.inputMetadata[0];
+  const actualOut = session.outputMetadata[0];
+  const describe = (m: ort.InferenceSession.ValueMetadata | undefined): string =>
+    m && m.isTensor ? `${m.name} ${m.type} [${m.shape.join(',')}]` : String(m?.name);
+  const matches = (spec: typeof specIn, actual: ort.InferenceSession.ValueMetadata | undefined): boolean =>
+    !!spec && !!actual && actual.isTensor && spec.name === actual.name && spec.type === actual.type &&
+    spec.shape.join(',') === actual.shape.join(',');
+  if (!matches(specIn, actualIn) || !matches(specOut, actualOut)) {
+    throw new EdgeError(
+      EdgeErrorCode.MODEL_METADATA_MISMATCH,
+      `${entry.id}: model has input ${describe(actualIn)} and output ${describe(actualOut)}, ` +
+        `the manifest says ${specIn?.name} [${specIn?.shape.join(',')}] and ${specOut?.name} [${specOut?.shape.join(',')}]`,
+    );
+  }
+  const inputSizePx = specIn!.shape[3]!;
+  const anchors = specOut!.shape[1];
+  if (anchors !== yoloxAnchorCount(inputSizePx, STRIDES)) {
+    throw new EdgeError(EdgeErrorCode.MODEL_METADATA_MISMATCH, `${entry.id}: ${anchors} anchors do not fit strides 8/16/32`);
+  }
+  return { inputSizePx };
+}
+
+/** YOLOX-nano on onnxruntime-node (CPU). The session is created once and checked against the manifest. */
+export class YoloxOnnxDetector implements Detector {
+  readonly model: { readonly id: string; readonly sha256: string };
+  readonly #session: ort.InferenceSession;
+  readonly #inputSizePx: number;
+  readonly #options: YoloxDetectorOptions;
+
+  private constructor(session: ort.InferenceSession, entry: ManifestFile, inputSizePx: number, options: YoloxDetectorOptions) {
+    this.#session = session;
+    this.#inputSizePx = inputSizePx;
+    this.#options = options;
+    this.model = { id: entry.id, sha256: entry.sha256 };
+  }
+
+  /** Loads the model at `modelPath` (already hash-verified) and runs one warm-up inference. */
+  static async create(modelPath: string, entry: ManifestFile, options: YoloxDetectorOptions): Promise<YoloxOnnxDetector> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        intraOpNumThreads: options.intraOpThreads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        logSeverityLevel: 3,
+      });
+    } catch (err) {
+      throw new EdgeError(EdgeErrorCode.DETECTOR_FAILED, `cannot load ${entry.id} from ${modelPath}: ${errorMessage(err)}`, { cause: err });
+    }
+    const { inputSizePx } = checkMetadata(session, entry);
+    const detector = new YoloxOnnxDetector(session, entry, inputSizePx, options);
+    await detector.detect(Buffer.alloc(64 * 48 * 3), 64, 48);
+    return detector;
+  }
+
+  async detect(rgb: Buffer, widthPx: number, heightPx: number): Promise<Detection[]> {
+    if (rgb.length !== widthPx * heightPx * 3) {
+      throw new EdgeError(EdgeErrorCode.FRAME_INVALID, `frame has ${rgb.length} bytes, expected ${widthPx}x${heightPx}x3`);
+    }
+    const size = this.#inputSizePx;
+    const box = fitLetterbox(widthPx, heightPx, size);
+    const resized = await sharp(rgb, { raw: { width: widthPx, height: heightPx, channels: 3 } })
+      .resize(box.resizedWidthPx, box.resizedHeightPx, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    const input = new ort.Tensor('float32', toBgrPlanarTensor(resized, box, size, PAD_VALUE), [1, 3, size, size]);
+    let output: ort.Tensor;
+    try {
+      const result = await this.#session.run({ [this.#session.inputNames[0]!]: input });
+      output = result[this.#session.outputNames[0]!]!;
+    } catch (err) {
+      throw new EdgeError(EdgeErrorCode.DETECTOR_FAILED, `inference failed: ${errorMessage(err)}`, { cause: err });
+    }
+    const { minScore, nmsIou, minBoxHeight, classIds } = this.#options;
+    const decoded = decodeYolox(
+      output.data as Float32Array,
+      { inputSizePx: size, strides: STRIDES, numClasses: NUM_CLASSES, classIds, minScore },
+      box,
+      widthPx,
+      heightPx,
+    );
+    return nonMaxSuppression(
+      decoded.filter((d) => d.box.y2 - d.box.y1 >= minBoxHeight),
+      nmsIou,
+    );
+  }
+
+  async dispose(): Promise<void> {
+    await this.#session.release();
+  }
+}

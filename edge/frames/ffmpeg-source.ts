@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { EdgeError, EdgeErrorCode } from '../errors.js';
+import type { Frame, FrameSource } from './frame.js';
+import { probeVideo } from './probe.js';
+
+export interface FfmpegSourceOptions {
+  readonly cameraId: string;
+  /** A file path or a stream URL that ffmpeg can open. */
+  readonly input: string;
+  /** Frames per second to deliver (ffmpeg's fps filter drops or repeats to match). */
+  readonly fps: number;
+  /**
+   * Timestamp of the first frame. Frames of a file are stamped on the video's own
+   * timeline from here, so a replay decides the same way however fast it runs.
+   */
+  readonly startAtMs: number;
+  /** Read the input at its native rate (`-re`), as a live camera would deliver it. */
+  readonly realtime?: boolean;
+}
+
+const STDERR_TAIL_BYTES = 2_000;
+
+/** Frames decoded by an ffmpeg child process as raw RGB24. */
+export class FfmpegFrameSource implements FrameSource {
+  readonly #options: FfmpegSourceOptions;
+  #child: ChildProcessByStdio<null, Readable, Readable> | undefined;
+
+  constructor(options: FfmpegSourceOptions) {
+    this.#options = options;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Frame> {
+    const { cameraId, input, fps, startAtMs } = this.#options;
+    const { widthPx, heightPx } = await probeVideo(input);
+    const frameBytes = widthPx * heightPx * 3;
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
+    if (this.#options.realtime) args.push('-re');
+    args.push('-i', input, '-an', '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    let stderrTail = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    });
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.once('error', (err) =>
+        reject(new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `cannot start ffmpeg: ${err.message}`, { cause: err })),
+      );
+      child.once('close', (code) => resolve(code));
+    });
+    exited.catch(() => undefined);
+
+    let pending: Buffer = Buffer.alloc(0);
+    let index = 0;
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= frameBytes) {
+        const rgb = Buffer.from(pending.subarray(0, frameBytes));
+        pending = pending.subarray(frameBytes);
+        yield { cameraId, index, capturedAtMs: startAtMs + Math.round((index * 1000) / fps), widthPx, heightPx, rgb };
+        index += 1;
+      }
+    }
+    const code = await exited;
+    if (code !== 0 && code !== null && this.#child) {
+      throw new EdgeError(
+        EdgeErrorCode.FRAME_SOURCE_FAILED,
+        `ffmpeg exited with code ${code} on ${input}: ${stderrTail.trim() || 'no message'}`,
+      );
+    }
+    if (pending.length > 0) {
+      throw new EdgeError(
+        EdgeErrorCode.FRAME_INVALID,
+        `${input}: the last frame is truncated (${pending.length} of ${frameBytes} bytes)`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    child.kill('SIGTERM');
+    await closed;
+  }
+}

@@ -1,0 +1,28 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface VideoInfo {
+  readonly widthPx: number;
+  readonly heightPx: number;
+}
+
+/** Width and height of the first video stream, read with ffprobe. */
+export async function probeVideo(input: string, timeoutMs = 15_000): Promise<VideoInfo> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x', input],
+      { timeout: timeoutMs },
+    ));
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr?.trim() || errorMessage(err);
+    throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `ffprobe cannot read ${input}: ${detail}`, { cause: err });
+  }
+  const match = /^(\d+)x(\d+)/.exec(stdout.trim());
+  if (!match) throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `${input} has no video stream`);
+  return { widthPx: Number(match[1]), heightPx: Number(match[2]) };
+}

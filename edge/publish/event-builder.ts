@@ -1,0 +1,93 @@
+import { EvidenceStatus, InfractionEvent, SignalSourceKind, SignalState, eventSigningBytes } from '../../proto/index.js';
+import type { EvidenceRef, ModelRef, SignalSnapshot } from '../../proto/index.js';
+import type { EntryDecision } from '../rule/entry-rule.js';
+import type { SignalAspect, SignalReading } from '../signal/signal.js';
+import type { Track } from '../track/tracker.js';
+import type { DeviceKey } from './device-key.js';
+
+const ASPECT_TO_STATE: Record<SignalAspect, SignalState> = {
+  walk: SignalState.SIGNAL_STATE_WALK,
+  flashing_dont_walk: SignalState.SIGNAL_STATE_FLASHING_DONT_WALK,
+  steady_dont_walk: SignalState.SIGNAL_STATE_STEADY_DONT_WALK,
+  dark: SignalState.SIGNAL_STATE_DARK,
+};
+
+export function toSignalSnapshot(reading: SignalReading): SignalSnapshot {
+  return {
+    state: ASPECT_TO_STATE[reading.aspect],
+    stateBeganAtMs: reading.aspectBeganAtMs,
+    msSinceSteadyDontWalk: reading.msSinceSteadyDontWalk,
+    source:
+      reading.source === 'schedule_file'
+        ? SignalSourceKind.SIGNAL_SOURCE_KIND_SCHEDULE_FILE
+        : SignalSourceKind.SIGNAL_SOURCE_KIND_CONTROLLER_FEED,
+    sourceId: reading.sourceId,
+    readAtMs: reading.readAtMs,
+  };
+}
+
+/** Confidence parts in [0,1]: how sure the detector was, and how long the track is. */
+export function confidenceOf(track: Track): { value: number; parts: { name: string; value: number }[] } {
+  const scores = track.history.map((p) => p.score);
+  const detection = scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length);
+  const tracking = Math.min(1, track.history.length / 10);
+  const round = (v: number): number => Math.round(v * 1000) / 1000;
+  return {
+    value: round(Math.min(detection, tracking)),
+    parts: [
+      { name: 'detection', value: round(detection) },
+      { name: 'tracking', value: round(tracking) },
+    ],
+  };
+}
+
+export interface EventContext {
+  readonly eventId: string;
+  readonly deviceId: string;
+  readonly siteId: string;
+  readonly cameraId: string;
+  readonly cameraSeq: number;
+  readonly zoneVersion: number;
+  readonly models: readonly ModelRef[];
+  readonly edgeSoftwareVersion: string;
+}
+
+/** Builds the unsigned event for a decided infraction. Pure. */
+export function buildInfractionEvent(
+  context: EventContext,
+  decision: EntryDecision,
+  track: Track,
+  evidence: readonly EvidenceRef[],
+  evidenceWithheldReason: string | undefined,
+): InfractionEvent {
+  return InfractionEvent.fromPartial({
+    eventId: context.eventId,
+    deviceId: context.deviceId,
+    siteId: context.siteId,
+    cameraId: context.cameraId,
+    cameraSeq: context.cameraSeq,
+    occurredAtMs: decision.entry.capturedAtMs,
+    signal: toSignalSnapshot(decision.signal),
+    zoneId: decision.zoneId,
+    zoneVersion: context.zoneVersion,
+    track: {
+      trackId: track.id,
+      observations: track.history.map((p) => ({ capturedAtMs: p.capturedAtMs, box: p.box, score: p.score })),
+    },
+    confidence: confidenceOf(track),
+    evidence: [...evidence],
+    evidenceStatus:
+      evidenceWithheldReason === undefined
+        ? EvidenceStatus.EVIDENCE_STATUS_PUBLISHED
+        : EvidenceStatus.EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED,
+    evidenceStatusDetail: evidenceWithheldReason ?? '',
+    models: [...context.models],
+    edgeSoftwareVersion: context.edgeSoftwareVersion,
+  });
+}
+
+/** Returns the event with the device's Ed25519 signature over its signing bytes. */
+export function signEvent(event: InfractionEvent, key: DeviceKey): InfractionEvent {
+  const signature = key.sign(eventSigningBytes(event));
+  return { ...event, signature: { algorithm: 'ed25519', keyId: key.keyId, signature } };
+}

@@ -1,0 +1,87 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import type { ObjectStore } from '@nats-io/obj';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EVIDENCE_BUCKET, InfractionEvent, eventSubject } from '../../proto/index.js';
+import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Sends evidence and events to the core. */
+export interface EventPublisher {
+  putEvidence(objectKey: string, bytes: Uint8Array, mediaType: string): Promise<void>;
+  /** Resolves once JetStream has stored the event (not yet once the core has committed it). */
+  publishEvent(event: InfractionEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface JetStreamPublisherOptions {
+  readonly servers: readonly string[];
+  readonly name: string;
+  /** Attempts per publish before giving up. */
+  readonly maxAttempts: number;
+  /** First retry delay; doubles up to 30 s. */
+  readonly retryDelayMs: number;
+}
+
+/** Publishes over NATS JetStream: evidence into the object store, then the event with its id as the msgID. */
+export class JetStreamPublisher implements EventPublisher {
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #evidence: ObjectStore;
+  readonly #options: JetStreamPublisherOptions;
+  readonly #logger: Logger;
+
+  private constructor(nc: NatsConnection, evidence: ObjectStore, options: JetStreamPublisherOptions, logger: Logger) {
+    this.#nc = nc;
+    this.#js = jetstream(nc);
+    this.#evidence = evidence;
+    this.#options = options;
+    this.#logger = logger;
+  }
+
+  static async connect(options: JetStreamPublisherOptions, logger: Logger): Promise<JetStreamPublisher> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: [...options.servers], name: options.name, maxReconnectAttempts: -1 });
+    } catch (err) {
+      throw new EdgeError(EdgeErrorCode.PUBLISH_FAILED, `cannot connect to NATS at ${options.servers.join(', ')}: ${errorMessage(err)}`, { cause: err });
+    }
+    const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: 'file' });
+    return new JetStreamPublisher(nc, evidence, options, logger);
+  }
+
+  async #withRetry(what: string, attempt: () => Promise<unknown>): Promise<void> {
+    let delayMs = this.#options.retryDelayMs;
+    for (let n = 1; ; n++) {
+      try {
+        await attempt();
+        return;
+      } catch (err) {
+        if (n >= this.#options.maxAttempts) {
+          throw new EdgeError(EdgeErrorCode.PUBLISH_FAILED, `${what} failed after ${n} attempts: ${errorMessage(err)}`, { cause: err });
+        }
+        this.#logger.warn({ err, attempt: n, retryInMs: delayMs }, `${what} failed, retrying`);
+        await new Promise((r) => setTimeout(r, delayMs));
+        delayMs = Math.min(30_000, delayMs * 2);
+      }
+    }
+  }
+
+  async putEvidence(objectKey: string, bytes: Uint8Array, mediaType: string): Promise<void> {
+    await this.#withRetry(`evidence ${objectKey}`, () =>
+      this.#evidence.putBlob({ name: objectKey, description: mediaType }, bytes),
+    );
+  }
+
+  async publishEvent(event: InfractionEvent): Promise<void> {
+    const subject = eventSubject(event.siteId, event.deviceId, event.cameraId);
+    const payload = InfractionEvent.encode(event).finish();
+    await this.#withRetry(`event ${event.eventId}`, () => this.#js.publish(subject, payload, { msgID: event.eventId }));
+  }
+
+  async close(): Promise<void> {
+    await this.#nc.drain();
+  }
+}
