@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { fetchEvents, formatEventTable } from './events.js';
+import { startNatsServer, stopProcess } from './nats-server.js';
+import type { NatsServerHandle } from './nats-server.js';
+import { untilSignal } from './output.js';
+import { ensureDemoTools } from './system-tools.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const WORK = join(REPO, '.zebra', 'demo');
+const CLI = join(REPO, 'bin', 'zebra.js');
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** `preferred` if it is free on 127.0.0.1, else any free port. */
+function freePort(preferred: number): Promise<number> {
+  const tryListen = (port: number): Promise<number> =>
+    new Promise((resolvePort, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const bound = (server.address() as { port: number }).port;
+        server.close(() => resolvePort(bound));
+      });
+    });
+  return tryListen(preferred).catch(() => tryListen(0));
+}
+
+async function writeConfig(template: string, target: string, patch: (c: Record<string, unknown>) => void): Promise<string> {
+  const config = parse(await readFile(template, 'utf8')) as Record<string, unknown>;
+  patch(config);
+  await writeFile(target, stringify(config));
+  return target;
+}
+
+function spawnZebra(args: string[], logFile: string): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  const log = createWriteStream(logFile);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return child;
+}
+
+async function waitForHealth(url: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the core exited with code ${child.exitCode}; see ${logFile}`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the core did not become healthy within ${timeoutMs} ms; see ${logFile}`);
+}
+
+/** Follows the edge's JSON log and prints what a person wants to see. */
+function followEdge(child: ChildProcess): void {
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    let entry: { msg?: string; eventId?: string; trackId?: number; frames?: number; eventsPublished?: number; level?: number };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      return;
+    }
+    if (entry.msg === 'detector loaded') say('  edge: YOLOX-nano loaded, reading vtest.avi at 5 fps');
+    if (entry.msg === 'infraction published') say(`  edge: infraction published (track ${entry.trackId}, event ${entry.eventId})`);
+    if (entry.msg === 'camera source ended') say(`  edge: video done: ${entry.frames} frames, ${entry.eventsPublished} events`);
+    if ((entry.level ?? 0) >= 50) say(`  edge error: ${entry.msg}`);
+  });
+}
+
+async function waitForEvents(server: string, expected: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (Date.now() < deadline) {
+    seen = (await fetchEvents(server, 500).catch(() => ({ events: [] }))).events.length;
+    if (seen >= expected) return seen;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return seen;
+}
+
+/** `zebra demo`: nats-server, the core on PGlite, the edge on the sample video, then the results. */
+export async function runDemo(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { once: { type: 'boolean', default: false } } });
+  const children: ChildProcess[] = [];
+  let nats: NatsServerHandle | undefined;
+  const stopAll = async (): Promise<void> => {
+    for (const child of children.reverse()) await stopProcess(child);
+    await nats?.stop();
+  };
+  const interrupted = untilSignal().then(async () => {
+    say('\nstopping…');
+    await stopAll();
+    return 130;
+  });
+  const run = async (): Promise<number> => {
+    ensureDemoTools(say);
+    const sharedData = resolve(REPO, '..', 'shared', 'data');
+    if (!process.env.ZEBRA_MODELS_MIRROR && existsSync(sharedData)) process.env.ZEBRA_MODELS_MIRROR = sharedData;
+    await rm(WORK, { recursive: true, force: true });
+    await mkdir(join(WORK, 'logs'), { recursive: true });
+    say('zebra demo: fetching and verifying models');
+    const fetched = spawn(process.execPath, [CLI, 'models', 'fetch'], { stdio: 'inherit' });
+    if ((await new Promise<number | null>((r) => fetched.once('exit', r))) !== 0) return 1;
+    nats = await startNatsServer({ storeDir: join(WORK, 'nats'), port: await freePort(4222), name: 'zebra-demo' });
+    say(`  nats-server with JetStream on ${nats.url}`);
+    const grpcAddr = `127.0.0.1:${await freePort(50051)}`;
+    const httpAddr = `127.0.0.1:${await freePort(8080)}`;
+    const coreConfig = await writeConfig(join(REPO, 'core/demo/core.yaml'), join(WORK, 'core.yaml'), (c) => {
+      Object.assign(c, { nats: { servers: [nats!.url] }, grpc: { listen: grpcAddr }, http: { listen: httpAddr } });
+      c.database = { pgliteDir: join(WORK, 'core-db') };
+    });
+    const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
+      Object.assign(c, { nats: { servers: [nats!.url] }, stateDir: join(WORK, 'edge-state') });
+      for (const camera of c.cameras as { signal: { schedule: string } }[]) {
+        camera.signal.schedule = join(REPO, 'edge/demo', camera.signal.schedule);
+      }
+    });
+    const coreLog = join(WORK, 'logs', 'core.log');
+    children.push(spawnZebra(['core', 'run', '--config', coreConfig], coreLog));
+    await waitForHealth(`http://${httpAddr}/healthz`, children[0]!, coreLog, 60_000);
+    say(`  core on PGlite: gRPC ${grpcAddr}, console http://${httpAddr}/`);
+    const edgeLog = join(WORK, 'logs', 'edge.log');
+    const edge = spawn(process.execPath, [CLI, 'edge', 'run', '--config', edgeConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(edge);
+    const edgeLogStream = createWriteStream(edgeLog);
+    edge.stdout.pipe(edgeLogStream);
+    edge.stderr.pipe(edgeLogStream);
+    followEdge(edge);
+    const edgeCode = await new Promise<number | null>((r) => edge.once('exit', r));
+    if (edgeCode !== 0) {
+      say(`the edge exited with code ${edgeCode}; see ${edgeLog}`);
+      return 1;
+    }
+    const published = Number((await readFile(edgeLog, 'utf8')).split('\n').filter((l) => l.includes('"infraction published"')).length);
+    const stored = await waitForEvents(grpcAddr, published, 30_000);
+    say('');
+    process.stdout.write(formatEventTable((await fetchEvents(grpcAddr, 50)).events));
+    say(`\n${stored} of ${published} published events are in the database.`);
+    say(`  console:  http://${httpAddr}/`);
+    say(`  list:     npm run -s zebra -- events list --server ${grpcAddr}`);
+    say(`  metrics:  http://${httpAddr}/metrics    logs: ${join(WORK, 'logs')}`);
+    if (values.once) return stored > 0 && stored === published ? 0 : 1;
+    say('\nThe core keeps running. Press Ctrl-C to stop everything.');
+    return interrupted;
+  };
+  const code = await Promise.race([run(), interrupted]).catch((err: unknown) => {
+    say(`zebra demo: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  });
+  await stopAll();
+  return code;
+}

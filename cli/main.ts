@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { GetEventResponse } from '../proto/index.js';
+import { createCoreLogger, loadCoreConfig, startCore } from '../core/index.js';
+import {
+  createEdgeLogger,
+  createProgressPrinter,
+  defaultCacheDir,
+  ensureFile,
+  loadEdgeConfig,
+  loadManifest,
+  mirrorDirsFromEnv,
+  startEdge,
+} from '../edge/index.js';
+import { runDemo } from './demo.js';
+import { fetchEvent, fetchEvents, formatEventTable } from './events.js';
+import { printError, untilSignal } from './output.js';
+
+const USAGE = `usage: zebra <command> [options]
+
+  demo [--once]                     run nats-server, the core (PGlite) and the edge on the sample video
+  models fetch [--cache DIR]        fetch and verify every file of models/manifest.json
+  core run --config FILE            run the core service
+  edge run --config FILE            run an edge worker
+  events list [--server HOST:PORT] [--camera ID] [--limit N]
+  events show EVENT_ID [--server HOST:PORT]
+
+environment: ZEBRA_MODELS_MIRROR, ZEBRA_CACHE_DIR, ZEBRA_NATS_URL, ZEBRA_DATABASE_URL, ZEBRA_GRPC_ADDR
+`;
+
+const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
+
+async function modelsFetch(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { cache: { type: 'string' } } });
+  const manifest = await loadManifest();
+  const cacheDir = values.cache ?? defaultCacheDir(process.env);
+  const onProgress = createProgressPrinter(process.stderr);
+  for (const entry of manifest.files) {
+    await ensureFile(entry, { cacheDir, mirrorDirs: mirrorDirsFromEnv(process.env), onProgress });
+  }
+  process.stdout.write(`${manifest.files.length} files verified in ${cacheDir}\n`);
+  return 0;
+}
+
+async function coreRun(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
+  if (!values.config) throw new Error('core run needs --config FILE');
+  const config = await loadCoreConfig(values.config, process.env);
+  const logger = createCoreLogger(config.logLevel);
+  const core = await startCore(config, logger);
+  const signal = await untilSignal();
+  logger.info({ signal }, 'stopping');
+  await core.close();
+  return 0;
+}
+
+async function edgeRun(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
+  if (!values.config) throw new Error('edge run needs --config FILE');
+  const config = await loadEdgeConfig(values.config, process.env);
+  const logger = createEdgeLogger(config.logLevel);
+  const edge = await startEdge(config, logger, process.env);
+  const stopped = untilSignal().then(async (signal) => {
+    logger.info({ signal }, 'stopping');
+    await edge.stop();
+  });
+  const summaries = await edge.done;
+  logger.info({ summaries }, 'edge finished');
+  void stopped;
+  return 0;
+}
+
+async function events(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { server: { type: 'string' }, camera: { type: 'string' }, limit: { type: 'string' } },
+  });
+  const server = values.server ?? process.env.ZEBRA_GRPC_ADDR ?? DEFAULT_GRPC_ADDR;
+  if (sub === 'list') {
+    const limit = Number(values.limit ?? 50);
+    if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
+    process.stdout.write(formatEventTable((await fetchEvents(server, limit, values.camera)).events));
+    return 0;
+  }
+  if (sub === 'show' && positionals[0]) {
+    const response = await fetchEvent(server, positionals[0]);
+    process.stdout.write(`${JSON.stringify(GetEventResponse.toJSON(response), null, 2)}\n`);
+    return 0;
+  }
+  process.stderr.write(USAGE);
+  return 2;
+}
+
+/** Runs one CLI command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  try {
+    if (command === 'demo') return await runDemo([sub, ...rest].filter((a): a is string => a !== undefined));
+    if (command === 'models' && sub === 'fetch') return await modelsFetch(rest);
+    if (command === 'core' && sub === 'run') return await coreRun(rest);
+    if (command === 'edge' && sub === 'run') return await edgeRun(rest);
+    if (command === 'events') return await events(argv.slice(1));
+    process.stderr.write(USAGE);
+    return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  } catch (err) {
+    printError(err);
+    return 1;
+  }
+}

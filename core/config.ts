@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { CoreError, CoreErrorCode, errorMessage } from './errors.js';
+
+const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50051');
+
+export const CoreConfigSchema = z
+  .object({
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    database: z
+      .object({
+        url: z.string().optional().describe('postgres:// URL; when absent, embedded PGlite is used. ZEBRA_DATABASE_URL overrides'),
+        pgliteDir: z.string().min(1).optional().describe('PGlite data folder, relative to this config'),
+      })
+      .strict()
+      .refine((d) => d.url !== undefined || d.pgliteDir !== undefined, 'set database.url or database.pgliteDir'),
+    nats: z.object({ servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides') }).strict(),
+    grpc: z.object({ listen: HostPort.default('127.0.0.1:50051') }).strict().default({ listen: '127.0.0.1:50051' }),
+    http: z.object({ listen: HostPort.default('127.0.0.1:8080') }).strict().default({ listen: '127.0.0.1:8080' }),
+    ingest: z
+      .object({
+        durableName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('core-ingest'),
+        batchSize: z.number().int().min(1).max(1000).default(64),
+        ackWaitMs: z.number().int().min(1000).default(30_000),
+        retryDelayMs: z.number().int().min(0).default(2_000),
+        duplicateWindowMs: z.number().int().min(1000).default(120_000),
+      })
+      .strict()
+      .default({ durableName: 'core-ingest', batchSize: 64, ackWaitMs: 30_000, retryDelayMs: 2_000, duplicateWindowMs: 120_000 }),
+  })
+  .strict();
+
+export type CoreConfig = z.infer<typeof CoreConfigSchema>;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Validates a config object, applies the env overlay and resolves paths. Throws CORE_CONFIG_INVALID naming the key. */
+export function parseCoreConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv, origin: string): CoreConfig {
+  const parsed = CoreConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue && issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `${origin}: ${key}: ${issue?.message ?? 'invalid'}`);
+  }
+  const config = parsed.data;
+  const pgliteDir = config.database.pgliteDir;
+  return deepFreeze({
+    ...config,
+    database: {
+      url: env.ZEBRA_DATABASE_URL || config.database.url,
+      pgliteDir: pgliteDir && !isAbsolute(pgliteDir) ? resolve(baseDir, pgliteDir) : pgliteDir,
+    },
+    nats: env.ZEBRA_NATS_URL ? { servers: env.ZEBRA_NATS_URL.split(',') } : config.nats,
+  });
+}
+
+export async function loadCoreConfig(path: string, env: NodeJS.ProcessEnv): Promise<CoreConfig> {
+  let raw: unknown;
+  try {
+    raw = parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  return parseCoreConfig(raw, dirname(resolve(path)), env, path);
+}

@@ -1,0 +1,42 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
+import type { Database } from './database.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+/**
+ * Applies every migration in migrations/ not yet recorded, in file-name order, each in its own
+ * transaction. Forward only: there are no down migrations. Returns the ids applied now.
+ */
+export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
+  await db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+  );
+  const applied = new Set((await db.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  const done: string[] = [];
+  for (const file of files) {
+    const id = file.replace(/\.sql$/, '');
+    if (applied.has(id)) continue;
+    const sql = await readFile(`${dir}${file}`, 'utf8');
+    try {
+      await db.transaction(async (tx) => {
+        for (const statement of splitStatements(sql)) await tx.query(statement);
+        await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [id]);
+      });
+    } catch (err) {
+      throw new CoreError(CoreErrorCode.DB_UNAVAILABLE, `migration ${file} failed: ${errorMessage(err)}`, { cause: err });
+    }
+    done.push(id);
+  }
+  return done;
+}
+
+/** Splits a migration script on semicolons at line ends (migrations keep one statement per `;\n`). */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,41 @@
+import pg from 'pg';
+import type { Database, Queryable } from './database.js';
+
+/** A real PostgreSQL server through a `pg` pool. */
+export async function openPostgres(url: string, applicationName: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, application_name: applicationName, max: 10 });
+  pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+  await pool.query('SELECT 1');
+  const query: Queryable['query'] = async (sql, params = []) => {
+    const result = await pool.query(sql, [...params]);
+    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+  };
+  return {
+    kind: 'postgres',
+    query,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          query: async (sql, params = []) => {
+            const r = await client.query(sql, [...params]);
+            return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+          },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    close: () => pool.end(),
+  };
+}

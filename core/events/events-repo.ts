@@ -1,0 +1,159 @@
+import { InfractionEvent, ReviewState } from '../../proto/index.js';
+import type { EventSummary } from '../../proto/index.js';
+import type { Queryable } from '../db/database.js';
+import { CoreError, CoreErrorCode } from '../errors.js';
+
+const REVIEW_STATES: Record<string, ReviewState> = {
+  received: ReviewState.REVIEW_STATE_RECEIVED,
+  queued: ReviewState.REVIEW_STATE_QUEUED,
+};
+
+function reviewStateOf(text: string): ReviewState {
+  return REVIEW_STATES[text] ?? ReviewState.REVIEW_STATE_UNSPECIFIED;
+}
+
+/** Inserts an event once; a second insert of the same event id changes nothing. Returns whether it was new. */
+export async function insertEvent(db: Queryable, event: InfractionEvent, streamSeq: number): Promise<boolean> {
+  const result = await db.query(
+    `INSERT INTO events (event_id, device_id, site_id, camera_id, camera_seq, occurred_at, zone_id, zone_version,
+       signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload)
+     VALUES ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000), $7, $8, $9, $10, $11, $12, $13, $14)
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      event.eventId,
+      event.deviceId,
+      event.siteId,
+      event.cameraId,
+      event.cameraSeq,
+      event.occurredAtMs,
+      event.zoneId,
+      event.zoneVersion,
+      event.signal?.state ?? 0,
+      event.signal?.msSinceSteadyDontWalk ?? 0,
+      event.confidence?.value ?? 0,
+      event.evidence.length,
+      streamSeq,
+      InfractionEvent.encode(event).finish(),
+    ],
+  );
+  return result.rowCount === 1;
+}
+
+export interface QuarantineEntry {
+  readonly streamSeq: number;
+  readonly subject: string;
+  readonly reasonCode: string;
+  readonly reason: string;
+  readonly payload: Uint8Array;
+}
+
+export async function insertQuarantine(db: Queryable, entry: QuarantineEntry): Promise<void> {
+  await db.query(
+    'INSERT INTO quarantine (stream_seq, subject, reason_code, reason, payload) VALUES ($1, $2, $3, $4, $5)',
+    [entry.streamSeq, entry.subject, entry.reasonCode, entry.reason, entry.payload],
+  );
+}
+
+interface SummaryRow {
+  event_id: string;
+  device_id: string;
+  site_id: string;
+  camera_id: string;
+  camera_seq: string | number;
+  occurred_at_ms: string | number;
+  received_at_ms: string | number;
+  zone_id: string;
+  signal_state: number;
+  ms_since_steady_dont_walk: string | number;
+  confidence: number;
+  evidence_count: number;
+  review_state: string;
+}
+
+const SUMMARY_COLUMNS = `event_id::text AS event_id, device_id, site_id, camera_id, camera_seq,
+  (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_at_ms,
+  (extract(epoch FROM received_at) * 1000)::float8 AS received_at_ms,
+  zone_id, signal_state, ms_since_steady_dont_walk, confidence, evidence_count, review_state`;
+
+function toSummary(row: SummaryRow): EventSummary {
+  return {
+    eventId: row.event_id,
+    deviceId: row.device_id,
+    siteId: row.site_id,
+    cameraId: row.camera_id,
+    cameraSeq: Number(row.camera_seq),
+    occurredAtMs: Math.round(Number(row.occurred_at_ms)),
+    receivedAtMs: Math.round(Number(row.received_at_ms)),
+    zoneId: row.zone_id,
+    signalState: row.signal_state,
+    msSinceSteadyDontWalk: Number(row.ms_since_steady_dont_walk),
+    confidence: row.confidence,
+    evidenceCount: row.evidence_count,
+    reviewState: reviewStateOf(row.review_state),
+  };
+}
+
+/** Keyset position of a page: the last row's occurred-at and event id. */
+export interface PageCursor {
+  readonly occurredAtMs: number;
+  readonly eventId: string;
+}
+
+export interface ListEventsQuery {
+  readonly limit: number;
+  readonly after?: PageCursor;
+  readonly cameraId?: string;
+}
+
+/** Events newest first, `limit` at most. */
+export async function listEvents(db: Queryable, query: ListEventsQuery): Promise<EventSummary[]> {
+  const params: unknown[] = [query.limit];
+  const where: string[] = [];
+  if (query.cameraId) {
+    params.push(query.cameraId);
+    where.push(`camera_id = $${params.length}`);
+  }
+  if (query.after) {
+    params.push(query.after.occurredAtMs, query.after.eventId);
+    where.push(`(occurred_at, event_id) < (to_timestamp($${params.length - 1}::float8 / 1000), $${params.length}::uuid)`);
+  }
+  const sql = `SELECT ${SUMMARY_COLUMNS} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY occurred_at DESC, event_id DESC LIMIT $1`;
+  return (await db.query<SummaryRow>(sql, params)).rows.map(toSummary);
+}
+
+export interface StoredEvent {
+  readonly event: InfractionEvent;
+  readonly reviewState: ReviewState;
+  readonly receivedAtMs: number;
+  readonly streamSeq: number;
+}
+
+/** One event with its full contract. Throws CORE_EVENT_NOT_FOUND. */
+export async function getEvent(db: Queryable, eventId: string): Promise<StoredEvent> {
+  const { rows } = await db.query<{ payload: Uint8Array; review_state: string; received_at_ms: number; stream_seq: string | number }>(
+    `SELECT payload, review_state, (extract(epoch FROM received_at) * 1000)::float8 AS received_at_ms, stream_seq
+     FROM events WHERE event_id = $1::uuid`,
+    [eventId],
+  );
+  const row = rows[0];
+  if (!row) throw new CoreError(CoreErrorCode.EVENT_NOT_FOUND, `no event ${eventId}`);
+  let event: InfractionEvent;
+  try {
+    event = InfractionEvent.decode(row.payload);
+  } catch (err) {
+    throw new CoreError(CoreErrorCode.DATA_CORRUPT, `stored payload of event ${eventId} does not decode`, { cause: err });
+  }
+  return {
+    event,
+    reviewState: reviewStateOf(row.review_state),
+    receivedAtMs: Math.round(Number(row.received_at_ms)),
+    streamSeq: Number(row.stream_seq),
+  };
+}
+
+/** Number of stored events (for health and tests). */
+export async function countEvents(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM events');
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,67 @@
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type {
+  EventServiceServer,
+  GetEventRequest,
+  GetEventResponse,
+  ListEventsRequest,
+  ListEventsResponse,
+} from '../../proto/index.js';
+import type { Queryable } from '../db/database.js';
+import { CoreError, CoreErrorCode } from '../errors.js';
+import { getEvent, listEvents } from '../events/events-repo.js';
+import type { PageCursor } from '../events/events-repo.js';
+import type { Logger } from '../logger.js';
+import { toServiceError } from './status-map.js';
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 500;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function encodePageToken(cursor: PageCursor): string {
+  return Buffer.from(`${cursor.occurredAtMs}:${cursor.eventId}`).toString('base64url');
+}
+
+export function decodePageToken(token: string): PageCursor {
+  const [ms, eventId] = Buffer.from(token, 'base64url').toString('utf8').split(':');
+  const occurredAtMs = Number(ms);
+  if (!Number.isFinite(occurredAtMs) || !eventId || !UUID.test(eventId)) {
+    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'page_token is not one this server issued');
+  }
+  return { occurredAtMs, eventId };
+}
+
+/** The event queries behind both gRPC and the JSON gateway. */
+export async function listEventsPage(db: Queryable, request: ListEventsRequest): Promise<ListEventsResponse> {
+  const limit = Math.min(request.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  const after = request.pageToken ? decodePageToken(request.pageToken) : undefined;
+  const events = await listEvents(db, { limit, after, cameraId: request.cameraId || undefined });
+  const last = events[events.length - 1];
+  return {
+    events,
+    nextPageToken: events.length === limit && last ? encodePageToken({ occurredAtMs: last.occurredAtMs, eventId: last.eventId }) : '',
+  };
+}
+
+export async function getEventById(db: Queryable, eventId: string): Promise<GetEventResponse> {
+  if (!UUID.test(eventId)) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'event_id must be a UUID');
+  return getEvent(db, eventId);
+}
+
+function unary<Req, Res>(logger: Logger, method: string, handle: (request: Req) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    handle(call.request).then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        if (!(err instanceof CoreError) || err.code === CoreErrorCode.DATA_CORRUPT) logger.error({ err, method }, 'request failed');
+        callback(toServiceError(err));
+      },
+    );
+  };
+}
+
+export function createEventService(db: Queryable, logger: Logger): EventServiceServer {
+  return {
+    listEvents: unary(logger, 'ListEvents', (req: ListEventsRequest) => listEventsPage(db, req)),
+    getEvent: unary(logger, 'GetEvent', (req: GetEventRequest) => getEventById(db, req.eventId)),
+  };
+}

@@ -1,0 +1,28 @@
+import { status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import { CoreError, CoreErrorCode } from '../errors.js';
+
+const STATUS_OF: Record<CoreErrorCode, status> = {
+  [CoreErrorCode.CONFIG_INVALID]: status.INTERNAL,
+  [CoreErrorCode.DB_UNAVAILABLE]: status.UNAVAILABLE,
+  [CoreErrorCode.NATS_UNAVAILABLE]: status.UNAVAILABLE,
+  [CoreErrorCode.INVALID_ARGUMENT]: status.INVALID_ARGUMENT,
+  [CoreErrorCode.EVENT_NOT_FOUND]: status.NOT_FOUND,
+  [CoreErrorCode.DATA_CORRUPT]: status.INTERNAL,
+};
+
+/**
+ * The only place a core error becomes a gRPC status. Unknown errors become INTERNAL with no
+ * internals in the message; the caller logs them.
+ */
+export function toServiceError(err: unknown): Partial<ServiceError> {
+  if (err instanceof CoreError) {
+    const code = STATUS_OF[err.code];
+    const details = code === status.INTERNAL ? 'internal error' : err.message;
+    const metadata = new Metadata();
+    metadata.set('zebra-error-code', err.code);
+    return { code, details, metadata };
+  }
+  return { code: status.INTERNAL, details: 'internal error' };
+}

@@ -1,0 +1,11 @@
+export { CoreError, CoreErrorCode } from './errors.js';
+export { createCoreLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { loadCoreConfig, parseCoreConfig } from './config.js';
+export type { CoreConfig } from './config.js';
+export { openDatabase, startCore } from './main.js';
+export type { CoreHandle } from './main.js';
+export type { Database, Queryable } from './db/database.js';
+export { migrate } from './db/migrate.js';
+export { countEvents, getEvent, insertEvent, listEvents } from './events/events-repo.js';
+export { validateEventMessage } from './ingest/validate.js';

@@ -1,0 +1,111 @@
+import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/transport-node';
+import { EVENTS_SUBJECT_WILDCARD, INFRACTIONS_STREAM } from '../../proto/index.js';
+import type { Database } from '../db/database.js';
+import { insertEvent, insertQuarantine } from '../events/events-repo.js';
+import type { Logger } from '../logger.js';
+import type { CoreMetrics } from '../metrics.js';
+import { validateEventMessage } from './validate.js';
+import type { RejectionCode } from './validate.js';
+
+export interface IngestOptions {
+  readonly durableName: string;
+  readonly batchSize: number;
+  /** How long JetStream waits for an ack before redelivering. */
+  readonly ackWaitMs: number;
+  /** Delay before a message that hit a transient error is redelivered. */
+  readonly retryDelayMs: number;
+  /** JetStream's duplicate window for event ids (exactly-once comes from the database, not from this). */
+  readonly duplicateWindowMs: number;
+}
+
+/** Creates the INFRACTIONS stream and the durable ingest consumer if they are missing. */
+export async function ensureIngestTopology(nc: NatsConnection, options: IngestOptions): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const streamExists = await jsm.streams.info(INFRACTIONS_STREAM).then(
+    () => true,
+    () => false,
+  );
+  if (!streamExists) {
+    await jsm.streams.add({
+      name: INFRACTIONS_STREAM,
+      subjects: [EVENTS_SUBJECT_WILDCARD],
+      storage: StorageType.File,
+      duplicate_window: nanos(options.duplicateWindowMs),
+    });
+  }
+  await jsm.consumers.add(INFRACTIONS_STREAM, {
+    durable_name: options.durableName,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs),
+    max_deliver: -1,
+  });
+}
+
+function isSequenceConflict(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  return e.code === '23505' && (e.constraint?.includes('camera_seq') ?? e.message?.includes('camera_seq') ?? false);
+}
+
+/** The ingest loop: decode, store idempotently, ack after commit; quarantine and terminate poison messages. */
+export class IngestConsumer {
+  readonly #db: Database;
+  readonly #logger: Logger;
+  readonly #metrics: CoreMetrics;
+  readonly #options: IngestOptions;
+  #messages: ConsumerMessages | undefined;
+
+  constructor(db: Database, logger: Logger, metrics: CoreMetrics, options: IngestOptions) {
+    this.#db = db;
+    this.#logger = logger;
+    this.#metrics = metrics;
+    this.#options = options;
+  }
+
+  /** Starts consuming; `done` settles when the consumer is stopped. */
+  async start(nc: NatsConnection): Promise<{ done: Promise<void> }> {
+    const consumer = await jetstream(nc).consumers.get(INFRACTIONS_STREAM, this.#options.durableName);
+    const messages = await consumer.consume({ max_messages: this.#options.batchSize });
+    this.#messages = messages;
+    const done = (async () => {
+      for await (const msg of messages) await this.#handle(msg);
+    })();
+    return { done };
+  }
+
+  async #quarantine(msg: JsMsg, code: RejectionCode, reason: string): Promise<void> {
+    await insertQuarantine(this.#db, { streamSeq: msg.seq, subject: msg.subject, reasonCode: code, reason, payload: msg.data });
+    this.#metrics.rejected.inc({ reason: code });
+    this.#logger.warn({ streamSeq: msg.seq, subject: msg.subject, reasonCode: code, reason }, 'message quarantined');
+    msg.term(reason.slice(0, 200));
+  }
+
+  async #handle(msg: JsMsg): Promise<void> {
+    try {
+      const result = validateEventMessage(msg.subject, msg.data);
+      if (!result.ok) return await this.#quarantine(msg, result.code, result.reason);
+      let isNew: boolean;
+      try {
+        isNew = await insertEvent(this.#db, result.event, msg.seq);
+      } catch (err) {
+        if (!isSequenceConflict(err)) throw err;
+        const { deviceId, cameraId, cameraSeq, eventId } = result.event;
+        return await this.#quarantine(msg, 'sequence_conflict', `${deviceId}/${cameraId} seq ${cameraSeq} is already held by another event than ${eventId}`);
+      }
+      await msg.ackAck();
+      this.#metrics.ingested.inc({ outcome: isNew ? 'stored' : 'duplicate' });
+      this.#logger.debug({ eventId: result.event.eventId, streamSeq: msg.seq, isNew }, 'event ingested');
+    } catch (err) {
+      this.#metrics.ingestErrors.inc();
+      this.#logger.error({ err, streamSeq: msg.seq }, 'ingest failed, will be redelivered');
+      msg.nak(this.#options.retryDelayMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#messages?.close();
+  }
+}
