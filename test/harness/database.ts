@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase } from '../../core/index.js';
+import type { Database } from '../../core/index.js';
+import { tempDir } from './temp.js';
+
+/** Where a test database lives: a PGlite folder, or a database on the server of DATABASE_URL. */
+export interface TestDatabaseTarget extends AsyncDisposable {
+  readonly config: { readonly url?: string; readonly pgliteDir?: string };
+  readonly kind: 'pglite' | 'postgres';
+}
+
+/**
+ * A fresh, empty database: a new database on the PostgreSQL server named by DATABASE_URL
+ * when it is set, else a PGlite folder in a temporary directory.
+ */
+export async function createTestDatabase(): Promise<TestDatabaseTarget> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const dir = await tempDir('zebra-pglite-');
+    return { kind: 'pglite', config: { pgliteDir: dir.path }, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
+  }
+  const name = `zebra_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    kind: 'postgres',
+    config: { url: url.toString() },
+    async [Symbol.asyncDispose]() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Opens a test database target. */
+export function openTestDatabase(target: TestDatabaseTarget): Promise<Database> {
+  return openDatabase(target.config);
+}

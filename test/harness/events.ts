@@ -1,0 +1,42 @@
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { InfractionEvent, SignalSourceKind, SignalState, eventSigningBytes } from '../../proto/index.js';
+
+/** A device key pair for tests. */
+export function testDeviceKey(): { privateKey: KeyObject; publicKey: KeyObject } {
+  return generateKeyPairSync('ed25519');
+}
+
+/** A valid, signed InfractionEvent for tests; fields can be overridden. */
+export function makeEvent(privateKey: KeyObject, overrides: Partial<InfractionEvent> = {}): InfractionEvent {
+  const occurredAtMs = overrides.occurredAtMs ?? Date.now();
+  const event = InfractionEvent.fromPartial({
+    eventId: randomUUID(),
+    deviceId: 'dev-1',
+    siteId: 'site-1',
+    cameraId: 'cam-1',
+    cameraSeq: 1,
+    occurredAtMs,
+    signal: {
+      state: SignalState.SIGNAL_STATE_STEADY_DONT_WALK,
+      stateBeganAtMs: occurredAtMs - 5_000,
+      msSinceSteadyDontWalk: 5_000,
+      source: SignalSourceKind.SIGNAL_SOURCE_KIND_SCHEDULE_FILE,
+      sourceId: 'test@1',
+      readAtMs: occurredAtMs,
+    },
+    zoneId: 'zone-1',
+    zoneVersion: 1,
+    track: { trackId: 7, observations: [{ capturedAtMs: occurredAtMs, box: { x1: 0.4, y1: 0.3, x2: 0.45, y2: 0.5 }, score: 0.8 }] },
+    confidence: { value: 0.8, parts: [{ name: 'detection', value: 0.8 }] },
+    edgeSoftwareVersion: 'test',
+    ...overrides,
+  });
+  const signature = sign(null, eventSigningBytes(event), privateKey);
+  return { ...event, signature: { algorithm: 'ed25519', keyId: 'test-key', signature } };
+}
+
+/** The subject an event belongs on. */
+export function subjectOf(event: InfractionEvent): string {
+  return `zebra.v1.events.${event.siteId}.${event.deviceId}.${event.cameraId}`;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { EdgeErrorCode } from '../../../edge/errors.js';
+import { headRegion } from '../../../edge/redact/head-region.js';
+import { pixelateRegion } from '../../../edge/redact/pixelate.js';
+import { HeadRegionRedactor } from '../../../edge/redact/redactor.js';
+
+const W = 40;
+const H = 40;
+
+/** A noisy image: every pixel differs from its neighbours. */
+function noise(): Buffer {
+  const rgb = Buffer.alloc(W * H * 3);
+  for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 97 + 13) % 256;
+  return rgb;
+}
+
+function pixel(rgb: Buffer, x: number, y: number): number[] {
+  const i = (y * W + x) * 3;
+  return [rgb[i]!, rgb[i + 1]!, rgb[i + 2]!];
+}
+
+describe('pixelation', () => {
+  it('flattens the region into blocks of one colour and leaves the rest alone', () => {
+    const original = noise();
+    const rgb = Buffer.from(original);
+    pixelateRegion(rgb, W, H, { x1: 0, y1: 0, x2: 0.5, y2: 0.5 }, 5);
+    // region is 20x20 px: blocks of max(5, 20/4) = 5 px
+    expect(pixel(rgb, 0, 0)).toEqual(pixel(rgb, 4, 4));
+    expect(pixel(rgb, 0, 0)).not.toEqual(pixel(original, 0, 0));
+    expect(rgb.subarray((20 * W) * 3)).toEqual(original.subarray((20 * W) * 3));
+    expect(pixel(rgb, 30, 5)).toEqual(pixel(original, 30, 5));
+  });
+
+  it('the head region is the top of the person box', () => {
+    const head = headRegion({ x1: 0.4, y1: 0.2, x2: 0.5, y2: 0.6 });
+    expect(head.y1).toBeLessThan(0.2);
+    expect(head.y2).toBeCloseTo(0.2 + 0.3 * 0.4);
+    expect(head.x1).toBeLessThan(0.4);
+    expect(head.x2).toBeGreaterThan(0.5);
+  });
+
+  it('the redactor masks every person, never touches its input, and attests what it did', () => {
+    const input = noise();
+    const copy = Buffer.from(input);
+    const result = new HeadRegionRedactor({ minBlockPx: 2, personDetectorId: 'yolox-nano' }).redact(input, W, H, [
+      { x1: 0, y1: 0, x2: 0.5, y2: 1 },
+      { x1: 0.5, y1: 0, x2: 1, y2: 1 },
+    ]);
+    expect(input).toEqual(copy);
+    expect(result.headsMasked).toBe(2);
+    expect(result.detectorIds).toEqual(['yolox-nano']);
+    expect(pixel(result.rgb, 1, 1)).toEqual(pixel(result.rgb, 2, 2));
+  });
+
+  it('fails closed on a frame of the wrong size', () => {
+    const redactor = new HeadRegionRedactor({ minBlockPx: 2, personDetectorId: 'x' });
+    expect(() => redactor.redact(Buffer.alloc(10), W, H, [])).toThrow(expect.objectContaining({ code: EdgeErrorCode.REDACTION_FAILED }));
+  });
+});
