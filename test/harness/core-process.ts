@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { stopProcess } from '../../cli/nats-server.js';
+import type { TestDatabaseTarget } from './database.js';
+import { waitFor } from './temp.js';
+
+const CLI = resolve(import.meta.dirname, '../../bin/zebra.js');
+
+export interface CoreProcess {
+  readonly child: ChildProcess;
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `zebra core run` as a child process, like production; its log goes to `logFile`. */
+export async function startCoreProcess(
+  workDir: string,
+  natsUrl: string,
+  database: TestDatabaseTarget,
+  ports: { grpc: number; http: number },
+  logFile: string,
+): Promise<CoreProcess> {
+  const config = join(workDir, 'core.yaml');
+  await writeFile(
+    config,
+    stringify({
+      logLevel: 'info',
+      database: database.config,
+      nats: { servers: [natsUrl] },
+      grpc: { listen: `127.0.0.1:${ports.grpc}` },
+      http: { listen: `127.0.0.1:${ports.http}` },
+      ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },
+    }),
+  );
+  const child = spawn(process.execPath, [CLI, 'core', 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const httpAddress = `127.0.0.1:${ports.http}`;
+  await waitFor('core health', async () => {
+    if (child.exitCode !== null) throw new Error(`core exited with ${child.exitCode}; see ${logFile}`);
+    return fetch(`http://${httpAddress}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined);
+  }, 60_000);
+  return {
+    child,
+    grpcAddress: `127.0.0.1:${ports.grpc}`,
+    httpAddress,
+    kill9: async () => {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    },
+    stop: () => stopProcess(child),
+  };
+}

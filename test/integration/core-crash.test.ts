@@ -1,0 +1,90 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { fetchEvents } from '../../cli/events.js';
+import { EventServiceClient, InfractionEvent } from '../../proto/index.js';
+import { credentials } from '@grpc/grpc-js';
+import { ensureIngestTopology } from '../../core/ingest/consumer.js';
+import { createTestDatabase } from '../harness/database.js';
+import { startCoreProcess } from '../harness/core-process.js';
+import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
+import { startTestNats } from '../harness/nats.js';
+import { tempDir, waitFor } from '../harness/temp.js';
+
+const INGEST = { durableName: 'core-ingest', batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200, duplicateWindowMs: 120_000 };
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Every stored event id, paging through the gRPC API. */
+async function allEventIds(server: string): Promise<string[]> {
+  const client = new EventServiceClient(server, credentials.createInsecure());
+  const ids: string[] = [];
+  let pageToken = '';
+  try {
+    do {
+      const page = await new Promise<{ events: { eventId: string }[]; nextPageToken: string }>((resolve, reject) =>
+        client.listEvents({ pageSize: 500, pageToken, cameraId: '' }, (err, res) => (err ? reject(err) : resolve(res))),
+      );
+      ids.push(...page.events.map((e) => e.eventId));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+  } finally {
+    client.close();
+  }
+  return ids;
+}
+
+describe('killing the core during ingest', () => {
+  it('loses no event and duplicates none after kill -9 and restart', async () => {
+    await using work = await tempDir();
+    await using nats = await startTestNats();
+    await using database = await createTestDatabase();
+    const nc = await connect({ servers: nats.url });
+    await ensureIngestTopology(nc, INGEST);
+    const js = jetstream(nc);
+    const { privateKey } = testDeviceKey();
+    const produced: string[] = [];
+    const produce = async (from: number, count: number): Promise<void> => {
+      for (let seq = from; seq < from + count; seq++) {
+        const event = makeEvent(privateKey, { cameraSeq: seq });
+        await js.publish(subjectOf(event), InfractionEvent.encode(event).finish(), { msgID: event.eventId });
+        produced.push(event.eventId);
+      }
+    };
+    await produce(1, 3000);
+    const ports = { grpc: await freePort(), http: await freePort() };
+    const logFile = join(work.path, 'core.log');
+    const first = await startCoreProcess(work.path, nats.url, database, ports, logFile);
+    const storedAtKill = await waitFor('ingest under way', async () => {
+      const n = (await fetchEvents(first.grpcAddress, 500).catch(() => ({ events: [] }))).events.length;
+      return n >= 100 ? n : undefined;
+    });
+    await first.kill9();
+    // The kill must land mid-ingest, or this test proves nothing.
+    expect(storedAtKill).toBeLessThan(3000);
+    await produce(3001, 200); // the device keeps producing while the core is down
+    const second = await startCoreProcess(work.path, nats.url, database, ports, logFile);
+    try {
+      const ids = await waitFor('every event stored', async () => {
+        const got = await allEventIds(second.grpcAddress);
+        return got.length >= produced.length ? got : undefined;
+      }, 90_000);
+      const stored = new Set(ids);
+      const lost = produced.filter((id) => !stored.has(id));
+      const unexpected = ids.filter((id) => !produced.includes(id));
+      expect({ lost, duplicates: ids.length - stored.size, unexpected }).toEqual({ lost: [], duplicates: 0, unexpected: [] });
+    } finally {
+      await second.stop();
+      await nc.close();
+    }
+  });
+});
