@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000, sequence: { groupOrder: 0 } },
       },
       {
         test: {
@@ -14,7 +14,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Real servers and ONNX inference on 2 cores: keep files from starving each other.
           maxWorkers: 2,
-          fileParallelism: true,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -1,0 +1,73 @@
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Objm } from '@nats-io/obj';
+import { connect } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { getEvent, listEvents } from '../../core/index.js';
+import { createEdgeLogger, parseEdgeConfig, startEdge } from '../../edge/index.js';
+import { isInsidePolygon, feetPoint } from '../../edge/rule/geometry.js';
+import { EVIDENCE_BUCKET, EvidenceStatus, SignalState, eventSigningBytes } from '../../proto/index.js';
+import { startTestCore } from '../harness/core.js';
+import { createTestDatabase } from '../harness/database.js';
+import { createLogSink } from '../harness/log-sink.js';
+import { testMirrors } from '../harness/models.js';
+import { startTestNats } from '../harness/nats.js';
+import { tempDir, waitFor } from '../harness/temp.js';
+
+describe('video in, stored events out', () => {
+  it('turns vtest.avi into signed events with redacted evidence, stored once each', async () => {
+    await using work = await tempDir();
+    await using nats = await startTestNats();
+    await using database = await createTestDatabase();
+    await using core = await startTestCore(nats.url, database);
+    const raw = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as Record<string, unknown>;
+    const config = parseEdgeConfig(
+      { ...raw, nats: { servers: [nats.url] }, stateDir: join(work.path, 'edge-state'), models: { allowDownload: false } },
+      join(process.cwd(), 'edge/demo'),
+      { ZEBRA_MODELS_MIRROR: testMirrors().join(':') },
+      'e2e',
+    );
+    const logs = createLogSink();
+    const edge = await startEdge(config, createEdgeLogger('info', logs.stream), { ZEBRA_MODELS_MIRROR: testMirrors().join(':') });
+    const [summary] = await edge.done;
+    expect(summary!.frames).toBeGreaterThan(390);
+    expect(summary!.eventsPublished).toBeGreaterThan(0);
+    expect(summary!.evidenceWithheld).toBe(0);
+
+    const db = core.core.db;
+    const summaries = await waitFor('every published event stored', async () => {
+      const rows = await listEvents(db, { limit: 500 });
+      return rows.length >= summary!.eventsPublished ? rows : undefined;
+    });
+    expect(summaries).toHaveLength(summary!.eventsPublished);
+    expect(summaries.map((s) => s.cameraSeq).sort((a, b) => a - b)).toEqual(summaries.map((_, i) => i + 1));
+
+    const publicKey = createPublicKey(await readFile(join(work.path, 'edge-state', 'device-key.pem')));
+    const nc = await connect({ servers: nats.url });
+    const evidence = await new Objm(nc).open(EVIDENCE_BUCKET);
+    const zone = config.cameras[0]!.zone;
+    try {
+      for (const s of summaries) {
+        const { event } = await getEvent(db, s.eventId);
+        expect(verify(null, eventSigningBytes(event), publicKey, event.signature!.signature)).toBe(true);
+        expect(event.signal!.state).toBe(SignalState.SIGNAL_STATE_STEADY_DONT_WALK);
+        expect(event.signal!.msSinceSteadyDontWalk).toBeGreaterThan(config.rule.graceMs);
+        expect(event.evidenceStatus).toBe(EvidenceStatus.EVIDENCE_STATUS_PUBLISHED);
+        const entry = event.track!.observations.find((o) => o.capturedAtMs === event.occurredAtMs)!;
+        expect(isInsidePolygon(feetPoint(entry.box), zone.polygon)).toBe(true);
+        expect(event.evidence.map((e) => e.role)).toEqual(['entry', 'decision']);
+        for (const ref of event.evidence) {
+          const bytes = await evidence.getBlob(ref.objectKey);
+          expect(bytes, ref.objectKey).not.toBeNull();
+          expect(createHash('sha256').update(bytes!).digest('hex')).toBe(ref.sha256Hex);
+          expect(ref.sizeBytes).toBe(bytes!.length);
+          expect(ref.redaction!.headsMasked).toBeGreaterThanOrEqual(1);
+        }
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+});
