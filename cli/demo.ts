@@ -34,7 +34,11 @@ function freePort(preferred: number): Promise<number> {
   return tryListen(preferred).catch(() => tryListen(0));
 }
 
-async function writeConfig(template: string, target: string, patch: (c: Record<string, unknown>) => void): Promise<string> {
+async function writeConfig(
+  template: string,
+  target: string,
+  patch: (c: Record<string, unknown>) => void,
+): Promise<string> {
   const config = parse(await readFile(template, 'utf8')) as Record<string, unknown>;
   patch(config);
   await writeFile(target, stringify(config));
@@ -53,7 +57,10 @@ async function waitForHealth(url: string, child: ChildProcess, logFile: string, 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the core exited with code ${child.exitCode}; see ${logFile}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -64,15 +71,24 @@ async function waitForHealth(url: string, child: ChildProcess, logFile: string, 
 function followEdge(child: ChildProcess): void {
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
-    let entry: { msg?: string; eventId?: string; trackId?: number; frames?: number; eventsPublished?: number; level?: number };
+    let entry: {
+      msg?: string;
+      eventId?: string;
+      trackId?: number;
+      frames?: number;
+      eventsPublished?: number;
+      level?: number;
+    };
     try {
       entry = JSON.parse(line) as typeof entry;
     } catch {
       return;
     }
     if (entry.msg === 'detector loaded') say('  edge: YOLOX-nano loaded, reading vtest.avi at 5 fps');
-    if (entry.msg === 'infraction published') say(`  edge: infraction published (track ${entry.trackId}, event ${entry.eventId})`);
-    if (entry.msg === 'camera source ended') say(`  edge: video done: ${entry.frames} frames, ${entry.eventsPublished} events`);
+    if (entry.msg === 'infraction published')
+      say(`  edge: infraction published (track ${entry.trackId}, event ${entry.eventId})`);
+    if (entry.msg === 'camera source ended')
+      say(`  edge: video done: ${entry.frames} frames, ${entry.eventsPublished} events`);
     if ((entry.level ?? 0) >= 50) say(`  edge error: ${entry.msg}`);
   });
 }
@@ -130,7 +146,9 @@ export async function runDemo(args: string[]): Promise<number> {
     await waitForHealth(`http://${httpAddr}/healthz`, children[0]!, coreLog, 60_000);
     say(`  core on PGlite: gRPC ${grpcAddr}, console http://${httpAddr}/`);
     const edgeLog = join(WORK, 'logs', 'edge.log');
-    const edge = spawn(process.execPath, [CLI, 'edge', 'run', '--config', edgeConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const edge = spawn(process.execPath, [CLI, 'edge', 'run', '--config', edgeConfig], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(edge);
     const edgeLogStream = createWriteStream(edgeLog);
     edge.stdout.pipe(edgeLogStream);
@@ -141,7 +159,9 @@ export async function runDemo(args: string[]): Promise<number> {
       say(`the edge exited with code ${edgeCode}; see ${edgeLog}`);
       return 1;
     }
-    const published = Number((await readFile(edgeLog, 'utf8')).split('\n').filter((l) => l.includes('"infraction published"')).length);
+    const published = Number(
+      (await readFile(edgeLog, 'utf8')).split('\n').filter((l) => l.includes('"infraction published"')).length,
+    );
     const stored = await waitForEvents(grpcAddr, published, 30_000);
     say('');
     process.stdout.write(formatEventTable((await fetchEvents(grpcAddr, 50)).events));

@@ -1,16 +1,23 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
-import { EventServiceClient, GetEventResponse, ReviewState, SignalState } from '../proto/index.js';
-import type { EventSummary, ListEventsResponse } from '../proto/index.js';
+import { EventServiceClient, ReviewState, SignalState } from '../proto/index.js';
+import type { EventSummary, GetEventResponse, ListEventsResponse } from '../proto/index.js';
 
 const DEADLINE_MS = 10_000;
 
 function call<Req, Res>(
-  invoke: (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: Res) => void) => unknown,
+  invoke: (
+    req: Req,
+    md: Metadata,
+    opts: { deadline: Date },
+    cb: (err: ServiceError | null, res: Res) => void,
+  ) => unknown,
   request: Req,
 ): Promise<Res> {
   return new Promise((resolve, reject) =>
-    invoke(request, new Metadata(), { deadline: new Date(Date.now() + DEADLINE_MS) }, (err, res) => (err ? reject(err) : resolve(res))),
+    invoke(request, new Metadata(), { deadline: new Date(Date.now() + DEADLINE_MS) }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    ),
   );
 }
 
@@ -51,6 +58,10 @@ export function formatEventTable(events: readonly EventSummary[]): string {
   ]);
   const header = ['OCCURRED (UTC)', 'EVENT', 'CAMERA#SEQ', 'ZONE', 'SIGNAL', 'DW FOR', 'CONF', 'EVIDENCE', 'STATE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + `\n${events.length} event(s)\n`;
 }

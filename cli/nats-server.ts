@@ -55,7 +55,15 @@ export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise
 /** Starts nats-server with JetStream on 127.0.0.1 and waits until it accepts connections. */
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServerHandle> {
   await mkdir(options.storeDir, { recursive: true });
-  const args = ['-a', '127.0.0.1', '-p', options.port === 0 ? '-1' : String(options.port), '-js', '-sd', options.storeDir];
+  const args = [
+    '-a',
+    '127.0.0.1',
+    '-p',
+    options.port === 0 ? '-1' : String(options.port),
+    '-js',
+    '-sd',
+    options.storeDir,
+  ];
   args.push('--ports_file_dir', options.storeDir, '-n', options.name ?? 'zebra');
   const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -76,7 +84,9 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
       if (port && (await portOpen(port))) return port;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`nats-server did not accept connections within ${options.startTimeoutMs ?? 15_000} ms: ${stderr.trim()}`);
+    throw new Error(
+      `nats-server did not accept connections within ${options.startTimeoutMs ?? 15_000} ms: ${stderr.trim()}`,
+    );
   })();
   try {
     const port = await Promise.race([ready, failed]);

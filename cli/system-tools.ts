@@ -27,13 +27,18 @@ export function ensureDemoTools(log: (line: string) => void): void {
   const packages = [...new Set(missing.map((t) => t.aptPackage))];
   const command = `apt-get install -y ${packages.join(' ')}`;
   const canApt =
-    process.getuid?.() === 0 && process.env.ZEBRA_NO_APT !== '1' && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+    process.getuid?.() === 0 &&
+    process.env.ZEBRA_NO_APT !== '1' &&
+    spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
   if (!canApt) {
     throw new Error(`missing ${missing.map((t) => t.command).join(', ')}; install with: sudo ${command}`);
   }
   log(`installing ${packages.join(', ')} with apt-get (set ZEBRA_NO_APT=1 to stop this)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...packages],
+  ]) {
     const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed; install by hand with: sudo ${command}`);
   }

@@ -11,24 +11,44 @@ export const CoreConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     database: z
       .object({
-        url: z.string().optional().describe('postgres:// URL; when absent, embedded PGlite is used. ZEBRA_DATABASE_URL overrides'),
+        url: z
+          .string()
+          .optional()
+          .describe('postgres:// URL; when absent, embedded PGlite is used. ZEBRA_DATABASE_URL overrides'),
         pgliteDir: z.string().min(1).optional().describe('PGlite data folder, relative to this config'),
       })
       .strict()
       .refine((d) => d.url !== undefined || d.pgliteDir !== undefined, 'set database.url or database.pgliteDir'),
-    nats: z.object({ servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides') }).strict(),
-    grpc: z.object({ listen: HostPort.default('127.0.0.1:50051') }).strict().default({ listen: '127.0.0.1:50051' }),
-    http: z.object({ listen: HostPort.default('127.0.0.1:8080') }).strict().default({ listen: '127.0.0.1:8080' }),
+    nats: z
+      .object({ servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides') })
+      .strict(),
+    grpc: z
+      .object({ listen: HostPort.default('127.0.0.1:50051') })
+      .strict()
+      .default({ listen: '127.0.0.1:50051' }),
+    http: z
+      .object({ listen: HostPort.default('127.0.0.1:8080') })
+      .strict()
+      .default({ listen: '127.0.0.1:8080' }),
     ingest: z
       .object({
-        durableName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('core-ingest'),
+        durableName: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/)
+          .default('core-ingest'),
         batchSize: z.number().int().min(1).max(1000).default(64),
         ackWaitMs: z.number().int().min(1000).default(30_000),
         retryDelayMs: z.number().int().min(0).default(2_000),
         duplicateWindowMs: z.number().int().min(1000).default(120_000),
       })
       .strict()
-      .default({ durableName: 'core-ingest', batchSize: 64, ackWaitMs: 30_000, retryDelayMs: 2_000, duplicateWindowMs: 120_000 }),
+      .default({
+        durableName: 'core-ingest',
+        batchSize: 64,
+        ackWaitMs: 30_000,
+        retryDelayMs: 2_000,
+        duplicateWindowMs: 120_000,
+      }),
   })
   .strict();
 
@@ -67,7 +87,9 @@ export async function loadCoreConfig(path: string, env: NodeJS.ProcessEnv): Prom
   try {
     raw = parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, { cause: err });
+    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
   return parseCoreConfig(raw, dirname(resolve(path)), env, path);
 }

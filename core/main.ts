@@ -30,7 +30,9 @@ export async function openDatabase(config: CoreConfig['database']): Promise<Data
     return await openPglite(config.pgliteDir!);
   } catch (err) {
     const where = config.url ? 'database.url' : `database.pgliteDir (${config.pgliteDir})`;
-    throw new CoreError(CoreErrorCode.DB_UNAVAILABLE, `cannot open the database at ${where}: ${errorMessage(err)}`, { cause: err });
+    throw new CoreError(CoreErrorCode.DB_UNAVAILABLE, `cannot open the database at ${where}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -38,7 +40,11 @@ async function connectNats(config: CoreConfig, logger: Logger): Promise<NatsConn
   try {
     return await connect({ servers: [...config.nats.servers], name: 'zebra-core', maxReconnectAttempts: -1 });
   } catch (err) {
-    throw new CoreError(CoreErrorCode.NATS_UNAVAILABLE, `cannot connect to NATS at ${config.nats.servers.join(', ')}: ${errorMessage(err)}`, { cause: err });
+    throw new CoreError(
+      CoreErrorCode.NATS_UNAVAILABLE,
+      `cannot connect to NATS at ${config.nats.servers.join(', ')}: ${errorMessage(err)}`,
+      { cause: err },
+    );
   } finally {
     logger.debug({ servers: config.nats.servers }, 'nats connect attempted');
   }
@@ -62,7 +68,11 @@ export async function startCore(config: CoreConfig, logger: Logger): Promise<Cor
   try {
     await ensureIngestTopology(nc, config.ingest);
   } catch (err) {
-    throw new CoreError(CoreErrorCode.NATS_UNAVAILABLE, `cannot set up JetStream (is JetStream enabled?): ${errorMessage(err)}`, { cause: err });
+    throw new CoreError(
+      CoreErrorCode.NATS_UNAVAILABLE,
+      `cannot set up JetStream (is JetStream enabled?): ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
   const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: 'file' });
   const ingest = new IngestConsumer(db, logger.child({ component: 'ingest' }), metrics, config.ingest);
@@ -74,7 +84,10 @@ export async function startCore(config: CoreConfig, logger: Logger): Promise<Cor
     metrics,
     logger: logger.child({ component: 'http' }),
     health: async () => {
-      const dbOk = await db.query('SELECT 1').then(() => 'ok', (err: unknown) => errorMessage(err));
+      const dbOk = await db.query('SELECT 1').then(
+        () => 'ok',
+        (err: unknown) => errorMessage(err),
+      );
       const natsOk = nc.isClosed() ? 'closed' : 'ok';
       return { ok: dbOk === 'ok' && natsOk === 'ok', checks: { database: dbOk, nats: natsOk } };
     },

@@ -31,6 +31,10 @@ export function createCoreMetrics(): CoreMetrics {
       help: 'Transient ingest failures (the message is redelivered)',
       registers: [registry],
     }),
-    natsConnected: new Gauge({ name: 'zebra_nats_connected', help: '1 while connected to NATS', registers: [registry] }),
+    natsConnected: new Gauge({
+      name: 'zebra_nats_connected',
+      help: '1 while connected to NATS',
+      registers: [registry],
+    }),
   };
 }

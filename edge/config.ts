@@ -22,7 +22,10 @@ const CameraConfig = z
       .object({
         id: Id.describe('Crosswalk zone id'),
         version: z.number().int().positive().describe('Bump whenever the polygon changes'),
-        polygon: z.array(z.tuple([Norm, Norm])).min(3, 'needs at least 3 points').describe('Normalised [x,y] corners'),
+        polygon: z
+          .array(z.tuple([Norm, Norm]))
+          .min(3, 'needs at least 3 points')
+          .describe('Normalised [x,y] corners'),
       })
       .strict(),
     signal: z
@@ -37,7 +40,9 @@ export const EdgeConfigSchema = z
     siteId: Id.describe('The intersection this device serves'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     stateDir: z.string().min(1).describe('Device key and sequence counters, relative to this config'),
-    nats: z.object({ servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides') }).strict(),
+    nats: z
+      .object({ servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides') })
+      .strict(),
     models: z
       .object({
         cacheDir: z.string().optional().describe('Verified model cache; default $ZEBRA_CACHE_DIR or ~/.cache/zebra'),
@@ -64,7 +69,12 @@ export const EdgeConfigSchema = z
       .default({ minIou: 0.2, maxLostMs: 1500, maxHistory: 100 }),
     rule: z
       .object({
-        graceMs: z.number().int().nonnegative().default(1000).describe('Entries this soon after steady DON\'T WALK are lawful'),
+        graceMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(1000)
+          .describe("Entries this soon after steady DON'T WALK are lawful"),
         minDwellMs: z.number().int().nonnegative().default(400).describe('Feet must stay inside this long to count'),
       })
       .strict()
@@ -79,7 +89,8 @@ export const EdgeConfigSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.cameras.forEach((camera, i) => {
-      if (seen.has(camera.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${camera.id}"` });
+      if (seen.has(camera.id))
+        ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${camera.id}"` });
       seen.add(camera.id);
     });
   });
@@ -129,7 +140,9 @@ export async function loadEdgeConfig(path: string, env: NodeJS.ProcessEnv): Prom
   try {
     raw = parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, { cause: err });
+    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
   return parseEdgeConfig(raw, dirname(resolve(path)), env, path);
 }

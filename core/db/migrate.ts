@@ -26,7 +26,9 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
         await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [id]);
       });
     } catch (err) {
-      throw new CoreError(CoreErrorCode.DB_UNAVAILABLE, `migration ${file} failed: ${errorMessage(err)}`, { cause: err });
+      throw new CoreError(CoreErrorCode.DB_UNAVAILABLE, `migration ${file} failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     done.push(id);
   }

@@ -3,7 +3,7 @@ import type { Database, Queryable } from './database.js';
 
 function wrap(q: Pick<PGlite, 'query'>): Queryable {
   return {
-    async query<R>(sql: string, params: readonly unknown[] = []) {
+    query: async <R>(sql: string, params: readonly unknown[] = []) => {
       const result = await q.query<R>(sql, [...params]);
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     },
@@ -13,10 +13,9 @@ function wrap(q: Pick<PGlite, 'query'>): Queryable {
 /** Embedded PostgreSQL (PGlite, WebAssembly) in a data folder. One process owns the folder. */
 export async function openPglite(dataDir: string): Promise<Database> {
   const db = await PGlite.create(dataDir);
-  const base = wrap(db);
   return {
+    ...wrap(db),
     kind: 'pglite',
-    query: base.query,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
     exec: async (sql) => {
       await db.exec(sql);

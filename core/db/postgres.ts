@@ -6,9 +6,9 @@ export async function openPostgres(url: string, applicationName: string): Promis
   const pool = new pg.Pool({ connectionString: url, application_name: applicationName, max: 10 });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
   await pool.query('SELECT 1');
-  const query: Queryable['query'] = async (sql, params = []) => {
+  const query: Queryable['query'] = async <R>(sql: string, params: readonly unknown[] = []) => {
     const result = await pool.query(sql, [...params]);
-    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
   };
   return {
     kind: 'postgres',
@@ -18,9 +18,9 @@ export async function openPostgres(url: string, applicationName: string): Promis
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
-          query: async (sql, params = []) => {
+          query: async <R>(sql: string, params: readonly unknown[] = []) => {
             const r = await client.query(sql, [...params]);
-            return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
           },
         };
         const result = await fn(tx);

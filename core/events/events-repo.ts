@@ -115,7 +115,9 @@ export async function listEvents(db: Queryable, query: ListEventsQuery): Promise
   }
   if (query.after) {
     params.push(query.after.occurredAtMs, query.after.eventId);
-    where.push(`(occurred_at, event_id) < (to_timestamp($${params.length - 1}::float8 / 1000), $${params.length}::uuid)`);
+    where.push(
+      `(occurred_at, event_id) < (to_timestamp($${params.length - 1}::float8 / 1000), $${params.length}::uuid)`,
+    );
   }
   const sql = `SELECT ${SUMMARY_COLUMNS} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY occurred_at DESC, event_id DESC LIMIT $1`;
@@ -131,7 +133,12 @@ export interface StoredEvent {
 
 /** One event with its full contract. Throws CORE_EVENT_NOT_FOUND. */
 export async function getEvent(db: Queryable, eventId: string): Promise<StoredEvent> {
-  const { rows } = await db.query<{ payload: Uint8Array; review_state: string; received_at_ms: number; stream_seq: string | number }>(
+  const { rows } = await db.query<{
+    payload: Uint8Array;
+    review_state: string;
+    received_at_ms: number;
+    stream_seq: string | number;
+  }>(
     `SELECT payload, review_state, (extract(epoch FROM received_at) * 1000)::float8 AS received_at_ms, stream_seq
      FROM events WHERE event_id = $1::uuid`,
     [eventId],
@@ -142,7 +149,9 @@ export async function getEvent(db: Queryable, eventId: string): Promise<StoredEv
   try {
     event = InfractionEvent.decode(row.payload);
   } catch (err) {
-    throw new CoreError(CoreErrorCode.DATA_CORRUPT, `stored payload of event ${eventId} does not decode`, { cause: err });
+    throw new CoreError(CoreErrorCode.DATA_CORRUPT, `stored payload of event ${eventId} does not decode`, {
+      cause: err,
+    });
   }
   return {
     event,

@@ -38,7 +38,10 @@ export async function listEventsPage(db: Queryable, request: ListEventsRequest):
   const last = events[events.length - 1];
   return {
     events,
-    nextPageToken: events.length === limit && last ? encodePageToken({ occurredAtMs: last.occurredAtMs, eventId: last.eventId }) : '',
+    nextPageToken:
+      events.length === limit && last
+        ? encodePageToken({ occurredAtMs: last.occurredAtMs, eventId: last.eventId })
+        : '',
   };
 }
 
@@ -52,7 +55,8 @@ function unary<Req, Res>(logger: Logger, method: string, handle: (request: Req) 
     handle(call.request).then(
       (response) => callback(null, response),
       (err: unknown) => {
-        if (!(err instanceof CoreError) || err.code === CoreErrorCode.DATA_CORRUPT) logger.error({ err, method }, 'request failed');
+        if (!(err instanceof CoreError) || err.code === CoreErrorCode.DATA_CORRUPT)
+          logger.error({ err, method }, 'request failed');
         callback(toServiceError(err));
       },
     );

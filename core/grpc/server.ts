@@ -21,9 +21,13 @@ export async function startGrpcServer(listen: string, db: Queryable, logger: Log
   });
   server.addService(EventServiceService, createEventService(db, logger));
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
+    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, boundPort) =>
+      err ? reject(err) : resolve(boundPort),
+    ),
   ).catch((err: unknown) => {
-    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `grpc.listen: cannot bind ${listen}: ${String(err)}`, { cause: err });
+    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `grpc.listen: cannot bind ${listen}: ${String(err)}`, {
+      cause: err,
+    });
   });
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return {

@@ -56,7 +56,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps):
     return sendJson(res, 200, ListEventsResponse.toJSON(page));
   }
   const eventMatch = /^\/api\/events\/([^/]+)$/.exec(url.pathname);
-  if (eventMatch) return sendJson(res, 200, GetEventResponse.toJSON(await getEventById(deps.db, decodeURIComponent(eventMatch[1]!))));
+  if (eventMatch)
+    return sendJson(res, 200, GetEventResponse.toJSON(await getEventById(deps.db, decodeURIComponent(eventMatch[1]!))));
   if (url.pathname === '/api/evidence') {
     const key = url.searchParams.get('key') ?? '';
     const bytes = key ? await deps.evidence.getBlob(key) : null;
@@ -77,7 +78,8 @@ export async function startHttpServer(listen: string, deps: HttpDeps): Promise<H
     route(req, res, deps).catch((err: unknown) => {
       const statusCode = err instanceof CoreError ? (HTTP_STATUS[err.code] ?? 500) : 500;
       if (statusCode === 500) deps.logger.error({ err, url: req.url }, 'http request failed');
-      if (!res.headersSent) sendJson(res, statusCode, { error: statusCode === 500 ? 'internal error' : errorMessage(err) });
+      if (!res.headersSent)
+        sendJson(res, statusCode, { error: statusCode === 500 ? 'internal error' : errorMessage(err) });
       else res.end();
     });
   });
@@ -85,7 +87,11 @@ export async function startHttpServer(listen: string, deps: HttpDeps): Promise<H
   const host = listen.slice(0, sep);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
-      reject(new CoreError(CoreErrorCode.CONFIG_INVALID, `http.listen: cannot bind ${listen}: ${err.message}`, { cause: err })),
+      reject(
+        new CoreError(CoreErrorCode.CONFIG_INVALID, `http.listen: cannot bind ${listen}: ${err.message}`, {
+          cause: err,
+        }),
+      ),
     );
     server.listen(Number(listen.slice(sep + 1)), host, () => resolve());
   });

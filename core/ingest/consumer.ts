@@ -77,7 +77,13 @@ export class IngestConsumer {
   }
 
   async #quarantine(msg: JsMsg, code: RejectionCode, reason: string): Promise<void> {
-    await insertQuarantine(this.#db, { streamSeq: msg.seq, subject: msg.subject, reasonCode: code, reason, payload: msg.data });
+    await insertQuarantine(this.#db, {
+      streamSeq: msg.seq,
+      subject: msg.subject,
+      reasonCode: code,
+      reason,
+      payload: msg.data,
+    });
     this.#metrics.rejected.inc({ reason: code });
     this.#logger.warn({ streamSeq: msg.seq, subject: msg.subject, reasonCode: code, reason }, 'message quarantined');
     msg.term(reason.slice(0, 200));
@@ -93,7 +99,11 @@ export class IngestConsumer {
       } catch (err) {
         if (!isSequenceConflict(err)) throw err;
         const { deviceId, cameraId, cameraSeq, eventId } = result.event;
-        return await this.#quarantine(msg, 'sequence_conflict', `${deviceId}/${cameraId} seq ${cameraSeq} is already held by another event than ${eventId}`);
+        return await this.#quarantine(
+          msg,
+          'sequence_conflict',
+          `${deviceId}/${cameraId} seq ${cameraSeq} is already held by another event than ${eventId}`,
+        );
       }
       await msg.ackAck();
       this.#metrics.ingested.inc({ outcome: isNew ? 'stored' : 'duplicate' });

@@ -2,11 +2,7 @@ import { InfractionEvent, SignalState, isSubjectToken } from '../../proto/index.
 
 /** Why a message was refused at ingest. */
 export type RejectionCode =
-  | 'undecodable'
-  | 'missing_field'
-  | 'invalid_field'
-  | 'subject_mismatch'
-  | 'sequence_conflict';
+  'undecodable' | 'missing_field' | 'invalid_field' | 'subject_mismatch' | 'sequence_conflict';
 
 export type ValidationResult =
   | { readonly ok: true; readonly event: InfractionEvent }
@@ -30,7 +26,8 @@ export function validateEventMessage(subject: string, data: Uint8Array): Validat
     return reject('undecodable', `not an InfractionEvent: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!event.eventId) return reject('missing_field', 'event_id is empty');
-  if (!UUID.test(event.eventId)) return reject('invalid_field', `event_id "${event.eventId.slice(0, 80)}" is not a UUID`);
+  if (!UUID.test(event.eventId))
+    return reject('invalid_field', `event_id "${event.eventId.slice(0, 80)}" is not a UUID`);
   for (const [name, value] of [
     ['device_id', event.deviceId],
     ['site_id', event.siteId],
@@ -38,15 +35,18 @@ export function validateEventMessage(subject: string, data: Uint8Array): Validat
     ['zone_id', event.zoneId],
   ] as const) {
     if (!value) return reject('missing_field', `${name} is empty`);
-    if (!isSubjectToken(value)) return reject('invalid_field', `${name} "${value.slice(0, 80)}" has characters other than A-Z a-z 0-9 _ -`);
+    if (!isSubjectToken(value))
+      return reject('invalid_field', `${name} "${value.slice(0, 80)}" has characters other than A-Z a-z 0-9 _ -`);
   }
   if (!(event.cameraSeq > 0)) return reject('invalid_field', 'camera_seq must be at least 1');
   if (!(event.occurredAtMs > 0)) return reject('invalid_field', 'occurred_at_ms must be a positive epoch time');
   if (!event.signal || event.signal.state === SignalState.SIGNAL_STATE_UNSPECIFIED) {
     return reject('missing_field', 'signal snapshot is missing');
   }
-  if (!event.signature || event.signature.signature.length === 0) return reject('missing_field', 'device signature is missing');
+  if (!event.signature || event.signature.signature.length === 0)
+    return reject('missing_field', 'device signature is missing');
   const expected = `zebra.v1.events.${event.siteId}.${event.deviceId}.${event.cameraId}`;
-  if (subject !== expected) return reject('subject_mismatch', `published on ${subject}, but the event says ${expected}`);
+  if (subject !== expected)
+    return reject('subject_mismatch', `published on ${subject}, but the event says ${expected}`);
   return { ok: true, event };
 }

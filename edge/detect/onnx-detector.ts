@@ -31,7 +31,11 @@ function checkMetadata(session: ort.InferenceSession, entry: ManifestFile): { in
   const describe = (m: ort.InferenceSession.ValueMetadata | undefined): string =>
     m && m.isTensor ? `${m.name} ${m.type} [${m.shape.join(',')}]` : String(m?.name);
   const matches = (spec: typeof specIn, actual: ort.InferenceSession.ValueMetadata | undefined): boolean =>
-    !!spec && !!actual && actual.isTensor && spec.name === actual.name && spec.type === actual.type &&
+    !!spec &&
+    !!actual &&
+    actual.isTensor &&
+    spec.name === actual.name &&
+    spec.type === actual.type &&
     spec.shape.join(',') === actual.shape.join(',');
   if (!matches(specIn, actualIn) || !matches(specOut, actualOut)) {
     throw new EdgeError(
@@ -43,7 +47,10 @@ function checkMetadata(session: ort.InferenceSession, entry: ManifestFile): { in
   const inputSizePx = specIn!.shape[3]!;
   const anchors = specOut!.shape[1];
   if (anchors !== yoloxAnchorCount(inputSizePx, STRIDES)) {
-    throw new EdgeError(EdgeErrorCode.MODEL_METADATA_MISMATCH, `${entry.id}: ${anchors} anchors do not fit strides 8/16/32`);
+    throw new EdgeError(
+      EdgeErrorCode.MODEL_METADATA_MISMATCH,
+      `${entry.id}: ${anchors} anchors do not fit strides 8/16/32`,
+    );
   }
   return { inputSizePx };
 }
@@ -55,7 +62,12 @@ export class YoloxOnnxDetector implements Detector {
   readonly #inputSizePx: number;
   readonly #options: YoloxDetectorOptions;
 
-  private constructor(session: ort.InferenceSession, entry: ManifestFile, inputSizePx: number, options: YoloxDetectorOptions) {
+  private constructor(
+    session: ort.InferenceSession,
+    entry: ManifestFile,
+    inputSizePx: number,
+    options: YoloxDetectorOptions,
+  ) {
     this.#session = session;
     this.#inputSizePx = inputSizePx;
     this.#options = options;
@@ -63,7 +75,11 @@ export class YoloxOnnxDetector implements Detector {
   }
 
   /** Loads the model at `modelPath` (already hash-verified) and runs one warm-up inference. */
-  static async create(modelPath: string, entry: ManifestFile, options: YoloxDetectorOptions): Promise<YoloxOnnxDetector> {
+  static async create(
+    modelPath: string,
+    entry: ManifestFile,
+    options: YoloxDetectorOptions,
+  ): Promise<YoloxOnnxDetector> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, {
@@ -73,7 +89,11 @@ export class YoloxOnnxDetector implements Detector {
         logSeverityLevel: 3,
       });
     } catch (err) {
-      throw new EdgeError(EdgeErrorCode.DETECTOR_FAILED, `cannot load ${entry.id} from ${modelPath}: ${errorMessage(err)}`, { cause: err });
+      throw new EdgeError(
+        EdgeErrorCode.DETECTOR_FAILED,
+        `cannot load ${entry.id} from ${modelPath}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
     const { inputSizePx } = checkMetadata(session, entry);
     const detector = new YoloxOnnxDetector(session, entry, inputSizePx, options);
@@ -83,7 +103,10 @@ export class YoloxOnnxDetector implements Detector {
 
   async detect(rgb: Buffer, widthPx: number, heightPx: number): Promise<Detection[]> {
     if (rgb.length !== widthPx * heightPx * 3) {
-      throw new EdgeError(EdgeErrorCode.FRAME_INVALID, `frame has ${rgb.length} bytes, expected ${widthPx}x${heightPx}x3`);
+      throw new EdgeError(
+        EdgeErrorCode.FRAME_INVALID,
+        `frame has ${rgb.length} bytes, expected ${widthPx}x${heightPx}x3`,
+      );
     }
     const size = this.#inputSizePx;
     const box = fitLetterbox(widthPx, heightPx, size);

@@ -10,7 +10,12 @@ export interface EncodedImage {
 }
 
 /** Encodes an already redacted RGB frame as JPEG and hashes it. */
-export async function encodeJpeg(redactedRgb: Buffer, widthPx: number, heightPx: number, quality: number): Promise<EncodedImage> {
+export async function encodeJpeg(
+  redactedRgb: Buffer,
+  widthPx: number,
+  heightPx: number,
+  quality: number,
+): Promise<EncodedImage> {
   const bytes = await sharp(redactedRgb, { raw: { width: widthPx, height: heightPx, channels: 3 } })
     .jpeg({ quality, mozjpeg: false })
     .toBuffer();

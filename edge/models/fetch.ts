@@ -87,7 +87,11 @@ async function download(entry: ManifestFile, dest: string, onBytes: (doneBytes: 
   try {
     response = await fetch(entry.url, { redirect: 'follow' });
   } catch (err) {
-    throw new EdgeError(EdgeErrorCode.MODEL_MISSING, `${entry.path}: download from ${entry.url} failed: ${errorMessage(err)}`, { cause: err });
+    throw new EdgeError(
+      EdgeErrorCode.MODEL_MISSING,
+      `${entry.path}: download from ${entry.url} failed: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
   if (!response.ok || !response.body) {
     throw new EdgeError(EdgeErrorCode.MODEL_MISSING, `${entry.path}: ${entry.url} answered HTTP ${response.status}`);
@@ -100,7 +104,7 @@ async function download(entry: ManifestFile, dest: string, onBytes: (doneBytes: 
       done(null, chunk);
     },
   });
-  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), counter, createWriteStream(dest));
+  await pipeline(Readable.fromWeb(response.body), counter, createWriteStream(dest));
 }
 
 /**
@@ -127,8 +131,12 @@ export async function ensureFile(entry: ManifestFile, options: FetchOptions): Pr
       await download(entry, partial, (n) => report(n, 'download'));
       await verifyOrThrow(entry, partial, entry.url);
     } else {
-      const searched = options.mirrorDirs.length > 0 ? options.mirrorDirs.join(', ') : 'no mirror set (ZEBRA_MODELS_MIRROR)';
-      throw new EdgeError(EdgeErrorCode.MODEL_MISSING, `${entry.path} (${entry.id}) is not in the cache or in ${searched}`);
+      const searched =
+        options.mirrorDirs.length > 0 ? options.mirrorDirs.join(', ') : 'no mirror set (ZEBRA_MODELS_MIRROR)';
+      throw new EdgeError(
+        EdgeErrorCode.MODEL_MISSING,
+        `${entry.path} (${entry.id}) is not in the cache or in ${searched}`,
+      );
     }
     await rename(partial, dest);
     return dest;

@@ -70,7 +70,8 @@ async function publishInfraction(
   let withheldReason: string | undefined;
   let evidence: Awaited<ReturnType<typeof writeEvidence>> = [];
   try {
-    if (keyframes.length === 0) throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, 'the decision frames are no longer held');
+    if (keyframes.length === 0)
+      throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, 'the decision frames are no longer held');
     evidence = await writeEvidence(keyframes, target, deps.redactor, deps.publisher, deps.jpegQuality);
   } catch (err) {
     if (!(err instanceof EdgeError) || err.code !== EdgeErrorCode.REDACTION_FAILED) throw err;
@@ -79,7 +80,14 @@ async function publishInfraction(
   }
   const cameraSeq = await deps.sequencer.next();
   const unsigned = buildInfractionEvent(
-    { ...target, deviceId: deps.deviceId, cameraSeq, zoneVersion: deps.zone.version, models: deps.models, edgeSoftwareVersion: deps.edgeSoftwareVersion },
+    {
+      ...target,
+      deviceId: deps.deviceId,
+      cameraSeq,
+      zoneVersion: deps.zone.version,
+      models: deps.models,
+      edgeSoftwareVersion: deps.edgeSoftwareVersion,
+    },
     decision,
     track,
     evidence,
@@ -114,7 +122,10 @@ export async function runCameraPipeline(deps: CameraPipelineDeps): Promise<Pipel
     ruleState = applied.state;
     for (const decision of applied.decisions) {
       summary.decisions[decision.outcome] += 1;
-      deps.logger.info({ trackId: decision.trackId, outcome: decision.outcome, signal: decision.signal.aspect }, 'entry decided');
+      deps.logger.info(
+        { trackId: decision.trackId, outcome: decision.outcome, signal: decision.signal.aspect },
+        'entry decided',
+      );
       if (decision.outcome !== 'infraction') continue;
       const track = tracker.tracks.find((t) => t.id === decision.trackId)!;
       const keyframes = [

@@ -30,7 +30,9 @@ export async function loadOrCreateDeviceKey(path: string): Promise<DeviceKey> {
     pem = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new EdgeError(EdgeErrorCode.DEVICE_KEY_INVALID, `cannot read device key ${path}: ${errorMessage(err)}`, { cause: err });
+      throw new EdgeError(EdgeErrorCode.DEVICE_KEY_INVALID, `cannot read device key ${path}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   }
   if (pem === undefined) {
@@ -44,6 +46,10 @@ export async function loadOrCreateDeviceKey(path: string): Promise<DeviceKey> {
     if (key.asymmetricKeyType !== 'ed25519') throw new Error(`key type is ${key.asymmetricKeyType}, not ed25519`);
     return fromPrivateKey(key);
   } catch (err) {
-    throw new EdgeError(EdgeErrorCode.DEVICE_KEY_INVALID, `device key ${path} is not an Ed25519 private key: ${errorMessage(err)}`, { cause: err });
+    throw new EdgeError(
+      EdgeErrorCode.DEVICE_KEY_INVALID,
+      `device key ${path} is not an Ed25519 private key: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
 }

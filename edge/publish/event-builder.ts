@@ -1,4 +1,10 @@
-import { EvidenceStatus, InfractionEvent, SignalSourceKind, SignalState, eventSigningBytes } from '../../proto/index.js';
+import {
+  EvidenceStatus,
+  InfractionEvent,
+  SignalSourceKind,
+  SignalState,
+  eventSigningBytes,
+} from '../../proto/index.js';
 import type { EvidenceRef, ModelRef, SignalSnapshot } from '../../proto/index.js';
 import type { EntryDecision } from '../rule/entry-rule.js';
 import type { SignalAspect, SignalReading } from '../signal/signal.js';

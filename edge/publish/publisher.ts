@@ -46,7 +46,11 @@ export class JetStreamPublisher implements EventPublisher {
     try {
       nc = await connect({ servers: [...options.servers], name: options.name, maxReconnectAttempts: -1 });
     } catch (err) {
-      throw new EdgeError(EdgeErrorCode.PUBLISH_FAILED, `cannot connect to NATS at ${options.servers.join(', ')}: ${errorMessage(err)}`, { cause: err });
+      throw new EdgeError(
+        EdgeErrorCode.PUBLISH_FAILED,
+        `cannot connect to NATS at ${options.servers.join(', ')}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
     const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: 'file' });
     return new JetStreamPublisher(nc, evidence, options, logger);
@@ -60,7 +64,11 @@ export class JetStreamPublisher implements EventPublisher {
         return;
       } catch (err) {
         if (n >= this.#options.maxAttempts) {
-          throw new EdgeError(EdgeErrorCode.PUBLISH_FAILED, `${what} failed after ${n} attempts: ${errorMessage(err)}`, { cause: err });
+          throw new EdgeError(
+            EdgeErrorCode.PUBLISH_FAILED,
+            `${what} failed after ${n} attempts: ${errorMessage(err)}`,
+            { cause: err },
+          );
         }
         this.#logger.warn({ err, attempt: n, retryInMs: delayMs }, `${what} failed, retrying`);
         await new Promise((r) => setTimeout(r, delayMs));

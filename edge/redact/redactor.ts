@@ -37,11 +37,15 @@ export class HeadRegionRedactor implements Redactor {
 
   redact(rgb: Buffer, widthPx: number, heightPx: number, persons: readonly NormBox[]): RedactionResult {
     if (rgb.length !== widthPx * heightPx * 3) {
-      throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, `image has ${rgb.length} bytes, expected ${widthPx}x${heightPx}x3`);
+      throw new EdgeError(
+        EdgeErrorCode.REDACTION_FAILED,
+        `image has ${rgb.length} bytes, expected ${widthPx}x${heightPx}x3`,
+      );
     }
     const out = Buffer.from(rgb);
     try {
-      for (const person of persons) pixelateRegion(out, widthPx, heightPx, headRegion(person), this.#options.minBlockPx);
+      for (const person of persons)
+        pixelateRegion(out, widthPx, heightPx, headRegion(person), this.#options.minBlockPx);
     } catch (err) {
       throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, `pixelation failed: ${errorMessage(err)}`, { cause: err });
     }

@@ -27,7 +27,9 @@ export async function loadSchedule(path: string): Promise<Schedule> {
   try {
     raw = parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new EdgeError(EdgeErrorCode.SIGNAL_SCHEDULE_INVALID, `cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+    throw new EdgeError(EdgeErrorCode.SIGNAL_SCHEDULE_INVALID, `cannot read ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
   const parsed = ScheduleFile.safeParse(raw);
   if (!parsed.success) {
@@ -38,7 +40,11 @@ export async function loadSchedule(path: string): Promise<Schedule> {
 }
 
 /** The aspect and its start at `atMs` in a cycle that starts at `cycleStartMs`. Pure. */
-export function scheduledAspect(schedule: Schedule, cycleStartMs: number, atMs: number): { aspect: SignalAspect; beganAtMs: number } {
+export function scheduledAspect(
+  schedule: Schedule,
+  cycleStartMs: number,
+  atMs: number,
+): { aspect: SignalAspect; beganAtMs: number } {
   const cycleMs = schedule.cycle.reduce((sum, p) => sum + p.durationMs, 0);
   const sinceStartMs = atMs - cycleStartMs + schedule.offsetMs;
   const intoCycleMs = ((sinceStartMs % cycleMs) + cycleMs) % cycleMs;

@@ -24,13 +24,20 @@ describe('video in, stored events out', () => {
     await using core = await startTestCore(nats.url, database);
     const raw = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as Record<string, unknown>;
     const config = parseEdgeConfig(
-      { ...raw, nats: { servers: [nats.url] }, stateDir: join(work.path, 'edge-state'), models: { allowDownload: false } },
+      {
+        ...raw,
+        nats: { servers: [nats.url] },
+        stateDir: join(work.path, 'edge-state'),
+        models: { allowDownload: false },
+      },
       join(process.cwd(), 'edge/demo'),
       { ZEBRA_MODELS_MIRROR: testMirrors().join(':') },
       'e2e',
     );
     const logs = createLogSink();
-    const edge = await startEdge(config, createEdgeLogger('info', logs.stream), { ZEBRA_MODELS_MIRROR: testMirrors().join(':') });
+    const edge = await startEdge(config, createEdgeLogger('info', logs.stream), {
+      ZEBRA_MODELS_MIRROR: testMirrors().join(':'),
+    });
     const [summary] = await edge.done;
     expect(summary!.frames).toBeGreaterThan(390);
     expect(summary!.eventsPublished).toBeGreaterThan(0);
@@ -56,7 +63,7 @@ describe('video in, stored events out', () => {
         expect(event.signal!.msSinceSteadyDontWalk).toBeGreaterThan(config.rule.graceMs);
         expect(event.evidenceStatus).toBe(EvidenceStatus.EVIDENCE_STATUS_PUBLISHED);
         const entry = event.track!.observations.find((o) => o.capturedAtMs === event.occurredAtMs)!;
-        expect(isInsidePolygon(feetPoint(entry.box), zone.polygon)).toBe(true);
+        expect(isInsidePolygon(feetPoint(entry.box!), zone.polygon)).toBe(true);
         expect(event.evidence.map((e) => e.role)).toEqual(['entry', 'decision']);
         for (const ref of event.evidence) {
           const bytes = await evidence.getBlob(ref.objectKey);

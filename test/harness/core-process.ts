@@ -38,15 +38,24 @@ export async function startCoreProcess(
       ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },
     }),
   );
-  const child = spawn(process.execPath, [CLI, 'core', 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'core', 'run', '--config', config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const httpAddress = `127.0.0.1:${ports.http}`;
-  await waitFor('core health', async () => {
-    if (child.exitCode !== null) throw new Error(`core exited with ${child.exitCode}; see ${logFile}`);
-    return fetch(`http://${httpAddress}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined);
-  }, 60_000);
+  await waitFor(
+    'core health',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`core exited with ${child.exitCode}; see ${logFile}`);
+      return fetch(`http://${httpAddress}/healthz`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      );
+    },
+    60_000,
+  );
   return {
     child,
     grpcAddress: `127.0.0.1:${ports.grpc}`,

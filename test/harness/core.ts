@@ -11,7 +11,11 @@ export interface TestCore extends AsyncDisposable {
 }
 
 /** The core in this process on 127.0.0.1:0 (gRPC and HTTP), logging into a sink. */
-export async function startTestCore(natsUrl: string, database: TestDatabaseTarget, overrides: Record<string, unknown> = {}): Promise<TestCore> {
+export async function startTestCore(
+  natsUrl: string,
+  database: TestDatabaseTarget,
+  overrides: Record<string, unknown> = {},
+): Promise<TestCore> {
   const config = parseCoreConfig(
     {
       logLevel: process.env.TEST_LOG_LEVEL ?? 'info',

@@ -27,7 +27,10 @@ export function makeEvent(privateKey: KeyObject, overrides: Partial<InfractionEv
     },
     zoneId: 'zone-1',
     zoneVersion: 1,
-    track: { trackId: 7, observations: [{ capturedAtMs: occurredAtMs, box: { x1: 0.4, y1: 0.3, x2: 0.45, y2: 0.5 }, score: 0.8 }] },
+    track: {
+      trackId: 7,
+      observations: [{ capturedAtMs: occurredAtMs, box: { x1: 0.4, y1: 0.3, x2: 0.45, y2: 0.5 }, score: 0.8 }],
+    },
     confidence: { value: 0.8, parts: [{ name: 'detection', value: 0.8 }] },
     edgeSoftwareVersion: 'test',
     ...overrides,

@@ -14,6 +14,10 @@ export function testMirrors(): string[] {
 /** The verified local path of a manifest file, and its entry. */
 export async function manifestFile(id: string): Promise<{ path: string; entry: ManifestFile }> {
   const entry = manifestEntry(await loadManifest(), id);
-  const path = await ensureFile(entry, { cacheDir: defaultCacheDir(process.env), mirrorDirs: testMirrors(), allowDownload: false });
+  const path = await ensureFile(entry, {
+    cacheDir: defaultCacheDir(process.env),
+    mirrorDirs: testMirrors(),
+    allowDownload: false,
+  });
   return { path, entry };
 }

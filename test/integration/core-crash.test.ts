@@ -13,7 +13,13 @@ import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
 import { startTestNats } from '../harness/nats.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 
-const INGEST = { durableName: 'core-ingest', batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200, duplicateWindowMs: 120_000 };
+const INGEST = {
+  durableName: 'core-ingest',
+  batchSize: 64,
+  ackWaitMs: 5_000,
+  retryDelayMs: 200,
+  duplicateWindowMs: 120_000,
+};
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -74,14 +80,22 @@ describe('killing the core during ingest', () => {
     await produce(3001, 200); // the device keeps producing while the core is down
     const second = await startCoreProcess(work.path, nats.url, database, ports, logFile);
     try {
-      const ids = await waitFor('every event stored', async () => {
-        const got = await allEventIds(second.grpcAddress);
-        return got.length >= produced.length ? got : undefined;
-      }, 90_000);
+      const ids = await waitFor(
+        'every event stored',
+        async () => {
+          const got = await allEventIds(second.grpcAddress);
+          return got.length >= produced.length ? got : undefined;
+        },
+        90_000,
+      );
       const stored = new Set(ids);
       const lost = produced.filter((id) => !stored.has(id));
       const unexpected = ids.filter((id) => !produced.includes(id));
-      expect({ lost, duplicates: ids.length - stored.size, unexpected }).toEqual({ lost: [], duplicates: 0, unexpected: [] });
+      expect({ lost, duplicates: ids.length - stored.size, unexpected }).toEqual({
+        lost: [],
+        duplicates: 0,
+        unexpected: [],
+      });
     } finally {
       await second.stop();
       await nc.close();

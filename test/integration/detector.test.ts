@@ -33,7 +33,9 @@ describe('YOLOX-nano on real images', () => {
   });
 
   it('rejects a frame whose size does not match its header', async () => {
-    await expect(detector.detect(Buffer.alloc(100), 320, 240)).rejects.toMatchObject({ code: EdgeErrorCode.FRAME_INVALID });
+    await expect(detector.detect(Buffer.alloc(100), 320, 240)).rejects.toMatchObject({
+      code: EdgeErrorCode.FRAME_INVALID,
+    });
   });
 
   it('refuses a model whose inputs differ from the manifest', async () => {
@@ -51,7 +53,8 @@ describe('ffmpeg frame source', () => {
     const { path } = await manifestFile('vtest-video');
     const source = new FfmpegFrameSource({ cameraId: 'c', input: path, fps: 5, startAtMs: 1000 });
     const frames: { index: number; at: number; w: number; h: number; bytes: number }[] = [];
-    for await (const f of source) frames.push({ index: f.index, at: f.capturedAtMs, w: f.widthPx, h: f.heightPx, bytes: f.rgb.length });
+    for await (const f of source)
+      frames.push({ index: f.index, at: f.capturedAtMs, w: f.widthPx, h: f.heightPx, bytes: f.rgb.length });
     // 795 frames at 10 fps = 79.5 s -> about 398 frames at 5 fps
     expect(frames.length).toBeGreaterThanOrEqual(395);
     expect(frames.length).toBeLessThanOrEqual(400);
@@ -67,6 +70,9 @@ describe('ffmpeg frame source', () => {
     const read = async () => {
       for await (const _ of source) void _;
     };
-    await expect(read()).rejects.toMatchObject({ code: EdgeErrorCode.FRAME_SOURCE_FAILED, message: expect.stringContaining('corrupt.avi') });
+    await expect(read()).rejects.toMatchObject({
+      code: EdgeErrorCode.FRAME_SOURCE_FAILED,
+      message: expect.stringContaining('corrupt.avi'),
+    });
   });
 });

@@ -26,7 +26,11 @@ describe('EventService over gRPC on loopback', () => {
     client = new EventServiceClient(core.core.grpcAddress, credentials.createInsecure());
     const { privateKey } = testDeviceKey();
     for (let i = 0; i < 7; i++) {
-      const event = makeEvent(privateKey, { cameraSeq: i + 1, occurredAtMs: 1_700_000_000_000 + i * 1000, cameraId: i % 2 ? 'cam-odd' : 'cam-even' });
+      const event = makeEvent(privateKey, {
+        cameraSeq: i + 1,
+        occurredAtMs: 1_700_000_000_000 + i * 1000,
+        cameraId: i % 2 ? 'cam-odd' : 'cam-even',
+      });
       events.push(event);
       await insertEvent(core.core.db, event, 100 + i);
     }
@@ -41,10 +45,14 @@ describe('EventService over gRPC on loopback', () => {
 
   const list = (req: Partial<ListEventsRequest>) =>
     new Promise<ListEventsResponse>((resolve, reject) =>
-      client.listEvents({ pageSize: 0, pageToken: '', cameraId: '', ...req }, (err, res) => (err ? reject(err) : resolve(res))),
+      client.listEvents({ pageSize: 0, pageToken: '', cameraId: '', ...req }, (err, res) =>
+        err ? reject(err) : resolve(res),
+      ),
     );
   const get = (eventId: string) =>
-    new Promise<GetEventResponse>((resolve, reject) => client.getEvent({ eventId }, (err, res) => (err ? reject(err) : resolve(res))));
+    new Promise<GetEventResponse>((resolve, reject) =>
+      client.getEvent({ eventId }, (err, res) => (err ? reject(err) : resolve(res))),
+    );
 
   it('pages through every event newest first without repeats', async () => {
     const seen: string[] = [];

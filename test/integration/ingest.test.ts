@@ -35,8 +35,10 @@ describe('ingest on a real nats-server and database', () => {
   });
 
   const db = () => core.core.db;
-  const publish = (subject: string, data: Uint8Array, msgID?: string) => jetstream(nc).publish(subject, data, msgID ? { msgID } : {});
-  const storedCount = async (n: number) => waitFor(`${n} stored events`, async () => ((await countEvents(db())) >= n ? true : undefined));
+  const publish = (subject: string, data: Uint8Array, msgID?: string) =>
+    jetstream(nc).publish(subject, data, msgID ? { msgID } : {});
+  const storedCount = async (n: number) =>
+    waitFor(`${n} stored events`, async () => ((await countEvents(db())) >= n ? true : undefined));
 
   it('stores an event with its full contract', async () => {
     const event = makeEvent(privateKey, { cameraSeq: 1 });
@@ -47,7 +49,7 @@ describe('ingest on a real nats-server and database', () => {
     expect(stored.streamSeq).toBeGreaterThan(0);
   });
 
-  it('stores the same event only once, even past JetStream\'s duplicate window', async () => {
+  it("stores the same event only once, even past JetStream's duplicate window", async () => {
     const before = await countEvents(db());
     const event = makeEvent(privateKey, { cameraSeq: 2 });
     const bytes = InfractionEvent.encode(event).finish();
@@ -58,7 +60,9 @@ describe('ingest on a real nats-server and database', () => {
     await publish(subjectOf(marker), InfractionEvent.encode(marker).finish());
     await waitFor('marker event', async () => getEvent(db(), marker.eventId).catch(() => undefined));
     expect(await countEvents(db())).toBe(before + 2);
-    const duplicates = core.core.db.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE event_id = $1", [event.eventId]);
+    const duplicates = core.core.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [
+      event.eventId,
+    ]);
     expect((await duplicates).rows[0]!.n).toBe(1);
   });
 
@@ -81,23 +85,27 @@ describe('ingest on a real nats-server and database', () => {
     expect(Buffer.from(rows[0]!.payload)).toEqual(Buffer.from(garbage));
   });
 
-  it('quarantines an event that reuses another event\'s camera sequence number', async () => {
+  it("quarantines an event that reuses another event's camera sequence number", async () => {
     const first = makeEvent(privateKey, { cameraSeq: 50 });
     const clash = makeEvent(privateKey, { cameraSeq: 50 });
     await publish(subjectOf(first), InfractionEvent.encode(first).finish());
     await publish(subjectOf(clash), InfractionEvent.encode(clash).finish());
-    await waitFor('sequence conflict quarantined', async () =>
-      core.logs.lines.find((l) => l.msg === 'message quarantined' && l.reasonCode === 'sequence_conflict'),
+    await waitFor('sequence conflict quarantined', () =>
+      Promise.resolve(
+        core.logs.lines.find((l) => l.msg === 'message quarantined' && l.reasonCode === 'sequence_conflict'),
+      ),
     );
     await expect(getEvent(db(), first.eventId)).resolves.toBeDefined();
     await expect(getEvent(db(), clash.eventId)).rejects.toMatchObject({ code: 'CORE_EVENT_NOT_FOUND' });
   });
 
-  it('quarantines an event published on another device\'s subject', async () => {
+  it("quarantines an event published on another device's subject", async () => {
     const event = makeEvent(privateKey, { cameraSeq: 60 });
     await publish('zebra.v1.events.site-1.intruder.cam-1', InfractionEvent.encode(event).finish());
-    await waitFor('subject mismatch quarantined', async () =>
-      core.logs.lines.find((l) => l.msg === 'message quarantined' && l.reasonCode === 'subject_mismatch'),
+    await waitFor('subject mismatch quarantined', () =>
+      Promise.resolve(
+        core.logs.lines.find((l) => l.msg === 'message quarantined' && l.reasonCode === 'subject_mismatch'),
+      ),
     );
     await expect(getEvent(db(), event.eventId)).rejects.toMatchObject({ code: 'CORE_EVENT_NOT_FOUND' });
   });

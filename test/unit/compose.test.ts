@@ -13,11 +13,15 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
 }
 
-const compose = parse(await readFile('docker-compose.yml', 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(await readFile('docker-compose.yml', 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const { nats, postgres, core, edge } = compose.services;
 
 /** The repository path of a config that the image holds at /app/... */
-const inRepo = (command: string[] | undefined): string => command![command!.indexOf('--config') + 1]!.replace(/^\/app\//, '');
+const inRepo = (command: string[] | undefined): string =>
+  command![command!.indexOf('--config') + 1]!.replace(/^\/app\//, '');
 
 describe('docker-compose.yml', () => {
   it('has nats, postgres, core and edge', () => {
@@ -36,7 +40,12 @@ describe('docker-compose.yml', () => {
   it('points the core at the postgres service with its own credentials, and at nats', async () => {
     const url = new URL(core!.environment!.ZEBRA_DATABASE_URL!);
     const pg = postgres!.environment!;
-    expect([url.hostname, url.username, url.password, url.pathname]).toEqual(['postgres', pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`]);
+    expect([url.hostname, url.username, url.password, url.pathname]).toEqual([
+      'postgres',
+      pg.POSTGRES_USER,
+      pg.POSTGRES_PASSWORD,
+      `/${pg.POSTGRES_DB}`,
+    ]);
     expect(new URL(core!.environment!.ZEBRA_NATS_URL!).hostname).toBe('nats');
     expect(Object.keys(core!.depends_on!).sort()).toEqual(['nats', 'postgres']);
     const config = await loadCoreConfig(inRepo(core!.command), core!.environment!);

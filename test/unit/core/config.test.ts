@@ -12,7 +12,9 @@ describe('core config', () => {
   });
 
   it('prefers ZEBRA_DATABASE_URL to PGlite', () => {
-    expect(parseCoreConfig(BASE, '/b', { ZEBRA_DATABASE_URL: 'postgres://x/y' }, 't').database.url).toBe('postgres://x/y');
+    expect(parseCoreConfig(BASE, '/b', { ZEBRA_DATABASE_URL: 'postgres://x/y' }, 't').database.url).toBe(
+      'postgres://x/y',
+    );
   });
 
   it.each([

@@ -30,17 +30,40 @@ describe('ingest validation', () => {
     [{ deviceId: 'a.b' }, 'invalid_field', /device_id/],
     [{ cameraSeq: 0 }, 'invalid_field', /camera_seq/],
     [{ occurredAtMs: 0 }, 'invalid_field', /occurred_at_ms/],
-    [{ signal: { state: SignalState.SIGNAL_STATE_UNSPECIFIED, stateBeganAtMs: 0, msSinceSteadyDontWalk: 0, source: 0, sourceId: '', readAtMs: 0 } }, 'missing_field', /signal/],
+    [
+      {
+        signal: {
+          state: SignalState.SIGNAL_STATE_UNSPECIFIED,
+          stateBeganAtMs: 0,
+          msSinceSteadyDontWalk: 0,
+          source: 0,
+          sourceId: '',
+          readAtMs: 0,
+        },
+      },
+      'missing_field',
+      /signal/,
+    ],
   ] as const)('rejects %j with %s', (overrides, code, reason) => {
-    expect(check(overrides as Partial<InfractionEvent>)).toMatchObject({ ok: false, code, reason: expect.stringMatching(reason) });
+    expect(check(overrides as Partial<InfractionEvent>)).toMatchObject({
+      ok: false,
+      code,
+      reason: expect.stringMatching(reason),
+    });
   });
 
   it('rejects an unsigned event', () => {
     const event = { ...makeEvent(privateKey), signature: undefined };
-    expect(validateEventMessage(subjectOf(event), InfractionEvent.encode(event).finish())).toMatchObject({ ok: false, code: 'missing_field' });
+    expect(validateEventMessage(subjectOf(event), InfractionEvent.encode(event).finish())).toMatchObject({
+      ok: false,
+      code: 'missing_field',
+    });
   });
 
-  it('rejects an event published on another device\'s subject', () => {
-    expect(check({}, 'zebra.v1.events.site-1.other-device.cam-1')).toMatchObject({ ok: false, code: 'subject_mismatch' });
+  it("rejects an event published on another device's subject", () => {
+    expect(check({}, 'zebra.v1.events.site-1.other-device.cam-1')).toMatchObject({
+      ok: false,
+      code: 'subject_mismatch',
+    });
   });
 });

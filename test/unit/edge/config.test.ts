@@ -25,7 +25,10 @@ describe('edge config', () => {
   });
 
   it('lets ZEBRA_NATS_URL override the servers', async () => {
-    expect((await loadEdgeConfig(DEMO, { ZEBRA_NATS_URL: 'nats://a:1,nats://b:2' })).nats.servers).toEqual(['nats://a:1', 'nats://b:2']);
+    expect((await loadEdgeConfig(DEMO, { ZEBRA_NATS_URL: 'nats://a:1,nats://b:2' })).nats.servers).toEqual([
+      'nats://a:1',
+      'nats://b:2',
+    ]);
   });
 
   it('rejects an unknown key by name', async () => {

@@ -6,7 +6,16 @@ import { feetPoint, isInsidePolygon } from '../../../edge/rule/geometry.js';
 import type { SignalAspect, SignalReading } from '../../../edge/signal/signal.js';
 import type { Track } from '../../../edge/track/tracker.js';
 
-const ZONE: CrosswalkZone = { id: 'z', version: 1, polygon: [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6]] };
+const ZONE: CrosswalkZone = {
+  id: 'z',
+  version: 1,
+  polygon: [
+    [0.4, 0.4],
+    [0.6, 0.4],
+    [0.6, 0.6],
+    [0.4, 0.6],
+  ],
+};
 const OPTIONS = { graceMs: 1000, minDwellMs: 400 };
 const FRAME_MS = 200;
 
@@ -26,7 +35,11 @@ function trackAt(id: number, points: { x: number; y: number; t: number }[]): Tra
   return {
     id,
     isUpdated: true,
-    history: points.map((p) => ({ capturedAtMs: p.t, score: 0.9, box: { x1: p.x - 0.02, y1: p.y - 0.2, x2: p.x + 0.02, y2: p.y } })),
+    history: points.map((p) => ({
+      capturedAtMs: p.t,
+      score: 0.9,
+      box: { x1: p.x - 0.02, y1: p.y - 0.2, x2: p.x + 0.02, y2: p.y },
+    })),
   };
 }
 
@@ -55,7 +68,7 @@ describe('entry rule', () => {
     expect(classifyEntry(reading('dark', 0, 0), 1000)).toBe('signal_dark');
   });
 
-  it('decides an entry during steady DON\'T WALK after the grace period once, after the dwell', () => {
+  it("decides an entry during steady DON'T WALK after the grace period once, after the dwell", () => {
     const decisions = walk(CROSSING, (t) => reading('steady_dont_walk', 5000 + t, t));
     expect(decisions).toHaveLength(1);
     expect(decisions[0]!.outcome).toBe('infraction');
@@ -64,7 +77,8 @@ describe('entry rule', () => {
   });
 
   it('lets someone who entered on WALK finish while the signal changes', () => {
-    const signal = (t: number): SignalReading => (t < 700 ? reading('walk', t, t) : reading('steady_dont_walk', t - 700 + 5000, t));
+    const signal = (t: number): SignalReading =>
+      t < 700 ? reading('walk', t, t) : reading('steady_dont_walk', t - 700 + 5000, t);
     expect(walk(CROSSING, signal).map((d) => d.outcome)).toEqual(['lawful_walk']);
   });
 
@@ -108,7 +122,9 @@ describe('point in polygon', () => {
   it('property: agrees with the rectangle test away from the edges', () => {
     fc.assert(
       fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (x, y) => {
-        fc.pre(Math.abs(x - 0.4) > 1e-9 && Math.abs(x - 0.6) > 1e-9 && Math.abs(y - 0.4) > 1e-9 && Math.abs(y - 0.6) > 1e-9);
+        fc.pre(
+          Math.abs(x - 0.4) > 1e-9 && Math.abs(x - 0.6) > 1e-9 && Math.abs(y - 0.4) > 1e-9 && Math.abs(y - 0.6) > 1e-9,
+        );
         expect(isInsidePolygon([x, y], ZONE.polygon)).toBe(x > 0.4 && x < 0.6 && y > 0.4 && y < 0.6);
       }),
     );

@@ -27,7 +27,7 @@ describe('pixelation', () => {
     // region is 20x20 px: blocks of max(5, 20/4) = 5 px
     expect(pixel(rgb, 0, 0)).toEqual(pixel(rgb, 4, 4));
     expect(pixel(rgb, 0, 0)).not.toEqual(pixel(original, 0, 0));
-    expect(rgb.subarray((20 * W) * 3)).toEqual(original.subarray((20 * W) * 3));
+    expect(rgb.subarray(20 * W * 3)).toEqual(original.subarray(20 * W * 3));
     expect(pixel(rgb, 30, 5)).toEqual(pixel(original, 30, 5));
   });
 
@@ -54,6 +54,8 @@ describe('pixelation', () => {
 
   it('fails closed on a frame of the wrong size', () => {
     const redactor = new HeadRegionRedactor({ minBlockPx: 2, personDetectorId: 'x' });
-    expect(() => redactor.redact(Buffer.alloc(10), W, H, [])).toThrow(expect.objectContaining({ code: EdgeErrorCode.REDACTION_FAILED }));
+    expect(() => redactor.redact(Buffer.alloc(10), W, H, [])).toThrow(
+      expect.objectContaining({ code: EdgeErrorCode.REDACTION_FAILED }),
+    );
   });
 });

@@ -22,7 +22,7 @@ describe('signal schedule', () => {
     expect(scheduledAspect(SCHEDULE, 1000, 31_000)).toEqual({ aspect: 'walk', beganAtMs: 31_000 });
   });
 
-  it('reports ms since steady DON\'T WALK only in that aspect', () => {
+  it("reports ms since steady DON'T WALK only in that aspect", () => {
     const source = new ScheduleSignalSource(SCHEDULE, 0);
     expect(source.readingAt(20_000).msSinceSteadyDontWalk).toBe(5_000);
     expect(source.readingAt(5_000).msSinceSteadyDontWalk).toBe(0);

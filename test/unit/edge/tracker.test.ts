@@ -6,7 +6,11 @@ import { EMPTY_TRACKER, updateTracker } from '../../../edge/track/tracker.js';
 const OPTIONS = { minIou: 0.2, maxLostMs: 1000, maxHistory: 5 };
 
 const detection = fc
-  .record({ x: fc.double({ min: 0, max: 0.9, noNaN: true }), y: fc.double({ min: 0, max: 0.9, noNaN: true }), score: fc.double({ min: 0.3, max: 1, noNaN: true }) })
+  .record({
+    x: fc.double({ min: 0, max: 0.9, noNaN: true }),
+    y: fc.double({ min: 0, max: 0.9, noNaN: true }),
+    score: fc.double({ min: 0.3, max: 1, noNaN: true }),
+  })
   .map(({ x, y, score }): Detection => ({ box: { x1: x, y1: y, x2: x + 0.1, y2: y + 0.1 }, score, classId: 0 }));
 
 describe('IoU tracker', () => {
@@ -14,7 +18,12 @@ describe('IoU tracker', () => {
     let state = EMPTY_TRACKER;
     for (let i = 0; i < 5; i++) {
       const x = 0.1 + i * 0.01;
-      state = updateTracker(state, [{ box: { x1: x, y1: 0.1, x2: x + 0.1, y2: 0.3 }, score: 0.9, classId: 0 }], i * 200, OPTIONS);
+      state = updateTracker(
+        state,
+        [{ box: { x1: x, y1: 0.1, x2: x + 0.1, y2: 0.3 }, score: 0.9, classId: 0 }],
+        i * 200,
+        OPTIONS,
+      );
     }
     expect(state.tracks).toHaveLength(1);
     expect(state.tracks[0]!.id).toBe(1);
@@ -22,7 +31,12 @@ describe('IoU tracker', () => {
   });
 
   it('drops a track unseen for longer than maxLostMs', () => {
-    let state = updateTracker(EMPTY_TRACKER, [{ box: { x1: 0, y1: 0, x2: 0.1, y2: 0.1 }, score: 0.9, classId: 0 }], 0, OPTIONS);
+    let state = updateTracker(
+      EMPTY_TRACKER,
+      [{ box: { x1: 0, y1: 0, x2: 0.1, y2: 0.1 }, score: 0.9, classId: 0 }],
+      0,
+      OPTIONS,
+    );
     state = updateTracker(state, [], 1000, OPTIONS);
     expect(state.tracks).toHaveLength(1);
     state = updateTracker(state, [], 1001, OPTIONS);

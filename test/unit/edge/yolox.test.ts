@@ -5,7 +5,10 @@ import { decodeYolox, yoloxAnchorCount } from '../../../edge/detect/yolox.js';
 
 const OPTIONS = { inputSizePx: 416, strides: [8, 16, 32], numClasses: 80, classIds: [0], minScore: 0.3 };
 
-function outputWith(anchor: number, values: { cx: number; cy: number; w: number; h: number; obj: number; person: number }): Float32Array {
+function outputWith(
+  anchor: number,
+  values: { cx: number; cy: number; w: number; h: number; obj: number; person: number },
+): Float32Array {
   const out = new Float32Array(yoloxAnchorCount(416, [8, 16, 32]) * 85);
   out.set([values.cx, values.cy, values.w, values.h, values.obj, values.person], anchor * 85);
   return out;
