@@ -84,7 +84,8 @@ function followEdge(child: ChildProcess): void {
     } catch {
       return;
     }
-    if (entry.msg === 'detector loaded') say('  edge: YOLOX-nano loaded, reading vtest.avi at 5 fps');
+    if (entry.msg === 'detector loaded')
+      say('  edge: YOLOX-nano loaded; playing vtest.avi as a live camera (80 s), detecting at 5 fps');
     if (entry.msg === 'infraction published')
       say(`  edge: infraction published (track ${entry.trackId}, event ${entry.eventId})`);
     if (entry.msg === 'camera source ended')

@@ -29,6 +29,8 @@ describe('video in, stored events out', () => {
         nats: { servers: [nats.url] },
         stateDir: join(work.path, 'edge-state'),
         models: { allowDownload: false },
+        // replay as fast as the detector goes; frames keep the video's own timeline
+        cameras: (raw.cameras as { source: object }[]).map((c) => ({ ...c, source: { ...c.source, realtime: false } })),
       },
       join(process.cwd(), 'edge/demo'),
       { ZEBRA_MODELS_MIRROR: testMirrors().join(':') },
