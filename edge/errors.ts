@@ -20,6 +20,8 @@ export const EdgeErrorCode = {
   SIGNAL_SCHEDULE_INVALID: 'EDGE_SIGNAL_SCHEDULE_INVALID',
   /** Thrown when evidence cannot be redacted; nothing is published (fail closed). */
   REDACTION_FAILED: 'EDGE_REDACTION_FAILED',
+  /** Thrown when a file in the state folder (e.g. a sequence counter) is unreadable or corrupt. */
+  STATE_INVALID: 'EDGE_STATE_INVALID',
   /** Thrown when the device key cannot be read or created. */
   DEVICE_KEY_INVALID: 'EDGE_DEVICE_KEY_INVALID',
   /** Thrown when an event or its evidence cannot be published. */

@@ -42,6 +42,8 @@ export interface CameraPipelineDeps {
 export interface PipelineSummary {
   frames: number;
   detectorCalls: number;
+  /** Frames dropped because detection failed on them. */
+  framesSkipped: number;
   tracksStarted: number;
   decisions: Record<EntryOutcome, number>;
   eventsPublished: number;
@@ -52,6 +54,7 @@ function emptySummary(): PipelineSummary {
   return {
     frames: 0,
     detectorCalls: 0,
+    framesSkipped: 0,
     tracksStarted: 0,
     decisions: { infraction: 0, lawful_walk: 0, lawful_flashing: 0, lawful_within_grace: 0, signal_dark: 0 },
     eventsPublished: 0,
@@ -111,6 +114,7 @@ export async function runCameraPipeline(deps: CameraPipelineDeps): Promise<Pipel
       detections = await deps.detector.detect(frame.rgb, frame.widthPx, frame.heightPx);
       summary.detectorCalls += 1;
     } catch (err) {
+      summary.framesSkipped += 1;
       deps.logger.error({ err, frameIndex: frame.index }, 'frame skipped: detection failed');
       continue;
     }

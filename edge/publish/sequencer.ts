@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EdgeError, EdgeErrorCode } from '../errors.js';
 
 /**
  * Per-camera monotonic event sequence, kept in a file so a restart never reuses a number.
@@ -17,13 +18,20 @@ export class FileSequencer {
   static async open(stateDir: string, cameraId: string): Promise<FileSequencer> {
     await mkdir(stateDir, { recursive: true });
     const path = join(stateDir, `seq-${cameraId}.txt`);
-    let last = 0;
+    let text: string;
     try {
-      last = Number.parseInt(await readFile(path, 'utf8'), 10);
-      if (!Number.isSafeInteger(last) || last < 0) throw new Error(`${path} does not hold a sequence number`);
+      text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      last = 0;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileSequencer(path, 0);
+      throw new EdgeError(EdgeErrorCode.STATE_INVALID, `cannot read ${path}`, { cause: err });
+    }
+    const last = Number(text.trim());
+    if (!Number.isSafeInteger(last) || last < 0) {
+      // Never guess: restarting at 1 would reuse numbers the core already holds.
+      throw new EdgeError(
+        EdgeErrorCode.STATE_INVALID,
+        `${path} does not hold a sequence number ("${text.slice(0, 40)}")`,
+      );
     }
     return new FileSequencer(path, last);
   }

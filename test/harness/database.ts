@@ -39,7 +39,8 @@ export async function createTestDatabase(): Promise<TestDatabaseTarget> {
   };
 }
 
-/** Opens a test database target. */
-export function openTestDatabase(target: TestDatabaseTarget): Promise<Database> {
-  return openDatabase(target.config);
+/** Opens a test database target; disposing closes it. */
+export async function openTestDatabase(target: TestDatabaseTarget): Promise<Database & AsyncDisposable> {
+  const db = await openDatabase(target.config);
+  return Object.assign(db, { [Symbol.asyncDispose]: () => db.close() });
 }

@@ -7,48 +7,36 @@ import { makeEvent, testDeviceKey } from '../harness/events.js';
 describe('database', () => {
   it('migrates forward once; a second run applies nothing', async () => {
     await using target = await createTestDatabase();
-    const db = await openTestDatabase(target);
-    try {
-      expect(await migrate(db)).toEqual(['0001_events']);
-      expect(await migrate(db)).toEqual([]);
-      const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
-      expect(rows.map((r) => r.id)).toEqual(['0001_events']);
-    } finally {
-      await db.close();
-    }
+    await using db = await openTestDatabase(target);
+    expect(await migrate(db)).toEqual(['0001_events']);
+    expect(await migrate(db)).toEqual([]);
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
+    expect(rows.map((r) => r.id)).toEqual(['0001_events']);
   });
 
   it('inserting the same event twice stores it once and says so', async () => {
     await using target = await createTestDatabase();
-    const db = await openTestDatabase(target);
-    try {
-      await migrate(db);
-      const event = makeEvent(testDeviceKey().privateKey);
-      expect(await insertEvent(db, event, 1)).toBe(true);
-      expect(await insertEvent(db, event, 2)).toBe(false);
-      const { rows } = await db.query<{ stream_seq: string | number }>('SELECT stream_seq FROM events');
-      expect(rows.map((r) => Number(r.stream_seq))).toEqual([1]);
-    } finally {
-      await db.close();
-    }
+    await using db = await openTestDatabase(target);
+    await migrate(db);
+    const event = makeEvent(testDeviceKey().privateKey);
+    expect(await insertEvent(db, event, 1)).toBe(true);
+    expect(await insertEvent(db, event, 2)).toBe(false);
+    const { rows } = await db.query<{ stream_seq: string | number }>('SELECT stream_seq FROM events');
+    expect(rows.map((r) => Number(r.stream_seq))).toEqual([1]);
   });
 
   it('rolls a failed transaction back', async () => {
     await using target = await createTestDatabase();
-    const db = await openTestDatabase(target);
-    try {
-      await migrate(db);
-      const event = makeEvent(testDeviceKey().privateKey);
-      await expect(
-        db.transaction(async (tx) => {
-          await insertEvent(tx, event, 1);
-          throw new Error('boom');
-        }),
-      ).rejects.toThrow('boom');
-      expect((await db.query('SELECT 1 FROM events')).rows).toHaveLength(0);
-    } finally {
-      await db.close();
-    }
+    await using db = await openTestDatabase(target);
+    await migrate(db);
+    const event = makeEvent(testDeviceKey().privateKey);
+    await expect(
+      db.transaction(async (tx) => {
+        await insertEvent(tx, event, 1);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await db.query('SELECT 1 FROM events')).rows).toHaveLength(0);
   });
 
   it('splits migration scripts on statement ends and drops comments', () => {
