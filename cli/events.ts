@@ -1,23 +1,30 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { EventServiceClient, ReviewState, SignalState } from '../proto/index.js';
 import type { EventSummary, GetEventResponse, ListEventsResponse } from '../proto/index.js';
 
 const DEADLINE_MS = 10_000;
 
-function call<Req, Res>(
-  invoke: (
-    req: Req,
-    md: Metadata,
-    opts: { deadline: Date },
-    cb: (err: ServiceError | null, res: Res) => void,
-  ) => unknown,
-  request: Req,
-): Promise<Res> {
+type Invoke<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  opts: { deadline: Date },
+  cb: (err: ServiceError | null, res: Res) => void,
+) => unknown;
+
+const UNREACHABLE_HINT = 'is the core running? Pass --server HOST:PORT or set ZEBRA_GRPC_ADDR';
+
+function call<Req, Res>(server: string, invoke: Invoke<Req, Res>, request: Req): Promise<Res> {
   return new Promise((resolve, reject) =>
-    invoke(request, new Metadata(), { deadline: new Date(Date.now() + DEADLINE_MS) }, (err, res) =>
-      err ? reject(err) : resolve(res),
-    ),
+    invoke(request, new Metadata(), { deadline: new Date(Date.now() + DEADLINE_MS) }, (err, res) => {
+      if (!err) return resolve(res);
+      if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
+        return reject(
+          Object.assign(err, { details: `cannot reach the zebra core at ${server} (${UNREACHABLE_HINT})` }),
+        );
+      }
+      reject(err);
+    }),
   );
 }
 
@@ -25,7 +32,7 @@ function call<Req, Res>(
 export async function fetchEvents(server: string, pageSize: number, cameraId = ''): Promise<ListEventsResponse> {
   const client = new EventServiceClient(server, credentials.createInsecure());
   try {
-    return await call(client.listEvents.bind(client), { pageSize, pageToken: '', cameraId });
+    return await call(server, client.listEvents.bind(client), { pageSize, pageToken: '', cameraId });
   } finally {
     client.close();
   }
@@ -34,7 +41,7 @@ export async function fetchEvents(server: string, pageSize: number, cameraId = '
 export async function fetchEvent(server: string, eventId: string): Promise<GetEventResponse> {
   const client = new EventServiceClient(server, credentials.createInsecure());
   try {
-    return await call(client.getEvent.bind(client), { eventId });
+    return await call(server, client.getEvent.bind(client), { eventId });
   } finally {
     client.close();
   }
