@@ -140,7 +140,7 @@ function checkDecision(
   viewedMs: number,
   policy: ReviewPolicy,
 ): TransitionResult | undefined {
-  if (!isReason(taxonomy, reason))
+  if (!Object.hasOwn(taxonomy, reason))
     return refuse('CORE_REVIEW_BAD_REASON', `"${reason}" is not one of: ${Object.keys(taxonomy).join(', ')}`);
   if (!(viewedMs >= policy.minEvidenceViewMs)) {
     return refuse(
