@@ -135,6 +135,7 @@ export async function runDemo(args: string[]): Promise<number> {
     const coreConfig = await writeConfig(join(REPO, 'core/demo/core.yaml'), join(WORK, 'core.yaml'), (c) => {
       Object.assign(c, { nats: { servers: [nats!.url] }, grpc: { listen: grpcAddr }, http: { listen: httpAddr } });
       c.database = { pgliteDir: join(WORK, 'core-db') };
+      c.audit = { ...(c.audit as object), signingKeyFile: join(WORK, 'audit-signing-key.pem') };
     });
     const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
       Object.assign(c, { nats: { servers: [nats!.url] }, stateDir: join(WORK, 'edge-state') });
@@ -169,6 +170,7 @@ export async function runDemo(args: string[]): Promise<number> {
     say(`\n${stored} of ${published} published events are in the database.`);
     say(`  console:  http://${httpAddr}/`);
     say(`  list:     npm run -s zebra -- events list --server ${grpcAddr}`);
+    say(`  audit:    npm run -s zebra -- audit export --http ${httpAddr} -o audit.json   (then: audit verify)`);
     say(`  metrics:  http://${httpAddr}/metrics    logs: ${join(WORK, 'logs')}`);
     if (values.once) return stored > 0 && stored === published ? 0 : 1;
     say('\nThe core keeps running. Press Ctrl-C to stop everything.');

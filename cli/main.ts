@@ -11,6 +11,7 @@ import {
   mirrorDirsFromEnv,
   startEdge,
 } from '../edge/index.js';
+import { audit } from './audit.js';
 import { runDemo } from './demo.js';
 import { fetchEvent, fetchEvents, formatEventTable } from './events.js';
 import { printError, untilSignal } from './output.js';
@@ -23,8 +24,12 @@ const USAGE = `usage: zebra <command> [options]
   edge run --config FILE            run an edge worker
   events list [--server HOST:PORT] [--camera ID] [--limit N]
   events show EVENT_ID [--server HOST:PORT]
+  audit export [--http HOST:PORT] [-o FILE]       the whole audit log with signed checkpoints
+  audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint: keep it
+  audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key: pin it
+  audit verify FILE --public-key PEM [--checkpoint FILE]
 
-environment: ZEBRA_MODELS_MIRROR, ZEBRA_CACHE_DIR, ZEBRA_NATS_URL, ZEBRA_DATABASE_URL, ZEBRA_GRPC_ADDR
+environment: ZEBRA_MODELS_MIRROR, ZEBRA_CACHE_DIR, ZEBRA_NATS_URL, ZEBRA_DATABASE_URL, ZEBRA_GRPC_ADDR, ZEBRA_HTTP_ADDR
 `;
 
 const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
@@ -101,6 +106,10 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'core' && sub === 'run') return await coreRun(rest);
     if (command === 'edge' && sub === 'run') return await edgeRun(rest);
     if (command === 'events') return await events(argv.slice(1));
+    if (command === 'audit') {
+      const code = await audit(argv.slice(1));
+      if (code !== undefined) return code;
+    }
     process.stderr.write(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   } catch (err) {

@@ -30,6 +30,21 @@ export const CoreConfigSchema = z
       .object({ listen: HostPort.default('127.0.0.1:8080') })
       .strict()
       .default({ listen: '127.0.0.1:8080' }),
+    audit: z
+      .object({
+        signingKeyFile: z
+          .string()
+          .min(1)
+          .describe('Ed25519 key that signs checkpoints; keep it outside the database. Created on first start'),
+        origin: z.string().min(1).default('zebra-audit/v1').describe('Names this log in every checkpoint'),
+        checkpointIntervalMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(60_000)
+          .describe('How often a checkpoint is signed when the log grew'),
+      })
+      .strict(),
     ingest: z
       .object({
         durableName: z
@@ -72,12 +87,14 @@ export function parseCoreConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
   }
   const config = parsed.data;
   const pgliteDir = config.database.pgliteDir;
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   return deepFreeze({
     ...config,
     database: {
       url: env.ZEBRA_DATABASE_URL || config.database.url,
-      pgliteDir: pgliteDir && !isAbsolute(pgliteDir) ? resolve(baseDir, pgliteDir) : pgliteDir,
+      pgliteDir: pgliteDir ? abs(pgliteDir) : undefined,
     },
+    audit: { ...config.audit, signingKeyFile: abs(config.audit.signingKeyFile) },
     nats: env.ZEBRA_NATS_URL ? { servers: env.ZEBRA_NATS_URL.split(',') } : config.nats,
   });
 }

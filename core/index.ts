@@ -9,3 +9,7 @@ export type { Database, Queryable } from './db/database.js';
 export { migrate } from './db/migrate.js';
 export { countEvents, getEvent, insertEvent, listEvents } from './events/events-repo.js';
 export { validateEventMessage } from './ingest/validate.js';
+export { verifyAuditExport } from './audit/verify-log.js';
+export type { AuditExport, VerifyResult } from './audit/verify-log.js';
+export { parseCheckpointJson, parseExportJson } from './audit/export-format.js';
+export type { SignedCheckpoint } from './audit/checkpoint.js';

@@ -3,6 +3,7 @@ import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVIDENCE_BUCKET } from '../proto/index.js';
+import { loadOrCreateSigner, checkpointNow } from './audit/signer.js';
 import type { CoreConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -53,9 +54,15 @@ async function connectNats(config: CoreConfig, logger: Logger): Promise<NatsConn
 /** Starts the core: database and migrations, NATS ingest, gRPC and HTTP. */
 export async function startCore(config: CoreConfig, logger: Logger): Promise<CoreHandle> {
   const metrics = createCoreMetrics();
+  const signer = await loadOrCreateSigner(config.audit.signingKeyFile, config.audit.origin);
+  logger.info({ keyId: signer.keyId, origin: signer.origin }, 'audit checkpoint key ready');
   const db = await openDatabase(config.database);
   const applied = await migrate(db);
   logger.info({ database: db.kind, migrationsApplied: applied }, 'database ready');
+  const checkpoint = (): Promise<unknown> =>
+    checkpointNow(db, signer, Date.now()).catch((err: unknown) => logger.error({ err }, 'audit checkpoint failed'));
+  const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
+  checkpointTimer.unref();
   const nc = await connectNats(config, logger);
   metrics.natsConnected.set(1);
   void (async () => {
@@ -81,6 +88,7 @@ export async function startCore(config: CoreConfig, logger: Logger): Promise<Cor
   const http = await startHttpServer(config.http.listen, {
     db,
     evidence,
+    signer,
     metrics,
     logger: logger.child({ component: 'http' }),
     health: async () => {
@@ -100,8 +108,10 @@ export async function startCore(config: CoreConfig, logger: Logger): Promise<Cor
     async close() {
       await ingest.stop();
       await ingestDone.catch((err: unknown) => logger.warn({ err }, 'ingest loop ended with an error'));
+      clearInterval(checkpointTimer);
       await grpc.close();
       await http.close();
+      await checkpoint();
       await nc.drain().catch(() => undefined);
       await db.close();
     },

@@ -35,10 +35,24 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
   return done;
 }
 
-/** Splits a migration script on semicolons at line ends (migrations keep one statement per `;\n`). */
+/**
+ * Splits a migration script into statements at semicolons that end a line, except inside
+ * dollar-quoted bodies ($$ ... $$); drops comment lines.
+ */
 export function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*\n/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => s.length > 0);
+  const statements: string[] = [];
+  let current: string[] = [];
+  let isInDollarQuote = false;
+  for (const line of sql.split('\n')) {
+    if (!isInDollarQuote && /^\s*--/.test(line)) continue;
+    current.push(line);
+    if ((line.match(/\$\$/g) ?? []).length % 2 === 1) isInDollarQuote = !isInDollarQuote;
+    if (!isInDollarQuote && /;\s*$/.test(line)) {
+      statements.push(current.join('\n').trim().replace(/;$/, ''));
+      current = [];
+    }
+  }
+  const rest = current.join('\n').trim();
+  if (rest) statements.push(rest);
+  return statements.filter((s) => s.length > 0);
 }

@@ -4,6 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ObjectStore } from '@nats-io/obj';
 import { GetEventResponse, ListEventsResponse } from '../../proto/index.js';
+import { listCheckpoints, loadEntries } from '../audit/audit-repo.js';
+import { checkpointToJson, toExportJson } from '../audit/export-format.js';
+import type { CheckpointSigner } from '../audit/signer.js';
+import { checkpointNow } from '../audit/signer.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
 import { getEventById, listEventsPage } from '../grpc/event-service.js';
@@ -15,6 +19,7 @@ const CONSOLE_HTML = new URL('../console/index.html', import.meta.url);
 export interface HttpDeps {
   readonly db: Queryable;
   readonly evidence: ObjectStore;
+  readonly signer: CheckpointSigner;
   readonly metrics: CoreMetrics;
   readonly logger: Logger;
   /** Health of the parts the core depends on. */
@@ -65,9 +70,30 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps):
     res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=3600' });
     return void res.end(bytes);
   }
+  if (url.pathname.startsWith('/api/audit/')) return routeAudit(url, res, deps);
   if (url.pathname === '/' || url.pathname === '/index.html') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     return void res.end(await readFile(CONSOLE_HTML));
+  }
+  return sendJson(res, 404, { error: `nothing at ${url.pathname}` });
+}
+
+/** The audit log for auditors: the pinned public key, the current checkpoint, and full exports. */
+async function routeAudit(url: URL, res: ServerResponse, deps: HttpDeps): Promise<void> {
+  if (url.pathname === '/api/audit/public-key') {
+    res.writeHead(200, { 'content-type': 'application/x-pem-file' });
+    return void res.end(deps.signer.publicKeyPem);
+  }
+  if (url.pathname === '/api/audit/checkpoint') {
+    const cp = await checkpointNow(deps.db, deps.signer, Date.now());
+    if (!cp) return sendJson(res, 404, { error: 'the audit log is empty' });
+    return sendJson(res, 200, checkpointToJson(cp));
+  }
+  if (url.pathname === '/api/audit/export') {
+    // A fresh checkpoint first, so that every exported entry is covered by a signature.
+    await checkpointNow(deps.db, deps.signer, Date.now());
+    const [entries, checkpoints] = [await loadEntries(deps.db), await listCheckpoints(deps.db)];
+    return sendJson(res, 200, toExportJson(deps.signer.origin, Date.now(), { entries, checkpoints }));
   }
   return sendJson(res, 404, { error: `nothing at ${url.pathname}` });
 }

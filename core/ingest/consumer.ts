@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/transport-node';
 import { EVENTS_SUBJECT_WILDCARD, INFRACTIONS_STREAM } from '../../proto/index.js';
 import type { Database } from '../db/database.js';
+import { appendAudit } from '../audit/audit-repo.js';
 import { insertEvent, insertQuarantine } from '../events/events-repo.js';
 import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
@@ -45,6 +47,10 @@ export async function ensureIngestTopology(nc: NatsConnection, options: IngestOp
   });
 }
 
+function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 function isSequenceConflict(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string; message?: string };
   return e.code === '23505' && (e.constraint?.includes('camera_seq') ?? e.message?.includes('camera_seq') ?? false);
@@ -77,12 +83,21 @@ export class IngestConsumer {
   }
 
   async #quarantine(msg: JsMsg, code: RejectionCode, reason: string): Promise<void> {
-    await insertQuarantine(this.#db, {
-      streamSeq: msg.seq,
-      subject: msg.subject,
-      reasonCode: code,
-      reason,
-      payload: msg.data,
+    await this.#db.transaction(async (tx) => {
+      await insertQuarantine(tx, {
+        streamSeq: msg.seq,
+        subject: msg.subject,
+        reasonCode: code,
+        reason,
+        payload: msg.data,
+      });
+      await appendAudit(tx, {
+        atMs: Date.now(),
+        actor: 'system:ingest',
+        action: 'message.quarantined',
+        subject: `stream:${msg.seq}`,
+        details: { reasonCode: code, reason, natsSubject: msg.subject, payloadSha256: sha256Hex(msg.data) },
+      });
     });
     this.#metrics.rejected.inc({ reason: code });
     this.#logger.warn({ streamSeq: msg.seq, subject: msg.subject, reasonCode: code, reason }, 'message quarantined');
@@ -93,9 +108,28 @@ export class IngestConsumer {
     try {
       const result = validateEventMessage(msg.subject, msg.data);
       if (!result.ok) return await this.#quarantine(msg, result.code, result.reason);
+      const { event } = result;
       let isNew: boolean;
       try {
-        isNew = await insertEvent(this.#db, result.event, msg.seq);
+        isNew = await this.#db.transaction(async (tx) => {
+          const inserted = await insertEvent(tx, event, msg.seq);
+          if (inserted) {
+            await appendAudit(tx, {
+              atMs: Date.now(),
+              actor: `device:${event.deviceId}`,
+              action: 'event.ingested',
+              subject: event.eventId,
+              details: {
+                siteId: event.siteId,
+                cameraId: event.cameraId,
+                cameraSeq: event.cameraSeq,
+                streamSeq: msg.seq,
+                payloadSha256: sha256Hex(msg.data),
+              },
+            });
+          }
+          return inserted;
+        });
       } catch (err) {
         if (!isSequenceConflict(err)) throw err;
         const { deviceId, cameraId, cameraSeq, eventId } = result.event;

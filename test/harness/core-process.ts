@@ -36,6 +36,7 @@ export async function startCoreProcess(
       grpc: { listen: `127.0.0.1:${ports.grpc}` },
       http: { listen: `127.0.0.1:${ports.http}` },
       ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },
+      audit: { signingKeyFile: join(workDir, 'audit-key.pem') },
     }),
   );
   const child = spawn(process.execPath, [CLI, 'core', 'run', '--config', config], {

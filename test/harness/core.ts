@@ -4,10 +4,14 @@ import { createCoreLogger } from '../../core/index.js';
 import type { LogSink } from './log-sink.js';
 import { createLogSink } from './log-sink.js';
 import type { TestDatabaseTarget } from './database.js';
+import { tempDir } from './temp.js';
+import { join } from 'node:path';
 
 export interface TestCore extends AsyncDisposable {
   readonly core: CoreHandle;
   readonly logs: LogSink;
+  /** The checkpoint signing key (outside the database). */
+  readonly auditKeyFile: string;
 }
 
 /** The core in this process on 127.0.0.1:0 (gRPC and HTTP), logging into a sink. */
@@ -16,6 +20,7 @@ export async function startTestCore(
   database: TestDatabaseTarget,
   overrides: Record<string, unknown> = {},
 ): Promise<TestCore> {
+  const keyDir = await tempDir('zebra-audit-key-');
   const config = parseCoreConfig(
     {
       logLevel: process.env.TEST_LOG_LEVEL ?? 'info',
@@ -23,6 +28,7 @@ export async function startTestCore(
       nats: { servers: [natsUrl] },
       grpc: { listen: '127.0.0.1:0' },
       http: { listen: '127.0.0.1:0' },
+      audit: { signingKeyFile: join(keyDir.path, 'audit-key.pem') },
       ...overrides,
     },
     process.cwd(),
@@ -31,5 +37,13 @@ export async function startTestCore(
   );
   const logs = createLogSink();
   const core = await startCore(config, createCoreLogger(config.logLevel, logs.stream));
-  return { core, logs, [Symbol.asyncDispose]: () => core.close() };
+  return {
+    core,
+    logs,
+    auditKeyFile: config.audit.signingKeyFile,
+    async [Symbol.asyncDispose]() {
+      await core.close();
+      await keyDir[Symbol.asyncDispose]();
+    },
+  };
 }

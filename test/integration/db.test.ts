@@ -8,10 +8,10 @@ describe('database', () => {
   it('migrates forward once; a second run applies nothing', async () => {
     await using target = await createTestDatabase();
     await using db = await openTestDatabase(target);
-    expect(await migrate(db)).toEqual(['0001_events']);
+    expect(await migrate(db)).toEqual(['0001_events', '0002_audit']);
     expect(await migrate(db)).toEqual([]);
     const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
-    expect(rows.map((r) => r.id)).toEqual(['0001_events']);
+    expect(rows.map((r) => r.id).sort()).toEqual(['0001_events', '0002_audit']);
   });
 
   it('inserting the same event twice stores it once and says so', async () => {
@@ -37,6 +37,15 @@ describe('database', () => {
       }),
     ).rejects.toThrow('boom');
     expect((await db.query('SELECT 1 FROM events')).rows).toHaveLength(0);
+  });
+
+  it('keeps dollar-quoted function bodies whole', () => {
+    const sql =
+      "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RAISE EXCEPTION 'no';\nEND;\n$$;\nSELECT 1;\n";
+    expect(splitStatements(sql)).toEqual([
+      "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RAISE EXCEPTION 'no';\nEND;\n$$",
+      'SELECT 1',
+    ]);
   });
 
   it('splits migration scripts on statement ends and drops comments', () => {

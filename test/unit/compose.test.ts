@@ -51,6 +51,9 @@ describe('docker-compose.yml', () => {
     const config = await loadCoreConfig(inRepo(core!.command), core!.environment!);
     expect(config.database.url).toBe(core!.environment!.ZEBRA_DATABASE_URL);
     expect(config.grpc.listen.startsWith('0.0.0.0:')).toBe(true);
+    const keyVolume = core!.volumes!.find((v) => config.audit.signingKeyFile.startsWith(v.split(':')[1]!));
+    expect(keyVolume, 'the audit signing key is on a volume of its own').toBeDefined();
+    expect(postgres!.volumes).not.toContain(keyVolume);
   });
 
   it('points the edge at nats with a valid config and a read-only model mirror', async () => {

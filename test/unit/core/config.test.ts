@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { CoreErrorCode } from '../../../core/errors.js';
 import { loadCoreConfig, parseCoreConfig } from '../../../core/config.js';
 
-const BASE = { database: { pgliteDir: 'db' }, nats: { servers: ['nats://127.0.0.1:4222'] } };
+const BASE = {
+  database: { pgliteDir: 'db' },
+  nats: { servers: ['nats://127.0.0.1:4222'] },
+  audit: { signingKeyFile: 'k.pem' },
+};
 
 describe('core config', () => {
   it('loads the demo config with defaults filled in', async () => {
@@ -22,6 +26,7 @@ describe('core config', () => {
     [{ ...BASE, database: {} }, /database: set database\.url or database\.pgliteDir/],
     [{ ...BASE, ingest: { batchSize: 0 } }, /ingest\.batchSize/],
     [{ ...BASE, extra: true }, /extra/],
+    [{ ...BASE, audit: {} }, /audit\.signingKeyFile/],
   ])('rejects %j naming the key', (raw, message) => {
     expect(() => parseCoreConfig(raw, '/b', {}, 'core.yaml')).toThrow(
       expect.objectContaining({ code: CoreErrorCode.CONFIG_INVALID, message: expect.stringMatching(message) }),

@@ -1,0 +1,156 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.js';
+import { signCheckpoint } from '../../core/audit/checkpoint.js';
+import { entryLeafHash } from '../../core/audit/entry.js';
+import { toExportJson } from '../../core/audit/export-format.js';
+import { merkleRoot } from '../../core/audit/merkle.js';
+import { parseExportJson } from '../../core/index.js';
+import { InfractionEvent } from '../../proto/index.js';
+import { createTestDatabase } from '../harness/database.js';
+import type { TestDatabaseTarget } from '../harness/database.js';
+import { startTestCore } from '../harness/core.js';
+import type { TestCore } from '../harness/core.js';
+import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
+import { startTestNats } from '../harness/nats.js';
+import type { TestNats } from '../harness/nats.js';
+import { tempDir, waitFor } from '../harness/temp.js';
+import type { TempDir } from '../harness/temp.js';
+
+interface ExportFile {
+  entries: { seq: number; actor: string; action: string; subject: string }[];
+  checkpoints: { treeSize: number }[];
+}
+
+/** Runs the CLI in-process and returns its exit code and what it printed. */
+async function cli(args: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(args), out };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('audit trail of ingest, exported and verified by an auditor', () => {
+  let nats: TestNats;
+  let database: TestDatabaseTarget;
+  let core: TestCore;
+  let nc: NatsConnection;
+  let work: TempDir;
+  const { privateKey } = testDeviceKey();
+  const http = () => core.core.httpAddress;
+
+  beforeAll(async () => {
+    work = await tempDir();
+    nats = await startTestNats();
+    database = await createTestDatabase();
+    core = await startTestCore(nats.url, database);
+    nc = await connect({ servers: nats.url });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await core?.[Symbol.asyncDispose]();
+    await nats?.[Symbol.asyncDispose]();
+    await database?.[Symbol.asyncDispose]();
+    await work?.[Symbol.asyncDispose]();
+  });
+
+  const auditSize = async () =>
+    (JSON.parse(await (await fetch(`http://${http()}/api/audit/export`)).text()) as ExportFile).entries.length;
+
+  it('records each ingest and each quarantine once, in the same transaction', async () => {
+    const js = jetstream(nc);
+    const events = [1, 2, 3].map((cameraSeq) => makeEvent(privateKey, { cameraSeq }));
+    for (const e of events) await js.publish(subjectOf(e), InfractionEvent.encode(e).finish());
+    await js.publish(subjectOf(events[0]!), InfractionEvent.encode(events[0]!).finish()); // redelivered duplicate
+    await js.publish('zebra.v1.events.site-1.dev-1.cam-1', new TextEncoder().encode('garbage'));
+    await waitFor('five messages handled', async () => ((await auditSize()) >= 4 ? true : undefined));
+    const log = JSON.parse(await (await fetch(`http://${http()}/api/audit/export`)).text()) as ExportFile;
+    expect(log.entries.map((e) => e.action).sort()).toEqual([
+      'event.ingested',
+      'event.ingested',
+      'event.ingested',
+      'message.quarantined',
+    ]);
+    expect(
+      log.entries
+        .filter((e) => e.action === 'event.ingested')
+        .map((e) => e.subject)
+        .sort(),
+    ).toEqual(events.map((e) => e.eventId).sort());
+    expect(log.entries.find((e) => e.action === 'event.ingested')!.actor).toBe('device:dev-1');
+    expect(log.checkpoints.at(-1)!.treeSize).toBe(4);
+  });
+
+  it('exports a log the verifier accepts with the pinned key, and names an edited entry', async () => {
+    const file = join(work.path, 'export.json');
+    const pem = join(work.path, 'audit.pub.pem');
+    expect((await cli(['audit', 'export', '--http', http(), '-o', file])).code).toBe(0);
+    expect((await cli(['audit', 'public-key', '--http', http(), '-o', pem])).code).toBe(0);
+    const ok = await cli(['audit', 'verify', file, '--public-key', pem]);
+    expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('OK: every entry, root and signature verifies') });
+
+    const edited = JSON.parse(await readFile(file, 'utf8')) as ExportFile;
+    edited.entries[2]!.actor = 'device:someone-else';
+    await writeFile(join(work.path, 'edited.json'), JSON.stringify(edited));
+    const bad = await cli(['audit', 'verify', join(work.path, 'edited.json'), '--public-key', pem]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('first bad entry: seq 2');
+  });
+
+  it('catches a rewritten history with a checkpoint the auditor kept, even when re-signed with the real key', async () => {
+    const kept = join(work.path, 'kept-checkpoint.json');
+    const pem = join(work.path, 'audit.pub.pem');
+    expect((await cli(['audit', 'checkpoint', '--http', http(), '-o', kept])).code).toBe(0);
+    const e = makeEvent(privateKey, { cameraSeq: 4 });
+    await jetstream(nc).publish(subjectOf(e), InfractionEvent.encode(e).finish());
+    await waitFor('fifth entry', async () => ((await auditSize()) >= 5 ? true : undefined));
+    // The operator deletes the rows and re-signs: here, by truncating the export and signing a new head.
+    const key = createPrivateKey(await readFile(core.auditKeyFile, 'utf8'));
+    const exported = parseExportJson(JSON.parse(await (await fetch(`http://${http()}/api/audit/export`)).text()));
+    const truncated = exported.entries.slice(0, 2);
+    const head = signCheckpoint(
+      { origin: 'zebra-audit/v1', treeSize: 2, rootHash: merkleRoot(truncated.map(entryLeafHash)), atMs: Date.now() },
+      key,
+      createPublicKey(key),
+    );
+    const forged = join(work.path, 'forged.json');
+    await writeFile(
+      forged,
+      JSON.stringify(toExportJson('zebra-audit/v1', Date.now(), { entries: truncated, checkpoints: [head] })),
+    );
+    expect((await cli(['audit', 'verify', forged, '--public-key', pem])).code).toBe(0); // the forgery is self-consistent…
+    const caught = await cli(['audit', 'verify', forged, '--public-key', pem, '--checkpoint', kept]);
+    expect(caught.code).toBe(1); // …but not with the checkpoint the auditor kept
+    expect(caught.out).toMatch(/FAIL truncated/);
+  });
+
+  it('refuses to update or delete audit rows', async () => {
+    await expect(core.core.db.query("UPDATE audit_log SET actor = 'x' WHERE seq = 0")).rejects.toThrow(/append-only/);
+    await expect(core.core.db.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+  });
+
+  it('refuses a file that is not an export, naming the field', async () => {
+    const junk = join(work.path, 'junk.json');
+    await writeFile(junk, JSON.stringify({ format: 'zebra-audit-export/v1', entries: 'no' }));
+    const errors: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((c) => (errors.push(String(c)), true));
+    try {
+      expect((await cli(['audit', 'verify', junk, '--public-key', join(work.path, 'audit.pub.pem')])).code).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(errors.join('')).toMatch(/not a zebra-audit-export\/v1 file/);
+  });
+});
