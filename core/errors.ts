@@ -12,6 +12,20 @@ export const CoreErrorCode = {
   EVENT_NOT_FOUND: 'CORE_EVENT_NOT_FOUND',
   /** Thrown when a stored row cannot be decoded (maps to INTERNAL). */
   DATA_CORRUPT: 'CORE_DATA_CORRUPT',
+  /** Thrown when a review action does not apply to the event's state (FAILED_PRECONDITION). */
+  REVIEW_INVALID_TRANSITION: 'CORE_REVIEW_INVALID_TRANSITION',
+  /** Thrown when the caller's role may not take a review action (PERMISSION_DENIED). */
+  REVIEW_FORBIDDEN: 'CORE_REVIEW_FORBIDDEN',
+  /** Thrown when one person would act twice where two are required (PERMISSION_DENIED). */
+  REVIEW_SAME_PERSON: 'CORE_REVIEW_SAME_PERSON',
+  /** Thrown when a decision comes from someone who does not hold the claim (FAILED_PRECONDITION). */
+  REVIEW_NOT_CLAIMANT: 'CORE_REVIEW_NOT_CLAIMANT',
+  /** Thrown when a decision comes before the minimum evidence viewing time (FAILED_PRECONDITION). */
+  REVIEW_TOO_FAST: 'CORE_REVIEW_TOO_FAST',
+  /** Thrown when a reason is not in the fixed taxonomy (INVALID_ARGUMENT). */
+  REVIEW_BAD_REASON: 'CORE_REVIEW_BAD_REASON',
+  /** Thrown when the review changed since the caller read it (ABORTED: read again and retry). */
+  REVIEW_VERSION_CONFLICT: 'CORE_REVIEW_VERSION_CONFLICT',
 } as const;
 
 export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];

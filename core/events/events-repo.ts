@@ -6,13 +6,26 @@ import { CoreError, CoreErrorCode } from '../errors.js';
 const REVIEW_STATES: Record<string, ReviewState> = {
   received: ReviewState.REVIEW_STATE_RECEIVED,
   queued: ReviewState.REVIEW_STATE_QUEUED,
+  in_review: ReviewState.REVIEW_STATE_IN_REVIEW,
+  rejected: ReviewState.REVIEW_STATE_REJECTED,
+  confirmed: ReviewState.REVIEW_STATE_CONFIRMED,
+  linked: ReviewState.REVIEW_STATE_LINKED,
+  approved: ReviewState.REVIEW_STATE_APPROVED,
+  closed: ReviewState.REVIEW_STATE_CLOSED,
+  appealed: ReviewState.REVIEW_STATE_APPEALED,
+  upheld: ReviewState.REVIEW_STATE_UPHELD,
+  denied: ReviewState.REVIEW_STATE_DENIED,
+  expired: ReviewState.REVIEW_STATE_EXPIRED,
 };
 
 function reviewStateOf(text: string): ReviewState {
   return REVIEW_STATES[text] ?? ReviewState.REVIEW_STATE_UNSPECIFIED;
 }
 
-/** Inserts an event once; a second insert of the same event id changes nothing. Returns whether it was new. */
+/**
+ * Inserts an event once, with its review queued; a second insert of the same event id changes
+ * nothing. Returns whether it was new. Run it in a transaction so both rows land together.
+ */
 export async function insertEvent(db: Queryable, event: InfractionEvent, streamSeq: number): Promise<boolean> {
   const result = await db.query(
     `INSERT INTO events (event_id, device_id, site_id, camera_id, camera_seq, occurred_at, zone_id, zone_version,
@@ -36,7 +49,9 @@ export async function insertEvent(db: Queryable, event: InfractionEvent, streamS
       InfractionEvent.encode(event).finish(),
     ],
   );
-  return result.rowCount === 1;
+  if (result.rowCount !== 1) return false;
+  await db.query("INSERT INTO reviews (event_id, state, version) VALUES ($1, 'queued', 1)", [event.eventId]);
+  return true;
 }
 
 export interface QuarantineEntry {
@@ -70,10 +85,12 @@ interface SummaryRow {
   review_state: string;
 }
 
-const SUMMARY_COLUMNS = `event_id::text AS event_id, device_id, site_id, camera_id, camera_seq,
-  (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_at_ms,
-  (extract(epoch FROM received_at) * 1000)::float8 AS received_at_ms,
-  zone_id, signal_state, ms_since_steady_dont_walk, confidence, evidence_count, review_state`;
+const SUMMARY_COLUMNS = `e.event_id::text AS event_id, e.device_id, e.site_id, e.camera_id, e.camera_seq,
+  (extract(epoch FROM e.occurred_at) * 1000)::float8 AS occurred_at_ms,
+  (extract(epoch FROM e.received_at) * 1000)::float8 AS received_at_ms,
+  e.zone_id, e.signal_state, e.ms_since_steady_dont_walk, e.confidence, e.evidence_count, r.state AS review_state`;
+
+const FROM_EVENTS = 'events e JOIN reviews r ON r.event_id = e.event_id';
 
 function toSummary(row: SummaryRow): EventSummary {
   return {
@@ -111,16 +128,16 @@ export async function listEvents(db: Queryable, query: ListEventsQuery): Promise
   const where: string[] = [];
   if (query.cameraId) {
     params.push(query.cameraId);
-    where.push(`camera_id = $${params.length}`);
+    where.push(`e.camera_id = $${params.length}`);
   }
   if (query.after) {
     params.push(query.after.occurredAtMs, query.after.eventId);
     where.push(
-      `(occurred_at, event_id) < (to_timestamp($${params.length - 1}::float8 / 1000), $${params.length}::uuid)`,
+      `(e.occurred_at, e.event_id) < (to_timestamp($${params.length - 1}::float8 / 1000), $${params.length}::uuid)`,
     );
   }
-  const sql = `SELECT ${SUMMARY_COLUMNS} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY occurred_at DESC, event_id DESC LIMIT $1`;
+  const sql = `SELECT ${SUMMARY_COLUMNS} FROM ${FROM_EVENTS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT $1`;
   return (await db.query<SummaryRow>(sql, params)).rows.map(toSummary);
 }
 
@@ -139,8 +156,8 @@ export async function getEvent(db: Queryable, eventId: string): Promise<StoredEv
     received_at_ms: number;
     stream_seq: string | number;
   }>(
-    `SELECT payload, review_state, (extract(epoch FROM received_at) * 1000)::float8 AS received_at_ms, stream_seq
-     FROM events WHERE event_id = $1::uuid`,
+    `SELECT e.payload, r.state AS review_state, (extract(epoch FROM e.received_at) * 1000)::float8 AS received_at_ms, e.stream_seq
+     FROM ${FROM_EVENTS} WHERE e.event_id = $1::uuid`,
     [eventId],
   );
   const row = rows[0];

@@ -10,6 +10,13 @@ const STATUS_OF: Record<CoreErrorCode, status> = {
   [CoreErrorCode.INVALID_ARGUMENT]: status.INVALID_ARGUMENT,
   [CoreErrorCode.EVENT_NOT_FOUND]: status.NOT_FOUND,
   [CoreErrorCode.DATA_CORRUPT]: status.INTERNAL,
+  [CoreErrorCode.REVIEW_INVALID_TRANSITION]: status.FAILED_PRECONDITION,
+  [CoreErrorCode.REVIEW_FORBIDDEN]: status.PERMISSION_DENIED,
+  [CoreErrorCode.REVIEW_SAME_PERSON]: status.PERMISSION_DENIED,
+  [CoreErrorCode.REVIEW_NOT_CLAIMANT]: status.FAILED_PRECONDITION,
+  [CoreErrorCode.REVIEW_TOO_FAST]: status.FAILED_PRECONDITION,
+  [CoreErrorCode.REVIEW_BAD_REASON]: status.INVALID_ARGUMENT,
+  [CoreErrorCode.REVIEW_VERSION_CONFLICT]: status.ABORTED,
 };
 
 /**

@@ -37,9 +37,14 @@ export interface ReviewPolicy {
   readonly minEvidenceViewMs: number;
 }
 
+/**
+ * The lawful record a reviewer links to an event, e.g. an on-scene citation. `subjectRef` is the
+ * record's own reference to the person (never derived by the system, never biometric).
+ */
 export interface LawfulReference {
   readonly citationNumber: string;
   readonly issuingOfficer: string;
+  readonly subjectRef: string;
 }
 
 /** Everything the machine needs to know about one event's review. */
@@ -190,14 +195,18 @@ function apply(
         next(record, { state: 'rejected', claim: undefined })
       );
     case 'link': {
-      const { citationNumber, issuingOfficer } = action.reference;
-      if (!citationNumber.trim() || !issuingOfficer.trim())
-        return refuse('CORE_INVALID_ARGUMENT', 'a citation number and the issuing officer are both required');
-      return next(record, {
-        state: 'linked',
-        linkedBy: actor.id,
-        reference: { citationNumber: citationNumber.trim(), issuingOfficer: issuingOfficer.trim() },
-      });
+      const reference = {
+        citationNumber: action.reference.citationNumber.trim(),
+        issuingOfficer: action.reference.issuingOfficer.trim(),
+        subjectRef: action.reference.subjectRef.trim(),
+      };
+      if (!reference.citationNumber || !reference.issuingOfficer || !reference.subjectRef) {
+        return refuse(
+          'CORE_INVALID_ARGUMENT',
+          'a citation number, the issuing officer and the subject reference are all required',
+        );
+      }
+      return next(record, { state: 'linked', linkedBy: actor.id, reference });
     }
     case 'approve':
     case 'deny': {

@@ -74,7 +74,7 @@ describe('EventService over gRPC on loopback', () => {
   it('returns one event with its contract and review state', async () => {
     const response = await get(events[2]!.eventId);
     expect(response.event).toEqual(InfractionEvent.decode(InfractionEvent.encode(events[2]!).finish()));
-    expect(response.reviewState).toBe(ReviewState.REVIEW_STATE_RECEIVED);
+    expect(response.reviewState).toBe(ReviewState.REVIEW_STATE_QUEUED);
     expect(response.streamSeq).toBe(102);
   });
 

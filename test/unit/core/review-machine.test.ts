@@ -31,7 +31,11 @@ const happyPath = (): [Actor, ReviewAction, number][] => [
   [system, { kind: 'enqueue' }, 0],
   [r1, { kind: 'claim' }, 1_000],
   [r1, { kind: 'confirm', reason: 'clear_infraction', evidenceViewedMs: 6_000 }, 8_000],
-  [r1, { kind: 'link', reference: { citationNumber: 'C-123', issuingOfficer: 'PC 4411' } }, 9_000],
+  [
+    r1,
+    { kind: 'link', reference: { citationNumber: 'C-123', issuingOfficer: 'PC 4411', subjectRef: 'DL-998877' } },
+    9_000,
+  ],
   [s1, { kind: 'approve', reason: 'evidence_supports', evidenceViewedMs: 7_000 }, 20_000],
 ];
 
@@ -139,7 +143,10 @@ describe('review state machine', () => {
       reason: fc.constantFrom('evidence_unclear', 'bogus'),
       evidenceViewedMs: fc.integer({ min: 0, max: 20_000 }),
     }),
-    fc.constant({ kind: 'link', reference: { citationNumber: 'C-1', issuingOfficer: 'PC 1' } } as const),
+    fc.constant({
+      kind: 'link',
+      reference: { citationNumber: 'C-1', issuingOfficer: 'PC 1', subjectRef: 'S-1' },
+    } as const),
     fc.record({
       kind: fc.constant('approve' as const),
       reason: fc.constantFrom('evidence_supports', 'bogus'),
@@ -173,7 +180,11 @@ describe('review state machine', () => {
       [system, { kind: 'enqueue' }, 0],
       [claimer, { kind: 'claim' }, 10_000],
       [confirmer, { kind: 'confirm', reason: 'clear_infraction', evidenceViewedMs: viewedMs[0] }, 20_000],
-      [linker, { kind: 'link', reference: { citationNumber: 'C-1', issuingOfficer: 'PC 1' } }, 30_000],
+      [
+        linker,
+        { kind: 'link', reference: { citationNumber: 'C-1', issuingOfficer: 'PC 1', subjectRef: 'S-1' } },
+        30_000,
+      ],
       [approver, { kind: 'approve', reason: 'evidence_supports', evidenceViewedMs: viewedMs[1] }, 40_000],
       [appealer, { kind: 'appeal', grounds: 'not me' }, 50_000],
       [decider, { kind: outcome, reason: 'identity_disputed' }, 60_000],
