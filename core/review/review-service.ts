@@ -77,7 +77,7 @@ export async function actOnReview(
     const viewedMs = needsViewing ? await evidenceViewedMs(tx, eventId, actor.id, nowMs) : undefined;
     const action = (needsViewing ? { ...command, evidenceViewedMs: viewedMs } : command) as ReviewAction;
     const result = transition(record, action, actor, nowMs, options.review);
-    if (!result.ok) throw new CoreError(result.code as CoreErrorCode, result.message);
+    if (!result.ok) throw new CoreError(result.code, result.message);
     await saveReview(tx, eventId, record.version, result.record, nowMs);
     await applyEffects(tx, eventId, result.record, result.effects, options, nowMs);
     await appendAudit(tx, {
