@@ -2,7 +2,6 @@ import { appendAudit } from '../audit/audit-repo.js';
 import type { AuditValue } from '../audit/entry.js';
 import type { Database, Queryable } from '../db/database.js';
 import { CoreError } from '../errors.js';
-import type { CoreErrorCode } from '../errors.js';
 import { deductPoints, reversePoints } from './ledger.js';
 import type { LedgerPolicy } from './ledger.js';
 import { transition } from './machine.js';
