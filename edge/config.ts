@@ -79,6 +79,25 @@ export const EdgeConfigSchema = z
       })
       .strict()
       .default({ graceMs: 1000, minDwellMs: 400 }),
+    redaction: z
+      .object({
+        method: z.enum(['pixelate', 'solid']).default('pixelate').describe('How faces and heads are masked'),
+        faceModel: z.enum(['ultraface-rfb-640', 'ultraface-rfb-320']).default('ultraface-rfb-640'),
+        faceMinScore: z
+          .number()
+          .min(0.05)
+          .max(0.95)
+          .default(0.3)
+          .describe('Mask faces at or above this score (low on purpose)'),
+        faceMarginRatio: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.25)
+          .describe('Widen each face box by this much on every side'),
+      })
+      .strict()
+      .default({ method: 'pixelate', faceModel: 'ultraface-rfb-640', faceMinScore: 0.3, faceMarginRatio: 0.25 }),
     evidence: z
       .object({ jpegQuality: z.number().int().min(50).max(100).default(85) })
       .strict()

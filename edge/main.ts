@@ -12,7 +12,8 @@ import type { PipelineSummary } from './pipeline/camera-pipeline.js';
 import { loadOrCreateDeviceKey } from './publish/device-key.js';
 import { JetStreamPublisher } from './publish/publisher.js';
 import { FileSequencer } from './publish/sequencer.js';
-import { HeadRegionRedactor } from './redact/redactor.js';
+import { UltrafaceOnnxDetector } from './detect/face-detector.js';
+import { EvidenceRedactor } from './redact/redactor.js';
 import { ScheduleSignalSource, loadSchedule } from './signal/schedule.js';
 import { EDGE_SOFTWARE_VERSION } from './version.js';
 
@@ -44,6 +45,22 @@ export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.
     classIds: [0],
   });
   logger.info({ model: yolox.id, sha256: yolox.sha256 }, 'detector loaded');
+  const faceEntry = manifestEntry(manifest, config.redaction.faceModel);
+  const faces = await UltrafaceOnnxDetector.create(await ensureFile(faceEntry, fetchOptions), faceEntry, {
+    minScore: config.redaction.faceMinScore,
+    nmsIou: 0.3,
+    intraOpThreads: config.detector.intraOpThreads,
+  });
+  const redactor = new EvidenceRedactor(
+    {
+      method: config.redaction.method,
+      minBlockPx: 6,
+      personDetectorId: yolox.id,
+      faceMarginRatio: config.redaction.faceMarginRatio,
+    },
+    faces,
+  );
+  logger.info({ model: faceEntry.id, sha256: faceEntry.sha256 }, 'face detector loaded (used only to mask faces)');
   const deviceKey = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
   logger.info({ keyId: deviceKey.keyId }, 'device key ready');
   const publisher = await JetStreamPublisher.connect(
@@ -70,11 +87,14 @@ export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.
       source,
       detector,
       signal: new ScheduleSignalSource(await loadSchedule(camera.signal.schedule), startAtMs),
-      redactor: new HeadRegionRedactor({ minBlockPx: 6, personDetectorId: yolox.id }),
+      redactor,
       publisher,
       sequencer: await FileSequencer.open(config.stateDir, camera.id),
       deviceKey,
-      models: [{ modelId: yolox.id, sha256Hex: yolox.sha256 }],
+      models: [
+        { modelId: yolox.id, sha256Hex: yolox.sha256 },
+        { modelId: faceEntry.id, sha256Hex: faceEntry.sha256 },
+      ],
       edgeSoftwareVersion: EDGE_SOFTWARE_VERSION,
       rule: config.rule,
       tracker: config.tracker,
@@ -90,6 +110,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.
   const done = Promise.all(runs).finally(async () => {
     await publisher.close();
     await detector.dispose();
+    await faces.dispose();
   });
   return { done, stop };
 }

@@ -5,6 +5,7 @@ import type { ManifestFile } from '../models/manifest.js';
 import { nonMaxSuppression } from './detection.js';
 import type { Detection, Detector } from './detection.js';
 import { fitLetterbox, toBgrPlanarTensor } from './letterbox.js';
+import { checkModelMetadata } from './model-metadata.js';
 import { decodeYolox, yoloxAnchorCount } from './yolox.js';
 
 export interface YoloxDetectorOptions {
@@ -24,28 +25,9 @@ const STRIDES = [8, 16, 32] as const;
 const NUM_CLASSES = 80;
 
 function checkMetadata(session: ort.InferenceSession, entry: ManifestFile): { inputSizePx: number } {
-  const specIn = entry.spec?.inputs[0];
-  const specOut = entry.spec?.outputs[0];
-  const actualIn = session.inputMetadata[0];
-  const actualOut = session.outputMetadata[0];
-  const describe = (m: ort.InferenceSession.ValueMetadata | undefined): string =>
-    m && m.isTensor ? `${m.name} ${m.type} [${m.shape.join(',')}]` : String(m?.name);
-  const matches = (spec: typeof specIn, actual: ort.InferenceSession.ValueMetadata | undefined): boolean =>
-    !!spec &&
-    !!actual &&
-    actual.isTensor &&
-    spec.name === actual.name &&
-    spec.type === actual.type &&
-    spec.shape.join(',') === actual.shape.join(',');
-  if (!matches(specIn, actualIn) || !matches(specOut, actualOut)) {
-    throw new EdgeError(
-      EdgeErrorCode.MODEL_METADATA_MISMATCH,
-      `${entry.id}: model has input ${describe(actualIn)} and output ${describe(actualOut)}, ` +
-        `the manifest says ${specIn?.name} [${specIn?.shape.join(',')}] and ${specOut?.name} [${specOut?.shape.join(',')}]`,
-    );
-  }
-  const inputSizePx = specIn!.shape[3]!;
-  const anchors = specOut!.shape[1];
+  checkModelMetadata(session, entry);
+  const inputSizePx = entry.spec!.inputs[0]!.shape[3]!;
+  const anchors = entry.spec!.outputs[0]!.shape[1];
   if (anchors !== yoloxAnchorCount(inputSizePx, STRIDES)) {
     throw new EdgeError(
       EdgeErrorCode.MODEL_METADATA_MISMATCH,

@@ -22,16 +22,15 @@ export async function writeEvidence(
   publisher: EventPublisher,
   jpegQuality: number,
 ): Promise<EvidenceRef[]> {
-  const redacted = keyframes.map(({ role, frame: { frame, detections } }) => ({
+  // Every frame is redacted before anything is encoded or stored: one failure stores nothing.
+  const redacted = [];
+  for (const {
     role,
-    frame,
-    result: redactor.redact(
-      frame.rgb,
-      frame.widthPx,
-      frame.heightPx,
-      detections.filter((d) => d.classId === 0).map((d) => d.box),
-    ),
-  }));
+    frame: { frame, detections },
+  } of keyframes) {
+    const persons = detections.filter((d) => d.classId === 0).map((d) => d.box);
+    redacted.push({ role, frame, result: await redactor.redact(frame.rgb, frame.widthPx, frame.heightPx, persons) });
+  }
   const refs: EvidenceRef[] = [];
   for (const { role, frame, result } of redacted) {
     const image = await encodeJpeg(result.rgb, frame.widthPx, frame.heightPx, jpegQuality);

@@ -53,3 +53,9 @@ export function pixelateRegion(rgb: Buffer, widthPx: number, heightPx: number, b
     }
   }
 }
+
+/** Fills `box` with one flat grey, in place: nothing of the region survives. */
+export function fillRegion(rgb: Buffer, widthPx: number, heightPx: number, box: NormBox): void {
+  const r = toPixels(box, widthPx, heightPx);
+  for (let y = r.y0; y < r.y1; y++) rgb.fill(128, (y * widthPx + r.x0) * 3, (y * widthPx + r.x1) * 3);
+}

@@ -1,13 +1,16 @@
 import type { NormBox } from '../detect/detection.js';
+import type { FaceDetector } from '../detect/face-detector.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import { headRegion } from './head-region.js';
-import { pixelateRegion } from './pixelate.js';
+import { fillRegion, pixelateRegion } from './pixelate.js';
+
+export type RedactionMethod = 'pixelate' | 'solid';
 
 /** What redaction did to one image. */
 export interface RedactionResult {
   /** A new buffer; the input is never modified, so an unredacted copy cannot be mistaken for this one. */
   readonly rgb: Buffer;
-  readonly method: 'pixelate';
+  readonly method: RedactionMethod;
   readonly facesFound: number;
   readonly headsMasked: number;
   readonly detectorIds: readonly string[];
@@ -15,46 +18,65 @@ export interface RedactionResult {
 
 /** Redacts an image before it leaves the pipeline. Throws EDGE_REDACTION_FAILED rather than return a partial result. */
 export interface Redactor {
-  redact(rgb: Buffer, widthPx: number, heightPx: number, persons: readonly NormBox[]): RedactionResult;
+  redact(rgb: Buffer, widthPx: number, heightPx: number, persons: readonly NormBox[]): Promise<RedactionResult>;
 }
 
-export interface HeadRedactorOptions {
+export interface EvidenceRedactorOptions {
+  readonly method: RedactionMethod;
   readonly minBlockPx: number;
   /** The person detector that found the boxes, for the attestation. */
   readonly personDetectorId: string;
+  /** Face boxes are widened by this fraction of their size on every side (hair, ears, chin). */
+  readonly faceMarginRatio: number;
+}
+
+function widen(box: NormBox, ratio: number): NormBox {
+  const dx = (box.x2 - box.x1) * ratio;
+  const dy = (box.y2 - box.y1) * ratio;
+  const clamp = (v: number): number => Math.min(1, Math.max(0, v));
+  return { x1: clamp(box.x1 - dx), y1: clamp(box.y1 - dy), x2: clamp(box.x2 + dx), y2: clamp(box.y2 + dy) };
 }
 
 /**
- * Pixelates the head region of every person box. (The edge issue adds UltraFace-640 face
- * detection on top; until then this head fallback is the only mask.)
+ * Masks every face the face detector finds, and the head region of every person box as a
+ * fallback for faces it misses. Without a face detector only the head fallback runs.
+ * Any failure is EDGE_REDACTION_FAILED: the caller then publishes no evidence (fail closed).
  */
-export class HeadRegionRedactor implements Redactor {
-  readonly #options: HeadRedactorOptions;
+export class EvidenceRedactor implements Redactor {
+  readonly #options: EvidenceRedactorOptions;
+  readonly #faces: FaceDetector | undefined;
 
-  constructor(options: HeadRedactorOptions) {
+  constructor(options: EvidenceRedactorOptions, faces?: FaceDetector) {
     this.#options = options;
+    this.#faces = faces;
   }
 
-  redact(rgb: Buffer, widthPx: number, heightPx: number, persons: readonly NormBox[]): RedactionResult {
+  async redact(rgb: Buffer, widthPx: number, heightPx: number, persons: readonly NormBox[]): Promise<RedactionResult> {
     if (rgb.length !== widthPx * heightPx * 3) {
       throw new EdgeError(
         EdgeErrorCode.REDACTION_FAILED,
         `image has ${rgb.length} bytes, expected ${widthPx}x${heightPx}x3`,
       );
     }
-    const out = Buffer.from(rgb);
     try {
-      for (const person of persons)
-        pixelateRegion(out, widthPx, heightPx, headRegion(person), this.#options.minBlockPx);
+      const faces = this.#faces ? await this.#faces.detectFaces(rgb, widthPx, heightPx) : [];
+      const out = Buffer.from(rgb);
+      const regions = [...faces.map((f) => widen(f.box, this.#options.faceMarginRatio)), ...persons.map(headRegion)];
+      for (const region of regions) {
+        if (this.#options.method === 'solid') fillRegion(out, widthPx, heightPx, region);
+        else pixelateRegion(out, widthPx, heightPx, region, this.#options.minBlockPx);
+      }
+      return {
+        rgb: out,
+        method: this.#options.method,
+        facesFound: faces.length,
+        headsMasked: persons.length,
+        detectorIds: this.#faces
+          ? [this.#faces.model.id, this.#options.personDetectorId]
+          : [this.#options.personDetectorId],
+      };
     } catch (err) {
-      throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, `pixelation failed: ${errorMessage(err)}`, { cause: err });
+      throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, `redaction failed: ${errorMessage(err)}`, { cause: err });
     }
-    return {
-      rgb: out,
-      method: 'pixelate',
-      facesFound: 0,
-      headsMasked: persons.length,
-      detectorIds: [this.#options.personDetectorId],
-    };
   }
 }

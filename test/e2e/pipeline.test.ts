@@ -9,10 +9,12 @@ import { getEvent, listEvents } from '../../core/index.js';
 import { createEdgeLogger, parseEdgeConfig, startEdge } from '../../edge/index.js';
 import { isInsidePolygon, feetPoint } from '../../edge/rule/geometry.js';
 import { EVIDENCE_BUCKET, EvidenceStatus, SignalState, eventSigningBytes } from '../../proto/index.js';
+import sharp from 'sharp';
+import { UltrafaceOnnxDetector } from '../../edge/detect/face-detector.js';
 import { startTestCore } from '../harness/core.js';
 import { createTestDatabase } from '../harness/database.js';
 import { createLogSink } from '../harness/log-sink.js';
-import { testMirrors } from '../harness/models.js';
+import { manifestFile, testMirrors } from '../harness/models.js';
 import { startTestNats } from '../harness/nats.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 
@@ -57,6 +59,13 @@ describe('video in, stored events out', () => {
     const nc = await connect({ servers: nats.url });
     const evidence = await new Objm(nc).open(EVIDENCE_BUCKET);
     const zone = config.cameras[0]!.zone;
+    const face = await manifestFile('ultraface-rfb-640');
+    const faceCheck = await UltrafaceOnnxDetector.create(face.path, face.entry, {
+      minScore: 0.5,
+      nmsIou: 0.3,
+      intraOpThreads: 1,
+    });
+    let framesChecked = 0;
     try {
       for (const s of summaries) {
         const { event } = await getEvent(db, s.eventId);
@@ -73,9 +82,16 @@ describe('video in, stored events out', () => {
           expect(createHash('sha256').update(bytes!).digest('hex')).toBe(ref.sha256Hex);
           expect(ref.sizeBytes).toBe(bytes!.length);
           expect(ref.redaction!.headsMasked).toBeGreaterThanOrEqual(1);
+          expect(ref.redaction!.detectorIds).toEqual(['ultraface-rfb-640', 'yolox-nano']);
+          // Privacy: what left the device shows no face UltraFace-640 can find at score 0.5.
+          const { data, info } = await sharp(bytes!).raw().toBuffer({ resolveWithObject: true });
+          expect(await faceCheck.detectFaces(data, info.width, info.height), ref.objectKey).toEqual([]);
+          framesChecked += 1;
         }
       }
+      expect(framesChecked).toBe(2 * summaries.length);
     } finally {
+      await faceCheck.dispose();
       await nc.close();
     }
   });

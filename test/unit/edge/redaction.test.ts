@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { EdgeErrorCode } from '../../../edge/errors.js';
 import { headRegion } from '../../../edge/redact/head-region.js';
 import { pixelateRegion } from '../../../edge/redact/pixelate.js';
-import { HeadRegionRedactor } from '../../../edge/redact/redactor.js';
+import { EvidenceRedactor } from '../../../edge/redact/redactor.js';
+import type { FaceDetector } from '../../../edge/detect/face-detector.js';
 
 const W = 40;
 const H = 40;
@@ -39,10 +40,12 @@ describe('pixelation', () => {
     expect(head.x2).toBeGreaterThan(0.5);
   });
 
-  it('the redactor masks every person, never touches its input, and attests what it did', () => {
+  const OPTIONS = { method: 'pixelate' as const, minBlockPx: 2, personDetectorId: 'yolox-nano', faceMarginRatio: 0 };
+
+  it('the redactor masks every person, never touches its input, and attests what it did', async () => {
     const input = noise();
     const copy = Buffer.from(input);
-    const result = new HeadRegionRedactor({ minBlockPx: 2, personDetectorId: 'yolox-nano' }).redact(input, W, H, [
+    const result = await new EvidenceRedactor(OPTIONS).redact(input, W, H, [
       { x1: 0, y1: 0, x2: 0.5, y2: 1 },
       { x1: 0.5, y1: 0, x2: 1, y2: 1 },
     ]);
@@ -52,10 +55,36 @@ describe('pixelation', () => {
     expect(pixel(result.rgb, 1, 1)).toEqual(pixel(result.rgb, 2, 2));
   });
 
-  it('fails closed on a frame of the wrong size', () => {
-    const redactor = new HeadRegionRedactor({ minBlockPx: 2, personDetectorId: 'x' });
-    expect(() => redactor.redact(Buffer.alloc(10), W, H, [])).toThrow(
-      expect.objectContaining({ code: EdgeErrorCode.REDACTION_FAILED }),
-    );
+  it('masks faces the face detector finds even where no person was detected, with solid fill', async () => {
+    const faces: FaceDetector = {
+      model: { id: 'ultraface-test', sha256: '0' },
+      detectFaces: () => Promise.resolve([{ box: { x1: 0.5, y1: 0.5, x2: 0.75, y2: 0.75 }, score: 0.9 }]),
+      dispose: () => Promise.resolve(),
+    };
+    const result = await new EvidenceRedactor({ ...OPTIONS, method: 'solid' }, faces).redact(noise(), W, H, []);
+    expect(result).toMatchObject({
+      facesFound: 1,
+      headsMasked: 0,
+      method: 'solid',
+      detectorIds: ['ultraface-test', 'yolox-nano'],
+    });
+    expect(pixel(result.rgb, 25, 25)).toEqual([128, 128, 128]);
+    expect(pixel(result.rgb, 5, 5)).toEqual(pixel(noise(), 5, 5));
+  });
+
+  it('fails closed on a frame of the wrong size, or when face detection fails', async () => {
+    const redactor = new EvidenceRedactor(OPTIONS);
+    await expect(redactor.redact(Buffer.alloc(10), W, H, [])).rejects.toMatchObject({
+      code: EdgeErrorCode.REDACTION_FAILED,
+    });
+    const broken: FaceDetector = {
+      model: { id: 'x', sha256: '0' },
+      detectFaces: () => Promise.reject(new Error('session lost')),
+      dispose: () => Promise.resolve(),
+    };
+    await expect(new EvidenceRedactor(OPTIONS, broken).redact(noise(), W, H, [])).rejects.toMatchObject({
+      code: EdgeErrorCode.REDACTION_FAILED,
+      message: expect.stringContaining('session lost'),
+    });
   });
 });

@@ -1,0 +1,46 @@
+import type * as ort from 'onnxruntime-node';
+import { EdgeError, EdgeErrorCode } from '../errors.js';
+import type { ManifestFile } from '../models/manifest.js';
+
+type Metadata = ort.InferenceSession.ValueMetadata;
+
+function describe(m: Metadata | undefined): string {
+  if (!m) return 'nothing';
+  return m.isTensor ? `${m.name} ${m.type} [${m.shape.join(',')}]` : m.name;
+}
+
+function matches(
+  spec: { name: string; type: string; shape: number[] } | undefined,
+  actual: Metadata | undefined,
+): boolean {
+  return (
+    !!spec &&
+    !!actual &&
+    actual.isTensor &&
+    spec.name === actual.name &&
+    spec.type === actual.type &&
+    spec.shape.join(',') === actual.shape.join(',')
+  );
+}
+
+/**
+ * Fails with EDGE_MODEL_METADATA_MISMATCH unless every input and output of the session has
+ * the name, type and shape the manifest promises, in order.
+ */
+export function checkModelMetadata(session: ort.InferenceSession, entry: ManifestFile): void {
+  const spec = entry.spec;
+  const sides = [
+    ['input', spec?.inputs ?? [], session.inputMetadata],
+    ['output', spec?.outputs ?? [], session.outputMetadata],
+  ] as const;
+  for (const [side, expected, actual] of sides) {
+    const isSame = expected.length === actual.length && expected.every((e, i) => matches(e, actual[i]));
+    if (!isSame) {
+      throw new EdgeError(
+        EdgeErrorCode.MODEL_METADATA_MISMATCH,
+        `${entry.id}: model ${side}s are ${actual.map(describe).join(', ')}; ` +
+          `the manifest says ${expected.map((e) => `${e.name} ${e.type} [${e.shape.join(',')}]`).join(', ')}`,
+      );
+    }
+  }
+}
