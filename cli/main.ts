@@ -13,6 +13,7 @@ import {
 } from '../edge/index.js';
 import { audit } from './audit.js';
 import { runDemo } from './demo.js';
+import { redact } from './redact.js';
 import { fetchEvent, fetchEvents, formatEventTable } from './events.js';
 import { printError, untilSignal } from './output.js';
 
@@ -20,6 +21,7 @@ const USAGE = `usage: zebra <command> [options]
 
   demo [--once]                     run nats-server, the core (PGlite) and the edge on the sample video
   models fetch [--cache DIR]        fetch and verify every file of models/manifest.json
+  redact INPUT -o OUTPUT [--method pixelate|solid]   mask faces and heads in an image or a folder of images
   core run --config FILE            run the core service
   edge run --config FILE            run an edge worker
   events list [--server HOST:PORT] [--camera ID] [--limit N]
@@ -105,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'models' && sub === 'fetch') return await modelsFetch(rest);
     if (command === 'core' && sub === 'run') return await coreRun(rest);
     if (command === 'edge' && sub === 'run') return await edgeRun(rest);
+    if (command === 'redact') return await redact(argv.slice(1));
     if (command === 'events') return await events(argv.slice(1));
     if (command === 'audit') {
       const code = await audit(argv.slice(1));
