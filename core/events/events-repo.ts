@@ -62,11 +62,14 @@ export interface QuarantineEntry {
   readonly payload: Uint8Array;
 }
 
-export async function insertQuarantine(db: Queryable, entry: QuarantineEntry): Promise<void> {
-  await db.query(
-    'INSERT INTO quarantine (stream_seq, subject, reason_code, reason, payload) VALUES ($1, $2, $3, $4, $5)',
+/** Keeps a refused message; a redelivery of the same stream message changes nothing. Returns whether it was new. */
+export async function insertQuarantine(db: Queryable, entry: QuarantineEntry): Promise<boolean> {
+  const result = await db.query(
+    `INSERT INTO quarantine (stream_seq, subject, reason_code, reason, payload) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (stream_seq) DO NOTHING`,
     [entry.streamSeq, entry.subject, entry.reasonCode, entry.reason, entry.payload],
   );
+  return result.rowCount === 1;
 }
 
 interface SummaryRow {

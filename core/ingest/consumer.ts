@@ -84,13 +84,14 @@ export class IngestConsumer {
 
   async #quarantine(msg: JsMsg, code: RejectionCode, reason: string): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      await insertQuarantine(tx, {
+      const isNew = await insertQuarantine(tx, {
         streamSeq: msg.seq,
         subject: msg.subject,
         reasonCode: code,
         reason,
         payload: msg.data,
       });
+      if (!isNew) return;
       await appendAudit(tx, {
         atMs: Date.now(),
         actor: 'system:ingest',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { insertEvent, migrate } from '../../core/index.js';
+import { insertQuarantine } from '../../core/events/events-repo.js';
 import { splitStatements } from '../../core/db/migrate.js';
 import { createTestDatabase, openTestDatabase } from '../harness/database.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
@@ -8,10 +9,10 @@ describe('database', () => {
   it('migrates forward once; a second run applies nothing', async () => {
     await using target = await createTestDatabase();
     await using db = await openTestDatabase(target);
-    expect(await migrate(db)).toEqual(['0001_events', '0002_audit', '0003_reviews']);
+    expect(await migrate(db)).toEqual(['0001_events', '0002_audit', '0003_reviews', '0004_quarantine_once']);
     expect(await migrate(db)).toEqual([]);
     const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
-    expect(rows.map((r) => r.id).sort()).toEqual(['0001_events', '0002_audit', '0003_reviews']);
+    expect(rows.map((r) => r.id).sort()).toEqual(['0001_events', '0002_audit', '0003_reviews', '0004_quarantine_once']);
   });
 
   it('inserting the same event twice stores it once and says so', async () => {
@@ -23,6 +24,16 @@ describe('database', () => {
     expect(await insertEvent(db, event, 2)).toBe(false);
     const { rows } = await db.query<{ stream_seq: string | number }>('SELECT stream_seq FROM events');
     expect(rows.map((r) => Number(r.stream_seq))).toEqual([1]);
+  });
+
+  it('quarantines a redelivered message once', async () => {
+    await using target = await createTestDatabase();
+    await using db = await openTestDatabase(target);
+    await migrate(db);
+    const entry = { streamSeq: 9, subject: 's', reasonCode: 'undecodable', reason: 'r', payload: new Uint8Array([1]) };
+    expect(await insertQuarantine(db, entry)).toBe(true);
+    expect(await insertQuarantine(db, entry)).toBe(false);
+    expect((await db.query('SELECT 1 FROM quarantine')).rows).toHaveLength(1);
   });
 
   it('rolls a failed transaction back', async () => {
