@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { logVerbosity, setLogVerbosity, setLogger } from '@grpc/grpc-js';
 import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -37,7 +38,7 @@ export async function openDatabase(config: CoreConfig['database']): Promise<Data
   }
 }
 
-async function connectNats(config: CoreConfig, logger: Logger): Promise<NatsConnection> {
+async function connectNats(config: CoreConfig): Promise<NatsConnection> {
   try {
     return await connect({ servers: [...config.nats.servers], name: 'zebra-core', maxReconnectAttempts: -1 });
   } catch (err) {
@@ -46,29 +47,65 @@ async function connectNats(config: CoreConfig, logger: Logger): Promise<NatsConn
       `cannot connect to NATS at ${config.nats.servers.join(', ')}: ${errorMessage(err)}`,
       { cause: err },
     );
-  } finally {
-    logger.debug({ servers: config.nats.servers }, 'nats connect attempted');
   }
+}
+
+/** Things to undo, newest first; run when startup fails half-way or on close. */
+class Cleanup {
+  readonly #steps: { what: string; run: () => Promise<unknown> }[] = [];
+
+  add(what: string, run: () => Promise<unknown>): void {
+    this.#steps.unshift({ what, run });
+  }
+
+  async runAll(logger: Logger): Promise<void> {
+    for (const { what, run } of this.#steps.splice(0)) {
+      await run().catch((err: unknown) => logger.warn({ err }, `${what} failed while stopping`));
+    }
+  }
+}
+
+/** Sends grpc-js's own log lines to pino instead of stderr. */
+function routeGrpcLogs(logger: Logger): void {
+  setLogger({
+    error: (...args: unknown[]) => logger.error({ component: 'grpc-js' }, args.map(String).join(' ')),
+    info: (...args: unknown[]) => logger.info({ component: 'grpc-js' }, args.map(String).join(' ')),
+    debug: (...args: unknown[]) => logger.debug({ component: 'grpc-js' }, args.map(String).join(' ')),
+  });
+  setLogVerbosity(logVerbosity.ERROR);
 }
 
 /** Starts the core: database and migrations, NATS ingest, gRPC and HTTP. */
 export async function startCore(config: CoreConfig, logger: Logger): Promise<CoreHandle> {
+  const cleanup = new Cleanup();
+  try {
+    return await startParts(config, logger, cleanup);
+  } catch (err) {
+    await cleanup.runAll(logger);
+    throw err;
+  }
+}
+
+async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup): Promise<CoreHandle> {
+  routeGrpcLogs(logger);
   const metrics = createCoreMetrics();
   const signer = await loadOrCreateSigner(config.audit.signingKeyFile, config.audit.origin);
   logger.info({ keyId: signer.keyId, origin: signer.origin }, 'audit checkpoint key ready');
   const db = await openDatabase(config.database);
+  cleanup.add('closing the database', () => db.close());
   const applied = await migrate(db);
   logger.info({ database: db.kind, migrationsApplied: applied }, 'database ready');
   const checkpoint = (): Promise<unknown> =>
     checkpointNow(db, signer, Date.now()).catch((err: unknown) => logger.error({ err }, 'audit checkpoint failed'));
-  const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
-  checkpointTimer.unref();
-  const nc = await connectNats(config, logger);
+  const nc = await connectNats(config);
+  cleanup.add('draining NATS', () => nc.drain());
+  let isNatsConnected = true;
   metrics.natsConnected.set(1);
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') metrics.natsConnected.set(0);
-      if (s.type === 'reconnect') metrics.natsConnected.set(1);
+      if (s.type === 'disconnect') isNatsConnected = false;
+      if (s.type === 'reconnect') isNatsConnected = true;
+      metrics.natsConnected.set(isNatsConnected ? 1 : 0);
       logger.info({ natsStatus: s.type }, 'nats status');
     }
   })();
@@ -82,9 +119,12 @@ export async function startCore(config: CoreConfig, logger: Logger): Promise<Cor
     );
   }
   const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: 'file' });
-  const ingest = new IngestConsumer(db, logger.child({ component: 'ingest' }), metrics, config.ingest);
-  const { done: ingestDone } = await ingest.start(nc);
+  cleanup.add('signing a final checkpoint', checkpoint);
+  const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
+  checkpointTimer.unref();
+  cleanup.add('stopping checkpoints', () => Promise.resolve(clearInterval(checkpointTimer)));
   const grpc = await startGrpcServer(config.grpc.listen, db, logger.child({ component: 'grpc' }));
+  cleanup.add('closing gRPC', () => grpc.close());
   const http = await startHttpServer(config.http.listen, {
     db,
     evidence,
@@ -92,28 +132,22 @@ export async function startCore(config: CoreConfig, logger: Logger): Promise<Cor
     metrics,
     logger: logger.child({ component: 'http' }),
     health: async () => {
-      const dbOk = await db.query('SELECT 1').then(
+      const database = await db.query('SELECT 1').then(
         () => 'ok',
         (err: unknown) => errorMessage(err),
       );
-      const natsOk = nc.isClosed() ? 'closed' : 'ok';
-      return { ok: dbOk === 'ok' && natsOk === 'ok', checks: { database: dbOk, nats: natsOk } };
+      const nats = nc.isClosed() ? 'closed' : isNatsConnected ? 'ok' : 'reconnecting';
+      return { ok: database === 'ok' && nats === 'ok', checks: { database, nats } };
     },
   });
+  cleanup.add('closing HTTP', () => http.close());
+  // Ingest starts last and stops first: nothing is taken from the stream that cannot be served.
+  const ingest = new IngestConsumer(db, logger.child({ component: 'ingest' }), metrics, config.ingest);
+  const { done: ingestDone } = await ingest.start(nc);
+  cleanup.add('stopping ingest', async () => {
+    await ingest.stop();
+    await ingestDone;
+  });
   logger.info({ grpc: grpc.address, http: http.address }, 'core ready');
-  return {
-    grpcAddress: grpc.address,
-    httpAddress: http.address,
-    db,
-    async close() {
-      await ingest.stop();
-      await ingestDone.catch((err: unknown) => logger.warn({ err }, 'ingest loop ended with an error'));
-      clearInterval(checkpointTimer);
-      await grpc.close();
-      await http.close();
-      await checkpoint();
-      await nc.drain().catch(() => undefined);
-      await db.close();
-    },
-  };
+  return { grpcAddress: grpc.address, httpAddress: http.address, db, close: () => cleanup.runAll(logger) };
 }

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { startTestNats } from '../harness/nats.js';
+import { tempDir } from '../harness/temp.js';
+
+const CLI = resolve(import.meta.dirname, '../../bin/zebra.js');
+
+function occupyPort(): Promise<Server> {
+  return new Promise((r) => {
+    const s = createServer().listen(0, '127.0.0.1', () => r(s));
+  });
+}
+
+describe('core startup failure', () => {
+  it('exits with the reason, and does not hang, when its gRPC port is taken', async () => {
+    await using work = await tempDir();
+    await using nats = await startTestNats();
+    const busy = await occupyPort();
+    const port = (busy.address() as { port: number }).port;
+    const config = join(work.path, 'core.yaml');
+    await writeFile(
+      config,
+      stringify({
+        database: { pgliteDir: join(work.path, 'db') },
+        nats: { servers: [nats.url] },
+        grpc: { listen: `127.0.0.1:${port}` },
+        http: { listen: '127.0.0.1:0' },
+        audit: { signingKeyFile: join(work.path, 'k.pem') },
+      }),
+    );
+    try {
+      const child = spawn(process.execPath, [CLI, 'core', 'run', '--config', config], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((r) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          r(null);
+        }, 30_000);
+        child.once('exit', (c) => {
+          clearTimeout(timer);
+          r(c);
+        });
+      });
+      expect(code, 'the core must exit, not hang').toBe(1);
+      expect(stderr).toContain(`CORE_CONFIG_INVALID: grpc.listen: cannot bind 127.0.0.1:${port}`);
+    } finally {
+      busy.close();
+    }
+  });
+});
