@@ -70,10 +70,10 @@ async function edgeRun(args: string[]): Promise<number> {
     logger.info({ signal }, 'stopping');
     await edge.stop();
   });
-  const summaries = await edge.done;
-  logger.info({ summaries }, 'edge finished');
+  const results = await edge.done;
+  logger.info({ results }, 'edge finished');
   void stopped;
-  return 0;
+  return results.some((r) => r.error !== undefined) ? 1 : 0;
 }
 
 async function events(args: string[]): Promise<number> {

@@ -4,7 +4,7 @@ export type { Logger } from './logger.js';
 export { loadEdgeConfig, parseEdgeConfig } from './config.js';
 export type { EdgeConfig } from './config.js';
 export { startEdge } from './main.js';
-export type { EdgeRun } from './main.js';
+export type { CameraResult, EdgeRun } from './main.js';
 export type { PipelineSummary } from './pipeline/camera-pipeline.js';
 export { loadManifest, manifestEntry } from './models/manifest.js';
 export type { Manifest, ManifestFile } from './models/manifest.js';

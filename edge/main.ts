@@ -15,13 +15,21 @@ import { FileSequencer } from './publish/sequencer.js';
 import { UltrafaceOnnxDetector } from './detect/face-detector.js';
 import { EvidenceRedactor } from './redact/redactor.js';
 import { ScheduleSignalSource, loadSchedule } from './signal/schedule.js';
+import { errorMessage } from './errors.js';
 import { EDGE_SOFTWARE_VERSION } from './version.js';
 
 const SAMPLE_PREFIX = 'sample:';
 
+/** How one camera's run ended: with a summary, or with the error that stopped it. */
+export interface CameraResult {
+  readonly cameraId: string;
+  readonly summary?: PipelineSummary;
+  readonly error?: string;
+}
+
 export interface EdgeRun {
-  /** Resolves when every camera's source has ended (files) or the run was stopped. */
-  readonly done: Promise<PipelineSummary[]>;
+  /** Resolves when every camera has ended (file sources) or stopped; never rejects. */
+  readonly done: Promise<CameraResult[]>;
   /** Stops every camera and closes the NATS connection. */
   stop(): Promise<void>;
 }
@@ -68,7 +76,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.
     logger.child({ component: 'publisher' }),
   );
   const sources: FfmpegFrameSource[] = [];
-  const runs = config.cameras.map(async (camera) => {
+  const runCamera = async (camera: EdgeConfig['cameras'][number]): Promise<PipelineSummary> => {
     const startAtMs = Date.now();
     const source = new FfmpegFrameSource({
       cameraId: camera.id,
@@ -103,7 +111,17 @@ export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.
     });
     cameraLogger.info(summary, 'camera source ended');
     return summary;
-  });
+  };
+  // One camera failing never stops the others; its result says why it stopped.
+  const runs = config.cameras.map((camera) =>
+    runCamera(camera).then(
+      (summary): CameraResult => ({ cameraId: camera.id, summary }),
+      (err: unknown): CameraResult => {
+        logger.error({ err, camera: camera.id }, 'camera stopped');
+        return { cameraId: camera.id, error: errorMessage(err) };
+      },
+    ),
+  );
   const stop = async (): Promise<void> => {
     await Promise.all(sources.map((s) => s.close()));
   };

@@ -42,7 +42,9 @@ describe('video in, stored events out', () => {
     const edge = await startEdge(config, createEdgeLogger('info', logs.stream), {
       ZEBRA_MODELS_MIRROR: testMirrors().join(':'),
     });
-    const [summary] = await edge.done;
+    const [result] = await edge.done;
+    expect(result!.error).toBeUndefined();
+    const summary = result!.summary;
     expect(summary!.frames).toBeGreaterThan(390);
     expect(summary!.eventsPublished).toBeGreaterThan(0);
     expect(summary!.evidenceWithheld).toBe(0);
