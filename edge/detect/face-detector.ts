@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { ManifestFile } from '../models/manifest.js';
 import { nonMaxSuppression } from './detection.js';
-import { checkModelMetadata } from './model-metadata.js';
+import { createCheckedSession } from './model-metadata.js';
 import { decodeUltraface, toUltrafaceTensor } from './ultraface.js';
 import type { FaceBox } from './ultraface.js';
 
@@ -43,21 +43,7 @@ export class UltrafaceOnnxDetector implements FaceDetector {
     entry: ManifestFile,
     options: FaceDetectorOptions,
   ): Promise<UltrafaceOnnxDetector> {
-    let session: ort.InferenceSession;
-    try {
-      // The UltraFace files list their weights as graph inputs; severity 3 silences one warning per weight.
-      session = await ort.InferenceSession.create(modelPath, {
-        intraOpNumThreads: options.intraOpThreads,
-        logSeverityLevel: 3,
-      });
-    } catch (err) {
-      throw new EdgeError(
-        EdgeErrorCode.DETECTOR_FAILED,
-        `cannot load ${entry.id} from ${modelPath}: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
-    checkModelMetadata(session, entry);
+    const session = await createCheckedSession(modelPath, entry, options.intraOpThreads);
     return new UltrafaceOnnxDetector(session, entry, options);
   }
 

@@ -1,5 +1,5 @@
-import type * as ort from 'onnxruntime-node';
-import { EdgeError, EdgeErrorCode } from '../errors.js';
+import * as ort from 'onnxruntime-node';
+import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { ManifestFile } from '../models/manifest.js';
 
 type Metadata = ort.InferenceSession.ValueMetadata;
@@ -43,4 +43,40 @@ export function checkModelMetadata(session: ort.InferenceSession, entry: Manifes
       );
     }
   }
+}
+
+/**
+ * Creates an onnxruntime session for a hash-verified model file and checks it against the
+ * manifest. Sessions are created once per model and reused for every frame.
+ */
+export async function createCheckedSession(
+  modelPath: string,
+  entry: ManifestFile,
+  intraOpThreads: number,
+): Promise<ort.InferenceSession> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      // Severity 3: the UltraFace files list their weights as graph inputs, which would print one warning per weight.
+      logSeverityLevel: 3,
+    });
+  } catch (err) {
+    throw new EdgeError(
+      EdgeErrorCode.DETECTOR_FAILED,
+      `cannot load ${entry.id} from ${modelPath}: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  try {
+    checkModelMetadata(session, entry);
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+  return session;
 }

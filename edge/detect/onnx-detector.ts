@@ -5,7 +5,7 @@ import type { ManifestFile } from '../models/manifest.js';
 import { nonMaxSuppression } from './detection.js';
 import type { Detection, Detector } from './detection.js';
 import { fitLetterbox, toBgrPlanarTensor } from './letterbox.js';
-import { checkModelMetadata } from './model-metadata.js';
+import { createCheckedSession } from './model-metadata.js';
 import { decodeYolox, yoloxAnchorCount } from './yolox.js';
 
 export interface YoloxDetectorOptions {
@@ -24,8 +24,8 @@ const PAD_VALUE = 114;
 const STRIDES = [8, 16, 32] as const;
 const NUM_CLASSES = 80;
 
-function checkMetadata(session: ort.InferenceSession, entry: ManifestFile): { inputSizePx: number } {
-  checkModelMetadata(session, entry);
+/** The input size, after checking that the manifest's anchors fit YOLOX's strides. */
+function inputSizeOf(entry: ManifestFile): number {
   const inputSizePx = entry.spec!.inputs[0]!.shape[3]!;
   const anchors = entry.spec!.outputs[0]!.shape[1];
   if (anchors !== yoloxAnchorCount(inputSizePx, STRIDES)) {
@@ -34,7 +34,7 @@ function checkMetadata(session: ort.InferenceSession, entry: ManifestFile): { in
       `${entry.id}: ${anchors} anchors do not fit strides 8/16/32`,
     );
   }
-  return { inputSizePx };
+  return inputSizePx;
 }
 
 /** YOLOX-nano on onnxruntime-node (CPU). The session is created once and checked against the manifest. */
@@ -62,22 +62,8 @@ export class YoloxOnnxDetector implements Detector {
     entry: ManifestFile,
     options: YoloxDetectorOptions,
   ): Promise<YoloxOnnxDetector> {
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelPath, {
-        intraOpNumThreads: options.intraOpThreads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        logSeverityLevel: 3,
-      });
-    } catch (err) {
-      throw new EdgeError(
-        EdgeErrorCode.DETECTOR_FAILED,
-        `cannot load ${entry.id} from ${modelPath}: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
-    const { inputSizePx } = checkMetadata(session, entry);
+    const session = await createCheckedSession(modelPath, entry, options.intraOpThreads);
+    const inputSizePx = inputSizeOf(entry);
     const detector = new YoloxOnnxDetector(session, entry, inputSizePx, options);
     await detector.detect(Buffer.alloc(64 * 48 * 3), 64, 48);
     return detector;
