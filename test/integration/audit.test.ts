@@ -2,7 +2,6 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.js';
@@ -12,13 +11,10 @@ import { toExportJson } from '../../core/audit/export-format.js';
 import { merkleRoot } from '../../core/audit/merkle.js';
 import { parseExportJson } from '../../core/index.js';
 import { InfractionEvent } from '../../proto/index.js';
-import { createTestDatabase } from '../harness/database.js';
-import type { TestDatabaseTarget } from '../harness/database.js';
-import { startTestCore } from '../harness/core.js';
 import type { TestCore } from '../harness/core.js';
+import { startTestStack } from '../harness/stack.js';
+import type { TestStack } from '../harness/stack.js';
 import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
-import { startTestNats } from '../harness/nats.js';
-import type { TestNats } from '../harness/nats.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 import type { TempDir } from '../harness/temp.js';
 
@@ -42,8 +38,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 describe('audit trail of ingest, exported and verified by an auditor', () => {
-  let nats: TestNats;
-  let database: TestDatabaseTarget;
+  let stack: TestStack;
   let core: TestCore;
   let nc: NatsConnection;
   let work: TempDir;
@@ -52,17 +47,12 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
 
   beforeAll(async () => {
     work = await tempDir();
-    nats = await startTestNats();
-    database = await createTestDatabase();
-    core = await startTestCore(nats.url, database);
-    nc = await connect({ servers: nats.url });
+    stack = await startTestStack();
+    ({ core, nc } = stack);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await core?.[Symbol.asyncDispose]();
-    await nats?.[Symbol.asyncDispose]();
-    await database?.[Symbol.asyncDispose]();
+    await stack?.[Symbol.asyncDispose]();
     await work?.[Symbol.asyncDispose]();
   });
 

@@ -1,37 +1,27 @@
 import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countEvents, getEvent } from '../../core/index.js';
 import { InfractionEvent } from '../../proto/index.js';
-import { createTestDatabase } from '../harness/database.js';
-import type { TestDatabaseTarget } from '../harness/database.js';
-import { startTestCore } from '../harness/core.js';
 import type { TestCore } from '../harness/core.js';
+import { startTestStack } from '../harness/stack.js';
+import type { TestStack } from '../harness/stack.js';
 import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
-import { startTestNats } from '../harness/nats.js';
-import type { TestNats } from '../harness/nats.js';
 import { waitFor } from '../harness/temp.js';
 
 describe('ingest on a real nats-server and database', () => {
-  let nats: TestNats;
-  let database: TestDatabaseTarget;
+  let stack: TestStack;
   let core: TestCore;
   let nc: NatsConnection;
   const { privateKey } = testDeviceKey();
 
   beforeAll(async () => {
-    nats = await startTestNats();
-    database = await createTestDatabase();
-    core = await startTestCore(nats.url, database);
-    nc = await connect({ servers: nats.url });
+    stack = await startTestStack();
+    ({ core, nc } = stack);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await core?.[Symbol.asyncDispose]();
-    await nats?.[Symbol.asyncDispose]();
-    await database?.[Symbol.asyncDispose]();
+    await stack?.[Symbol.asyncDispose]();
   });
 
   const db = () => core.core.db;

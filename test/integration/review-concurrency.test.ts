@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertEvent, migrate } from '../../core/index.js';
+import { insertEvent } from '../../core/index.js';
 import type { Database } from '../../core/index.js';
 import { actOnReview, openEvidence } from '../../core/review/review-service.js';
 import type { ReviewCommand } from '../../core/review/review-service.js';
 import type { Actor } from '../../core/review/machine.js';
-import { createTestDatabase, openTestDatabase } from '../harness/database.js';
-import type { TestDatabaseTarget } from '../harness/database.js';
+import { migratedTestDatabase } from '../harness/stack.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
 
 const OPTIONS = {
@@ -57,19 +56,15 @@ const roundsArb = fc.tuple(
 );
 
 describe('review gates under concurrent reviewers, on a real database', () => {
-  let target: TestDatabaseTarget;
   let db: Database & AsyncDisposable;
   const { privateKey } = testDeviceKey();
   let seq = 0;
 
   beforeAll(async () => {
-    target = await createTestDatabase();
-    db = await openTestDatabase(target);
-    await migrate(db);
+    db = await migratedTestDatabase();
   });
   afterAll(async () => {
     await db?.[Symbol.asyncDispose]();
-    await target?.[Symbol.asyncDispose]();
   });
 
   async function newEvent(): Promise<string> {

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertEvent, migrate } from '../../core/index.js';
+import { insertEvent } from '../../core/index.js';
 import type { Database } from '../../core/index.js';
 import { entriesFor } from '../../core/audit/audit-repo.js';
 import { balanceOf } from '../../core/review/ledger.js';
 import { actOnReview, openEvidence } from '../../core/review/review-service.js';
 import type { Actor } from '../../core/review/machine.js';
-import { createTestDatabase, openTestDatabase } from '../harness/database.js';
-import type { TestDatabaseTarget } from '../harness/database.js';
+import { migratedTestDatabase } from '../harness/stack.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
 
 const DAY_MS = 86_400_000;
@@ -22,19 +21,15 @@ const T0 = 1_800_000_000_000;
 const REF = { citationNumber: 'C-2026-0042', issuingOfficer: 'PC 4411', subjectRef: 'DL-12345' };
 
 describe('review service on a real database', () => {
-  let target: TestDatabaseTarget;
   let db: Database & AsyncDisposable;
   const { privateKey } = testDeviceKey();
   let seq = 0;
 
   beforeAll(async () => {
-    target = await createTestDatabase();
-    db = await openTestDatabase(target);
-    await migrate(db);
+    db = await migratedTestDatabase();
   });
   afterAll(async () => {
     await db?.[Symbol.asyncDispose]();
-    await target?.[Symbol.asyncDispose]();
   });
 
   async function newEvent(): Promise<string> {
