@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { fetchEvents, formatEventTable } from './events.js';
+import { DEMO_PEOPLE, createDemoPeople } from './people.js';
 import { startNatsServer, stopProcess } from './nats-server.js';
 import type { NatsServerHandle } from './nats-server.js';
 import { untilSignal } from './output.js';
@@ -94,11 +95,11 @@ function followEdge(child: ChildProcess): void {
   });
 }
 
-async function waitForEvents(server: string, expected: number, timeoutMs: number): Promise<number> {
+async function waitForEvents(server: string, token: string, expected: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let seen = 0;
   while (Date.now() < deadline) {
-    seen = (await fetchEvents(server, 500).catch(() => ({ events: [] }))).events.length;
+    seen = (await fetchEvents(server, token, 500).catch(() => ({ events: [] }))).events.length;
     if (seen >= expected) return seen;
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -136,6 +137,7 @@ export async function runDemo(args: string[]): Promise<number> {
       Object.assign(c, { nats: { servers: [nats!.url] }, grpc: { listen: grpcAddr }, http: { listen: httpAddr } });
       c.database = { pgliteDir: join(WORK, 'core-db') };
       c.audit = { ...(c.audit as object), signingKeyFile: join(WORK, 'audit-signing-key.pem') };
+      c.auth = { ...(c.auth as object), bootstrapTokenFile: join(WORK, 'admin-token') };
     });
     const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
       Object.assign(c, { nats: { servers: [nats!.url] }, stateDir: join(WORK, 'edge-state') });
@@ -147,6 +149,10 @@ export async function runDemo(args: string[]): Promise<number> {
     children.push(spawnZebra(['core', 'run', '--config', coreConfig], coreLog));
     await waitForHealth(`http://${httpAddr}/healthz`, children[0]!, coreLog, 60_000);
     say(`  core on PGlite: gRPC ${grpcAddr}, console http://${httpAddr}/`);
+    const adminToken = (await readFile(join(WORK, 'admin-token'), 'utf8')).trim();
+    const tokens = await createDemoPeople(grpcAddr, adminToken, join(WORK, 'tokens'));
+    say(`  people: ${DEMO_PEOPLE.map((p) => `${p.userId} (${p.roles.join(', ')})`).join(', ')}; tokens in ${join(WORK, 'tokens')}`);
+    const auditorToken = (await readFile(tokens.get('ada')!, 'utf8')).trim();
     const edgeLog = join(WORK, 'logs', 'edge.log');
     const edge = spawn(process.execPath, [CLI, 'edge', 'run', '--config', edgeConfig], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,13 +170,16 @@ export async function runDemo(args: string[]): Promise<number> {
     const published = Number(
       (await readFile(edgeLog, 'utf8')).split('\n').filter((l) => l.includes('"infraction published"')).length,
     );
-    const stored = await waitForEvents(grpcAddr, published, 30_000);
+    const stored = await waitForEvents(grpcAddr, auditorToken, published, 30_000);
     say('');
-    process.stdout.write(formatEventTable((await fetchEvents(grpcAddr, 50)).events));
+    process.stdout.write(formatEventTable((await fetchEvents(grpcAddr, auditorToken, 50)).events));
     say(`\n${stored} of ${published} published events are in the database.`);
     say(`  console:  http://${httpAddr}/`);
-    say(`  list:     npm run -s zebra -- events list --server ${grpcAddr}`);
-    say(`  audit:    npm run -s zebra -- audit export --http ${httpAddr} -o audit.json   (then: audit verify)`);
+    const tokenOf = (user: string): string => `--token-file ${tokens.get(user)}`;
+    say(`  list:     npm run -s zebra -- events list --server ${grpcAddr} ${tokenOf('rita')}`);
+    say(`  audit:    npm run -s zebra -- audit export --server ${grpcAddr} ${tokenOf('ada')} -o audit.json`);
+    say(`            npm run -s zebra -- audit public-key --http ${httpAddr} -o audit-key.pem`);
+    say('            npm run -s zebra -- audit verify audit.json --public-key audit-key.pem');
     say(`  metrics:  http://${httpAddr}/metrics    logs: ${join(WORK, 'logs')}`);
     if (values.once) return stored > 0 && stored === published ? 0 : 1;
     say('\nThe core keeps running. Press Ctrl-C to stop everything.');

@@ -1,47 +1,47 @@
-import { credentials, Metadata, status } from '@grpc/grpc-js';
-import type { ServiceError } from '@grpc/grpc-js';
-import { EventServiceClient, ReviewState, SignalState } from '../proto/index.js';
+import { readFile } from 'node:fs/promises';
+import { ReviewState, SignalState } from '../proto/index.js';
 import type { EventSummary, GetEventResponse, ListEventsResponse } from '../proto/index.js';
+import { ApiClient } from './api-client.js';
 
-const DEADLINE_MS = 10_000;
-
-type Invoke<Req, Res> = (
-  req: Req,
-  md: Metadata,
-  opts: { deadline: Date },
-  cb: (err: ServiceError | null, res: Res) => void,
-) => unknown;
-
-const UNREACHABLE_HINT = 'is the core running? Pass --server HOST:PORT or set ZEBRA_GRPC_ADDR';
-
-function call<Req, Res>(server: string, invoke: Invoke<Req, Res>, request: Req): Promise<Res> {
-  return new Promise((resolve, reject) =>
-    invoke(request, new Metadata(), { deadline: new Date(Date.now() + DEADLINE_MS) }, (err, res) => {
-      if (!err) return resolve(res);
-      if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
-        return reject(
-          Object.assign(err, { details: `cannot reach the zebra core at ${server} (${UNREACHABLE_HINT})` }),
-        );
-      }
-      reject(err);
-    }),
-  );
+/**
+ * The caller's bearer token: --token-file, else ZEBRA_TOKEN, else ZEBRA_TOKEN_FILE. Throws a
+ * message saying how to get one.
+ */
+export async function resolveToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
+  const file = tokenFile ?? (env.ZEBRA_TOKEN ? undefined : env.ZEBRA_TOKEN_FILE);
+  if (file) {
+    try {
+      return (await readFile(file, 'utf8')).trim();
+    } catch (err) {
+      throw new Error(`cannot read the token file ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    }
+  }
+  if (env.ZEBRA_TOKEN) return env.ZEBRA_TOKEN.trim();
+  throw new Error('this needs a token: pass --token-file FILE or set ZEBRA_TOKEN (an admin issues one with `zebra tokens issue USER`)');
 }
 
 /** Lists events through the gRPC API. */
-export async function fetchEvents(server: string, pageSize: number, cameraId = ''): Promise<ListEventsResponse> {
-  const client = new EventServiceClient(server, credentials.createInsecure());
+export async function fetchEvents(
+  server: string,
+  token: string,
+  pageSize: number,
+  cameraId = '',
+  pageToken = '',
+): Promise<ListEventsResponse> {
+  const client = new ApiClient(server, token);
   try {
-    return await call(server, client.listEvents.bind(client), { pageSize, pageToken: '', cameraId });
+    return await client.call('/zebra.v1.EventService/ListEvents', { pageSize, cameraId, pageToken });
   } finally {
     client.close();
   }
 }
 
-export async function fetchEvent(server: string, eventId: string): Promise<GetEventResponse> {
-  const client = new EventServiceClient(server, credentials.createInsecure());
+export async function fetchEvent(server: string, token: string, eventId: string): Promise<GetEventResponse> {
+  const client = new ApiClient(server, token);
   try {
-    return await call(server, client.getEvent.bind(client), { eventId });
+    return await client.call('/zebra.v1.EventService/GetEvent', { eventId });
   } finally {
     client.close();
   }

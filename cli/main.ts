@@ -14,7 +14,8 @@ import {
 import { audit } from './audit.js';
 import { runDemo } from './demo.js';
 import { redact } from './redact.js';
-import { fetchEvent, fetchEvents, formatEventTable } from './events.js';
+import { fetchEvent, fetchEvents, formatEventTable, resolveToken } from './events.js';
+import { tokensIssue, usersAdd } from './people.js';
 import { printError, untilSignal } from './output.js';
 
 const USAGE = `usage: zebra <command> [options]
@@ -24,14 +25,19 @@ const USAGE = `usage: zebra <command> [options]
   redact INPUT -o OUTPUT [--method pixelate|solid]   mask faces and heads in an image or a folder of images
   core run --config FILE            run the core service
   edge run --config FILE            run an edge worker
-  events list [--server HOST:PORT] [--camera ID] [--limit N]
-  events show EVENT_ID [--server HOST:PORT]
-  audit export [--http HOST:PORT] [-o FILE]       the whole audit log with signed checkpoints
+  users add USER --role ROLE [--role ROLE] [--name NAME]      (admin) roles: reviewer supervisor auditor admin
+  tokens issue USER [--days N] [--label TEXT] [-o FILE]      (admin) prints a new bearer token once
+  events list [--camera ID] [--limit N]
+  events show EVENT_ID
+  audit export [--event ID | --since DATE --until DATE] [-o FILE]   (auditor) the log, or part with proofs
   audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint: keep it
   audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key: pin it
   audit verify FILE --public-key PEM [--checkpoint FILE]
 
-environment: ZEBRA_MODELS_MIRROR, ZEBRA_CACHE_DIR, ZEBRA_NATS_URL, ZEBRA_DATABASE_URL, ZEBRA_GRPC_ADDR, ZEBRA_HTTP_ADDR
+API commands take --server HOST:PORT (gRPC, default 127.0.0.1:50051) and --token-file FILE.
+
+environment: ZEBRA_MODELS_MIRROR, ZEBRA_CACHE_DIR, ZEBRA_NATS_URL, ZEBRA_DATABASE_URL, ZEBRA_GRPC_ADDR, ZEBRA_HTTP_ADDR,
+             ZEBRA_TOKEN, ZEBRA_TOKEN_FILE
 `;
 
 const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
@@ -81,17 +87,23 @@ async function events(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { server: { type: 'string' }, camera: { type: 'string' }, limit: { type: 'string' } },
+    options: {
+      server: { type: 'string' },
+      camera: { type: 'string' },
+      limit: { type: 'string' },
+      'token-file': { type: 'string' },
+    },
   });
   const server = values.server ?? process.env.ZEBRA_GRPC_ADDR ?? DEFAULT_GRPC_ADDR;
+  const token = await resolveToken(values['token-file'], process.env);
   if (sub === 'list') {
     const limit = Number(values.limit ?? 50);
     if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
-    process.stdout.write(formatEventTable((await fetchEvents(server, limit, values.camera)).events));
+    process.stdout.write(formatEventTable((await fetchEvents(server, token, limit, values.camera)).events));
     return 0;
   }
   if (sub === 'show' && positionals[0]) {
-    const response = await fetchEvent(server, positionals[0]);
+    const response = await fetchEvent(server, token, positionals[0]);
     process.stdout.write(`${JSON.stringify(GetEventResponse.toJSON(response), null, 2)}\n`);
     return 0;
   }
@@ -109,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'edge' && sub === 'run') return await edgeRun(rest);
     if (command === 'redact') return await redact(argv.slice(1));
     if (command === 'events') return await events(argv.slice(1));
+    if (command === 'users' && sub === 'add') return await usersAdd(rest);
+    if (command === 'tokens' && sub === 'issue') return await tokensIssue(rest);
     if (command === 'audit') {
       const code = await audit(argv.slice(1));
       if (code !== undefined) return code;

@@ -4,6 +4,8 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { CoreError, CoreErrorCode, errorMessage } from './errors.js';
 
+const DAY_MS = 86_400_000;
+
 const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50051');
 
 export const CoreConfigSchema = z
@@ -45,6 +47,75 @@ export const CoreConfigSchema = z
           .describe('How often a checkpoint is signed when the log grew'),
       })
       .strict(),
+    auth: z
+      .object({
+        bootstrapTokenFile: z
+          .string()
+          .min(1)
+          .describe('Where the first admin token is written when the database has no users'),
+        tokenTtlMs: z.number().int().min(60_000).default(30 * DAY_MS).describe('Default lifetime of issued tokens'),
+        cacheMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(60_000)
+          .default(10_000)
+          .describe('How long a verified token is trusted before the database is asked again'),
+      })
+      .strict(),
+    review: z
+      .object({
+        claimLeaseMs: z.number().int().min(10_000).default(10 * 60_000),
+        minEvidenceViewMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(15_000)
+          .describe('A decision is refused until the decider has had the evidence open this long'),
+        knownAnswerShare: z
+          .number()
+          .min(0)
+          .max(0.5)
+          .default(0.05)
+          .describe('Share of first-review work that is known-answer items'),
+        evidenceLinkTtlMs: z.number().int().min(10_000).default(10 * 60_000),
+      })
+      .strict()
+      .prefault({}),
+    ledger: z
+      .object({
+        baselinePoints: z.number().int().min(1).default(12),
+        pointsByKind: z
+          .record(z.string().min(1), z.number().int().min(1).max(100))
+          .default({ entered_on_steady_dont_walk: 2 })
+          .describe('Points one approved infraction deducts, per infraction kind'),
+        deductionTtlMs: z
+          .number()
+          .int()
+          .min(DAY_MS)
+          .default(2 * 365 * DAY_MS)
+          .describe('A deduction stops counting after this long'),
+      })
+      .strict()
+      .prefault({}),
+    retention: z
+      .object({
+        openReviewMaxAgeMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .default(90 * DAY_MS)
+          .describe('An event still open this long after capture expires and its evidence is purged'),
+        evidenceRetentionMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .default(180 * DAY_MS)
+          .describe('Evidence of a finished review is kept this long after the last decision'),
+        sweepIntervalMs: z.number().int().min(1_000).default(60 * 60_000),
+      })
+      .strict()
+      .prefault({}),
     ingest: z
       .object({
         durableName: z
@@ -95,6 +166,7 @@ export function parseCoreConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
       pgliteDir: pgliteDir ? abs(pgliteDir) : undefined,
     },
     audit: { ...config.audit, signingKeyFile: abs(config.audit.signingKeyFile) },
+    auth: { ...config.auth, bootstrapTokenFile: abs(config.auth.bootstrapTokenFile) },
     nats: env.ZEBRA_NATS_URL ? { servers: env.ZEBRA_NATS_URL.split(',') } : config.nats,
   });
 }

@@ -10,6 +10,18 @@ export const CoreErrorCode = {
   INVALID_ARGUMENT: 'CORE_INVALID_ARGUMENT',
   /** Thrown when a requested event does not exist (maps to NOT_FOUND). */
   EVENT_NOT_FOUND: 'CORE_EVENT_NOT_FOUND',
+  /** Thrown when a user, token or other named record does not exist (maps to NOT_FOUND). */
+  NOT_FOUND: 'CORE_NOT_FOUND',
+  /** Thrown when a record with the same id already exists (maps to ALREADY_EXISTS). */
+  ALREADY_EXISTS: 'CORE_ALREADY_EXISTS',
+  /** Thrown when a call carries no valid token (maps to UNAUTHENTICATED). */
+  UNAUTHENTICATED: 'CORE_UNAUTHENTICATED',
+  /** Thrown when the caller's roles do not allow the call (maps to PERMISSION_DENIED). */
+  PERMISSION_DENIED: 'CORE_PERMISSION_DENIED',
+  /** Thrown when a call has no deadline (maps to INVALID_ARGUMENT). */
+  DEADLINE_REQUIRED: 'CORE_DEADLINE_REQUIRED',
+  /** Thrown when evidence was purged by retention (maps to FAILED_PRECONDITION). */
+  EVIDENCE_PURGED: 'CORE_EVIDENCE_PURGED',
   /** Thrown when a stored row cannot be decoded (maps to INTERNAL). */
   DATA_CORRUPT: 'CORE_DATA_CORRUPT',
   /** Thrown when a review action does not apply to the event's state (FAILED_PRECONDITION). */

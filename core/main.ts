@@ -11,7 +11,13 @@ import { migrate } from './db/migrate.js';
 import { openPglite } from './db/pglite.js';
 import { openPostgres } from './db/postgres.js';
 import { CoreError, CoreErrorCode, errorMessage } from './errors.js';
+import type { ApiDeps } from './api/method.js';
+import { Authenticator } from './auth/authenticator.js';
+import { bootstrapAdmin } from './auth/bootstrap.js';
+import { EvidenceTickets } from './evidence/tickets.js';
 import { startGrpcServer } from './grpc/server.js';
+import { sweepRetention } from './retention/retention.js';
+import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
 import { IngestConsumer, ensureIngestTopology } from './ingest/consumer.js';
 import type { Logger } from './logger.js';
@@ -21,6 +27,8 @@ export interface CoreHandle {
   readonly grpcAddress: string;
   readonly httpAddress: string;
   readonly db: Database;
+  /** What the API handlers use; for tools and tests that run a sweep or a handler directly. */
+  readonly api: ApiDeps;
   /** Stops ingest first, then the listeners, NATS and the database. */
   close(): Promise<void>;
 }
@@ -75,6 +83,33 @@ function routeGrpcLogs(logger: Logger): void {
   setLogVerbosity(logVerbosity.ERROR);
 }
 
+/** Runs a retention sweep every `retention.sweepIntervalMs`; sweeps never overlap. */
+function startRetention(
+  config: CoreConfig,
+  deps: Omit<RetentionDeps, 'options' | 'policy'>,
+  cleanup: Cleanup,
+): void {
+  const full: RetentionDeps = {
+    ...deps,
+    policy: config.retention,
+    options: {
+      review: { claimLeaseMs: config.review.claimLeaseMs, minEvidenceViewMs: config.review.minEvidenceViewMs },
+      ledger: config.ledger,
+    },
+  };
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      sweepRetention(full, Date.now()).catch((err: unknown) => deps.logger.error({ err }, 'retention sweep failed')),
+    );
+  }, config.retention.sweepIntervalMs);
+  timer.unref();
+  cleanup.add('stopping retention', async () => {
+    clearInterval(timer);
+    await running;
+  });
+}
+
 /** Starts the core: database and migrations, NATS ingest, gRPC and HTTP. */
 export async function startCore(config: CoreConfig, logger: Logger): Promise<CoreHandle> {
   const cleanup = new Cleanup();
@@ -123,14 +158,27 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
   const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
   checkpointTimer.unref();
   cleanup.add('stopping checkpoints', () => Promise.resolve(clearInterval(checkpointTimer)));
-  const grpc = await startGrpcServer(config.grpc.listen, db, logger.child({ component: 'grpc' }));
+  const api: ApiDeps = {
+    db,
+    authenticator: new Authenticator(db, config.auth.cacheMs),
+    signer,
+    tickets: new EvidenceTickets(signer.privateKey),
+    evidence,
+    config,
+    metrics,
+    logger: logger.child({ component: 'api' }),
+  };
+  if (await bootstrapAdmin(api, config.auth.bootstrapTokenFile, Date.now())) {
+    logger.warn(
+      { tokenFile: config.auth.bootstrapTokenFile },
+      'no users yet: created user "admin" and wrote its token to the file; use it to add people, then keep it safe',
+    );
+  }
+  startRetention(config, { db, evidence, metrics, logger: logger.child({ component: 'retention' }) }, cleanup);
+  const grpc = await startGrpcServer(config.grpc.listen, api);
   cleanup.add('closing gRPC', () => grpc.close());
   const http = await startHttpServer(config.http.listen, {
-    db,
-    evidence,
-    signer,
-    metrics,
-    logger: logger.child({ component: 'http' }),
+    api,
     health: async () => {
       const database = await db.query('SELECT 1').then(
         () => 'ok',
@@ -149,5 +197,5 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     await ingestDone;
   });
   logger.info({ grpc: grpc.address, http: http.address }, 'core ready');
-  return { grpcAddress: grpc.address, httpAddress: http.address, db, close: () => cleanup.runAll(logger) };
+  return { grpcAddress: grpc.address, httpAddress: http.address, db, api, close: () => cleanup.runAll(logger) };
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The core's Prometheus metrics, on a registry of its own (several cores can share a process in tests). */
 export interface CoreMetrics {
@@ -7,6 +7,11 @@ export interface CoreMetrics {
   readonly rejected: Counter<'reason'>;
   readonly ingestErrors: Counter;
   readonly natsConnected: Gauge;
+  readonly apiCalls: Counter<'method' | 'code'>;
+  readonly apiSeconds: Histogram<'method'>;
+  readonly apiDenials: Counter<'method' | 'code'>;
+  readonly evidencePurged: Counter;
+  readonly reviewsExpired: Counter;
 }
 
 export function createCoreMetrics(): CoreMetrics {
@@ -34,6 +39,35 @@ export function createCoreMetrics(): CoreMetrics {
     natsConnected: new Gauge({
       name: 'zebra_nats_connected',
       help: '1 while connected to NATS',
+      registers: [registry],
+    }),
+    apiCalls: new Counter({
+      name: 'zebra_api_calls_total',
+      help: 'API calls (gRPC and JSON gateway) by method and status code',
+      labelNames: ['method', 'code'],
+      registers: [registry],
+    }),
+    apiSeconds: new Histogram({
+      name: 'zebra_api_call_seconds',
+      help: 'API call duration by method',
+      labelNames: ['method'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    apiDenials: new Counter({
+      name: 'zebra_api_denials_total',
+      help: 'Calls refused as unauthenticated or not permitted (each is audited)',
+      labelNames: ['method', 'code'],
+      registers: [registry],
+    }),
+    evidencePurged: new Counter({
+      name: 'zebra_evidence_purged_total',
+      help: 'Evidence objects deleted by retention',
+      registers: [registry],
+    }),
+    reviewsExpired: new Counter({
+      name: 'zebra_reviews_expired_total',
+      help: 'Open reviews expired by retention',
       registers: [registry],
     }),
   };

@@ -25,10 +25,101 @@ export {
   ListEventsResponse,
 } from './gen/zebra/v1/event_service.js';
 export type { EventServiceServer } from './gen/zebra/v1/event_service.js';
-export { ReviewServiceService } from './gen/zebra/v1/review_service.js';
-export { LedgerServiceService } from './gen/zebra/v1/ledger_service.js';
-export { AuditServiceService } from './gen/zebra/v1/audit_service.js';
 export {
+  ApproveEventRequest,
+  ApproveEventResponse,
+  ClaimEventRequest,
+  ClaimEventResponse,
+  DecideEventRequest,
+  DecideEventResponse,
+  Decision,
+  EvidenceLink,
+  GetAgreementRequest,
+  GetAgreementResponse,
+  GetReviewItemRequest,
+  GetReviewItemResponse,
+  LawfulReference,
+  LinkReferenceRequest,
+  LinkReferenceResponse,
+  ListQueueRequest,
+  ListQueueResponse,
+  ListReasonsRequest,
+  ListReasonsResponse,
+  OpenEvidenceRequest,
+  OpenEvidenceResponse,
+  QueueKind,
+  QueueOrder,
+  Reason,
+  ReleaseEventRequest,
+  ReleaseEventResponse,
+  ReviewItem,
+  ReviewServiceClient,
+  ReviewServiceService,
+  ReviewerAgreement,
+  SeedKnownAnswerRequest,
+  SeedKnownAnswerResponse,
+} from './gen/zebra/v1/review_service.js';
+export type {
+  ReviewServiceServer,
+} from './gen/zebra/v1/review_service.js';
+export {
+  DecideAppealRequest,
+  DecideAppealResponse,
+  FileAppealRequest,
+  FileAppealResponse,
+  GetBalanceRequest,
+  GetBalanceResponse,
+  LedgerEntry,
+  LedgerServiceClient,
+  LedgerServiceService,
+} from './gen/zebra/v1/ledger_service.js';
+export type {
+  LedgerServiceServer,
+} from './gen/zebra/v1/ledger_service.js';
+export {
+  AuditServiceClient,
+  AuditServiceService,
+  CustodyStep,
+  ExportLogRequest,
+  ExportLogResponse,
+  GetCheckpointRequest,
+  GetCheckpointResponse,
+  GetConsistencyProofRequest,
+  GetConsistencyProofResponse,
+  GetCustodyReportRequest,
+  GetCustodyReportResponse,
+  GetInclusionProofRequest,
+  GetInclusionProofResponse,
+  GetTransparencyReportRequest,
+  GetTransparencyReportResponse,
+  ReportPeriod,
+  SignedCheckpoint,
+  TransparencyRow,
+} from './gen/zebra/v1/audit_service.js';
+export type {
+  AuditServiceServer,
+} from './gen/zebra/v1/audit_service.js';
+export {
+  AdminServiceClient,
+  AdminServiceService,
+  CreateUserRequest,
+  CreateUserResponse,
+  IssueTokenRequest,
+  IssueTokenResponse,
+  ListUsersRequest,
+  ListUsersResponse,
+  RevokeTokenRequest,
+  RevokeTokenResponse,
+  Role,
+  User,
+  WhoAmIRequest,
+  WhoAmIResponse,
+} from './gen/zebra/v1/admin_service.js';
+export type {
+  AdminServiceServer,
+} from './gen/zebra/v1/admin_service.js';
+export {
+  ENTRY_INFRACTION_KIND,
   EVENTS_SUBJECT_WILDCARD,
   EVIDENCE_BUCKET,
   INFRACTIONS_STREAM,

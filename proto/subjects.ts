@@ -30,3 +30,6 @@ export function eventSubject(siteId: string, deviceId: string, cameraId: string)
 export function evidenceObjectKey(siteId: string, cameraId: string, eventId: string, fileName: string): string {
   return `${siteId}/${cameraId}/${eventId}/${fileName}`;
 }
+
+/** The infraction kind of the entry rule: a person entered the crosswalk on steady DON'T WALK. */
+export const ENTRY_INFRACTION_KIND = 'entered_on_steady_dont_walk';

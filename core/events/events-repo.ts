@@ -1,4 +1,4 @@
-import { InfractionEvent, ReviewState } from '../../proto/index.js';
+import { ENTRY_INFRACTION_KIND, InfractionEvent, ReviewState } from '../../proto/index.js';
 import type { EventSummary } from '../../proto/index.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
@@ -18,7 +18,7 @@ const REVIEW_STATES: Record<string, ReviewState> = {
   expired: ReviewState.REVIEW_STATE_EXPIRED,
 };
 
-function reviewStateOf(text: string): ReviewState {
+export function reviewStateOf(text: string): ReviewState {
   return REVIEW_STATES[text] ?? ReviewState.REVIEW_STATE_UNSPECIFIED;
 }
 
@@ -29,8 +29,8 @@ function reviewStateOf(text: string): ReviewState {
 export async function insertEvent(db: Queryable, event: InfractionEvent, streamSeq: number): Promise<boolean> {
   const result = await db.query(
     `INSERT INTO events (event_id, device_id, site_id, camera_id, camera_seq, occurred_at, zone_id, zone_version,
-       signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload)
-     VALUES ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000), $7, $8, $9, $10, $11, $12, $13, $14)
+       signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload, infraction_kind)
+     VALUES ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000), $7, $8, $9, $10, $11, $12, $13, $14, $15)
      ON CONFLICT (event_id) DO NOTHING`,
     [
       event.eventId,
@@ -47,6 +47,7 @@ export async function insertEvent(db: Queryable, event: InfractionEvent, streamS
       event.evidence.length,
       streamSeq,
       InfractionEvent.encode(event).finish(),
+      event.infractionKind || ENTRY_INFRACTION_KIND,
     ],
   );
   if (result.rowCount !== 1) return false;

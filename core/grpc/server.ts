@@ -1,25 +1,94 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { EventServiceService } from '../../proto/index.js';
-import type { Queryable } from '../db/database.js';
+import { Server, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
+import type { Metadata, ServerInterceptor, UntypedServiceImplementation, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { ApiDeps, ApiMethod } from '../api/method.js';
+import { admit, runMethod } from '../api/invoke.js';
+import { API_METHODS, API_SERVICES } from '../api/registry.js';
+import type { Principal } from '../auth/authenticator.js';
+import { bearerToken } from '../auth/tokens.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { createEventService } from './event-service.js';
+import { toServiceError } from './status-map.js';
 
+/** Requests and responses above this size are refused (RESOURCE_EXHAUSTED). */
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export interface GrpcServerHandle {
   /** host:port actually bound (port 0 resolves to a free port). */
   readonly address: string;
+  /** The standard grpc.health.v1 service; "" and each zebra service report SERVING while up. */
+  readonly health: HealthImplementation;
   close(): Promise<void>;
 }
 
-/** Starts the gRPC API on `listen` (host:port). */
-export async function startGrpcServer(listen: string, db: Queryable, logger: Logger): Promise<GrpcServerHandle> {
+/** Principals the interceptor verified, keyed by the call's metadata object. */
+const admitted = new WeakMap<Metadata, Principal>();
+
+/**
+ * The one interceptor: every zebra call must carry a deadline and a bearer token whose user
+ * holds one of the method's roles. Refusals end the call before the handler runs, and are
+ * audited. Calls outside zebra.v1 (the health service) pass through.
+ */
+function authInterceptor(deps: ApiDeps): ServerInterceptor {
+  return (descriptor, call) => {
+    const method = API_METHODS.get(descriptor.path);
+    const intercepting: ServerInterceptingCall = new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, proceed) => {
+            if (!method) return proceed(metadata);
+            if (call.getDeadline() === Infinity) {
+              const err = new CoreError(CoreErrorCode.DEADLINE_REQUIRED, 'set a deadline on every call');
+              return intercepting.sendStatus(statusOf(err));
+            }
+            const token = bearerToken(metadata.get('authorization')[0]?.toString());
+            admit(deps, method, token, { via: 'grpc', peer: call.getPeer() }, Date.now()).then(
+              (principal) => {
+                admitted.set(metadata, principal);
+                proceed(metadata);
+              },
+              (err: unknown) => intercepting.sendStatus(statusOf(err)),
+            );
+          },
+        }),
+    });
+    return intercepting;
+  };
+}
+
+function statusOf(err: unknown): { code: status; details: string; metadata?: Metadata } {
+  const e = toServiceError(err);
+  return { code: e.code ?? status.INTERNAL, details: e.details ?? 'internal error', metadata: e.metadata };
+}
+
+function unaryHandler(deps: ApiDeps, method: ApiMethod) {
+  return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
+    const principal = admitted.get(call.metadata);
+    if (!principal) return callback({ code: status.UNAUTHENTICATED, details: 'the call was not authenticated' });
+    runMethod(deps, method, principal, call.request, { via: 'grpc', peer: call.getPeer() }).then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        if (!(err instanceof CoreError) || err.code === CoreErrorCode.DATA_CORRUPT)
+          deps.logger.error({ err, method: method.path }, 'request failed');
+        callback(toServiceError(err));
+      },
+    );
+  };
+}
+
+/** Starts the gRPC API on `listen` (host:port): every zebra service plus grpc.health.v1. */
+export async function startGrpcServer(listen: string, deps: ApiDeps): Promise<GrpcServerHandle> {
   const server = new Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    interceptors: [authInterceptor(deps)],
   });
-  server.addService(EventServiceService, createEventService(db, logger));
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  health.addToServer(server);
+  for (const service of API_SERVICES) {
+    const impl: UntypedServiceImplementation = {};
+    for (const [key, method] of Object.entries(service.methods)) impl[key] = unaryHandler(deps, method);
+    server.addService(service.definition as never, impl);
+  }
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, ServerCredentials.createInsecure(), (err, boundPort) =>
       err ? reject(err) : resolve(boundPort),
@@ -29,11 +98,18 @@ export async function startGrpcServer(listen: string, db: Queryable, logger: Log
       cause: err,
     });
   });
+  for (const service of API_SERVICES) {
+    const name = Object.values(service.definition)[0]!.path.split('/')[1]!;
+    health.setStatus(name, 'SERVING');
+  }
+  health.setStatus('', 'SERVING');
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return {
     address: `${host}:${port}`,
+    health,
     close: () =>
       new Promise<void>((resolve) => {
+        health.setStatus('', 'NOT_SERVING');
         const timer = setTimeout(() => server.forceShutdown(), 5_000);
         server.tryShutdown(() => {
           clearTimeout(timer);

@@ -32,16 +32,25 @@ function toRecord(row: ReviewRow): ReviewRecord {
   };
 }
 
-/** Reads one review and locks its row until the transaction ends. Throws CORE_EVENT_NOT_FOUND. */
-export async function lockReview(tx: Queryable, eventId: string): Promise<ReviewRecord> {
-  const { rows } = await tx.query<ReviewRow>(
+async function selectReview(db: Queryable, eventId: string, lock: string): Promise<ReviewRecord> {
+  const { rows } = await db.query<ReviewRow>(
     `SELECT state, version, claim_by, (extract(epoch FROM claim_expires_at) * 1000)::float8 AS claim_expires_at_ms,
        confirmed_by, linked_by, approved_by, citation_number, issuing_officer, subject_ref
-     FROM reviews WHERE event_id = $1::uuid FOR UPDATE`,
+     FROM reviews WHERE event_id = $1::uuid ${lock}`,
     [eventId],
   );
   if (!rows[0]) throw new CoreError(CoreErrorCode.EVENT_NOT_FOUND, `no event ${eventId}`);
   return toRecord(rows[0]);
+}
+
+/** Reads one review and locks its row until the transaction ends. Throws CORE_EVENT_NOT_FOUND. */
+export function lockReview(tx: Queryable, eventId: string): Promise<ReviewRecord> {
+  return selectReview(tx, eventId, 'FOR UPDATE');
+}
+
+/** Reads one review without locking. Throws CORE_EVENT_NOT_FOUND. */
+export function readReview(db: Queryable, eventId: string): Promise<ReviewRecord> {
+  return selectReview(db, eventId, '');
 }
 
 /** Writes `next` if the row still has `previousVersion`; throws CORE_REVIEW_VERSION_CONFLICT otherwise. */
@@ -107,5 +116,24 @@ export async function insertEvidenceView(
   await tx.query(
     'INSERT INTO evidence_views (event_id, actor, purpose, opened_at) VALUES ($1::uuid, $2, $3, to_timestamp($4::float8 / 1000))',
     [eventId, actor, purpose, nowMs],
+  );
+}
+
+/** One decision with its reason, for agreement figures and the transparency report. */
+export async function insertDecision(
+  tx: Queryable,
+  decision: {
+    eventId: string;
+    actor: string;
+    kind: string;
+    reason: string;
+    viewedMs: number | undefined;
+    nowMs: number;
+  },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO review_decisions (event_id, actor, kind, reason_code, evidence_viewed_ms, at)
+     VALUES ($1::uuid, $2, $3, $4, $5, to_timestamp($6::float8 / 1000))`,
+    [decision.eventId, decision.actor, decision.kind, decision.reason, decision.viewedMs ?? null, decision.nowMs],
   );
 }

@@ -6,7 +6,7 @@ import { deductPoints, reversePoints } from './ledger.js';
 import type { LedgerPolicy } from './ledger.js';
 import { transition } from './machine.js';
 import type { Actor, ReviewAction, ReviewEffect, ReviewPolicy, ReviewRecord } from './machine.js';
-import { evidenceViewedMs, insertEvidenceView, lockReview, saveReview } from './review-repo.js';
+import { evidenceViewedMs, insertDecision, insertEvidenceView, lockReview, saveReview } from './review-repo.js';
 
 /** A review action as a caller asks for it; the service measures the viewing time itself. */
 export type ReviewCommand = ReviewAction extends infer A
@@ -20,6 +20,7 @@ export interface ReviewServiceOptions {
   readonly ledger: LedgerPolicy;
 }
 
+/** Carries out the ledger effects of a transition; each movement is its own audit entry. */
 async function applyEffects(
   tx: Queryable,
   eventId: string,
@@ -29,12 +30,46 @@ async function applyEffects(
   nowMs: number,
 ): Promise<void> {
   for (const effect of effects) {
-    if (effect.kind === 'deduct_points')
-      await deductPoints(tx, eventId, record.reference!.subjectRef, options.ledger, nowMs);
-    if (effect.kind === 'reverse_points') await reversePoints(tx, eventId, nowMs);
-    // purge_evidence: the retention worker deletes the objects; the transition itself is the record.
+    if (effect.kind === 'deduct_points') {
+      const { points, expiresAtMs, infractionKind } = await deductPoints(
+        tx,
+        eventId,
+        record.reference!.subjectRef,
+        options.ledger,
+        nowMs,
+      );
+      await appendAudit(tx, {
+        atMs: nowMs,
+        actor: 'system:ledger',
+        action: 'ledger.deducted',
+        subject: eventId,
+        details: { points, expiresAtMs, infractionKind },
+      });
+    }
+    if (effect.kind === 'reverse_points') {
+      const points = await reversePoints(tx, eventId, nowMs);
+      await appendAudit(tx, {
+        atMs: nowMs,
+        actor: 'system:ledger',
+        action: 'ledger.reversed',
+        subject: eventId,
+        details: { points },
+      });
+    }
+    // purge_evidence: the retention worker deletes the objects and records each purge.
   }
 }
+
+const DECISION_KINDS = new Set([
+  'confirm',
+  'reject',
+  'approve',
+  'deny',
+  'appeal',
+  'uphold_appeal',
+  'deny_appeal',
+  'expire',
+]);
 
 function auditDetails(
   command: ReviewCommand,
@@ -78,6 +113,10 @@ export async function actOnReview(
     const result = transition(record, action, actor, nowMs, options.review);
     if (!result.ok) throw new CoreError(result.code, result.message);
     await saveReview(tx, eventId, record.version, result.record, nowMs);
+    if (DECISION_KINDS.has(command.kind)) {
+      const reason = 'reason' in command ? command.reason : '';
+      await insertDecision(tx, { eventId, actor: actor.id, kind: command.kind, reason, viewedMs, nowMs });
+    }
     await applyEffects(tx, eventId, result.record, result.effects, options, nowMs);
     await appendAudit(tx, {
       atMs: nowMs,

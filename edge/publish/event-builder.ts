@@ -1,4 +1,5 @@
 import {
+  ENTRY_INFRACTION_KIND,
   EvidenceStatus,
   InfractionEvent,
   SignalSourceKind,
@@ -89,6 +90,7 @@ export function buildInfractionEvent(
     evidenceStatusDetail: evidenceWithheldReason ?? '',
     models: [...context.models],
     edgeSoftwareVersion: context.edgeSoftwareVersion,
+    infractionKind: ENTRY_INFRACTION_KIND,
   });
 }
 

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
+import { ApiClient } from '../../cli/api-client.js';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { stopProcess } from '../../cli/nats-server.js';
@@ -14,6 +16,8 @@ export interface CoreProcess {
   readonly child: ChildProcess;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** A token of an auditor (created on first use), for reading events through the API. */
+  readerToken(): Promise<string>;
   kill9(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -37,6 +41,7 @@ export async function startCoreProcess(
       http: { listen: `127.0.0.1:${ports.http}` },
       ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },
       audit: { signingKeyFile: join(workDir, 'audit-key.pem') },
+      auth: { bootstrapTokenFile: join(workDir, 'admin-token') },
     }),
   );
   const child = spawn(process.execPath, [CLI, 'core', 'run', '--config', config], {
@@ -61,6 +66,19 @@ export async function startCoreProcess(
     child,
     grpcAddress: `127.0.0.1:${ports.grpc}`,
     httpAddress,
+    readerToken: async () => {
+      const admin = new ApiClient(`127.0.0.1:${ports.grpc}`, (await readFile(join(workDir, 'admin-token'), 'utf8')).trim());
+      try {
+        await admin
+          .call('/zebra.v1.AdminService/CreateUser', { userId: 'test-reader', roles: ['ROLE_AUDITOR'] })
+          .catch((err: { code?: number }) => {
+            if (err.code !== status.ALREADY_EXISTS) throw err;
+          });
+        return (await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId: 'test-reader' })).token;
+      } finally {
+        admin.close();
+      }
+    },
     kill9: async () => {
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');

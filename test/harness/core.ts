@@ -6,12 +6,22 @@ import { createLogSink } from './log-sink.js';
 import type { TestDatabaseTarget } from './database.js';
 import { tempDir } from './temp.js';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { ApiClient } from '../../cli/api-client.js';
+
+export type UserRole = 'reviewer' | 'supervisor' | 'auditor' | 'admin';
+
+const roleEnum = (role: UserRole): string => `ROLE_${role.toUpperCase()}`;
 
 export interface TestCore extends AsyncDisposable {
   readonly core: CoreHandle;
   readonly logs: LogSink;
   /** The checkpoint signing key (outside the database). */
   readonly auditKeyFile: string;
+  /** The bootstrap admin's token. */
+  readonly adminToken: string;
+  /** Creates a user with these roles through the admin API and returns a gRPC client with their token. */
+  person(userId: string, roles: readonly UserRole[]): Promise<ApiClient>;
 }
 
 /** The core in this process on 127.0.0.1:0 (gRPC and HTTP), logging into a sink. */
@@ -29,6 +39,7 @@ export async function startTestCore(
       grpc: { listen: '127.0.0.1:0' },
       http: { listen: '127.0.0.1:0' },
       audit: { signingKeyFile: join(keyDir.path, 'audit-key.pem') },
+      auth: { bootstrapTokenFile: join(keyDir.path, 'admin-token') },
       ...overrides,
     },
     process.cwd(),
@@ -37,11 +48,24 @@ export async function startTestCore(
   );
   const logs = createLogSink();
   const core = await startCore(config, createCoreLogger(config.logLevel, logs.stream));
+  const adminToken = (await readFile(config.auth.bootstrapTokenFile, 'utf8')).trim();
+  const clients: ApiClient[] = [];
+  const admin = new ApiClient(core.grpcAddress, adminToken);
+  clients.push(admin);
   return {
     core,
     logs,
     auditKeyFile: config.audit.signingKeyFile,
+    adminToken,
+    async person(userId, roles) {
+      await admin.call('/zebra.v1.AdminService/CreateUser', { userId, displayName: userId, roles: roles.map(roleEnum) });
+      const { token } = await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId });
+      const client = new ApiClient(core.grpcAddress, token);
+      clients.push(client);
+      return client;
+    },
     async [Symbol.asyncDispose]() {
+      for (const client of clients) client.close();
       await core.close();
       await keyDir[Symbol.asyncDispose]();
     },

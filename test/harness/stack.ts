@@ -17,10 +17,10 @@ export interface TestStack extends AsyncDisposable {
   readonly nc: NatsConnection;
 }
 
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(overrides: Record<string, unknown> = {}): Promise<TestStack> {
   const nats = await startTestNats();
   const database = await createTestDatabase();
-  const core = await startTestCore(nats.url, database);
+  const core = await startTestCore(nats.url, database, overrides);
   const nc = await connect({ servers: nats.url });
   return {
     nats,

@@ -4,8 +4,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { fetchEvents } from '../../cli/events.js';
-import { EventServiceClient, InfractionEvent } from '../../proto/index.js';
-import { credentials } from '@grpc/grpc-js';
+import { InfractionEvent } from '../../proto/index.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createTestDatabase } from '../harness/database.js';
 import { startCoreProcess } from '../harness/core-process.js';
@@ -31,21 +30,14 @@ async function freePort(): Promise<number> {
 }
 
 /** Every stored event id, paging through the gRPC API. */
-async function allEventIds(server: string): Promise<string[]> {
-  const client = new EventServiceClient(server, credentials.createInsecure());
+async function allEventIds(server: string, token: string): Promise<string[]> {
   const ids: string[] = [];
   let pageToken = '';
-  try {
-    do {
-      const page = await new Promise<{ events: { eventId: string }[]; nextPageToken: string }>((resolve, reject) =>
-        client.listEvents({ pageSize: 500, pageToken, cameraId: '' }, (err, res) => (err ? reject(err) : resolve(res))),
-      );
-      ids.push(...page.events.map((e) => e.eventId));
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-  } finally {
-    client.close();
-  }
+  do {
+    const page = await fetchEvents(server, token, 500, '', pageToken);
+    ids.push(...page.events.map((e) => e.eventId));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
   return ids;
 }
 
@@ -70,8 +62,9 @@ describe('killing the core during ingest', () => {
     const ports = { grpc: await freePort(), http: await freePort() };
     const logFile = join(work.path, 'core.log');
     const first = await startCoreProcess(work.path, nats.url, database, ports, logFile);
+    const token = await first.readerToken();
     const storedAtKill = await waitFor('ingest under way', async () => {
-      const n = (await fetchEvents(first.grpcAddress, 500).catch(() => ({ events: [] }))).events.length;
+      const n = (await fetchEvents(first.grpcAddress, token, 500).catch(() => ({ events: [] }))).events.length;
       return n >= 100 ? n : undefined;
     });
     await first.kill9();
@@ -83,7 +76,7 @@ describe('killing the core during ingest', () => {
       const ids = await waitFor(
         'every event stored',
         async () => {
-          const got = await allEventIds(second.grpcAddress);
+          const got = await allEventIds(second.grpcAddress, token);
           return got.length >= produced.length ? got : undefined;
         },
         90_000,

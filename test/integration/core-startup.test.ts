@@ -31,6 +31,7 @@ describe('core startup failure', () => {
         grpc: { listen: `127.0.0.1:${port}` },
         http: { listen: '127.0.0.1:0' },
         audit: { signingKeyFile: join(work.path, 'k.pem') },
+        auth: { bootstrapTokenFile: join(work.path, 'admin-token') },
       }),
     );
     try {

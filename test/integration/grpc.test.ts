@@ -1,8 +1,9 @@
-import { credentials, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
+import type { ApiClient } from '../../cli/api-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertEvent } from '../../core/index.js';
-import { EventServiceClient, InfractionEvent, ReviewState } from '../../proto/index.js';
+import { InfractionEvent, ReviewState } from '../../proto/index.js';
 import type { GetEventResponse, ListEventsRequest, ListEventsResponse } from '../../proto/index.js';
 import { startTestCore } from '../harness/core.js';
 import type { TestCore } from '../harness/core.js';
@@ -16,14 +17,14 @@ describe('EventService over gRPC on loopback', () => {
   let nats: TestNats;
   let database: TestDatabaseTarget;
   let core: TestCore;
-  let client: EventServiceClient;
+  let client: ApiClient;
   const events: InfractionEvent[] = [];
 
   beforeAll(async () => {
     nats = await startTestNats();
     database = await createTestDatabase();
     core = await startTestCore(nats.url, database);
-    client = new EventServiceClient(core.core.grpcAddress, credentials.createInsecure());
+    client = await core.person('ruth', ['reviewer']);
     const { privateKey } = testDeviceKey();
     for (let i = 0; i < 7; i++) {
       const event = makeEvent(privateKey, {
@@ -37,22 +38,14 @@ describe('EventService over gRPC on loopback', () => {
   });
 
   afterAll(async () => {
-    client?.close();
     await core?.[Symbol.asyncDispose]();
     await nats?.[Symbol.asyncDispose]();
     await database?.[Symbol.asyncDispose]();
   });
 
   const list = (req: Partial<ListEventsRequest>) =>
-    new Promise<ListEventsResponse>((resolve, reject) =>
-      client.listEvents({ pageSize: 0, pageToken: '', cameraId: '', ...req }, (err, res) =>
-        err ? reject(err) : resolve(res),
-      ),
-    );
-  const get = (eventId: string) =>
-    new Promise<GetEventResponse>((resolve, reject) =>
-      client.getEvent({ eventId }, (err, res) => (err ? reject(err) : resolve(res))),
-    );
+    client.call<ListEventsResponse>('/zebra.v1.EventService/ListEvents', req);
+  const get = (eventId: string) => client.call<GetEventResponse>('/zebra.v1.EventService/GetEvent', { eventId });
 
   it('pages through every event newest first without repeats', async () => {
     const seen: string[] = [];

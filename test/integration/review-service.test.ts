@@ -11,7 +11,7 @@ import { makeEvent, testDeviceKey } from '../harness/events.js';
 const DAY_MS = 86_400_000;
 const OPTIONS = {
   review: { claimLeaseMs: 60_000, minEvidenceViewMs: 5_000 },
-  ledger: { baselinePoints: 12, pointsPerInfraction: 2, deductionTtlMs: 365 * DAY_MS },
+  ledger: { baselinePoints: 12, pointsByKind: { entered_on_steady_dont_walk: 2 }, deductionTtlMs: 365 * DAY_MS },
 };
 const reviewer: Actor = { id: 'officer-a', roles: ['reviewer'] };
 const supervisor: Actor = { id: 'sergeant-b', roles: ['supervisor'] };

@@ -6,6 +6,7 @@ const BASE = {
   database: { pgliteDir: 'db' },
   nats: { servers: ['nats://127.0.0.1:4222'] },
   audit: { signingKeyFile: 'k.pem' },
+  auth: { bootstrapTokenFile: 'admin-token' },
 };
 
 describe('core config', () => {

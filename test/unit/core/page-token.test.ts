@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CoreErrorCode } from '../../../core/errors.js';
-import { decodePageToken, encodePageToken } from '../../../core/grpc/event-service.js';
+import { decodePageToken, encodePageToken } from '../../../core/api/event-queries.js';
 
 describe('page tokens', () => {
   it('property: round-trip', () => {

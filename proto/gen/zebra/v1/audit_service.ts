@@ -23,13 +23,60 @@ export const protobufPackage = 'zebra.v1';
 
 export const protobufFileName = 'zebra/v1/audit_service.proto';
 
+export enum ReportPeriod {
+  REPORT_PERIOD_UNSPECIFIED = 0,
+  REPORT_PERIOD_DAY = 1,
+  REPORT_PERIOD_MONTH = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function reportPeriodFromJSON(object: any): ReportPeriod {
+  switch (object) {
+    case 0:
+    case 'REPORT_PERIOD_UNSPECIFIED':
+      return ReportPeriod.REPORT_PERIOD_UNSPECIFIED;
+    case 1:
+    case 'REPORT_PERIOD_DAY':
+      return ReportPeriod.REPORT_PERIOD_DAY;
+    case 2:
+    case 'REPORT_PERIOD_MONTH':
+      return ReportPeriod.REPORT_PERIOD_MONTH;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return ReportPeriod.UNRECOGNIZED;
+  }
+}
+
+export function reportPeriodToJSON(object: ReportPeriod): string {
+  switch (object) {
+    case ReportPeriod.REPORT_PERIOD_UNSPECIFIED:
+      return 'REPORT_PERIOD_UNSPECIFIED';
+    case ReportPeriod.REPORT_PERIOD_DAY:
+      return 'REPORT_PERIOD_DAY';
+    case ReportPeriod.REPORT_PERIOD_MONTH:
+      return 'REPORT_PERIOD_MONTH';
+    case ReportPeriod.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 export interface GetCheckpointRequest {}
 
-export interface GetCheckpointResponse {
+export interface SignedCheckpoint {
+  origin: string;
   treeSize: number;
   rootHash: Buffer;
-  signature: Buffer;
+  atMs: number;
   keyId: string;
+  signature: Buffer;
+}
+
+export interface GetCheckpointResponse {
+  checkpoint: SignedCheckpoint | undefined;
+  /** The log's public key (SPKI PEM); pin it out of band. */
+  publicKeyPem: string;
 }
 
 export interface GetInclusionProofRequest {
@@ -38,7 +85,73 @@ export interface GetInclusionProofRequest {
 }
 
 export interface GetInclusionProofResponse {
+  leafHash: Buffer;
   auditPath: Buffer[];
+}
+
+export interface GetConsistencyProofRequest {
+  firstSize: number;
+  secondSize: number;
+}
+
+export interface GetConsistencyProofResponse {
+  proof: Buffer[];
+}
+
+export interface ExportLogRequest {
+  /** When set, only this event's entries, each with an inclusion proof. */
+  eventId: string;
+  /** When set (and no event_id), only entries in [since_ms, until_ms), each with an inclusion proof. */
+  sinceMs: number;
+  untilMs: number;
+}
+
+export interface ExportLogResponse {
+  /** The export file, UTF-8 JSON; `zebra audit verify FILE` checks it. */
+  exportJson: Buffer;
+  entryCount: number;
+}
+
+export interface GetCustodyReportRequest {
+  eventId: string;
+}
+
+export interface CustodyStep {
+  seq: number;
+  atMs: number;
+  actor: string;
+  action: string;
+  /** The canonical entry bytes that were hashed (JSON). */
+  canonicalEntry: Buffer;
+  inclusionProof: Buffer[];
+}
+
+export interface GetCustodyReportResponse {
+  eventId: string;
+  checkpoint: SignedCheckpoint | undefined;
+  steps: CustodyStep[];
+}
+
+export interface GetTransparencyReportRequest {
+  sinceMs: number;
+  untilMs: number;
+  period: ReportPeriod;
+}
+
+export interface TransparencyRow {
+  /** Start of the period (UTC). */
+  periodStartMs: number;
+  cameraId: string;
+  /** "machine_rejected", "received", or a review state such as "rejected" or "approved". */
+  stage: string;
+  /** The reason code of the stage's decision; empty when it has none. */
+  reasonCode: string;
+  count: number;
+}
+
+export interface GetTransparencyReportResponse {
+  rows: TransparencyRow[];
+  generatedAtMs: number;
 }
 
 function createBaseGetCheckpointRequest(): GetCheckpointRequest {
@@ -93,23 +206,182 @@ export const GetCheckpointRequest: MessageFns<GetCheckpointRequest> = {
   },
 };
 
+function createBaseSignedCheckpoint(): SignedCheckpoint {
+  return { origin: '', treeSize: 0, rootHash: Buffer.alloc(0), atMs: 0, keyId: '', signature: Buffer.alloc(0) };
+}
+
+export const SignedCheckpoint: MessageFns<SignedCheckpoint> = {
+  encode(message: SignedCheckpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.origin !== '') {
+      writer.uint32(10).string(message.origin);
+    }
+    if (message.treeSize !== 0) {
+      writer.uint32(16).uint64(message.treeSize);
+    }
+    if (message.rootHash.length !== 0) {
+      writer.uint32(26).bytes(message.rootHash);
+    }
+    if (message.atMs !== 0) {
+      writer.uint32(32).int64(message.atMs);
+    }
+    if (message.keyId !== '') {
+      writer.uint32(42).string(message.keyId);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(50).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignedCheckpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignedCheckpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.treeSize = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rootHash = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.atMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignedCheckpoint {
+    return {
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : '',
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+          ? globalThis.Number(object.tree_size)
+          : 0,
+      rootHash: isSet(object.rootHash)
+        ? Buffer.from(bytesFromBase64(object.rootHash))
+        : isSet(object.root_hash)
+          ? Buffer.from(bytesFromBase64(object.root_hash))
+          : Buffer.alloc(0),
+      atMs: isSet(object.atMs)
+        ? globalThis.Number(object.atMs)
+        : isSet(object.at_ms)
+          ? globalThis.Number(object.at_ms)
+          : 0,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+          ? globalThis.String(object.key_id)
+          : '',
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SignedCheckpoint): unknown {
+    const obj: any = {};
+    if (message.origin !== '') {
+      obj.origin = message.origin;
+    }
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
+    }
+    if (message.rootHash.length !== 0) {
+      obj.rootHash = base64FromBytes(message.rootHash);
+    }
+    if (message.atMs !== 0) {
+      obj.atMs = Math.round(message.atMs);
+    }
+    if (message.keyId !== '') {
+      obj.keyId = message.keyId;
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignedCheckpoint>, I>>(base?: I): SignedCheckpoint {
+    return SignedCheckpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignedCheckpoint>, I>>(object: I): SignedCheckpoint {
+    const message = createBaseSignedCheckpoint();
+    message.origin = object.origin ?? '';
+    message.treeSize = object.treeSize ?? 0;
+    message.rootHash = object.rootHash ?? Buffer.alloc(0);
+    message.atMs = object.atMs ?? 0;
+    message.keyId = object.keyId ?? '';
+    message.signature = object.signature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
 function createBaseGetCheckpointResponse(): GetCheckpointResponse {
-  return { treeSize: 0, rootHash: Buffer.alloc(0), signature: Buffer.alloc(0), keyId: '' };
+  return { checkpoint: undefined, publicKeyPem: '' };
 }
 
 export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
   encode(message: GetCheckpointResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.treeSize !== 0) {
-      writer.uint32(8).uint64(message.treeSize);
+    if (message.checkpoint !== undefined) {
+      SignedCheckpoint.encode(message.checkpoint, writer.uint32(10).fork()).join();
     }
-    if (message.rootHash.length !== 0) {
-      writer.uint32(18).bytes(message.rootHash);
-    }
-    if (message.signature.length !== 0) {
-      writer.uint32(26).bytes(message.signature);
-    }
-    if (message.keyId !== '') {
-      writer.uint32(34).string(message.keyId);
+    if (message.publicKeyPem !== '') {
+      writer.uint32(18).string(message.publicKeyPem);
     }
     return writer;
   },
@@ -128,11 +400,11 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 8) {
+            if (tag !== 10) {
               break;
             }
 
-            message.treeSize = longToNumber(reader.uint64());
+            message.checkpoint = SignedCheckpoint.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -140,23 +412,7 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
               break;
             }
 
-            message.rootHash = Buffer.from(reader.bytes());
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.signature = Buffer.from(reader.bytes());
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.keyId = reader.string();
+            message.publicKeyPem = reader.string();
             continue;
           }
         }
@@ -173,38 +429,22 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
 
   fromJSON(object: any): GetCheckpointResponse {
     return {
-      treeSize: isSet(object.treeSize)
-        ? globalThis.Number(object.treeSize)
-        : isSet(object.tree_size)
-          ? globalThis.Number(object.tree_size)
-          : 0,
-      rootHash: isSet(object.rootHash)
-        ? Buffer.from(bytesFromBase64(object.rootHash))
-        : isSet(object.root_hash)
-          ? Buffer.from(bytesFromBase64(object.root_hash))
-          : Buffer.alloc(0),
-      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
-      keyId: isSet(object.keyId)
-        ? globalThis.String(object.keyId)
-        : isSet(object.key_id)
-          ? globalThis.String(object.key_id)
+      checkpoint: isSet(object.checkpoint) ? SignedCheckpoint.fromJSON(object.checkpoint) : undefined,
+      publicKeyPem: isSet(object.publicKeyPem)
+        ? globalThis.String(object.publicKeyPem)
+        : isSet(object.public_key_pem)
+          ? globalThis.String(object.public_key_pem)
           : '',
     };
   },
 
   toJSON(message: GetCheckpointResponse): unknown {
     const obj: any = {};
-    if (message.treeSize !== 0) {
-      obj.treeSize = Math.round(message.treeSize);
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = SignedCheckpoint.toJSON(message.checkpoint);
     }
-    if (message.rootHash.length !== 0) {
-      obj.rootHash = base64FromBytes(message.rootHash);
-    }
-    if (message.signature.length !== 0) {
-      obj.signature = base64FromBytes(message.signature);
-    }
-    if (message.keyId !== '') {
-      obj.keyId = message.keyId;
+    if (message.publicKeyPem !== '') {
+      obj.publicKeyPem = message.publicKeyPem;
     }
     return obj;
   },
@@ -214,10 +454,11 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetCheckpointResponse>, I>>(object: I): GetCheckpointResponse {
     const message = createBaseGetCheckpointResponse();
-    message.treeSize = object.treeSize ?? 0;
-    message.rootHash = object.rootHash ?? Buffer.alloc(0);
-    message.signature = object.signature ?? Buffer.alloc(0);
-    message.keyId = object.keyId ?? '';
+    message.checkpoint =
+      object.checkpoint !== undefined && object.checkpoint !== null
+        ? SignedCheckpoint.fromPartial(object.checkpoint)
+        : undefined;
+    message.publicKeyPem = object.publicKeyPem ?? '';
     return message;
   },
 };
@@ -316,13 +557,16 @@ export const GetInclusionProofRequest: MessageFns<GetInclusionProofRequest> = {
 };
 
 function createBaseGetInclusionProofResponse(): GetInclusionProofResponse {
-  return { auditPath: [] };
+  return { leafHash: Buffer.alloc(0), auditPath: [] };
 }
 
 export const GetInclusionProofResponse: MessageFns<GetInclusionProofResponse> = {
   encode(message: GetInclusionProofResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leafHash.length !== 0) {
+      writer.uint32(10).bytes(message.leafHash);
+    }
     for (const v of message.auditPath) {
-      writer.uint32(10).bytes(v!);
+      writer.uint32(18).bytes(v!);
     }
     return writer;
   },
@@ -345,6 +589,14 @@ export const GetInclusionProofResponse: MessageFns<GetInclusionProofResponse> = 
               break;
             }
 
+            message.leafHash = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
             message.auditPath.push(Buffer.from(reader.bytes()));
             continue;
           }
@@ -362,6 +614,11 @@ export const GetInclusionProofResponse: MessageFns<GetInclusionProofResponse> = 
 
   fromJSON(object: any): GetInclusionProofResponse {
     return {
+      leafHash: isSet(object.leafHash)
+        ? Buffer.from(bytesFromBase64(object.leafHash))
+        : isSet(object.leaf_hash)
+          ? Buffer.from(bytesFromBase64(object.leaf_hash))
+          : Buffer.alloc(0),
       auditPath: globalThis.Array.isArray(object?.auditPath)
         ? object.auditPath.map((e: any) => Buffer.from(bytesFromBase64(e)))
         : globalThis.Array.isArray(object?.audit_path)
@@ -372,6 +629,9 @@ export const GetInclusionProofResponse: MessageFns<GetInclusionProofResponse> = 
 
   toJSON(message: GetInclusionProofResponse): unknown {
     const obj: any = {};
+    if (message.leafHash.length !== 0) {
+      obj.leafHash = base64FromBytes(message.leafHash);
+    }
     if (message.auditPath?.length) {
       obj.auditPath = message.auditPath.map((e) => base64FromBytes(e));
     }
@@ -383,15 +643,1073 @@ export const GetInclusionProofResponse: MessageFns<GetInclusionProofResponse> = 
   },
   fromPartial<I extends Exact<DeepPartial<GetInclusionProofResponse>, I>>(object: I): GetInclusionProofResponse {
     const message = createBaseGetInclusionProofResponse();
+    message.leafHash = object.leafHash ?? Buffer.alloc(0);
     message.auditPath = object.auditPath?.map((e) => e) || [];
     return message;
   },
 };
 
-/** The Merkle audit log. Declared now; implemented by the core issue. */
+function createBaseGetConsistencyProofRequest(): GetConsistencyProofRequest {
+  return { firstSize: 0, secondSize: 0 };
+}
+
+export const GetConsistencyProofRequest: MessageFns<GetConsistencyProofRequest> = {
+  encode(message: GetConsistencyProofRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firstSize !== 0) {
+      writer.uint32(8).uint64(message.firstSize);
+    }
+    if (message.secondSize !== 0) {
+      writer.uint32(16).uint64(message.secondSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConsistencyProofRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConsistencyProofRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firstSize = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.secondSize = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConsistencyProofRequest {
+    return {
+      firstSize: isSet(object.firstSize)
+        ? globalThis.Number(object.firstSize)
+        : isSet(object.first_size)
+          ? globalThis.Number(object.first_size)
+          : 0,
+      secondSize: isSet(object.secondSize)
+        ? globalThis.Number(object.secondSize)
+        : isSet(object.second_size)
+          ? globalThis.Number(object.second_size)
+          : 0,
+    };
+  },
+
+  toJSON(message: GetConsistencyProofRequest): unknown {
+    const obj: any = {};
+    if (message.firstSize !== 0) {
+      obj.firstSize = Math.round(message.firstSize);
+    }
+    if (message.secondSize !== 0) {
+      obj.secondSize = Math.round(message.secondSize);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConsistencyProofRequest>, I>>(base?: I): GetConsistencyProofRequest {
+    return GetConsistencyProofRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConsistencyProofRequest>, I>>(object: I): GetConsistencyProofRequest {
+    const message = createBaseGetConsistencyProofRequest();
+    message.firstSize = object.firstSize ?? 0;
+    message.secondSize = object.secondSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetConsistencyProofResponse(): GetConsistencyProofResponse {
+  return { proof: [] };
+}
+
+export const GetConsistencyProofResponse: MessageFns<GetConsistencyProofResponse> = {
+  encode(message: GetConsistencyProofResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.proof) {
+      writer.uint32(10).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConsistencyProofResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConsistencyProofResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proof.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConsistencyProofResponse {
+    return {
+      proof: globalThis.Array.isArray(object?.proof)
+        ? object.proof.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+    };
+  },
+
+  toJSON(message: GetConsistencyProofResponse): unknown {
+    const obj: any = {};
+    if (message.proof?.length) {
+      obj.proof = message.proof.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConsistencyProofResponse>, I>>(base?: I): GetConsistencyProofResponse {
+    return GetConsistencyProofResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConsistencyProofResponse>, I>>(object: I): GetConsistencyProofResponse {
+    const message = createBaseGetConsistencyProofResponse();
+    message.proof = object.proof?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseExportLogRequest(): ExportLogRequest {
+  return { eventId: '', sinceMs: 0, untilMs: 0 };
+}
+
+export const ExportLogRequest: MessageFns<ExportLogRequest> = {
+  encode(message: ExportLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== '') {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(16).int64(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      writer.uint32(24).int64(message.untilMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.untilMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportLogRequest {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+          ? globalThis.Number(object.since_ms)
+          : 0,
+      untilMs: isSet(object.untilMs)
+        ? globalThis.Number(object.untilMs)
+        : isSet(object.until_ms)
+          ? globalThis.Number(object.until_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: ExportLogRequest): unknown {
+    const obj: any = {};
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      obj.untilMs = Math.round(message.untilMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportLogRequest>, I>>(base?: I): ExportLogRequest {
+    return ExportLogRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportLogRequest>, I>>(object: I): ExportLogRequest {
+    const message = createBaseExportLogRequest();
+    message.eventId = object.eventId ?? '';
+    message.sinceMs = object.sinceMs ?? 0;
+    message.untilMs = object.untilMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportLogResponse(): ExportLogResponse {
+  return { exportJson: Buffer.alloc(0), entryCount: 0 };
+}
+
+export const ExportLogResponse: MessageFns<ExportLogResponse> = {
+  encode(message: ExportLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.exportJson.length !== 0) {
+      writer.uint32(10).bytes(message.exportJson);
+    }
+    if (message.entryCount !== 0) {
+      writer.uint32(16).uint32(message.entryCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportLogResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportLogResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.exportJson = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.entryCount = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportLogResponse {
+    return {
+      exportJson: isSet(object.exportJson)
+        ? Buffer.from(bytesFromBase64(object.exportJson))
+        : isSet(object.export_json)
+          ? Buffer.from(bytesFromBase64(object.export_json))
+          : Buffer.alloc(0),
+      entryCount: isSet(object.entryCount)
+        ? globalThis.Number(object.entryCount)
+        : isSet(object.entry_count)
+          ? globalThis.Number(object.entry_count)
+          : 0,
+    };
+  },
+
+  toJSON(message: ExportLogResponse): unknown {
+    const obj: any = {};
+    if (message.exportJson.length !== 0) {
+      obj.exportJson = base64FromBytes(message.exportJson);
+    }
+    if (message.entryCount !== 0) {
+      obj.entryCount = Math.round(message.entryCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportLogResponse>, I>>(base?: I): ExportLogResponse {
+    return ExportLogResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportLogResponse>, I>>(object: I): ExportLogResponse {
+    const message = createBaseExportLogResponse();
+    message.exportJson = object.exportJson ?? Buffer.alloc(0);
+    message.entryCount = object.entryCount ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetCustodyReportRequest(): GetCustodyReportRequest {
+  return { eventId: '' };
+}
+
+export const GetCustodyReportRequest: MessageFns<GetCustodyReportRequest> = {
+  encode(message: GetCustodyReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== '') {
+      writer.uint32(10).string(message.eventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCustodyReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCustodyReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCustodyReportRequest {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+    };
+  },
+
+  toJSON(message: GetCustodyReportRequest): unknown {
+    const obj: any = {};
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCustodyReportRequest>, I>>(base?: I): GetCustodyReportRequest {
+    return GetCustodyReportRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCustodyReportRequest>, I>>(object: I): GetCustodyReportRequest {
+    const message = createBaseGetCustodyReportRequest();
+    message.eventId = object.eventId ?? '';
+    return message;
+  },
+};
+
+function createBaseCustodyStep(): CustodyStep {
+  return { seq: 0, atMs: 0, actor: '', action: '', canonicalEntry: Buffer.alloc(0), inclusionProof: [] };
+}
+
+export const CustodyStep: MessageFns<CustodyStep> = {
+  encode(message: CustodyStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.atMs !== 0) {
+      writer.uint32(16).int64(message.atMs);
+    }
+    if (message.actor !== '') {
+      writer.uint32(26).string(message.actor);
+    }
+    if (message.action !== '') {
+      writer.uint32(34).string(message.action);
+    }
+    if (message.canonicalEntry.length !== 0) {
+      writer.uint32(42).bytes(message.canonicalEntry);
+    }
+    for (const v of message.inclusionProof) {
+      writer.uint32(50).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustodyStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustodyStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.atMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.canonicalEntry = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.inclusionProof.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustodyStep {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      atMs: isSet(object.atMs)
+        ? globalThis.Number(object.atMs)
+        : isSet(object.at_ms)
+          ? globalThis.Number(object.at_ms)
+          : 0,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : '',
+      action: isSet(object.action) ? globalThis.String(object.action) : '',
+      canonicalEntry: isSet(object.canonicalEntry)
+        ? Buffer.from(bytesFromBase64(object.canonicalEntry))
+        : isSet(object.canonical_entry)
+          ? Buffer.from(bytesFromBase64(object.canonical_entry))
+          : Buffer.alloc(0),
+      inclusionProof: globalThis.Array.isArray(object?.inclusionProof)
+        ? object.inclusionProof.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : globalThis.Array.isArray(object?.inclusion_proof)
+          ? object.inclusion_proof.map((e: any) => Buffer.from(bytesFromBase64(e)))
+          : [],
+    };
+  },
+
+  toJSON(message: CustodyStep): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.atMs !== 0) {
+      obj.atMs = Math.round(message.atMs);
+    }
+    if (message.actor !== '') {
+      obj.actor = message.actor;
+    }
+    if (message.action !== '') {
+      obj.action = message.action;
+    }
+    if (message.canonicalEntry.length !== 0) {
+      obj.canonicalEntry = base64FromBytes(message.canonicalEntry);
+    }
+    if (message.inclusionProof?.length) {
+      obj.inclusionProof = message.inclusionProof.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CustodyStep>, I>>(base?: I): CustodyStep {
+    return CustodyStep.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CustodyStep>, I>>(object: I): CustodyStep {
+    const message = createBaseCustodyStep();
+    message.seq = object.seq ?? 0;
+    message.atMs = object.atMs ?? 0;
+    message.actor = object.actor ?? '';
+    message.action = object.action ?? '';
+    message.canonicalEntry = object.canonicalEntry ?? Buffer.alloc(0);
+    message.inclusionProof = object.inclusionProof?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetCustodyReportResponse(): GetCustodyReportResponse {
+  return { eventId: '', checkpoint: undefined, steps: [] };
+}
+
+export const GetCustodyReportResponse: MessageFns<GetCustodyReportResponse> = {
+  encode(message: GetCustodyReportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== '') {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.checkpoint !== undefined) {
+      SignedCheckpoint.encode(message.checkpoint, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.steps) {
+      CustodyStep.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCustodyReportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCustodyReportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checkpoint = SignedCheckpoint.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.steps.push(CustodyStep.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCustodyReportResponse {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+      checkpoint: isSet(object.checkpoint) ? SignedCheckpoint.fromJSON(object.checkpoint) : undefined,
+      steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => CustodyStep.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetCustodyReportResponse): unknown {
+    const obj: any = {};
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = SignedCheckpoint.toJSON(message.checkpoint);
+    }
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => CustodyStep.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCustodyReportResponse>, I>>(base?: I): GetCustodyReportResponse {
+    return GetCustodyReportResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCustodyReportResponse>, I>>(object: I): GetCustodyReportResponse {
+    const message = createBaseGetCustodyReportResponse();
+    message.eventId = object.eventId ?? '';
+    message.checkpoint =
+      object.checkpoint !== undefined && object.checkpoint !== null
+        ? SignedCheckpoint.fromPartial(object.checkpoint)
+        : undefined;
+    message.steps = object.steps?.map((e) => CustodyStep.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetTransparencyReportRequest(): GetTransparencyReportRequest {
+  return { sinceMs: 0, untilMs: 0, period: 0 };
+}
+
+export const GetTransparencyReportRequest: MessageFns<GetTransparencyReportRequest> = {
+  encode(message: GetTransparencyReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sinceMs !== 0) {
+      writer.uint32(8).int64(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      writer.uint32(16).int64(message.untilMs);
+    }
+    if (message.period !== 0) {
+      writer.uint32(24).int32(message.period);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTransparencyReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTransparencyReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.untilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.period = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTransparencyReportRequest {
+    return {
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+          ? globalThis.Number(object.since_ms)
+          : 0,
+      untilMs: isSet(object.untilMs)
+        ? globalThis.Number(object.untilMs)
+        : isSet(object.until_ms)
+          ? globalThis.Number(object.until_ms)
+          : 0,
+      period: isSet(object.period) ? reportPeriodFromJSON(object.period) : 0,
+    };
+  },
+
+  toJSON(message: GetTransparencyReportRequest): unknown {
+    const obj: any = {};
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      obj.untilMs = Math.round(message.untilMs);
+    }
+    if (message.period !== 0) {
+      obj.period = reportPeriodToJSON(message.period);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTransparencyReportRequest>, I>>(base?: I): GetTransparencyReportRequest {
+    return GetTransparencyReportRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTransparencyReportRequest>, I>>(object: I): GetTransparencyReportRequest {
+    const message = createBaseGetTransparencyReportRequest();
+    message.sinceMs = object.sinceMs ?? 0;
+    message.untilMs = object.untilMs ?? 0;
+    message.period = object.period ?? 0;
+    return message;
+  },
+};
+
+function createBaseTransparencyRow(): TransparencyRow {
+  return { periodStartMs: 0, cameraId: '', stage: '', reasonCode: '', count: 0 };
+}
+
+export const TransparencyRow: MessageFns<TransparencyRow> = {
+  encode(message: TransparencyRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.periodStartMs !== 0) {
+      writer.uint32(8).int64(message.periodStartMs);
+    }
+    if (message.cameraId !== '') {
+      writer.uint32(18).string(message.cameraId);
+    }
+    if (message.stage !== '') {
+      writer.uint32(26).string(message.stage);
+    }
+    if (message.reasonCode !== '') {
+      writer.uint32(34).string(message.reasonCode);
+    }
+    if (message.count !== 0) {
+      writer.uint32(40).uint32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransparencyRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransparencyRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.periodStartMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.stage = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reasonCode = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransparencyRow {
+    return {
+      periodStartMs: isSet(object.periodStartMs)
+        ? globalThis.Number(object.periodStartMs)
+        : isSet(object.period_start_ms)
+          ? globalThis.Number(object.period_start_ms)
+          : 0,
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+          ? globalThis.String(object.camera_id)
+          : '',
+      stage: isSet(object.stage) ? globalThis.String(object.stage) : '',
+      reasonCode: isSet(object.reasonCode)
+        ? globalThis.String(object.reasonCode)
+        : isSet(object.reason_code)
+          ? globalThis.String(object.reason_code)
+          : '',
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: TransparencyRow): unknown {
+    const obj: any = {};
+    if (message.periodStartMs !== 0) {
+      obj.periodStartMs = Math.round(message.periodStartMs);
+    }
+    if (message.cameraId !== '') {
+      obj.cameraId = message.cameraId;
+    }
+    if (message.stage !== '') {
+      obj.stage = message.stage;
+    }
+    if (message.reasonCode !== '') {
+      obj.reasonCode = message.reasonCode;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TransparencyRow>, I>>(base?: I): TransparencyRow {
+    return TransparencyRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TransparencyRow>, I>>(object: I): TransparencyRow {
+    const message = createBaseTransparencyRow();
+    message.periodStartMs = object.periodStartMs ?? 0;
+    message.cameraId = object.cameraId ?? '';
+    message.stage = object.stage ?? '';
+    message.reasonCode = object.reasonCode ?? '';
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetTransparencyReportResponse(): GetTransparencyReportResponse {
+  return { rows: [], generatedAtMs: 0 };
+}
+
+export const GetTransparencyReportResponse: MessageFns<GetTransparencyReportResponse> = {
+  encode(message: GetTransparencyReportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rows) {
+      TransparencyRow.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.generatedAtMs !== 0) {
+      writer.uint32(16).int64(message.generatedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTransparencyReportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTransparencyReportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rows.push(TransparencyRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.generatedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTransparencyReportResponse {
+    return {
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => TransparencyRow.fromJSON(e)) : [],
+      generatedAtMs: isSet(object.generatedAtMs)
+        ? globalThis.Number(object.generatedAtMs)
+        : isSet(object.generated_at_ms)
+          ? globalThis.Number(object.generated_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: GetTransparencyReportResponse): unknown {
+    const obj: any = {};
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => TransparencyRow.toJSON(e));
+    }
+    if (message.generatedAtMs !== 0) {
+      obj.generatedAtMs = Math.round(message.generatedAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTransparencyReportResponse>, I>>(base?: I): GetTransparencyReportResponse {
+    return GetTransparencyReportResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTransparencyReportResponse>, I>>(
+    object: I,
+  ): GetTransparencyReportResponse {
+    const message = createBaseGetTransparencyReportResponse();
+    message.rows = object.rows?.map((e) => TransparencyRow.fromPartial(e)) || [];
+    message.generatedAtMs = object.generatedAtMs ?? 0;
+    return message;
+  },
+};
+
+/** The Merkle audit log (RFC 6962 hashing, Ed25519 signed checkpoints). */
 export type AuditServiceService = typeof AuditServiceService;
 export const AuditServiceService = {
-  /** The latest signed checkpoint (tree size and root). */
+  /** The latest signed checkpoint; signs a new one first if the log grew. */
   getCheckpoint: {
     path: '/zebra.v1.AuditService/GetCheckpoint' as const,
     requestStream: false as const,
@@ -414,17 +1732,71 @@ export const AuditServiceService = {
       Buffer.from(GetInclusionProofResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetInclusionProofResponse => GetInclusionProofResponse.decode(value),
   },
+  /** Proof that the tree of first_size is a prefix of the tree of second_size. */
+  getConsistencyProof: {
+    path: '/zebra.v1.AuditService/GetConsistencyProof' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConsistencyProofRequest): Buffer =>
+      Buffer.from(GetConsistencyProofRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConsistencyProofRequest => GetConsistencyProofRequest.decode(value),
+    responseSerialize: (value: GetConsistencyProofResponse): Buffer =>
+      Buffer.from(GetConsistencyProofResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConsistencyProofResponse => GetConsistencyProofResponse.decode(value),
+  },
+  /** An export (zebra-audit-export/v1 JSON) of the whole log, one event's entries or a period. */
+  exportLog: {
+    path: '/zebra.v1.AuditService/ExportLog' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportLogRequest): Buffer => Buffer.from(ExportLogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportLogRequest => ExportLogRequest.decode(value),
+    responseSerialize: (value: ExportLogResponse): Buffer => Buffer.from(ExportLogResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportLogResponse => ExportLogResponse.decode(value),
+  },
+  /** An event's chain of custody: every entry about it, each with its inclusion proof. */
+  getCustodyReport: {
+    path: '/zebra.v1.AuditService/GetCustodyReport' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCustodyReportRequest): Buffer =>
+      Buffer.from(GetCustodyReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCustodyReportRequest => GetCustodyReportRequest.decode(value),
+    responseSerialize: (value: GetCustodyReportResponse): Buffer =>
+      Buffer.from(GetCustodyReportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCustodyReportResponse => GetCustodyReportResponse.decode(value),
+  },
+  /** Counts per stage, reason, camera and period, machine rejections included. */
+  getTransparencyReport: {
+    path: '/zebra.v1.AuditService/GetTransparencyReport' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTransparencyReportRequest): Buffer =>
+      Buffer.from(GetTransparencyReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTransparencyReportRequest => GetTransparencyReportRequest.decode(value),
+    responseSerialize: (value: GetTransparencyReportResponse): Buffer =>
+      Buffer.from(GetTransparencyReportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTransparencyReportResponse => GetTransparencyReportResponse.decode(value),
+  },
 } as const;
 
 export interface AuditServiceServer extends UntypedServiceImplementation {
-  /** The latest signed checkpoint (tree size and root). */
+  /** The latest signed checkpoint; signs a new one first if the log grew. */
   getCheckpoint: handleUnaryCall<GetCheckpointRequest, GetCheckpointResponse>;
   /** Proof that one entry is in the tree of a given size. */
   getInclusionProof: handleUnaryCall<GetInclusionProofRequest, GetInclusionProofResponse>;
+  /** Proof that the tree of first_size is a prefix of the tree of second_size. */
+  getConsistencyProof: handleUnaryCall<GetConsistencyProofRequest, GetConsistencyProofResponse>;
+  /** An export (zebra-audit-export/v1 JSON) of the whole log, one event's entries or a period. */
+  exportLog: handleUnaryCall<ExportLogRequest, ExportLogResponse>;
+  /** An event's chain of custody: every entry about it, each with its inclusion proof. */
+  getCustodyReport: handleUnaryCall<GetCustodyReportRequest, GetCustodyReportResponse>;
+  /** Counts per stage, reason, camera and period, machine rejections included. */
+  getTransparencyReport: handleUnaryCall<GetTransparencyReportRequest, GetTransparencyReportResponse>;
 }
 
 export interface AuditServiceClient extends Client {
-  /** The latest signed checkpoint (tree size and root). */
+  /** The latest signed checkpoint; signs a new one first if the log grew. */
   getCheckpoint(
     request: GetCheckpointRequest,
     callback: (error: ServiceError | null, response: GetCheckpointResponse) => void,
@@ -455,6 +1827,70 @@ export interface AuditServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetInclusionProofResponse) => void,
+  ): ClientUnaryCall;
+  /** Proof that the tree of first_size is a prefix of the tree of second_size. */
+  getConsistencyProof(
+    request: GetConsistencyProofRequest,
+    callback: (error: ServiceError | null, response: GetConsistencyProofResponse) => void,
+  ): ClientUnaryCall;
+  getConsistencyProof(
+    request: GetConsistencyProofRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConsistencyProofResponse) => void,
+  ): ClientUnaryCall;
+  getConsistencyProof(
+    request: GetConsistencyProofRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConsistencyProofResponse) => void,
+  ): ClientUnaryCall;
+  /** An export (zebra-audit-export/v1 JSON) of the whole log, one event's entries or a period. */
+  exportLog(
+    request: ExportLogRequest,
+    callback: (error: ServiceError | null, response: ExportLogResponse) => void,
+  ): ClientUnaryCall;
+  exportLog(
+    request: ExportLogRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportLogResponse) => void,
+  ): ClientUnaryCall;
+  exportLog(
+    request: ExportLogRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportLogResponse) => void,
+  ): ClientUnaryCall;
+  /** An event's chain of custody: every entry about it, each with its inclusion proof. */
+  getCustodyReport(
+    request: GetCustodyReportRequest,
+    callback: (error: ServiceError | null, response: GetCustodyReportResponse) => void,
+  ): ClientUnaryCall;
+  getCustodyReport(
+    request: GetCustodyReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCustodyReportResponse) => void,
+  ): ClientUnaryCall;
+  getCustodyReport(
+    request: GetCustodyReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCustodyReportResponse) => void,
+  ): ClientUnaryCall;
+  /** Counts per stage, reason, camera and period, machine rejections included. */
+  getTransparencyReport(
+    request: GetTransparencyReportRequest,
+    callback: (error: ServiceError | null, response: GetTransparencyReportResponse) => void,
+  ): ClientUnaryCall;
+  getTransparencyReport(
+    request: GetTransparencyReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTransparencyReportResponse) => void,
+  ): ClientUnaryCall;
+  getTransparencyReport(
+    request: GetTransparencyReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTransparencyReportResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -255,6 +255,11 @@ export interface InfractionEvent {
   models: ModelRef[];
   edgeSoftwareVersion: string;
   signature: DeviceSignature | undefined;
+  /**
+   * What rule the event breaks; the points deducted depend on it. Empty means
+   * "entered_on_steady_dont_walk" (events from before the field existed).
+   */
+  infractionKind: string;
 }
 
 function createBaseSignalSnapshot(): SignalSnapshot {
@@ -1489,6 +1494,7 @@ function createBaseInfractionEvent(): InfractionEvent {
     models: [],
     edgeSoftwareVersion: '',
     signature: undefined,
+    infractionKind: '',
   };
 }
 
@@ -1544,6 +1550,9 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
     }
     if (message.signature !== undefined) {
       DeviceSignature.encode(message.signature, writer.uint32(138).fork()).join();
+    }
+    if (message.infractionKind !== '') {
+      writer.uint32(146).string(message.infractionKind);
     }
     return writer;
   },
@@ -1697,6 +1706,14 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
             message.signature = DeviceSignature.decode(reader, reader.uint32());
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.infractionKind = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1774,6 +1791,11 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
           ? globalThis.String(object.edge_software_version)
           : '',
       signature: isSet(object.signature) ? DeviceSignature.fromJSON(object.signature) : undefined,
+      infractionKind: isSet(object.infractionKind)
+        ? globalThis.String(object.infractionKind)
+        : isSet(object.infraction_kind)
+          ? globalThis.String(object.infraction_kind)
+          : '',
     };
   },
 
@@ -1830,6 +1852,9 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
     if (message.signature !== undefined) {
       obj.signature = DeviceSignature.toJSON(message.signature);
     }
+    if (message.infractionKind !== '') {
+      obj.infractionKind = message.infractionKind;
+    }
     return obj;
   },
 
@@ -1863,6 +1888,7 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
       object.signature !== undefined && object.signature !== null
         ? DeviceSignature.fromPartial(object.signature)
         : undefined;
+    message.infractionKind = object.infractionKind ?? '';
     return message;
   },
 };

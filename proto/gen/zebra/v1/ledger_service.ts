@@ -24,31 +24,55 @@ export const protobufPackage = 'zebra.v1';
 export const protobufFileName = 'zebra/v1/ledger_service.proto';
 
 export interface GetBalanceRequest {
-  subjectId: string;
+  subjectRef: string;
+}
+
+export interface LedgerEntry {
+  eventId: string;
+  /** "deduction" or "reversal". */
+  kind: string;
+  points: number;
+  atMs: number;
+  /** Deductions only: when it stops counting. 0 for reversals. */
+  expiresAtMs: number;
 }
 
 export interface GetBalanceResponse {
-  subjectId: string;
+  subjectRef: string;
   points: number;
+  baselinePoints: number;
+  entries: LedgerEntry[];
 }
 
 export interface FileAppealRequest {
   eventId: string;
   grounds: string;
+  expectedVersion: number;
 }
 
 export interface FileAppealResponse {
-  appealId: string;
+  version: number;
+}
+
+export interface DecideAppealRequest {
+  eventId: string;
+  uphold: boolean;
+  reasonCode: string;
+  expectedVersion: number;
+}
+
+export interface DecideAppealResponse {
+  version: number;
 }
 
 function createBaseGetBalanceRequest(): GetBalanceRequest {
-  return { subjectId: '' };
+  return { subjectRef: '' };
 }
 
 export const GetBalanceRequest: MessageFns<GetBalanceRequest> = {
   encode(message: GetBalanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.subjectId !== '') {
-      writer.uint32(10).string(message.subjectId);
+    if (message.subjectRef !== '') {
+      writer.uint32(10).string(message.subjectRef);
     }
     return writer;
   },
@@ -71,7 +95,7 @@ export const GetBalanceRequest: MessageFns<GetBalanceRequest> = {
               break;
             }
 
-            message.subjectId = reader.string();
+            message.subjectRef = reader.string();
             continue;
           }
         }
@@ -88,18 +112,18 @@ export const GetBalanceRequest: MessageFns<GetBalanceRequest> = {
 
   fromJSON(object: any): GetBalanceRequest {
     return {
-      subjectId: isSet(object.subjectId)
-        ? globalThis.String(object.subjectId)
-        : isSet(object.subject_id)
-          ? globalThis.String(object.subject_id)
+      subjectRef: isSet(object.subjectRef)
+        ? globalThis.String(object.subjectRef)
+        : isSet(object.subject_ref)
+          ? globalThis.String(object.subject_ref)
           : '',
     };
   },
 
   toJSON(message: GetBalanceRequest): unknown {
     const obj: any = {};
-    if (message.subjectId !== '') {
-      obj.subjectId = message.subjectId;
+    if (message.subjectRef !== '') {
+      obj.subjectRef = message.subjectRef;
     }
     return obj;
   },
@@ -109,22 +133,173 @@ export const GetBalanceRequest: MessageFns<GetBalanceRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetBalanceRequest>, I>>(object: I): GetBalanceRequest {
     const message = createBaseGetBalanceRequest();
-    message.subjectId = object.subjectId ?? '';
+    message.subjectRef = object.subjectRef ?? '';
+    return message;
+  },
+};
+
+function createBaseLedgerEntry(): LedgerEntry {
+  return { eventId: '', kind: '', points: 0, atMs: 0, expiresAtMs: 0 };
+}
+
+export const LedgerEntry: MessageFns<LedgerEntry> = {
+  encode(message: LedgerEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== '') {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.kind !== '') {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.points !== 0) {
+      writer.uint32(24).int32(message.points);
+    }
+    if (message.atMs !== 0) {
+      writer.uint32(32).int64(message.atMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(40).int64(message.expiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LedgerEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLedgerEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.points = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.atMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LedgerEntry {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : '',
+      points: isSet(object.points) ? globalThis.Number(object.points) : 0,
+      atMs: isSet(object.atMs)
+        ? globalThis.Number(object.atMs)
+        : isSet(object.at_ms)
+          ? globalThis.Number(object.at_ms)
+          : 0,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+          ? globalThis.Number(object.expires_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: LedgerEntry): unknown {
+    const obj: any = {};
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    if (message.kind !== '') {
+      obj.kind = message.kind;
+    }
+    if (message.points !== 0) {
+      obj.points = Math.round(message.points);
+    }
+    if (message.atMs !== 0) {
+      obj.atMs = Math.round(message.atMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LedgerEntry>, I>>(base?: I): LedgerEntry {
+    return LedgerEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LedgerEntry>, I>>(object: I): LedgerEntry {
+    const message = createBaseLedgerEntry();
+    message.eventId = object.eventId ?? '';
+    message.kind = object.kind ?? '';
+    message.points = object.points ?? 0;
+    message.atMs = object.atMs ?? 0;
+    message.expiresAtMs = object.expiresAtMs ?? 0;
     return message;
   },
 };
 
 function createBaseGetBalanceResponse(): GetBalanceResponse {
-  return { subjectId: '', points: 0 };
+  return { subjectRef: '', points: 0, baselinePoints: 0, entries: [] };
 }
 
 export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
   encode(message: GetBalanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.subjectId !== '') {
-      writer.uint32(10).string(message.subjectId);
+    if (message.subjectRef !== '') {
+      writer.uint32(10).string(message.subjectRef);
     }
     if (message.points !== 0) {
       writer.uint32(16).int32(message.points);
+    }
+    if (message.baselinePoints !== 0) {
+      writer.uint32(24).int32(message.baselinePoints);
+    }
+    for (const v of message.entries) {
+      LedgerEntry.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -147,7 +322,7 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
               break;
             }
 
-            message.subjectId = reader.string();
+            message.subjectRef = reader.string();
             continue;
           }
           case 2: {
@@ -156,6 +331,22 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
             }
 
             message.points = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.baselinePoints = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.entries.push(LedgerEntry.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -172,22 +363,34 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
 
   fromJSON(object: any): GetBalanceResponse {
     return {
-      subjectId: isSet(object.subjectId)
-        ? globalThis.String(object.subjectId)
-        : isSet(object.subject_id)
-          ? globalThis.String(object.subject_id)
+      subjectRef: isSet(object.subjectRef)
+        ? globalThis.String(object.subjectRef)
+        : isSet(object.subject_ref)
+          ? globalThis.String(object.subject_ref)
           : '',
       points: isSet(object.points) ? globalThis.Number(object.points) : 0,
+      baselinePoints: isSet(object.baselinePoints)
+        ? globalThis.Number(object.baselinePoints)
+        : isSet(object.baseline_points)
+          ? globalThis.Number(object.baseline_points)
+          : 0,
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => LedgerEntry.fromJSON(e)) : [],
     };
   },
 
   toJSON(message: GetBalanceResponse): unknown {
     const obj: any = {};
-    if (message.subjectId !== '') {
-      obj.subjectId = message.subjectId;
+    if (message.subjectRef !== '') {
+      obj.subjectRef = message.subjectRef;
     }
     if (message.points !== 0) {
       obj.points = Math.round(message.points);
+    }
+    if (message.baselinePoints !== 0) {
+      obj.baselinePoints = Math.round(message.baselinePoints);
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => LedgerEntry.toJSON(e));
     }
     return obj;
   },
@@ -197,14 +400,16 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetBalanceResponse>, I>>(object: I): GetBalanceResponse {
     const message = createBaseGetBalanceResponse();
-    message.subjectId = object.subjectId ?? '';
+    message.subjectRef = object.subjectRef ?? '';
     message.points = object.points ?? 0;
+    message.baselinePoints = object.baselinePoints ?? 0;
+    message.entries = object.entries?.map((e) => LedgerEntry.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseFileAppealRequest(): FileAppealRequest {
-  return { eventId: '', grounds: '' };
+  return { eventId: '', grounds: '', expectedVersion: 0 };
 }
 
 export const FileAppealRequest: MessageFns<FileAppealRequest> = {
@@ -214,6 +419,9 @@ export const FileAppealRequest: MessageFns<FileAppealRequest> = {
     }
     if (message.grounds !== '') {
       writer.uint32(18).string(message.grounds);
+    }
+    if (message.expectedVersion !== 0) {
+      writer.uint32(24).uint32(message.expectedVersion);
     }
     return writer;
   },
@@ -247,6 +455,14 @@ export const FileAppealRequest: MessageFns<FileAppealRequest> = {
             message.grounds = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expectedVersion = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -267,6 +483,11 @@ export const FileAppealRequest: MessageFns<FileAppealRequest> = {
           ? globalThis.String(object.event_id)
           : '',
       grounds: isSet(object.grounds) ? globalThis.String(object.grounds) : '',
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.Number(object.expectedVersion)
+        : isSet(object.expected_version)
+          ? globalThis.Number(object.expected_version)
+          : 0,
     };
   },
 
@@ -278,6 +499,9 @@ export const FileAppealRequest: MessageFns<FileAppealRequest> = {
     if (message.grounds !== '') {
       obj.grounds = message.grounds;
     }
+    if (message.expectedVersion !== 0) {
+      obj.expectedVersion = Math.round(message.expectedVersion);
+    }
     return obj;
   },
 
@@ -288,18 +512,19 @@ export const FileAppealRequest: MessageFns<FileAppealRequest> = {
     const message = createBaseFileAppealRequest();
     message.eventId = object.eventId ?? '';
     message.grounds = object.grounds ?? '';
+    message.expectedVersion = object.expectedVersion ?? 0;
     return message;
   },
 };
 
 function createBaseFileAppealResponse(): FileAppealResponse {
-  return { appealId: '' };
+  return { version: 0 };
 }
 
 export const FileAppealResponse: MessageFns<FileAppealResponse> = {
   encode(message: FileAppealResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.appealId !== '') {
-      writer.uint32(10).string(message.appealId);
+    if (message.version !== 0) {
+      writer.uint32(8).uint32(message.version);
     }
     return writer;
   },
@@ -318,11 +543,11 @@ export const FileAppealResponse: MessageFns<FileAppealResponse> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
+            if (tag !== 8) {
               break;
             }
 
-            message.appealId = reader.string();
+            message.version = reader.uint32();
             continue;
           }
         }
@@ -338,19 +563,13 @@ export const FileAppealResponse: MessageFns<FileAppealResponse> = {
   },
 
   fromJSON(object: any): FileAppealResponse {
-    return {
-      appealId: isSet(object.appealId)
-        ? globalThis.String(object.appealId)
-        : isSet(object.appeal_id)
-          ? globalThis.String(object.appeal_id)
-          : '',
-    };
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
   },
 
   toJSON(message: FileAppealResponse): unknown {
     const obj: any = {};
-    if (message.appealId !== '') {
-      obj.appealId = message.appealId;
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
     }
     return obj;
   },
@@ -360,14 +579,211 @@ export const FileAppealResponse: MessageFns<FileAppealResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<FileAppealResponse>, I>>(object: I): FileAppealResponse {
     const message = createBaseFileAppealResponse();
-    message.appealId = object.appealId ?? '';
+    message.version = object.version ?? 0;
     return message;
   },
 };
 
-/** Points balances and appeals. Declared now; implemented by the core issue. */
+function createBaseDecideAppealRequest(): DecideAppealRequest {
+  return { eventId: '', uphold: false, reasonCode: '', expectedVersion: 0 };
+}
+
+export const DecideAppealRequest: MessageFns<DecideAppealRequest> = {
+  encode(message: DecideAppealRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== '') {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.uphold !== false) {
+      writer.uint32(16).bool(message.uphold);
+    }
+    if (message.reasonCode !== '') {
+      writer.uint32(26).string(message.reasonCode);
+    }
+    if (message.expectedVersion !== 0) {
+      writer.uint32(32).uint32(message.expectedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideAppealRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideAppealRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.uphold = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reasonCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expectedVersion = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecideAppealRequest {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+      uphold: isSet(object.uphold) ? globalThis.Boolean(object.uphold) : false,
+      reasonCode: isSet(object.reasonCode)
+        ? globalThis.String(object.reasonCode)
+        : isSet(object.reason_code)
+          ? globalThis.String(object.reason_code)
+          : '',
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.Number(object.expectedVersion)
+        : isSet(object.expected_version)
+          ? globalThis.Number(object.expected_version)
+          : 0,
+    };
+  },
+
+  toJSON(message: DecideAppealRequest): unknown {
+    const obj: any = {};
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    if (message.uphold !== false) {
+      obj.uphold = message.uphold;
+    }
+    if (message.reasonCode !== '') {
+      obj.reasonCode = message.reasonCode;
+    }
+    if (message.expectedVersion !== 0) {
+      obj.expectedVersion = Math.round(message.expectedVersion);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DecideAppealRequest>, I>>(base?: I): DecideAppealRequest {
+    return DecideAppealRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DecideAppealRequest>, I>>(object: I): DecideAppealRequest {
+    const message = createBaseDecideAppealRequest();
+    message.eventId = object.eventId ?? '';
+    message.uphold = object.uphold ?? false;
+    message.reasonCode = object.reasonCode ?? '';
+    message.expectedVersion = object.expectedVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseDecideAppealResponse(): DecideAppealResponse {
+  return { version: 0 };
+}
+
+export const DecideAppealResponse: MessageFns<DecideAppealResponse> = {
+  encode(message: DecideAppealResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideAppealResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideAppealResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecideAppealResponse {
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
+  },
+
+  toJSON(message: DecideAppealResponse): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DecideAppealResponse>, I>>(base?: I): DecideAppealResponse {
+    return DecideAppealResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DecideAppealResponse>, I>>(object: I): DecideAppealResponse {
+    const message = createBaseDecideAppealResponse();
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+/** Points balances and appeals. */
 export type LedgerServiceService = typeof LedgerServiceService;
 export const LedgerServiceService = {
+  /** A subject's balance and the movements behind it. */
   getBalance: {
     path: '/zebra.v1.LedgerService/GetBalance' as const,
     requestStream: false as const,
@@ -377,6 +793,7 @@ export const LedgerServiceService = {
     responseSerialize: (value: GetBalanceResponse): Buffer => Buffer.from(GetBalanceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetBalanceResponse => GetBalanceResponse.decode(value),
   },
+  /** Files an appeal against an approved event, on the subject's behalf. */
   fileAppeal: {
     path: '/zebra.v1.LedgerService/FileAppeal' as const,
     requestStream: false as const,
@@ -386,14 +803,30 @@ export const LedgerServiceService = {
     responseSerialize: (value: FileAppealResponse): Buffer => Buffer.from(FileAppealResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FileAppealResponse => FileAppealResponse.decode(value),
   },
+  /** Upholds (points given back) or denies an appeal; by someone not involved in the decision. */
+  decideAppeal: {
+    path: '/zebra.v1.LedgerService/DecideAppeal' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DecideAppealRequest): Buffer => Buffer.from(DecideAppealRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DecideAppealRequest => DecideAppealRequest.decode(value),
+    responseSerialize: (value: DecideAppealResponse): Buffer =>
+      Buffer.from(DecideAppealResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DecideAppealResponse => DecideAppealResponse.decode(value),
+  },
 } as const;
 
 export interface LedgerServiceServer extends UntypedServiceImplementation {
+  /** A subject's balance and the movements behind it. */
   getBalance: handleUnaryCall<GetBalanceRequest, GetBalanceResponse>;
+  /** Files an appeal against an approved event, on the subject's behalf. */
   fileAppeal: handleUnaryCall<FileAppealRequest, FileAppealResponse>;
+  /** Upholds (points given back) or denies an appeal; by someone not involved in the decision. */
+  decideAppeal: handleUnaryCall<DecideAppealRequest, DecideAppealResponse>;
 }
 
 export interface LedgerServiceClient extends Client {
+  /** A subject's balance and the movements behind it. */
   getBalance(
     request: GetBalanceRequest,
     callback: (error: ServiceError | null, response: GetBalanceResponse) => void,
@@ -409,6 +842,7 @@ export interface LedgerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetBalanceResponse) => void,
   ): ClientUnaryCall;
+  /** Files an appeal against an approved event, on the subject's behalf. */
   fileAppeal(
     request: FileAppealRequest,
     callback: (error: ServiceError | null, response: FileAppealResponse) => void,
@@ -423,6 +857,22 @@ export interface LedgerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FileAppealResponse) => void,
+  ): ClientUnaryCall;
+  /** Upholds (points given back) or denies an appeal; by someone not involved in the decision. */
+  decideAppeal(
+    request: DecideAppealRequest,
+    callback: (error: ServiceError | null, response: DecideAppealResponse) => void,
+  ): ClientUnaryCall;
+  decideAppeal(
+    request: DecideAppealRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DecideAppealResponse) => void,
+  ): ClientUnaryCall;
+  decideAppeal(
+    request: DecideAppealRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DecideAppealResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -453,6 +903,17 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin
   ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error('Value is larger than Number.MAX_SAFE_INTEGER');
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error('Value is smaller than Number.MIN_SAFE_INTEGER');
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -18,11 +18,112 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { EventSummary } from './event_service.js';
+import { InfractionEvent } from './event.js';
+import { ReviewState, reviewStateFromJSON, reviewStateToJSON } from './review.js';
 
 export const protobufPackage = 'zebra.v1';
 
 export const protobufFileName = 'zebra/v1/review_service.proto';
+
+export enum QueueKind {
+  QUEUE_KIND_UNSPECIFIED = 0,
+  /** QUEUE_KIND_FIRST_REVIEW - queued or in_review: first reviews (known-answer items are mixed in). */
+  QUEUE_KIND_FIRST_REVIEW = 1,
+  /** QUEUE_KIND_LINK - confirmed: waiting for the lawful reference. */
+  QUEUE_KIND_LINK = 2,
+  /** QUEUE_KIND_SECOND_REVIEW - linked: waiting for the blind second review. */
+  QUEUE_KIND_SECOND_REVIEW = 3,
+  /** QUEUE_KIND_APPEAL - appealed: waiting for an appeal decision. */
+  QUEUE_KIND_APPEAL = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function queueKindFromJSON(object: any): QueueKind {
+  switch (object) {
+    case 0:
+    case 'QUEUE_KIND_UNSPECIFIED':
+      return QueueKind.QUEUE_KIND_UNSPECIFIED;
+    case 1:
+    case 'QUEUE_KIND_FIRST_REVIEW':
+      return QueueKind.QUEUE_KIND_FIRST_REVIEW;
+    case 2:
+    case 'QUEUE_KIND_LINK':
+      return QueueKind.QUEUE_KIND_LINK;
+    case 3:
+    case 'QUEUE_KIND_SECOND_REVIEW':
+      return QueueKind.QUEUE_KIND_SECOND_REVIEW;
+    case 4:
+    case 'QUEUE_KIND_APPEAL':
+      return QueueKind.QUEUE_KIND_APPEAL;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return QueueKind.UNRECOGNIZED;
+  }
+}
+
+export function queueKindToJSON(object: QueueKind): string {
+  switch (object) {
+    case QueueKind.QUEUE_KIND_UNSPECIFIED:
+      return 'QUEUE_KIND_UNSPECIFIED';
+    case QueueKind.QUEUE_KIND_FIRST_REVIEW:
+      return 'QUEUE_KIND_FIRST_REVIEW';
+    case QueueKind.QUEUE_KIND_LINK:
+      return 'QUEUE_KIND_LINK';
+    case QueueKind.QUEUE_KIND_SECOND_REVIEW:
+      return 'QUEUE_KIND_SECOND_REVIEW';
+    case QueueKind.QUEUE_KIND_APPEAL:
+      return 'QUEUE_KIND_APPEAL';
+    case QueueKind.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+export enum QueueOrder {
+  QUEUE_ORDER_UNSPECIFIED = 0,
+  QUEUE_ORDER_OLDEST_FIRST = 1,
+  QUEUE_ORDER_NEWEST_FIRST = 2,
+  QUEUE_ORDER_CONFIDENCE_DESC = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function queueOrderFromJSON(object: any): QueueOrder {
+  switch (object) {
+    case 0:
+    case 'QUEUE_ORDER_UNSPECIFIED':
+      return QueueOrder.QUEUE_ORDER_UNSPECIFIED;
+    case 1:
+    case 'QUEUE_ORDER_OLDEST_FIRST':
+      return QueueOrder.QUEUE_ORDER_OLDEST_FIRST;
+    case 2:
+    case 'QUEUE_ORDER_NEWEST_FIRST':
+      return QueueOrder.QUEUE_ORDER_NEWEST_FIRST;
+    case 3:
+    case 'QUEUE_ORDER_CONFIDENCE_DESC':
+      return QueueOrder.QUEUE_ORDER_CONFIDENCE_DESC;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return QueueOrder.UNRECOGNIZED;
+  }
+}
+
+export function queueOrderToJSON(object: QueueOrder): string {
+  switch (object) {
+    case QueueOrder.QUEUE_ORDER_UNSPECIFIED:
+      return 'QUEUE_ORDER_UNSPECIFIED';
+    case QueueOrder.QUEUE_ORDER_OLDEST_FIRST:
+      return 'QUEUE_ORDER_OLDEST_FIRST';
+    case QueueOrder.QUEUE_ORDER_NEWEST_FIRST:
+      return 'QUEUE_ORDER_NEWEST_FIRST';
+    case QueueOrder.QUEUE_ORDER_CONFIDENCE_DESC:
+      return 'QUEUE_ORDER_CONFIDENCE_DESC';
+    case QueueOrder.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
 
 export enum Decision {
   DECISION_UNSPECIFIED = 0,
@@ -64,13 +165,53 @@ export function decisionToJSON(object: Decision): string {
 }
 
 export interface ListQueueRequest {
+  kind: QueueKind;
+  /** At most this many items; 0 means 50, more than 200 is capped. */
   pageSize: number;
-  pageToken: string;
+  cameraId: string;
+  minConfidence: number;
+  sinceMs: number;
+  untilMs: number;
+  order: QueueOrder;
+}
+
+/** A unit of review work. item_id is an event id, or a known-answer item's id. */
+export interface ReviewItem {
+  itemId: string;
+  siteId: string;
+  cameraId: string;
+  occurredAtMs: number;
+  confidence: number;
+  state: ReviewState;
+  version: number;
+  claimedBy: string;
+  claimExpiresAtMs: number;
 }
 
 export interface ListQueueResponse {
-  events: EventSummary[];
-  nextPageToken: string;
+  items: ReviewItem[];
+}
+
+export interface GetReviewItemRequest {
+  itemId: string;
+}
+
+export interface LawfulReference {
+  citationNumber: string;
+  issuingOfficer: string;
+  /** The lawful record's own reference to the person; never derived by the system. */
+  subjectRef: string;
+}
+
+export interface GetReviewItemResponse {
+  item: ReviewItem | undefined;
+  /** The event as the device signed it; item_id replaces event_id for known-answer items. */
+  event: InfractionEvent | undefined;
+  /** Set from LINKED on; the second reviewer checks it against the evidence. */
+  reference: LawfulReference | undefined;
+  /** The minimum evidence viewing time before a decision, and how long the caller has had it open. */
+  minEvidenceViewMs: number;
+  evidenceViewedMs: number;
 }
 
 export interface ClaimEventRequest {
@@ -80,6 +221,34 @@ export interface ClaimEventRequest {
 export interface ClaimEventResponse {
   leaseExpiresAtMs: number;
   version: number;
+}
+
+export interface ReleaseEventRequest {
+  eventId: string;
+}
+
+export interface ReleaseEventResponse {
+  version: number;
+}
+
+export interface OpenEvidenceRequest {
+  eventId: string;
+  /** Why the caller opens it, e.g. "first review"; recorded in the audit log. */
+  purpose: string;
+}
+
+export interface EvidenceLink {
+  role: string;
+  sha256Hex: string;
+  mediaType: string;
+  /** A path on the core's HTTP listener, valid until expires_at_ms, for this caller only. */
+  url: string;
+  expiresAtMs: number;
+}
+
+export interface OpenEvidenceResponse {
+  links: EvidenceLink[];
+  openedAtMs: number;
 }
 
 export interface DecideEventRequest {
@@ -96,8 +265,7 @@ export interface DecideEventResponse {
 
 export interface LinkReferenceRequest {
   eventId: string;
-  citationNumber: string;
-  issuingOfficer: string;
+  reference: LawfulReference | undefined;
   expectedVersion: number;
 }
 
@@ -107,6 +275,7 @@ export interface LinkReferenceResponse {
 
 export interface ApproveEventRequest {
   eventId: string;
+  /** CONFIRM approves (points are deducted); REJECT denies (the event is closed). */
   decision: Decision;
   reasonCode: string;
   expectedVersion: number;
@@ -116,17 +285,77 @@ export interface ApproveEventResponse {
   version: number;
 }
 
+export interface SeedKnownAnswerRequest {
+  sourceEventId: string;
+  /** The answer a careful first reviewer gives. */
+  expectedDecision: Decision;
+}
+
+export interface SeedKnownAnswerResponse {
+  itemId: string;
+}
+
+export interface GetAgreementRequest {
+  sinceMs: number;
+  untilMs: number;
+}
+
+export interface ReviewerAgreement {
+  reviewerId: string;
+  knownAnswers: number;
+  knownAnswersAgreed: number;
+  confirmations: number;
+  /** Of this reviewer's confirmations, how many the second reviewer approved or denied. */
+  confirmationsApproved: number;
+  confirmationsDenied: number;
+  rejections: number;
+  /** Median time from first opening the evidence to the decision. */
+  medianDecisionMs: number;
+}
+
+export interface GetAgreementResponse {
+  reviewers: ReviewerAgreement[];
+}
+
+export interface ListReasonsRequest {}
+
+export interface Reason {
+  /** "reject", "confirm", "approve", "deny" or "appeal". */
+  decision: string;
+  code: string;
+  label: string;
+}
+
+export interface ListReasonsResponse {
+  reasons: Reason[];
+}
+
 function createBaseListQueueRequest(): ListQueueRequest {
-  return { pageSize: 0, pageToken: '' };
+  return { kind: 0, pageSize: 0, cameraId: '', minConfidence: 0, sinceMs: 0, untilMs: 0, order: 0 };
 }
 
 export const ListQueueRequest: MessageFns<ListQueueRequest> = {
   encode(message: ListQueueRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.pageSize !== 0) {
-      writer.uint32(8).uint32(message.pageSize);
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
     }
-    if (message.pageToken !== '') {
-      writer.uint32(18).string(message.pageToken);
+    if (message.pageSize !== 0) {
+      writer.uint32(16).uint32(message.pageSize);
+    }
+    if (message.cameraId !== '') {
+      writer.uint32(26).string(message.cameraId);
+    }
+    if (message.minConfidence !== 0) {
+      writer.uint32(37).float(message.minConfidence);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(40).int64(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      writer.uint32(48).int64(message.untilMs);
+    }
+    if (message.order !== 0) {
+      writer.uint32(56).int32(message.order);
     }
     return writer;
   },
@@ -149,15 +378,55 @@ export const ListQueueRequest: MessageFns<ListQueueRequest> = {
               break;
             }
 
-            message.pageSize = reader.uint32();
+            message.kind = reader.int32() as any;
             continue;
           }
           case 2: {
-            if (tag !== 18) {
+            if (tag !== 16) {
               break;
             }
 
-            message.pageToken = reader.string();
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 37) {
+              break;
+            }
+
+            message.minConfidence = reader.float();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.untilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.order = reader.int32() as any;
             continue;
           }
         }
@@ -174,26 +443,58 @@ export const ListQueueRequest: MessageFns<ListQueueRequest> = {
 
   fromJSON(object: any): ListQueueRequest {
     return {
+      kind: isSet(object.kind) ? queueKindFromJSON(object.kind) : 0,
       pageSize: isSet(object.pageSize)
         ? globalThis.Number(object.pageSize)
         : isSet(object.page_size)
           ? globalThis.Number(object.page_size)
           : 0,
-      pageToken: isSet(object.pageToken)
-        ? globalThis.String(object.pageToken)
-        : isSet(object.page_token)
-          ? globalThis.String(object.page_token)
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+          ? globalThis.String(object.camera_id)
           : '',
+      minConfidence: isSet(object.minConfidence)
+        ? globalThis.Number(object.minConfidence)
+        : isSet(object.min_confidence)
+          ? globalThis.Number(object.min_confidence)
+          : 0,
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+          ? globalThis.Number(object.since_ms)
+          : 0,
+      untilMs: isSet(object.untilMs)
+        ? globalThis.Number(object.untilMs)
+        : isSet(object.until_ms)
+          ? globalThis.Number(object.until_ms)
+          : 0,
+      order: isSet(object.order) ? queueOrderFromJSON(object.order) : 0,
     };
   },
 
   toJSON(message: ListQueueRequest): unknown {
     const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = queueKindToJSON(message.kind);
+    }
     if (message.pageSize !== 0) {
       obj.pageSize = Math.round(message.pageSize);
     }
-    if (message.pageToken !== '') {
-      obj.pageToken = message.pageToken;
+    if (message.cameraId !== '') {
+      obj.cameraId = message.cameraId;
+    }
+    if (message.minConfidence !== 0) {
+      obj.minConfidence = floatToJson(message.minConfidence);
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      obj.untilMs = Math.round(message.untilMs);
+    }
+    if (message.order !== 0) {
+      obj.order = queueOrderToJSON(message.order);
     }
     return obj;
   },
@@ -203,23 +504,256 @@ export const ListQueueRequest: MessageFns<ListQueueRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListQueueRequest>, I>>(object: I): ListQueueRequest {
     const message = createBaseListQueueRequest();
+    message.kind = object.kind ?? 0;
     message.pageSize = object.pageSize ?? 0;
-    message.pageToken = object.pageToken ?? '';
+    message.cameraId = object.cameraId ?? '';
+    message.minConfidence = object.minConfidence ?? 0;
+    message.sinceMs = object.sinceMs ?? 0;
+    message.untilMs = object.untilMs ?? 0;
+    message.order = object.order ?? 0;
+    return message;
+  },
+};
+
+function createBaseReviewItem(): ReviewItem {
+  return {
+    itemId: '',
+    siteId: '',
+    cameraId: '',
+    occurredAtMs: 0,
+    confidence: 0,
+    state: 0,
+    version: 0,
+    claimedBy: '',
+    claimExpiresAtMs: 0,
+  };
+}
+
+export const ReviewItem: MessageFns<ReviewItem> = {
+  encode(message: ReviewItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== '') {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.siteId !== '') {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.cameraId !== '') {
+      writer.uint32(26).string(message.cameraId);
+    }
+    if (message.occurredAtMs !== 0) {
+      writer.uint32(32).int64(message.occurredAtMs);
+    }
+    if (message.confidence !== 0) {
+      writer.uint32(45).float(message.confidence);
+    }
+    if (message.state !== 0) {
+      writer.uint32(48).int32(message.state);
+    }
+    if (message.version !== 0) {
+      writer.uint32(56).uint32(message.version);
+    }
+    if (message.claimedBy !== '') {
+      writer.uint32(66).string(message.claimedBy);
+    }
+    if (message.claimExpiresAtMs !== 0) {
+      writer.uint32(72).int64(message.claimExpiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.occurredAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.confidence = reader.float();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.claimedBy = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.claimExpiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReviewItem {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+          ? globalThis.String(object.item_id)
+          : '',
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+          ? globalThis.String(object.site_id)
+          : '',
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+          ? globalThis.String(object.camera_id)
+          : '',
+      occurredAtMs: isSet(object.occurredAtMs)
+        ? globalThis.Number(object.occurredAtMs)
+        : isSet(object.occurred_at_ms)
+          ? globalThis.Number(object.occurred_at_ms)
+          : 0,
+      confidence: isSet(object.confidence) ? globalThis.Number(object.confidence) : 0,
+      state: isSet(object.state) ? reviewStateFromJSON(object.state) : 0,
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      claimedBy: isSet(object.claimedBy)
+        ? globalThis.String(object.claimedBy)
+        : isSet(object.claimed_by)
+          ? globalThis.String(object.claimed_by)
+          : '',
+      claimExpiresAtMs: isSet(object.claimExpiresAtMs)
+        ? globalThis.Number(object.claimExpiresAtMs)
+        : isSet(object.claim_expires_at_ms)
+          ? globalThis.Number(object.claim_expires_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: ReviewItem): unknown {
+    const obj: any = {};
+    if (message.itemId !== '') {
+      obj.itemId = message.itemId;
+    }
+    if (message.siteId !== '') {
+      obj.siteId = message.siteId;
+    }
+    if (message.cameraId !== '') {
+      obj.cameraId = message.cameraId;
+    }
+    if (message.occurredAtMs !== 0) {
+      obj.occurredAtMs = Math.round(message.occurredAtMs);
+    }
+    if (message.confidence !== 0) {
+      obj.confidence = floatToJson(message.confidence);
+    }
+    if (message.state !== 0) {
+      obj.state = reviewStateToJSON(message.state);
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.claimedBy !== '') {
+      obj.claimedBy = message.claimedBy;
+    }
+    if (message.claimExpiresAtMs !== 0) {
+      obj.claimExpiresAtMs = Math.round(message.claimExpiresAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReviewItem>, I>>(base?: I): ReviewItem {
+    return ReviewItem.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReviewItem>, I>>(object: I): ReviewItem {
+    const message = createBaseReviewItem();
+    message.itemId = object.itemId ?? '';
+    message.siteId = object.siteId ?? '';
+    message.cameraId = object.cameraId ?? '';
+    message.occurredAtMs = object.occurredAtMs ?? 0;
+    message.confidence = object.confidence ?? 0;
+    message.state = object.state ?? 0;
+    message.version = object.version ?? 0;
+    message.claimedBy = object.claimedBy ?? '';
+    message.claimExpiresAtMs = object.claimExpiresAtMs ?? 0;
     return message;
   },
 };
 
 function createBaseListQueueResponse(): ListQueueResponse {
-  return { events: [], nextPageToken: '' };
+  return { items: [] };
 }
 
 export const ListQueueResponse: MessageFns<ListQueueResponse> = {
   encode(message: ListQueueResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.events) {
-      EventSummary.encode(v!, writer.uint32(10).fork()).join();
-    }
-    if (message.nextPageToken !== '') {
-      writer.uint32(18).string(message.nextPageToken);
+    for (const v of message.items) {
+      ReviewItem.encode(v!, writer.uint32(10).fork()).join();
     }
     return writer;
   },
@@ -242,15 +776,7 @@ export const ListQueueResponse: MessageFns<ListQueueResponse> = {
               break;
             }
 
-            message.events.push(EventSummary.decode(reader, reader.uint32()));
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.nextPageToken = reader.string();
+            message.items.push(ReviewItem.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -267,22 +793,14 @@ export const ListQueueResponse: MessageFns<ListQueueResponse> = {
 
   fromJSON(object: any): ListQueueResponse {
     return {
-      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => EventSummary.fromJSON(e)) : [],
-      nextPageToken: isSet(object.nextPageToken)
-        ? globalThis.String(object.nextPageToken)
-        : isSet(object.next_page_token)
-          ? globalThis.String(object.next_page_token)
-          : '',
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => ReviewItem.fromJSON(e)) : [],
     };
   },
 
   toJSON(message: ListQueueResponse): unknown {
     const obj: any = {};
-    if (message.events?.length) {
-      obj.events = message.events.map((e) => EventSummary.toJSON(e));
-    }
-    if (message.nextPageToken !== '') {
-      obj.nextPageToken = message.nextPageToken;
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => ReviewItem.toJSON(e));
     }
     return obj;
   },
@@ -292,8 +810,338 @@ export const ListQueueResponse: MessageFns<ListQueueResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListQueueResponse>, I>>(object: I): ListQueueResponse {
     const message = createBaseListQueueResponse();
-    message.events = object.events?.map((e) => EventSummary.fromPartial(e)) || [];
-    message.nextPageToken = object.nextPageToken ?? '';
+    message.items = object.items?.map((e) => ReviewItem.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetReviewItemRequest(): GetReviewItemRequest {
+  return { itemId: '' };
+}
+
+export const GetReviewItemRequest: MessageFns<GetReviewItemRequest> = {
+  encode(message: GetReviewItemRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== '') {
+      writer.uint32(10).string(message.itemId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReviewItemRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReviewItemRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReviewItemRequest {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+          ? globalThis.String(object.item_id)
+          : '',
+    };
+  },
+
+  toJSON(message: GetReviewItemRequest): unknown {
+    const obj: any = {};
+    if (message.itemId !== '') {
+      obj.itemId = message.itemId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetReviewItemRequest>, I>>(base?: I): GetReviewItemRequest {
+    return GetReviewItemRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetReviewItemRequest>, I>>(object: I): GetReviewItemRequest {
+    const message = createBaseGetReviewItemRequest();
+    message.itemId = object.itemId ?? '';
+    return message;
+  },
+};
+
+function createBaseLawfulReference(): LawfulReference {
+  return { citationNumber: '', issuingOfficer: '', subjectRef: '' };
+}
+
+export const LawfulReference: MessageFns<LawfulReference> = {
+  encode(message: LawfulReference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.citationNumber !== '') {
+      writer.uint32(10).string(message.citationNumber);
+    }
+    if (message.issuingOfficer !== '') {
+      writer.uint32(18).string(message.issuingOfficer);
+    }
+    if (message.subjectRef !== '') {
+      writer.uint32(26).string(message.subjectRef);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LawfulReference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLawfulReference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.citationNumber = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.issuingOfficer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subjectRef = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LawfulReference {
+    return {
+      citationNumber: isSet(object.citationNumber)
+        ? globalThis.String(object.citationNumber)
+        : isSet(object.citation_number)
+          ? globalThis.String(object.citation_number)
+          : '',
+      issuingOfficer: isSet(object.issuingOfficer)
+        ? globalThis.String(object.issuingOfficer)
+        : isSet(object.issuing_officer)
+          ? globalThis.String(object.issuing_officer)
+          : '',
+      subjectRef: isSet(object.subjectRef)
+        ? globalThis.String(object.subjectRef)
+        : isSet(object.subject_ref)
+          ? globalThis.String(object.subject_ref)
+          : '',
+    };
+  },
+
+  toJSON(message: LawfulReference): unknown {
+    const obj: any = {};
+    if (message.citationNumber !== '') {
+      obj.citationNumber = message.citationNumber;
+    }
+    if (message.issuingOfficer !== '') {
+      obj.issuingOfficer = message.issuingOfficer;
+    }
+    if (message.subjectRef !== '') {
+      obj.subjectRef = message.subjectRef;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LawfulReference>, I>>(base?: I): LawfulReference {
+    return LawfulReference.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LawfulReference>, I>>(object: I): LawfulReference {
+    const message = createBaseLawfulReference();
+    message.citationNumber = object.citationNumber ?? '';
+    message.issuingOfficer = object.issuingOfficer ?? '';
+    message.subjectRef = object.subjectRef ?? '';
+    return message;
+  },
+};
+
+function createBaseGetReviewItemResponse(): GetReviewItemResponse {
+  return { item: undefined, event: undefined, reference: undefined, minEvidenceViewMs: 0, evidenceViewedMs: 0 };
+}
+
+export const GetReviewItemResponse: MessageFns<GetReviewItemResponse> = {
+  encode(message: GetReviewItemResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.item !== undefined) {
+      ReviewItem.encode(message.item, writer.uint32(10).fork()).join();
+    }
+    if (message.event !== undefined) {
+      InfractionEvent.encode(message.event, writer.uint32(18).fork()).join();
+    }
+    if (message.reference !== undefined) {
+      LawfulReference.encode(message.reference, writer.uint32(26).fork()).join();
+    }
+    if (message.minEvidenceViewMs !== 0) {
+      writer.uint32(32).int64(message.minEvidenceViewMs);
+    }
+    if (message.evidenceViewedMs !== 0) {
+      writer.uint32(40).int64(message.evidenceViewedMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReviewItemResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReviewItemResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.item = ReviewItem.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = InfractionEvent.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reference = LawfulReference.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.minEvidenceViewMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.evidenceViewedMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReviewItemResponse {
+    return {
+      item: isSet(object.item) ? ReviewItem.fromJSON(object.item) : undefined,
+      event: isSet(object.event) ? InfractionEvent.fromJSON(object.event) : undefined,
+      reference: isSet(object.reference) ? LawfulReference.fromJSON(object.reference) : undefined,
+      minEvidenceViewMs: isSet(object.minEvidenceViewMs)
+        ? globalThis.Number(object.minEvidenceViewMs)
+        : isSet(object.min_evidence_view_ms)
+          ? globalThis.Number(object.min_evidence_view_ms)
+          : 0,
+      evidenceViewedMs: isSet(object.evidenceViewedMs)
+        ? globalThis.Number(object.evidenceViewedMs)
+        : isSet(object.evidence_viewed_ms)
+          ? globalThis.Number(object.evidence_viewed_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: GetReviewItemResponse): unknown {
+    const obj: any = {};
+    if (message.item !== undefined) {
+      obj.item = ReviewItem.toJSON(message.item);
+    }
+    if (message.event !== undefined) {
+      obj.event = InfractionEvent.toJSON(message.event);
+    }
+    if (message.reference !== undefined) {
+      obj.reference = LawfulReference.toJSON(message.reference);
+    }
+    if (message.minEvidenceViewMs !== 0) {
+      obj.minEvidenceViewMs = Math.round(message.minEvidenceViewMs);
+    }
+    if (message.evidenceViewedMs !== 0) {
+      obj.evidenceViewedMs = Math.round(message.evidenceViewedMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetReviewItemResponse>, I>>(base?: I): GetReviewItemResponse {
+    return GetReviewItemResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetReviewItemResponse>, I>>(object: I): GetReviewItemResponse {
+    const message = createBaseGetReviewItemResponse();
+    message.item = object.item !== undefined && object.item !== null ? ReviewItem.fromPartial(object.item) : undefined;
+    message.event =
+      object.event !== undefined && object.event !== null ? InfractionEvent.fromPartial(object.event) : undefined;
+    message.reference =
+      object.reference !== undefined && object.reference !== null
+        ? LawfulReference.fromPartial(object.reference)
+        : undefined;
+    message.minEvidenceViewMs = object.minEvidenceViewMs ?? 0;
+    message.evidenceViewedMs = object.evidenceViewedMs ?? 0;
     return message;
   },
 };
@@ -456,6 +1304,469 @@ export const ClaimEventResponse: MessageFns<ClaimEventResponse> = {
     const message = createBaseClaimEventResponse();
     message.leaseExpiresAtMs = object.leaseExpiresAtMs ?? 0;
     message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseReleaseEventRequest(): ReleaseEventRequest {
+  return { eventId: '' };
+}
+
+export const ReleaseEventRequest: MessageFns<ReleaseEventRequest> = {
+  encode(message: ReleaseEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== '') {
+      writer.uint32(10).string(message.eventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseEventRequest {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+    };
+  },
+
+  toJSON(message: ReleaseEventRequest): unknown {
+    const obj: any = {};
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseEventRequest>, I>>(base?: I): ReleaseEventRequest {
+    return ReleaseEventRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseEventRequest>, I>>(object: I): ReleaseEventRequest {
+    const message = createBaseReleaseEventRequest();
+    message.eventId = object.eventId ?? '';
+    return message;
+  },
+};
+
+function createBaseReleaseEventResponse(): ReleaseEventResponse {
+  return { version: 0 };
+}
+
+export const ReleaseEventResponse: MessageFns<ReleaseEventResponse> = {
+  encode(message: ReleaseEventResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseEventResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseEventResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseEventResponse {
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
+  },
+
+  toJSON(message: ReleaseEventResponse): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseEventResponse>, I>>(base?: I): ReleaseEventResponse {
+    return ReleaseEventResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseEventResponse>, I>>(object: I): ReleaseEventResponse {
+    const message = createBaseReleaseEventResponse();
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseOpenEvidenceRequest(): OpenEvidenceRequest {
+  return { eventId: '', purpose: '' };
+}
+
+export const OpenEvidenceRequest: MessageFns<OpenEvidenceRequest> = {
+  encode(message: OpenEvidenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== '') {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.purpose !== '') {
+      writer.uint32(18).string(message.purpose);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenEvidenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenEvidenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenEvidenceRequest {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : '',
+    };
+  },
+
+  toJSON(message: OpenEvidenceRequest): unknown {
+    const obj: any = {};
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    if (message.purpose !== '') {
+      obj.purpose = message.purpose;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OpenEvidenceRequest>, I>>(base?: I): OpenEvidenceRequest {
+    return OpenEvidenceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OpenEvidenceRequest>, I>>(object: I): OpenEvidenceRequest {
+    const message = createBaseOpenEvidenceRequest();
+    message.eventId = object.eventId ?? '';
+    message.purpose = object.purpose ?? '';
+    return message;
+  },
+};
+
+function createBaseEvidenceLink(): EvidenceLink {
+  return { role: '', sha256Hex: '', mediaType: '', url: '', expiresAtMs: 0 };
+}
+
+export const EvidenceLink: MessageFns<EvidenceLink> = {
+  encode(message: EvidenceLink, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== '') {
+      writer.uint32(10).string(message.role);
+    }
+    if (message.sha256Hex !== '') {
+      writer.uint32(18).string(message.sha256Hex);
+    }
+    if (message.mediaType !== '') {
+      writer.uint32(26).string(message.mediaType);
+    }
+    if (message.url !== '') {
+      writer.uint32(34).string(message.url);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(40).int64(message.expiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvidenceLink {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvidenceLink();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sha256Hex = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mediaType = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvidenceLink {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : '',
+      sha256Hex: isSet(object.sha256Hex)
+        ? globalThis.String(object.sha256Hex)
+        : isSet(object.sha256_hex)
+          ? globalThis.String(object.sha256_hex)
+          : '',
+      mediaType: isSet(object.mediaType)
+        ? globalThis.String(object.mediaType)
+        : isSet(object.media_type)
+          ? globalThis.String(object.media_type)
+          : '',
+      url: isSet(object.url) ? globalThis.String(object.url) : '',
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+          ? globalThis.Number(object.expires_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: EvidenceLink): unknown {
+    const obj: any = {};
+    if (message.role !== '') {
+      obj.role = message.role;
+    }
+    if (message.sha256Hex !== '') {
+      obj.sha256Hex = message.sha256Hex;
+    }
+    if (message.mediaType !== '') {
+      obj.mediaType = message.mediaType;
+    }
+    if (message.url !== '') {
+      obj.url = message.url;
+    }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvidenceLink>, I>>(base?: I): EvidenceLink {
+    return EvidenceLink.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvidenceLink>, I>>(object: I): EvidenceLink {
+    const message = createBaseEvidenceLink();
+    message.role = object.role ?? '';
+    message.sha256Hex = object.sha256Hex ?? '';
+    message.mediaType = object.mediaType ?? '';
+    message.url = object.url ?? '';
+    message.expiresAtMs = object.expiresAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseOpenEvidenceResponse(): OpenEvidenceResponse {
+  return { links: [], openedAtMs: 0 };
+}
+
+export const OpenEvidenceResponse: MessageFns<OpenEvidenceResponse> = {
+  encode(message: OpenEvidenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.links) {
+      EvidenceLink.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.openedAtMs !== 0) {
+      writer.uint32(16).int64(message.openedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenEvidenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenEvidenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.links.push(EvidenceLink.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.openedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenEvidenceResponse {
+    return {
+      links: globalThis.Array.isArray(object?.links) ? object.links.map((e: any) => EvidenceLink.fromJSON(e)) : [],
+      openedAtMs: isSet(object.openedAtMs)
+        ? globalThis.Number(object.openedAtMs)
+        : isSet(object.opened_at_ms)
+          ? globalThis.Number(object.opened_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: OpenEvidenceResponse): unknown {
+    const obj: any = {};
+    if (message.links?.length) {
+      obj.links = message.links.map((e) => EvidenceLink.toJSON(e));
+    }
+    if (message.openedAtMs !== 0) {
+      obj.openedAtMs = Math.round(message.openedAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OpenEvidenceResponse>, I>>(base?: I): OpenEvidenceResponse {
+    return OpenEvidenceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OpenEvidenceResponse>, I>>(object: I): OpenEvidenceResponse {
+    const message = createBaseOpenEvidenceResponse();
+    message.links = object.links?.map((e) => EvidenceLink.fromPartial(e)) || [];
+    message.openedAtMs = object.openedAtMs ?? 0;
     return message;
   },
 };
@@ -657,7 +1968,7 @@ export const DecideEventResponse: MessageFns<DecideEventResponse> = {
 };
 
 function createBaseLinkReferenceRequest(): LinkReferenceRequest {
-  return { eventId: '', citationNumber: '', issuingOfficer: '', expectedVersion: 0 };
+  return { eventId: '', reference: undefined, expectedVersion: 0 };
 }
 
 export const LinkReferenceRequest: MessageFns<LinkReferenceRequest> = {
@@ -665,14 +1976,11 @@ export const LinkReferenceRequest: MessageFns<LinkReferenceRequest> = {
     if (message.eventId !== '') {
       writer.uint32(10).string(message.eventId);
     }
-    if (message.citationNumber !== '') {
-      writer.uint32(18).string(message.citationNumber);
-    }
-    if (message.issuingOfficer !== '') {
-      writer.uint32(26).string(message.issuingOfficer);
+    if (message.reference !== undefined) {
+      LawfulReference.encode(message.reference, writer.uint32(18).fork()).join();
     }
     if (message.expectedVersion !== 0) {
-      writer.uint32(32).uint32(message.expectedVersion);
+      writer.uint32(24).uint32(message.expectedVersion);
     }
     return writer;
   },
@@ -703,19 +2011,11 @@ export const LinkReferenceRequest: MessageFns<LinkReferenceRequest> = {
               break;
             }
 
-            message.citationNumber = reader.string();
+            message.reference = LawfulReference.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.issuingOfficer = reader.string();
-            continue;
-          }
-          case 4: {
-            if (tag !== 32) {
+            if (tag !== 24) {
               break;
             }
 
@@ -741,16 +2041,7 @@ export const LinkReferenceRequest: MessageFns<LinkReferenceRequest> = {
         : isSet(object.event_id)
           ? globalThis.String(object.event_id)
           : '',
-      citationNumber: isSet(object.citationNumber)
-        ? globalThis.String(object.citationNumber)
-        : isSet(object.citation_number)
-          ? globalThis.String(object.citation_number)
-          : '',
-      issuingOfficer: isSet(object.issuingOfficer)
-        ? globalThis.String(object.issuingOfficer)
-        : isSet(object.issuing_officer)
-          ? globalThis.String(object.issuing_officer)
-          : '',
+      reference: isSet(object.reference) ? LawfulReference.fromJSON(object.reference) : undefined,
       expectedVersion: isSet(object.expectedVersion)
         ? globalThis.Number(object.expectedVersion)
         : isSet(object.expected_version)
@@ -764,11 +2055,8 @@ export const LinkReferenceRequest: MessageFns<LinkReferenceRequest> = {
     if (message.eventId !== '') {
       obj.eventId = message.eventId;
     }
-    if (message.citationNumber !== '') {
-      obj.citationNumber = message.citationNumber;
-    }
-    if (message.issuingOfficer !== '') {
-      obj.issuingOfficer = message.issuingOfficer;
+    if (message.reference !== undefined) {
+      obj.reference = LawfulReference.toJSON(message.reference);
     }
     if (message.expectedVersion !== 0) {
       obj.expectedVersion = Math.round(message.expectedVersion);
@@ -782,8 +2070,10 @@ export const LinkReferenceRequest: MessageFns<LinkReferenceRequest> = {
   fromPartial<I extends Exact<DeepPartial<LinkReferenceRequest>, I>>(object: I): LinkReferenceRequest {
     const message = createBaseLinkReferenceRequest();
     message.eventId = object.eventId ?? '';
-    message.citationNumber = object.citationNumber ?? '';
-    message.issuingOfficer = object.issuingOfficer ?? '';
+    message.reference =
+      object.reference !== undefined && object.reference !== null
+        ? LawfulReference.fromPartial(object.reference)
+        : undefined;
     message.expectedVersion = object.expectedVersion ?? 0;
     return message;
   },
@@ -1052,10 +2342,776 @@ export const ApproveEventResponse: MessageFns<ApproveEventResponse> = {
   },
 };
 
-/** The human review gates. Declared now; implemented by the core issue. */
+function createBaseSeedKnownAnswerRequest(): SeedKnownAnswerRequest {
+  return { sourceEventId: '', expectedDecision: 0 };
+}
+
+export const SeedKnownAnswerRequest: MessageFns<SeedKnownAnswerRequest> = {
+  encode(message: SeedKnownAnswerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sourceEventId !== '') {
+      writer.uint32(10).string(message.sourceEventId);
+    }
+    if (message.expectedDecision !== 0) {
+      writer.uint32(16).int32(message.expectedDecision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeedKnownAnswerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeedKnownAnswerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sourceEventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expectedDecision = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeedKnownAnswerRequest {
+    return {
+      sourceEventId: isSet(object.sourceEventId)
+        ? globalThis.String(object.sourceEventId)
+        : isSet(object.source_event_id)
+          ? globalThis.String(object.source_event_id)
+          : '',
+      expectedDecision: isSet(object.expectedDecision)
+        ? decisionFromJSON(object.expectedDecision)
+        : isSet(object.expected_decision)
+          ? decisionFromJSON(object.expected_decision)
+          : 0,
+    };
+  },
+
+  toJSON(message: SeedKnownAnswerRequest): unknown {
+    const obj: any = {};
+    if (message.sourceEventId !== '') {
+      obj.sourceEventId = message.sourceEventId;
+    }
+    if (message.expectedDecision !== 0) {
+      obj.expectedDecision = decisionToJSON(message.expectedDecision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SeedKnownAnswerRequest>, I>>(base?: I): SeedKnownAnswerRequest {
+    return SeedKnownAnswerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SeedKnownAnswerRequest>, I>>(object: I): SeedKnownAnswerRequest {
+    const message = createBaseSeedKnownAnswerRequest();
+    message.sourceEventId = object.sourceEventId ?? '';
+    message.expectedDecision = object.expectedDecision ?? 0;
+    return message;
+  },
+};
+
+function createBaseSeedKnownAnswerResponse(): SeedKnownAnswerResponse {
+  return { itemId: '' };
+}
+
+export const SeedKnownAnswerResponse: MessageFns<SeedKnownAnswerResponse> = {
+  encode(message: SeedKnownAnswerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== '') {
+      writer.uint32(10).string(message.itemId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeedKnownAnswerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeedKnownAnswerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeedKnownAnswerResponse {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+          ? globalThis.String(object.item_id)
+          : '',
+    };
+  },
+
+  toJSON(message: SeedKnownAnswerResponse): unknown {
+    const obj: any = {};
+    if (message.itemId !== '') {
+      obj.itemId = message.itemId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SeedKnownAnswerResponse>, I>>(base?: I): SeedKnownAnswerResponse {
+    return SeedKnownAnswerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SeedKnownAnswerResponse>, I>>(object: I): SeedKnownAnswerResponse {
+    const message = createBaseSeedKnownAnswerResponse();
+    message.itemId = object.itemId ?? '';
+    return message;
+  },
+};
+
+function createBaseGetAgreementRequest(): GetAgreementRequest {
+  return { sinceMs: 0, untilMs: 0 };
+}
+
+export const GetAgreementRequest: MessageFns<GetAgreementRequest> = {
+  encode(message: GetAgreementRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sinceMs !== 0) {
+      writer.uint32(8).int64(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      writer.uint32(16).int64(message.untilMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAgreementRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAgreementRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.untilMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAgreementRequest {
+    return {
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+          ? globalThis.Number(object.since_ms)
+          : 0,
+      untilMs: isSet(object.untilMs)
+        ? globalThis.Number(object.untilMs)
+        : isSet(object.until_ms)
+          ? globalThis.Number(object.until_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: GetAgreementRequest): unknown {
+    const obj: any = {};
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      obj.untilMs = Math.round(message.untilMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAgreementRequest>, I>>(base?: I): GetAgreementRequest {
+    return GetAgreementRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAgreementRequest>, I>>(object: I): GetAgreementRequest {
+    const message = createBaseGetAgreementRequest();
+    message.sinceMs = object.sinceMs ?? 0;
+    message.untilMs = object.untilMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseReviewerAgreement(): ReviewerAgreement {
+  return {
+    reviewerId: '',
+    knownAnswers: 0,
+    knownAnswersAgreed: 0,
+    confirmations: 0,
+    confirmationsApproved: 0,
+    confirmationsDenied: 0,
+    rejections: 0,
+    medianDecisionMs: 0,
+  };
+}
+
+export const ReviewerAgreement: MessageFns<ReviewerAgreement> = {
+  encode(message: ReviewerAgreement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reviewerId !== '') {
+      writer.uint32(10).string(message.reviewerId);
+    }
+    if (message.knownAnswers !== 0) {
+      writer.uint32(16).uint32(message.knownAnswers);
+    }
+    if (message.knownAnswersAgreed !== 0) {
+      writer.uint32(24).uint32(message.knownAnswersAgreed);
+    }
+    if (message.confirmations !== 0) {
+      writer.uint32(32).uint32(message.confirmations);
+    }
+    if (message.confirmationsApproved !== 0) {
+      writer.uint32(40).uint32(message.confirmationsApproved);
+    }
+    if (message.confirmationsDenied !== 0) {
+      writer.uint32(48).uint32(message.confirmationsDenied);
+    }
+    if (message.rejections !== 0) {
+      writer.uint32(56).uint32(message.rejections);
+    }
+    if (message.medianDecisionMs !== 0) {
+      writer.uint32(64).int64(message.medianDecisionMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewerAgreement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewerAgreement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reviewerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.knownAnswers = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.knownAnswersAgreed = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.confirmations = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.confirmationsApproved = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.confirmationsDenied = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rejections = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.medianDecisionMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReviewerAgreement {
+    return {
+      reviewerId: isSet(object.reviewerId)
+        ? globalThis.String(object.reviewerId)
+        : isSet(object.reviewer_id)
+          ? globalThis.String(object.reviewer_id)
+          : '',
+      knownAnswers: isSet(object.knownAnswers)
+        ? globalThis.Number(object.knownAnswers)
+        : isSet(object.known_answers)
+          ? globalThis.Number(object.known_answers)
+          : 0,
+      knownAnswersAgreed: isSet(object.knownAnswersAgreed)
+        ? globalThis.Number(object.knownAnswersAgreed)
+        : isSet(object.known_answers_agreed)
+          ? globalThis.Number(object.known_answers_agreed)
+          : 0,
+      confirmations: isSet(object.confirmations) ? globalThis.Number(object.confirmations) : 0,
+      confirmationsApproved: isSet(object.confirmationsApproved)
+        ? globalThis.Number(object.confirmationsApproved)
+        : isSet(object.confirmations_approved)
+          ? globalThis.Number(object.confirmations_approved)
+          : 0,
+      confirmationsDenied: isSet(object.confirmationsDenied)
+        ? globalThis.Number(object.confirmationsDenied)
+        : isSet(object.confirmations_denied)
+          ? globalThis.Number(object.confirmations_denied)
+          : 0,
+      rejections: isSet(object.rejections) ? globalThis.Number(object.rejections) : 0,
+      medianDecisionMs: isSet(object.medianDecisionMs)
+        ? globalThis.Number(object.medianDecisionMs)
+        : isSet(object.median_decision_ms)
+          ? globalThis.Number(object.median_decision_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: ReviewerAgreement): unknown {
+    const obj: any = {};
+    if (message.reviewerId !== '') {
+      obj.reviewerId = message.reviewerId;
+    }
+    if (message.knownAnswers !== 0) {
+      obj.knownAnswers = Math.round(message.knownAnswers);
+    }
+    if (message.knownAnswersAgreed !== 0) {
+      obj.knownAnswersAgreed = Math.round(message.knownAnswersAgreed);
+    }
+    if (message.confirmations !== 0) {
+      obj.confirmations = Math.round(message.confirmations);
+    }
+    if (message.confirmationsApproved !== 0) {
+      obj.confirmationsApproved = Math.round(message.confirmationsApproved);
+    }
+    if (message.confirmationsDenied !== 0) {
+      obj.confirmationsDenied = Math.round(message.confirmationsDenied);
+    }
+    if (message.rejections !== 0) {
+      obj.rejections = Math.round(message.rejections);
+    }
+    if (message.medianDecisionMs !== 0) {
+      obj.medianDecisionMs = Math.round(message.medianDecisionMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReviewerAgreement>, I>>(base?: I): ReviewerAgreement {
+    return ReviewerAgreement.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReviewerAgreement>, I>>(object: I): ReviewerAgreement {
+    const message = createBaseReviewerAgreement();
+    message.reviewerId = object.reviewerId ?? '';
+    message.knownAnswers = object.knownAnswers ?? 0;
+    message.knownAnswersAgreed = object.knownAnswersAgreed ?? 0;
+    message.confirmations = object.confirmations ?? 0;
+    message.confirmationsApproved = object.confirmationsApproved ?? 0;
+    message.confirmationsDenied = object.confirmationsDenied ?? 0;
+    message.rejections = object.rejections ?? 0;
+    message.medianDecisionMs = object.medianDecisionMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetAgreementResponse(): GetAgreementResponse {
+  return { reviewers: [] };
+}
+
+export const GetAgreementResponse: MessageFns<GetAgreementResponse> = {
+  encode(message: GetAgreementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.reviewers) {
+      ReviewerAgreement.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAgreementResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAgreementResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reviewers.push(ReviewerAgreement.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAgreementResponse {
+    return {
+      reviewers: globalThis.Array.isArray(object?.reviewers)
+        ? object.reviewers.map((e: any) => ReviewerAgreement.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetAgreementResponse): unknown {
+    const obj: any = {};
+    if (message.reviewers?.length) {
+      obj.reviewers = message.reviewers.map((e) => ReviewerAgreement.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAgreementResponse>, I>>(base?: I): GetAgreementResponse {
+    return GetAgreementResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAgreementResponse>, I>>(object: I): GetAgreementResponse {
+    const message = createBaseGetAgreementResponse();
+    message.reviewers = object.reviewers?.map((e) => ReviewerAgreement.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListReasonsRequest(): ListReasonsRequest {
+  return {};
+}
+
+export const ListReasonsRequest: MessageFns<ListReasonsRequest> = {
+  encode(_: ListReasonsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReasonsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReasonsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListReasonsRequest {
+    return {};
+  },
+
+  toJSON(_: ListReasonsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListReasonsRequest>, I>>(base?: I): ListReasonsRequest {
+    return ListReasonsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListReasonsRequest>, I>>(_: I): ListReasonsRequest {
+    const message = createBaseListReasonsRequest();
+    return message;
+  },
+};
+
+function createBaseReason(): Reason {
+  return { decision: '', code: '', label: '' };
+}
+
+export const Reason: MessageFns<Reason> = {
+  encode(message: Reason, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.decision !== '') {
+      writer.uint32(10).string(message.decision);
+    }
+    if (message.code !== '') {
+      writer.uint32(18).string(message.code);
+    }
+    if (message.label !== '') {
+      writer.uint32(26).string(message.label);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Reason {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReason();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Reason {
+    return {
+      decision: isSet(object.decision) ? globalThis.String(object.decision) : '',
+      code: isSet(object.code) ? globalThis.String(object.code) : '',
+      label: isSet(object.label) ? globalThis.String(object.label) : '',
+    };
+  },
+
+  toJSON(message: Reason): unknown {
+    const obj: any = {};
+    if (message.decision !== '') {
+      obj.decision = message.decision;
+    }
+    if (message.code !== '') {
+      obj.code = message.code;
+    }
+    if (message.label !== '') {
+      obj.label = message.label;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Reason>, I>>(base?: I): Reason {
+    return Reason.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Reason>, I>>(object: I): Reason {
+    const message = createBaseReason();
+    message.decision = object.decision ?? '';
+    message.code = object.code ?? '';
+    message.label = object.label ?? '';
+    return message;
+  },
+};
+
+function createBaseListReasonsResponse(): ListReasonsResponse {
+  return { reasons: [] };
+}
+
+export const ListReasonsResponse: MessageFns<ListReasonsResponse> = {
+  encode(message: ListReasonsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.reasons) {
+      Reason.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReasonsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReasonsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reasons.push(Reason.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReasonsResponse {
+    return {
+      reasons: globalThis.Array.isArray(object?.reasons) ? object.reasons.map((e: any) => Reason.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListReasonsResponse): unknown {
+    const obj: any = {};
+    if (message.reasons?.length) {
+      obj.reasons = message.reasons.map((e) => Reason.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListReasonsResponse>, I>>(base?: I): ListReasonsResponse {
+    return ListReasonsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListReasonsResponse>, I>>(object: I): ListReasonsResponse {
+    const message = createBaseListReasonsResponse();
+    message.reasons = object.reasons?.map((e) => Reason.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+/** The human review gates (DESIGN.md, review workflow). Every call needs a bearer token. */
 export type ReviewServiceService = typeof ReviewServiceService;
 export const ReviewServiceService = {
-  /** Events waiting for a first review, oldest first. */
+  /** Work waiting for the caller: first reviews, references to link, second reviews or appeals. */
   listQueue: {
     path: '/zebra.v1.ReviewService/ListQueue' as const,
     requestStream: false as const,
@@ -1065,7 +3121,18 @@ export const ReviewServiceService = {
     responseSerialize: (value: ListQueueResponse): Buffer => Buffer.from(ListQueueResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListQueueResponse => ListQueueResponse.decode(value),
   },
-  /** Takes a lease on an event for review. */
+  /** One item as the caller may see it. A second reviewer never sees the first decision. */
+  getReviewItem: {
+    path: '/zebra.v1.ReviewService/GetReviewItem' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReviewItemRequest): Buffer => Buffer.from(GetReviewItemRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReviewItemRequest => GetReviewItemRequest.decode(value),
+    responseSerialize: (value: GetReviewItemResponse): Buffer =>
+      Buffer.from(GetReviewItemResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetReviewItemResponse => GetReviewItemResponse.decode(value),
+  },
+  /** Takes a lease on an item for a first review. */
   claimEvent: {
     path: '/zebra.v1.ReviewService/ClaimEvent' as const,
     requestStream: false as const,
@@ -1074,6 +3141,28 @@ export const ReviewServiceService = {
     requestDeserialize: (value: Buffer): ClaimEventRequest => ClaimEventRequest.decode(value),
     responseSerialize: (value: ClaimEventResponse): Buffer => Buffer.from(ClaimEventResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ClaimEventResponse => ClaimEventResponse.decode(value),
+  },
+  /** Gives a claimed item back to the queue. */
+  releaseEvent: {
+    path: '/zebra.v1.ReviewService/ReleaseEvent' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseEventRequest): Buffer => Buffer.from(ReleaseEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseEventRequest => ReleaseEventRequest.decode(value),
+    responseSerialize: (value: ReleaseEventResponse): Buffer =>
+      Buffer.from(ReleaseEventResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseEventResponse => ReleaseEventResponse.decode(value),
+  },
+  /** Opens the evidence for a stated purpose; the read is audited. Returns short-lived links. */
+  openEvidence: {
+    path: '/zebra.v1.ReviewService/OpenEvidence' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: OpenEvidenceRequest): Buffer => Buffer.from(OpenEvidenceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OpenEvidenceRequest => OpenEvidenceRequest.decode(value),
+    responseSerialize: (value: OpenEvidenceResponse): Buffer =>
+      Buffer.from(OpenEvidenceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): OpenEvidenceResponse => OpenEvidenceResponse.decode(value),
   },
   /** Records the first reviewer's decision: confirm or reject with a reason. */
   decideEvent: {
@@ -1085,7 +3174,7 @@ export const ReviewServiceService = {
     responseSerialize: (value: DecideEventResponse): Buffer => Buffer.from(DecideEventResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DecideEventResponse => DecideEventResponse.decode(value),
   },
-  /** Links a lawful reference (e.g. a citation number) to a confirmed event. */
+  /** Links a lawful reference (citation number, issuing officer, subject) to a confirmed event. */
   linkReference: {
     path: '/zebra.v1.ReviewService/LinkReference' as const,
     requestStream: false as const,
@@ -1107,23 +3196,68 @@ export const ReviewServiceService = {
       Buffer.from(ApproveEventResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ApproveEventResponse => ApproveEventResponse.decode(value),
   },
+  /** Seeds a known-answer item from a decided event; reviewers cannot tell it from real work. */
+  seedKnownAnswer: {
+    path: '/zebra.v1.ReviewService/SeedKnownAnswer' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SeedKnownAnswerRequest): Buffer =>
+      Buffer.from(SeedKnownAnswerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SeedKnownAnswerRequest => SeedKnownAnswerRequest.decode(value),
+    responseSerialize: (value: SeedKnownAnswerResponse): Buffer =>
+      Buffer.from(SeedKnownAnswerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SeedKnownAnswerResponse => SeedKnownAnswerResponse.decode(value),
+  },
+  /** Per-reviewer agreement: known answers, second-review outcomes, viewing times. */
+  getAgreement: {
+    path: '/zebra.v1.ReviewService/GetAgreement' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAgreementRequest): Buffer => Buffer.from(GetAgreementRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAgreementRequest => GetAgreementRequest.decode(value),
+    responseSerialize: (value: GetAgreementResponse): Buffer =>
+      Buffer.from(GetAgreementResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAgreementResponse => GetAgreementResponse.decode(value),
+  },
+  /** The fixed reason taxonomy. */
+  listReasons: {
+    path: '/zebra.v1.ReviewService/ListReasons' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListReasonsRequest): Buffer => Buffer.from(ListReasonsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListReasonsRequest => ListReasonsRequest.decode(value),
+    responseSerialize: (value: ListReasonsResponse): Buffer => Buffer.from(ListReasonsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListReasonsResponse => ListReasonsResponse.decode(value),
+  },
 } as const;
 
 export interface ReviewServiceServer extends UntypedServiceImplementation {
-  /** Events waiting for a first review, oldest first. */
+  /** Work waiting for the caller: first reviews, references to link, second reviews or appeals. */
   listQueue: handleUnaryCall<ListQueueRequest, ListQueueResponse>;
-  /** Takes a lease on an event for review. */
+  /** One item as the caller may see it. A second reviewer never sees the first decision. */
+  getReviewItem: handleUnaryCall<GetReviewItemRequest, GetReviewItemResponse>;
+  /** Takes a lease on an item for a first review. */
   claimEvent: handleUnaryCall<ClaimEventRequest, ClaimEventResponse>;
+  /** Gives a claimed item back to the queue. */
+  releaseEvent: handleUnaryCall<ReleaseEventRequest, ReleaseEventResponse>;
+  /** Opens the evidence for a stated purpose; the read is audited. Returns short-lived links. */
+  openEvidence: handleUnaryCall<OpenEvidenceRequest, OpenEvidenceResponse>;
   /** Records the first reviewer's decision: confirm or reject with a reason. */
   decideEvent: handleUnaryCall<DecideEventRequest, DecideEventResponse>;
-  /** Links a lawful reference (e.g. a citation number) to a confirmed event. */
+  /** Links a lawful reference (citation number, issuing officer, subject) to a confirmed event. */
   linkReference: handleUnaryCall<LinkReferenceRequest, LinkReferenceResponse>;
   /** The second, blind decision by a different supervisor. */
   approveEvent: handleUnaryCall<ApproveEventRequest, ApproveEventResponse>;
+  /** Seeds a known-answer item from a decided event; reviewers cannot tell it from real work. */
+  seedKnownAnswer: handleUnaryCall<SeedKnownAnswerRequest, SeedKnownAnswerResponse>;
+  /** Per-reviewer agreement: known answers, second-review outcomes, viewing times. */
+  getAgreement: handleUnaryCall<GetAgreementRequest, GetAgreementResponse>;
+  /** The fixed reason taxonomy. */
+  listReasons: handleUnaryCall<ListReasonsRequest, ListReasonsResponse>;
 }
 
 export interface ReviewServiceClient extends Client {
-  /** Events waiting for a first review, oldest first. */
+  /** Work waiting for the caller: first reviews, references to link, second reviews or appeals. */
   listQueue(
     request: ListQueueRequest,
     callback: (error: ServiceError | null, response: ListQueueResponse) => void,
@@ -1139,7 +3273,23 @@ export interface ReviewServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListQueueResponse) => void,
   ): ClientUnaryCall;
-  /** Takes a lease on an event for review. */
+  /** One item as the caller may see it. A second reviewer never sees the first decision. */
+  getReviewItem(
+    request: GetReviewItemRequest,
+    callback: (error: ServiceError | null, response: GetReviewItemResponse) => void,
+  ): ClientUnaryCall;
+  getReviewItem(
+    request: GetReviewItemRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetReviewItemResponse) => void,
+  ): ClientUnaryCall;
+  getReviewItem(
+    request: GetReviewItemRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetReviewItemResponse) => void,
+  ): ClientUnaryCall;
+  /** Takes a lease on an item for a first review. */
   claimEvent(
     request: ClaimEventRequest,
     callback: (error: ServiceError | null, response: ClaimEventResponse) => void,
@@ -1154,6 +3304,38 @@ export interface ReviewServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ClaimEventResponse) => void,
+  ): ClientUnaryCall;
+  /** Gives a claimed item back to the queue. */
+  releaseEvent(
+    request: ReleaseEventRequest,
+    callback: (error: ServiceError | null, response: ReleaseEventResponse) => void,
+  ): ClientUnaryCall;
+  releaseEvent(
+    request: ReleaseEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseEventResponse) => void,
+  ): ClientUnaryCall;
+  releaseEvent(
+    request: ReleaseEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseEventResponse) => void,
+  ): ClientUnaryCall;
+  /** Opens the evidence for a stated purpose; the read is audited. Returns short-lived links. */
+  openEvidence(
+    request: OpenEvidenceRequest,
+    callback: (error: ServiceError | null, response: OpenEvidenceResponse) => void,
+  ): ClientUnaryCall;
+  openEvidence(
+    request: OpenEvidenceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: OpenEvidenceResponse) => void,
+  ): ClientUnaryCall;
+  openEvidence(
+    request: OpenEvidenceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: OpenEvidenceResponse) => void,
   ): ClientUnaryCall;
   /** Records the first reviewer's decision: confirm or reject with a reason. */
   decideEvent(
@@ -1171,7 +3353,7 @@ export interface ReviewServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DecideEventResponse) => void,
   ): ClientUnaryCall;
-  /** Links a lawful reference (e.g. a citation number) to a confirmed event. */
+  /** Links a lawful reference (citation number, issuing officer, subject) to a confirmed event. */
   linkReference(
     request: LinkReferenceRequest,
     callback: (error: ServiceError | null, response: LinkReferenceResponse) => void,
@@ -1202,6 +3384,54 @@ export interface ReviewServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ApproveEventResponse) => void,
+  ): ClientUnaryCall;
+  /** Seeds a known-answer item from a decided event; reviewers cannot tell it from real work. */
+  seedKnownAnswer(
+    request: SeedKnownAnswerRequest,
+    callback: (error: ServiceError | null, response: SeedKnownAnswerResponse) => void,
+  ): ClientUnaryCall;
+  seedKnownAnswer(
+    request: SeedKnownAnswerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SeedKnownAnswerResponse) => void,
+  ): ClientUnaryCall;
+  seedKnownAnswer(
+    request: SeedKnownAnswerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SeedKnownAnswerResponse) => void,
+  ): ClientUnaryCall;
+  /** Per-reviewer agreement: known answers, second-review outcomes, viewing times. */
+  getAgreement(
+    request: GetAgreementRequest,
+    callback: (error: ServiceError | null, response: GetAgreementResponse) => void,
+  ): ClientUnaryCall;
+  getAgreement(
+    request: GetAgreementRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAgreementResponse) => void,
+  ): ClientUnaryCall;
+  getAgreement(
+    request: GetAgreementRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAgreementResponse) => void,
+  ): ClientUnaryCall;
+  /** The fixed reason taxonomy. */
+  listReasons(
+    request: ListReasonsRequest,
+    callback: (error: ServiceError | null, response: ListReasonsResponse) => void,
+  ): ClientUnaryCall;
+  listReasons(
+    request: ListReasonsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListReasonsResponse) => void,
+  ): ClientUnaryCall;
+  listReasons(
+    request: ListReasonsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListReasonsResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -1213,6 +3443,10 @@ export const ReviewServiceClient = makeGenericClientConstructor(
   service: typeof ReviewServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -1,17 +1,8 @@
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
-import type {
-  EventServiceServer,
-  GetEventRequest,
-  GetEventResponse,
-  ListEventsRequest,
-  ListEventsResponse,
-} from '../../proto/index.js';
+import type { GetEventResponse, ListEventsRequest, ListEventsResponse } from '../../proto/index.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { getEvent, listEvents } from '../events/events-repo.js';
 import type { PageCursor } from '../events/events-repo.js';
-import type { Logger } from '../logger.js';
-import { toServiceError } from './status-map.js';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
@@ -48,24 +39,4 @@ export async function listEventsPage(db: Queryable, request: ListEventsRequest):
 export async function getEventById(db: Queryable, eventId: string): Promise<GetEventResponse> {
   if (!UUID.test(eventId)) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'event_id must be a UUID');
   return getEvent(db, eventId);
-}
-
-function unary<Req, Res>(logger: Logger, method: string, handle: (request: Req) => Promise<Res>) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-    handle(call.request).then(
-      (response) => callback(null, response),
-      (err: unknown) => {
-        if (!(err instanceof CoreError) || err.code === CoreErrorCode.DATA_CORRUPT)
-          logger.error({ err, method }, 'request failed');
-        callback(toServiceError(err));
-      },
-    );
-  };
-}
-
-export function createEventService(db: Queryable, logger: Logger): EventServiceServer {
-  return {
-    listEvents: unary(logger, 'ListEvents', (req: ListEventsRequest) => listEventsPage(db, req)),
-    getEvent: unary(logger, 'GetEvent', (req: GetEventRequest) => getEventById(db, req.eventId)),
-  };
 }

@@ -1,0 +1,71 @@
+import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { API_SERVICES } from '../core/index.js';
+
+interface UnaryDefinition {
+  readonly path: string;
+  requestSerialize(value: unknown): Buffer;
+  responseDeserialize(bytes: Buffer): unknown;
+}
+
+const DEFINITIONS = new Map<string, UnaryDefinition>(
+  API_SERVICES.flatMap((s) =>
+    Object.values(s.definition as unknown as Record<string, UnaryDefinition>).map((d) => [d.path, d] as const),
+  ),
+);
+const CODECS = new Map(API_SERVICES.flatMap((s) => Object.values(s.methods).map((m) => [m.path, m.request] as const)));
+
+export interface ApiCallOptions {
+  /** Milliseconds; null sends no deadline at all (the server refuses such calls). */
+  readonly deadlineMs?: number | null;
+}
+
+/** A zebra gRPC client with one bearer token; requests are plain objects in proto3 JSON form. */
+export class ApiClient {
+  readonly #client: Client;
+  readonly #token: string | undefined;
+  readonly address: string;
+
+  constructor(address: string, token: string | undefined) {
+    this.address = address;
+    this.#client = new Client(address, credentials.createInsecure());
+    this.#token = token;
+  }
+
+  /** Calls `path` (e.g. "/zebra.v1.ReviewService/ClaimEvent"); rejects with the ServiceError. */
+  call<Res>(path: string, request: Record<string, unknown> = {}, options: ApiCallOptions = {}): Promise<Res> {
+    const definition = DEFINITIONS.get(path);
+    const codec = CODECS.get(path);
+    if (!definition || !codec) return Promise.reject(new Error(`no method ${path}`));
+    const metadata = new Metadata();
+    if (this.#token) metadata.set('authorization', `Bearer ${this.#token}`);
+    const deadlineMs = options.deadlineMs === undefined ? 10_000 : options.deadlineMs;
+    const callOptions = deadlineMs === null ? {} : { deadline: new Date(Date.now() + deadlineMs) };
+    return new Promise((resolve, reject) =>
+      this.#client.makeUnaryRequest(
+        path,
+        (value: unknown) => definition.requestSerialize(value),
+        (bytes: Buffer) => definition.responseDeserialize(bytes),
+        codec.fromJSON(request),
+        metadata,
+        callOptions,
+        (err: ServiceError | null, response?: unknown) => {
+          if (!err) return resolve(response as Res);
+          if (err.code === status.UNAVAILABLE) {
+            err.details = `cannot reach the zebra core at ${this.address}: is it running? (--server HOST:PORT or ZEBRA_GRPC_ADDR)`;
+          }
+          reject(err);
+        },
+      ),
+    );
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}
+
+/** Every RPC path the API serves. */
+export function apiPaths(): string[] {
+  return [...DEFINITIONS.keys()];
+}

@@ -1,0 +1,126 @@
+import {
+  AdminServiceService,
+  CreateUserRequest,
+  CreateUserResponse,
+  IssueTokenRequest,
+  IssueTokenResponse,
+  ListUsersRequest,
+  ListUsersResponse,
+  RevokeTokenRequest,
+  RevokeTokenResponse,
+  Role,
+  WhoAmIRequest,
+  WhoAmIResponse,
+} from '../../proto/index.js';
+import type { User } from '../../proto/index.js';
+import { appendAudit } from '../audit/audit-repo.js';
+import type { UserRole } from '../auth/roles.js';
+import { mintToken } from '../auth/tokens.js';
+import { findUser, insertToken, insertUser, listUsers, revokeToken } from '../auth/users-repo.js';
+import type { UserRecord } from '../auth/users-repo.js';
+import { CoreError, CoreErrorCode } from '../errors.js';
+import { requireText } from './args.js';
+import { ANY_ROLE, defineService, rpc } from './method.js';
+import type { CallContext } from './method.js';
+
+const ADMINS = ['admin'] as const;
+
+const ROLE_NAMES: Partial<Record<Role, UserRole>> = {
+  [Role.ROLE_REVIEWER]: 'reviewer',
+  [Role.ROLE_SUPERVISOR]: 'supervisor',
+  [Role.ROLE_AUDITOR]: 'auditor',
+  [Role.ROLE_ADMIN]: 'admin',
+};
+const ROLE_ENUMS = Object.fromEntries(Object.entries(ROLE_NAMES).map(([k, v]) => [v, Number(k) as Role])) as Record<
+  UserRole,
+  Role
+>;
+
+function toUserMessage(user: UserRecord): User {
+  return { ...user, roles: user.roles.map((r) => ROLE_ENUMS[r]) };
+}
+
+/** Issues a token for `userId` and audits it; the secret is only in the return value. */
+export async function issueToken(
+  ctx: Pick<CallContext, 'deps' | 'nowMs'> & { actor: string },
+  userId: string,
+  ttlMs: number,
+  label: string,
+): Promise<IssueTokenResponse> {
+  const ttl = ttlMs > 0 ? ttlMs : ctx.deps.config.auth.tokenTtlMs;
+  const minted = mintToken();
+  const expiresAtMs = ctx.nowMs + ttl;
+  await ctx.deps.db.transaction(async (tx) => {
+    const user = await findUser(tx, userId);
+    if (!user || user.disabled) throw new CoreError(CoreErrorCode.NOT_FOUND, `no active user ${userId}`);
+    await insertToken(tx, { tokenId: minted.tokenId, userId, secretSha256: minted.secretSha256, label, expiresAtMs }, ctx.nowMs);
+    await appendAudit(tx, {
+      atMs: ctx.nowMs,
+      actor: ctx.actor,
+      action: 'token.issued',
+      subject: `user:${userId}`,
+      details: { tokenId: minted.tokenId, label, expiresAtMs },
+    });
+  });
+  return { token: minted.token, tokenId: minted.tokenId, expiresAtMs };
+}
+
+/** Creates a user and audits it. */
+export async function createUser(
+  ctx: Pick<CallContext, 'deps' | 'nowMs'> & { actor: string },
+  user: { userId: string; displayName: string; roles: readonly UserRole[] },
+): Promise<UserRecord> {
+  return ctx.deps.db.transaction(async (tx) => {
+    const created = await insertUser(tx, user, ctx.nowMs);
+    await appendAudit(tx, {
+      atMs: ctx.nowMs,
+      actor: ctx.actor,
+      action: 'user.created',
+      subject: `user:${created.userId}`,
+      details: { roles: [...created.roles], displayName: created.displayName },
+    });
+    return created;
+  });
+}
+
+export const adminService = defineService(AdminServiceService, {
+  createUser: rpc(ADMINS, CreateUserRequest, CreateUserResponse, async (ctx, req) => {
+    const roles = req.roles.map((r) => {
+      const name = ROLE_NAMES[r];
+      if (!name) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `role ${r} is not one of REVIEWER, SUPERVISOR, AUDITOR, ADMIN`);
+      return name;
+    });
+    const user = await createUser(
+      { ...ctx, actor: ctx.principal.userId },
+      { userId: requireText('user_id', req.userId, 63), displayName: req.displayName, roles },
+    );
+    return { user: toUserMessage(user) };
+  }),
+  listUsers: rpc(ADMINS, ListUsersRequest, ListUsersResponse, async (ctx) => ({
+    users: (await listUsers(ctx.deps.db)).map(toUserMessage),
+  })),
+  issueToken: rpc(ADMINS, IssueTokenRequest, IssueTokenResponse, (ctx, req) =>
+    issueToken({ ...ctx, actor: ctx.principal.userId }, requireText('user_id', req.userId, 63), req.ttlMs, req.label),
+  ),
+  revokeToken: rpc(ADMINS, RevokeTokenRequest, RevokeTokenResponse, async (ctx, req) => {
+    const tokenId = requireText('token_id', req.tokenId, 32);
+    await ctx.deps.db.transaction(async (tx) => {
+      if (!(await revokeToken(tx, tokenId, ctx.nowMs)))
+        throw new CoreError(CoreErrorCode.NOT_FOUND, `no token ${tokenId}`);
+      await appendAudit(tx, {
+        atMs: ctx.nowMs,
+        actor: ctx.principal.userId,
+        action: 'token.revoked',
+        subject: `token:${tokenId}`,
+        details: {},
+      });
+    });
+    ctx.deps.authenticator.forget(tokenId);
+    return {};
+  }),
+  whoAmI: rpc(ANY_ROLE, WhoAmIRequest, WhoAmIResponse, async (ctx) => {
+    const user = await findUser(ctx.deps.db, ctx.principal.userId);
+    if (!user) throw new CoreError(CoreErrorCode.NOT_FOUND, `no user ${ctx.principal.userId}`);
+    return { user: toUserMessage(user) };
+  }),
+});

@@ -1,0 +1,115 @@
+import {
+  AuditServiceService,
+  ExportLogRequest,
+  ExportLogResponse,
+  GetCheckpointRequest,
+  GetCheckpointResponse,
+  GetConsistencyProofRequest,
+  GetConsistencyProofResponse,
+  GetCustodyReportRequest,
+  GetCustodyReportResponse,
+  GetInclusionProofRequest,
+  GetInclusionProofResponse,
+  GetTransparencyReportRequest,
+  GetTransparencyReportResponse,
+  ReportPeriod,
+} from '../../proto/index.js';
+import { auditSize, listCheckpoints, loadEntries, loadLeafHashes } from '../audit/audit-repo.js';
+import type { SignedCheckpoint } from '../audit/checkpoint.js';
+import { canonicalEntryBytes } from '../audit/entry.js';
+import { toExportJson } from '../audit/export-format.js';
+import { buildExtract, extractToJson } from '../audit/extract.js';
+import { consistencyProof, inclusionProof } from '../audit/merkle.js';
+import { checkpointNow } from '../audit/signer.js';
+import { CoreError, CoreErrorCode } from '../errors.js';
+import { transparencyReport } from '../report/transparency.js';
+import { readReview } from '../review/review-repo.js';
+import { period, requireUuid } from './args.js';
+import { defineService, rpc } from './method.js';
+import type { CallContext } from './method.js';
+
+const AUDITORS = ['auditor'] as const;
+
+/** A fresh signed checkpoint over the whole log (signed now if the log grew). */
+async function currentCheckpoint(ctx: CallContext): Promise<SignedCheckpoint> {
+  const cp = await checkpointNow(ctx.deps.db, ctx.deps.signer, ctx.nowMs);
+  if (!cp) throw new CoreError(CoreErrorCode.NOT_FOUND, 'the audit log is empty');
+  return cp;
+}
+
+async function checkSize(ctx: CallContext, size: number, name: string): Promise<void> {
+  const total = await auditSize(ctx.deps.db);
+  if (!(size > 0 && size <= total))
+    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `${name} must be between 1 and the log size ${total}`);
+}
+
+async function exportLog(ctx: CallContext, req: ExportLogRequest): Promise<ExportLogResponse> {
+  const cp = await currentCheckpoint(ctx);
+  let json: unknown;
+  let count: number;
+  if (req.eventId || req.sinceMs || req.untilMs) {
+    const filter = req.eventId
+      ? { subject: requireUuid('event_id', req.eventId) }
+      : (([sinceMs, untilMs]) => ({ sinceMs, untilMs }))(period(req.sinceMs, req.untilMs, ctx.nowMs));
+    const extract = await buildExtract(ctx.deps.db, cp, filter);
+    json = extractToJson(extract, ctx.nowMs);
+    count = extract.entries.length;
+  } else {
+    const [entries, checkpoints] = [await loadEntries(ctx.deps.db), await listCheckpoints(ctx.deps.db)];
+    json = toExportJson(ctx.deps.signer.origin, ctx.nowMs, { entries, checkpoints });
+    count = entries.length;
+  }
+  return { exportJson: Buffer.from(JSON.stringify(json)), entryCount: count };
+}
+
+async function custody(ctx: CallContext, req: GetCustodyReportRequest): Promise<GetCustodyReportResponse> {
+  const eventId = requireUuid('event_id', req.eventId);
+  await readReview(ctx.deps.db, eventId);
+  const cp = await currentCheckpoint(ctx);
+  const extract = await buildExtract(ctx.deps.db, cp, { subject: eventId });
+  return {
+    eventId,
+    checkpoint: cp,
+    steps: extract.entries.map(({ entry, proof }) => ({
+      seq: entry.seq,
+      atMs: entry.atMs,
+      actor: entry.actor,
+      action: entry.action,
+      canonicalEntry: canonicalEntryBytes(entry),
+      inclusionProof: [...proof],
+    })),
+  };
+}
+
+export const auditService = defineService(AuditServiceService, {
+  getCheckpoint: rpc(AUDITORS, GetCheckpointRequest, GetCheckpointResponse, async (ctx) => ({
+    checkpoint: await currentCheckpoint(ctx),
+    publicKeyPem: ctx.deps.signer.publicKeyPem,
+  })),
+  getInclusionProof: rpc(AUDITORS, GetInclusionProofRequest, GetInclusionProofResponse, async (ctx, req) => {
+    await checkSize(ctx, req.treeSize, 'tree_size');
+    if (req.leafIndex >= req.treeSize)
+      throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'leaf_index must be below tree_size');
+    const leaves = await loadLeafHashes(ctx.deps.db, req.treeSize);
+    return { leafHash: leaves[req.leafIndex]!, auditPath: inclusionProof(req.leafIndex, leaves, req.treeSize) };
+  }),
+  getConsistencyProof: rpc(AUDITORS, GetConsistencyProofRequest, GetConsistencyProofResponse, async (ctx, req) => {
+    await checkSize(ctx, req.secondSize, 'second_size');
+    if (req.firstSize > req.secondSize)
+      throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'first_size must not exceed second_size');
+    const leaves = await loadLeafHashes(ctx.deps.db, req.secondSize);
+    return { proof: consistencyProof(req.firstSize, req.secondSize, leaves) };
+  }),
+  exportLog: rpc(AUDITORS, ExportLogRequest, ExportLogResponse, exportLog),
+  getCustodyReport: rpc(AUDITORS, GetCustodyReportRequest, GetCustodyReportResponse, custody),
+  getTransparencyReport: rpc(
+    ['auditor', 'supervisor'],
+    GetTransparencyReportRequest,
+    GetTransparencyReportResponse,
+    async (ctx, req) => {
+      const [since, until] = period(req.sinceMs, req.untilMs, ctx.nowMs, 365);
+      const unit = req.period === ReportPeriod.REPORT_PERIOD_MONTH ? 'month' : 'day';
+      return { rows: await transparencyReport(ctx.deps.db, since, until, unit), generatedAtMs: ctx.nowMs };
+    },
+  ),
+});

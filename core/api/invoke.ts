@@ -1,0 +1,93 @@
+import type { Principal } from '../auth/authenticator.js';
+import { CoreError, CoreErrorCode } from '../errors.js';
+import { recordDenial } from './denials.js';
+import type { ApiDeps, ApiMethod } from './method.js';
+
+/** Core error codes that are refusals of authority; each one is audited. */
+const DENIAL_CODES: ReadonlySet<CoreErrorCode> = new Set([
+  CoreErrorCode.UNAUTHENTICATED,
+  CoreErrorCode.PERMISSION_DENIED,
+  CoreErrorCode.REVIEW_FORBIDDEN,
+  CoreErrorCode.REVIEW_SAME_PERSON,
+]);
+
+export interface CallOrigin {
+  readonly via: 'grpc' | 'http';
+  readonly peer: string;
+}
+
+/** The short name of a method path: "ReviewService/ClaimEvent". */
+export function methodName(path: string): string {
+  return path.replace(/^\/zebra\.v1\./, '');
+}
+
+/**
+ * Authenticates the token and checks the method's roles: the single place where both happen,
+ * for gRPC and the JSON gateway. A refusal is audited before it is thrown.
+ */
+export async function admit(
+  deps: ApiDeps,
+  method: ApiMethod,
+  token: string | undefined,
+  origin: CallOrigin,
+  nowMs: number,
+): Promise<Principal> {
+  let principal: Principal | undefined;
+  try {
+    principal = await deps.authenticator.authenticate(token, nowMs);
+    if (!method.roles.some((role) => principal!.roles.includes(role))) {
+      throw new CoreError(
+        CoreErrorCode.PERMISSION_DENIED,
+        `${methodName(method.path)} needs the role ${method.roles.join(' or ')}; you have ${principal.roles.join(', ')}`,
+      );
+    }
+    return principal;
+  } catch (err) {
+    await auditIfDenial(deps, method, principal?.userId ?? 'anonymous', err, origin, nowMs);
+    throw err;
+  }
+}
+
+/** Runs an admitted call; refusals raised by the handler (e.g. same person twice) are audited too. */
+export async function runMethod(
+  deps: ApiDeps,
+  method: ApiMethod,
+  principal: Principal,
+  request: unknown,
+  origin: CallOrigin,
+): Promise<unknown> {
+  const nowMs = Date.now();
+  const stop = deps.metrics.apiSeconds.startTimer({ method: methodName(method.path) });
+  try {
+    const response = await method.handle({ principal, nowMs, deps }, request);
+    deps.metrics.apiCalls.inc({ method: methodName(method.path), code: 'OK' });
+    return response;
+  } catch (err) {
+    deps.metrics.apiCalls.inc({
+      method: methodName(method.path),
+      code: err instanceof CoreError ? err.code : 'INTERNAL',
+    });
+    await auditIfDenial(deps, method, principal.userId, err, origin, nowMs);
+    throw err;
+  } finally {
+    stop();
+  }
+}
+
+async function auditIfDenial(
+  deps: ApiDeps,
+  method: ApiMethod,
+  actor: string,
+  err: unknown,
+  origin: CallOrigin,
+  nowMs: number,
+): Promise<void> {
+  if (!(err instanceof CoreError) || !DENIAL_CODES.has(err.code)) return;
+  await recordDenial(
+    deps.db,
+    { actor, method: method.path, code: err.code, reason: err.message, via: origin.via, peer: origin.peer },
+    nowMs,
+    deps.metrics,
+    deps.logger,
+  );
+}

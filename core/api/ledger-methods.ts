@@ -1,0 +1,52 @@
+import {
+  DecideAppealRequest,
+  DecideAppealResponse,
+  FileAppealRequest,
+  FileAppealResponse,
+  GetBalanceRequest,
+  GetBalanceResponse,
+  LedgerServiceService,
+} from '../../proto/index.js';
+import { balanceOf, movementsOf } from '../review/ledger.js';
+import { actOnReview } from '../review/review-service.js';
+import { requireText, requireUuid, requireVersion } from './args.js';
+import { defineService, rpc } from './method.js';
+import { actorOf, reviewOptions } from './review-items.js';
+
+export const ledgerService = defineService(LedgerServiceService, {
+  getBalance: rpc(['supervisor', 'auditor'], GetBalanceRequest, GetBalanceResponse, async (ctx, req) => {
+    const subjectRef = requireText('subject_ref', req.subjectRef, 128);
+    const policy = ctx.deps.config.ledger;
+    const entries = await movementsOf(ctx.deps.db, subjectRef);
+    return {
+      subjectRef,
+      points: await balanceOf(ctx.deps.db, subjectRef, policy, ctx.nowMs),
+      baselinePoints: policy.baselinePoints,
+      entries: entries.map((e) => ({ ...e, expiresAtMs: e.expiresAtMs ?? 0 })),
+    };
+  }),
+  fileAppeal: rpc(['admin'], FileAppealRequest, FileAppealResponse, async (ctx, req) => {
+    const record = await actOnReview(
+      ctx.deps.db,
+      requireUuid('event_id', req.eventId),
+      { kind: 'appeal', grounds: requireText('grounds', req.grounds, 2000) },
+      actorOf(ctx),
+      ctx.nowMs,
+      reviewOptions(ctx),
+      requireVersion(req.expectedVersion),
+    );
+    return { version: record.version };
+  }),
+  decideAppeal: rpc(['supervisor'], DecideAppealRequest, DecideAppealResponse, async (ctx, req) => {
+    const record = await actOnReview(
+      ctx.deps.db,
+      requireUuid('event_id', req.eventId),
+      { kind: req.uphold ? 'uphold_appeal' : 'deny_appeal', reason: req.reasonCode },
+      actorOf(ctx),
+      ctx.nowMs,
+      reviewOptions(ctx),
+      requireVersion(req.expectedVersion),
+    );
+    return { version: record.version };
+  }),
+});

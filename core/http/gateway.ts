@@ -1,0 +1,80 @@
+import type { IncomingMessage } from 'node:http';
+import { status } from '@grpc/grpc-js';
+import { admit, runMethod } from '../api/invoke.js';
+import type { ApiDeps } from '../api/method.js';
+import { API_METHODS } from '../api/registry.js';
+import { bearerToken } from '../auth/tokens.js';
+import { CoreError, CoreErrorCode } from '../errors.js';
+import { toServiceError } from '../grpc/status-map.js';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** gRPC status → HTTP status, as in google.api / grpc-gateway. */
+const HTTP_OF: Partial<Record<status, number>> = {
+  [status.OK]: 200,
+  [status.INVALID_ARGUMENT]: 400,
+  [status.FAILED_PRECONDITION]: 412,
+  [status.OUT_OF_RANGE]: 400,
+  [status.UNAUTHENTICATED]: 401,
+  [status.PERMISSION_DENIED]: 403,
+  [status.NOT_FOUND]: 404,
+  [status.ALREADY_EXISTS]: 409,
+  [status.ABORTED]: 409,
+  [status.RESOURCE_EXHAUSTED]: 429,
+  [status.UNAVAILABLE]: 503,
+  [status.DEADLINE_EXCEEDED]: 504,
+  [status.UNIMPLEMENTED]: 501,
+};
+
+export interface GatewayReply {
+  readonly statusCode: number;
+  readonly body: unknown;
+}
+
+/** The HTTP form of any error, through the same code table as gRPC. */
+export function gatewayError(err: unknown): GatewayReply {
+  const e = toServiceError(err);
+  const statusCode = HTTP_OF[e.code ?? status.INTERNAL] ?? 500;
+  const code = err instanceof CoreError ? err.code : 'INTERNAL';
+  return { statusCode, body: { code, error: e.details ?? 'internal error' } };
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES)
+      throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `the request body is over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'the request body is not JSON');
+  }
+}
+
+/**
+ * The JSON gateway: `POST /api/v1/zebra.v1.<Service>/<Method>` with the request message in
+ * proto3 JSON, answered with the response message in proto3 JSON. Same handlers, same token
+ * and role check, same audit of refusals as gRPC.
+ */
+export async function serveGateway(deps: ApiDeps, req: IncomingMessage, path: string): Promise<GatewayReply> {
+  const method = API_METHODS.get(path);
+  if (!method) return { statusCode: 404, body: { code: 'NOT_FOUND', error: `no method ${path}` } };
+  if (req.method !== 'POST') return { statusCode: 405, body: { code: 'METHOD', error: 'use POST' } };
+  const origin = { via: 'http' as const, peer: `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? 0}` };
+  try {
+    const principal = await admit(deps, method, bearerToken(req.headers.authorization), origin, Date.now());
+    const request = method.request.fromJSON(await readBody(req));
+    const response = await runMethod(deps, method, principal, request, origin);
+    return { statusCode: 200, body: method.response.toJSON(response) };
+  } catch (err) {
+    if (!(err instanceof CoreError) || err.code === CoreErrorCode.DATA_CORRUPT)
+      deps.logger.error({ err, method: path }, 'gateway request failed');
+    return gatewayError(err);
+  }
+}
