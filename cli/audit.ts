@@ -106,7 +106,8 @@ async function writeOut(out: string | undefined, body: string): Promise<void> {
 function parseTime(name: string, value: string | undefined): number {
   if (value === undefined) return 0;
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new Error(`--${name} ${value} is not a date (use e.g. 2026-11-01 or 2026-11-01T08:00:00Z)`);
+  if (Number.isNaN(ms))
+    throw new Error(`--${name} ${value} is not a date (use e.g. 2026-11-01 or 2026-11-01T08:00:00Z)`);
   return ms;
 }
 

@@ -151,7 +151,9 @@ export async function runDemo(args: string[]): Promise<number> {
     say(`  core on PGlite: gRPC ${grpcAddr}, console http://${httpAddr}/`);
     const adminToken = (await readFile(join(WORK, 'admin-token'), 'utf8')).trim();
     const tokens = await createDemoPeople(grpcAddr, adminToken, join(WORK, 'tokens'));
-    say(`  people: ${DEMO_PEOPLE.map((p) => `${p.userId} (${p.roles.join(', ')})`).join(', ')}; tokens in ${join(WORK, 'tokens')}`);
+    say(
+      `  people: ${DEMO_PEOPLE.map((p) => `${p.userId} (${p.roles.join(', ')})`).join(', ')}; tokens in ${join(WORK, 'tokens')}`,
+    );
     const auditorToken = (await readFile(tokens.get('ada')!, 'utf8')).trim();
     const edgeLog = join(WORK, 'logs', 'edge.log');
     const edge = spawn(process.execPath, [CLI, 'edge', 'run', '--config', edgeConfig], {

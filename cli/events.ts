@@ -19,7 +19,9 @@ export async function resolveToken(tokenFile: string | undefined, env: NodeJS.Pr
     }
   }
   if (env.ZEBRA_TOKEN) return env.ZEBRA_TOKEN.trim();
-  throw new Error('this needs a token: pass --token-file FILE or set ZEBRA_TOKEN (an admin issues one with `zebra tokens issue USER`)');
+  throw new Error(
+    'this needs a token: pass --token-file FILE or set ZEBRA_TOKEN (an admin issues one with `zebra tokens issue USER`)',
+  );
 }
 
 /** Lists events through the gRPC API. */

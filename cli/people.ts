@@ -39,7 +39,9 @@ export async function usersAdd(args: string[]): Promise<number> {
   } finally {
     client.close();
   }
-  process.stdout.write(`user ${userId} added with role ${roles.join(', ')}; issue a token: zebra tokens issue ${userId}\n`);
+  process.stdout.write(
+    `user ${userId} added with role ${roles.join(', ')}; issue a token: zebra tokens issue ${userId}\n`,
+  );
   return 0;
 }
 
@@ -77,7 +79,9 @@ export async function tokensIssue(args: string[]): Promise<number> {
     process.stderr.write(`token ${issued.tokenId} for ${userId} written to ${values.out}; expires ${expires}\n`);
   } else {
     process.stdout.write(`${issued.token}\n`);
-    process.stderr.write(`token ${issued.tokenId} for ${userId}; expires ${expires}. It is shown once: keep it safe.\n`);
+    process.stderr.write(
+      `token ${issued.tokenId} for ${userId}; expires ${expires}. It is shown once: keep it safe.\n`,
+    );
   }
   return 0;
 }

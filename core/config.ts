@@ -53,7 +53,12 @@ export const CoreConfigSchema = z
           .string()
           .min(1)
           .describe('Where the first admin token is written when the database has no users'),
-        tokenTtlMs: z.number().int().min(60_000).default(30 * DAY_MS).describe('Default lifetime of issued tokens'),
+        tokenTtlMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .default(30 * DAY_MS)
+          .describe('Default lifetime of issued tokens'),
         cacheMs: z
           .number()
           .int()
@@ -65,7 +70,11 @@ export const CoreConfigSchema = z
       .strict(),
     review: z
       .object({
-        claimLeaseMs: z.number().int().min(10_000).default(10 * 60_000),
+        claimLeaseMs: z
+          .number()
+          .int()
+          .min(10_000)
+          .default(10 * 60_000),
         minEvidenceViewMs: z
           .number()
           .int()
@@ -78,7 +87,11 @@ export const CoreConfigSchema = z
           .max(0.5)
           .default(0.05)
           .describe('Share of first-review work that is known-answer items'),
-        evidenceLinkTtlMs: z.number().int().min(10_000).default(10 * 60_000),
+        evidenceLinkTtlMs: z
+          .number()
+          .int()
+          .min(10_000)
+          .default(10 * 60_000),
       })
       .strict()
       .prefault({}),
@@ -112,7 +125,11 @@ export const CoreConfigSchema = z
           .min(60_000)
           .default(180 * DAY_MS)
           .describe('Evidence of a finished review is kept this long after the last decision'),
-        sweepIntervalMs: z.number().int().min(1_000).default(60 * 60_000),
+        sweepIntervalMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(60 * 60_000),
       })
       .strict()
       .prefault({}),

@@ -84,11 +84,7 @@ function routeGrpcLogs(logger: Logger): void {
 }
 
 /** Runs a retention sweep every `retention.sweepIntervalMs`; sweeps never overlap. */
-function startRetention(
-  config: CoreConfig,
-  deps: Omit<RetentionDeps, 'options' | 'policy'>,
-  cleanup: Cleanup,
-): void {
+function startRetention(config: CoreConfig, deps: Omit<RetentionDeps, 'options' | 'policy'>, cleanup: Cleanup): void {
   const full: RetentionDeps = {
     ...deps,
     policy: config.retention,

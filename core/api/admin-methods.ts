@@ -53,7 +53,11 @@ export async function issueToken(
   await ctx.deps.db.transaction(async (tx) => {
     const user = await findUser(tx, userId);
     if (!user || user.disabled) throw new CoreError(CoreErrorCode.NOT_FOUND, `no active user ${userId}`);
-    await insertToken(tx, { tokenId: minted.tokenId, userId, secretSha256: minted.secretSha256, label, expiresAtMs }, ctx.nowMs);
+    await insertToken(
+      tx,
+      { tokenId: minted.tokenId, userId, secretSha256: minted.secretSha256, label, expiresAtMs },
+      ctx.nowMs,
+    );
     await appendAudit(tx, {
       atMs: ctx.nowMs,
       actor: ctx.actor,
@@ -87,7 +91,11 @@ export const adminService = defineService(AdminServiceService, {
   createUser: rpc(ADMINS, CreateUserRequest, CreateUserResponse, async (ctx, req) => {
     const roles = req.roles.map((r) => {
       const name = ROLE_NAMES[r];
-      if (!name) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `role ${r} is not one of REVIEWER, SUPERVISOR, AUDITOR, ADMIN`);
+      if (!name)
+        throw new CoreError(
+          CoreErrorCode.INVALID_ARGUMENT,
+          `role ${r} is not one of REVIEWER, SUPERVISOR, AUDITOR, ADMIN`,
+        );
       return name;
     });
     const user = await createUser(

@@ -6,7 +6,13 @@ import type { ApiMethod, ApiService } from './method.js';
 import { reviewService } from './review-methods.js';
 
 /** Every service the API serves, over gRPC and the JSON gateway alike. */
-export const API_SERVICES: readonly ApiService[] = [eventService, reviewService, ledgerService, auditService, adminService];
+export const API_SERVICES: readonly ApiService[] = [
+  eventService,
+  reviewService,
+  ledgerService,
+  auditService,
+  adminService,
+];
 
 /** Every method by gRPC path. */
 export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map(

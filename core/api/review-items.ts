@@ -71,7 +71,13 @@ export async function evidenceLinks(ctx: CallContext, eventId: string, purpose: 
   if (!rows[0]) throw new CoreError(CoreErrorCode.EVENT_NOT_FOUND, `no event ${eventId}`);
   if (rows[0].purged)
     throw new CoreError(CoreErrorCode.EVIDENCE_PURGED, `the evidence of ${eventId} was purged by retention`);
-  await openEvidence(ctx.deps.db, eventId, { id: ctx.principal.userId, roles: ctx.principal.roles }, purpose, ctx.nowMs);
+  await openEvidence(
+    ctx.deps.db,
+    eventId,
+    { id: ctx.principal.userId, roles: ctx.principal.roles },
+    purpose,
+    ctx.nowMs,
+  );
   const { event } = await getEvent(ctx.deps.db, eventId);
   const expiresAtMs = ctx.nowMs + ctx.deps.config.review.evidenceLinkTtlMs;
   return event.evidence.map((ref) => ({
@@ -101,4 +107,3 @@ export function toReviewItem(row: QueueRow): ReviewItem {
     claimExpiresAtMs: row.claimExpiresAtMs ?? 0,
   };
 }
-

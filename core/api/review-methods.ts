@@ -99,15 +99,30 @@ function firstDecision(decision: Decision): 'confirm' | 'reject' {
 
 async function claim(ctx: CallContext, req: ClaimEventRequest): Promise<ClaimEventResponse> {
   const item = await resolveItem(ctx, requireUuid('event_id', req.eventId));
-  if (item.kind === 'known_answer') return { leaseExpiresAtMs: ctx.nowMs + ctx.deps.config.review.claimLeaseMs, version: 1 };
-  const record = await actOnReview(ctx.deps.db, item.eventId, { kind: 'claim' }, actorOf(ctx), ctx.nowMs, reviewOptions(ctx));
+  if (item.kind === 'known_answer')
+    return { leaseExpiresAtMs: ctx.nowMs + ctx.deps.config.review.claimLeaseMs, version: 1 };
+  const record = await actOnReview(
+    ctx.deps.db,
+    item.eventId,
+    { kind: 'claim' },
+    actorOf(ctx),
+    ctx.nowMs,
+    reviewOptions(ctx),
+  );
   return { leaseExpiresAtMs: record.claim?.expiresAtMs ?? 0, version: record.version };
 }
 
 async function release(ctx: CallContext, req: ReleaseEventRequest): Promise<ReleaseEventResponse> {
   const item = await resolveItem(ctx, requireUuid('event_id', req.eventId));
   if (item.kind === 'known_answer') return { version: 1 };
-  const record = await actOnReview(ctx.deps.db, item.eventId, { kind: 'release' }, actorOf(ctx), ctx.nowMs, reviewOptions(ctx));
+  const record = await actOnReview(
+    ctx.deps.db,
+    item.eventId,
+    { kind: 'release' },
+    actorOf(ctx),
+    ctx.nowMs,
+    reviewOptions(ctx),
+  );
   return { version: record.version };
 }
 

@@ -63,7 +63,8 @@ export interface ExtractCheck {
 export function verifyExtract(extract: AuditExtract, publicKey: KeyObject): ExtractCheck {
   const problems: string[] = [];
   const cp = extract.checkpoint;
-  if (!isCheckpointSigned(cp, publicKey)) problems.push(`the checkpoint (size ${cp.treeSize}) is not signed by the log key`);
+  if (!isCheckpointSigned(cp, publicKey))
+    problems.push(`the checkpoint (size ${cp.treeSize}) is not signed by the log key`);
   let previous = -1;
   for (const { entry, proof } of extract.entries) {
     if (entry.seq <= previous) problems.push(`entry ${entry.seq} is out of order`);

@@ -34,7 +34,8 @@ export class Authenticator {
 
   /** Throws CORE_UNAUTHENTICATED with the reason when the token is missing or not valid now. */
   async authenticate(token: string | undefined, nowMs: number): Promise<Principal> {
-    if (!token) throw new CoreError(CoreErrorCode.UNAUTHENTICATED, 'no bearer token; send "authorization: Bearer <token>"');
+    if (!token)
+      throw new CoreError(CoreErrorCode.UNAUTHENTICATED, 'no bearer token; send "authorization: Bearer <token>"');
     const parsed = parseToken(token);
     if (!parsed) throw new CoreError(CoreErrorCode.UNAUTHENTICATED, 'the bearer token is malformed');
     const cached = this.#cache.get(parsed.tokenId);

@@ -1,5 +1,11 @@
 import { Server, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
-import type { Metadata, ServerInterceptor, UntypedServiceImplementation, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type {
+  Metadata,
+  ServerInterceptor,
+  UntypedServiceImplementation,
+  sendUnaryData,
+  ServerUnaryCall,
+} from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { ApiDeps, ApiMethod } from '../api/method.js';
 import { admit, runMethod } from '../api/invoke.js';

@@ -66,7 +66,10 @@ export async function serveGateway(deps: ApiDeps, req: IncomingMessage, path: st
   const method = API_METHODS.get(path);
   if (!method) return { statusCode: 404, body: { code: 'NOT_FOUND', error: `no method ${path}` } };
   if (req.method !== 'POST') return { statusCode: 405, body: { code: 'METHOD', error: 'use POST' } };
-  const origin = { via: 'http' as const, peer: `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? 0}` };
+  const origin = {
+    via: 'http' as const,
+    peer: `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? 0}`,
+  };
   try {
     const principal = await admit(deps, method, bearerToken(req.headers.authorization), origin, Date.now());
     const request = method.request.fromJSON(await readBody(req));

@@ -29,7 +29,8 @@ function sendJson(res: ServerResponse, statusCode: number, body: unknown): void 
 /** Serves one evidence object for a valid ticket from OpenEvidence (which audited the read). */
 async function serveEvidence(res: ServerResponse, deps: ApiDeps, ticketText: string): Promise<void> {
   const ticket = deps.tickets.check(ticketText, Date.now());
-  if (!ticket) return sendJson(res, 403, { error: 'this evidence link is invalid or has expired; open the evidence again' });
+  if (!ticket)
+    return sendJson(res, 403, { error: 'this evidence link is invalid or has expired; open the evidence again' });
   if (!deps.evidence) throw new CoreError(CoreErrorCode.NATS_UNAVAILABLE, 'the evidence store is not connected');
   const bytes = await deps.evidence.getBlob(ticket.objectKey);
   if (!bytes) return sendJson(res, 404, { error: 'the evidence object is not in the store' });

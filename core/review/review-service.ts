@@ -117,7 +117,6 @@ export async function actOnReview(
       const reason = 'reason' in command ? command.reason : '';
       await insertDecision(tx, { eventId, actor: actor.id, kind: command.kind, reason, viewedMs, nowMs });
     }
-    await applyEffects(tx, eventId, result.record, result.effects, options, nowMs);
     await appendAudit(tx, {
       atMs: nowMs,
       actor: actor.id,
@@ -125,6 +124,7 @@ export async function actOnReview(
       subject: eventId,
       details: auditDetails(command, result.record, viewedMs),
     });
+    await applyEffects(tx, eventId, result.record, result.effects, options, nowMs);
     return result.record;
   });
 }

@@ -67,14 +67,18 @@ export async function startCoreProcess(
     grpcAddress: `127.0.0.1:${ports.grpc}`,
     httpAddress,
     readerToken: async () => {
-      const admin = new ApiClient(`127.0.0.1:${ports.grpc}`, (await readFile(join(workDir, 'admin-token'), 'utf8')).trim());
+      const admin = new ApiClient(
+        `127.0.0.1:${ports.grpc}`,
+        (await readFile(join(workDir, 'admin-token'), 'utf8')).trim(),
+      );
       try {
         await admin
           .call('/zebra.v1.AdminService/CreateUser', { userId: 'test-reader', roles: ['ROLE_AUDITOR'] })
           .catch((err: { code?: number }) => {
             if (err.code !== status.ALREADY_EXISTS) throw err;
           });
-        return (await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId: 'test-reader' })).token;
+        return (await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId: 'test-reader' }))
+          .token;
       } finally {
         admin.close();
       }

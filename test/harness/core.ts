@@ -58,7 +58,11 @@ export async function startTestCore(
     auditKeyFile: config.audit.signingKeyFile,
     adminToken,
     async person(userId, roles) {
-      await admin.call('/zebra.v1.AdminService/CreateUser', { userId, displayName: userId, roles: roles.map(roleEnum) });
+      await admin.call('/zebra.v1.AdminService/CreateUser', {
+        userId,
+        displayName: userId,
+        roles: roles.map(roleEnum),
+      });
       const { token } = await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId });
       const client = new ApiClient(core.grpcAddress, token);
       clients.push(client);

@@ -10,7 +10,11 @@ import { makeEvent, testDeviceKey } from '../harness/events.js';
 
 const OPTIONS = {
   review: { claimLeaseMs: 60_000, minEvidenceViewMs: 5_000 },
-  ledger: { baselinePoints: 12, pointsByKind: { entered_on_steady_dont_walk: 2 }, deductionTtlMs: 2 * 365 * 86_400_000 },
+  ledger: {
+    baselinePoints: 12,
+    pointsByKind: { entered_on_steady_dont_walk: 2 },
+    deductionTtlMs: 2 * 365 * 86_400_000,
+  },
 };
 const r1: Actor = { id: 'r1', roles: ['reviewer'] };
 const r2: Actor = { id: 'r2', roles: ['reviewer'] };
