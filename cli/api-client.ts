@@ -23,13 +23,14 @@ export interface ApiCallOptions {
 /** A zebra gRPC client with one bearer token; requests are plain objects in proto3 JSON form. */
 export class ApiClient {
   readonly #client: Client;
-  readonly #token: string | undefined;
   readonly address: string;
+  /** The bearer token sent with every call. */
+  readonly token: string | undefined;
 
   constructor(address: string, token: string | undefined) {
     this.address = address;
     this.#client = new Client(address, credentials.createInsecure());
-    this.#token = token;
+    this.token = token;
   }
 
   /** Calls `path` (e.g. "/zebra.v1.ReviewService/ClaimEvent"); rejects with the ServiceError. */
@@ -38,7 +39,7 @@ export class ApiClient {
     const codec = CODECS.get(path);
     if (!definition || !codec) return Promise.reject(new Error(`no method ${path}`));
     const metadata = new Metadata();
-    if (this.#token) metadata.set('authorization', `Bearer ${this.#token}`);
+    if (this.token) metadata.set('authorization', `Bearer ${this.token}`);
     const deadlineMs = options.deadlineMs === undefined ? 10_000 : options.deadlineMs;
     const callOptions = deadlineMs === null ? {} : { deadline: new Date(Date.now() + deadlineMs) };
     return new Promise((resolve, reject) =>

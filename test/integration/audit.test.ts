@@ -11,6 +11,7 @@ import { toExportJson } from '../../core/audit/export-format.js';
 import { merkleRoot } from '../../core/audit/merkle.js';
 import { parseExportJson } from '../../core/index.js';
 import { InfractionEvent } from '../../proto/index.js';
+import type { ApiClient } from '../../cli/api-client.js';
 import type { TestCore } from '../harness/core.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
@@ -42,6 +43,8 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
   let core: TestCore;
   let nc: NatsConnection;
   let work: TempDir;
+  let auditor: ApiClient;
+  let tokenFile: string;
   const { privateKey } = testDeviceKey();
   const http = () => core.core.httpAddress;
 
@@ -49,6 +52,9 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     work = await tempDir();
     stack = await startTestStack();
     ({ core, nc } = stack);
+    auditor = await core.person('ada', ['auditor']);
+    tokenFile = join(work.path, 'ada.token');
+    await writeFile(tokenFile, auditor.token!);
   });
 
   afterAll(async () => {
@@ -56,8 +62,14 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     await work?.[Symbol.asyncDispose]();
   });
 
-  const auditSize = async () =>
-    (JSON.parse(await (await fetch(`http://${http()}/api/audit/export`)).text()) as ExportFile).entries.length;
+  /** Entries about ingest (people and tokens created by the harness are left out). */
+  const ingestEntries = async () =>
+    (await exportLog()).entries.filter((e) => e.action === 'event.ingested' || e.action === 'message.quarantined');
+  const exportLog = async (): Promise<ExportFile> => {
+    const response = await auditor.call<{ exportJson: Buffer }>('/zebra.v1.AuditService/ExportLog', {});
+    return JSON.parse(Buffer.from(response.exportJson).toString('utf8')) as ExportFile;
+  };
+  const tokenArgs = () => ['--server', core.core.grpcAddress, '--token-file', tokenFile];
 
   it('records each ingest and each quarantine once, in the same transaction', async () => {
     const js = jetstream(nc);
@@ -65,28 +77,29 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     for (const e of events) await js.publish(subjectOf(e), InfractionEvent.encode(e).finish());
     await js.publish(subjectOf(events[0]!), InfractionEvent.encode(events[0]!).finish()); // redelivered duplicate
     await js.publish('zebra.v1.events.site-1.dev-1.cam-1', new TextEncoder().encode('garbage'));
-    await waitFor('five messages handled', async () => ((await auditSize()) >= 4 ? true : undefined));
-    const log = JSON.parse(await (await fetch(`http://${http()}/api/audit/export`)).text()) as ExportFile;
-    expect(log.entries.map((e) => e.action).sort()).toEqual([
+    await waitFor('five messages handled', async () => ((await ingestEntries()).length >= 4 ? true : undefined));
+    const log = await exportLog();
+    const entries = await ingestEntries();
+    expect(entries.map((e) => e.action).sort()).toEqual([
       'event.ingested',
       'event.ingested',
       'event.ingested',
       'message.quarantined',
     ]);
     expect(
-      log.entries
+      entries
         .filter((e) => e.action === 'event.ingested')
         .map((e) => e.subject)
         .sort(),
     ).toEqual(events.map((e) => e.eventId).sort());
-    expect(log.entries.find((e) => e.action === 'event.ingested')!.actor).toBe('device:dev-1');
-    expect(log.checkpoints.at(-1)!.treeSize).toBe(4);
+    expect(entries.find((e) => e.action === 'event.ingested')!.actor).toBe('device:dev-1');
+    expect(log.checkpoints.at(-1)!.treeSize).toBe(log.entries.length);
   });
 
   it('exports a log the verifier accepts with the pinned key, and names an edited entry', async () => {
     const file = join(work.path, 'export.json');
     const pem = join(work.path, 'audit.pub.pem');
-    expect((await cli(['audit', 'export', '--http', http(), '-o', file])).code).toBe(0);
+    expect((await cli(['audit', 'export', ...tokenArgs(), '-o', file])).code).toBe(0);
     expect((await cli(['audit', 'public-key', '--http', http(), '-o', pem])).code).toBe(0);
     const ok = await cli(['audit', 'verify', file, '--public-key', pem]);
     expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('OK: every entry, root and signature verifies') });
@@ -99,16 +112,32 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     expect(bad.out).toContain('first bad entry: seq 2');
   });
 
+  it('exports one event with inclusion proofs that verify, and names a tampered entry', async () => {
+    const eventId = (await ingestEntries()).find((e) => e.action === 'event.ingested')!.subject;
+    const file = join(work.path, 'event.json');
+    const pem = join(work.path, 'audit.pub.pem');
+    expect((await cli(['audit', 'export', ...tokenArgs(), '--event', eventId, '-o', file])).code).toBe(0);
+    const ok = await cli(['audit', 'verify', file, '--public-key', pem]);
+    expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('every inclusion proof verify') });
+    const extract = JSON.parse(await readFile(file, 'utf8')) as { entries: { seq: number; details: object }[] };
+    expect(extract.entries).toHaveLength(1);
+    extract.entries[0]!.details = { ...extract.entries[0]!.details, cameraSeq: 99 };
+    await writeFile(join(work.path, 'event-edited.json'), JSON.stringify(extract));
+    const bad = await cli(['audit', 'verify', join(work.path, 'event-edited.json'), '--public-key', pem]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`entry ${extract.entries[0]!.seq} (event.ingested) is not in the signed tree`);
+  });
+
   it('catches a rewritten history with a checkpoint the auditor kept, even when re-signed with the real key', async () => {
     const kept = join(work.path, 'kept-checkpoint.json');
     const pem = join(work.path, 'audit.pub.pem');
     expect((await cli(['audit', 'checkpoint', '--http', http(), '-o', kept])).code).toBe(0);
     const e = makeEvent(privateKey, { cameraSeq: 4 });
     await jetstream(nc).publish(subjectOf(e), InfractionEvent.encode(e).finish());
-    await waitFor('fifth entry', async () => ((await auditSize()) >= 5 ? true : undefined));
+    await waitFor('fifth entry', async () => ((await ingestEntries()).length >= 5 ? true : undefined));
     // The operator deletes the rows and re-signs: here, by truncating the export and signing a new head.
     const key = createPrivateKey(await readFile(core.auditKeyFile, 'utf8'));
-    const exported = parseExportJson(JSON.parse(await (await fetch(`http://${http()}/api/audit/export`)).text()));
+    const exported = parseExportJson(await exportLog());
     const truncated = exported.entries.slice(0, 2);
     const head = signCheckpoint(
       { origin: 'zebra-audit/v1', treeSize: 2, rootHash: merkleRoot(truncated.map(entryLeafHash)), atMs: Date.now() },
