@@ -59,9 +59,7 @@ export {
   SeedKnownAnswerRequest,
   SeedKnownAnswerResponse,
 } from './gen/zebra/v1/review_service.js';
-export type {
-  ReviewServiceServer,
-} from './gen/zebra/v1/review_service.js';
+export type { ReviewServiceServer } from './gen/zebra/v1/review_service.js';
 export {
   DecideAppealRequest,
   DecideAppealResponse,
@@ -73,9 +71,7 @@ export {
   LedgerServiceClient,
   LedgerServiceService,
 } from './gen/zebra/v1/ledger_service.js';
-export type {
-  LedgerServiceServer,
-} from './gen/zebra/v1/ledger_service.js';
+export type { LedgerServiceServer } from './gen/zebra/v1/ledger_service.js';
 export {
   AuditServiceClient,
   AuditServiceService,
@@ -96,9 +92,7 @@ export {
   SignedCheckpoint,
   TransparencyRow,
 } from './gen/zebra/v1/audit_service.js';
-export type {
-  AuditServiceServer,
-} from './gen/zebra/v1/audit_service.js';
+export type { AuditServiceServer } from './gen/zebra/v1/audit_service.js';
 export {
   AdminServiceClient,
   AdminServiceService,
@@ -115,9 +109,7 @@ export {
   WhoAmIRequest,
   WhoAmIResponse,
 } from './gen/zebra/v1/admin_service.js';
-export type {
-  AdminServiceServer,
-} from './gen/zebra/v1/admin_service.js';
+export type { AdminServiceServer } from './gen/zebra/v1/admin_service.js';
 export {
   ENTRY_INFRACTION_KIND,
   EVENTS_SUBJECT_WILDCARD,

@@ -63,7 +63,7 @@ export function rpc<Req, Res>(
   response: Codec<Res>,
   handle: (ctx: CallContext, request: Req) => Promise<Res>,
 ): MethodSpec {
-  return { roles, request, response, handle } as unknown as MethodSpec;
+  return { roles, request, response, handle };
 }
 
 /** A service: its grpc-js definition and one method entry per RPC. */

@@ -134,7 +134,7 @@ export function parseExtractJson(raw: unknown): AuditExtract {
   return {
     checkpoint: checkpointFromJson(parsed.data.checkpoint),
     entries: parsed.data.entries.map(({ inclusionProof: proof, ...entry }) => ({
-      entry: entry as AuditEntry,
+      entry: entry,
       proof: proof.map((p) => Buffer.from(p, 'hex')),
     })),
   };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../cli/api-client.js';
 import { entryLeafHash, isCheckpointSigned, verifyInclusion } from '../../core/index.js';
 import type { InfractionEvent } from '../../proto/index.js';
+import type { AuditEntry } from '../../core/audit/entry.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { REVIEW_OVERRIDES, approve, confirmAndLink, ingestEvents, openAndView } from '../harness/review.js';
@@ -170,7 +171,7 @@ describe('the review workflow through the gRPC API', () => {
       'ledger.deducted',
     ]);
     for (const step of report.steps) {
-      const entry = JSON.parse(Buffer.from(step.canonicalEntry).toString('utf8'));
+      const entry = JSON.parse(Buffer.from(step.canonicalEntry).toString('utf8')) as AuditEntry;
       expect(entry.subject).toBe(eventId);
       expect(verifyInclusion(step.seq, cp.treeSize, entryLeafHash(entry), step.inclusionProof, cp.rootHash)).toBe(true);
     }

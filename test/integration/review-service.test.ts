@@ -72,8 +72,10 @@ describe('review service on a real database', () => {
       'officer-a review.link',
       'sergeant-b evidence.read',
       'sergeant-b review.approve',
+      'system:ledger ledger.deducted',
       'clerk-d review.appeal',
       'sergeant-c review.uphold_appeal',
+      'system:ledger ledger.reversed',
     ]);
   });
 
