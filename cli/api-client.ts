@@ -29,7 +29,7 @@ export class ApiClient {
 
   constructor(address: string, token: string | undefined) {
     this.address = address;
-    this.#client = new Client(address, credentials.createInsecure());
+    this.#client = new Client(address, credentials.createInsecure(), { 'grpc.enable_channelz': 0 });
     this.token = token;
   }
 

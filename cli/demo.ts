@@ -176,7 +176,7 @@ export async function runDemo(args: string[]): Promise<number> {
     say('');
     process.stdout.write(formatEventTable((await fetchEvents(grpcAddr, auditorToken, 50)).events));
     say(`\n${stored} of ${published} published events are in the database.`);
-    say(`  console:  http://${httpAddr}/`);
+    say(`  console:  http://${httpAddr}/   sign in with a token from ${join(WORK, 'tokens')} (e.g. rita, ada)`);
     const tokenOf = (user: string): string => `--token-file ${tokens.get(user)}`;
     say(`  list:     npm run -s zebra -- events list --server ${grpcAddr} ${tokenOf('rita')}`);
     say(`  audit:    npm run -s zebra -- audit export --server ${grpcAddr} ${tokenOf('ada')} -o audit.json`);

@@ -86,6 +86,7 @@ export async function startGrpcServer(listen: string, deps: ApiDeps): Promise<Gr
   const server = new Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.enable_channelz': 0,
     interceptors: [authInterceptor(deps)],
   });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });

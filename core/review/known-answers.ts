@@ -80,6 +80,8 @@ export async function knownAnswersDue(
   limit: number,
 ): Promise<QueueRow[]> {
   if (share <= 0) return [];
+  const candidates = await unansweredItems(db, reviewer, limit);
+  if (candidates.length === 0) return [];
   const { rows: counts } = await db.query<{ answered: string | number; decided: string | number }>(
     `SELECT (SELECT count(*) FROM known_answer_results WHERE reviewer = $1) AS answered,
        (SELECT count(*) FROM review_decisions WHERE actor = $1 AND kind IN ('confirm', 'reject')) AS decided`,
@@ -87,7 +89,11 @@ export async function knownAnswersDue(
   );
   const answered = Number(counts[0]?.answered ?? 0);
   const decided = Number(counts[0]?.decided ?? 0);
-  if (answered >= share * (answered + decided + 1)) return [];
+  return answered >= share * (answered + decided + 1) ? [] : candidates;
+}
+
+/** Known-answer items this reviewer has not answered and has not decided the source of. */
+async function unansweredItems(db: Queryable, reviewer: string, limit: number): Promise<QueueRow[]> {
   const { rows } = await db.query<Parameters<typeof toQueueRow>[0]>(
     `SELECT ${QUEUE_COLUMNS.replace('e.event_id::text AS item_id', 'k.item_id::text AS item_id')}
      FROM known_answers k JOIN events e ON e.event_id = k.source_event_id JOIN reviews r ON r.event_id = e.event_id

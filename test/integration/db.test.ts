@@ -9,10 +9,22 @@ describe('database', () => {
   it('migrates forward once; a second run applies nothing', async () => {
     await using target = await createTestDatabase();
     await using db = await openTestDatabase(target);
-    expect(await migrate(db)).toEqual(['0001_events', '0002_audit', '0003_reviews', '0004_quarantine_once', '0005_people_and_quality']);
+    expect(await migrate(db)).toEqual([
+      '0001_events',
+      '0002_audit',
+      '0003_reviews',
+      '0004_quarantine_once',
+      '0005_people_and_quality',
+    ]);
     expect(await migrate(db)).toEqual([]);
     const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
-    expect(rows.map((r) => r.id).sort()).toEqual(['0001_events', '0002_audit', '0003_reviews', '0004_quarantine_once', '0005_people_and_quality']);
+    expect(rows.map((r) => r.id).sort()).toEqual([
+      '0001_events',
+      '0002_audit',
+      '0003_reviews',
+      '0004_quarantine_once',
+      '0005_people_and_quality',
+    ]);
   });
 
   it('inserting the same event twice stores it once and says so', async () => {
