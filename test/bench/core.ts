@@ -133,10 +133,21 @@ async function main(): Promise<number> {
           }),
         },
       ];
+      const floor = await inWorker({
+        address: grpc.address,
+        token,
+        label: 'ListReasons gRPC (no database)',
+        path: '/zebra.v1.ReviewService/ListReasons',
+        requests: [{}],
+        options,
+      });
       process.stdout.write(
         `bench:core on ${db.kind}, ${EVENTS} events, ${CONCURRENCY} in flight, ${DURATION_MS} ms each\n`,
       );
       process.stdout.write(formatComparison(rows));
+      process.stdout.write(
+        `gRPC floor: ${floor.opsPerSecond.toFixed(0)} ops/s for a call that does no database work (p50 ${floor.p50Ms.toFixed(2)} ms)\n`,
+      );
       const worst = Math.min(...rows.map((r) => r.candidate.opsPerSecond / r.baseline.opsPerSecond));
       process.stdout.write(`lowest ratio ${worst.toFixed(2)} (target >= 0.50): ${worst >= 0.5 ? 'met' : 'NOT met'}\n`);
       return worst >= 0.5 ? 0 : 1;
