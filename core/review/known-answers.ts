@@ -80,6 +80,9 @@ export async function knownAnswersDue(
   limit: number,
 ): Promise<QueueRow[]> {
   if (share <= 0) return [];
+  // Most of the time there are none; this check costs far less than the search below.
+  const { rows: any } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM known_answers) AS found');
+  if (!any[0]?.found) return [];
   const candidates = await unansweredItems(db, reviewer, limit);
   if (candidates.length === 0) return [];
   const { rows: counts } = await db.query<{ answered: string | number; decided: string | number }>(

@@ -1,7 +1,10 @@
 /**
  * bench:core — ListQueue and GetEvent through the real gRPC server (token check, interceptor,
  * protobuf, loopback HTTP/2) against the same queries called directly from the server's process,
- * in one run. The gRPC client runs in a worker thread, as another process would.
+ * in one run. The load comes from worker threads, as other processes would send it, through a
+ * minimal HTTP/2 gRPC client (BENCH_CLIENT=grpc-js for the full grpc-js client): on a 2-core
+ * machine the load generator shares the CPU with the server, so the lighter it is, the closer
+ * the figure is to the server's own cost.
  * Database: PGlite in a temporary folder, or PostgreSQL when DATABASE_URL is set.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -31,7 +34,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const PAGE = 50;
 
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1);
+const CLIENT = process.env.BENCH_CLIENT === 'grpc-js' ? 'grpc-js' : 'raw';
 
 /**
  * Runs the gRPC side of a comparison from CLIENTS worker threads (each with its own channel and
@@ -113,6 +117,7 @@ async function main(): Promise<number> {
         {
           baseline: await measure('ListQueue  bare query', () => listQueue(db, queueQuery), options),
           candidate: await inWorker({
+            client: CLIENT,
             address: grpc.address,
             token,
             label: 'ListQueue  gRPC',
@@ -124,6 +129,7 @@ async function main(): Promise<number> {
         {
           baseline: await measure('GetEvent   bare query', (i) => getEvent(db, pick(i)), options),
           candidate: await inWorker({
+            client: CLIENT,
             address: grpc.address,
             token,
             label: 'GetEvent   gRPC',
@@ -134,6 +140,7 @@ async function main(): Promise<number> {
         },
       ];
       const floor = await inWorker({
+        client: CLIENT,
         address: grpc.address,
         token,
         label: 'ListReasons gRPC (no database)',

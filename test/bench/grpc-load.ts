@@ -1,6 +1,8 @@
 /** Worker for bench:core: drives the gRPC API from its own thread, as a separate client would. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ApiClient } from '../../cli/api-client.js';
+import { API_METHODS, API_SERVICES } from '../../core/index.js';
+import { RawGrpcClient } from './raw-grpc-client.js';
 import { measure } from './measure.js';
 import type { Measurement } from './measure.js';
 
@@ -12,14 +14,29 @@ export interface LoadRequest {
   /** Requests to cycle through. */
   readonly requests: readonly Record<string, unknown>[];
   readonly options: { durationMs: number; concurrency: number; warmupMs: number };
+  /** grpc-js (the full client) or a minimal HTTP/2 gRPC client that costs the machine less CPU. */
+  readonly client: 'grpc-js' | 'raw';
+}
+
+interface Definition {
+  readonly path: string;
+  requestSerialize(value: unknown): Buffer;
 }
 
 const job = workerData as LoadRequest;
-const client = new ApiClient(job.address, job.token);
-const result: Measurement = await measure(
-  job.label,
-  (i) => client.call(job.path, job.requests[i % job.requests.length]),
-  job.options,
-);
-client.close();
+let result: Measurement;
+if (job.client === 'raw') {
+  const method = API_METHODS.get(job.path)!;
+  const definition = API_SERVICES.flatMap((s) =>
+    Object.values(s.definition as unknown as Record<string, Definition>),
+  ).find((d) => d.path === job.path)!;
+  const encoded = job.requests.map((r) => definition.requestSerialize(method.request.fromJSON(r)));
+  const client = new RawGrpcClient(job.address, job.token);
+  result = await measure(job.label, (i) => client.call(job.path, encoded[i % encoded.length]!), job.options);
+  client.close();
+} else {
+  const client = new ApiClient(job.address, job.token);
+  result = await measure(job.label, (i) => client.call(job.path, job.requests[i % job.requests.length]), job.options);
+  client.close();
+}
 parentPort!.postMessage(result);
