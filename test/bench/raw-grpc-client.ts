@@ -33,9 +33,11 @@ export class RawGrpcClient {
       const chunks: Buffer[] = [];
       let grpcStatus: string | undefined;
       let grpcMessage = '';
-      const take = (headers: Record<string, unknown>): void => {
-        if (headers['grpc-status'] !== undefined) grpcStatus = String(headers['grpc-status']);
-        if (headers['grpc-message'] !== undefined) grpcMessage = String(headers['grpc-message']);
+      const take = (headers: Record<string, string | string[] | number | undefined>): void => {
+        const status = headers['grpc-status'];
+        const message = headers['grpc-message'];
+        if (status !== undefined) grpcStatus = String(status);
+        if (typeof message === 'string') grpcMessage = message;
       };
       stream.on('response', take);
       stream.on('trailers', take);
