@@ -7,6 +7,7 @@ export {
   EvidenceStatus,
   InfractionEvent,
   ModelRef,
+  NormalizedPoint,
   RedactionSummary,
   SignalSnapshot,
   SignalSourceKind,

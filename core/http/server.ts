@@ -6,6 +6,7 @@ import type { ApiDeps } from '../api/method.js';
 import { checkpointToJson } from '../audit/export-format.js';
 import { checkpointNow } from '../audit/signer.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
+import { consoleScript } from '../console/bundle.js';
 import { gatewayError, serveGateway } from './gateway.js';
 
 const CONSOLE_HTML = new URL('../console/index.html', import.meta.url);
@@ -64,6 +65,10 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps):
     const cp = await checkpointNow(deps.api.db, deps.api.signer, Date.now());
     if (!cp) return sendJson(res, 404, { error: 'the audit log is empty' });
     return sendJson(res, 200, checkpointToJson(cp));
+  }
+  if (url.pathname === '/app.js') {
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' });
+    return void res.end(await consoleScript());
   }
   if (url.pathname === '/' || url.pathname === '/index.html') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

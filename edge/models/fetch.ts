@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { ManifestFile } from './manifest.js';
 
@@ -104,7 +105,8 @@ async function download(entry: ManifestFile, dest: string, onBytes: (doneBytes: 
       done(null, chunk);
     },
   });
-  await pipeline(Readable.fromWeb(response.body), counter, createWriteStream(dest));
+  // The cast names Node's web stream type; it differs from the DOM's only in typings.
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream), counter, createWriteStream(dest));
 }
 
 /**

@@ -88,6 +88,7 @@ async function publishInfraction(
       deviceId: deps.deviceId,
       cameraSeq,
       zoneVersion: deps.zone.version,
+      zonePolygon: deps.zone.polygon,
       models: deps.models,
       edgeSoftwareVersion: deps.edgeSoftwareVersion,
     },

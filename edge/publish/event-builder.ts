@@ -55,6 +55,8 @@ export interface EventContext {
   readonly cameraId: string;
   readonly cameraSeq: number;
   readonly zoneVersion: number;
+  /** The zone polygon the rule tested, normalised [x, y]. */
+  readonly zonePolygon: readonly (readonly [number, number])[];
   readonly models: readonly ModelRef[];
   readonly edgeSoftwareVersion: string;
 }
@@ -77,6 +79,7 @@ export function buildInfractionEvent(
     signal: toSignalSnapshot(decision.signal),
     zoneId: decision.zoneId,
     zoneVersion: context.zoneVersion,
+    zonePolygon: context.zonePolygon.map(([x, y]) => ({ x, y })),
     track: {
       trackId: track.id,
       observations: track.history.map((p) => ({ capturedAtMs: p.capturedAtMs, box: p.box, score: p.score })),

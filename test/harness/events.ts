@@ -27,9 +27,19 @@ export function makeEvent(privateKey: KeyObject, overrides: Partial<InfractionEv
     },
     zoneId: 'zone-1',
     zoneVersion: 1,
+    zonePolygon: [
+      { x: 0.3, y: 0.45 },
+      { x: 0.7, y: 0.45 },
+      { x: 0.75, y: 0.7 },
+      { x: 0.25, y: 0.7 },
+    ],
     track: {
       trackId: 7,
-      observations: [{ capturedAtMs: occurredAtMs, box: { x1: 0.4, y1: 0.3, x2: 0.45, y2: 0.5 }, score: 0.8 }],
+      observations: [
+        { capturedAtMs: occurredAtMs - 800, box: { x1: 0.42, y1: 0.12, x2: 0.47, y2: 0.38 }, score: 0.8 },
+        { capturedAtMs: occurredAtMs - 400, box: { x1: 0.41, y1: 0.2, x2: 0.46, y2: 0.46 }, score: 0.8 },
+        { capturedAtMs: occurredAtMs, box: { x1: 0.4, y1: 0.3, x2: 0.45, y2: 0.55 }, score: 0.8 },
+      ],
     },
     confidence: { value: 0.8, parts: [{ name: 'detection', value: 0.8 }] },
     edgeSoftwareVersion: 'test',

@@ -18,7 +18,12 @@ export const REVIEW_OVERRIDES = { review: { minEvidenceViewMs: TEST_MIN_VIEW_MS,
  * Publishes `count` signed events through JetStream, each with one evidence object in the
  * store, and waits until the core has stored them all. Returns them in camera order.
  */
-export async function ingestEvents(stack: TestStack, count: number, cameraId = 'cam-1'): Promise<InfractionEvent[]> {
+export async function ingestEvents(
+  stack: TestStack,
+  count: number,
+  cameraId = 'cam-1',
+  evidenceBytes?: (eventId: string) => Promise<Buffer>,
+): Promise<InfractionEvent[]> {
   const { privateKey } = testDeviceKey();
   const js = jetstream(stack.nc);
   const store = await new Objm(stack.nc).create(EVIDENCE_BUCKET, { storage: 'file' });
@@ -26,7 +31,7 @@ export async function ingestEvents(stack: TestStack, count: number, cameraId = '
   const events: InfractionEvent[] = [];
   for (let i = 0; i < count; i++) {
     const base = makeEvent(privateKey, { cameraId, cameraSeq: i + 1 + before });
-    const bytes = Buffer.from(`evidence of ${base.eventId}`);
+    const bytes = evidenceBytes ? await evidenceBytes(base.eventId) : Buffer.from(`evidence of ${base.eventId}`);
     const key = evidenceObjectKey(base.siteId, cameraId, base.eventId, 'entry.jpg');
     await store.putBlob({ name: key }, bytes);
     const event = makeEvent(privateKey, {

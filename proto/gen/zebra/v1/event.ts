@@ -161,6 +161,12 @@ export interface SignalSnapshot {
   readAtMs: number;
 }
 
+/** A point in normalised [0,1] image coordinates. */
+export interface NormalizedPoint {
+  x: number;
+  y: number;
+}
+
 /** An axis-aligned box in normalised [0,1] image coordinates. */
 export interface BoundingBox {
   x1: number;
@@ -260,6 +266,11 @@ export interface InfractionEvent {
    * "entered_on_steady_dont_walk" (events from before the field existed).
    */
   infractionKind: string;
+  /**
+   * The crosswalk zone as the rule used it, in normalised [0,1] image coordinates, so a
+   * reviewer sees exactly the polygon the device tested.
+   */
+  zonePolygon: NormalizedPoint[];
 }
 
 function createBaseSignalSnapshot(): SignalSnapshot {
@@ -423,6 +434,91 @@ export const SignalSnapshot: MessageFns<SignalSnapshot> = {
     message.source = object.source ?? 0;
     message.sourceId = object.sourceId ?? '';
     message.readAtMs = object.readAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseNormalizedPoint(): NormalizedPoint {
+  return { x: 0, y: 0 };
+}
+
+export const NormalizedPoint: MessageFns<NormalizedPoint> = {
+  encode(message: NormalizedPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.x !== 0) {
+      writer.uint32(13).float(message.x);
+    }
+    if (message.y !== 0) {
+      writer.uint32(21).float(message.y);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NormalizedPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNormalizedPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 13) {
+              break;
+            }
+
+            message.x = reader.float();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.y = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NormalizedPoint {
+    return {
+      x: isSet(object.x) ? globalThis.Number(object.x) : 0,
+      y: isSet(object.y) ? globalThis.Number(object.y) : 0,
+    };
+  },
+
+  toJSON(message: NormalizedPoint): unknown {
+    const obj: any = {};
+    if (message.x !== 0) {
+      obj.x = floatToJson(message.x);
+    }
+    if (message.y !== 0) {
+      obj.y = floatToJson(message.y);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NormalizedPoint>, I>>(base?: I): NormalizedPoint {
+    return NormalizedPoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NormalizedPoint>, I>>(object: I): NormalizedPoint {
+    const message = createBaseNormalizedPoint();
+    message.x = object.x ?? 0;
+    message.y = object.y ?? 0;
     return message;
   },
 };
@@ -1495,6 +1591,7 @@ function createBaseInfractionEvent(): InfractionEvent {
     edgeSoftwareVersion: '',
     signature: undefined,
     infractionKind: '',
+    zonePolygon: [],
   };
 }
 
@@ -1553,6 +1650,9 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
     }
     if (message.infractionKind !== '') {
       writer.uint32(146).string(message.infractionKind);
+    }
+    for (const v of message.zonePolygon) {
+      NormalizedPoint.encode(v!, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -1714,6 +1814,14 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
             message.infractionKind = reader.string();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.zonePolygon.push(NormalizedPoint.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1796,6 +1904,11 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
         : isSet(object.infraction_kind)
           ? globalThis.String(object.infraction_kind)
           : '',
+      zonePolygon: globalThis.Array.isArray(object?.zonePolygon)
+        ? object.zonePolygon.map((e: any) => NormalizedPoint.fromJSON(e))
+        : globalThis.Array.isArray(object?.zone_polygon)
+          ? object.zone_polygon.map((e: any) => NormalizedPoint.fromJSON(e))
+          : [],
     };
   },
 
@@ -1855,6 +1968,9 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
     if (message.infractionKind !== '') {
       obj.infractionKind = message.infractionKind;
     }
+    if (message.zonePolygon?.length) {
+      obj.zonePolygon = message.zonePolygon.map((e) => NormalizedPoint.toJSON(e));
+    }
     return obj;
   },
 
@@ -1889,6 +2005,7 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
         ? DeviceSignature.fromPartial(object.signature)
         : undefined;
     message.infractionKind = object.infractionKind ?? '';
+    message.zonePolygon = object.zonePolygon?.map((e) => NormalizedPoint.fromPartial(e)) || [];
     return message;
   },
 };

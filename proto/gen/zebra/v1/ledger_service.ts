@@ -47,6 +47,7 @@ export interface GetBalanceResponse {
 export interface FileAppealRequest {
   eventId: string;
   grounds: string;
+  /** 0 files the appeal against whatever version is current (it must still be approved). */
   expectedVersion: number;
 }
 

@@ -1,0 +1,47 @@
+/// <reference lib="dom" />
+/** The JSON gateway: POST /api/v1/zebra.v1.<Service>/<Method> with the signed-in token. */
+
+const TOKEN_KEY = 'zebra-token';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function storedToken(): string {
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+export function storeToken(token: string): void {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** Calls one method; throws ApiError with the server's message on any refusal. */
+export async function api<T = Record<string, unknown>>(method: string, body: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`/api/v1/zebra.v1.${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${storedToken()}` },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json().catch(() => ({}))) as { code?: string; error?: string };
+  if (!res.ok) throw new ApiError(res.status, json.code ?? 'ERROR', json.error ?? `HTTP ${res.status}`);
+  return json as T;
+}
+
+export interface User {
+  userId: string;
+  displayName: string;
+  roles: string[];
+}
+
+export type Role = 'reviewer' | 'supervisor' | 'auditor' | 'admin';
+
+export function rolesOf(user: User): Role[] {
+  return user.roles.map((r) => r.replace('ROLE_', '').toLowerCase() as Role);
+}

@@ -1,0 +1,67 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/// <reference lib="dom.asynciterable" />
+/** Tiny DOM helpers for the console: elements are built, never parsed from strings. */
+
+type Child = Node | string | number | false | null | undefined;
+type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(typeof child === 'object' ? child : String(child));
+  }
+  return el;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export function svg(tag: string, attrs: Record<string, string | number> = {}, ...children: Node[]): SVGElement {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
+  el.append(...children);
+  return el;
+}
+
+export function when(ms: number | string | undefined): string {
+  const n = Number(ms ?? 0);
+  return n > 0 ? new Date(n).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—';
+}
+
+export function seconds(ms: number | string | undefined): string {
+  return `${(Number(ms ?? 0) / 1000).toFixed(1)} s`;
+}
+
+/** "REVIEW_STATE_IN_REVIEW" → "in review". */
+export function enumLabel(value: string | undefined, prefix: string): string {
+  return String(value ?? '')
+    .replace(prefix, '')
+    .toLowerCase()
+    .replace(/_/g, ' ');
+}
+
+/** Announces a message to screen readers and shows it in the status bar. */
+export function announce(message: string, kind: 'info' | 'error' = 'info'): void {
+  const status = document.getElementById('status');
+  if (!status) return;
+  status.textContent = message;
+  status.dataset.kind = kind;
+}
+
+/** A labelled form field. */
+export function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
+  const id = control.id || `f-${Math.random().toString(36).slice(2, 9)}`;
+  control.id = id;
+  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('small', {}, hint) : null);
+}

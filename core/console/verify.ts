@@ -1,0 +1,118 @@
+/// <reference lib="dom" />
+/**
+ * Checks a custody report in the browser, trusting nothing the server says: the Ed25519
+ * signature of the checkpoint against the log's public key, and every entry's RFC 6962 leaf
+ * hash and inclusion proof against the signed root.
+ */
+
+export interface Checkpoint {
+  origin: string;
+  treeSize: string | number;
+  rootHash: string;
+  atMs: string | number;
+  keyId: string;
+  signature: string;
+}
+
+export interface CustodyStep {
+  seq: string | number;
+  atMs: string | number;
+  actor: string;
+  action: string;
+  canonicalEntry: string;
+  inclusionProof: string[];
+}
+
+const fromBase64 = (b64: string): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) as Uint8Array<ArrayBuffer>;
+
+async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
+  const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    joined.set(p, offset);
+    offset += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', joined));
+}
+
+const leafHash = (data: Uint8Array): Promise<Uint8Array> => sha256(new Uint8Array([0]), data);
+const nodeHash = (l: Uint8Array, r: Uint8Array): Promise<Uint8Array> => sha256(new Uint8Array([1]), l, r);
+const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** RFC 9162, 2.1.3.2. */
+export async function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: Uint8Array[],
+  root: Uint8Array,
+): Promise<boolean> {
+  if (index < 0 || index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equal(r, root);
+}
+
+function checkpointBody(cp: Checkpoint): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(`${cp.origin}\n${cp.treeSize}\n${cp.rootHash}\nat ${cp.atMs}\n`);
+}
+
+async function publicKeyFrom(pem: string): Promise<CryptoKey> {
+  const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  return crypto.subtle.importKey('spki', fromBase64(body), { name: 'Ed25519' }, false, ['verify']);
+}
+
+export interface StepCheck {
+  readonly seq: number;
+  readonly action: string;
+  readonly actor: string;
+  readonly atMs: number;
+  readonly isIncluded: boolean;
+}
+
+export interface CustodyCheck {
+  readonly isSigned: boolean;
+  readonly steps: readonly StepCheck[];
+  readonly isValid: boolean;
+}
+
+export async function verifyCustody(
+  report: { checkpoint: Checkpoint; steps: CustodyStep[] },
+  publicKeyPem: string,
+): Promise<CustodyCheck> {
+  const cp = report.checkpoint;
+  const key = await publicKeyFrom(publicKeyPem);
+  const isSigned = await crypto.subtle.verify('Ed25519', key, fromBase64(cp.signature), checkpointBody(cp));
+  const root = fromBase64(cp.rootHash);
+  const steps: StepCheck[] = [];
+  for (const step of report.steps) {
+    const leaf = await leafHash(fromBase64(step.canonicalEntry));
+    const isIncluded = await verifyInclusion(
+      Number(step.seq),
+      Number(cp.treeSize),
+      leaf,
+      step.inclusionProof.map(fromBase64),
+      root,
+    );
+    steps.push({ seq: Number(step.seq), action: step.action, actor: step.actor, atMs: Number(step.atMs), isIncluded });
+  }
+  return { isSigned, steps, isValid: isSigned && steps.every((s) => s.isIncluded) };
+}

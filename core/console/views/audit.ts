@@ -1,0 +1,193 @@
+/// <reference lib="dom" />
+import { api } from '../api.js';
+import type { Session } from '../app.js';
+import { announce, enumLabel, field, h, when } from '../dom.js';
+import { verifyCustody } from '../verify.js';
+import type { Checkpoint, CustodyStep } from '../verify.js';
+
+interface Summary {
+  eventId: string;
+  cameraId: string;
+  cameraSeq: string;
+  occurredAtMs: string;
+  reviewState: string;
+}
+
+function download(name: string, json: string): void {
+  const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  URL.revokeObjectURL(url);
+}
+
+async function exportLog(body: Record<string, unknown>, name: string): Promise<void> {
+  try {
+    const { exportJson, entryCount } = await api<{ exportJson: string; entryCount: number }>(
+      'AuditService/ExportLog',
+      body,
+    );
+    download(name, atob(exportJson));
+    announce(
+      `Exported ${entryCount} entries to ${name}. Verify offline: zebra audit verify ${name} --public-key audit.pub.pem`,
+    );
+  } catch (err) {
+    announce(`Export failed: ${(err as Error).message}`, 'error');
+  }
+}
+
+/** Events with their trails, the current checkpoint, and exports. */
+export async function renderAudit(_session: Session, main: HTMLElement): Promise<() => void> {
+  const { checkpoint, publicKeyPem } = await api<{ checkpoint: Checkpoint; publicKeyPem: string }>(
+    'AuditService/GetCheckpoint',
+  );
+  const tbody = h('tbody');
+  async function load(): Promise<void> {
+    const { events = [] } = await api<{ events?: Summary[] }>('EventService/ListEvents', { pageSize: 100 });
+    tbody.replaceChildren(
+      ...events.map((e) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, h('a', { href: `#/trail/${e.eventId}` }, when(e.occurredAtMs))),
+          h('td', {}, `${e.cameraId} #${e.cameraSeq}`),
+          h('td', {}, enumLabel(e.reviewState, 'REVIEW_STATE_')),
+          h('td', {}, h('a', { href: `#/item/${e.eventId}` }, 'Evidence')),
+        ),
+      ),
+    );
+  }
+  const since = h('input', { type: 'date', name: 'since', required: true });
+  const until = h('input', { type: 'date', name: 'until', required: true });
+  main.append(
+    h('h1', {}, 'Audit'),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'Signed checkpoint'),
+      h(
+        'p',
+        {},
+        `The log holds ${checkpoint.treeSize} entries; signed ${when(checkpoint.atMs)} by key ${checkpoint.keyId} (${checkpoint.origin}).`,
+      ),
+      h('details', {}, h('summary', {}, 'Public key (compare it with the one you pinned)'), h('pre', {}, publicKeyPem)),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', onclick: () => void exportLog({}, 'zebra-audit.json') }, 'Export the whole log'),
+      ),
+      h(
+        'form',
+        {
+          class: 'filters',
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            void exportLog(
+              { sinceMs: Date.parse(since.value), untilMs: Date.parse(until.value) + 86_400_000 },
+              `zebra-audit-${since.value}-${until.value}.json`,
+            );
+          },
+        },
+        field('From', since),
+        field('To', until),
+        h('button', { type: 'submit' }, 'Export the period, with proofs'),
+      ),
+    ),
+    h('h2', {}, 'Events'),
+    h(
+      'div',
+      { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Events (scrolls sideways)' },
+      h(
+        'table',
+        { 'aria-label': 'Events' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Occurred (trail)', 'Camera', 'State', 'Evidence'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        tbody,
+      ),
+    ),
+  );
+  await load();
+  const timer = setInterval(() => void load().catch(() => undefined), 5000);
+  return () => clearInterval(timer);
+}
+
+/** One event's chain of custody, each step's proof checked in this browser. */
+export async function renderTrail(_session: Session, main: HTMLElement, eventId: string): Promise<void> {
+  const report = await api<{ checkpoint: Checkpoint; steps?: CustodyStep[] }>('AuditService/GetCustodyReport', {
+    eventId,
+  });
+  const pem = await (await fetch('/api/audit/public-key')).text();
+  const steps = report.steps ?? [];
+  const result = h('p', { class: 'verdict', 'aria-live': 'polite' }, 'Not verified yet.');
+  const tbody = h('tbody');
+  const render = (checks?: Map<number, boolean>): void =>
+    tbody.replaceChildren(
+      ...steps.map((s) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, String(s.seq)),
+          h('td', {}, when(s.atMs)),
+          h('td', {}, s.actor),
+          h('td', {}, s.action),
+          h('td', {}, checks ? (checks.get(Number(s.seq)) ? 'included ✓' : 'NOT included ✗') : '—'),
+        ),
+      ),
+    );
+  render();
+  const verify = async (): Promise<void> => {
+    const check = await verifyCustody({ checkpoint: report.checkpoint, steps }, pem);
+    render(new Map(check.steps.map((s) => [s.seq, s.isIncluded])));
+    result.textContent = check.isValid
+      ? `Verified: the checkpoint of ${report.checkpoint.treeSize} entries is signed by key ${report.checkpoint.keyId}, and all ${steps.length} entries are in it.`
+      : `FAILED: ${check.isSigned ? '' : 'the checkpoint signature does not verify; '}${check.steps.filter((s) => !s.isIncluded).length} entries are not in the signed tree.`;
+    result.dataset.ok = String(check.isValid);
+    announce(result.textContent);
+  };
+  main.append(
+    h('p', {}, h('a', { href: '#/audit' }, '← Audit')),
+    h('h1', {}, 'Event trail'),
+    h(
+      'p',
+      { class: 'muted' },
+      `Event ${eventId}: every audit entry about it, checked here against the signed checkpoint.`,
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', onclick: () => void verify() }, 'Verify the trail'),
+      h(
+        'button',
+        { type: 'button', onclick: () => void exportLog({ eventId }, `zebra-event-${eventId}.json`) },
+        'Export with proofs',
+      ),
+    ),
+    result,
+    h(
+      'div',
+      { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Custody steps (scrolls sideways)' },
+      h(
+        'table',
+        { 'aria-label': 'Custody steps' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Seq', 'When', 'Who', 'What', 'Proof'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        tbody,
+      ),
+    ),
+  );
+}

@@ -1,0 +1,395 @@
+/// <reference lib="dom" />
+import { ApiError, api } from '../api.js';
+import type { Session } from '../app.js';
+import { announce, enumLabel, field, h, seconds, when } from '../dom.js';
+import { framedEvidence, signalTimeline } from './overlay.js';
+import type { Observation, Point } from './overlay.js';
+
+interface EvidenceRef {
+  role: string;
+  sha256Hex: string;
+  frameCapturedAtMs: string;
+  redaction?: { method: string; facesFound: number; headsMasked: number; detectorIds: string[] };
+}
+interface InfractionEvent {
+  eventId: string;
+  deviceId: string;
+  siteId: string;
+  cameraId: string;
+  cameraSeq: string;
+  occurredAtMs: string;
+  zoneId: string;
+  zoneVersion: number;
+  zonePolygon?: Point[];
+  signal?: { state: string; stateBeganAtMs: string; msSinceSteadyDontWalk: string; sourceId: string };
+  track?: { trackId: string; observations?: Observation[] };
+  confidence?: { value: number; parts?: { name: string; value: number }[] };
+  evidence?: EvidenceRef[];
+  evidenceStatusDetail?: string;
+  models?: { id: string; sha256Hex: string }[];
+  signature?: { algorithm: string; keyId: string };
+  infractionKind?: string;
+}
+interface ItemView {
+  item?: { itemId: string; state: string; version: number; claimedBy: string; claimExpiresAtMs: string };
+  event: InfractionEvent;
+  reference?: { citationNumber: string; issuingOfficer: string; subjectRef: string };
+  minEvidenceViewMs: string;
+  evidenceViewedMs: string;
+}
+interface Reason {
+  decision: string;
+  code: string;
+  label: string;
+}
+
+const PURPOSES = ['first review', 'second review', 'appeal review', 'audit', 'reference check'];
+
+function facts(event: InfractionEvent): HTMLElement {
+  const parts = event.confidence?.parts ?? [];
+  return h(
+    'dl',
+    { class: 'facts' },
+    h('dt', {}, 'Camera'),
+    h('dd', {}, `${event.siteId} / ${event.cameraId} #${event.cameraSeq} (device ${event.deviceId})`),
+    h('dt', {}, 'Occurred'),
+    h('dd', {}, when(event.occurredAtMs)),
+    h('dt', {}, 'Infraction'),
+    h('dd', {}, enumLabel(event.infractionKind || 'entered_on_steady_dont_walk', '')),
+    h('dt', {}, 'Zone'),
+    h('dd', {}, `${event.zoneId} v${event.zoneVersion}`),
+    h('dt', {}, 'Signal'),
+    h(
+      'dd',
+      {},
+      `${enumLabel(event.signal?.state, 'SIGNAL_STATE_')} for ${seconds(event.signal?.msSinceSteadyDontWalk)} (source ${event.signal?.sourceId ?? '—'})`,
+    ),
+    h('dt', {}, 'Confidence'),
+    h(
+      'dd',
+      {},
+      `${Number(event.confidence?.value ?? 0).toFixed(2)}${parts.length ? ' — ' + parts.map((p) => `${p.name} ${Number(p.value).toFixed(2)}`).join(', ') : ''}`,
+    ),
+    h('dt', {}, 'Track'),
+    h('dd', {}, `#${event.track?.trackId ?? '—'}, ${event.track?.observations?.length ?? 0} observations`),
+    h('dt', {}, 'Models'),
+    h('dd', {}, (event.models ?? []).map((m) => `${m.id} (${m.sha256Hex.slice(0, 12)}…)`).join(', ') || '—'),
+    h('dt', {}, 'Device signature'),
+    h(
+      'dd',
+      {},
+      event.signature
+        ? `${event.signature.algorithm}, key ${event.signature.keyId}. Checked against the registered device key: not yet (device registration is not built).`
+        : 'missing',
+    ),
+  );
+}
+
+function redactionAttestation(evidence: EvidenceRef[]): HTMLElement {
+  return h(
+    'ul',
+    { class: 'attest' },
+    evidence.map((e) =>
+      h(
+        'li',
+        {},
+        `${e.role}: ${e.redaction ? `${e.redaction.method}, ${e.redaction.facesFound} face(s) and ${e.redaction.headsMasked} head(s) masked on the device (${e.redaction.detectorIds.join(', ')})` : 'no redaction record'}; sha256 ${e.sha256Hex.slice(0, 16)}…`,
+      ),
+    ),
+  );
+}
+
+export async function renderItem(session: Session, main: HTMLElement, itemId: string): Promise<() => void> {
+  const canReview = session.roles.includes('reviewer') || session.roles.includes('supervisor');
+  const view: ItemView = canReview
+    ? await api<ItemView>('ReviewService/GetReviewItem', { itemId })
+    : await api<ItemView>('EventService/GetEvent', { eventId: itemId });
+  const { reasons = [] } = await api<{ reasons?: Reason[] }>('ReviewService/ListReasons');
+  const event = view.event;
+  const state = view.item?.state ?? (view as unknown as { reviewState?: string }).reviewState ?? '';
+  const minViewMs = Number(view.minEvidenceViewMs ?? 0);
+  let viewedSinceMs = Date.now() - Number(view.evidenceViewedMs ?? 0);
+  let hasOpened = Number(view.evidenceViewedMs ?? 0) > 0;
+  const frames = h('div', { class: 'frames' });
+  const purpose = h(
+    'select',
+    { name: 'purpose' },
+    PURPOSES.map((p) => h('option', { value: p }, p)),
+  );
+  if (state.includes('LINKED') || state.includes('APPEALED'))
+    purpose.value = state.includes('LINKED') ? 'second review' : 'appeal review';
+  if (!canReview) purpose.value = 'audit';
+  const openButton = h('button', { type: 'button', class: 'primary' }, 'Open evidence');
+  openButton.addEventListener('click', () => void openEvidence());
+  const countdown = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const decision = h('section', { class: 'card', 'aria-labelledby': 'decide-h' });
+
+  async function openEvidence(): Promise<void> {
+    try {
+      const { links = [] } = await api<{ links?: { role: string; url: string }[] }>('ReviewService/OpenEvidence', {
+        eventId: itemId,
+        purpose: purpose.value,
+      });
+      if (!hasOpened) viewedSinceMs = Date.now();
+      hasOpened = true;
+      const evidence = event.evidence ?? [];
+      frames.replaceChildren(
+        ...links.map((link, i) =>
+          h(
+            'figure',
+            {},
+            framedEvidence(
+              link.url,
+              `Redacted ${link.role} frame with the crosswalk zone and the person's path`,
+              event.zonePolygon ?? [],
+              event.track?.observations ?? [],
+              Number(evidence[i]?.frameCapturedAtMs ?? 0),
+            ),
+            h('figcaption', {}, `${link.role} · ${when(evidence[i]?.frameCapturedAtMs)}`),
+          ),
+        ),
+      );
+      announce(`Evidence opened for "${purpose.value}"; the read is recorded in the audit log.`);
+      tick();
+    } catch (err) {
+      announce(`Could not open the evidence: ${(err as Error).message}`, 'error');
+    }
+  }
+
+  const decisionButtons: HTMLButtonElement[] = [];
+  function tick(): void {
+    const remaining = hasOpened ? Math.max(0, minViewMs - (Date.now() - viewedSinceMs)) : minViewMs;
+    const ready = hasOpened && remaining === 0;
+    for (const b of decisionButtons) b.disabled = !ready;
+    countdown.textContent = !hasOpened
+      ? `Open the evidence first; a decision is possible ${seconds(minViewMs)} after that.`
+      : ready
+        ? 'Minimum viewing time reached: you may decide.'
+        : `Decision possible in ${Math.ceil(remaining / 1000)} s (minimum viewing time ${seconds(minViewMs)}).`;
+  }
+
+  async function act(method: string, body: Record<string, unknown>, done: string): Promise<void> {
+    try {
+      await api(method, body);
+      announce(done);
+      session.go('#/queue');
+    } catch (err) {
+      const hint = err instanceof ApiError && err.status === 409 ? ' Reload the page: the event changed.' : '';
+      announce(`${(err as Error).message}.${hint}`, 'error');
+    }
+  }
+
+  function reasonPicker(kinds: string[], name: string): HTMLSelectElement {
+    return h(
+      'select',
+      { name },
+      kinds.flatMap((k) =>
+        reasons
+          .filter((r) => r.decision === k)
+          .map((r) => h('option', { value: `${k}:${r.code}` }, `${k}: ${r.label}`)),
+      ),
+    );
+  }
+
+  function decideButton(label: string, onClick: () => void): HTMLButtonElement {
+    const b = h('button', { type: 'button', class: 'primary', onclick: onClick }, label);
+    decisionButtons.push(b);
+    return b;
+  }
+
+  const version = view.item?.version ?? 0;
+  const isMine = view.item?.claimedBy === session.user.userId;
+  decision.append(h('h2', { id: 'decide-h' }, 'Decision'));
+  if (!canReview) {
+    decision.append(h('p', {}, `State: ${enumLabel(state, 'REVIEW_STATE_')}. Auditors read; they do not decide.`));
+  } else if (state.endsWith('QUEUED') || state.endsWith('IN_REVIEW')) {
+    if (!isMine) {
+      decision.append(
+        h('p', {}, view.item?.claimedBy ? `Claimed by ${view.item.claimedBy}.` : 'Claim this event to review it.'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'primary',
+            onclick: () =>
+              void api('ReviewService/ClaimEvent', { eventId: itemId }).then(
+                () => session.reload(),
+                (err: Error) => announce(`Could not claim: ${err.message}`, 'error'),
+              ),
+          },
+          'Claim',
+        ),
+      );
+    } else {
+      const picker = reasonPicker(['confirm', 'reject'], 'reason');
+      decision.append(
+        field('Reason', picker),
+        countdown,
+        h(
+          'div',
+          { class: 'actions' },
+          decideButton('Record decision', () => {
+            const [kind, code] = picker.value.split(':');
+            void act(
+              'ReviewService/DecideEvent',
+              {
+                eventId: itemId,
+                decision: kind === 'confirm' ? 'DECISION_CONFIRM' : 'DECISION_REJECT',
+                reasonCode: code,
+                expectedVersion: version,
+              },
+              kind === 'confirm' ? 'Confirmed. Link the lawful reference next (Link reference tab).' : 'Rejected.',
+            );
+          }),
+          h(
+            'button',
+            {
+              type: 'button',
+              onclick: () => void act('ReviewService/ReleaseEvent', { eventId: itemId }, 'Released to the queue.'),
+            },
+            'Release',
+          ),
+        ),
+      );
+    }
+  } else if (state.endsWith('CONFIRMED')) {
+    const citation = h('input', { type: 'text', name: 'citation', required: true });
+    const officer = h('input', { type: 'text', name: 'officer', required: true });
+    const subject = h('input', { type: 'text', name: 'subject', required: true });
+    decision.append(
+      h(
+        'p',
+        {},
+        'Link the lawful record: the citation issued on scene, the issuing officer, and the record’s own subject reference. Nothing here comes from the images.',
+      ),
+      h(
+        'form',
+        {
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            void act(
+              'ReviewService/LinkReference',
+              {
+                eventId: itemId,
+                reference: { citationNumber: citation.value, issuingOfficer: officer.value, subjectRef: subject.value },
+                expectedVersion: version,
+              },
+              'Reference linked; the event goes to a supervisor for the blind second review.',
+            );
+          },
+        },
+        field('Citation number', citation),
+        field('Issuing officer', officer),
+        field('Subject reference', subject, 'As written on the lawful record, e.g. a licence number'),
+        h('button', { type: 'submit', class: 'primary' }, 'Link reference'),
+      ),
+    );
+  } else if (state.endsWith('LINKED') && session.roles.includes('supervisor')) {
+    const picker = reasonPicker(['approve', 'deny'], 'reason');
+    decision.append(
+      h(
+        'p',
+        {},
+        'Second review, blind: you do not see the first reviewer’s decision. Check the evidence and the reference.',
+      ),
+      field('Reason', picker),
+      countdown,
+      decideButton('Record second decision', () => {
+        const [kind, code] = picker.value.split(':');
+        void act(
+          'ReviewService/ApproveEvent',
+          {
+            eventId: itemId,
+            decision: kind === 'approve' ? 'DECISION_CONFIRM' : 'DECISION_REJECT',
+            reasonCode: code,
+            expectedVersion: version,
+          },
+          kind === 'approve' ? 'Approved: the points are deducted.' : 'Denied: the event is closed.',
+        );
+      }),
+    );
+  } else if (state.endsWith('APPEALED') && session.roles.includes('supervisor')) {
+    const picker = reasonPicker(['appeal'], 'reason');
+    const uphold = h(
+      'select',
+      { name: 'outcome' },
+      h('option', { value: 'uphold' }, 'Uphold the appeal (give the points back)'),
+      h('option', { value: 'deny' }, 'Deny the appeal'),
+    );
+    decision.append(
+      h('p', {}, 'Appeal: decided by someone who took no part in the decision.'),
+      field('Outcome', uphold),
+      field('Reason', picker),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'primary',
+          onclick: () =>
+            void act(
+              'LedgerService/DecideAppeal',
+              {
+                eventId: itemId,
+                uphold: uphold.value === 'uphold',
+                reasonCode: picker.value.split(':')[1],
+                expectedVersion: version,
+              },
+              uphold.value === 'uphold' ? 'Appeal upheld: the points are given back.' : 'Appeal denied.',
+            ),
+        },
+        'Record appeal decision',
+      ),
+    );
+  } else {
+    decision.append(h('p', {}, `State: ${enumLabel(state, 'REVIEW_STATE_')}. Nothing to decide here.`));
+  }
+
+  main.append(
+    h('p', {}, h('a', { href: canReview ? '#/queue' : '#/audit' }, '← Back')),
+    h('h1', {}, `Event on ${event.cameraId} at ${when(event.occurredAtMs)}`),
+    h(
+      'p',
+      { class: 'muted' },
+      `State ${enumLabel(state, 'REVIEW_STATE_')}${view.item ? ` · version ${version}` : ''} · id ${itemId}`,
+    ),
+    ...(view.reference
+      ? [
+          h(
+            'p',
+            { class: 'card' },
+            `Lawful reference: citation ${view.reference.citationNumber}, officer ${view.reference.issuingOfficer}, subject ${view.reference.subjectRef}`,
+          ),
+        ]
+      : []),
+    h(
+      'div',
+      { class: 'columns' },
+      h(
+        'section',
+        { 'aria-labelledby': 'ev-h' },
+        h('h2', { id: 'ev-h' }, 'Evidence'),
+        (event.evidence ?? []).length
+          ? h('div', { class: 'actions' }, field('Purpose', purpose), openButton)
+          : h('p', {}, `No evidence was published: ${event.evidenceStatusDetail || 'unknown reason'}`),
+        frames,
+        h('h3', {}, 'Redaction on the device'),
+        redactionAttestation(event.evidence ?? []),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'facts-h' },
+        h('h2', { id: 'facts-h' }, 'What the device recorded'),
+        signalTimeline(
+          Number(event.signal?.stateBeganAtMs ?? 0),
+          Number(event.occurredAtMs),
+          Number(event.signal?.msSinceSteadyDontWalk ?? 0),
+        ),
+        facts(event),
+        decision,
+      ),
+    ),
+  );
+  tick();
+  const timer = setInterval(tick, 500);
+  return () => clearInterval(timer);
+}

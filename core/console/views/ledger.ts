@@ -1,0 +1,106 @@
+/// <reference lib="dom" />
+import { api } from '../api.js';
+import type { Session } from '../app.js';
+import { announce, field, h, when } from '../dom.js';
+
+interface Balance {
+  subjectRef: string;
+  points: number;
+  baselinePoints: number;
+  entries?: { eventId: string; kind: string; points: number; atMs: string; expiresAtMs: string }[];
+}
+
+/** A subject's balance and movements (supervisors, auditors); filing an appeal (admins). */
+export async function renderLedger(session: Session, main: HTMLElement): Promise<void> {
+  main.append(h('h1', {}, 'Points and appeals'));
+  if (session.roles.includes('supervisor') || session.roles.includes('auditor')) {
+    const subject = h('input', { type: 'text', name: 'subject', required: true });
+    const out = h('div', { 'aria-live': 'polite' });
+    main.append(
+      h(
+        'form',
+        {
+          class: 'card',
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            void api<Balance>('LedgerService/GetBalance', { subjectRef: subject.value.trim() }).then(
+              (b) => out.replaceChildren(balance(b)),
+              (err: Error) => announce(err.message, 'error'),
+            );
+          },
+        },
+        h('h2', {}, 'Balance'),
+        field('Subject reference', subject, 'As written on the lawful record'),
+        h('button', { type: 'submit', class: 'primary' }, 'Show balance'),
+      ),
+      out,
+    );
+  }
+  if (session.roles.includes('admin')) {
+    const eventId = h('input', { type: 'text', name: 'event', required: true, size: 40 });
+    const grounds = h('textarea', { name: 'grounds', required: true, rows: 3 });
+    main.append(
+      h(
+        'form',
+        {
+          class: 'card',
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            void api('LedgerService/FileAppeal', { eventId: eventId.value.trim(), grounds: grounds.value }).then(
+              () => {
+                announce('Appeal filed; it goes to a supervisor who took no part in the decision.');
+                eventId.value = '';
+                grounds.value = '';
+              },
+              (err: Error) => announce(`Could not file the appeal: ${err.message}`, 'error'),
+            );
+          },
+        },
+        h('h2', {}, 'File an appeal'),
+        h('p', {}, 'On the person’s behalf, against an approved event.'),
+        field('Event id', eventId),
+        field('Grounds', grounds),
+        h('button', { type: 'submit', class: 'primary' }, 'File appeal'),
+      ),
+    );
+  }
+}
+
+function balance(b: Balance): HTMLElement {
+  const entries = b.entries ?? [];
+  return h(
+    'section',
+    { class: 'card' },
+    h('h2', {}, `${b.subjectRef}: ${b.points} of ${b.baselinePoints} points`),
+    entries.length
+      ? h(
+          'table',
+          { 'aria-label': 'Movements' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['When', 'Event', 'Kind', 'Points', 'Counts until'].map((t) => h('th', { scope: 'col' }, t)),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            entries.map((e) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, when(e.atMs)),
+                h('td', {}, e.eventId),
+                h('td', {}, e.kind),
+                h('td', {}, String(e.points)),
+                h('td', {}, e.kind === 'deduction' ? when(e.expiresAtMs) : '—'),
+              ),
+            ),
+          ),
+        )
+      : h('p', {}, 'No movements.'),
+  );
+}

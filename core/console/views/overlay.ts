@@ -1,0 +1,79 @@
+/// <reference lib="dom" />
+import { h, svg } from '../dom.js';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+export interface Observation {
+  capturedAtMs: string;
+  box?: { x1: number; y1: number; x2: number; y2: number };
+}
+
+/**
+ * One redacted frame with the crosswalk zone, the track's path (feet points) and the box
+ * nearest the frame's capture time drawn over it, in normalised coordinates.
+ */
+export function framedEvidence(
+  url: string,
+  alt: string,
+  zone: readonly Point[],
+  track: readonly Observation[],
+  frameAtMs: number,
+): HTMLElement {
+  const feet = track.filter((o) => o.box).map((o) => ({ x: (o.box!.x1 + o.box!.x2) / 2, y: o.box!.y2 }));
+  const nearest = track
+    .filter((o) => o.box)
+    .reduce<Observation | undefined>(
+      (best, o) =>
+        !best || Math.abs(Number(o.capturedAtMs) - frameAtMs) < Math.abs(Number(best.capturedAtMs) - frameAtMs)
+          ? o
+          : best,
+      undefined,
+    );
+  const layer = svg(
+    'svg',
+    { viewBox: '0 0 1 1', preserveAspectRatio: 'none', class: 'overlay', 'aria-hidden': 'true' },
+    ...(zone.length >= 3
+      ? [svg('polygon', { points: zone.map((p) => `${p.x},${p.y}`).join(' '), class: 'zone' })]
+      : []),
+    ...(feet.length >= 2
+      ? [svg('polyline', { points: feet.map((p) => `${p.x},${p.y}`).join(' '), class: 'path' })]
+      : []),
+    ...(nearest?.box
+      ? [
+          svg('rect', {
+            x: nearest.box.x1,
+            y: nearest.box.y1,
+            width: nearest.box.x2 - nearest.box.x1,
+            height: nearest.box.y2 - nearest.box.y1,
+            class: 'box',
+          }),
+        ]
+      : []),
+  );
+  return h('div', { class: 'frame' }, h('img', { src: url, alt }), layer);
+}
+
+/** A timeline: steady DON'T WALK began, then the entry, with the gap between them. */
+export function signalTimeline(beganAtMs: number, enteredAtMs: number, msSince: number): HTMLElement {
+  const span = Math.max(1, enteredAtMs - beganAtMs);
+  const pad = span * 0.15;
+  const x = (t: number): number => ((t - beganAtMs + pad) / (span + 2 * pad)) * 100;
+  const chart = svg(
+    'svg',
+    { viewBox: '0 0 100 24', class: 'timeline', role: 'img', 'aria-label': 'Signal timeline' },
+    svg('rect', { x: x(beganAtMs), y: 8, width: 100 - x(beganAtMs), height: 8, class: 'dontwalk' }),
+    svg('line', { x1: x(enteredAtMs), x2: x(enteredAtMs), y1: 2, y2: 22, class: 'entry' }),
+  );
+  return h(
+    'figure',
+    { class: 'timeline-box' },
+    chart,
+    h(
+      'figcaption',
+      {},
+      `Steady DON'T WALK (red) began ${new Date(beganAtMs).toISOString().slice(11, 23)} UTC; the person entered (line) ${(msSince / 1000).toFixed(1)} s later.`,
+    ),
+  );
+}

@@ -1,0 +1,196 @@
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InfractionEvent } from '../../proto/index.js';
+import { ingestEvents } from '../harness/review.js';
+import { startTestStack } from '../harness/stack.js';
+import type { TestStack } from '../harness/stack.js';
+import { checkScreen, expectClean, launchBrowser } from './console-harness.js';
+import type { ScreenCheck } from './console-harness.js';
+
+const MIN_VIEW_MS = 800;
+
+/** A synthetic "redacted frame": a street-like scene with no person in it. */
+function syntheticFrame(): Promise<Buffer> {
+  const scene = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="360">
+      <rect width="640" height="360" fill="#7d8a7a"/><rect y="160" width="640" height="200" fill="#55595c"/>
+      ${[0, 1, 2, 3, 4, 5, 6].map((i) => `<rect x="${180 + i * 40}" y="170" width="22" height="90" fill="#e8e8e8"/>`).join('')}
+    </svg>`,
+  );
+  return sharp(scene).jpeg().toBuffer();
+}
+
+describe('the web console, driven in Chromium against a real core', () => {
+  let stack: TestStack;
+  let browser: Browser;
+  let page: Page;
+  let events: InfractionEvent[];
+  const tokens = new Map<string, string>();
+  const checks: ScreenCheck[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack({ review: { minEvidenceViewMs: MIN_VIEW_MS, knownAnswerShare: 0 } });
+    for (const [user, role] of [
+      ['rita', 'reviewer'],
+      ['sam', 'supervisor'],
+      ['sue', 'supervisor'],
+      ['ada', 'auditor'],
+      ['clerk', 'admin'],
+    ] as const) {
+      tokens.set(user, (await stack.core.person(user, [role])).token!);
+    }
+    events = await ingestEvents(stack, 2, 'cam-1', syntheticFrame);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (err) => {
+      throw err;
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.[Symbol.asyncDispose]();
+  });
+
+  const url = (hash = ''): string => `http://${stack.core.core.httpAddress}/${hash}`;
+
+  async function signInAs(user: string): Promise<void> {
+    await page.goto(url());
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(url());
+    await page.getByLabel('API token').fill(tokens.get(user)!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('#who').textContent()).toContain(user === 'clerk' ? 'clerk' : user);
+  }
+
+  async function status(): Promise<string> {
+    return (await page.locator('#status').textContent()) ?? '';
+  }
+
+  it('signs in with a token and refuses a wrong one', async () => {
+    await page.goto(url());
+    checks.push(await checkScreen(page, 'sign-in'));
+    await page.getByLabel('API token').fill('zbt.0000000000000000.' + 'A'.repeat(43));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(status).toContain('not valid');
+  });
+
+  it('a reviewer claims, views the evidence for the minimum time, confirms and links a reference', async () => {
+    await signInAs('rita');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    checks.push(await checkScreen(page, 'queue'));
+    // Live: a new event appears without a reload.
+    await ingestEvents(stack, 1, 'cam-2', syntheticFrame);
+    await expect.poll(() => page.locator('tbody tr').count(), { timeout: 10_000 }).toBe(3);
+    const eventId = events[0]!.eventId;
+    await page.locator(`tr[data-id="${eventId}"]`).getByRole('button', { name: 'Claim' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toContain('Event on cam-1');
+    const decide = page.getByRole('button', { name: 'Record decision' });
+    await expect(decide.isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Open evidence' }).click();
+    await expect.poll(() => page.locator('.frame img').count()).toBe(1);
+    await expect.poll(() => decide.isDisabled(), { timeout: 5000 }).toBe(false);
+    checks.push(await checkScreen(page, 'first-review'));
+    await page.getByLabel('Reason').selectOption('confirm:clear_infraction');
+    await decide.click();
+    await expect.poll(status).toContain('Confirmed');
+    await page.goto(url(`#/queue/QUEUE_KIND_LINK`));
+    await page.locator(`tr[data-id="${eventId}"] a`).first().click();
+    await page.getByLabel('Citation number').fill('C-2026-0042');
+    await page.getByLabel('Issuing officer').fill('PC 4411');
+    await page.getByLabel('Subject reference').fill('DL-100-200');
+    checks.push(await checkScreen(page, 'link-reference'));
+    await page.getByRole('button', { name: 'Link reference' }).click();
+    await expect.poll(status).toContain('Reference linked');
+  });
+
+  it('a supervisor approves blind, and the points are deducted', async () => {
+    const eventId = events[0]!.eventId;
+    await signInAs('sam');
+    await page.goto(url('#/queue/QUEUE_KIND_SECOND_REVIEW'));
+    await page.locator(`tr[data-id="${eventId}"] a`).first().click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('Second review, blind');
+    expect(await page.locator('main').textContent()).not.toContain('rita');
+    await page.getByRole('button', { name: 'Open evidence' }).click();
+    const record = page.getByRole('button', { name: 'Record second decision' });
+    await expect.poll(() => record.isDisabled(), { timeout: 5000 }).toBe(false);
+    checks.push(await checkScreen(page, 'second-review'));
+    await page.getByLabel('Reason').selectOption('approve:evidence_supports');
+    await record.click();
+    await expect.poll(status).toContain('Approved');
+    await page.goto(url('#/ledger'));
+    await page.getByLabel('Subject reference').fill('DL-100-200');
+    await page.getByRole('button', { name: 'Show balance' }).click();
+    await expect.poll(() => page.locator('main h2').last().textContent()).toBe('DL-100-200: 10 of 12 points');
+    checks.push(await checkScreen(page, 'ledger'));
+    await page.goto(url('#/quality'));
+    await expect.poll(() => page.locator('tbody').textContent()).toContain('rita');
+    checks.push(await checkScreen(page, 'quality'));
+  });
+
+  it('an admin files an appeal and manages people', async () => {
+    await signInAs('clerk');
+    await page.goto(url('#/ledger'));
+    await page.getByLabel('Event id').fill(events[0]!.eventId);
+    await page.getByLabel('Grounds').fill('The person named was abroad that day.');
+    checks.push(await checkScreen(page, 'file-appeal'));
+    await page.getByRole('button', { name: 'File appeal' }).click();
+    await expect.poll(status).toContain('Appeal filed');
+    await page.goto(url('#/admin'));
+    await page.getByRole('button', { name: 'Issue token for rita' }).click();
+    await expect.poll(() => page.locator('pre.token').textContent()).toMatch(/^zbt\./);
+    checks.push(await checkScreen(page, 'people'));
+  });
+
+  it('a different supervisor upholds the appeal, and the points come back', async () => {
+    const eventId = events[0]!.eventId;
+    await signInAs('sue');
+    await page.goto(url('#/queue/QUEUE_KIND_APPEAL'));
+    await page.locator(`tr[data-id="${eventId}"] a`).first().click();
+    await page.getByLabel('Outcome').selectOption('uphold');
+    await page.getByLabel('Reason').selectOption('appeal:identity_disputed');
+    checks.push(await checkScreen(page, 'appeal-decision'));
+    await page.getByRole('button', { name: 'Record appeal decision' }).click();
+    await expect.poll(status).toContain('Appeal upheld');
+    await page.goto(url('#/ledger'));
+    await page.getByLabel('Subject reference').fill('DL-100-200');
+    await page.getByRole('button', { name: 'Show balance' }).click();
+    await expect.poll(() => page.locator('main h2').last().textContent()).toBe('DL-100-200: 12 of 12 points');
+  });
+
+  it('an auditor verifies the trail in the browser and reads the transparency report', async () => {
+    const eventId = events[0]!.eventId;
+    await signInAs('ada');
+    await expect.poll(() => page.locator('main h1').textContent()).toBe('Audit');
+    checks.push(await checkScreen(page, 'audit'));
+    await page.locator(`a[href="#/trail/${eventId}"]`).click();
+    await page.getByRole('button', { name: 'Verify the trail' }).click();
+    await expect
+      .poll(() => page.locator('.verdict').textContent())
+      .toMatch(/^Verified: .* all \d+ entries are in it\.$/);
+    const actions = await page.locator('tbody tr td:nth-child(4)').allTextContents();
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'event.ingested',
+        'review.confirm',
+        'review.approve',
+        'ledger.deducted',
+        'review.uphold_appeal',
+        'ledger.reversed',
+      ]),
+    );
+    checks.push(await checkScreen(page, 'trail'));
+    await page.goto(url(`#/item/${eventId}`));
+    await expect.poll(() => page.locator('h1').textContent()).toContain('Event on cam-1');
+    checks.push(await checkScreen(page, 'auditor-evidence'));
+    await page.goto(url('#/report'));
+    await expect.poll(() => page.locator('tbody').textContent()).toContain('approved');
+    checks.push(await checkScreen(page, 'report'));
+  });
+
+  it('every screen passes axe (no serious or critical), keyboard reachability, and has nothing overlapping', () => {
+    expect(checks.map((c) => c.name)).toHaveLength(14);
+    expectClean(checks);
+  });
+});
