@@ -17,12 +17,19 @@ function isInstalled(tool: Tool): boolean {
   return spawnSync(tool.command, [tool.versionArg], { stdio: 'ignore' }).status === 0;
 }
 
+/** The demo's tools plus the browser the console tests drive. */
+const TEST_TOOLS: readonly Tool[] = [
+  ...DEMO_TOOLS,
+  { command: 'chromium', versionArg: '--version', aptPackage: 'chromium' },
+];
+
 /**
- * Makes sure nats-server and ffmpeg are installed. Installs them with apt-get when running as
- * root on a Debian-like system (unless ZEBRA_NO_APT=1); otherwise throws with the exact command.
+ * Makes sure nats-server and ffmpeg (and, with `forTests`, chromium) are installed. Installs
+ * them with apt-get when running as root on a Debian-like system (unless ZEBRA_NO_APT=1);
+ * otherwise throws with the exact command.
  */
-export function ensureDemoTools(log: (line: string) => void): void {
-  const missing = DEMO_TOOLS.filter((t) => !isInstalled(t));
+export function ensureDemoTools(log: (line: string) => void, forTests = false): void {
+  const missing = (forTests ? TEST_TOOLS : DEMO_TOOLS).filter((t) => !isInstalled(t));
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((t) => t.aptPackage))];
   const command = `apt-get install -y ${packages.join(' ')}`;

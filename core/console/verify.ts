@@ -23,8 +23,7 @@ export interface CustodyStep {
   inclusionProof: string[];
 }
 
-const fromBase64 = (b64: string): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) as Uint8Array<ArrayBuffer>;
+const fromBase64 = (b64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 
 async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
   const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

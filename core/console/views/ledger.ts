@@ -11,7 +11,7 @@ interface Balance {
 }
 
 /** A subject's balance and movements (supervisors, auditors); filing an appeal (admins). */
-export async function renderLedger(session: Session, main: HTMLElement): Promise<void> {
+export function renderLedger(session: Session, main: HTMLElement): Promise<void> {
   main.append(h('h1', {}, 'Points and appeals'));
   if (session.roles.includes('supervisor') || session.roles.includes('auditor')) {
     const subject = h('input', { type: 'text', name: 'subject', required: true });
@@ -64,6 +64,7 @@ export async function renderLedger(session: Session, main: HTMLElement): Promise
       ),
     );
   }
+  return Promise.resolve();
 }
 
 function balance(b: Balance): HTMLElement {
