@@ -50,11 +50,15 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text.trim()) return {};
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch {
     throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'the request body is not JSON');
   }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'the request body must be a JSON object');
+  return body;
 }
 
 /**

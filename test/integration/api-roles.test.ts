@@ -178,6 +178,14 @@ describe('every RPC refuses the roles that must not call it, and audits each ref
     const ok = await post('ReviewService/ListReasons', reviewerToken);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { reasons: unknown[] }).reasons.length).toBeGreaterThan(5);
+    for (const body of ['null', '[1]', '"x"', '{not json']) {
+      const bad = await fetch(`${http}${path('ReviewService/ListReasons')}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${reviewerToken}` },
+        body,
+      });
+      expect(bad.status, body).toBe(400);
+    }
     const added = (await denials()).slice(before);
     expect(added.map((d) => [d.actor, d.details.via, d.details.code])).toEqual([
       ['anonymous', 'http', 'CORE_UNAUTHENTICATED'],
