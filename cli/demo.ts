@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { fetchEvents, formatEventTable } from './events.js';
 import { DEMO_PEOPLE, createDemoPeople } from './people.js';
+import { registerDevice } from './devices.js';
+import { loadEdgeConfig, loadOrCreateDeviceKey } from '../edge/index.js';
 import { startNatsServer, stopProcess } from './nats-server.js';
 import type { NatsServerHandle } from './nats-server.js';
 import { untilSignal } from './output.js';
@@ -155,6 +157,14 @@ export async function runDemo(args: string[]): Promise<number> {
       `  people: ${DEMO_PEOPLE.map((p) => `${p.userId} (${p.roles.join(', ')})`).join(', ')}; tokens in ${join(WORK, 'tokens')}`,
     );
     const auditorToken = (await readFile(tokens.get('ada')!, 'utf8')).trim();
+    const edgeSettings = await loadEdgeConfig(edgeConfig, process.env);
+    const deviceKey = await loadOrCreateDeviceKey(join(edgeSettings.stateDir, 'device-key.pem'));
+    await registerDevice(grpcAddr, adminToken, {
+      deviceId: edgeSettings.deviceId,
+      siteId: edgeSettings.siteId,
+      publicKeyPem: deviceKey.publicKeyPem,
+    });
+    say(`  device ${edgeSettings.deviceId} registered with key ${deviceKey.keyId}`);
     const edgeLog = join(WORK, 'logs', 'edge.log');
     const edge = spawn(process.execPath, [CLI, 'edge', 'run', '--config', edgeConfig], {
       stdio: ['ignore', 'pipe', 'pipe'],

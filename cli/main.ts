@@ -15,6 +15,7 @@ import { audit } from './audit.js';
 import { runDemo } from './demo.js';
 import { redact } from './redact.js';
 import { fetchEvent, fetchEvents, formatEventTable, resolveToken } from './events.js';
+import { devicesRegister, edgePublicKey } from './devices.js';
 import { tokensIssue, usersAdd } from './people.js';
 import { printError, untilSignal } from './output.js';
 
@@ -25,6 +26,8 @@ const USAGE = `usage: zebra <command> [options]
   redact INPUT -o OUTPUT [--method pixelate|solid]   mask faces and heads in an image or a folder of images
   core run --config FILE            run the core service
   edge run --config FILE            run an edge worker
+  edge public-key --config FILE     the device's public key (created on first use), to register it
+  devices register DEVICE --site SITE --public-key PEM       (admin) events from unregistered devices are quarantined
   users add USER --role ROLE [--role ROLE] [--name NAME]      (admin) roles: reviewer supervisor auditor admin
   tokens issue USER [--days N] [--label TEXT] [-o FILE]      (admin) prints a new bearer token once
   events list [--camera ID] [--limit N]
@@ -122,6 +125,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'redact') return await redact(argv.slice(1));
     if (command === 'events') return await events(argv.slice(1));
     if (command === 'users' && sub === 'add') return await usersAdd(rest);
+    if (command === 'devices' && sub === 'register') return await devicesRegister(rest);
+    if (command === 'edge' && sub === 'public-key') return await edgePublicKey(rest);
     if (command === 'tokens' && sub === 'issue') return await tokensIssue(rest);
     if (command === 'audit') {
       const code = await audit(argv.slice(1));

@@ -14,6 +14,7 @@ import { CoreError, CoreErrorCode, errorMessage } from './errors.js';
 import type { ApiDeps } from './api/method.js';
 import { Authenticator } from './auth/authenticator.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
+import { DeviceKeyCache } from './devices/devices-repo.js';
 import { EvidenceTickets } from './evidence/tickets.js';
 import { startGrpcServer } from './grpc/server.js';
 import { sweepRetention } from './retention/retention.js';
@@ -159,6 +160,7 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     authenticator: new Authenticator(db, config.auth.cacheMs),
     signer,
     tickets: new EvidenceTickets(signer.privateKey),
+    devices: new DeviceKeyCache(db),
     evidence,
     config,
     metrics,
@@ -186,7 +188,7 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
   });
   cleanup.add('closing HTTP', () => http.close());
   // Ingest starts last and stops first: nothing is taken from the stream that cannot be served.
-  const ingest = new IngestConsumer(db, logger.child({ component: 'ingest' }), metrics, config.ingest);
+  const ingest = new IngestConsumer(db, logger.child({ component: 'ingest' }), metrics, config.ingest, api.devices);
   const { done: ingestDone } = await ingest.start(nc);
   cleanup.add('stopping ingest', async () => {
     await ingest.stop();

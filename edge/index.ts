@@ -10,3 +10,5 @@ export { loadManifest, manifestEntry } from './models/manifest.js';
 export type { Manifest, ManifestFile } from './models/manifest.js';
 export { defaultCacheDir, ensureFile, mirrorDirsFromEnv } from './models/fetch.js';
 export { createProgressPrinter } from './models/progress.js';
+export { loadOrCreateDeviceKey } from './publish/device-key.js';
+export type { DeviceKey } from './publish/device-key.js';

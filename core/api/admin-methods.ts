@@ -6,18 +6,24 @@ import {
   IssueTokenResponse,
   ListUsersRequest,
   ListUsersResponse,
+  ListDevicesRequest,
+  ListDevicesResponse,
+  RegisterDeviceRequest,
+  RegisterDeviceResponse,
   RevokeTokenRequest,
   RevokeTokenResponse,
   Role,
   WhoAmIRequest,
   WhoAmIResponse,
 } from '../../proto/index.js';
-import type { User } from '../../proto/index.js';
+import type { Device, User } from '../../proto/index.js';
 import { appendAudit } from '../audit/audit-repo.js';
 import type { UserRole } from '../auth/roles.js';
 import { mintToken } from '../auth/tokens.js';
 import { findUser, insertToken, insertUser, listUsers, revokeToken } from '../auth/users-repo.js';
 import type { UserRecord } from '../auth/users-repo.js';
+import { listDevices, registerDevice } from '../devices/devices-repo.js';
+import type { DeviceRecord } from '../devices/devices-repo.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { requireText } from './args.js';
 import { ANY_ROLE, defineService, rpc } from './method.js';
@@ -35,6 +41,16 @@ const ROLE_ENUMS = Object.fromEntries(Object.entries(ROLE_NAMES).map(([k, v]) =>
   UserRole,
   Role
 >;
+
+function toDeviceMessage(device: DeviceRecord): Device {
+  return {
+    deviceId: device.deviceId,
+    siteId: device.siteId,
+    keyId: device.keyId,
+    registeredAtMs: device.registeredAtMs,
+    registeredBy: device.registeredBy,
+  };
+}
 
 function toUserMessage(user: UserRecord): User {
   return { ...user, roles: user.roles.map((r) => ROLE_ENUMS[r]) };
@@ -126,6 +142,24 @@ export const adminService = defineService(AdminServiceService, {
     ctx.deps.authenticator.forget(tokenId);
     return {};
   }),
+  registerDevice: rpc(ADMINS, RegisterDeviceRequest, RegisterDeviceResponse, async (ctx, req) => {
+    const device = await ctx.deps.db.transaction(async (tx) => {
+      const registered = await registerDevice(tx, req, ctx.principal.userId, ctx.nowMs);
+      await appendAudit(tx, {
+        atMs: ctx.nowMs,
+        actor: ctx.principal.userId,
+        action: 'device.registered',
+        subject: `device:${registered.deviceId}`,
+        details: { siteId: registered.siteId, keyId: registered.keyId },
+      });
+      return registered;
+    });
+    ctx.deps.devices.forget(device.deviceId);
+    return { device: toDeviceMessage(device) };
+  }),
+  listDevices: rpc(ADMINS, ListDevicesRequest, ListDevicesResponse, async (ctx) => ({
+    devices: (await listDevices(ctx.deps.db)).map(toDeviceMessage),
+  })),
   whoAmI: rpc(ANY_ROLE, WhoAmIRequest, WhoAmIResponse, async (ctx) => {
     const user = await findUser(ctx.deps.db, ctx.principal.userId);
     if (!user) throw new CoreError(CoreErrorCode.NOT_FOUND, `no user ${ctx.principal.userId}`);

@@ -4,6 +4,7 @@ import type { UserRole } from '../auth/roles.js';
 import type { CheckpointSigner } from '../audit/signer.js';
 import type { CoreConfig } from '../config.js';
 import type { Database } from '../db/database.js';
+import type { DeviceKeyCache } from '../devices/devices-repo.js';
 import type { EvidenceTickets } from '../evidence/tickets.js';
 import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
@@ -14,6 +15,8 @@ export interface ApiDeps {
   readonly authenticator: Authenticator;
   readonly signer: CheckpointSigner;
   readonly tickets: EvidenceTickets;
+  /** Registered devices, as ingest sees them. */
+  readonly devices: DeviceKeyCache;
   /** Undefined only in tools that run handlers without NATS. */
   readonly evidence: ObjectStore | undefined;
   readonly config: Pick<CoreConfig, 'review' | 'ledger' | 'auth'>;

@@ -46,7 +46,11 @@ export async function readReviewItem(ctx: CallContext, itemId: string): Promise<
   if (!row) throw new CoreError(CoreErrorCode.EVENT_NOT_FOUND, `no review item ${itemId}`);
   const stored = await getEvent(ctx.deps.db, resolved.eventId);
   const viewedMs = await evidenceViewedMs(ctx.deps.db, resolved.eventId, ctx.principal.userId, ctx.nowMs);
-  const common = { minEvidenceViewMs: ctx.deps.config.review.minEvidenceViewMs, evidenceViewedMs: viewedMs };
+  const common = {
+    minEvidenceViewMs: ctx.deps.config.review.minEvidenceViewMs,
+    evidenceViewedMs: viewedMs,
+    signatureKeyId: stored.signatureKeyId,
+  };
   if (resolved.kind === 'known_answer') {
     const answered = await hasAnswered(ctx.deps.db, itemId, ctx.principal.userId);
     const item = toReviewItem({ ...row, itemId, state: 'queued', version: answered ? 2 : 1, claimedBy: undefined });

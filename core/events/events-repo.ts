@@ -26,11 +26,17 @@ export function reviewStateOf(text: string): ReviewState {
  * Inserts an event once, with its review queued; a second insert of the same event id changes
  * nothing. Returns whether it was new. Run it in a transaction so both rows land together.
  */
-export async function insertEvent(db: Queryable, event: InfractionEvent, streamSeq: number): Promise<boolean> {
+export async function insertEvent(
+  db: Queryable,
+  event: InfractionEvent,
+  streamSeq: number,
+  signatureKeyId?: string,
+): Promise<boolean> {
   const result = await db.query(
     `INSERT INTO events (event_id, device_id, site_id, camera_id, camera_seq, occurred_at, zone_id, zone_version,
-       signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload, infraction_kind)
-     VALUES ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000), $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload, infraction_kind,
+       signature_key_id)
+     VALUES ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000), $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
      ON CONFLICT (event_id) DO NOTHING`,
     [
       event.eventId,
@@ -48,6 +54,7 @@ export async function insertEvent(db: Queryable, event: InfractionEvent, streamS
       streamSeq,
       InfractionEvent.encode(event).finish(),
       event.infractionKind || ENTRY_INFRACTION_KIND,
+      signatureKeyId ?? null,
     ],
   );
   if (result.rowCount !== 1) return false;
@@ -150,6 +157,8 @@ export interface StoredEvent {
   readonly reviewState: ReviewState;
   readonly receivedAtMs: number;
   readonly streamSeq: number;
+  /** The registered key the signature was verified against at ingest; '' if none. */
+  readonly signatureKeyId: string;
 }
 
 /** One event with its full contract. Throws CORE_EVENT_NOT_FOUND. */
@@ -159,8 +168,10 @@ export async function getEvent(db: Queryable, eventId: string): Promise<StoredEv
     review_state: string;
     received_at_ms: number;
     stream_seq: string | number;
+    signature_key_id: string | null;
   }>(
-    `SELECT e.payload, r.state AS review_state, (extract(epoch FROM e.received_at) * 1000)::float8 AS received_at_ms, e.stream_seq
+    `SELECT e.payload, r.state AS review_state, (extract(epoch FROM e.received_at) * 1000)::float8 AS received_at_ms, e.stream_seq,
+       e.signature_key_id
      FROM ${FROM_EVENTS} WHERE e.event_id = $1::uuid`,
     [eventId],
   );
@@ -179,6 +190,7 @@ export async function getEvent(db: Queryable, eventId: string): Promise<StoredEv
     reviewState: reviewStateOf(row.review_state),
     receivedAtMs: Math.round(Number(row.received_at_ms)),
     streamSeq: Number(row.stream_seq),
+    signatureKeyId: row.signature_key_id ?? '',
   };
 }
 

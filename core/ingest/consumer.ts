@@ -9,6 +9,8 @@ import { appendAudit } from '../audit/audit-repo.js';
 import { insertEvent, insertQuarantine } from '../events/events-repo.js';
 import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
+import { checkEventSignature } from '../devices/devices-repo.js';
+import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
 import { validateEventMessage } from './validate.js';
 import type { RejectionCode } from './validate.js';
 
@@ -62,13 +64,15 @@ export class IngestConsumer {
   readonly #logger: Logger;
   readonly #metrics: CoreMetrics;
   readonly #options: IngestOptions;
+  readonly #devices: DeviceKeyCache;
   #messages: ConsumerMessages | undefined;
 
-  constructor(db: Database, logger: Logger, metrics: CoreMetrics, options: IngestOptions) {
+  constructor(db: Database, logger: Logger, metrics: CoreMetrics, options: IngestOptions, devices: DeviceKeyCache) {
     this.#db = db;
     this.#logger = logger;
     this.#metrics = metrics;
     this.#options = options;
+    this.#devices = devices;
   }
 
   /** Starts consuming; `done` settles when the consumer is stopped. */
@@ -82,7 +86,7 @@ export class IngestConsumer {
     return { done };
   }
 
-  async #quarantine(msg: JsMsg, code: RejectionCode, reason: string): Promise<void> {
+  async #quarantine(msg: JsMsg, code: RejectionCode | SignatureRefusal, reason: string): Promise<void> {
     await this.#db.transaction(async (tx) => {
       const isNew = await insertQuarantine(tx, {
         streamSeq: msg.seq,
@@ -110,10 +114,12 @@ export class IngestConsumer {
       const result = validateEventMessage(msg.subject, msg.data);
       if (!result.ok) return await this.#quarantine(msg, result.code, result.reason);
       const { event } = result;
+      const signed = checkEventSignature(event, await this.#devices.get(event.deviceId, Date.now()));
+      if (!signed.ok) return await this.#quarantine(msg, signed.code, signed.reason);
       let isNew: boolean;
       try {
         isNew = await this.#db.transaction(async (tx) => {
-          const inserted = await insertEvent(tx, event, msg.seq);
+          const inserted = await insertEvent(tx, event, msg.seq, signed.keyId);
           if (inserted) {
             await appendAudit(tx, {
               atMs: Date.now(),
@@ -126,6 +132,7 @@ export class IngestConsumer {
                 cameraSeq: event.cameraSeq,
                 streamSeq: msg.seq,
                 payloadSha256: sha256Hex(msg.data),
+                signatureKeyId: signed.keyId,
               },
             });
           }

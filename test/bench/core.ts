@@ -18,6 +18,7 @@ import { loadOrCreateSigner } from '../../core/audit/signer.js';
 import { parseCoreConfig } from '../../core/config.js';
 import { migrate } from '../../core/db/migrate.js';
 import { getEvent, insertEvent } from '../../core/events/events-repo.js';
+import { DeviceKeyCache } from '../../core/devices/devices-repo.js';
 import { EvidenceTickets } from '../../core/evidence/tickets.js';
 import { startGrpcServer } from '../../core/grpc/server.js';
 import { createCoreLogger } from '../../core/logger.js';
@@ -100,6 +101,7 @@ async function main(): Promise<number> {
       authenticator: new Authenticator(db, config.auth.cacheMs),
       signer,
       tickets: new EvidenceTickets(signer.privateKey),
+      devices: new DeviceKeyCache(db),
       evidence: undefined,
       config,
       metrics: createCoreMetrics(),

@@ -91,6 +91,7 @@ describe('the web console, driven in Chromium against a real core', () => {
     await page.getByRole('button', { name: 'Open evidence' }).click();
     await expect.poll(() => page.locator('.frame img').count()).toBe(1);
     await expect.poll(() => decide.isDisabled(), { timeout: 5000 }).toBe(false);
+    expect(await page.locator('main').textContent()).toContain('verified at ingest against the registered key');
     checks.push(await checkScreen(page, 'first-review'));
     await page.getByLabel('Reason').selectOption('confirm:clear_infraction');
     await decide.click();

@@ -6,7 +6,8 @@ import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { getEvent, listEvents } from '../../core/index.js';
-import { createEdgeLogger, parseEdgeConfig, startEdge } from '../../edge/index.js';
+import { createEdgeLogger, loadOrCreateDeviceKey, parseEdgeConfig, startEdge } from '../../edge/index.js';
+import { ApiClient } from '../../cli/api-client.js';
 import { isInsidePolygon, feetPoint } from '../../edge/rule/geometry.js';
 import { EVIDENCE_BUCKET, EvidenceStatus, SignalState, eventSigningBytes } from '../../proto/index.js';
 import sharp from 'sharp';
@@ -38,6 +39,14 @@ describe('video in, stored events out', () => {
       { ZEBRA_MODELS_MIRROR: testMirrors().join(':') },
       'e2e',
     );
+    const deviceKey = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
+    const admin = new ApiClient(core.core.grpcAddress, core.adminToken);
+    await admin.call('/zebra.v1.AdminService/RegisterDevice', {
+      deviceId: config.deviceId,
+      siteId: config.siteId,
+      publicKeyPem: deviceKey.publicKeyPem,
+    });
+    admin.close();
     const logs = createLogSink();
     const edge = await startEdge(config, createEdgeLogger('info', logs.stream), {
       ZEBRA_MODELS_MIRROR: testMirrors().join(':'),
@@ -70,7 +79,8 @@ describe('video in, stored events out', () => {
     let framesChecked = 0;
     try {
       for (const s of summaries) {
-        const { event } = await getEvent(db, s.eventId);
+        const { event, signatureKeyId } = await getEvent(db, s.eventId);
+        expect(signatureKeyId, 'verified at ingest against the registered key').toBe(deviceKey.keyId);
         expect(verify(null, eventSigningBytes(event), publicKey, event.signature!.signature)).toBe(true);
         expect(event.signal!.state).toBe(SignalState.SIGNAL_STATE_STEADY_DONT_WALK);
         expect(event.signal!.msSinceSteadyDontWalk).toBeGreaterThan(config.rule.graceMs);

@@ -8,6 +8,7 @@ import { tempDir } from './temp.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ApiClient } from '../../cli/api-client.js';
+import { TEST_DEVICE } from './events.js';
 
 export type UserRole = 'reviewer' | 'supervisor' | 'auditor' | 'admin';
 
@@ -52,6 +53,7 @@ export async function startTestCore(
   const clients: ApiClient[] = [];
   const admin = new ApiClient(core.grpcAddress, adminToken);
   clients.push(admin);
+  await admin.call('/zebra.v1.AdminService/RegisterDevice', { ...TEST_DEVICE });
   return {
     core,
     logs,

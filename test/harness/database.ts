@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase } from '../../core/index.js';
+import { migrate, openDatabase } from '../../core/index.js';
+import { registerDevice } from '../../core/devices/devices-repo.js';
+import { TEST_DEVICE } from './events.js';
 import type { Database } from '../../core/index.js';
 import { tempDir } from './temp.js';
 
@@ -43,4 +45,18 @@ export async function createTestDatabase(): Promise<TestDatabaseTarget> {
 export async function openTestDatabase(target: TestDatabaseTarget): Promise<Database & AsyncDisposable> {
   const db = await openDatabase(target.config);
   return Object.assign(db, { [Symbol.asyncDispose]: () => db.close() });
+}
+
+/**
+ * Registers the test device directly in a database no core is running on yet (migrating it
+ * first), so a core started later accepts its events from the first message on.
+ */
+export async function preRegisterTestDevice(target: TestDatabaseTarget): Promise<void> {
+  const db = await openTestDatabase(target);
+  try {
+    await migrate(db);
+    await db.transaction((tx) => registerDevice(tx, TEST_DEVICE, 'test-harness', Date.now()));
+  } finally {
+    await db.close();
+  }
 }

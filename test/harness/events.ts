@@ -1,11 +1,33 @@
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { InfractionEvent, SignalSourceKind, SignalState, eventSigningBytes } from '../../proto/index.js';
 
-/** A device key pair for tests. */
+const TEST_KEY = generateKeyPairSync('ed25519');
+
+/** The test device's key pair: the same in every call, registered by the test harness as dev-1 at site-1. */
 export function testDeviceKey(): { privateKey: KeyObject; publicKey: KeyObject } {
+  return TEST_KEY;
+}
+
+/** A fresh key pair that no harness registers (a forger's, or another device's). */
+export function otherDeviceKey(): { privateKey: KeyObject; publicKey: KeyObject } {
   return generateKeyPairSync('ed25519');
 }
+
+/** The key id a device puts in its signatures: 16 hex digits of SHA-256 over the SPKI DER. */
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The test device as the admin API registers it. */
+export const TEST_DEVICE = {
+  deviceId: 'dev-1',
+  siteId: 'site-1',
+  publicKeyPem: TEST_KEY.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+};
 
 /** A valid, signed InfractionEvent for tests; fields can be overridden. */
 export function makeEvent(privateKey: KeyObject, overrides: Partial<InfractionEvent> = {}): InfractionEvent {
@@ -46,7 +68,7 @@ export function makeEvent(privateKey: KeyObject, overrides: Partial<InfractionEv
     ...overrides,
   });
   const signature = sign(null, eventSigningBytes(event), privateKey);
-  return { ...event, signature: { algorithm: 'ed25519', keyId: 'test-key', signature } };
+  return { ...event, signature: { algorithm: 'ed25519', keyId: keyIdOf(createPublicKey(privateKey)), signature } };
 }
 
 /** The subject an event belongs on. */

@@ -38,6 +38,8 @@ const ALLOWED: Record<string, readonly UserRole[]> = {
   'AdminService/IssueToken': ['admin'],
   'AdminService/RevokeToken': ['admin'],
   'AdminService/WhoAmI': ['reviewer', 'supervisor', 'auditor', 'admin'],
+  'AdminService/RegisterDevice': ['admin'],
+  'AdminService/ListDevices': ['admin'],
 };
 
 const ROLES: readonly UserRole[] = ['reviewer', 'supervisor', 'auditor', 'admin'];

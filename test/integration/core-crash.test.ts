@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fetchEvents } from '../../cli/events.js';
 import { InfractionEvent } from '../../proto/index.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
-import { createTestDatabase } from '../harness/database.js';
+import { createTestDatabase, preRegisterTestDevice } from '../harness/database.js';
 import { startCoreProcess } from '../harness/core-process.js';
 import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
 import { startTestNats } from '../harness/nats.js';
@@ -61,6 +61,7 @@ describe('killing the core during ingest', () => {
     await produce(1, 3000);
     const ports = { grpc: await freePort(), http: await freePort() };
     const logFile = join(work.path, 'core.log');
+    await preRegisterTestDevice(database);
     const first = await startCoreProcess(work.path, nats.url, database, ports, logFile);
     const token = await first.readerToken();
     const storedAtKill = await waitFor('ingest under way', async () => {

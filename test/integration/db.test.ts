@@ -15,6 +15,7 @@ describe('database', () => {
       '0003_reviews',
       '0004_quarantine_once',
       '0005_people_and_quality',
+      '0006_devices',
     ]);
     expect(await migrate(db)).toEqual([]);
     const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
@@ -24,6 +25,7 @@ describe('database', () => {
       '0003_reviews',
       '0004_quarantine_once',
       '0005_people_and_quality',
+      '0006_devices',
     ]);
   });
 

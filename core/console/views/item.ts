@@ -36,6 +36,7 @@ interface ItemView {
   reference?: { citationNumber: string; issuingOfficer: string; subjectRef: string };
   minEvidenceViewMs: string;
   evidenceViewedMs: string;
+  signatureKeyId?: string;
 }
 interface Reason {
   decision: string;
@@ -45,7 +46,7 @@ interface Reason {
 
 const PURPOSES = ['first review', 'second review', 'appeal review', 'audit', 'reference check'];
 
-function facts(event: InfractionEvent): HTMLElement {
+function facts(event: InfractionEvent, signatureKeyId: string): HTMLElement {
   const parts = event.confidence?.parts ?? [];
   return h(
     'dl',
@@ -78,9 +79,11 @@ function facts(event: InfractionEvent): HTMLElement {
     h(
       'dd',
       {},
-      event.signature
-        ? `${event.signature.algorithm}, key ${event.signature.keyId}. Checked against the registered device key: not yet (device registration is not built).`
-        : 'missing',
+      signatureKeyId
+        ? `${event.signature?.algorithm ?? 'ed25519'}: verified at ingest against the registered key ${signatureKeyId} of device ${event.deviceId}`
+        : event.signature
+          ? `${event.signature.algorithm}, key ${event.signature.keyId}: not verified (stored before devices were registered)`
+          : 'missing',
     ),
   );
 }
@@ -384,7 +387,7 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
           Number(event.occurredAtMs),
           Number(event.signal?.msSinceSteadyDontWalk ?? 0),
         ),
-        facts(event),
+        facts(event, view.signatureKeyId ?? ''),
         decision,
       ),
     ),

@@ -1,7 +1,7 @@
 import { verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InfractionEvent, eventSigningBytes } from '../../../proto/index.js';
-import { makeEvent, testDeviceKey } from '../../harness/events.js';
+import { makeEvent, otherDeviceKey, testDeviceKey } from '../../harness/events.js';
 
 describe('event signature', () => {
   const { privateKey, publicKey } = testDeviceKey();
@@ -19,6 +19,6 @@ describe('event signature', () => {
 
   it('fails against another device key', () => {
     const event = makeEvent(privateKey);
-    expect(verify(null, eventSigningBytes(event), testDeviceKey().publicKey, event.signature!.signature)).toBe(false);
+    expect(verify(null, eventSigningBytes(event), otherDeviceKey().publicKey, event.signature!.signature)).toBe(false);
   });
 });

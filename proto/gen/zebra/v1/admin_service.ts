@@ -74,6 +74,32 @@ export function roleToJSON(object: Role): string {
   }
 }
 
+export interface Device {
+  deviceId: string;
+  siteId: string;
+  /** First 16 hex digits of the SHA-256 of the public key (SPKI DER), as the device reports it. */
+  keyId: string;
+  registeredAtMs: number;
+  registeredBy: string;
+}
+
+export interface RegisterDeviceRequest {
+  deviceId: string;
+  siteId: string;
+  /** The device's public key, SPKI PEM (`zebra edge public-key`). */
+  publicKeyPem: string;
+}
+
+export interface RegisterDeviceResponse {
+  device: Device | undefined;
+}
+
+export interface ListDevicesRequest {}
+
+export interface ListDevicesResponse {
+  devices: Device[];
+}
+
 export interface User {
   userId: string;
   displayName: string;
@@ -122,6 +148,461 @@ export interface WhoAmIRequest {}
 export interface WhoAmIResponse {
   user: User | undefined;
 }
+
+function createBaseDevice(): Device {
+  return { deviceId: '', siteId: '', keyId: '', registeredAtMs: 0, registeredBy: '' };
+}
+
+export const Device: MessageFns<Device> = {
+  encode(message: Device, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== '') {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.siteId !== '') {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.keyId !== '') {
+      writer.uint32(26).string(message.keyId);
+    }
+    if (message.registeredAtMs !== 0) {
+      writer.uint32(32).int64(message.registeredAtMs);
+    }
+    if (message.registeredBy !== '') {
+      writer.uint32(42).string(message.registeredBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Device {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDevice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.registeredAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.registeredBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Device {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+          ? globalThis.String(object.device_id)
+          : '',
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+          ? globalThis.String(object.site_id)
+          : '',
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+          ? globalThis.String(object.key_id)
+          : '',
+      registeredAtMs: isSet(object.registeredAtMs)
+        ? globalThis.Number(object.registeredAtMs)
+        : isSet(object.registered_at_ms)
+          ? globalThis.Number(object.registered_at_ms)
+          : 0,
+      registeredBy: isSet(object.registeredBy)
+        ? globalThis.String(object.registeredBy)
+        : isSet(object.registered_by)
+          ? globalThis.String(object.registered_by)
+          : '',
+    };
+  },
+
+  toJSON(message: Device): unknown {
+    const obj: any = {};
+    if (message.deviceId !== '') {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.siteId !== '') {
+      obj.siteId = message.siteId;
+    }
+    if (message.keyId !== '') {
+      obj.keyId = message.keyId;
+    }
+    if (message.registeredAtMs !== 0) {
+      obj.registeredAtMs = Math.round(message.registeredAtMs);
+    }
+    if (message.registeredBy !== '') {
+      obj.registeredBy = message.registeredBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Device>, I>>(base?: I): Device {
+    return Device.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Device>, I>>(object: I): Device {
+    const message = createBaseDevice();
+    message.deviceId = object.deviceId ?? '';
+    message.siteId = object.siteId ?? '';
+    message.keyId = object.keyId ?? '';
+    message.registeredAtMs = object.registeredAtMs ?? 0;
+    message.registeredBy = object.registeredBy ?? '';
+    return message;
+  },
+};
+
+function createBaseRegisterDeviceRequest(): RegisterDeviceRequest {
+  return { deviceId: '', siteId: '', publicKeyPem: '' };
+}
+
+export const RegisterDeviceRequest: MessageFns<RegisterDeviceRequest> = {
+  encode(message: RegisterDeviceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== '') {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.siteId !== '') {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.publicKeyPem !== '') {
+      writer.uint32(26).string(message.publicKeyPem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterDeviceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterDeviceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.publicKeyPem = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterDeviceRequest {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+          ? globalThis.String(object.device_id)
+          : '',
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+          ? globalThis.String(object.site_id)
+          : '',
+      publicKeyPem: isSet(object.publicKeyPem)
+        ? globalThis.String(object.publicKeyPem)
+        : isSet(object.public_key_pem)
+          ? globalThis.String(object.public_key_pem)
+          : '',
+    };
+  },
+
+  toJSON(message: RegisterDeviceRequest): unknown {
+    const obj: any = {};
+    if (message.deviceId !== '') {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.siteId !== '') {
+      obj.siteId = message.siteId;
+    }
+    if (message.publicKeyPem !== '') {
+      obj.publicKeyPem = message.publicKeyPem;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterDeviceRequest>, I>>(base?: I): RegisterDeviceRequest {
+    return RegisterDeviceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterDeviceRequest>, I>>(object: I): RegisterDeviceRequest {
+    const message = createBaseRegisterDeviceRequest();
+    message.deviceId = object.deviceId ?? '';
+    message.siteId = object.siteId ?? '';
+    message.publicKeyPem = object.publicKeyPem ?? '';
+    return message;
+  },
+};
+
+function createBaseRegisterDeviceResponse(): RegisterDeviceResponse {
+  return { device: undefined };
+}
+
+export const RegisterDeviceResponse: MessageFns<RegisterDeviceResponse> = {
+  encode(message: RegisterDeviceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.device !== undefined) {
+      Device.encode(message.device, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterDeviceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterDeviceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.device = Device.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterDeviceResponse {
+    return { device: isSet(object.device) ? Device.fromJSON(object.device) : undefined };
+  },
+
+  toJSON(message: RegisterDeviceResponse): unknown {
+    const obj: any = {};
+    if (message.device !== undefined) {
+      obj.device = Device.toJSON(message.device);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterDeviceResponse>, I>>(base?: I): RegisterDeviceResponse {
+    return RegisterDeviceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterDeviceResponse>, I>>(object: I): RegisterDeviceResponse {
+    const message = createBaseRegisterDeviceResponse();
+    message.device =
+      object.device !== undefined && object.device !== null ? Device.fromPartial(object.device) : undefined;
+    return message;
+  },
+};
+
+function createBaseListDevicesRequest(): ListDevicesRequest {
+  return {};
+}
+
+export const ListDevicesRequest: MessageFns<ListDevicesRequest> = {
+  encode(_: ListDevicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDevicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDevicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListDevicesRequest {
+    return {};
+  },
+
+  toJSON(_: ListDevicesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDevicesRequest>, I>>(base?: I): ListDevicesRequest {
+    return ListDevicesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDevicesRequest>, I>>(_: I): ListDevicesRequest {
+    const message = createBaseListDevicesRequest();
+    return message;
+  },
+};
+
+function createBaseListDevicesResponse(): ListDevicesResponse {
+  return { devices: [] };
+}
+
+export const ListDevicesResponse: MessageFns<ListDevicesResponse> = {
+  encode(message: ListDevicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.devices) {
+      Device.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDevicesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDevicesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.devices.push(Device.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDevicesResponse {
+    return {
+      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => Device.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListDevicesResponse): unknown {
+    const obj: any = {};
+    if (message.devices?.length) {
+      obj.devices = message.devices.map((e) => Device.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDevicesResponse>, I>>(base?: I): ListDevicesResponse {
+    return ListDevicesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDevicesResponse>, I>>(object: I): ListDevicesResponse {
+    const message = createBaseListDevicesResponse();
+    message.devices = object.devices?.map((e) => Device.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseUser(): User {
   return { userId: '', displayName: '', roles: [], createdAtMs: 0, disabled: false };
@@ -1103,6 +1584,30 @@ export const AdminServiceService = {
     responseSerialize: (value: WhoAmIResponse): Buffer => Buffer.from(WhoAmIResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WhoAmIResponse => WhoAmIResponse.decode(value),
   },
+  /**
+   * Registers (or re-keys) an edge device: its site and its Ed25519 public key. The core
+   * quarantines events from devices that are not registered or whose signature does not verify.
+   */
+  registerDevice: {
+    path: '/zebra.v1.AdminService/RegisterDevice' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterDeviceRequest): Buffer =>
+      Buffer.from(RegisterDeviceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterDeviceRequest => RegisterDeviceRequest.decode(value),
+    responseSerialize: (value: RegisterDeviceResponse): Buffer =>
+      Buffer.from(RegisterDeviceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterDeviceResponse => RegisterDeviceResponse.decode(value),
+  },
+  listDevices: {
+    path: '/zebra.v1.AdminService/ListDevices' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDevicesRequest): Buffer => Buffer.from(ListDevicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDevicesRequest => ListDevicesRequest.decode(value),
+    responseSerialize: (value: ListDevicesResponse): Buffer => Buffer.from(ListDevicesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDevicesResponse => ListDevicesResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -1113,6 +1618,12 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   revokeToken: handleUnaryCall<RevokeTokenRequest, RevokeTokenResponse>;
   /** The caller's own user and roles. */
   whoAmI: handleUnaryCall<WhoAmIRequest, WhoAmIResponse>;
+  /**
+   * Registers (or re-keys) an edge device: its site and its Ed25519 public key. The core
+   * quarantines events from devices that are not registered or whose signature does not verify.
+   */
+  registerDevice: handleUnaryCall<RegisterDeviceRequest, RegisterDeviceResponse>;
+  listDevices: handleUnaryCall<ListDevicesRequest, ListDevicesResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -1192,6 +1703,40 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Registers (or re-keys) an edge device: its site and its Ed25519 public key. The core
+   * quarantines events from devices that are not registered or whose signature does not verify.
+   */
+  registerDevice(
+    request: RegisterDeviceRequest,
+    callback: (error: ServiceError | null, response: RegisterDeviceResponse) => void,
+  ): ClientUnaryCall;
+  registerDevice(
+    request: RegisterDeviceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterDeviceResponse) => void,
+  ): ClientUnaryCall;
+  registerDevice(
+    request: RegisterDeviceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterDeviceResponse) => void,
+  ): ClientUnaryCall;
+  listDevices(
+    request: ListDevicesRequest,
+    callback: (error: ServiceError | null, response: ListDevicesResponse) => void,
+  ): ClientUnaryCall;
+  listDevices(
+    request: ListDevicesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDevicesResponse) => void,
+  ): ClientUnaryCall;
+  listDevices(
+    request: ListDevicesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDevicesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -67,6 +67,11 @@ export interface GetEventResponse {
   receivedAtMs: number;
   /** The sequence of the message in the hub's INFRACTIONS stream. */
   streamSeq: number;
+  /**
+   * The registered device key the signature was verified against at ingest; empty when the
+   * event was stored before devices were registered.
+   */
+  signatureKeyId: string;
 }
 
 function createBaseListEventsRequest(): ListEventsRequest {
@@ -668,7 +673,7 @@ export const GetEventRequest: MessageFns<GetEventRequest> = {
 };
 
 function createBaseGetEventResponse(): GetEventResponse {
-  return { event: undefined, reviewState: 0, receivedAtMs: 0, streamSeq: 0 };
+  return { event: undefined, reviewState: 0, receivedAtMs: 0, streamSeq: 0, signatureKeyId: '' };
 }
 
 export const GetEventResponse: MessageFns<GetEventResponse> = {
@@ -684,6 +689,9 @@ export const GetEventResponse: MessageFns<GetEventResponse> = {
     }
     if (message.streamSeq !== 0) {
       writer.uint32(32).uint64(message.streamSeq);
+    }
+    if (message.signatureKeyId !== '') {
+      writer.uint32(42).string(message.signatureKeyId);
     }
     return writer;
   },
@@ -733,6 +741,14 @@ export const GetEventResponse: MessageFns<GetEventResponse> = {
             message.streamSeq = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.signatureKeyId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -763,6 +779,11 @@ export const GetEventResponse: MessageFns<GetEventResponse> = {
         : isSet(object.stream_seq)
           ? globalThis.Number(object.stream_seq)
           : 0,
+      signatureKeyId: isSet(object.signatureKeyId)
+        ? globalThis.String(object.signatureKeyId)
+        : isSet(object.signature_key_id)
+          ? globalThis.String(object.signature_key_id)
+          : '',
     };
   },
 
@@ -780,6 +801,9 @@ export const GetEventResponse: MessageFns<GetEventResponse> = {
     if (message.streamSeq !== 0) {
       obj.streamSeq = Math.round(message.streamSeq);
     }
+    if (message.signatureKeyId !== '') {
+      obj.signatureKeyId = message.signatureKeyId;
+    }
     return obj;
   },
 
@@ -793,6 +817,7 @@ export const GetEventResponse: MessageFns<GetEventResponse> = {
     message.reviewState = object.reviewState ?? 0;
     message.receivedAtMs = object.receivedAtMs ?? 0;
     message.streamSeq = object.streamSeq ?? 0;
+    message.signatureKeyId = object.signatureKeyId ?? '';
     return message;
   },
 };

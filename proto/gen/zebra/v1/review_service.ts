@@ -212,6 +212,8 @@ export interface GetReviewItemResponse {
   /** The minimum evidence viewing time before a decision, and how long the caller has had it open. */
   minEvidenceViewMs: number;
   evidenceViewedMs: number;
+  /** The registered device key the signature was verified against at ingest; empty if none. */
+  signatureKeyId: string;
 }
 
 export interface ClaimEventRequest {
@@ -1002,7 +1004,14 @@ export const LawfulReference: MessageFns<LawfulReference> = {
 };
 
 function createBaseGetReviewItemResponse(): GetReviewItemResponse {
-  return { item: undefined, event: undefined, reference: undefined, minEvidenceViewMs: 0, evidenceViewedMs: 0 };
+  return {
+    item: undefined,
+    event: undefined,
+    reference: undefined,
+    minEvidenceViewMs: 0,
+    evidenceViewedMs: 0,
+    signatureKeyId: '',
+  };
 }
 
 export const GetReviewItemResponse: MessageFns<GetReviewItemResponse> = {
@@ -1021,6 +1030,9 @@ export const GetReviewItemResponse: MessageFns<GetReviewItemResponse> = {
     }
     if (message.evidenceViewedMs !== 0) {
       writer.uint32(40).int64(message.evidenceViewedMs);
+    }
+    if (message.signatureKeyId !== '') {
+      writer.uint32(50).string(message.signatureKeyId);
     }
     return writer;
   },
@@ -1078,6 +1090,14 @@ export const GetReviewItemResponse: MessageFns<GetReviewItemResponse> = {
             message.evidenceViewedMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.signatureKeyId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1105,6 +1125,11 @@ export const GetReviewItemResponse: MessageFns<GetReviewItemResponse> = {
         : isSet(object.evidence_viewed_ms)
           ? globalThis.Number(object.evidence_viewed_ms)
           : 0,
+      signatureKeyId: isSet(object.signatureKeyId)
+        ? globalThis.String(object.signatureKeyId)
+        : isSet(object.signature_key_id)
+          ? globalThis.String(object.signature_key_id)
+          : '',
     };
   },
 
@@ -1125,6 +1150,9 @@ export const GetReviewItemResponse: MessageFns<GetReviewItemResponse> = {
     if (message.evidenceViewedMs !== 0) {
       obj.evidenceViewedMs = Math.round(message.evidenceViewedMs);
     }
+    if (message.signatureKeyId !== '') {
+      obj.signatureKeyId = message.signatureKeyId;
+    }
     return obj;
   },
 
@@ -1142,6 +1170,7 @@ export const GetReviewItemResponse: MessageFns<GetReviewItemResponse> = {
         : undefined;
     message.minEvidenceViewMs = object.minEvidenceViewMs ?? 0;
     message.evidenceViewedMs = object.evidenceViewedMs ?? 0;
+    message.signatureKeyId = object.signatureKeyId ?? '';
     return message;
   },
 };

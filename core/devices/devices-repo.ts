@@ -1,0 +1,166 @@
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { eventSigningBytes } from '../../proto/index.js';
+import type { InfractionEvent } from '../../proto/index.js';
+import type { Queryable } from '../db/database.js';
+import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
+
+export interface DeviceRecord {
+  readonly deviceId: string;
+  readonly siteId: string;
+  readonly keyId: string;
+  readonly publicKey: KeyObject;
+  readonly registeredAtMs: number;
+  readonly registeredBy: string;
+}
+
+const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** First 16 hex digits of the SHA-256 of the SPKI DER: the id devices put in their signatures. */
+export function deviceKeyId(publicKey: KeyObject): string {
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function parsePublicKey(pem: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (err) {
+    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `public_key_pem is not a PEM public key: ${errorMessage(err)}`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `public_key_pem is ${key.asymmetricKeyType}, not Ed25519`);
+  return key;
+}
+
+/** Registers a device or replaces its key; returns the stored record. */
+export async function registerDevice(
+  tx: Queryable,
+  device: { deviceId: string; siteId: string; publicKeyPem: string },
+  by: string,
+  nowMs: number,
+): Promise<DeviceRecord> {
+  for (const [name, value] of [
+    ['device_id', device.deviceId],
+    ['site_id', device.siteId],
+  ] as const) {
+    if (!DEVICE_ID.test(value))
+      throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `${name} must be 1-64 characters of A-Z a-z 0-9 _ -`);
+  }
+  const publicKey = parsePublicKey(device.publicKeyPem);
+  const keyId = deviceKeyId(publicKey);
+  await tx.query(
+    `INSERT INTO devices (device_id, site_id, key_id, public_key, registered_at, registered_by)
+     VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1000), $6)
+     ON CONFLICT (device_id) DO UPDATE SET site_id = excluded.site_id, key_id = excluded.key_id,
+       public_key = excluded.public_key, registered_at = excluded.registered_at, registered_by = excluded.registered_by`,
+    [device.deviceId, device.siteId, keyId, publicKey.export({ type: 'spki', format: 'der' }), nowMs, by],
+  );
+  return {
+    deviceId: device.deviceId,
+    siteId: device.siteId,
+    keyId,
+    publicKey,
+    registeredAtMs: nowMs,
+    registeredBy: by,
+  };
+}
+
+interface DeviceRow {
+  device_id: string;
+  site_id: string;
+  key_id: string;
+  public_key: Uint8Array;
+  registered_at_ms: number;
+  registered_by: string;
+}
+
+const COLUMNS = `device_id, site_id, key_id, public_key, (extract(epoch FROM registered_at) * 1000)::float8 AS registered_at_ms, registered_by`;
+
+function toDevice(row: DeviceRow): DeviceRecord {
+  return {
+    deviceId: row.device_id,
+    siteId: row.site_id,
+    keyId: row.key_id,
+    publicKey: createPublicKey({ key: Buffer.from(row.public_key), format: 'der', type: 'spki' }),
+    registeredAtMs: Math.round(Number(row.registered_at_ms)),
+    registeredBy: row.registered_by,
+  };
+}
+
+export async function findDevice(db: Queryable, deviceId: string): Promise<DeviceRecord | undefined> {
+  const { rows } = await db.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices WHERE device_id = $1`, [deviceId]);
+  return rows[0] ? toDevice(rows[0]) : undefined;
+}
+
+export async function listDevices(db: Queryable): Promise<DeviceRecord[]> {
+  const { rows } = await db.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices ORDER BY device_id`);
+  return rows.map(toDevice);
+}
+
+export type SignatureRefusal = 'unknown_device' | 'site_mismatch' | 'unknown_key' | 'bad_signature';
+
+/** Checks an event against its device's registered key. Pure apart from the key passed in. */
+export function checkEventSignature(
+  event: InfractionEvent,
+  device: DeviceRecord | undefined,
+): { ok: true; keyId: string } | { ok: false; code: SignatureRefusal; reason: string } {
+  if (!device) return { ok: false, code: 'unknown_device', reason: `device ${event.deviceId} is not registered` };
+  if (device.siteId !== event.siteId) {
+    return {
+      ok: false,
+      code: 'site_mismatch',
+      reason: `device ${event.deviceId} is registered at site ${device.siteId}, not ${event.siteId}`,
+    };
+  }
+  const signature = event.signature!;
+  if (signature.keyId !== device.keyId) {
+    return {
+      ok: false,
+      code: 'unknown_key',
+      reason: `signed with key ${signature.keyId}; device ${event.deviceId} is registered with key ${device.keyId}`,
+    };
+  }
+  const isValid = (() => {
+    try {
+      return verify(null, eventSigningBytes(event), device.publicKey, signature.signature);
+    } catch {
+      return false;
+    }
+  })();
+  if (!isValid)
+    return { ok: false, code: 'bad_signature', reason: `the signature does not verify against key ${device.keyId}` };
+  return { ok: true, keyId: device.keyId };
+}
+
+/**
+ * Registered devices for ingest, cached: a hit is trusted for `ttlMs`, a miss is asked again
+ * after `missTtlMs` (so a device registered just now is seen within seconds).
+ */
+export class DeviceKeyCache {
+  readonly #db: Queryable;
+  readonly #entries = new Map<string, { device: DeviceRecord | undefined; untilMs: number }>();
+
+  constructor(
+    db: Queryable,
+    private readonly ttlMs = 30_000,
+    private readonly missTtlMs = 2_000,
+  ) {
+    this.#db = db;
+  }
+
+  async get(deviceId: string, nowMs: number): Promise<DeviceRecord | undefined> {
+    const hit = this.#entries.get(deviceId);
+    if (hit && hit.untilMs > nowMs) return hit.device;
+    const device = await findDevice(this.#db, deviceId);
+    this.#entries.set(deviceId, { device, untilMs: nowMs + (device ? this.ttlMs : this.missTtlMs) });
+    return device;
+  }
+
+  forget(deviceId: string): void {
+    this.#entries.delete(deviceId);
+  }
+}
