@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
+import { renderNatsAuthorization } from '../proto/index.js';
+import type { NatsUser } from '../proto/index.js';
 
 export interface NatsServerOptions {
   /** JetStream store folder; also holds the ports file. */
@@ -12,6 +14,8 @@ export interface NatsServerOptions {
   /** JetStream domain, if any. */
   readonly name?: string;
   readonly startTimeoutMs?: number;
+  /** Users and their permissions; without them the server accepts anyone. */
+  readonly users?: readonly NatsUser[];
 }
 
 export interface NatsServerHandle {
@@ -65,6 +69,11 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     options.storeDir,
   ];
   args.push('--ports_file_dir', options.storeDir, '-n', options.name ?? 'zebra');
+  if (options.users) {
+    const configFile = join(options.storeDir, 'auth.conf');
+    await writeFile(configFile, renderNatsAuthorization(options.users), { mode: 0o600 });
+    args.push('-c', configFile);
+  }
   const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -11,6 +11,7 @@ export interface CoreMetrics {
   readonly apiSeconds: Histogram<'method'>;
   readonly apiDenials: Counter<'method' | 'code'>;
   readonly evidencePurged: Counter;
+  readonly evidenceIntegrityFailures: Counter;
   readonly reviewsExpired: Counter;
 }
 
@@ -63,6 +64,11 @@ export function createCoreMetrics(): CoreMetrics {
     evidencePurged: new Counter({
       name: 'zebra_evidence_purged_total',
       help: 'Evidence objects deleted by retention',
+      registers: [registry],
+    }),
+    evidenceIntegrityFailures: new Counter({
+      name: 'zebra_evidence_integrity_failures_total',
+      help: 'Evidence objects refused because their bytes do not match the SHA-256 the device signed',
       registers: [registry],
     }),
     reviewsExpired: new Counter({

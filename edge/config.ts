@@ -41,8 +41,24 @@ export const EdgeConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     stateDir: z.string().min(1).describe('Device key and sequence counters, relative to this config'),
     nats: z
-      .object({ servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides') })
-      .strict(),
+      .object({
+        servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides'),
+        user: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("This device's NATS user on the hub (its permissions: devicePermissions)"),
+        passwordFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('File holding that user’s password, relative to this config'),
+      })
+      .strict()
+      .refine(
+        (n) => (n.user === undefined) === (n.passwordFile === undefined),
+        'set nats.user and nats.passwordFile together',
+      ),
     models: z
       .object({
         cacheDir: z.string().optional().describe('Verified model cache; default $ZEBRA_CACHE_DIR or ~/.cache/zebra'),
@@ -143,7 +159,11 @@ export function parseEdgeConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
   return deepFreeze({
     ...config,
     stateDir: abs(config.stateDir),
-    nats: env.ZEBRA_NATS_URL ? { servers: env.ZEBRA_NATS_URL.split(',') } : config.nats,
+    nats: {
+      ...config.nats,
+      servers: env.ZEBRA_NATS_URL ? env.ZEBRA_NATS_URL.split(',') : config.nats.servers,
+      passwordFile: config.nats.passwordFile ? abs(config.nats.passwordFile) : undefined,
+    },
     models: { ...config.models, cacheDir: config.models.cacheDir ? abs(config.models.cacheDir) : undefined },
     cameras: config.cameras.map((c) => ({
       ...c,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EdgeConfig } from './config.js';
 import { YoloxOnnxDetector } from './detect/onnx-detector.js';
@@ -15,7 +16,7 @@ import { FileSequencer } from './publish/sequencer.js';
 import { UltrafaceOnnxDetector } from './detect/face-detector.js';
 import { EvidenceRedactor } from './redact/redactor.js';
 import { ScheduleSignalSource, loadSchedule } from './signal/schedule.js';
-import { errorMessage } from './errors.js';
+import { EdgeError, EdgeErrorCode, errorMessage } from './errors.js';
 import { EDGE_SOFTWARE_VERSION } from './version.js';
 
 const SAMPLE_PREFIX = 'sample:';
@@ -40,6 +41,17 @@ async function resolveInput(input: string, manifest: Manifest, fetchOptions: Fet
 }
 
 /** Starts the edge: loads and checks the model, connects to NATS, and runs one pipeline per camera. */
+/** A one-line secret file (trailing newline ignored). Throws EDGE_CONFIG_INVALID naming the key. */
+async function readSecret(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `nats.passwordFile: cannot read ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+}
+
 export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<EdgeRun> {
   const manifest = await loadManifest();
   const fetchOptions: FetchOptions = {
@@ -72,7 +84,14 @@ export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.
   const deviceKey = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
   logger.info({ keyId: deviceKey.keyId }, 'device key ready');
   const publisher = await JetStreamPublisher.connect(
-    { servers: config.nats.servers, name: `zebra-edge-${config.deviceId}`, maxAttempts: 8, retryDelayMs: 250 },
+    {
+      servers: config.nats.servers,
+      name: `zebra-edge-${config.deviceId}`,
+      maxAttempts: 8,
+      retryDelayMs: 250,
+      user: config.nats.user,
+      password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
+    },
     logger.child({ component: 'publisher' }),
   );
   const sources: FfmpegFrameSource[] = [];

@@ -126,3 +126,5 @@ export {
   isSubjectToken,
 } from './subjects.js';
 export { eventSigningBytes } from './signing.js';
+export { devicePermissions, renderNatsAuthorization } from './permissions.js';
+export type { NatsPermissions, NatsUser } from './permissions.js';

@@ -90,6 +90,7 @@ export async function evidenceLinks(ctx: CallContext, eventId: string, purpose: 
     mediaType: ref.mediaType,
     url: `/api/evidence/${ctx.deps.tickets.issue({
       objectKey: ref.objectKey,
+      sha256Hex: ref.sha256Hex,
       mediaType: ref.mediaType || 'application/octet-stream',
       userId: ctx.principal.userId,
       expiresAtMs,

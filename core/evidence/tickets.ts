@@ -4,6 +4,8 @@ import type { KeyObject } from 'node:crypto';
 /** What a ticket lets its holder fetch, and until when. */
 export interface EvidenceTicket {
   readonly objectKey: string;
+  /** The SHA-256 the device signed for this object; the bytes served must match it. */
+  readonly sha256Hex: string;
   readonly mediaType: string;
   readonly userId: string;
   readonly expiresAtMs: number;
@@ -24,7 +26,13 @@ export class EvidenceTickets {
 
   issue(ticket: EvidenceTicket): string {
     const body = Buffer.from(
-      JSON.stringify({ k: ticket.objectKey, m: ticket.mediaType, u: ticket.userId, e: ticket.expiresAtMs }),
+      JSON.stringify({
+        k: ticket.objectKey,
+        h: ticket.sha256Hex,
+        m: ticket.mediaType,
+        u: ticket.userId,
+        e: ticket.expiresAtMs,
+      }),
     ).toString('base64url');
     return `${body}.${this.#mac(body)}`;
   }
@@ -38,9 +46,10 @@ export class EvidenceTickets {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
     try {
       const raw = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>;
-      const ticket = { objectKey: raw.k, mediaType: raw.m, userId: raw.u, expiresAtMs: raw.e };
+      const ticket = { objectKey: raw.k, sha256Hex: raw.h, mediaType: raw.m, userId: raw.u, expiresAtMs: raw.e };
       if (
         typeof ticket.objectKey !== 'string' ||
+        typeof ticket.sha256Hex !== 'string' ||
         typeof ticket.mediaType !== 'string' ||
         typeof ticket.userId !== 'string' ||
         typeof ticket.expiresAtMs !== 'number'

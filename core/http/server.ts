@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -35,6 +36,18 @@ async function serveEvidence(res: ServerResponse, deps: ApiDeps, ticketText: str
   if (!deps.evidence) throw new CoreError(CoreErrorCode.NATS_UNAVAILABLE, 'the evidence store is not connected');
   const bytes = await deps.evidence.getBlob(ticket.objectKey);
   if (!bytes) return sendJson(res, 404, { error: 'the evidence object is not in the store' });
+  const sha256Hex = createHash('sha256').update(bytes).digest('hex');
+  if (sha256Hex !== ticket.sha256Hex) {
+    // Never show bytes the device did not sign: the object was replaced or corrupted in the store.
+    deps.metrics.evidenceIntegrityFailures.inc();
+    deps.logger.error(
+      { objectKey: ticket.objectKey, expected: ticket.sha256Hex, actual: sha256Hex },
+      'evidence object does not match the signed hash; refused',
+    );
+    return sendJson(res, 409, {
+      error: 'the stored evidence does not match the hash the device signed; it is not shown',
+    });
+  }
   res.writeHead(200, { 'content-type': ticket.mediaType, 'cache-control': 'private, max-age=600' });
   res.end(bytes);
 }

@@ -19,6 +19,9 @@ export interface EventPublisher {
 export interface JetStreamPublisherOptions {
   readonly servers: readonly string[];
   readonly name: string;
+  /** The device's hub credentials, when the hub requires them. */
+  readonly user?: string;
+  readonly password?: string;
   /** Attempts per publish before giving up. */
   readonly maxAttempts: number;
   /** First retry delay; doubles up to 30 s. */
@@ -26,6 +29,20 @@ export interface JetStreamPublisherOptions {
 }
 
 /** Publishes over NATS JetStream: evidence into the object store, then the event with its id as the msgID. */
+/**
+ * Opens the evidence store; creates it only when it does not exist yet (a device with hub
+ * credentials may not administer streams, and the core creates the store at its start).
+ */
+async function openEvidenceStore(nc: NatsConnection): Promise<ObjectStore> {
+  const objm = new Objm(nc);
+  try {
+    return await objm.open(EVIDENCE_BUCKET);
+  } catch (err) {
+    if (!/not found/i.test(errorMessage(err))) throw err;
+    return objm.create(EVIDENCE_BUCKET, { storage: 'file' });
+  }
+}
+
 export class JetStreamPublisher implements EventPublisher {
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
@@ -44,7 +61,13 @@ export class JetStreamPublisher implements EventPublisher {
   static async connect(options: JetStreamPublisherOptions, logger: Logger): Promise<JetStreamPublisher> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: [...options.servers], name: options.name, maxReconnectAttempts: -1 });
+      nc = await connect({
+        servers: [...options.servers],
+        name: options.name,
+        maxReconnectAttempts: -1,
+        user: options.user,
+        pass: options.password,
+      });
     } catch (err) {
       throw new EdgeError(
         EdgeErrorCode.PUBLISH_FAILED,
@@ -52,7 +75,7 @@ export class JetStreamPublisher implements EventPublisher {
         { cause: err },
       );
     }
-    const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: 'file' });
+    const evidence = await openEvidenceStore(nc);
     return new JetStreamPublisher(nc, evidence, options, logger);
   }
 

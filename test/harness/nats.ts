@@ -1,5 +1,6 @@
 import { startNatsServer } from '../../cli/nats-server.js';
 import { tempDir } from './temp.js';
+import type { NatsUser } from '../../proto/index.js';
 
 export interface TestNats extends AsyncDisposable {
   readonly url: string;
@@ -9,9 +10,9 @@ export interface TestNats extends AsyncDisposable {
 }
 
 /** A real nats-server with JetStream on a random port and a temporary store. */
-export async function startTestNats(): Promise<TestNats> {
+export async function startTestNats(users?: readonly NatsUser[]): Promise<TestNats> {
   const dir = await tempDir('zebra-nats-');
-  const server = await startNatsServer({ storeDir: dir.path, port: 0 }).catch(async (err: unknown) => {
+  const server = await startNatsServer({ storeDir: dir.path, port: 0, users }).catch(async (err: unknown) => {
     await dir[Symbol.asyncDispose]();
     throw err;
   });

@@ -1,8 +1,10 @@
 import { createPublicKey } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
+import { Objm } from '@nats-io/obj';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../cli/api-client.js';
 import { entryLeafHash, isCheckpointSigned, verifyInclusion } from '../../core/index.js';
+import { EVIDENCE_BUCKET } from '../../proto/index.js';
 import type { InfractionEvent } from '../../proto/index.js';
 import type { AuditEntry } from '../../core/audit/entry.js';
 import { startTestStack } from '../harness/stack.js';
@@ -135,6 +137,11 @@ describe('the review workflow through the gRPC API', () => {
     expect(Buffer.from(await res.arrayBuffer()).toString()).toBe(`evidence of ${event.eventId}`);
     const forged = links[0]!.url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
     expect((await fetch(`http://${stack.core.core.httpAddress}${forged}`)).status).toBe(403);
+    // Someone with write access to the store replaces the object: the link refuses to show it.
+    const store = await new Objm(stack.nc).open(EVIDENCE_BUCKET);
+    await store.putBlob({ name: event.evidence[0]!.objectKey }, Buffer.from('something else'));
+    const replaced = await fetch(`http://${stack.core.core.httpAddress}${links[0]!.url}`);
+    expect(replaced.status).toBe(409);
   });
 
   it('gives a custody report for a random approved event whose proofs verify against the signed checkpoint', async () => {
