@@ -24,6 +24,8 @@ export {
   GetEventResponse,
   ListEventsRequest,
   ListEventsResponse,
+  ListSequenceGapsRequest,
+  ListSequenceGapsResponse,
 } from './gen/zebra/v1/event_service.js';
 export type { EventServiceServer } from './gen/zebra/v1/event_service.js';
 export {

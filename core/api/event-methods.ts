@@ -4,7 +4,10 @@ import {
   GetEventResponse,
   ListEventsRequest,
   ListEventsResponse,
+  ListSequenceGapsRequest,
+  ListSequenceGapsResponse,
 } from '../../proto/index.js';
+import { sequenceGaps } from '../events/events-repo.js';
 import { getEventById, listEventsPage } from './event-queries.js';
 import { defineService, rpc } from './method.js';
 
@@ -13,4 +16,7 @@ const READERS = ['reviewer', 'supervisor', 'auditor'] as const;
 export const eventService = defineService(EventServiceService, {
   listEvents: rpc(READERS, ListEventsRequest, ListEventsResponse, (ctx, req) => listEventsPage(ctx.deps.db, req)),
   getEvent: rpc(READERS, GetEventRequest, GetEventResponse, (ctx, req) => getEventById(ctx.deps.db, req.eventId)),
+  listSequenceGaps: rpc(['supervisor', 'auditor'], ListSequenceGapsRequest, ListSequenceGapsResponse, async (ctx) => ({
+    cameras: await sequenceGaps(ctx.deps.db),
+  })),
 });

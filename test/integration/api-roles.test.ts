@@ -13,6 +13,7 @@ import type { TestStack } from '../harness/stack.js';
 const ALLOWED: Record<string, readonly UserRole[]> = {
   'EventService/ListEvents': ['reviewer', 'supervisor', 'auditor'],
   'EventService/GetEvent': ['reviewer', 'supervisor', 'auditor'],
+  'EventService/ListSequenceGaps': ['supervisor', 'auditor'],
   'ReviewService/ListQueue': ['reviewer', 'supervisor'],
   'ReviewService/GetReviewItem': ['reviewer', 'supervisor'],
   'ReviewService/ClaimEvent': ['reviewer', 'supervisor'],

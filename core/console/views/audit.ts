@@ -58,6 +58,31 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
       ),
     );
   }
+  const { cameras = [] } = await api<{
+    cameras?: {
+      deviceId: string;
+      cameraId: string;
+      highestSeq: string;
+      storedCount: string;
+      gaps?: { firstMissing: string; lastMissing: string }[];
+    }[];
+  }>('EventService/ListSequenceGaps');
+  const sequences = h(
+    'ul',
+    {},
+    cameras.length
+      ? cameras.map((c) =>
+          h(
+            'li',
+            {},
+            `${c.deviceId} / ${c.cameraId}: ${c.storedCount} of ${c.highestSeq} stored` +
+              ((c.gaps ?? []).length
+                ? `; missing ${(c.gaps ?? []).map((g) => (g.firstMissing === g.lastMissing ? g.firstMissing : `${g.firstMissing}–${g.lastMissing}`)).join(', ')}`
+                : '; no gaps'),
+          ),
+        )
+      : [h('li', {}, 'No events yet.')],
+  );
   const since = h('input', { type: 'date', name: 'since', required: true });
   const until = h('input', { type: 'date', name: 'until', required: true });
   main.append(
@@ -94,6 +119,7 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
         h('button', { type: 'submit' }, 'Export the period, with proofs'),
       ),
     ),
+    h('section', { class: 'card' }, h('h2', {}, 'Camera sequence numbers'), sequences),
     h('h2', {}, 'Events'),
     h(
       'div',

@@ -25,6 +25,26 @@ export const protobufPackage = 'zebra.v1';
 
 export const protobufFileName = 'zebra/v1/event_service.proto';
 
+export interface ListSequenceGapsRequest {}
+
+export interface CameraSequence {
+  deviceId: string;
+  cameraId: string;
+  highestSeq: number;
+  storedCount: number;
+  /** Runs of missing numbers, first and last inclusive. */
+  gaps: SequenceGap[];
+}
+
+export interface SequenceGap {
+  firstMissing: number;
+  lastMissing: number;
+}
+
+export interface ListSequenceGapsResponse {
+  cameras: CameraSequence[];
+}
+
 export interface ListEventsRequest {
   /** At most this many events; 0 means 50, and more than 500 is capped at 500. */
   pageSize: number;
@@ -73,6 +93,371 @@ export interface GetEventResponse {
    */
   signatureKeyId: string;
 }
+
+function createBaseListSequenceGapsRequest(): ListSequenceGapsRequest {
+  return {};
+}
+
+export const ListSequenceGapsRequest: MessageFns<ListSequenceGapsRequest> = {
+  encode(_: ListSequenceGapsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSequenceGapsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSequenceGapsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListSequenceGapsRequest {
+    return {};
+  },
+
+  toJSON(_: ListSequenceGapsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSequenceGapsRequest>, I>>(base?: I): ListSequenceGapsRequest {
+    return ListSequenceGapsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSequenceGapsRequest>, I>>(_: I): ListSequenceGapsRequest {
+    const message = createBaseListSequenceGapsRequest();
+    return message;
+  },
+};
+
+function createBaseCameraSequence(): CameraSequence {
+  return { deviceId: '', cameraId: '', highestSeq: 0, storedCount: 0, gaps: [] };
+}
+
+export const CameraSequence: MessageFns<CameraSequence> = {
+  encode(message: CameraSequence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== '') {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.cameraId !== '') {
+      writer.uint32(18).string(message.cameraId);
+    }
+    if (message.highestSeq !== 0) {
+      writer.uint32(24).uint64(message.highestSeq);
+    }
+    if (message.storedCount !== 0) {
+      writer.uint32(32).uint64(message.storedCount);
+    }
+    for (const v of message.gaps) {
+      SequenceGap.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CameraSequence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCameraSequence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.highestSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.storedCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.gaps.push(SequenceGap.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CameraSequence {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+          ? globalThis.String(object.device_id)
+          : '',
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+          ? globalThis.String(object.camera_id)
+          : '',
+      highestSeq: isSet(object.highestSeq)
+        ? globalThis.Number(object.highestSeq)
+        : isSet(object.highest_seq)
+          ? globalThis.Number(object.highest_seq)
+          : 0,
+      storedCount: isSet(object.storedCount)
+        ? globalThis.Number(object.storedCount)
+        : isSet(object.stored_count)
+          ? globalThis.Number(object.stored_count)
+          : 0,
+      gaps: globalThis.Array.isArray(object?.gaps) ? object.gaps.map((e: any) => SequenceGap.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: CameraSequence): unknown {
+    const obj: any = {};
+    if (message.deviceId !== '') {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.cameraId !== '') {
+      obj.cameraId = message.cameraId;
+    }
+    if (message.highestSeq !== 0) {
+      obj.highestSeq = Math.round(message.highestSeq);
+    }
+    if (message.storedCount !== 0) {
+      obj.storedCount = Math.round(message.storedCount);
+    }
+    if (message.gaps?.length) {
+      obj.gaps = message.gaps.map((e) => SequenceGap.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CameraSequence>, I>>(base?: I): CameraSequence {
+    return CameraSequence.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CameraSequence>, I>>(object: I): CameraSequence {
+    const message = createBaseCameraSequence();
+    message.deviceId = object.deviceId ?? '';
+    message.cameraId = object.cameraId ?? '';
+    message.highestSeq = object.highestSeq ?? 0;
+    message.storedCount = object.storedCount ?? 0;
+    message.gaps = object.gaps?.map((e) => SequenceGap.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSequenceGap(): SequenceGap {
+  return { firstMissing: 0, lastMissing: 0 };
+}
+
+export const SequenceGap: MessageFns<SequenceGap> = {
+  encode(message: SequenceGap, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firstMissing !== 0) {
+      writer.uint32(8).uint64(message.firstMissing);
+    }
+    if (message.lastMissing !== 0) {
+      writer.uint32(16).uint64(message.lastMissing);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SequenceGap {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSequenceGap();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firstMissing = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.lastMissing = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SequenceGap {
+    return {
+      firstMissing: isSet(object.firstMissing)
+        ? globalThis.Number(object.firstMissing)
+        : isSet(object.first_missing)
+          ? globalThis.Number(object.first_missing)
+          : 0,
+      lastMissing: isSet(object.lastMissing)
+        ? globalThis.Number(object.lastMissing)
+        : isSet(object.last_missing)
+          ? globalThis.Number(object.last_missing)
+          : 0,
+    };
+  },
+
+  toJSON(message: SequenceGap): unknown {
+    const obj: any = {};
+    if (message.firstMissing !== 0) {
+      obj.firstMissing = Math.round(message.firstMissing);
+    }
+    if (message.lastMissing !== 0) {
+      obj.lastMissing = Math.round(message.lastMissing);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SequenceGap>, I>>(base?: I): SequenceGap {
+    return SequenceGap.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SequenceGap>, I>>(object: I): SequenceGap {
+    const message = createBaseSequenceGap();
+    message.firstMissing = object.firstMissing ?? 0;
+    message.lastMissing = object.lastMissing ?? 0;
+    return message;
+  },
+};
+
+function createBaseListSequenceGapsResponse(): ListSequenceGapsResponse {
+  return { cameras: [] };
+}
+
+export const ListSequenceGapsResponse: MessageFns<ListSequenceGapsResponse> = {
+  encode(message: ListSequenceGapsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.cameras) {
+      CameraSequence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSequenceGapsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSequenceGapsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cameras.push(CameraSequence.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSequenceGapsResponse {
+    return {
+      cameras: globalThis.Array.isArray(object?.cameras)
+        ? object.cameras.map((e: any) => CameraSequence.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListSequenceGapsResponse): unknown {
+    const obj: any = {};
+    if (message.cameras?.length) {
+      obj.cameras = message.cameras.map((e) => CameraSequence.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSequenceGapsResponse>, I>>(base?: I): ListSequenceGapsResponse {
+    return ListSequenceGapsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSequenceGapsResponse>, I>>(object: I): ListSequenceGapsResponse {
+    const message = createBaseListSequenceGapsResponse();
+    message.cameras = object.cameras?.map((e) => CameraSequence.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseListEventsRequest(): ListEventsRequest {
   return { pageSize: 0, pageToken: '', cameraId: '' };
@@ -845,6 +1230,21 @@ export const EventServiceService = {
     responseSerialize: (value: GetEventResponse): Buffer => Buffer.from(GetEventResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetEventResponse => GetEventResponse.decode(value),
   },
+  /**
+   * Per camera: the highest sequence number stored, and every run of numbers below it that
+   * is missing (lost, quarantined or not yet delivered).
+   */
+  listSequenceGaps: {
+    path: '/zebra.v1.EventService/ListSequenceGaps' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSequenceGapsRequest): Buffer =>
+      Buffer.from(ListSequenceGapsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSequenceGapsRequest => ListSequenceGapsRequest.decode(value),
+    responseSerialize: (value: ListSequenceGapsResponse): Buffer =>
+      Buffer.from(ListSequenceGapsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSequenceGapsResponse => ListSequenceGapsResponse.decode(value),
+  },
 } as const;
 
 export interface EventServiceServer extends UntypedServiceImplementation {
@@ -852,6 +1252,11 @@ export interface EventServiceServer extends UntypedServiceImplementation {
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
   /** Returns one event with its full contract and review state. */
   getEvent: handleUnaryCall<GetEventRequest, GetEventResponse>;
+  /**
+   * Per camera: the highest sequence number stored, and every run of numbers below it that
+   * is missing (lost, quarantined or not yet delivered).
+   */
+  listSequenceGaps: handleUnaryCall<ListSequenceGapsRequest, ListSequenceGapsResponse>;
 }
 
 export interface EventServiceClient extends Client {
@@ -886,6 +1291,25 @@ export interface EventServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetEventResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Per camera: the highest sequence number stored, and every run of numbers below it that
+   * is missing (lost, quarantined or not yet delivered).
+   */
+  listSequenceGaps(
+    request: ListSequenceGapsRequest,
+    callback: (error: ServiceError | null, response: ListSequenceGapsResponse) => void,
+  ): ClientUnaryCall;
+  listSequenceGaps(
+    request: ListSequenceGapsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSequenceGapsResponse) => void,
+  ): ClientUnaryCall;
+  listSequenceGaps(
+    request: ListSequenceGapsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSequenceGapsResponse) => void,
   ): ClientUnaryCall;
 }
 
