@@ -1,7 +1,9 @@
 /// <reference lib="dom" />
-import { ApiError, api } from '../api.js';
+import { api } from '../api.js';
 import type { Session } from '../app.js';
 import { announce, enumLabel, field, h, seconds, when } from '../dom.js';
+import { decisionPanel } from './decision.js';
+import type { Reason } from './decision.js';
 import { framedEvidence, signalTimeline } from './overlay.js';
 import type { Observation, Point } from './overlay.js';
 
@@ -37,11 +39,6 @@ interface ItemView {
   minEvidenceViewMs: string;
   evidenceViewedMs: string;
   signatureKeyId?: string;
-}
-interface Reason {
-  decision: string;
-  code: string;
-  label: string;
 }
 
 const PURPOSES = ['first review', 'second review', 'appeal review', 'audit', 'reference check'];
@@ -125,7 +122,6 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
   const openButton = h('button', { type: 'button', class: 'primary' }, 'Open evidence');
   openButton.addEventListener('click', () => void openEvidence());
   const countdown = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const decision = h('section', { class: 'card', 'aria-labelledby': 'decide-h' });
 
   async function openEvidence(): Promise<void> {
     try {
@@ -171,181 +167,17 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
         : `Decision possible in ${Math.ceil(remaining / 1000)} s (minimum viewing time ${seconds(minViewMs)}).`;
   }
 
-  async function act(method: string, body: Record<string, unknown>, done: string): Promise<void> {
-    try {
-      await api(method, body);
-      announce(done);
-      session.go('#/queue');
-    } catch (err) {
-      const hint = err instanceof ApiError && err.status === 409 ? ' Reload the page: the event changed.' : '';
-      announce(`${(err as Error).message}.${hint}`, 'error');
-    }
-  }
-
-  function reasonPicker(kinds: string[], name: string): HTMLSelectElement {
-    return h(
-      'select',
-      { name },
-      kinds.flatMap((k) =>
-        reasons
-          .filter((r) => r.decision === k)
-          .map((r) => h('option', { value: `${k}:${r.code}` }, `${k}: ${r.label}`)),
-      ),
-    );
-  }
-
-  function decideButton(label: string, onClick: () => void): HTMLButtonElement {
-    const b = h('button', { type: 'button', class: 'primary', onclick: onClick }, label);
-    decisionButtons.push(b);
-    return b;
-  }
-
-  const version = view.item?.version ?? 0;
-  const isMine = view.item?.claimedBy === session.user.userId;
-  decision.append(h('h2', { id: 'decide-h' }, 'Decision'));
-  if (!canReview) {
-    decision.append(h('p', {}, `State: ${enumLabel(state, 'REVIEW_STATE_')}. Auditors read; they do not decide.`));
-  } else if (state.endsWith('QUEUED') || state.endsWith('IN_REVIEW')) {
-    if (!isMine) {
-      decision.append(
-        h('p', {}, view.item?.claimedBy ? `Claimed by ${view.item.claimedBy}.` : 'Claim this event to review it.'),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'primary',
-            onclick: () =>
-              void api('ReviewService/ClaimEvent', { eventId: itemId }).then(
-                () => session.reload(),
-                (err: Error) => announce(`Could not claim: ${err.message}`, 'error'),
-              ),
-          },
-          'Claim',
-        ),
-      );
-    } else {
-      const picker = reasonPicker(['confirm', 'reject'], 'reason');
-      decision.append(
-        field('Reason', picker),
-        countdown,
-        h(
-          'div',
-          { class: 'actions' },
-          decideButton('Record decision', () => {
-            const [kind, code] = picker.value.split(':');
-            void act(
-              'ReviewService/DecideEvent',
-              {
-                eventId: itemId,
-                decision: kind === 'confirm' ? 'DECISION_CONFIRM' : 'DECISION_REJECT',
-                reasonCode: code,
-                expectedVersion: version,
-              },
-              kind === 'confirm' ? 'Confirmed. Link the lawful reference next (Link reference tab).' : 'Rejected.',
-            );
-          }),
-          h(
-            'button',
-            {
-              type: 'button',
-              onclick: () => void act('ReviewService/ReleaseEvent', { eventId: itemId }, 'Released to the queue.'),
-            },
-            'Release',
-          ),
-        ),
-      );
-    }
-  } else if (state.endsWith('CONFIRMED')) {
-    const citation = h('input', { type: 'text', name: 'citation', required: true });
-    const officer = h('input', { type: 'text', name: 'officer', required: true });
-    const subject = h('input', { type: 'text', name: 'subject', required: true });
-    decision.append(
-      h(
-        'p',
-        {},
-        'Link the lawful record: the citation issued on scene, the issuing officer, and the record’s own subject reference. Nothing here comes from the images.',
-      ),
-      h(
-        'form',
-        {
-          onsubmit: (e: Event) => {
-            e.preventDefault();
-            void act(
-              'ReviewService/LinkReference',
-              {
-                eventId: itemId,
-                reference: { citationNumber: citation.value, issuingOfficer: officer.value, subjectRef: subject.value },
-                expectedVersion: version,
-              },
-              'Reference linked; the event goes to a supervisor for the blind second review.',
-            );
-          },
-        },
-        field('Citation number', citation),
-        field('Issuing officer', officer),
-        field('Subject reference', subject, 'As written on the lawful record, e.g. a licence number'),
-        h('button', { type: 'submit', class: 'primary' }, 'Link reference'),
-      ),
-    );
-  } else if (state.endsWith('LINKED') && session.roles.includes('supervisor')) {
-    const picker = reasonPicker(['approve', 'deny'], 'reason');
-    decision.append(
-      h(
-        'p',
-        {},
-        'Second review, blind: you do not see the first reviewer’s decision. Check the evidence and the reference.',
-      ),
-      field('Reason', picker),
-      countdown,
-      decideButton('Record second decision', () => {
-        const [kind, code] = picker.value.split(':');
-        void act(
-          'ReviewService/ApproveEvent',
-          {
-            eventId: itemId,
-            decision: kind === 'approve' ? 'DECISION_CONFIRM' : 'DECISION_REJECT',
-            reasonCode: code,
-            expectedVersion: version,
-          },
-          kind === 'approve' ? 'Approved: the points are deducted.' : 'Denied: the event is closed.',
-        );
-      }),
-    );
-  } else if (state.endsWith('APPEALED') && session.roles.includes('supervisor')) {
-    const picker = reasonPicker(['appeal'], 'reason');
-    const uphold = h(
-      'select',
-      { name: 'outcome' },
-      h('option', { value: 'uphold' }, 'Uphold the appeal (give the points back)'),
-      h('option', { value: 'deny' }, 'Deny the appeal'),
-    );
-    decision.append(
-      h('p', {}, 'Appeal: decided by someone who took no part in the decision.'),
-      field('Outcome', uphold),
-      field('Reason', picker),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'primary',
-          onclick: () =>
-            void act(
-              'LedgerService/DecideAppeal',
-              {
-                eventId: itemId,
-                uphold: uphold.value === 'uphold',
-                reasonCode: picker.value.split(':')[1],
-                expectedVersion: version,
-              },
-              uphold.value === 'uphold' ? 'Appeal upheld: the points are given back.' : 'Appeal denied.',
-            ),
-        },
-        'Record appeal decision',
-      ),
-    );
-  } else {
-    decision.append(h('p', {}, `State: ${enumLabel(state, 'REVIEW_STATE_')}. Nothing to decide here.`));
-  }
+  const decision = decisionPanel({
+    session,
+    itemId,
+    state,
+    version: view.item?.version ?? 0,
+    claimedBy: view.item?.claimedBy ?? '',
+    canReview,
+    reasons,
+    countdown,
+    gated: decisionButtons,
+  });
 
   main.append(
     h('p', {}, h('a', { href: canReview ? '#/queue' : '#/audit' }, '← Back')),
@@ -353,7 +185,7 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
     h(
       'p',
       { class: 'muted' },
-      `State ${enumLabel(state, 'REVIEW_STATE_')}${view.item ? ` · version ${version}` : ''} · id ${itemId}`,
+      `State ${enumLabel(state, 'REVIEW_STATE_')}${view.item ? ` · version ${view.item.version}` : ''} · id ${itemId}`,
     ),
     ...(view.reference
       ? [
