@@ -8,7 +8,8 @@ export const EXPORT_FORMAT = 'zebra-audit-export/v1';
 
 const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits');
 
-const CheckpointJson = z
+/** A signed checkpoint in JSON, as exports and extracts carry it. */
+export const CheckpointJson = z
   .object({
     origin: z.string(),
     treeSize: z.number().int().positive(),
@@ -19,24 +20,22 @@ const CheckpointJson = z
   })
   .strict();
 
+/** The fields of one audit entry, as exports and extracts carry them. */
+export const EntryFields = {
+  seq: z.number().int().nonnegative(),
+  atMs: z.number().int(),
+  actor: z.string(),
+  action: z.string(),
+  subject: z.string(),
+  details: z.record(z.string(), z.json()),
+};
+
 const ExportJson = z
   .object({
     format: z.literal(EXPORT_FORMAT),
     origin: z.string(),
     exportedAtMs: z.number().int(),
-    entries: z.array(
-      z
-        .object({
-          seq: z.number().int().nonnegative(),
-          atMs: z.number().int(),
-          actor: z.string(),
-          action: z.string(),
-          subject: z.string(),
-          details: z.record(z.string(), z.json()),
-          leafHash: Hex32,
-        })
-        .strict(),
-    ),
+    entries: z.array(z.object({ ...EntryFields, leafHash: Hex32 }).strict()),
     checkpoints: z.array(CheckpointJson),
   })
   .strict();

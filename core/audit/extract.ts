@@ -6,7 +6,7 @@ import type { SignedCheckpoint } from './checkpoint.js';
 import { isCheckpointSigned } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
 import { entryLeafHash } from './entry.js';
-import { checkpointFromJson, checkpointToJson } from './export-format.js';
+import { CheckpointJson, EntryFields, checkpointFromJson, checkpointToJson } from './export-format.js';
 import { inclusionProof, verifyInclusion } from './merkle.js';
 
 /** Part of the log (one event's entries, or a period), each entry with its inclusion proof. */
@@ -79,26 +79,9 @@ const ExtractJson = z
   .object({
     format: z.literal(EXTRACT_FORMAT),
     exportedAtMs: z.number().int(),
-    checkpoint: z.object({
-      origin: z.string(),
-      treeSize: z.number().int().positive(),
-      rootHash: z.base64(),
-      atMs: z.number().int(),
-      keyId: z.string(),
-      signature: z.base64(),
-    }),
+    checkpoint: CheckpointJson,
     entries: z.array(
-      z
-        .object({
-          seq: z.number().int().nonnegative(),
-          atMs: z.number().int(),
-          actor: z.string(),
-          action: z.string(),
-          subject: z.string(),
-          details: z.record(z.string(), z.json()),
-          inclusionProof: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
-        })
-        .strict(),
+      z.object({ ...EntryFields, inclusionProof: z.array(z.string().regex(/^[0-9a-f]{64}$/)) }).strict(),
     ),
   })
   .strict();
