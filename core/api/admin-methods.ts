@@ -25,6 +25,7 @@ import type { UserRecord } from '../auth/users-repo.js';
 import { listDevices, registerDevice } from '../devices/devices-repo.js';
 import type { DeviceRecord } from '../devices/devices-repo.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
+import { releaseQuarantined } from '../ingest/release.js';
 import { requireText } from './args.js';
 import { ANY_ROLE, defineService, rpc } from './method.js';
 import type { CallContext } from './method.js';
@@ -155,7 +156,8 @@ export const adminService = defineService(AdminServiceService, {
       return registered;
     });
     ctx.deps.devices.forget(device.deviceId);
-    return { device: toDeviceMessage(device) };
+    const releasedEvents = await releaseQuarantined(ctx.deps.db, device, ctx.principal.userId, ctx.nowMs);
+    return { device: toDeviceMessage(device), releasedEvents };
   }),
   listDevices: rpc(ADMINS, ListDevicesRequest, ListDevicesResponse, async (ctx) => ({
     devices: (await listDevices(ctx.deps.db)).map(toDeviceMessage),

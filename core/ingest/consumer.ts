@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -6,11 +5,12 @@ import { nanos } from '@nats-io/transport-node';
 import { EVENTS_SUBJECT_WILDCARD, INFRACTIONS_STREAM } from '../../proto/index.js';
 import type { Database } from '../db/database.js';
 import { appendAudit } from '../audit/audit-repo.js';
-import { insertEvent, insertQuarantine } from '../events/events-repo.js';
+import { insertQuarantine } from '../events/events-repo.js';
 import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
 import { checkEventSignature } from '../devices/devices-repo.js';
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
+import { isSequenceConflict, sha256Hex, storeVerifiedEvent } from './store.js';
 import { validateEventMessage } from './validate.js';
 import type { RejectionCode } from './validate.js';
 
@@ -47,15 +47,6 @@ export async function ensureIngestTopology(nc: NatsConnection, options: IngestOp
     ack_wait: nanos(options.ackWaitMs),
     max_deliver: -1,
   });
-}
-
-function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function isSequenceConflict(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; message?: string };
-  return e.code === '23505' && (e.constraint?.includes('camera_seq') ?? e.message?.includes('camera_seq') ?? false);
 }
 
 /** The ingest loop: decode, store idempotently, ack after commit; quarantine and terminate poison messages. */
@@ -118,26 +109,9 @@ export class IngestConsumer {
       if (!signed.ok) return await this.#quarantine(msg, signed.code, signed.reason);
       let isNew: boolean;
       try {
-        isNew = await this.#db.transaction(async (tx) => {
-          const inserted = await insertEvent(tx, event, msg.seq, signed.keyId);
-          if (inserted) {
-            await appendAudit(tx, {
-              atMs: Date.now(),
-              actor: `device:${event.deviceId}`,
-              action: 'event.ingested',
-              subject: event.eventId,
-              details: {
-                siteId: event.siteId,
-                cameraId: event.cameraId,
-                cameraSeq: event.cameraSeq,
-                streamSeq: msg.seq,
-                payloadSha256: sha256Hex(msg.data),
-                signatureKeyId: signed.keyId,
-              },
-            });
-          }
-          return inserted;
-        });
+        isNew = await this.#db.transaction((tx) =>
+          storeVerifiedEvent(tx, event, { streamSeq: msg.seq, payload: msg.data }, signed.keyId),
+        );
       } catch (err) {
         if (!isSequenceConflict(err)) throw err;
         const { deviceId, cameraId, cameraSeq, eventId } = result.event;

@@ -16,6 +16,7 @@ describe('database', () => {
       '0004_quarantine_once',
       '0005_people_and_quality',
       '0006_devices',
+      '0007_quarantine_release',
     ]);
     expect(await migrate(db)).toEqual([]);
     const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
@@ -26,6 +27,7 @@ describe('database', () => {
       '0004_quarantine_once',
       '0005_people_and_quality',
       '0006_devices',
+      '0007_quarantine_release',
     ]);
   });
 

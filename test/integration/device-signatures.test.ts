@@ -2,7 +2,8 @@ import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countEvents, getEvent } from '../../core/index.js';
 import { InfractionEvent } from '../../proto/index.js';
-import { keyIdOf, makeEvent, otherDeviceKey, subjectOf, testDeviceKey } from '../harness/events.js';
+import { ApiClient } from '../../cli/api-client.js';
+import { TEST_DEVICE, keyIdOf, makeEvent, otherDeviceKey, subjectOf, testDeviceKey } from '../harness/events.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { waitFor } from '../harness/temp.js';
@@ -82,5 +83,30 @@ describe('ingest verifies each event against its device registered key', () => {
     const row = await quarantined(seq);
     expect(row.reason_code).toBe(code);
     await expect(getEvent(stack.core.core.db, event.eventId)).rejects.toMatchObject({ code: 'CORE_EVENT_NOT_FOUND' });
+  });
+
+  it('releases the events of a device registered after they arrived, once, and audits it', async () => {
+    const early = makeEvent(testDeviceKey().privateKey, { cameraSeq: 1, deviceId: 'dev-late' });
+    const seq = await publish(early);
+    expect((await quarantined(seq)).reason_code).toBe('unknown_device');
+    const admin = new ApiClient(stack.core.core.grpcAddress, stack.core.adminToken);
+    try {
+      const register = () =>
+        admin.call<{ releasedEvents: number }>('/zebra.v1.AdminService/RegisterDevice', {
+          ...TEST_DEVICE,
+          deviceId: 'dev-late',
+        });
+      await expect(register()).resolves.toMatchObject({ releasedEvents: 1 });
+      expect((await getEvent(stack.core.core.db, early.eventId)).signatureKeyId).toBe(
+        keyIdOf(testDeviceKey().publicKey),
+      );
+      await expect(register()).resolves.toMatchObject({ releasedEvents: 0 });
+    } finally {
+      admin.close();
+    }
+    const { rows } = await stack.core.core.db.query<{ n: string | number }>(
+      "SELECT count(*) AS n FROM audit_log WHERE action = 'message.released'",
+    );
+    expect(Number(rows[0]!.n)).toBe(1);
   });
 });

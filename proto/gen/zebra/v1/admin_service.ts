@@ -92,6 +92,8 @@ export interface RegisterDeviceRequest {
 
 export interface RegisterDeviceResponse {
   device: Device | undefined;
+  /** Events quarantined only because the device was not registered, now verified and stored. */
+  releasedEvents: number;
 }
 
 export interface ListDevicesRequest {}
@@ -416,13 +418,16 @@ export const RegisterDeviceRequest: MessageFns<RegisterDeviceRequest> = {
 };
 
 function createBaseRegisterDeviceResponse(): RegisterDeviceResponse {
-  return { device: undefined };
+  return { device: undefined, releasedEvents: 0 };
 }
 
 export const RegisterDeviceResponse: MessageFns<RegisterDeviceResponse> = {
   encode(message: RegisterDeviceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.device !== undefined) {
       Device.encode(message.device, writer.uint32(10).fork()).join();
+    }
+    if (message.releasedEvents !== 0) {
+      writer.uint32(16).uint32(message.releasedEvents);
     }
     return writer;
   },
@@ -448,6 +453,14 @@ export const RegisterDeviceResponse: MessageFns<RegisterDeviceResponse> = {
             message.device = Device.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.releasedEvents = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -461,13 +474,23 @@ export const RegisterDeviceResponse: MessageFns<RegisterDeviceResponse> = {
   },
 
   fromJSON(object: any): RegisterDeviceResponse {
-    return { device: isSet(object.device) ? Device.fromJSON(object.device) : undefined };
+    return {
+      device: isSet(object.device) ? Device.fromJSON(object.device) : undefined,
+      releasedEvents: isSet(object.releasedEvents)
+        ? globalThis.Number(object.releasedEvents)
+        : isSet(object.released_events)
+          ? globalThis.Number(object.released_events)
+          : 0,
+    };
   },
 
   toJSON(message: RegisterDeviceResponse): unknown {
     const obj: any = {};
     if (message.device !== undefined) {
       obj.device = Device.toJSON(message.device);
+    }
+    if (message.releasedEvents !== 0) {
+      obj.releasedEvents = Math.round(message.releasedEvents);
     }
     return obj;
   },
@@ -479,6 +502,7 @@ export const RegisterDeviceResponse: MessageFns<RegisterDeviceResponse> = {
     const message = createBaseRegisterDeviceResponse();
     message.device =
       object.device !== undefined && object.device !== null ? Device.fromPartial(object.device) : undefined;
+    message.releasedEvents = object.releasedEvents ?? 0;
     return message;
   },
 };
