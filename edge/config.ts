@@ -68,21 +68,45 @@ export const EdgeConfigSchema = z
       .default({ allowDownload: true }),
     detector: z
       .object({
-        minScore: z.number().min(0).max(1).default(0.3),
+        minScore: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.1)
+          .describe(
+            'Lowest person score kept; the tracker uses scores below tracker.highScore only to continue tracks',
+          ),
         nmsIou: z.number().min(0).max(1).default(0.45),
         minBoxHeight: Norm.default(0.03).describe('Drop person boxes shorter than this fraction of the frame'),
         intraOpThreads: z.number().int().min(1).max(16).default(1),
       })
       .strict()
-      .default({ minScore: 0.3, nmsIou: 0.45, minBoxHeight: 0.03, intraOpThreads: 1 }),
+      .default({ minScore: 0.1, nmsIou: 0.45, minBoxHeight: 0.03, intraOpThreads: 1 }),
     tracker: z
       .object({
-        minIou: z.number().min(0).max(1).default(0.2),
+        highScore: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.5)
+          .describe('Detections at or above this score are matched first and may start tracks'),
+        minIou: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.2)
+          .describe('Overlap a high-score detection needs with the predicted box'),
+        minIouLow: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.4)
+          .describe('Overlap a low-score detection needs to continue a track'),
         maxLostMs: z.number().int().positive().default(1500),
         maxHistory: z.number().int().positive().default(100),
       })
       .strict()
-      .default({ minIou: 0.2, maxLostMs: 1500, maxHistory: 100 }),
+      .default({ highScore: 0.5, minIou: 0.2, minIouLow: 0.4, maxLostMs: 1500, maxHistory: 100 }),
     rule: z
       .object({
         graceMs: z

@@ -8,6 +8,14 @@ export interface TrackPoint {
   readonly score: number;
 }
 
+/** Box change per millisecond: centre and size, normalised units. */
+export interface BoxVelocity {
+  readonly cxPerMs: number;
+  readonly cyPerMs: number;
+  readonly wPerMs: number;
+  readonly hPerMs: number;
+}
+
 /** A track as the tracker returns it after an update. */
 export interface Track {
   /** Per camera, starting at 1; never reused while the tracker lives, never shared across cameras. */
@@ -15,16 +23,30 @@ export interface Track {
   readonly history: readonly TrackPoint[];
   /** True when this update matched a detection to the track. */
   readonly isUpdated: boolean;
+  /** The motion model's estimate, used to predict the box while the track is not seen. */
+  readonly velocity: BoxVelocity;
 }
 
 export interface TrackerOptions {
-  /** Minimum overlap for a detection to continue a track. */
+  /** Detections at or above this score are matched first and may start tracks (ByteTrack's high set). */
+  readonly highScore: number;
+  /** Minimum overlap with the predicted box for a high-score detection to continue a track. */
   readonly minIou: number;
+  /** Minimum overlap for a low-score detection to continue a track left unmatched by the first stage. */
+  readonly minIouLow: number;
   /** A track not matched for this long is dropped. */
   readonly maxLostMs: number;
   /** At most this many observations are kept per track. */
   readonly maxHistory: number;
 }
+
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
+  highScore: 0.5,
+  minIou: 0.2,
+  minIouLow: 0.4,
+  maxLostMs: 1500,
+  maxHistory: 100,
+};
 
 export interface TrackerState {
   readonly nextId: number;
@@ -33,14 +55,84 @@ export interface TrackerState {
 
 export const EMPTY_TRACKER: TrackerState = { nextId: 1, tracks: [] };
 
-function lastBox(track: Track): NormBox {
-  return track.history[track.history.length - 1]!.box;
+const STILL: BoxVelocity = { cxPerMs: 0, cyPerMs: 0, wPerMs: 0, hPerMs: 0 };
+/** Weight of the newest displacement in the velocity estimate (alpha-beta filter). */
+const VELOCITY_GAIN = 0.5;
+/** Predictions never extrapolate further than this, so a long-lost track does not fly off. */
+const MAX_PREDICT_MS = 1000;
+
+function lastPoint(track: Track): TrackPoint {
+  return track.history[track.history.length - 1]!;
+}
+
+const centre = (b: NormBox): { cx: number; cy: number; w: number; h: number } => ({
+  cx: (b.x1 + b.x2) / 2,
+  cy: (b.y1 + b.y2) / 2,
+  w: b.x2 - b.x1,
+  h: b.y2 - b.y1,
+});
+
+/** Where the motion model puts the track's box at `atMs`. Pure. */
+export function predictBox(track: Track, atMs: number): NormBox {
+  const last = lastPoint(track);
+  const dt = Math.min(MAX_PREDICT_MS, Math.max(0, atMs - last.capturedAtMs));
+  const c = centre(last.box);
+  const v = track.velocity;
+  const w = Math.max(1e-4, c.w + v.wPerMs * dt);
+  const h = Math.max(1e-4, c.h + v.hPerMs * dt);
+  const cx = c.cx + v.cxPerMs * dt;
+  const cy = c.cy + v.cyPerMs * dt;
+  return { x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 };
+}
+
+function updatedVelocity(track: Track, box: NormBox, atMs: number): BoxVelocity {
+  const last = lastPoint(track);
+  const dt = atMs - last.capturedAtMs;
+  if (dt <= 0) return track.velocity;
+  const a = centre(last.box);
+  const b = centre(box);
+  const blend = (old: number, observed: number): number => old + VELOCITY_GAIN * (observed - old);
+  const v = track.velocity;
+  return {
+    cxPerMs: blend(v.cxPerMs, (b.cx - a.cx) / dt),
+    cyPerMs: blend(v.cyPerMs, (b.cy - a.cy) / dt),
+    wPerMs: blend(v.wPerMs, (b.w - a.w) / dt),
+    hPerMs: blend(v.hPerMs, (b.h - a.h) / dt),
+  };
+}
+
+/** Greedy association, best overlap first, over the given track and detection indices. */
+function associate(
+  predicted: readonly NormBox[],
+  trackIdx: readonly number[],
+  detections: readonly Detection[],
+  detIdx: readonly number[],
+  minIou: number,
+): Map<number, number> {
+  const pairs: { t: number; d: number; overlap: number }[] = [];
+  for (const t of trackIdx)
+    for (const d of detIdx) {
+      const overlap = iou(predicted[t]!, detections[d]!.box);
+      if (overlap >= minIou) pairs.push({ t, d, overlap });
+    }
+  pairs.sort((a, b) => b.overlap - a.overlap || a.t - b.t || a.d - b.d);
+  const matched = new Map<number, number>();
+  const usedDetections = new Set<number>();
+  for (const { t, d } of pairs) {
+    if (matched.has(t) || usedDetections.has(d)) continue;
+    matched.set(t, d);
+    usedDetections.add(d);
+  }
+  return matched;
 }
 
 /**
- * Greedy IoU association: pairs are taken best-overlap first; unmatched detections start
- * tracks, unmatched tracks age out after `maxLostMs`. Pure: returns a new state.
- * (The edge issue replaces this with ByteTrack-style two-stage association.)
+ * ByteTrack-style two-stage association with a constant-velocity motion model. Stage one
+ * matches high-score detections to every track's predicted box; stage two gives the tracks
+ * still unmatched a chance at the low-score detections (people half hidden, motion blur).
+ * Only unmatched high-score detections start tracks, so low-score noise never does. A track
+ * unmatched for longer than `maxLostMs` is dropped, and its id is never reused.
+ * Pure: returns a new state.
  */
 export function updateTracker(
   state: TrackerState,
@@ -48,37 +140,43 @@ export function updateTracker(
   capturedAtMs: number,
   options: TrackerOptions,
 ): TrackerState {
-  const pairs: { t: number; d: number; overlap: number }[] = [];
-  state.tracks.forEach((track, t) =>
-    detections.forEach((det, d) => {
-      const overlap = iou(lastBox(track), det.box);
-      if (overlap >= options.minIou) pairs.push({ t, d, overlap });
-    }),
-  );
-  pairs.sort((a, b) => b.overlap - a.overlap);
-  const trackOf = new Map<number, number>();
-  const usedDetections = new Set<number>();
-  for (const { t, d } of pairs) {
-    if (trackOf.has(t) || usedDetections.has(d)) continue;
-    trackOf.set(t, d);
-    usedDetections.add(d);
-  }
+  const predicted = state.tracks.map((t) => predictBox(t, capturedAtMs));
+  const allTracks = state.tracks.map((_, i) => i);
+  const high = detections.flatMap((d, i) => (d.score >= options.highScore ? [i] : []));
+  const low = detections.flatMap((d, i) => (d.score < options.highScore ? [i] : []));
+  const first = associate(predicted, allTracks, detections, high, options.minIou);
+  const rest = allTracks.filter((t) => !first.has(t));
+  const second = associate(predicted, rest, detections, low, options.minIouLow);
+  const detOf = new Map([...first, ...second]);
+
   const tracks: Track[] = [];
   state.tracks.forEach((track, t) => {
-    const d = trackOf.get(t);
+    const d = detOf.get(t);
     if (d === undefined) {
-      const lastSeenMs = track.history[track.history.length - 1]!.capturedAtMs;
-      if (capturedAtMs - lastSeenMs <= options.maxLostMs) tracks.push({ ...track, isUpdated: false });
+      if (capturedAtMs - lastPoint(track).capturedAtMs <= options.maxLostMs)
+        tracks.push({ ...track, isUpdated: false });
       return;
     }
     const det = detections[d]!;
     const history = [...track.history, { capturedAtMs, box: det.box, score: det.score }].slice(-options.maxHistory);
-    tracks.push({ id: track.id, history, isUpdated: true });
+    tracks.push({ id: track.id, history, isUpdated: true, velocity: updatedVelocity(track, det.box, capturedAtMs) });
   });
+  const used = new Set(detOf.values());
   let nextId = state.nextId;
-  detections.forEach((det, d) => {
-    if (usedDetections.has(d)) return;
-    tracks.push({ id: nextId++, history: [{ capturedAtMs, box: det.box, score: det.score }], isUpdated: true });
-  });
+  for (const d of high) {
+    if (used.has(d)) continue;
+    const det = detections[d]!;
+    tracks.push({
+      id: nextId++,
+      history: [{ capturedAtMs, box: det.box, score: det.score }],
+      isUpdated: true,
+      velocity: STILL,
+    });
+  }
   return { nextId, tracks };
+}
+
+/** The boxes to mask in a frame: each updated track's detection and each lost track's prediction. */
+export function trackBoxesAt(state: TrackerState, atMs: number): NormBox[] {
+  return state.tracks.map((t) => (t.isUpdated ? lastPoint(t).box : predictBox(t, atMs)));
 }

@@ -35,6 +35,7 @@ function trackAt(id: number, points: { x: number; y: number; t: number }[]): Tra
   return {
     id,
     isUpdated: true,
+    velocity: { cxPerMs: 0, cyPerMs: 0, wPerMs: 0, hPerMs: 0 },
     history: points.map((p) => ({
       capturedAtMs: p.t,
       score: 0.9,

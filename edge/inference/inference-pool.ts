@@ -1,0 +1,153 @@
+import { Worker } from 'node:worker_threads';
+import type { Detection, Detector } from '../detect/detection.js';
+import type { FaceDetector } from '../detect/face-detector.js';
+import type { FaceBox } from '../detect/ultraface.js';
+import { EdgeError, EdgeErrorCode } from '../errors.js';
+import type { EdgeErrorCode as Code } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type {
+  InferenceKind,
+  InferenceReply,
+  InferenceRequest,
+  InferenceWorkerInit,
+  WorkerStartup,
+} from './protocol.js';
+
+const ENTRY = new URL('./worker-entry.js', import.meta.url);
+
+interface Pending {
+  resolve(reply: InferenceReply): void;
+  reject(err: EdgeError): void;
+}
+
+/** One worker thread holding one session per model. Restarted on the next request after it dies. */
+class InferenceThread {
+  readonly #init: InferenceWorkerInit;
+  readonly #logger: Logger;
+  readonly #pending = new Map<number, Pending>();
+  #worker: Promise<Worker> | undefined;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(init: InferenceWorkerInit, logger: Logger) {
+    this.#init = init;
+    this.#logger = logger;
+  }
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  start(): Promise<Worker> {
+    this.#worker ??= this.#spawn();
+    return this.#worker;
+  }
+
+  #spawn(): Promise<Worker> {
+    const worker = new Worker(ENTRY, { workerData: this.#init });
+    const failAll = (message: string): void => {
+      this.#worker = undefined;
+      for (const pending of this.#pending.values())
+        pending.reject(new EdgeError(EdgeErrorCode.DETECTOR_FAILED, message));
+      this.#pending.clear();
+    };
+    return new Promise<Worker>((resolve, reject) => {
+      worker.once('message', (startup: WorkerStartup) => {
+        if (!startup.ready) {
+          reject(new EdgeError(startup.code as Code, startup.message));
+          void worker.terminate();
+          return;
+        }
+        worker.on('message', (reply: InferenceReply) => {
+          const pending = this.#pending.get(reply.id);
+          this.#pending.delete(reply.id);
+          pending?.resolve(reply);
+        });
+        resolve(worker);
+      });
+      worker.once('error', (err) => {
+        this.#logger.error({ err }, 'inference worker failed');
+        reject(new EdgeError(EdgeErrorCode.DETECTOR_FAILED, `inference worker failed: ${err.message}`, { cause: err }));
+        failAll(`inference worker failed: ${err.message}`);
+      });
+      worker.once('exit', (code) => {
+        if (!this.#closed)
+          this.#logger.error({ exitCode: code }, 'inference worker exited; restarting on next request');
+        failAll(`inference worker exited with code ${code}`);
+      });
+    });
+  }
+
+  async request(kind: InferenceKind, rgb: Buffer, widthPx: number, heightPx: number): Promise<InferenceReply> {
+    if (this.#closed) throw new EdgeError(EdgeErrorCode.DETECTOR_FAILED, 'the inference pool is closed');
+    const worker = await this.start();
+    const id = this.#nextId++;
+    const reply = new Promise<InferenceReply>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    // The frame is copied, not transferred: the ring keeps it for evidence.
+    worker.postMessage({ id, kind, rgb, widthPx, heightPx } satisfies InferenceRequest);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker) await (await worker.catch(() => undefined))?.terminate();
+  }
+}
+
+function unwrap(reply: InferenceReply): InferenceReply {
+  if ('error' in reply) throw new EdgeError(reply.error.code as Code, reply.error.message);
+  return reply;
+}
+
+/**
+ * Person and face inference in worker threads, so the event loop never waits on a model.
+ * Each thread creates its sessions once; requests go to the least busy thread.
+ */
+export class InferencePool {
+  readonly persons: Detector;
+  readonly faces: FaceDetector;
+  readonly #threads: InferenceThread[];
+
+  private constructor(threads: InferenceThread[], init: InferenceWorkerInit) {
+    this.#threads = threads;
+    const pick = (): InferenceThread => threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    const personsModel = { id: init.persons.entry.id, sha256: init.persons.entry.sha256 };
+    const facesModel = { id: init.faces?.entry.id ?? 'none', sha256: init.faces?.entry.sha256 ?? '' };
+    const dispose = (): Promise<void> => this.close();
+    this.persons = {
+      model: personsModel,
+      async detect(rgb: Buffer, widthPx: number, heightPx: number): Promise<Detection[]> {
+        const reply = unwrap(await pick().request('persons', rgb, widthPx, heightPx));
+        return 'persons' in reply ? reply.persons : [];
+      },
+      dispose,
+    };
+    this.faces = {
+      model: facesModel,
+      async detectFaces(rgb: Buffer, widthPx: number, heightPx: number): Promise<FaceBox[]> {
+        const reply = unwrap(await pick().request('faces', rgb, widthPx, heightPx));
+        return 'faces' in reply ? reply.faces : [];
+      },
+      dispose,
+    };
+  }
+
+  /** Starts `threads` workers and waits until each has loaded and checked its models. */
+  static async start(init: InferenceWorkerInit, threads: number, logger: Logger): Promise<InferencePool> {
+    const all = Array.from({ length: threads }, () => new InferenceThread(init, logger));
+    const pool = new InferencePool(all, init);
+    try {
+      await Promise.all(all.map((t) => t.start()));
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.close()));
+  }
+}

@@ -1,0 +1,30 @@
+import type { Detection } from '../detect/detection.js';
+import type { YoloxDetectorOptions } from '../detect/onnx-detector.js';
+import type { FaceDetectorOptions } from '../detect/face-detector.js';
+import type { FaceBox } from '../detect/ultraface.js';
+import type { ManifestFile } from '../models/manifest.js';
+
+/** What the inference worker loads once at start. Paths are hash-verified model files. */
+export interface InferenceWorkerInit {
+  readonly persons: { readonly path: string; readonly entry: ManifestFile; readonly options: YoloxDetectorOptions };
+  readonly faces?: { readonly path: string; readonly entry: ManifestFile; readonly options: FaceDetectorOptions };
+}
+
+export type InferenceKind = 'persons' | 'faces';
+
+export interface InferenceRequest {
+  readonly id: number;
+  readonly kind: InferenceKind;
+  readonly rgb: Uint8Array;
+  readonly widthPx: number;
+  readonly heightPx: number;
+}
+
+/** The worker's answer: detections (persons), face boxes (faces), or the error's code and message. */
+export type InferenceReply =
+  | { readonly id: number; readonly persons: Detection[]; readonly inferMs: number }
+  | { readonly id: number; readonly faces: FaceBox[]; readonly inferMs: number }
+  | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
+
+export type WorkerStartup =
+  { readonly ready: true } | { readonly ready: false; readonly code: string; readonly message: string };
