@@ -16,6 +16,15 @@ const CameraConfig = z
         input: z.string().min(1).describe('Video file, stream URL, or "sample:<manifest id>" for a sample file'),
         fps: z.number().positive().max(30).default(5).describe('Frames per second to decode and detect'),
         realtime: z.boolean().default(false).describe('Read a file at its native rate, as a live camera would'),
+        stallTimeoutMs: z.number().int().positive().default(10_000).describe('A stream silent this long has dropped'),
+        reconnect: z
+          .object({
+            baseDelayMs: z.number().int().positive().default(500).describe('First wait after a stream drops'),
+            maxDelayMs: z.number().int().positive().default(30_000).describe('Longest wait between attempts'),
+            healthyAfterFrames: z.number().int().positive().default(25).describe('Frames in a row that reset the wait'),
+          })
+          .strict()
+          .default({ baseDelayMs: 500, maxDelayMs: 30_000, healthyAfterFrames: 25 }),
       })
       .strict(),
     zone: z
@@ -29,8 +38,32 @@ const CameraConfig = z
       })
       .strict(),
     signal: z
-      .object({ schedule: z.string().min(1).describe('Signal schedule file (YAML), relative to this config') })
-      .strict(),
+      .object({
+        schedule: z.string().min(1).optional().describe('Signal schedule file (YAML), relative to this config (demos)'),
+        controller: z
+          .object({
+            id: Id.describe('Controller id: reports arrive on zebra.v1.signal.<site>.<id>'),
+            staleAfterMs: z
+              .number()
+              .int()
+              .positive()
+              .default(2500)
+              .describe('Suspend when no report arrived for this long'),
+            maxClockOffsetMs: z
+              .number()
+              .int()
+              .positive()
+              .default(500)
+              .describe('Suspend when the device clock is further than this from the controller'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .refine(
+        (s) => (s.schedule === undefined) !== (s.controller === undefined),
+        'set exactly one of schedule or controller',
+      ),
   })
   .strict();
 
@@ -79,9 +112,10 @@ export const EdgeConfigSchema = z
         nmsIou: z.number().min(0).max(1).default(0.45),
         minBoxHeight: Norm.default(0.03).describe('Drop person boxes shorter than this fraction of the frame'),
         intraOpThreads: z.number().int().min(1).max(16).default(1),
+        workers: z.number().int().min(1).max(8).default(2).describe('Inference worker threads (persons and faces)'),
       })
       .strict()
-      .default({ minScore: 0.1, nmsIou: 0.45, minBoxHeight: 0.03, intraOpThreads: 1 }),
+      .default({ minScore: 0.1, nmsIou: 0.45, minBoxHeight: 0.03, intraOpThreads: 1, workers: 2 }),
     tracker: z
       .object({
         highScore: z
@@ -139,9 +173,63 @@ export const EdgeConfigSchema = z
       .strict()
       .default({ method: 'pixelate', faceModel: 'ultraface-rfb-640', faceMinScore: 0.3, faceMarginRatio: 0.25 }),
     evidence: z
-      .object({ jpegQuality: z.number().int().min(50).max(100).default(85) })
+      .object({
+        jpegQuality: z.number().int().min(50).max(100).default(85),
+        clipBeforeMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(3000)
+          .describe('The clip starts this long before the entry'),
+        clipAfterMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(3000)
+          .describe('The clip ends this long after the entry'),
+        keyframeOffsetMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(1000)
+          .describe('The before and after keyframes are this far from the entry'),
+      })
       .strict()
-      .default({ jpegQuality: 85 }),
+      .default({ jpegQuality: 85, clipBeforeMs: 3000, clipAfterMs: 3000, keyframeOffsetMs: 1000 }),
+    gating: z
+      .object({
+        enabled: z.boolean().default(true).describe('Skip the detector on frames without motion and without tracks'),
+        gridWidth: z.number().int().min(8).max(256).default(64),
+        cellThreshold: z.number().min(1).max(255).default(20).describe('Luma change (0-255) of a moved grid cell'),
+        minChangedRatio: z.number().min(0).max(1).default(0.002).describe('Share of cells that must move'),
+        backgroundAlpha: z.number().min(0.01).max(1).default(0.2),
+        maxIntervalMs: z.number().int().positive().default(5000).describe('Detect at least this often regardless'),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        gridWidth: 64,
+        cellThreshold: 20,
+        minChangedRatio: 0.002,
+        backgroundAlpha: 0.2,
+        maxIntervalMs: 5000,
+      }),
+    obstruction: z
+      .object({
+        maxLumaStddev: z.number().min(0).max(128).default(6).describe('A view flatter than this looks covered'),
+        afterMs: z.number().int().positive().default(2000).describe('for at least this long'),
+      })
+      .strict()
+      .default({ maxLumaStddev: 6, afterMs: 2000 }),
+    http: z
+      .object({
+        listen: z.string().min(1).optional().describe('host:port for /healthz and /metrics; unset: off'),
+      })
+      .strict()
+      .default({}),
     cameras: z.array(CameraConfig).min(1, 'configure at least one camera'),
   })
   .strict()
@@ -192,7 +280,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
     cameras: config.cameras.map((c) => ({
       ...c,
       source: { ...c.source, input: /^[a-z]+:/.test(c.source.input) ? c.source.input : abs(c.source.input) },
-      signal: { schedule: abs(c.signal.schedule) },
+      signal: { ...c.signal, schedule: c.signal.schedule ? abs(c.signal.schedule) : undefined },
     })),
   });
 }

@@ -20,6 +20,10 @@ export const EdgeErrorCode = {
   SIGNAL_SCHEDULE_INVALID: 'EDGE_SIGNAL_SCHEDULE_INVALID',
   /** Thrown when evidence cannot be redacted; nothing is published (fail closed). */
   REDACTION_FAILED: 'EDGE_REDACTION_FAILED',
+  /** Thrown when an evidence object (JPEG or clip) cannot be encoded. */
+  EVIDENCE_FAILED: 'EDGE_EVIDENCE_FAILED',
+  /** Thrown when the signal feed or its config is unusable. */
+  SIGNAL_FEED_INVALID: 'EDGE_SIGNAL_FEED_INVALID',
   /** Thrown when a file in the state folder (e.g. a sequence counter) is unreadable or corrupt. */
   STATE_INVALID: 'EDGE_STATE_INVALID',
   /** Thrown when the device key cannot be read or created. */

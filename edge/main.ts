@@ -1,25 +1,37 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CandidateTally, tallySigningBytes } from '../proto/index.js';
+import type { ModelRef } from '../proto/index.js';
 import type { EdgeConfig } from './config.js';
-import { YoloxOnnxDetector } from './detect/onnx-detector.js';
-import { FfmpegFrameSource } from './frames/ffmpeg-source.js';
+import { openFrameSource } from './frames/open-source.js';
+import type { FrameSource } from './frames/frame.js';
+import { startEdgeHttp } from './http.js';
+import type { EdgeHealth } from './http.js';
+import { InferencePool } from './inference/inference-pool.js';
 import type { Logger } from './logger.js';
+import { createEdgeMetrics } from './metrics.js';
+import type { EdgeMetrics } from './metrics.js';
 import { defaultCacheDir, ensureFile, mirrorDirsFromEnv } from './models/fetch.js';
 import type { FetchOptions } from './models/fetch.js';
 import { loadManifest, manifestEntry } from './models/manifest.js';
 import type { Manifest } from './models/manifest.js';
 import { runCameraPipeline } from './pipeline/camera-pipeline.js';
 import type { PipelineSummary } from './pipeline/camera-pipeline.js';
+import type { Frame } from './frames/frame.js';
 import { loadOrCreateDeviceKey } from './publish/device-key.js';
+import type { DeviceKey } from './publish/device-key.js';
 import { JetStreamPublisher } from './publish/publisher.js';
 import { FileSequencer } from './publish/sequencer.js';
-import { UltrafaceOnnxDetector } from './detect/face-detector.js';
 import { EvidenceRedactor } from './redact/redactor.js';
+import { ControllerSignalSource } from './signal/controller-source.js';
 import { ScheduleSignalSource, loadSchedule } from './signal/schedule.js';
+import type { SignalSource } from './signal/signal.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from './errors.js';
 import { EDGE_SOFTWARE_VERSION } from './version.js';
 
 const SAMPLE_PREFIX = 'sample:';
+const CONTROLLER_KEEP_MS = 10 * 60_000;
 
 /** How one camera's run ended: with a summary, or with the error that stopped it. */
 export interface CameraResult {
@@ -33,6 +45,14 @@ export interface EdgeRun {
   readonly done: Promise<CameraResult[]>;
   /** Stops every camera and closes the NATS connection. */
   stop(): Promise<void>;
+  readonly metrics: EdgeMetrics;
+  /** host:port of /healthz and /metrics, when http.listen is set. */
+  readonly httpAddress?: string;
+}
+
+export interface EdgeRunHooks {
+  /** Called after every frame of every camera (progress displays). */
+  readonly onFrame?: (frame: Frame, summary: Readonly<PipelineSummary>) => void;
 }
 
 async function resolveInput(input: string, manifest: Manifest, fetchOptions: FetchOptions): Promise<string> {
@@ -40,7 +60,6 @@ async function resolveInput(input: string, manifest: Manifest, fetchOptions: Fet
   return ensureFile(manifestEntry(manifest, input.slice(SAMPLE_PREFIX.length)), fetchOptions);
 }
 
-/** Starts the edge: loads and checks the model, connects to NATS, and runs one pipeline per camera. */
 /** A one-line secret file (trailing newline ignored). Throws EDGE_CONFIG_INVALID naming the key. */
 async function readSecret(path: string): Promise<string> {
   try {
@@ -52,25 +71,39 @@ async function readSecret(path: string): Promise<string> {
   }
 }
 
-export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<EdgeRun> {
-  const manifest = await loadManifest();
-  const fetchOptions: FetchOptions = {
-    cacheDir: config.models.cacheDir ?? defaultCacheDir(env),
-    mirrorDirs: mirrorDirsFromEnv(env),
-    allowDownload: config.models.allowDownload,
-  };
+/** SHA-256 of the configuration as validated: what every event says decided it. */
+export function configSha256(config: EdgeConfig): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex');
+}
+
+async function startInference(config: EdgeConfig, manifest: Manifest, fetchOptions: FetchOptions, logger: Logger) {
   const yolox = manifestEntry(manifest, 'yolox-nano');
-  const detector = await YoloxOnnxDetector.create(await ensureFile(yolox, fetchOptions), yolox, {
-    ...config.detector,
-    classIds: [0],
-  });
-  logger.info({ model: yolox.id, sha256: yolox.sha256 }, 'detector loaded');
   const faceEntry = manifestEntry(manifest, config.redaction.faceModel);
-  const faces = await UltrafaceOnnxDetector.create(await ensureFile(faceEntry, fetchOptions), faceEntry, {
-    minScore: config.redaction.faceMinScore,
-    nmsIou: 0.3,
-    intraOpThreads: config.detector.intraOpThreads,
-  });
+  const { intraOpThreads, minScore, nmsIou, minBoxHeight, workers } = config.detector;
+  const pool = await InferencePool.start(
+    {
+      persons: {
+        path: await ensureFile(yolox, fetchOptions),
+        entry: yolox,
+        options: { minScore, nmsIou, minBoxHeight, intraOpThreads, classIds: [0] },
+      },
+      faces: {
+        path: await ensureFile(faceEntry, fetchOptions),
+        entry: faceEntry,
+        options: { minScore: config.redaction.faceMinScore, nmsIou: 0.3, intraOpThreads },
+      },
+    },
+    workers,
+    logger.child({ component: 'inference' }),
+  );
+  logger.info(
+    { persons: yolox.id, faces: faceEntry.id, workers, intraOpThreads },
+    'models loaded in worker threads (faces only to mask them)',
+  );
+  const models: ModelRef[] = [
+    { modelId: yolox.id, sha256Hex: yolox.sha256 },
+    { modelId: faceEntry.id, sha256Hex: faceEntry.sha256 },
+  ];
   const redactor = new EvidenceRedactor(
     {
       method: config.redaction.method,
@@ -78,64 +111,137 @@ export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.
       personDetectorId: yolox.id,
       faceMarginRatio: config.redaction.faceMarginRatio,
     },
-    faces,
+    pool.faces,
   );
-  logger.info({ model: faceEntry.id, sha256: faceEntry.sha256 }, 'face detector loaded (used only to mask faces)');
+  return { pool, models, redactor };
+}
+
+function signalFor(
+  camera: EdgeConfig['cameras'][number],
+  config: EdgeConfig,
+  publisher: JetStreamPublisher,
+  startAtMs: number,
+  logger: Logger,
+): Promise<SignalSource> {
+  const { controller, schedule } = camera.signal;
+  if (controller) {
+    const options = {
+      controllerId: controller.id,
+      staleAfterMs: controller.staleAfterMs,
+      maxClockOffsetMs: controller.maxClockOffsetMs,
+      keepMs: CONTROLLER_KEEP_MS,
+    };
+    return Promise.resolve(ControllerSignalSource.subscribe(publisher.connection, config.siteId, options, logger));
+  }
+  return loadSchedule(schedule!).then((s) => new ScheduleSignalSource(s, startAtMs));
+}
+
+function tallySender(publisher: JetStreamPublisher, key: DeviceKey) {
+  return async (tally: Omit<CandidateTally, 'signature'>): Promise<void> => {
+    const unsigned = CandidateTally.fromPartial(tally);
+    const signature = { algorithm: 'ed25519', keyId: key.keyId, signature: key.sign(tallySigningBytes(unsigned)) };
+    await publisher.publishTally({ ...unsigned, signature });
+  };
+}
+
+/** Starts the edge: loads and checks the models, connects to NATS, and runs one pipeline per camera. */
+export async function startEdge(
+  config: EdgeConfig,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+  hooks: EdgeRunHooks = {},
+): Promise<EdgeRun> {
+  const manifest = await loadManifest();
+  const fetchOptions: FetchOptions = {
+    cacheDir: config.models.cacheDir ?? defaultCacheDir(env),
+    mirrorDirs: mirrorDirsFromEnv(env),
+    allowDownload: config.models.allowDownload,
+  };
+  const metrics = createEdgeMetrics();
+  const { pool, models, redactor } = await startInference(config, manifest, fetchOptions, logger);
   const deviceKey = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
   logger.info({ keyId: deviceKey.keyId }, 'device key ready');
-  const publisher = await JetStreamPublisher.connect(
-    {
-      servers: config.nats.servers,
-      name: `zebra-edge-${config.deviceId}`,
-      maxAttempts: 8,
-      retryDelayMs: 250,
-      user: config.nats.user,
-      password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
-    },
-    logger.child({ component: 'publisher' }),
-  );
-  const sources: FfmpegFrameSource[] = [];
+  let publisher: JetStreamPublisher;
+  try {
+    publisher = await JetStreamPublisher.connect(
+      {
+        servers: config.nats.servers,
+        name: `zebra-edge-${config.deviceId}`,
+        maxAttempts: 8,
+        retryDelayMs: 250,
+        user: config.nats.user,
+        password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
+      },
+      logger.child({ component: 'publisher' }),
+    );
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  const hash = configSha256(config);
+  const sources: FrameSource[] = [];
+  const signals: SignalSource[] = [];
+  const cameraState = new Map<string, string>(config.cameras.map((c) => [c.id, 'starting']));
   const runCamera = async (camera: EdgeConfig['cameras'][number]): Promise<PipelineSummary> => {
     const startAtMs = Date.now();
-    const source = new FfmpegFrameSource({
-      cameraId: camera.id,
-      input: await resolveInput(camera.source.input, manifest, fetchOptions),
-      fps: camera.source.fps,
-      startAtMs,
-      realtime: camera.source.realtime,
-    });
-    sources.push(source);
     const cameraLogger = logger.child({ component: 'pipeline', camera: camera.id });
+    const source = await openFrameSource(
+      {
+        cameraId: camera.id,
+        ...camera.source,
+        input: await resolveInput(camera.source.input, manifest, fetchOptions),
+        startAtMs,
+      },
+      cameraLogger,
+      () => metrics.sourceRestarts.inc({ camera: camera.id }),
+    );
+    sources.push(source);
+    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger);
+    signals.push(signal);
+    cameraState.set(camera.id, 'running');
     const summary = await runCameraPipeline({
       deviceId: config.deviceId,
       siteId: config.siteId,
       cameraId: camera.id,
       zone: camera.zone,
       source,
-      detector,
-      signal: new ScheduleSignalSource(await loadSchedule(camera.signal.schedule), startAtMs),
+      detector: pool.persons,
+      signal,
       redactor,
       publisher,
       sequencer: await FileSequencer.open(config.stateDir, camera.id),
       deviceKey,
-      models: [
-        { modelId: yolox.id, sha256Hex: yolox.sha256 },
-        { modelId: faceEntry.id, sha256Hex: faceEntry.sha256 },
-      ],
+      models,
       edgeSoftwareVersion: EDGE_SOFTWARE_VERSION,
+      configSha256: hash,
       rule: config.rule,
       tracker: config.tracker,
+      gating: config.gating,
+      obstruction: config.obstruction,
       jpegQuality: config.evidence.jpegQuality,
+      window: config.evidence,
       logger: cameraLogger,
+      metrics,
+      onTally: tallySender(publisher, deviceKey),
+      onFrame: hooks.onFrame,
     });
+    cameraState.set(camera.id, 'ended');
     cameraLogger.info(summary, 'camera source ended');
     return summary;
   };
+  const health = (): EdgeHealth => {
+    const checks: Record<string, string> = { nats: publisher.isConnected ? 'connected' : 'disconnected' };
+    for (const [id, state] of cameraState) checks[`camera:${id}`] = state;
+    const ok = publisher.isConnected && ![...cameraState.values()].some((s) => s.startsWith('failed'));
+    return { ok, checks };
+  };
+  const http = config.http.listen ? await startEdgeHttp(config.http.listen, metrics, health) : undefined;
   // One camera failing never stops the others; its result says why it stopped.
   const runs = config.cameras.map((camera) =>
     runCamera(camera).then(
       (summary): CameraResult => ({ cameraId: camera.id, summary }),
       (err: unknown): CameraResult => {
+        cameraState.set(camera.id, `failed: ${errorMessage(err)}`);
         logger.error({ err, camera: camera.id }, 'camera stopped');
         return { cameraId: camera.id, error: errorMessage(err) };
       },
@@ -145,9 +251,10 @@ export async function startEdge(config: EdgeConfig, logger: Logger, env: NodeJS.
     await Promise.all(sources.map((s) => s.close()));
   };
   const done = Promise.all(runs).finally(async () => {
+    await Promise.all(signals.map((s) => s.close()));
     await publisher.close();
-    await detector.dispose();
-    await faces.dispose();
+    await pool.close();
+    await http?.close();
   });
-  return { done, stop };
+  return { done, stop, metrics, httpAddress: http?.address };
 }

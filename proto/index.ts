@@ -1,14 +1,21 @@
 export {
   BoundingBox,
+  CandidateTally,
+  ClockSync,
+  ClockSyncState,
   Confidence,
   ConfidencePart,
   DeviceSignature,
+  Enforcement,
   EvidenceRef,
   EvidenceStatus,
   InfractionEvent,
   ModelRef,
   NormalizedPoint,
+  ReasonCount,
+  RedactionAttestation,
   RedactionSummary,
+  SignalPhaseReport,
   SignalSnapshot,
   SignalSourceKind,
   SignalState,
@@ -123,10 +130,13 @@ export {
   EVENTS_SUBJECT_WILDCARD,
   EVIDENCE_BUCKET,
   INFRACTIONS_STREAM,
+  TALLIES_SUBJECT_WILDCARD,
   eventSubject,
   evidenceObjectKey,
   isSubjectToken,
+  signalSubject,
+  tallySubject,
 } from './subjects.js';
-export { eventSigningBytes } from './signing.js';
+export { eventSigningBytes, tallySigningBytes } from './signing.js';
 export { devicePermissions, renderNatsAuthorization } from './permissions.js';
 export type { NatsPermissions, NatsUser } from './permissions.js';

@@ -7,7 +7,8 @@ export interface NatsPermissions {
 }
 
 /**
- * What one edge device may do on the hub: publish events on its own subjects only, add
+ * What one edge device may do on the hub: publish events and rejected-candidate tallies on
+ * its own subjects only, add
  * objects to the evidence store, and read the replies to its own requests. Nothing else: no
  * stream or consumer administration, no purge or delete, no other device's subjects.
  */
@@ -17,6 +18,7 @@ export function devicePermissions(siteId: string, deviceId: string): NatsPermiss
     publish: {
       allow: [
         `zebra.v1.events.${siteId}.${deviceId}.>`,
+        `zebra.v1.tallies.${siteId}.${deviceId}.>`,
         `$O.${EVIDENCE_BUCKET}.C.>`,
         `$O.${EVIDENCE_BUCKET}.M.>`,
         `$JS.API.INFO`,

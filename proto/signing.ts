@@ -1,4 +1,4 @@
-import { InfractionEvent } from './gen/zebra/v1/event.js';
+import { CandidateTally, InfractionEvent } from './gen/zebra/v1/event.js';
 
 /**
  * The bytes a device signs: the event encoded with its `signature` field unset.
@@ -6,4 +6,9 @@ import { InfractionEvent } from './gen/zebra/v1/event.js';
  */
 export function eventSigningBytes(event: InfractionEvent): Uint8Array {
   return InfractionEvent.encode({ ...event, signature: undefined }).finish();
+}
+
+/** The bytes a device signs for a rejected-candidate tally: the tally without its `signature`. */
+export function tallySigningBytes(tally: CandidateTally): Uint8Array {
+  return CandidateTally.encode({ ...tally, signature: undefined }).finish();
 }

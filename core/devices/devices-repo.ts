@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { eventSigningBytes } from '../../proto/index.js';
-import type { InfractionEvent } from '../../proto/index.js';
+import type { DeviceSignature, InfractionEvent } from '../../proto/index.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
 
@@ -108,25 +108,38 @@ export function checkEventSignature(
   event: InfractionEvent,
   device: DeviceRecord | undefined,
 ): { ok: true; keyId: string } | { ok: false; code: SignatureRefusal; reason: string } {
-  if (!device) return { ok: false, code: 'unknown_device', reason: `device ${event.deviceId} is not registered` };
-  if (device.siteId !== event.siteId) {
+  return checkDeviceSignature(event, eventSigningBytes(event), device);
+}
+
+/**
+ * Checks a device-signed message (an event or a tally): the device is registered at the
+ * site the message names, signed with its registered key, and the signature verifies.
+ */
+export function checkDeviceSignature(
+  message: { readonly deviceId: string; readonly siteId: string; readonly signature?: DeviceSignature | undefined },
+  signingBytes: Uint8Array,
+  device: DeviceRecord | undefined,
+): { ok: true; keyId: string } | { ok: false; code: SignatureRefusal; reason: string } {
+  if (!device) return { ok: false, code: 'unknown_device', reason: `device ${message.deviceId} is not registered` };
+  if (device.siteId !== message.siteId) {
     return {
       ok: false,
       code: 'site_mismatch',
-      reason: `device ${event.deviceId} is registered at site ${device.siteId}, not ${event.siteId}`,
+      reason: `device ${message.deviceId} is registered at site ${device.siteId}, not ${message.siteId}`,
     };
   }
-  const signature = event.signature!;
+  const signature = message.signature;
+  if (!signature) return { ok: false, code: 'bad_signature', reason: 'the message carries no signature' };
   if (signature.keyId !== device.keyId) {
     return {
       ok: false,
       code: 'unknown_key',
-      reason: `signed with key ${signature.keyId}; device ${event.deviceId} is registered with key ${device.keyId}`,
+      reason: `signed with key ${signature.keyId}; device ${message.deviceId} is registered with key ${device.keyId}`,
     };
   }
   const isValid = (() => {
     try {
-      return verify(null, eventSigningBytes(event), device.publicKey, signature.signature);
+      return verify(null, signingBytes, device.publicKey, signature.signature);
     } catch {
       return false;
     }

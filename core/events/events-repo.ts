@@ -23,7 +23,7 @@ export function reviewStateOf(text: string): ReviewState {
 }
 
 /**
- * Inserts an event once, with its review queued; a second insert of the same event id changes
+ * Inserts an event once, with its review queued (or held, when enforcement was suspended); a second insert of the same event id changes
  * nothing. Returns whether it was new. Run it in a transaction so both rows land together.
  */
 export async function insertEvent(
@@ -58,7 +58,10 @@ export async function insertEvent(
     ],
   );
   if (result.rowCount !== 1) return false;
-  await db.query("INSERT INTO reviews (event_id, state, version) VALUES ($1, 'queued', 1)", [event.eventId]);
+  // An event decided while the camera's enforcement was suspended is kept for the trail,
+  // but never queued for review: no penalty can follow from it.
+  const state = event.enforcement?.suspended ? 'received' : 'queued';
+  await db.query('INSERT INTO reviews (event_id, state, version) VALUES ($1, $2, 1)', [event.eventId, state]);
   return true;
 }
 

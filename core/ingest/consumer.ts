@@ -2,15 +2,16 @@ import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } fr
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/transport-node';
-import { EVENTS_SUBJECT_WILDCARD, INFRACTIONS_STREAM } from '../../proto/index.js';
+import { EVENTS_SUBJECT_WILDCARD, INFRACTIONS_STREAM, TALLIES_SUBJECT_WILDCARD } from '../../proto/index.js';
 import type { Database } from '../db/database.js';
 import { appendAudit } from '../audit/audit-repo.js';
 import { insertQuarantine } from '../events/events-repo.js';
 import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
-import { checkEventSignature } from '../devices/devices-repo.js';
+import { checkDeviceSignature, checkEventSignature } from '../devices/devices-repo.js';
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
 import { isSequenceConflict, sha256Hex, storeVerifiedEvent } from './store.js';
+import { isTallySubject, storeTally, validateTallyMessage } from './tallies.js';
 import { validateEventMessage } from './validate.js';
 import type { RejectionCode } from './validate.js';
 
@@ -28,16 +29,22 @@ export interface IngestOptions {
 /** Creates the INFRACTIONS stream and the durable ingest consumer if they are missing. */
 export async function ensureIngestTopology(nc: NatsConnection, options: IngestOptions): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  const streamExists = await jsm.streams.info(INFRACTIONS_STREAM).then(
-    () => true,
-    () => false,
+  const subjects = [EVENTS_SUBJECT_WILDCARD, TALLIES_SUBJECT_WILDCARD];
+  const existing = await jsm.streams.info(INFRACTIONS_STREAM).then(
+    (info) => info,
+    () => undefined,
   );
-  if (!streamExists) {
+  if (!existing) {
     await jsm.streams.add({
       name: INFRACTIONS_STREAM,
-      subjects: [EVENTS_SUBJECT_WILDCARD],
+      subjects,
       storage: StorageType.File,
       duplicate_window: nanos(options.duplicateWindowMs),
+    });
+  } else if (subjects.some((s) => !existing.config.subjects?.includes(s))) {
+    // A stream from before tallies existed: add their subjects, keep everything else.
+    await jsm.streams.update(INFRACTIONS_STREAM, {
+      subjects: [...new Set([...(existing.config.subjects ?? []), ...subjects])],
     });
   }
   await jsm.consumers.add(INFRACTIONS_STREAM, {
@@ -100,8 +107,24 @@ export class IngestConsumer {
     msg.term(reason.slice(0, 200));
   }
 
+  async #handleTally(msg: JsMsg): Promise<void> {
+    const result = validateTallyMessage(msg.subject, msg.data);
+    if (!result.ok) return this.#quarantine(msg, result.code, result.reason);
+    const { tally } = result;
+    const signed = checkDeviceSignature(
+      tally,
+      result.signingBytes,
+      await this.#devices.get(tally.deviceId, Date.now()),
+    );
+    if (!signed.ok) return this.#quarantine(msg, signed.code, signed.reason);
+    await this.#db.transaction((tx) => storeTally(tx, tally, msg.seq));
+    await msg.ackAck();
+    this.#metrics.ingested.inc({ outcome: 'tally' });
+  }
+
   async #handle(msg: JsMsg): Promise<void> {
     try {
+      if (isTallySubject(msg.subject)) return await this.#handleTally(msg);
       const result = validateEventMessage(msg.subject, msg.data);
       if (!result.ok) return await this.#quarantine(msg, result.code, result.reason);
       const { event } = result;

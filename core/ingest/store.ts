@@ -40,6 +40,7 @@ export async function storeVerifiedEvent(
         streamSeq: message.streamSeq,
         payloadSha256: sha256Hex(message.payload),
         signatureKeyId,
+        ...(event.enforcement?.suspended ? { enforcementSuspended: [...event.enforcement.reasonCodes] } : {}),
         ...extra,
       },
     });

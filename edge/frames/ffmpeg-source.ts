@@ -18,6 +18,13 @@ export interface FfmpegSourceOptions {
   readonly startAtMs: number;
   /** Read the input at its native rate (`-re`), as a live camera would deliver it. */
   readonly realtime?: boolean;
+  /**
+   * "timeline" (files): frames are stamped on the video's own timeline from `startAtMs`.
+   * "arrival" (live streams): frames are stamped with the device clock as they arrive.
+   */
+  readonly stamping?: 'timeline' | 'arrival';
+  /** Give up on a stream that sends nothing for this long (ffmpeg's socket timeout). */
+  readonly stallTimeoutMs?: number;
 }
 
 const STDERR_TAIL_BYTES = 2_000;
@@ -37,6 +44,12 @@ export class FfmpegFrameSource implements FrameSource {
     const frameBytes = widthPx * heightPx * 3;
     const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
     if (this.#options.realtime) args.push('-re');
+    if (this.#options.stallTimeoutMs && /^(rtsp|http|https):/.test(input)) {
+      const micros = String(this.#options.stallTimeoutMs * 1000);
+      args.push(
+        ...(input.startsWith('rtsp:') ? ['-rtsp_transport', 'tcp', '-timeout', micros] : ['-rw_timeout', micros]),
+      );
+    }
     args.push('-i', input, '-an', '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
@@ -59,7 +72,9 @@ export class FfmpegFrameSource implements FrameSource {
       while (pending.length >= frameBytes) {
         const rgb = Buffer.from(pending.subarray(0, frameBytes));
         pending = pending.subarray(frameBytes);
-        yield { cameraId, index, capturedAtMs: startAtMs + Math.round((index * 1000) / fps), widthPx, heightPx, rgb };
+        const capturedAtMs =
+          this.#options.stamping === 'arrival' ? Date.now() : startAtMs + Math.round((index * 1000) / fps);
+        yield { cameraId, index, capturedAtMs, widthPx, heightPx, rgb };
         index += 1;
       }
     }

@@ -1,151 +1,295 @@
-import { randomUUID } from 'node:crypto';
-import type { ModelRef } from '../../proto/index.js';
-import type { Detector } from '../detect/detection.js';
-import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
-import type { FrameSource } from '../frames/frame.js';
+import { performance } from 'node:perf_hooks';
+import type { CandidateTally } from '../../proto/index.js';
+import type { Detection, Detector } from '../detect/detection.js';
+import { errorMessage } from '../errors.js';
+import type { Frame, FrameSource } from '../frames/frame.js';
 import type { Logger } from '../logger.js';
-import type { Redactor } from '../redact/redactor.js';
-import { buildInfractionEvent, signEvent } from '../publish/event-builder.js';
-import type { DeviceKey } from '../publish/device-key.js';
-import type { EventPublisher } from '../publish/publisher.js';
-import type { FileSequencer } from '../publish/sequencer.js';
+import type { EdgeMetrics } from '../metrics.js';
+import { detectMotion, lumaGrid, shouldDetect } from '../motion/motion.js';
+import type { LumaGrid, MotionOptions } from '../motion/motion.js';
+import { isWindowComplete } from '../evidence/plan.js';
+import { suspensionReasons, updateObstruction } from '../rule/enforcement.js';
+import type { ObstructionOptions, ObstructionState, SuspensionReason } from '../rule/enforcement.js';
 import { EMPTY_RULE_STATE, applyEntryRule } from '../rule/entry-rule.js';
-import type { CrosswalkZone, EntryDecision, EntryOutcome, RuleOptions } from '../rule/entry-rule.js';
+import type { EntryDecision, EntryOutcome, RuleOptions } from '../rule/entry-rule.js';
 import type { SignalSource } from '../signal/signal.js';
-import { EMPTY_TRACKER, updateTracker } from '../track/tracker.js';
-import type { Track, TrackerOptions } from '../track/tracker.js';
+import { EMPTY_TRACKER, trackBoxesAt, updateTracker } from '../track/tracker.js';
+import type { TrackerOptions } from '../track/tracker.js';
+import { addToTallies, candidateReason, hourStartMs } from './candidates.js';
+import type { Tallies } from './candidates.js';
 import { FrameRing } from './frame-ring.js';
 import type { DetectedFrame } from './frame-ring.js';
-import { writeEvidence } from './evidence-writer.js';
+import { publishInfraction } from './infraction-job.js';
+import type { InfractionPublishDeps, PendingInfraction } from './infraction-job.js';
 
-export interface CameraPipelineDeps {
-  readonly deviceId: string;
-  readonly siteId: string;
-  readonly cameraId: string;
-  readonly zone: CrosswalkZone;
+export interface GatingOptions extends MotionOptions {
+  readonly enabled: boolean;
+  /** Run the detector at least this often even without motion (people standing still). */
+  readonly maxIntervalMs: number;
+}
+
+export interface CameraPipelineDeps extends InfractionPublishDeps {
   readonly source: FrameSource;
   readonly detector: Detector;
   readonly signal: SignalSource;
-  readonly redactor: Redactor;
-  readonly publisher: EventPublisher;
-  readonly sequencer: FileSequencer;
-  readonly deviceKey: DeviceKey;
-  readonly models: readonly ModelRef[];
-  readonly edgeSoftwareVersion: string;
   readonly rule: RuleOptions;
   readonly tracker: TrackerOptions;
-  readonly jpegQuality: number;
+  readonly gating: GatingOptions;
+  readonly obstruction: ObstructionOptions;
   readonly logger: Logger;
+  readonly metrics?: EdgeMetrics;
+  /** Called with the hour's full counts whenever a rejected candidate is added. */
+  readonly onTally?: (tally: Omit<CandidateTally, 'signature'>) => Promise<void>;
+  /** Called after every frame, for progress displays. */
+  readonly onFrame?: (frame: Frame, summary: Readonly<PipelineSummary>) => void;
 }
 
 /** What one run of a camera pipeline did. */
 export interface PipelineSummary {
   frames: number;
   detectorCalls: number;
+  /** Frames motion gating kept from the detector. */
+  framesGated: number;
   /** Frames dropped because detection failed on them. */
   framesSkipped: number;
   tracksStarted: number;
   decisions: Record<EntryOutcome, number>;
+  /** Candidates by reason code: "infraction", a lawful outcome, or "suspended_<reason>". */
+  candidates: Record<string, number>;
   eventsPublished: number;
+  eventsFailed: number;
   evidenceWithheld: number;
+  /** Sum of detector latencies, for averages. */
+  detectorMs: number;
 }
 
 function emptySummary(): PipelineSummary {
   return {
     frames: 0,
     detectorCalls: 0,
+    framesGated: 0,
     framesSkipped: 0,
     tracksStarted: 0,
     decisions: { infraction: 0, lawful_walk: 0, lawful_flashing: 0, lawful_within_grace: 0, signal_dark: 0 },
+    candidates: {},
     eventsPublished: 0,
+    eventsFailed: 0,
     evidenceWithheld: 0,
+    detectorMs: 0,
   };
 }
 
-async function publishInfraction(
-  deps: CameraPipelineDeps,
-  decision: EntryDecision,
-  track: Track,
-  keyframes: { role: string; frame: DetectedFrame }[],
-): Promise<{ eventId: string; withheld: boolean }> {
-  const eventId = randomUUID();
-  const target = { siteId: deps.siteId, cameraId: deps.cameraId, eventId };
-  let withheldReason: string | undefined;
-  let evidence: Awaited<ReturnType<typeof writeEvidence>> = [];
-  try {
-    if (keyframes.length === 0)
-      throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, 'the decision frames are no longer held');
-    evidence = await writeEvidence(keyframes, target, deps.redactor, deps.publisher, deps.jpegQuality);
-  } catch (err) {
-    if (!(err instanceof EdgeError) || err.code !== EdgeErrorCode.REDACTION_FAILED) throw err;
-    withheldReason = err.message;
-    deps.logger.error({ err, eventId }, 'evidence withheld: redaction failed');
+const SUSPENSION_REASONS: readonly SuspensionReason[] = ['signal_stale', 'camera_obstructed', 'clock_unsynced'];
+
+/** The state of one camera's run: perception, rule and the infractions waiting for their clip. */
+class CameraRun {
+  readonly summary = emptySummary();
+  readonly #deps: CameraPipelineDeps;
+  readonly #ring: FrameRing;
+  #tracker = EMPTY_TRACKER;
+  #rule = EMPTY_RULE_STATE;
+  #background: LumaGrid | undefined;
+  #obstruction: ObstructionState = { flatSinceMs: undefined };
+  #isObstructed = false;
+  #lastDetectMs = -Infinity;
+  #suspended = '';
+  #tallies: Tallies = new Map();
+  #pending: PendingInfraction[] = [];
+  /** Publishing runs one infraction at a time, in decision order, beside the frame loop. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(deps: CameraPipelineDeps) {
+    this.#deps = deps;
+    const { window } = deps;
+    this.#ring = new FrameRing(window.clipBeforeMs + deps.rule.minDwellMs + 2000);
   }
-  const cameraSeq = await deps.sequencer.next();
-  const unsigned = buildInfractionEvent(
-    {
-      ...target,
-      deviceId: deps.deviceId,
-      cameraSeq,
-      zoneVersion: deps.zone.version,
-      zonePolygon: deps.zone.polygon,
-      models: deps.models,
-      edgeSoftwareVersion: deps.edgeSoftwareVersion,
-    },
-    decision,
-    track,
-    evidence,
-    withheldReason,
-  );
-  await deps.publisher.publishEvent(signEvent(unsigned, deps.deviceKey));
-  return { eventId, withheld: withheldReason !== undefined };
+
+  async step(frame: Frame): Promise<void> {
+    const { metrics, cameraId } = this.#deps;
+    this.summary.frames += 1;
+    metrics?.frames.inc({ camera: cameraId });
+    const hasMotion = this.#readMotion(frame);
+    const detections = await this.#detect(frame, hasMotion);
+    if (detections === undefined) return;
+    const entry: DetectedFrame = {
+      frame,
+      detections,
+      maskBoxes: [...trackBoxesAt(this.#tracker, frame.capturedAtMs), ...detections.map((d) => d.box)],
+    };
+    this.#ring.push(entry);
+    this.#feedPending(entry);
+    this.#trackSuspension(frame.capturedAtMs);
+    const applied = applyEntryRule(
+      this.#rule,
+      this.#tracker.tracks,
+      this.#deps.zone,
+      { signalAt: (atMs) => this.#deps.signal.readingAt(atMs), isCameraObstructed: this.#isObstructed },
+      this.#deps.rule,
+    );
+    this.#rule = applied.state;
+    for (const decision of applied.decisions) this.#onDecision(decision, frame.capturedAtMs);
+  }
+
+  #readMotion(frame: Frame): boolean {
+    const grid = lumaGrid(frame.rgb, frame.widthPx, frame.heightPx, this.#deps.gating.gridWidth);
+    const { reading, background } = detectMotion(this.#background, grid, this.#deps.gating);
+    this.#background = background;
+    const obstruction = updateObstruction(
+      this.#obstruction,
+      reading.lumaStddev,
+      frame.capturedAtMs,
+      this.#deps.obstruction,
+    );
+    this.#obstruction = obstruction.state;
+    this.#isObstructed = obstruction.isObstructed;
+    return reading.hasMotion;
+  }
+
+  /** Detections for the frame: [] when gated, undefined when the detector failed (frame dropped). */
+  async #detect(frame: Frame, hasMotion: boolean): Promise<readonly Detection[] | undefined> {
+    const { gating, metrics, cameraId } = this.#deps;
+    const needed = shouldDetect({
+      gatingEnabled: gating.enabled,
+      hasMotion,
+      activeTracks: this.#tracker.tracks.length,
+      msSinceLastDetect: frame.capturedAtMs - this.#lastDetectMs,
+      maxIntervalMs: gating.maxIntervalMs,
+    });
+    if (!needed) {
+      this.summary.framesGated += 1;
+      metrics?.framesSkipped.inc({ camera: cameraId, reason: 'no_motion' });
+      return [];
+    }
+    const startedAt = performance.now();
+    let detections: Detection[];
+    try {
+      detections = await this.#deps.detector.detect(frame.rgb, frame.widthPx, frame.heightPx);
+    } catch (err) {
+      this.summary.framesSkipped += 1;
+      metrics?.framesSkipped.inc({ camera: cameraId, reason: 'detector_failed' });
+      this.#deps.logger.error({ err, frameIndex: frame.index }, 'frame skipped: detection failed');
+      return undefined;
+    }
+    const elapsedMs = performance.now() - startedAt;
+    this.summary.detectorCalls += 1;
+    this.summary.detectorMs += elapsedMs;
+    metrics?.detectorCalls.inc({ camera: cameraId });
+    metrics?.detectorSeconds.observe({ camera: cameraId }, elapsedMs / 1000);
+    this.#lastDetectMs = frame.capturedAtMs;
+    const before = this.#tracker.nextId;
+    this.#tracker = updateTracker(this.#tracker, detections, frame.capturedAtMs, this.#deps.tracker);
+    this.summary.tracksStarted += this.#tracker.nextId - before;
+    return detections;
+  }
+
+  #trackSuspension(atMs: number): void {
+    const reasons = suspensionReasons(this.#deps.signal.readingAt(atMs), this.#isObstructed);
+    const key = reasons.join(',');
+    if (key === this.#suspended) return;
+    for (const reason of SUSPENSION_REASONS)
+      this.#deps.metrics?.suspended.set({ camera: this.#deps.cameraId, reason }, reasons.includes(reason) ? 1 : 0);
+    if (reasons.length > 0) this.#deps.logger.warn({ reasons }, 'enforcement suspended: candidates are marked');
+    else this.#deps.logger.info({ was: this.#suspended.split(',') }, 'enforcement resumed');
+    this.#suspended = key;
+  }
+
+  #onDecision(decision: EntryDecision, nowMs: number): void {
+    const reason = candidateReason(decision);
+    this.summary.decisions[decision.outcome] += 1;
+    this.summary.candidates[reason] = (this.summary.candidates[reason] ?? 0) + 1;
+    this.#deps.metrics?.candidates.inc({ camera: this.#deps.cameraId, reason });
+    this.#deps.logger.info(
+      { trackId: decision.trackId, outcome: decision.outcome, reason, signal: decision.signal.aspect },
+      'entry decided',
+    );
+    if (reason !== 'infraction') this.#tally(decision.entry.capturedAtMs, reason);
+    if (decision.outcome !== 'infraction') return;
+    // Suspended infractions are still published, marked, so the trail shows them.
+    const track = this.#tracker.tracks.find((t) => t.id === decision.trackId)!;
+    const fromMs = decision.entry.capturedAtMs - this.#deps.window.clipBeforeMs;
+    this.#pending.push({ decision, track, frames: this.#ring.between(fromMs, nowMs) });
+  }
+
+  #tally(atMs: number, reason: string): void {
+    this.#tallies = addToTallies(this.#tallies, atMs, reason);
+    const hour = hourStartMs(atMs);
+    const counts = [...(this.#tallies.get(hour) ?? new Map<string, number>())].map(([reasonCode, count]) => ({
+      reasonCode,
+      count,
+    }));
+    const onTally = this.#deps.onTally;
+    if (!onTally) return;
+    const { deviceId, siteId, cameraId } = this.#deps;
+    this.#queue = this.#queue.then(() =>
+      onTally({ deviceId, siteId, cameraId, hourStartMs: hour, counts }).catch((err: unknown) =>
+        this.#deps.logger.error({ err }, `candidate tally not published: ${errorMessage(err)}`),
+      ),
+    );
+  }
+
+  #feedPending(entry: DetectedFrame): void {
+    const ready: PendingInfraction[] = [];
+    for (const p of this.#pending) {
+      if (p.frames.at(-1)?.frame !== entry.frame) p.frames.push(entry);
+      if (isWindowComplete(entry.frame.capturedAtMs, p.decision.entry.capturedAtMs, this.#deps.window)) ready.push(p);
+    }
+    this.#pending = this.#pending.filter((p) => !ready.includes(p));
+    for (const p of ready) this.#enqueue(p);
+  }
+
+  #enqueue(pending: PendingInfraction): void {
+    this.#queue = this.#queue.then(() => this.#publish(pending));
+  }
+
+  async #publish(pending: PendingInfraction): Promise<void> {
+    const { metrics, cameraId, logger } = this.#deps;
+    try {
+      const { eventId, withheldReason } = await publishInfraction(pending, this.#deps);
+      this.summary.eventsPublished += 1;
+      if (withheldReason !== undefined) this.summary.evidenceWithheld += 1;
+      metrics?.events.inc({ camera: cameraId, evidence: withheldReason === undefined ? 'published' : 'withheld' });
+      logger.info(
+        { eventId, trackId: pending.track.id, suspended: pending.decision.suspendedReasons },
+        'infraction published',
+      );
+    } catch (err) {
+      this.summary.eventsFailed += 1;
+      logger.error({ err, trackId: pending.track.id }, `infraction not published: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Publishes what is still waiting (the source ended before their clip did) and waits for all. */
+  async finish(): Promise<void> {
+    for (const p of this.#pending) this.#enqueue(p);
+    this.#pending = [];
+    await this.#queue;
+  }
 }
 
-/** Runs one camera until its source ends: detect, track, apply the rule, publish infractions. */
+/** Runs one camera until its source ends: gate, detect, track, apply the rule, publish infractions. */
 export async function runCameraPipeline(deps: CameraPipelineDeps): Promise<PipelineSummary> {
-  const summary = emptySummary();
-  const ring = new FrameRing(64);
-  let tracker = EMPTY_TRACKER;
-  let ruleState = EMPTY_RULE_STATE;
-  const signalAt = (atMs: number): ReturnType<SignalSource['readingAt']> => deps.signal.readingAt(atMs);
-  for await (const frame of deps.source) {
-    summary.frames += 1;
-    let detections;
-    try {
-      detections = await deps.detector.detect(frame.rgb, frame.widthPx, frame.heightPx);
-      summary.detectorCalls += 1;
-    } catch (err) {
-      summary.framesSkipped += 1;
-      deps.logger.error({ err, frameIndex: frame.index }, 'frame skipped: detection failed');
-      continue;
+  const run = new CameraRun(deps);
+  const fps = new FpsMeter();
+  try {
+    for await (const frame of deps.source) {
+      await run.step(frame);
+      deps.metrics?.fps.set({ camera: deps.cameraId }, fps.tick(performance.now()));
+      deps.onFrame?.(frame, run.summary);
     }
-    ring.push({ frame, detections });
-    const before = tracker.nextId;
-    tracker = updateTracker(tracker, detections, frame.capturedAtMs, deps.tracker);
-    summary.tracksStarted += tracker.nextId - before;
-    const applied = applyEntryRule(ruleState, tracker.tracks, deps.zone, signalAt, deps.rule);
-    ruleState = applied.state;
-    for (const decision of applied.decisions) {
-      summary.decisions[decision.outcome] += 1;
-      deps.logger.info(
-        { trackId: decision.trackId, outcome: decision.outcome, signal: decision.signal.aspect },
-        'entry decided',
-      );
-      if (decision.outcome !== 'infraction') continue;
-      const track = tracker.tracks.find((t) => t.id === decision.trackId)!;
-      const keyframes = [
-        { role: 'entry', frame: ring.at(decision.entry.capturedAtMs) },
-        { role: 'decision', frame: ring.at(decision.decidedAt.capturedAtMs) },
-      ].filter((k): k is { role: string; frame: DetectedFrame } => k.frame !== undefined);
-      try {
-        const { eventId, withheld } = await publishInfraction(deps, decision, track, keyframes);
-        summary.eventsPublished += 1;
-        if (withheld) summary.evidenceWithheld += 1;
-        deps.logger.info({ eventId, trackId: track.id, frameIndex: frame.index }, 'infraction published');
-      } catch (err) {
-        deps.logger.error({ err, trackId: track.id }, `infraction not published: ${errorMessage(err)}`);
-      }
-    }
+  } finally {
+    await run.finish();
   }
-  return summary;
+  return run.summary;
+}
+
+/** Frames per second over the last 5 s of wall time. */
+class FpsMeter {
+  readonly #times: number[] = [];
+
+  tick(nowMs: number): number {
+    this.#times.push(nowMs);
+    while (this.#times.length > 1 && this.#times[0]! < nowMs - 5000) this.#times.shift();
+    const spanMs = nowMs - this.#times[0]!;
+    return spanMs > 0 ? ((this.#times.length - 1) * 1000) / spanMs : 0;
+  }
 }

@@ -1,7 +1,11 @@
-import type { EvidenceRef } from '../../proto/index.js';
+import type { EvidenceRef, ModelRef, RedactionAttestation } from '../../proto/index.js';
 import { evidenceObjectKey } from '../../proto/index.js';
+import type { NormBox } from '../detect/detection.js';
+import { encodeClip } from '../evidence/clip.js';
 import { encodeJpeg } from '../evidence/keyframe.js';
-import type { Redactor } from '../redact/redactor.js';
+import { planEvidence } from '../evidence/plan.js';
+import type { EvidenceWindow } from '../evidence/plan.js';
+import type { RedactionResult, Redactor } from '../redact/redactor.js';
 import type { EventPublisher } from '../publish/publisher.js';
 import type { DetectedFrame } from './frame-ring.js';
 
@@ -11,47 +15,126 @@ export interface EvidenceTarget {
   readonly eventId: string;
 }
 
+export interface WrittenEvidence {
+  readonly refs: EvidenceRef[];
+  readonly attestation: RedactionAttestation;
+}
+
 /**
- * Redacts, encodes and stores each keyframe. Redaction runs before anything is encoded,
- * and a redaction error propagates: the caller publishes the event without evidence.
+ * The person boxes to mask in frame `i`: its own and its neighbours' detections and track
+ * boxes, so a mask follows each track through frames where the detector missed the person.
+ */
+function carriedMasks(frames: readonly DetectedFrame[], i: number): NormBox[] {
+  return [frames[i - 1], frames[i], frames[i + 1]].flatMap((f) => (f ? [...f.maskBoxes] : []));
+}
+
+function clipFps(times: readonly number[]): number {
+  if (times.length < 2) return 1;
+  const spanMs = times[times.length - 1]! - times[0]!;
+  return Math.max(1, Math.round(((times.length - 1) * 1000) / Math.max(1, spanMs)));
+}
+
+function attest(
+  results: readonly RedactionResult[],
+  method: string,
+  detectors: readonly ModelRef[],
+): RedactionAttestation {
+  return {
+    method,
+    frames: results.length,
+    facesFound: results.reduce((n, r) => n + r.facesFound, 0),
+    headsMasked: results.reduce((n, r) => n + r.headsMasked, 0),
+    detectors: [...detectors],
+  };
+}
+
+/**
+ * Redacts every evidence frame (keyframes and clip), then encodes and stores them.
+ * Redaction of all frames runs before anything is encoded or stored, and a redaction error
+ * propagates: the caller then publishes the event without evidence (fail closed).
  */
 export async function writeEvidence(
-  keyframes: readonly { role: string; frame: DetectedFrame }[],
+  held: readonly DetectedFrame[],
+  decision: { readonly entryMs: number; readonly decidedMs: number },
   target: EvidenceTarget,
-  redactor: Redactor,
-  publisher: EventPublisher,
-  jpegQuality: number,
-): Promise<EvidenceRef[]> {
-  // Every frame is redacted before anything is encoded or stored: one failure stores nothing.
-  const redacted = [];
-  for (const {
-    role,
-    frame: { frame, detections },
-  } of keyframes) {
-    const persons = detections.filter((d) => d.classId === 0).map((d) => d.box);
-    redacted.push({ role, frame, result: await redactor.redact(frame.rgb, frame.widthPx, frame.heightPx, persons) });
+  deps: {
+    readonly redactor: Redactor;
+    readonly publisher: EventPublisher;
+    readonly jpegQuality: number;
+    readonly window: EvidenceWindow;
+    readonly detectors: readonly ModelRef[];
+  },
+): Promise<WrittenEvidence> {
+  const times = held.map((f) => f.frame.capturedAtMs);
+  const plan = planEvidence(times, decision.entryMs, decision.decidedMs, deps.window);
+  const needed = new Set([...plan.keyframes.map((k) => k.atMs), ...plan.clip]);
+  const redacted = new Map<number, RedactionResult>();
+  for (let i = 0; i < held.length; i++) {
+    const { frame } = held[i]!;
+    if (!needed.has(frame.capturedAtMs)) continue;
+    redacted.set(
+      frame.capturedAtMs,
+      await deps.redactor.redact(frame.rgb, frame.widthPx, frame.heightPx, carriedMasks(held, i)),
+    );
   }
+  const { widthPx, heightPx } = held[0]!.frame;
+  const key = (name: string): string => evidenceObjectKey(target.siteId, target.cameraId, target.eventId, name);
+  const summaryOf = (r: RedactionResult): EvidenceRef['redaction'] => ({
+    method: r.method,
+    facesFound: r.facesFound,
+    headsMasked: r.headsMasked,
+    detectorIds: [...r.detectorIds],
+  });
   const refs: EvidenceRef[] = [];
-  for (const { role, frame, result } of redacted) {
-    const image = await encodeJpeg(result.rgb, frame.widthPx, frame.heightPx, jpegQuality);
-    const objectKey = evidenceObjectKey(target.siteId, target.cameraId, target.eventId, `${role}.jpg`);
-    await publisher.putEvidence(objectKey, image.bytes, image.mediaType);
+  for (const { role, atMs } of plan.keyframes) {
+    const result = redacted.get(atMs)!;
+    const image = await encodeJpeg(result.rgb, widthPx, heightPx, deps.jpegQuality);
+    const objectKey = key(`${role}.jpg`);
+    await deps.publisher.putEvidence(objectKey, image.bytes, image.mediaType);
     refs.push({
       objectKey,
       sha256Hex: image.sha256Hex,
       mediaType: image.mediaType,
       sizeBytes: image.bytes.length,
-      widthPx: image.widthPx,
-      heightPx: image.heightPx,
-      frameCapturedAtMs: frame.capturedAtMs,
-      redaction: {
-        method: result.method,
-        facesFound: result.facesFound,
-        headsMasked: result.headsMasked,
-        detectorIds: [...result.detectorIds],
-      },
+      widthPx,
+      heightPx,
+      frameCapturedAtMs: atMs,
+      redaction: summaryOf(result),
       role,
+      clipEndCapturedAtMs: 0,
+      clipFrames: 0,
     });
   }
-  return refs;
+  const clipResults = plan.clip.map((t) => redacted.get(t)!);
+  const method = [...redacted.values()][0]?.method ?? '';
+  if (plan.clip.length >= 2) {
+    const clip = await encodeClip(
+      clipResults.map((r) => r.rgb),
+      widthPx,
+      heightPx,
+      clipFps(plan.clip),
+    );
+    const objectKey = key('clip.webm');
+    await deps.publisher.putEvidence(objectKey, clip.bytes, clip.mediaType);
+    const clipAttestation = attest(clipResults, method, deps.detectors);
+    refs.push({
+      objectKey,
+      sha256Hex: clip.sha256Hex,
+      mediaType: clip.mediaType,
+      sizeBytes: clip.bytes.length,
+      widthPx,
+      heightPx,
+      frameCapturedAtMs: plan.clip[0]!,
+      redaction: {
+        method,
+        facesFound: clipAttestation.facesFound,
+        headsMasked: clipAttestation.headsMasked,
+        detectorIds: deps.detectors.map((d) => d.modelId),
+      },
+      role: 'clip',
+      clipEndCapturedAtMs: plan.clip[plan.clip.length - 1]!,
+      clipFrames: plan.clip.length,
+    });
+  }
+  return { refs, attestation: attest([...redacted.values()], method, deps.detectors) };
 }

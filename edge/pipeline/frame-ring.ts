@@ -1,28 +1,32 @@
-import type { Detection } from '../detect/detection.js';
+import type { Detection, NormBox } from '../detect/detection.js';
 import type { Frame } from '../frames/frame.js';
 
-/** A frame with the detections found in it. */
+/** A frame with what the pipeline knew about it. */
 export interface DetectedFrame {
   readonly frame: Frame;
+  /** Empty when motion gating skipped the detector on this frame. */
   readonly detections: readonly Detection[];
+  /** Person boxes to mask: the detections and every live track's box (predicted while it is lost). */
+  readonly maskBoxes: readonly NormBox[];
 }
 
-/** The last few frames, so evidence comes from the exact frames the decision used. */
+/** The frames of the last `keepMs`, so evidence comes from the exact frames the decision used. */
 export class FrameRing {
-  readonly #capacity: number;
+  readonly #keepMs: number;
   readonly #frames: DetectedFrame[] = [];
 
-  constructor(capacity: number) {
-    this.#capacity = capacity;
+  constructor(keepMs: number) {
+    this.#keepMs = keepMs;
   }
 
   push(entry: DetectedFrame): void {
     this.#frames.push(entry);
-    if (this.#frames.length > this.#capacity) this.#frames.shift();
+    const cutoff = entry.frame.capturedAtMs - this.#keepMs;
+    while (this.#frames.length > 1 && this.#frames[0]!.frame.capturedAtMs < cutoff) this.#frames.shift();
   }
 
-  /** The frame captured at exactly this time, if still held. */
-  at(capturedAtMs: number): DetectedFrame | undefined {
-    return this.#frames.find((f) => f.frame.capturedAtMs === capturedAtMs);
+  /** The frames captured in [fromMs, toMs], oldest first. */
+  between(fromMs: number, toMs: number): DetectedFrame[] {
+    return this.#frames.filter((f) => f.frame.capturedAtMs >= fromMs && f.frame.capturedAtMs <= toMs);
   }
 }

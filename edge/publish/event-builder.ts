@@ -1,4 +1,5 @@
 import {
+  ClockSyncState,
   ENTRY_INFRACTION_KIND,
   EvidenceStatus,
   InfractionEvent,
@@ -6,9 +7,9 @@ import {
   SignalState,
   eventSigningBytes,
 } from '../../proto/index.js';
-import type { EvidenceRef, ModelRef, SignalSnapshot } from '../../proto/index.js';
+import type { ClockSync, EvidenceRef, ModelRef, RedactionAttestation, SignalSnapshot } from '../../proto/index.js';
 import type { EntryDecision } from '../rule/entry-rule.js';
-import type { SignalAspect, SignalReading } from '../signal/signal.js';
+import type { ClockReading, SignalAspect, SignalReading } from '../signal/signal.js';
 import type { Track } from '../track/tracker.js';
 import type { DeviceKey } from './device-key.js';
 
@@ -18,6 +19,16 @@ const ASPECT_TO_STATE: Record<SignalAspect, SignalState> = {
   steady_dont_walk: SignalState.SIGNAL_STATE_STEADY_DONT_WALK,
   dark: SignalState.SIGNAL_STATE_DARK,
 };
+
+const CLOCK_STATES: Record<ClockReading['state'], ClockSyncState> = {
+  synced: ClockSyncState.CLOCK_SYNC_STATE_SYNCED,
+  unsynced: ClockSyncState.CLOCK_SYNC_STATE_UNSYNCED,
+  unknown: ClockSyncState.CLOCK_SYNC_STATE_UNKNOWN,
+};
+
+export function toClockSync(clock: ClockReading): ClockSync {
+  return { state: CLOCK_STATES[clock.state], offsetMs: clock.offsetMs, reference: clock.reference };
+}
 
 export function toSignalSnapshot(reading: SignalReading): SignalSnapshot {
   return {
@@ -59,6 +70,15 @@ export interface EventContext {
   readonly zonePolygon: readonly (readonly [number, number])[];
   readonly models: readonly ModelRef[];
   readonly edgeSoftwareVersion: string;
+  /** SHA-256 (hex) of the device configuration in force. */
+  readonly configSha256: string;
+}
+
+/** The evidence of one event as it was written, or why it was withheld. */
+export interface EventEvidence {
+  readonly refs: readonly EvidenceRef[];
+  readonly attestation?: RedactionAttestation;
+  readonly withheldReason?: string;
 }
 
 /** Builds the unsigned event for a decided infraction. Pure. */
@@ -66,9 +86,9 @@ export function buildInfractionEvent(
   context: EventContext,
   decision: EntryDecision,
   track: Track,
-  evidence: readonly EvidenceRef[],
-  evidenceWithheldReason: string | undefined,
+  evidence: EventEvidence,
 ): InfractionEvent {
+  const evidenceWithheldReason = evidence.withheldReason;
   return InfractionEvent.fromPartial({
     eventId: context.eventId,
     deviceId: context.deviceId,
@@ -85,7 +105,7 @@ export function buildInfractionEvent(
       observations: track.history.map((p) => ({ capturedAtMs: p.capturedAtMs, box: p.box, score: p.score })),
     },
     confidence: confidenceOf(track),
-    evidence: [...evidence],
+    evidence: [...evidence.refs],
     evidenceStatus:
       evidenceWithheldReason === undefined
         ? EvidenceStatus.EVIDENCE_STATUS_PUBLISHED
@@ -94,6 +114,10 @@ export function buildInfractionEvent(
     models: [...context.models],
     edgeSoftwareVersion: context.edgeSoftwareVersion,
     infractionKind: ENTRY_INFRACTION_KIND,
+    enforcement: { suspended: decision.suspendedReasons.length > 0, reasonCodes: [...decision.suspendedReasons] },
+    clock: toClockSync(decision.signal.clock),
+    configSha256: context.configSha256,
+    redaction: evidence.attestation,
   });
 }
 

@@ -4,7 +4,7 @@ import { Objm } from '@nats-io/obj';
 import type { ObjectStore } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVIDENCE_BUCKET, InfractionEvent, eventSubject } from '../../proto/index.js';
+import { CandidateTally, EVIDENCE_BUCKET, InfractionEvent, eventSubject, tallySubject } from '../../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -13,6 +13,8 @@ export interface EventPublisher {
   putEvidence(objectKey: string, bytes: Uint8Array, mediaType: string): Promise<void>;
   /** Resolves once JetStream has stored the event (not yet once the core has committed it). */
   publishEvent(event: InfractionEvent): Promise<void>;
+  /** Publishes a signed rejected-candidate tally (the hour's full counts; later ones supersede it). */
+  publishTally(tally: CandidateTally): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export class JetStreamPublisher implements EventPublisher {
     this.#evidence = evidence;
     this.#options = options;
     this.#logger = logger;
+    this.#watchStatus();
   }
 
   static async connect(options: JetStreamPublisherOptions, logger: Logger): Promise<JetStreamPublisher> {
@@ -110,6 +113,34 @@ export class JetStreamPublisher implements EventPublisher {
     const subject = eventSubject(event.siteId, event.deviceId, event.cameraId);
     const payload = InfractionEvent.encode(event).finish();
     await this.#withRetry(`event ${event.eventId}`, () => this.#js.publish(subject, payload, { msgID: event.eventId }));
+  }
+
+  async publishTally(tally: CandidateTally): Promise<void> {
+    const subject = tallySubject(tally.siteId, tally.deviceId, tally.cameraId);
+    const payload = CandidateTally.encode(tally).finish();
+    await this.#withRetry(`tally ${tally.cameraId}@${tally.hourStartMs}`, () => this.#js.publish(subject, payload));
+  }
+
+  /** The NATS connection, for the site's signal controller feed. */
+  get connection(): NatsConnection {
+    return this.#nc;
+  }
+
+  /** Whether the connection to NATS is up. */
+  get isConnected(): boolean {
+    return !this.#nc.isClosed() && this.#isUp;
+  }
+
+  #isUp = true;
+
+  #watchStatus(): void {
+    void (async () => {
+      for await (const s of this.#nc.status()) {
+        if (s.type === 'disconnect') this.#isUp = false;
+        if (s.type === 'reconnect') this.#isUp = true;
+        this.#logger.info({ natsStatus: s.type }, 'nats status');
+      }
+    })();
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,6 @@
 import type { SignalReading } from '../signal/signal.js';
+import { suspensionReasons } from './enforcement.js';
+import type { SuspensionReason } from './enforcement.js';
 import type { Track, TrackPoint } from '../track/tracker.js';
 import type { Point } from './geometry.js';
 import { feetPoint, isInsidePolygon } from './geometry.js';
@@ -30,12 +32,25 @@ export interface EntryDecision {
   readonly decidedAt: TrackPoint;
   /** The signal when the feet entered. */
   readonly signal: SignalReading;
+  /** Non-empty when enforcement was suspended at the entry: the candidate is marked, not dropped. */
+  readonly suspendedReasons: readonly SuspensionReason[];
+}
+
+/** What the rule reads about the world at an instant. */
+export interface RuleContext {
+  signalAt(atMs: number): SignalReading;
+  /** Whether the camera's view was obstructed at the frame being processed. */
+  readonly isCameraObstructed: boolean;
 }
 
 /** What the rule remembers per track between frames. */
 interface TrackRuleState {
   readonly hasBeenOutside: boolean;
-  readonly pendingEntry?: { readonly point: TrackPoint; readonly signal: SignalReading };
+  readonly pendingEntry?: {
+    readonly point: TrackPoint;
+    readonly signal: SignalReading;
+    readonly suspendedReasons: readonly SuspensionReason[];
+  };
   readonly isDecided: boolean;
 }
 
@@ -57,36 +72,50 @@ export function classifyEntry(signal: SignalReading, graceMs: number): EntryOutc
   }
 }
 
+function entryAt(point: TrackPoint, context: RuleContext): NonNullable<TrackRuleState['pendingEntry']> {
+  const signal = context.signalAt(point.capturedAtMs);
+  return { point, signal, suspendedReasons: suspensionReasons(signal, context.isCameraObstructed) };
+}
+
 function stepTrack(
   prior: TrackRuleState,
   point: TrackPoint,
   isInside: boolean,
-  signalAt: (atMs: number) => SignalReading,
+  context: RuleContext,
   options: RuleOptions,
 ): { state: TrackRuleState; decided?: Omit<EntryDecision, 'trackId' | 'zoneId'> } {
   if (!isInside) return { state: { hasBeenOutside: true, isDecided: prior.isDecided } };
   if (prior.isDecided || !prior.hasBeenOutside) return { state: prior };
-  const pending = prior.pendingEntry ?? { point, signal: signalAt(point.capturedAtMs) };
+  const pending = prior.pendingEntry ?? entryAt(point, context);
   if (point.capturedAtMs - pending.point.capturedAtMs < options.minDwellMs) {
     return { state: { ...prior, pendingEntry: pending } };
   }
   const outcome = classifyEntry(pending.signal, options.graceMs);
   return {
     state: { hasBeenOutside: true, isDecided: true },
-    decided: { outcome, entry: pending.point, decidedAt: point, signal: pending.signal },
+    decided: {
+      outcome,
+      entry: pending.point,
+      decidedAt: point,
+      signal: pending.signal,
+      suspendedReasons: pending.suspendedReasons,
+    },
   };
 }
 
 /**
  * Advances the entry rule by one frame for every updated track. An entry is the feet point
  * crossing from outside to inside the zone; a track first seen inside has not entered.
- * Each track is decided at most once. Pure: returns the new state and the decisions made.
+ * Each track is decided at most once, also across a loss and re-acquisition of the same
+ * track id (a lost track keeps its state until the tracker drops it). Suspension (a stale
+ * signal, an obstructed view, an unsynced clock) at the entry marks the decision.
+ * Pure: returns the new state and the decisions made.
  */
 export function applyEntryRule(
   state: RuleState,
   tracks: readonly Track[],
   zone: CrosswalkZone,
-  signalAt: (atMs: number) => SignalReading,
+  context: RuleContext,
   options: RuleOptions,
 ): { state: RuleState; decisions: EntryDecision[] } {
   const next = new Map<number, TrackRuleState>();
@@ -99,7 +128,7 @@ export function applyEntryRule(
     }
     const point = track.history[track.history.length - 1]!;
     const isInside = isInsidePolygon(feetPoint(point.box), zone.polygon);
-    const { state: trackState, decided } = stepTrack(prior, point, isInside, signalAt, options);
+    const { state: trackState, decided } = stepTrack(prior, point, isInside, context, options);
     next.set(track.id, trackState);
     if (decided) decisions.push({ ...decided, trackId: track.id, zoneId: zone.id });
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
+import { UNKNOWN_CLOCK } from './signal.js';
 import type { SignalAspect, SignalReading, SignalSource } from './signal.js';
 
 const Phase = z.object({
@@ -77,6 +78,12 @@ export class ScheduleSignalSource implements SignalSource {
       source: 'schedule_file',
       sourceId: `${this.#schedule.id}@${this.#schedule.version}`,
       readAtMs: atMs,
+      isStale: false,
+      clock: UNKNOWN_CLOCK,
     };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -1,6 +1,15 @@
 /** Pedestrian signal aspects. */
 export type SignalAspect = 'walk' | 'flashing_dont_walk' | 'steady_dont_walk' | 'dark';
 
+/** How the device clock compares with the signal's reference clock. */
+export interface ClockReading {
+  readonly state: 'synced' | 'unsynced' | 'unknown';
+  /** Device clock minus reference clock (ms); 0 when unknown. */
+  readonly offsetMs: number;
+  /** What the clock was compared with, e.g. "controller:ctl-1"; empty when unknown. */
+  readonly reference: string;
+}
+
 /** The signal at one instant. */
 export interface SignalReading {
   readonly aspect: SignalAspect;
@@ -10,11 +19,18 @@ export interface SignalReading {
   readonly msSinceSteadyDontWalk: number;
   readonly source: 'schedule_file' | 'controller_feed';
   readonly sourceId: string;
-  /** When the reading was taken (Unix epoch ms). */
+  /** When the source last gave a reading, as of this instant (Unix epoch ms). */
   readonly readAtMs: number;
+  /** True when the feed had gone quiet for longer than allowed: enforcement is suspended. */
+  readonly isStale: boolean;
+  readonly clock: ClockReading;
 }
 
 /** Where the edge learns the signal phase. */
 export interface SignalSource {
   readingAt(atMs: number): SignalReading;
+  /** Stops listening; safe to call twice. */
+  close(): Promise<void>;
 }
+
+export const UNKNOWN_CLOCK: ClockReading = { state: 'unknown', offsetMs: 0, reference: '' };

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
@@ -9,7 +9,9 @@ import { getEvent, listEvents } from '../../core/index.js';
 import { createEdgeLogger, loadOrCreateDeviceKey, parseEdgeConfig, startEdge } from '../../edge/index.js';
 import { ApiClient } from '../../cli/api-client.js';
 import { isInsidePolygon, feetPoint } from '../../edge/rule/geometry.js';
-import { EVIDENCE_BUCKET, EvidenceStatus, SignalState, eventSigningBytes } from '../../proto/index.js';
+import { ClockSyncState, EVIDENCE_BUCKET, EvidenceStatus, SignalState, eventSigningBytes } from '../../proto/index.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { UltrafaceOnnxDetector } from '../../edge/detect/face-detector.js';
 import { startTestCore } from '../harness/core.js';
@@ -18,6 +20,23 @@ import { createLogSink } from '../harness/log-sink.js';
 import { manifestFile, testMirrors } from '../harness/models.js';
 import { startTestNats } from '../harness/nats.js';
 import { tempDir, waitFor } from '../harness/temp.js';
+
+/** Decodes a clip into raw RGB frames with ffmpeg. */
+async function clipFrames(bytes: Uint8Array, widthPx: number, heightPx: number): Promise<Buffer[]> {
+  await using work = await tempDir();
+  const path = join(work.path, 'clip.webm');
+  await writeFile(path, bytes);
+  const { stdout } = await promisify(execFile)(
+    'ffmpeg',
+    ['-loglevel', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 512 * 1024 * 1024,
+    },
+  );
+  const size = widthPx * heightPx * 3;
+  return Array.from({ length: stdout.length / size }, (_, i) => stdout.subarray(i * size, (i + 1) * size));
+}
 
 describe('video in, stored events out', () => {
   it('turns vtest.avi into signed events with redacted evidence, stored once each', async () => {
@@ -87,21 +106,54 @@ describe('video in, stored events out', () => {
         expect(event.evidenceStatus).toBe(EvidenceStatus.EVIDENCE_STATUS_PUBLISHED);
         const entry = event.track!.observations.find((o) => o.capturedAtMs === event.occurredAtMs)!;
         expect(isInsidePolygon(feetPoint(entry.box!), zone.polygon)).toBe(true);
-        expect(event.evidence.map((e) => e.role)).toEqual(['entry', 'decision']);
+        const roles = event.evidence.map((e) => e.role);
+        expect(roles).toContain('entry');
+        expect(roles).toContain('clip');
+        expect(roles.filter((r) => r !== 'clip')).toEqual(
+          ['before', 'entry', 'decision', 'after'].filter((r) => roles.includes(r)),
+        );
+        expect(event.configSha256).toMatch(/^[0-9a-f]{64}$/);
+        expect(event.enforcement).toEqual({ suspended: false, reasonCodes: [] });
+        expect(event.clock!.state).toBe(ClockSyncState.CLOCK_SYNC_STATE_UNKNOWN);
+        const clipRef = event.evidence.find((e) => e.role === 'clip')!;
+        expect(event.redaction!.frames).toBeGreaterThanOrEqual(clipRef.clipFrames);
+        expect(event.redaction!.detectors.map((d) => d.modelId)).toEqual(['yolox-nano', 'ultraface-rfb-640']);
+        // The clip spans about 3 s before to 3 s after the entry, from the exact frames.
+        expect(clipRef.frameCapturedAtMs).toBeGreaterThanOrEqual(event.occurredAtMs - 3000);
+        expect(clipRef.clipEndCapturedAtMs).toBeLessThanOrEqual(event.occurredAtMs + 3000);
+        expect(clipRef.clipEndCapturedAtMs - clipRef.frameCapturedAtMs).toBeGreaterThan(2000);
         for (const ref of event.evidence) {
           const bytes = await evidence.getBlob(ref.objectKey);
           expect(bytes, ref.objectKey).not.toBeNull();
           expect(createHash('sha256').update(bytes!).digest('hex')).toBe(ref.sha256Hex);
           expect(ref.sizeBytes).toBe(bytes!.length);
           expect(ref.redaction!.headsMasked).toBeGreaterThanOrEqual(1);
-          expect(ref.redaction!.detectorIds).toEqual(['ultraface-rfb-640', 'yolox-nano']);
           // Privacy: what left the device shows no face UltraFace-640 can find at score 0.5.
-          const { data, info } = await sharp(bytes!).raw().toBuffer({ resolveWithObject: true });
-          expect(await faceCheck.detectFaces(data, info.width, info.height), ref.objectKey).toEqual([]);
-          framesChecked += 1;
+          const frames =
+            ref.role === 'clip'
+              ? await clipFrames(bytes!, ref.widthPx, ref.heightPx)
+              : [await sharp(bytes!).raw().toBuffer()];
+          if (ref.role === 'clip') expect(frames).toHaveLength(ref.clipFrames);
+          for (const [i, rgb] of frames.entries()) {
+            expect(await faceCheck.detectFaces(rgb, ref.widthPx, ref.heightPx), `${ref.objectKey} frame ${i}`).toEqual(
+              [],
+            );
+            framesChecked += 1;
+          }
         }
       }
-      expect(framesChecked).toBe(2 * summaries.length);
+      expect(framesChecked).toBeGreaterThan(20 * summaries.length);
+      // Every candidate the machine rejected is counted, by reason, in the core.
+      const rejected = Object.entries(summary!.candidates).filter(([reason]) => reason !== 'infraction');
+      expect(rejected.length).toBeGreaterThan(0);
+      const stored = await waitFor('tallies stored', async () => {
+        const { rows } = await db.query<{ reason_code: string; n: string | number }>(
+          'SELECT reason_code, sum(count) AS n FROM machine_rejections GROUP BY reason_code ORDER BY reason_code',
+        );
+        const total = rows.reduce((a, r) => a + Number(r.n), 0);
+        return total === rejected.reduce((a, [, n]) => a + n, 0) ? rows : undefined;
+      });
+      expect(Object.fromEntries(stored.map((r) => [r.reason_code, Number(r.n)]))).toEqual(Object.fromEntries(rejected));
     } finally {
       await faceCheck.dispose();
       await nc.close();

@@ -46,6 +46,8 @@ export async function ingestEvents(
           heightPx: 0,
           frameCapturedAtMs: base.occurredAtMs,
           redaction: undefined,
+          clipEndCapturedAtMs: 0,
+          clipFrames: 0,
           role: 'entry',
         },
       ],

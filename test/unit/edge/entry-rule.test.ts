@@ -27,14 +27,16 @@ function reading(aspect: SignalAspect, sinceMs: number, atMs: number): SignalRea
     source: 'schedule_file',
     sourceId: 't@1',
     readAtMs: atMs,
+    isStale: false,
+    clock: { state: 'unknown', offsetMs: 0, reference: '' },
   };
 }
 
 /** Feet at (x, y): a 0.04-wide box whose bottom centre is the point. */
-function trackAt(id: number, points: { x: number; y: number; t: number }[]): Track {
+function trackAt(id: number, points: { x: number; y: number; t: number }[], isUpdated = true): Track {
   return {
     id,
-    isUpdated: true,
+    isUpdated,
     velocity: { cxPerMs: 0, cyPerMs: 0, wPerMs: 0, hPerMs: 0 },
     history: points.map((p) => ({
       capturedAtMs: p.t,
@@ -44,14 +46,29 @@ function trackAt(id: number, points: { x: number; y: number; t: number }[]): Tra
   };
 }
 
-/** Runs the rule over a walk, frame by frame. */
-function walk(xs: readonly number[], signal: (atMs: number) => SignalReading, y = 0.5): EntryDecision[] {
+/**
+ * Runs the rule over a walk, frame by frame. Frames where `seen` is false are frames where
+ * the tracker lost the person but kept the track (not updated).
+ */
+function walk(
+  xs: readonly number[],
+  signal: (atMs: number) => SignalReading,
+  y = 0.5,
+  seen: (i: number) => boolean = () => true,
+): EntryDecision[] {
   let state: RuleState = EMPTY_RULE_STATE;
   const decisions: EntryDecision[] = [];
   const points: { x: number; y: number; t: number }[] = [];
   xs.forEach((x, i) => {
-    points.push({ x, y, t: i * FRAME_MS });
-    const result = applyEntryRule(state, [trackAt(1, points)], ZONE, signal, OPTIONS);
+    if (seen(i)) points.push({ x, y, t: i * FRAME_MS });
+    if (points.length === 0) return;
+    const result = applyEntryRule(
+      state,
+      [trackAt(1, points, seen(i))],
+      ZONE,
+      { signalAt: signal, isCameraObstructed: false },
+      OPTIONS,
+    );
     state = result.state;
     decisions.push(...result.decisions);
   });
@@ -113,6 +130,111 @@ describe('entry rule', () => {
             expect(isInsidePolygon(feetPoint(d.entry.box), ZONE.polygon)).toBe(true);
             expect(d.decidedAt.capturedAtMs - d.entry.capturedAtMs).toBeGreaterThanOrEqual(OPTIONS.minDwellMs);
           }
+        },
+      ),
+    );
+  });
+});
+
+describe('entry rule: grace, loss, re-acquisition and suspension', () => {
+  const ENTRY_MS = 600; // CROSSING enters at frame 3
+
+  it('property: the grace boundary: an infraction exactly when the entry is more than graceMs after the onset', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -3000, max: 3000 }), (onsetOffsetMs) => {
+        const onsetMs = ENTRY_MS - OPTIONS.graceMs + onsetOffsetMs;
+        const signal = (t: number): SignalReading =>
+          t < onsetMs ? reading('flashing_dont_walk', t, t) : reading('steady_dont_walk', t - onsetMs, t);
+        const outcomes = walk(CROSSING, signal).map((d) => d.outcome);
+        const expected =
+          ENTRY_MS < onsetMs
+            ? 'lawful_flashing'
+            : ENTRY_MS - onsetMs > OPTIONS.graceMs
+              ? 'infraction'
+              : 'lawful_within_grace';
+        expect(outcomes).toEqual([expected]);
+      }),
+    );
+  });
+
+  it('property: losing and re-acquiring the same track never decides twice, and decides as the signal at entry says', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.2, max: 0.8, noNaN: true }), { minLength: 2, maxLength: 30 }),
+        fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
+        fc.integer({ min: 0, max: 5000 }),
+        (xs, seenFlags, sinceMs) => {
+          const signal = (t: number): SignalReading => reading('steady_dont_walk', sinceMs + t, t);
+          const withLoss = walk(xs, signal, 0.5, (i) => i === 0 || seenFlags[i]!);
+          expect(withLoss.length).toBeLessThanOrEqual(1);
+          for (const d of withLoss) {
+            expect(d.outcome).toBe(classifyEntry(signal(d.entry.capturedAtMs), OPTIONS.graceMs));
+            expect(d.decidedAt.capturedAtMs - d.entry.capturedAtMs).toBeGreaterThanOrEqual(OPTIONS.minDwellMs);
+          }
+        },
+      ),
+    );
+  });
+
+  it('a track lost inside the zone and re-acquired there is decided once, from its first entry', () => {
+    const seen = (i: number): boolean => i !== 4 && i !== 5;
+    const decisions = walk(CROSSING, (t) => reading('steady_dont_walk', 5000 + t, t), 0.5, seen);
+    expect(decisions.map((d) => [d.outcome, d.entry.capturedAtMs])).toEqual([['infraction', ENTRY_MS]]);
+  });
+
+  it('a person the tracker dropped and found again under a new id inside the zone is not decided', () => {
+    let state: RuleState = EMPTY_RULE_STATE;
+    const context = { signalAt: (t: number) => reading('steady_dont_walk', 9000, t), isCameraObstructed: false };
+    const decisions: EntryDecision[] = [];
+    const first = [0.3, 0.35, 0.45].map((x, i) => ({ x, y: 0.5, t: i * FRAME_MS }));
+    first.forEach((_, i) => {
+      const r = applyEntryRule(state, [trackAt(1, first.slice(0, i + 1))], ZONE, context, OPTIONS);
+      state = r.state;
+      decisions.push(...r.decisions);
+    });
+    const second = [0.47, 0.5, 0.52, 0.55].map((x, i) => ({ x, y: 0.5, t: 2000 + i * FRAME_MS }));
+    second.forEach((_, i) => {
+      const r = applyEntryRule(state, [trackAt(2, second.slice(0, i + 1))], ZONE, context, OPTIONS);
+      state = r.state;
+      decisions.push(...r.decisions);
+    });
+    expect(decisions).toEqual([]);
+  });
+
+  it('property: a stale signal at the entry marks the decision suspended, a fresh one never does', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom('synced', 'unsynced', 'unknown' as const),
+        (isStale, obstructed, clockState) => {
+          const signal = (t: number): SignalReading => ({
+            ...reading('steady_dont_walk', 5000 + t, t),
+            isStale,
+            clock: { state: clockState, offsetMs: clockState === 'unsynced' ? 2000 : 0, reference: 'controller:c' },
+          });
+          let state: RuleState = EMPTY_RULE_STATE;
+          const decisions: EntryDecision[] = [];
+          const points: { x: number; y: number; t: number }[] = [];
+          CROSSING.forEach((x, i) => {
+            points.push({ x, y: 0.5, t: i * FRAME_MS });
+            const r = applyEntryRule(
+              state,
+              [trackAt(1, points)],
+              ZONE,
+              { signalAt: signal, isCameraObstructed: obstructed },
+              OPTIONS,
+            );
+            state = r.state;
+            decisions.push(...r.decisions);
+          });
+          expect(decisions).toHaveLength(1);
+          const reasons = decisions[0]!.suspendedReasons;
+          expect(reasons.includes('signal_stale')).toBe(isStale);
+          expect(reasons.includes('camera_obstructed')).toBe(obstructed);
+          expect(reasons.includes('clock_unsynced')).toBe(clockState === 'unsynced');
+          // Marked, not dropped: the outcome is the same as with a healthy feed.
+          expect(decisions[0]!.outcome).toBe('infraction');
         },
       ),
     );

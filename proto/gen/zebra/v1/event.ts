@@ -147,6 +147,54 @@ export function evidenceStatusToJSON(object: EvidenceStatus): string {
   }
 }
 
+export enum ClockSyncState {
+  CLOCK_SYNC_STATE_UNSPECIFIED = 0,
+  /** CLOCK_SYNC_STATE_SYNCED - Within the allowed offset of the reference. */
+  CLOCK_SYNC_STATE_SYNCED = 1,
+  /** CLOCK_SYNC_STATE_UNSYNCED - Further from the reference than allowed: enforcement is suspended. */
+  CLOCK_SYNC_STATE_UNSYNCED = 2,
+  /** CLOCK_SYNC_STATE_UNKNOWN - No reference to compare with (a schedule-file signal has no clock of its own). */
+  CLOCK_SYNC_STATE_UNKNOWN = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function clockSyncStateFromJSON(object: any): ClockSyncState {
+  switch (object) {
+    case 0:
+    case 'CLOCK_SYNC_STATE_UNSPECIFIED':
+      return ClockSyncState.CLOCK_SYNC_STATE_UNSPECIFIED;
+    case 1:
+    case 'CLOCK_SYNC_STATE_SYNCED':
+      return ClockSyncState.CLOCK_SYNC_STATE_SYNCED;
+    case 2:
+    case 'CLOCK_SYNC_STATE_UNSYNCED':
+      return ClockSyncState.CLOCK_SYNC_STATE_UNSYNCED;
+    case 3:
+    case 'CLOCK_SYNC_STATE_UNKNOWN':
+      return ClockSyncState.CLOCK_SYNC_STATE_UNKNOWN;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return ClockSyncState.UNRECOGNIZED;
+  }
+}
+
+export function clockSyncStateToJSON(object: ClockSyncState): string {
+  switch (object) {
+    case ClockSyncState.CLOCK_SYNC_STATE_UNSPECIFIED:
+      return 'CLOCK_SYNC_STATE_UNSPECIFIED';
+    case ClockSyncState.CLOCK_SYNC_STATE_SYNCED:
+      return 'CLOCK_SYNC_STATE_SYNCED';
+    case ClockSyncState.CLOCK_SYNC_STATE_UNSYNCED:
+      return 'CLOCK_SYNC_STATE_UNSYNCED';
+    case ClockSyncState.CLOCK_SYNC_STATE_UNKNOWN:
+      return 'CLOCK_SYNC_STATE_UNKNOWN';
+    case ClockSyncState.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 /** The signal as it stood when the person entered the crosswalk. */
 export interface SignalSnapshot {
   state: SignalState;
@@ -220,8 +268,11 @@ export interface EvidenceRef {
   heightPx: number;
   frameCapturedAtMs: number;
   redaction: RedactionSummary | undefined;
-  /** "before", "entry", "after" or "clip". */
+  /** "before", "entry", "decision", "after" or "clip". */
   role: string;
+  /** For a clip: the capture time of its last frame and how many frames it holds. */
+  clipEndCapturedAtMs: number;
+  clipFrames: number;
 }
 
 export interface ModelRef {
@@ -271,6 +322,72 @@ export interface InfractionEvent {
    * reviewer sees exactly the polygon the device tested.
    */
   zonePolygon: NormalizedPoint[];
+  /**
+   * Whether enforcement was suspended on this camera when the person entered. A suspended
+   * event is recorded for the trail and never enters review.
+   */
+  enforcement: Enforcement | undefined;
+  /** The device clock's sync state when the event was decided. */
+  clock: ClockSync | undefined;
+  /** SHA-256 of the device configuration that decided the event (hex). */
+  configSha256: string;
+  /** What redaction did across all of this event's evidence. */
+  redaction: RedactionAttestation | undefined;
+}
+
+/** Why enforcement was suspended. Codes: "signal_stale", "camera_obstructed", "clock_unsynced". */
+export interface Enforcement {
+  suspended: boolean;
+  reasonCodes: string[];
+}
+
+export interface ClockSync {
+  state: ClockSyncState;
+  /** Device clock minus the reference clock, in ms (the signal controller's stamps). */
+  offsetMs: number;
+  /** What the device clock was compared with, e.g. "controller:ctl-1". */
+  reference: string;
+}
+
+/** Redaction of one event's evidence, attested by the device's signature. */
+export interface RedactionAttestation {
+  method: string;
+  /** Frames redacted: every keyframe and every clip frame. */
+  frames: number;
+  /** Faces the face detector found, summed over the frames. */
+  facesFound: number;
+  /** Head regions masked from person boxes and track predictions, summed over the frames. */
+  headsMasked: number;
+  detectors: ModelRef[];
+}
+
+/** One reading from a signal controller, published on zebra.v1.signal.<site>.<controller>. */
+export interface SignalPhaseReport {
+  controllerId: string;
+  state: SignalState;
+  /** When the state began, controller clock (Unix epoch ms). */
+  stateBeganAtMs: number;
+  /** When the controller sent this report, controller clock (Unix epoch ms). */
+  sentAtMs: number;
+}
+
+/**
+ * Candidates the device rejected in one hour, by reason. Published whenever a count
+ * changes, on zebra.v1.tallies.<site>.<device>.<camera>; each message holds the hour's full
+ * counts so far, so a redelivery or a later message never double counts.
+ */
+export interface CandidateTally {
+  deviceId: string;
+  siteId: string;
+  cameraId: string;
+  hourStartMs: number;
+  counts: ReasonCount[];
+  signature: DeviceSignature | undefined;
+}
+
+export interface ReasonCount {
+  reasonCode: string;
+  count: number;
 }
 
 function createBaseSignalSnapshot(): SignalSnapshot {
@@ -1146,6 +1263,8 @@ function createBaseEvidenceRef(): EvidenceRef {
     frameCapturedAtMs: 0,
     redaction: undefined,
     role: '',
+    clipEndCapturedAtMs: 0,
+    clipFrames: 0,
   };
 }
 
@@ -1177,6 +1296,12 @@ export const EvidenceRef: MessageFns<EvidenceRef> = {
     }
     if (message.role !== '') {
       writer.uint32(74).string(message.role);
+    }
+    if (message.clipEndCapturedAtMs !== 0) {
+      writer.uint32(80).int64(message.clipEndCapturedAtMs);
+    }
+    if (message.clipFrames !== 0) {
+      writer.uint32(88).int32(message.clipFrames);
     }
     return writer;
   },
@@ -1266,6 +1391,22 @@ export const EvidenceRef: MessageFns<EvidenceRef> = {
             message.role = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.clipEndCapturedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.clipFrames = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1317,6 +1458,16 @@ export const EvidenceRef: MessageFns<EvidenceRef> = {
           : 0,
       redaction: isSet(object.redaction) ? RedactionSummary.fromJSON(object.redaction) : undefined,
       role: isSet(object.role) ? globalThis.String(object.role) : '',
+      clipEndCapturedAtMs: isSet(object.clipEndCapturedAtMs)
+        ? globalThis.Number(object.clipEndCapturedAtMs)
+        : isSet(object.clip_end_captured_at_ms)
+          ? globalThis.Number(object.clip_end_captured_at_ms)
+          : 0,
+      clipFrames: isSet(object.clipFrames)
+        ? globalThis.Number(object.clipFrames)
+        : isSet(object.clip_frames)
+          ? globalThis.Number(object.clip_frames)
+          : 0,
     };
   },
 
@@ -1349,6 +1500,12 @@ export const EvidenceRef: MessageFns<EvidenceRef> = {
     if (message.role !== '') {
       obj.role = message.role;
     }
+    if (message.clipEndCapturedAtMs !== 0) {
+      obj.clipEndCapturedAtMs = Math.round(message.clipEndCapturedAtMs);
+    }
+    if (message.clipFrames !== 0) {
+      obj.clipFrames = Math.round(message.clipFrames);
+    }
     return obj;
   },
 
@@ -1369,6 +1526,8 @@ export const EvidenceRef: MessageFns<EvidenceRef> = {
         ? RedactionSummary.fromPartial(object.redaction)
         : undefined;
     message.role = object.role ?? '';
+    message.clipEndCapturedAtMs = object.clipEndCapturedAtMs ?? 0;
+    message.clipFrames = object.clipFrames ?? 0;
     return message;
   },
 };
@@ -1592,6 +1751,10 @@ function createBaseInfractionEvent(): InfractionEvent {
     signature: undefined,
     infractionKind: '',
     zonePolygon: [],
+    enforcement: undefined,
+    clock: undefined,
+    configSha256: '',
+    redaction: undefined,
   };
 }
 
@@ -1653,6 +1816,18 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
     }
     for (const v of message.zonePolygon) {
       NormalizedPoint.encode(v!, writer.uint32(154).fork()).join();
+    }
+    if (message.enforcement !== undefined) {
+      Enforcement.encode(message.enforcement, writer.uint32(162).fork()).join();
+    }
+    if (message.clock !== undefined) {
+      ClockSync.encode(message.clock, writer.uint32(170).fork()).join();
+    }
+    if (message.configSha256 !== '') {
+      writer.uint32(178).string(message.configSha256);
+    }
+    if (message.redaction !== undefined) {
+      RedactionAttestation.encode(message.redaction, writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -1822,6 +1997,38 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
             message.zonePolygon.push(NormalizedPoint.decode(reader, reader.uint32()));
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.enforcement = Enforcement.decode(reader, reader.uint32());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.clock = ClockSync.decode(reader, reader.uint32());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.configSha256 = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.redaction = RedactionAttestation.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1909,6 +2116,14 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
         : globalThis.Array.isArray(object?.zone_polygon)
           ? object.zone_polygon.map((e: any) => NormalizedPoint.fromJSON(e))
           : [],
+      enforcement: isSet(object.enforcement) ? Enforcement.fromJSON(object.enforcement) : undefined,
+      clock: isSet(object.clock) ? ClockSync.fromJSON(object.clock) : undefined,
+      configSha256: isSet(object.configSha256)
+        ? globalThis.String(object.configSha256)
+        : isSet(object.config_sha256)
+          ? globalThis.String(object.config_sha256)
+          : '',
+      redaction: isSet(object.redaction) ? RedactionAttestation.fromJSON(object.redaction) : undefined,
     };
   },
 
@@ -1971,6 +2186,18 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
     if (message.zonePolygon?.length) {
       obj.zonePolygon = message.zonePolygon.map((e) => NormalizedPoint.toJSON(e));
     }
+    if (message.enforcement !== undefined) {
+      obj.enforcement = Enforcement.toJSON(message.enforcement);
+    }
+    if (message.clock !== undefined) {
+      obj.clock = ClockSync.toJSON(message.clock);
+    }
+    if (message.configSha256 !== '') {
+      obj.configSha256 = message.configSha256;
+    }
+    if (message.redaction !== undefined) {
+      obj.redaction = RedactionAttestation.toJSON(message.redaction);
+    }
     return obj;
   },
 
@@ -2006,6 +2233,740 @@ export const InfractionEvent: MessageFns<InfractionEvent> = {
         : undefined;
     message.infractionKind = object.infractionKind ?? '';
     message.zonePolygon = object.zonePolygon?.map((e) => NormalizedPoint.fromPartial(e)) || [];
+    message.enforcement =
+      object.enforcement !== undefined && object.enforcement !== null
+        ? Enforcement.fromPartial(object.enforcement)
+        : undefined;
+    message.clock =
+      object.clock !== undefined && object.clock !== null ? ClockSync.fromPartial(object.clock) : undefined;
+    message.configSha256 = object.configSha256 ?? '';
+    message.redaction =
+      object.redaction !== undefined && object.redaction !== null
+        ? RedactionAttestation.fromPartial(object.redaction)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseEnforcement(): Enforcement {
+  return { suspended: false, reasonCodes: [] };
+}
+
+export const Enforcement: MessageFns<Enforcement> = {
+  encode(message: Enforcement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.suspended !== false) {
+      writer.uint32(8).bool(message.suspended);
+    }
+    for (const v of message.reasonCodes) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Enforcement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnforcement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.suspended = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasonCodes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Enforcement {
+    return {
+      suspended: isSet(object.suspended) ? globalThis.Boolean(object.suspended) : false,
+      reasonCodes: globalThis.Array.isArray(object?.reasonCodes)
+        ? object.reasonCodes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.reason_codes)
+          ? object.reason_codes.map((e: any) => globalThis.String(e))
+          : [],
+    };
+  },
+
+  toJSON(message: Enforcement): unknown {
+    const obj: any = {};
+    if (message.suspended !== false) {
+      obj.suspended = message.suspended;
+    }
+    if (message.reasonCodes?.length) {
+      obj.reasonCodes = message.reasonCodes;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Enforcement>, I>>(base?: I): Enforcement {
+    return Enforcement.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Enforcement>, I>>(object: I): Enforcement {
+    const message = createBaseEnforcement();
+    message.suspended = object.suspended ?? false;
+    message.reasonCodes = object.reasonCodes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseClockSync(): ClockSync {
+  return { state: 0, offsetMs: 0, reference: '' };
+}
+
+export const ClockSync: MessageFns<ClockSync> = {
+  encode(message: ClockSync, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.offsetMs !== 0) {
+      writer.uint32(16).int64(message.offsetMs);
+    }
+    if (message.reference !== '') {
+      writer.uint32(26).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClockSync {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClockSync();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offsetMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClockSync {
+    return {
+      state: isSet(object.state) ? clockSyncStateFromJSON(object.state) : 0,
+      offsetMs: isSet(object.offsetMs)
+        ? globalThis.Number(object.offsetMs)
+        : isSet(object.offset_ms)
+          ? globalThis.Number(object.offset_ms)
+          : 0,
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : '',
+    };
+  },
+
+  toJSON(message: ClockSync): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = clockSyncStateToJSON(message.state);
+    }
+    if (message.offsetMs !== 0) {
+      obj.offsetMs = Math.round(message.offsetMs);
+    }
+    if (message.reference !== '') {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClockSync>, I>>(base?: I): ClockSync {
+    return ClockSync.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClockSync>, I>>(object: I): ClockSync {
+    const message = createBaseClockSync();
+    message.state = object.state ?? 0;
+    message.offsetMs = object.offsetMs ?? 0;
+    message.reference = object.reference ?? '';
+    return message;
+  },
+};
+
+function createBaseRedactionAttestation(): RedactionAttestation {
+  return { method: '', frames: 0, facesFound: 0, headsMasked: 0, detectors: [] };
+}
+
+export const RedactionAttestation: MessageFns<RedactionAttestation> = {
+  encode(message: RedactionAttestation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.method !== '') {
+      writer.uint32(10).string(message.method);
+    }
+    if (message.frames !== 0) {
+      writer.uint32(16).int32(message.frames);
+    }
+    if (message.facesFound !== 0) {
+      writer.uint32(24).int32(message.facesFound);
+    }
+    if (message.headsMasked !== 0) {
+      writer.uint32(32).int32(message.headsMasked);
+    }
+    for (const v of message.detectors) {
+      ModelRef.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedactionAttestation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedactionAttestation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.frames = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.facesFound = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.headsMasked = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.detectors.push(ModelRef.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedactionAttestation {
+    return {
+      method: isSet(object.method) ? globalThis.String(object.method) : '',
+      frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
+      facesFound: isSet(object.facesFound)
+        ? globalThis.Number(object.facesFound)
+        : isSet(object.faces_found)
+          ? globalThis.Number(object.faces_found)
+          : 0,
+      headsMasked: isSet(object.headsMasked)
+        ? globalThis.Number(object.headsMasked)
+        : isSet(object.heads_masked)
+          ? globalThis.Number(object.heads_masked)
+          : 0,
+      detectors: globalThis.Array.isArray(object?.detectors)
+        ? object.detectors.map((e: any) => ModelRef.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RedactionAttestation): unknown {
+    const obj: any = {};
+    if (message.method !== '') {
+      obj.method = message.method;
+    }
+    if (message.frames !== 0) {
+      obj.frames = Math.round(message.frames);
+    }
+    if (message.facesFound !== 0) {
+      obj.facesFound = Math.round(message.facesFound);
+    }
+    if (message.headsMasked !== 0) {
+      obj.headsMasked = Math.round(message.headsMasked);
+    }
+    if (message.detectors?.length) {
+      obj.detectors = message.detectors.map((e) => ModelRef.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RedactionAttestation>, I>>(base?: I): RedactionAttestation {
+    return RedactionAttestation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RedactionAttestation>, I>>(object: I): RedactionAttestation {
+    const message = createBaseRedactionAttestation();
+    message.method = object.method ?? '';
+    message.frames = object.frames ?? 0;
+    message.facesFound = object.facesFound ?? 0;
+    message.headsMasked = object.headsMasked ?? 0;
+    message.detectors = object.detectors?.map((e) => ModelRef.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSignalPhaseReport(): SignalPhaseReport {
+  return { controllerId: '', state: 0, stateBeganAtMs: 0, sentAtMs: 0 };
+}
+
+export const SignalPhaseReport: MessageFns<SignalPhaseReport> = {
+  encode(message: SignalPhaseReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.controllerId !== '') {
+      writer.uint32(10).string(message.controllerId);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.stateBeganAtMs !== 0) {
+      writer.uint32(24).int64(message.stateBeganAtMs);
+    }
+    if (message.sentAtMs !== 0) {
+      writer.uint32(32).int64(message.sentAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalPhaseReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalPhaseReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.controllerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.stateBeganAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sentAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalPhaseReport {
+    return {
+      controllerId: isSet(object.controllerId)
+        ? globalThis.String(object.controllerId)
+        : isSet(object.controller_id)
+          ? globalThis.String(object.controller_id)
+          : '',
+      state: isSet(object.state) ? signalStateFromJSON(object.state) : 0,
+      stateBeganAtMs: isSet(object.stateBeganAtMs)
+        ? globalThis.Number(object.stateBeganAtMs)
+        : isSet(object.state_began_at_ms)
+          ? globalThis.Number(object.state_began_at_ms)
+          : 0,
+      sentAtMs: isSet(object.sentAtMs)
+        ? globalThis.Number(object.sentAtMs)
+        : isSet(object.sent_at_ms)
+          ? globalThis.Number(object.sent_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: SignalPhaseReport): unknown {
+    const obj: any = {};
+    if (message.controllerId !== '') {
+      obj.controllerId = message.controllerId;
+    }
+    if (message.state !== 0) {
+      obj.state = signalStateToJSON(message.state);
+    }
+    if (message.stateBeganAtMs !== 0) {
+      obj.stateBeganAtMs = Math.round(message.stateBeganAtMs);
+    }
+    if (message.sentAtMs !== 0) {
+      obj.sentAtMs = Math.round(message.sentAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignalPhaseReport>, I>>(base?: I): SignalPhaseReport {
+    return SignalPhaseReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignalPhaseReport>, I>>(object: I): SignalPhaseReport {
+    const message = createBaseSignalPhaseReport();
+    message.controllerId = object.controllerId ?? '';
+    message.state = object.state ?? 0;
+    message.stateBeganAtMs = object.stateBeganAtMs ?? 0;
+    message.sentAtMs = object.sentAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseCandidateTally(): CandidateTally {
+  return { deviceId: '', siteId: '', cameraId: '', hourStartMs: 0, counts: [], signature: undefined };
+}
+
+export const CandidateTally: MessageFns<CandidateTally> = {
+  encode(message: CandidateTally, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== '') {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.siteId !== '') {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.cameraId !== '') {
+      writer.uint32(26).string(message.cameraId);
+    }
+    if (message.hourStartMs !== 0) {
+      writer.uint32(32).int64(message.hourStartMs);
+    }
+    for (const v of message.counts) {
+      ReasonCount.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.signature !== undefined) {
+      DeviceSignature.encode(message.signature, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CandidateTally {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCandidateTally();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.hourStartMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.counts.push(ReasonCount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.signature = DeviceSignature.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CandidateTally {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+          ? globalThis.String(object.device_id)
+          : '',
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+          ? globalThis.String(object.site_id)
+          : '',
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+          ? globalThis.String(object.camera_id)
+          : '',
+      hourStartMs: isSet(object.hourStartMs)
+        ? globalThis.Number(object.hourStartMs)
+        : isSet(object.hour_start_ms)
+          ? globalThis.Number(object.hour_start_ms)
+          : 0,
+      counts: globalThis.Array.isArray(object?.counts) ? object.counts.map((e: any) => ReasonCount.fromJSON(e)) : [],
+      signature: isSet(object.signature) ? DeviceSignature.fromJSON(object.signature) : undefined,
+    };
+  },
+
+  toJSON(message: CandidateTally): unknown {
+    const obj: any = {};
+    if (message.deviceId !== '') {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.siteId !== '') {
+      obj.siteId = message.siteId;
+    }
+    if (message.cameraId !== '') {
+      obj.cameraId = message.cameraId;
+    }
+    if (message.hourStartMs !== 0) {
+      obj.hourStartMs = Math.round(message.hourStartMs);
+    }
+    if (message.counts?.length) {
+      obj.counts = message.counts.map((e) => ReasonCount.toJSON(e));
+    }
+    if (message.signature !== undefined) {
+      obj.signature = DeviceSignature.toJSON(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CandidateTally>, I>>(base?: I): CandidateTally {
+    return CandidateTally.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CandidateTally>, I>>(object: I): CandidateTally {
+    const message = createBaseCandidateTally();
+    message.deviceId = object.deviceId ?? '';
+    message.siteId = object.siteId ?? '';
+    message.cameraId = object.cameraId ?? '';
+    message.hourStartMs = object.hourStartMs ?? 0;
+    message.counts = object.counts?.map((e) => ReasonCount.fromPartial(e)) || [];
+    message.signature =
+      object.signature !== undefined && object.signature !== null
+        ? DeviceSignature.fromPartial(object.signature)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseReasonCount(): ReasonCount {
+  return { reasonCode: '', count: 0 };
+}
+
+export const ReasonCount: MessageFns<ReasonCount> = {
+  encode(message: ReasonCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reasonCode !== '') {
+      writer.uint32(10).string(message.reasonCode);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReasonCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReasonCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reasonCode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReasonCount {
+    return {
+      reasonCode: isSet(object.reasonCode)
+        ? globalThis.String(object.reasonCode)
+        : isSet(object.reason_code)
+          ? globalThis.String(object.reason_code)
+          : '',
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: ReasonCount): unknown {
+    const obj: any = {};
+    if (message.reasonCode !== '') {
+      obj.reasonCode = message.reasonCode;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReasonCount>, I>>(base?: I): ReasonCount {
+    return ReasonCount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReasonCount>, I>>(object: I): ReasonCount {
+    const message = createBaseReasonCount();
+    message.reasonCode = object.reasonCode ?? '';
+    message.count = object.count ?? 0;
     return message;
   },
 };

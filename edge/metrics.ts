@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The edge's Prometheus metrics, on a registry of its own. */
+export interface EdgeMetrics {
+  readonly registry: Registry;
+  readonly frames: Counter<'camera'>;
+  readonly fps: Gauge<'camera'>;
+  readonly framesSkipped: Counter<'camera' | 'reason'>;
+  readonly detectorCalls: Counter<'camera'>;
+  readonly detectorSeconds: Histogram<'camera'>;
+  readonly candidates: Counter<'camera' | 'reason'>;
+  readonly events: Counter<'camera' | 'evidence'>;
+  readonly suspended: Gauge<'camera' | 'reason'>;
+  readonly sourceRestarts: Counter<'camera'>;
+}
+
+export function createEdgeMetrics(): EdgeMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    frames: new Counter({ name: 'zebra_edge_frames_total', help: 'Frames decoded', labelNames: ['camera'], registers }),
+    fps: new Gauge({
+      name: 'zebra_edge_fps',
+      help: 'Frames processed per second, last 5 s',
+      labelNames: ['camera'],
+      registers,
+    }),
+    framesSkipped: new Counter({
+      name: 'zebra_edge_frames_skipped_total',
+      help: 'Frames the detector did not run on: no_motion (gated) or detector_failed',
+      labelNames: ['camera', 'reason'],
+      registers,
+    }),
+    detectorCalls: new Counter({
+      name: 'zebra_edge_detector_calls_total',
+      help: 'Person detector calls',
+      labelNames: ['camera'],
+      registers,
+    }),
+    detectorSeconds: new Histogram({
+      name: 'zebra_edge_detector_seconds',
+      help: 'Person detector latency, frame in to detections out',
+      labelNames: ['camera'],
+      buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64],
+      registers,
+    }),
+    candidates: new Counter({
+      name: 'zebra_edge_candidates_total',
+      help: 'Zone entries decided, by reason: infraction, a lawful outcome, or suspended_<reason>',
+      labelNames: ['camera', 'reason'],
+      registers,
+    }),
+    events: new Counter({
+      name: 'zebra_edge_events_total',
+      help: 'Infraction events published, by evidence status',
+      labelNames: ['camera', 'evidence'],
+      registers,
+    }),
+    suspended: new Gauge({
+      name: 'zebra_edge_enforcement_suspended',
+      help: '1 while enforcement on the camera is suspended for the reason',
+      labelNames: ['camera', 'reason'],
+      registers,
+    }),
+    sourceRestarts: new Counter({
+      name: 'zebra_edge_source_restarts_total',
+      help: 'Times a camera stream was reopened after it dropped',
+      labelNames: ['camera'],
+      registers,
+    }),
+  };
+}
