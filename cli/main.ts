@@ -14,6 +14,7 @@ import {
 import { audit } from './audit.js';
 import { runDemo } from './demo.js';
 import { redact } from './redact.js';
+import { edgeReplay } from './replay.js';
 import { fetchEvent, fetchEvents, formatEventTable, resolveToken } from './events.js';
 import { devicesRegister, edgePublicKey } from './devices.js';
 import { tokensIssue, usersAdd } from './people.js';
@@ -23,9 +24,10 @@ const USAGE = `usage: zebra <command> [options]
 
   demo [--once]                     run nats-server, the core (PGlite) and the edge on the sample video
   models fetch [--cache DIR]        fetch and verify every file of models/manifest.json
-  redact INPUT -o OUTPUT [--method pixelate|solid]   mask faces and heads in an image or a folder of images
+  redact INPUT -o OUTPUT [--method pixelate|solid]   mask faces and heads in an image, a folder of images or a video
   core run --config FILE            run the core service
   edge run --config FILE            run an edge worker
+  edge replay VIDEO [--config FILE] [--camera ID] [-o DIR]   run the pipeline over a file; write what would be sent
   edge public-key --config FILE     the device's public key (created on first use), to register it
   devices register DEVICE --site SITE --public-key PEM       (admin) events from unregistered devices are quarantined
   users add USER --role ROLE [--role ROLE] [--name NAME]      (admin) roles: reviewer supervisor auditor admin
@@ -122,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'models' && sub === 'fetch') return await modelsFetch(rest);
     if (command === 'core' && sub === 'run') return await coreRun(rest);
     if (command === 'edge' && sub === 'run') return await edgeRun(rest);
+    if (command === 'edge' && sub === 'replay') return await edgeReplay(rest);
     if (command === 'redact') return await redact(argv.slice(1));
     if (command === 'events') return await events(argv.slice(1));
     if (command === 'users' && sub === 'add') return await usersAdd(rest);

@@ -207,6 +207,12 @@ export const EdgeConfigSchema = z
         minChangedRatio: z.number().min(0).max(1).default(0.002).describe('Share of cells that must move'),
         backgroundAlpha: z.number().min(0.01).max(1).default(0.2),
         maxIntervalMs: z.number().int().positive().default(5000).describe('Detect at least this often regardless'),
+        stationarySpeedPerS: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.02)
+          .describe('Tracks slower than this (frame sizes per second) stand still and do not force detection'),
       })
       .strict()
       .default({
@@ -216,6 +222,7 @@ export const EdgeConfigSchema = z
         minChangedRatio: 0.002,
         backgroundAlpha: 0.2,
         maxIntervalMs: 5000,
+        stationarySpeedPerS: 0.02,
       }),
     obstruction: z
       .object({

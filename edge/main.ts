@@ -19,6 +19,8 @@ import type { Manifest } from './models/manifest.js';
 import { runCameraPipeline } from './pipeline/camera-pipeline.js';
 import type { PipelineSummary } from './pipeline/camera-pipeline.js';
 import type { Frame } from './frames/frame.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { EventPublisher } from './publish/publisher.js';
 import { loadOrCreateDeviceKey } from './publish/device-key.js';
 import type { DeviceKey } from './publish/device-key.js';
 import { JetStreamPublisher } from './publish/publisher.js';
@@ -50,9 +52,18 @@ export interface EdgeRun {
   readonly httpAddress?: string;
 }
 
+/** Where events go: JetStream normally, a folder for replays. */
+export interface EdgeTransport extends EventPublisher {
+  readonly isConnected: boolean;
+  /** The site NATS connection (controller signal feeds); absent for a folder. */
+  readonly connection?: NatsConnection;
+}
+
 export interface EdgeRunHooks {
   /** Called after every frame of every camera (progress displays). */
   readonly onFrame?: (frame: Frame, summary: Readonly<PipelineSummary>) => void;
+  /** Replaces the NATS connection (replays write to a folder). */
+  readonly transport?: EdgeTransport;
 }
 
 async function resolveInput(input: string, manifest: Manifest, fetchOptions: FetchOptions): Promise<string> {
@@ -119,24 +130,30 @@ async function startInference(config: EdgeConfig, manifest: Manifest, fetchOptio
 function signalFor(
   camera: EdgeConfig['cameras'][number],
   config: EdgeConfig,
-  publisher: JetStreamPublisher,
+  publisher: EdgeTransport,
   startAtMs: number,
   logger: Logger,
 ): Promise<SignalSource> {
   const { controller, schedule } = camera.signal;
   if (controller) {
+    if (!publisher.connection)
+      throw new EdgeError(
+        EdgeErrorCode.CONFIG_INVALID,
+        `cameras.${camera.id}.signal.controller needs a NATS connection; replays take a schedule`,
+      );
     const options = {
       controllerId: controller.id,
       staleAfterMs: controller.staleAfterMs,
       maxClockOffsetMs: controller.maxClockOffsetMs,
       keepMs: CONTROLLER_KEEP_MS,
     };
-    return Promise.resolve(ControllerSignalSource.subscribe(publisher.connection, config.siteId, options, logger));
+    const nc = publisher.connection;
+    return Promise.resolve(ControllerSignalSource.subscribe(nc, config.siteId, options, logger));
   }
   return loadSchedule(schedule!).then((s) => new ScheduleSignalSource(s, startAtMs));
 }
 
-function tallySender(publisher: JetStreamPublisher, key: DeviceKey) {
+function tallySender(publisher: EventPublisher, key: DeviceKey) {
   return async (tally: Omit<CandidateTally, 'signature'>): Promise<void> => {
     const unsigned = CandidateTally.fromPartial(tally);
     const signature = { algorithm: 'ed25519', keyId: key.keyId, signature: key.sign(tallySigningBytes(unsigned)) };
@@ -161,19 +178,21 @@ export async function startEdge(
   const { pool, models, redactor } = await startInference(config, manifest, fetchOptions, logger);
   const deviceKey = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
   logger.info({ keyId: deviceKey.keyId }, 'device key ready');
-  let publisher: JetStreamPublisher;
+  let publisher: EdgeTransport;
   try {
-    publisher = await JetStreamPublisher.connect(
-      {
-        servers: config.nats.servers,
-        name: `zebra-edge-${config.deviceId}`,
-        maxAttempts: 8,
-        retryDelayMs: 250,
-        user: config.nats.user,
-        password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
-      },
-      logger.child({ component: 'publisher' }),
-    );
+    publisher =
+      hooks.transport ??
+      (await JetStreamPublisher.connect(
+        {
+          servers: config.nats.servers,
+          name: `zebra-edge-${config.deviceId}`,
+          maxAttempts: 8,
+          retryDelayMs: 250,
+          user: config.nats.user,
+          password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
+        },
+        logger.child({ component: 'publisher' }),
+      ));
   } catch (err) {
     await pool.close();
     throw err;

@@ -49,11 +49,7 @@ export class ImageFolderSource implements FrameSource {
     for (let i = 0; i < files.length && !this.#closed; i++) {
       let decoded: { data: Buffer; info: OutputInfo };
       try {
-        decoded = await sharp(files[i])
-          .removeAlpha()
-          .toColourspace('srgb')
-          .raw()
-          .toBuffer({ resolveWithObject: true });
+        decoded = await sharp(files[i]).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
       } catch (err) {
         onSkip?.(files[i]!, errorMessage(err));
         continue;

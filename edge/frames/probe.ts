@@ -26,3 +26,31 @@ export async function probeVideo(input: string, timeoutMs = 15_000): Promise<Vid
   if (!match) throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `${input} has no video stream`);
   return { widthPx: Number(match[1]), heightPx: Number(match[2]) };
 }
+
+/** Duration (s) and frame rate of a video file, when ffprobe can tell; undefined parts otherwise. */
+export async function probeTiming(input: string, timeoutMs = 15_000): Promise<{ durationS?: number; fps?: number }> {
+  try {
+    const { stdout } = await execFileAsync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=r_frame_rate:format=duration',
+        '-of',
+        'json',
+        input,
+      ],
+      { timeout: timeoutMs },
+    );
+    const parsed = JSON.parse(stdout) as { streams?: { r_frame_rate?: string }[]; format?: { duration?: string } };
+    const [num, den] = (parsed.streams?.[0]?.r_frame_rate ?? '').split('/').map(Number);
+    const fps = num && den ? num / den : undefined;
+    const durationS = Number(parsed.format?.duration);
+    return { durationS: Number.isFinite(durationS) && durationS > 0 ? durationS : undefined, fps };
+  } catch {
+    return {};
+  }
+}

@@ -100,10 +100,15 @@ export function detectMotion(
   };
 }
 
-/** Whether the detector must run on this frame. Pure. */
+/**
+ * Whether the detector must run on this frame: on motion, while any track moves or is lost
+ * (it may be moving behind something), and at least every `maxIntervalMs`. People standing
+ * still keep their tracks but, as in Frigate, do not keep the detector busy. Pure.
+ */
 export function shouldDetect(input: {
   readonly gatingEnabled: boolean;
   readonly hasMotion: boolean;
+  /** Tracks that move or are lost. */
   readonly activeTracks: number;
   readonly msSinceLastDetect: number;
   readonly maxIntervalMs: number;

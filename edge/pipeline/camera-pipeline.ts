@@ -13,7 +13,7 @@ import type { ObstructionOptions, ObstructionState, SuspensionReason } from '../
 import { EMPTY_RULE_STATE, applyEntryRule } from '../rule/entry-rule.js';
 import type { EntryDecision, EntryOutcome, RuleOptions } from '../rule/entry-rule.js';
 import type { SignalSource } from '../signal/signal.js';
-import { EMPTY_TRACKER, trackBoxesAt, updateTracker } from '../track/tracker.js';
+import { EMPTY_TRACKER, activeTrackCount, trackBoxesAt, updateTracker } from '../track/tracker.js';
 import type { TrackerOptions } from '../track/tracker.js';
 import { addToTallies, candidateReason, hourStartMs } from './candidates.js';
 import type { Tallies } from './candidates.js';
@@ -26,6 +26,8 @@ export interface GatingOptions extends MotionOptions {
   readonly enabled: boolean;
   /** Run the detector at least this often even without motion (people standing still). */
   readonly maxIntervalMs: number;
+  /** Tracks slower than this (frame sizes per second) count as standing still. */
+  readonly stationarySpeedPerS: number;
 }
 
 export interface CameraPipelineDeps extends InfractionPublishDeps {
@@ -151,7 +153,7 @@ class CameraRun {
     const needed = shouldDetect({
       gatingEnabled: gating.enabled,
       hasMotion,
-      activeTracks: this.#tracker.tracks.length,
+      activeTracks: activeTrackCount(this.#tracker, gating.stationarySpeedPerS),
       msSinceLastDetect: frame.capturedAtMs - this.#lastDetectMs,
       maxIntervalMs: gating.maxIntervalMs,
     });

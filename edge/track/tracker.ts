@@ -180,3 +180,13 @@ export function updateTracker(
 export function trackBoxesAt(state: TrackerState, atMs: number): NormBox[] {
   return state.tracks.map((t) => (t.isUpdated ? lastPoint(t).box : predictBox(t, atMs)));
 }
+
+/** Speed of the track's box centre, in frame widths/heights per second. */
+export function speedPerS(track: Track): number {
+  return Math.hypot(track.velocity.cxPerMs, track.velocity.cyPerMs) * 1000;
+}
+
+/** Tracks that keep the detector running: lost ones, and those moving at least `minSpeedPerS`. */
+export function activeTrackCount(state: TrackerState, minSpeedPerS: number): number {
+  return state.tracks.filter((t) => !t.isUpdated || speedPerS(t) >= minSpeedPerS).length;
+}

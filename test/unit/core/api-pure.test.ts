@@ -80,9 +80,12 @@ describe('evidence tickets', () => {
 });
 
 describe('device NATS permissions', () => {
-  it('allow only the device’s own event subjects and no administration', () => {
+  it('allow only the device’s own event and tally subjects and no administration', () => {
     const { publish, subscribe } = devicePermissions('site-1', 'dev-1');
-    expect(publish.allow.filter((s) => s.startsWith('zebra.'))).toEqual(['zebra.v1.events.site-1.dev-1.>']);
+    expect(publish.allow.filter((s) => s.startsWith('zebra.'))).toEqual([
+      'zebra.v1.events.site-1.dev-1.>',
+      'zebra.v1.tallies.site-1.dev-1.>',
+    ]);
     expect(publish.allow.some((s) => /CREATE|DELETE|UPDATE|PURGE|\$JS\.API\.>/.test(s))).toBe(false);
     expect(subscribe.allow).toEqual(['_INBOX.>']);
   });

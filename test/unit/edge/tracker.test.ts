@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Detection } from '../../../edge/detect/detection.js';
 import { iou } from '../../../edge/detect/detection.js';
-import { EMPTY_TRACKER, predictBox, updateTracker } from '../../../edge/track/tracker.js';
+import { EMPTY_TRACKER, activeTrackCount, predictBox, updateTracker } from '../../../edge/track/tracker.js';
 import type { TrackerState } from '../../../edge/track/tracker.js';
 
 const OPTIONS = { highScore: 0.5, minIou: 0.2, minIouLow: 0.4, maxLostMs: 1000, maxHistory: 5 };
@@ -84,6 +84,15 @@ describe('ByteTrack-style tracker', () => {
         },
       ),
     );
+  });
+
+  it('a person standing still stops counting as active; a walker and a lost track count', () => {
+    const standing = run(Array.from({ length: 6 }, () => [person(0.2, 0.2)])).at(-1)!;
+    expect(activeTrackCount(standing, 0.02)).toBe(0);
+    const walking = run([0, 1, 2, 3].map((i) => [person(0.2 + i * 0.02, 0.2)])).at(-1)!;
+    expect(activeTrackCount(walking, 0.02)).toBe(1);
+    const lost = updateTracker(standing, [], 6 * FRAME_MS, OPTIONS);
+    expect(activeTrackCount(lost, 0.02)).toBe(1);
   });
 
   it('predicts along the estimated velocity, and not beyond its horizon', () => {
