@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -7,7 +7,11 @@ import { YoloxOnnxDetector } from '../edge/detect/onnx-detector.js';
 import { EvidenceRedactor } from '../edge/redact/redactor.js';
 import { defaultCacheDir, ensureFile, loadManifest, manifestEntry, mirrorDirsFromEnv } from '../edge/index.js';
 
+import { VIDEO_OUTPUT_EXTENSIONS } from '../edge/evidence/video-writer.js';
+import { redactVideo } from './redact-video.js';
+
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+const VIDEO_EXTENSIONS = new Set(['.avi', '.mp4', '.mkv', '.mov', '.webm', '.mpg', '.mpeg', '.ts', '.m4v']);
 
 async function listImages(input: string): Promise<string[]> {
   if (!(await stat(input)).isDirectory()) return [input];
@@ -17,7 +21,8 @@ async function listImages(input: string): Promise<string[]> {
 
 /**
  * `zebra redact INPUT -o OUTPUT`: the edge's own redaction (faces, plus the head of every
- * detected person) applied to an image or a folder of images. Videos come with the edge issue.
+ * detected person, carried along tracks in a video) applied to an image, a folder of images
+ * or a video (written as .webm or .mp4).
  */
 export async function redact(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -26,9 +31,13 @@ export async function redact(args: string[]): Promise<number> {
     options: { out: { type: 'string', short: 'o' }, method: { type: 'string', default: 'pixelate' } },
   });
   const input = positionals[0];
-  if (!input || !values.out) throw new Error('usage: zebra redact INPUT -o OUTPUT   (an image, or a folder of images)');
+  if (!input || !values.out)
+    throw new Error('usage: zebra redact INPUT -o OUTPUT   (an image, a folder of images, or a video to .webm/.mp4)');
   if (values.method !== 'pixelate' && values.method !== 'solid') throw new Error('--method must be pixelate or solid');
-  const images = await listImages(input);
+  const isVideo = VIDEO_EXTENSIONS.has(extname(input).toLowerCase());
+  if (isVideo && !VIDEO_OUTPUT_EXTENSIONS.includes(extname(values.out).toLowerCase()))
+    throw new Error(`-o ${values.out}: a video is written as ${VIDEO_OUTPUT_EXTENSIONS.join(' or ')}`);
+  const images = isVideo ? [input] : await listImages(input);
   if (images.length === 0) throw new Error(`${input} holds no .jpg, .png or .webp images`);
   const isFolder = (await stat(input)).isDirectory();
   if (isFolder) await mkdir(values.out, { recursive: true });
@@ -55,6 +64,7 @@ export async function redact(args: string[]): Promise<number> {
   );
   let failed = 0;
   try {
+    if (isVideo) return await redactVideoFile(input, values.out, persons, redactor);
     for (const [i, path] of images.entries()) {
       const target = isFolder ? join(values.out, basename(path)) : values.out;
       try {
@@ -78,4 +88,34 @@ export async function redact(args: string[]): Promise<number> {
     await faces.dispose();
   }
   return failed === 0 ? 0 : 1;
+}
+
+async function redactVideoFile(
+  input: string,
+  output: string,
+  persons: YoloxOnnxDetector,
+  redactor: EvidenceRedactor,
+): Promise<number> {
+  let lastDecile = -1;
+  try {
+    const s = await redactVideo(input, output, persons, redactor, (done, total, sum) => {
+      const decile = total ? Math.floor((10 * done) / total) : Math.floor(done / 100);
+      if (decile === lastDecile) return;
+      lastDecile = decile;
+      process.stderr.write(
+        `[${done}${total ? `/${total}` : ''}] frames, ${sum.facesFound} faces, ${sum.headsMasked} heads masked\n`,
+      );
+    });
+    process.stderr.write(
+      `${input}: ${s.frames} frames, ${s.facesFound} faces, ${s.headsMasked} heads masked -> ${output}\n`,
+    );
+    return 0;
+  } catch (err) {
+    // A partly written video is removed: nothing half-done is left to be mistaken for the whole.
+    await rm(output, { force: true });
+    process.stderr.write(
+      `${input}: not redacted, nothing written: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    return 1;
+  }
 }

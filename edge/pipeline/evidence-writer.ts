@@ -1,6 +1,6 @@
 import type { EvidenceRef, ModelRef, RedactionAttestation } from '../../proto/index.js';
 import { evidenceObjectKey } from '../../proto/index.js';
-import type { NormBox } from '../detect/detection.js';
+import { carriedMasks } from '../redact/carried-masks.js';
 import { encodeClip } from '../evidence/clip.js';
 import { encodeJpeg } from '../evidence/keyframe.js';
 import { planEvidence } from '../evidence/plan.js';
@@ -18,14 +18,6 @@ export interface EvidenceTarget {
 export interface WrittenEvidence {
   readonly refs: EvidenceRef[];
   readonly attestation: RedactionAttestation;
-}
-
-/**
- * The person boxes to mask in frame `i`: its own and its neighbours' detections and track
- * boxes, so a mask follows each track through frames where the detector missed the person.
- */
-function carriedMasks(frames: readonly DetectedFrame[], i: number): NormBox[] {
-  return [frames[i - 1], frames[i], frames[i + 1]].flatMap((f) => (f ? [...f.maskBoxes] : []));
 }
 
 function clipFps(times: readonly number[]): number {
