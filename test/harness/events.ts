@@ -1,6 +1,13 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { InfractionEvent, SignalSourceKind, SignalState, eventSigningBytes } from '../../proto/index.js';
+import {
+  CandidateTally,
+  InfractionEvent,
+  SignalSourceKind,
+  SignalState,
+  eventSigningBytes,
+  tallySigningBytes,
+} from '../../proto/index.js';
 
 const TEST_KEY = generateKeyPairSync('ed25519');
 
@@ -74,4 +81,18 @@ export function makeEvent(privateKey: KeyObject, overrides: Partial<InfractionEv
 /** The subject an event belongs on. */
 export function subjectOf(event: InfractionEvent): string {
   return `zebra.v1.events.${event.siteId}.${event.deviceId}.${event.cameraId}`;
+}
+
+/** A signed CandidateTally for tests. */
+export function makeTally(privateKey: KeyObject, overrides: Partial<CandidateTally> = {}): CandidateTally {
+  const tally = CandidateTally.fromPartial({
+    deviceId: 'dev-1',
+    siteId: 'site-1',
+    cameraId: 'cam-1',
+    hourStartMs: Math.floor(Date.now() / 3_600_000) * 3_600_000,
+    counts: [{ reasonCode: 'lawful_walk', count: 1 }],
+    ...overrides,
+  });
+  const signature = sign(null, tallySigningBytes(tally), privateKey);
+  return { ...tally, signature: { algorithm: 'ed25519', keyId: keyIdOf(createPublicKey(privateKey)), signature } };
 }
