@@ -42,7 +42,7 @@ describe('edge frame sources', () => {
     const bytes = await readFile(ts);
     let connections = 0;
     // Every connection gets the first 60 % of the stream, then the socket is cut.
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       connections += 1;
       res.writeHead(200, { 'content-type': 'video/mp2t' });
       res.write(bytes.subarray(0, Math.floor(bytes.length * 0.6)), () => setTimeout(() => res.socket?.destroy(), 50));
