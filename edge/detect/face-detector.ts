@@ -1,10 +1,10 @@
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { ManifestFile } from '../models/manifest.js';
 import { nonMaxSuppression } from './detection.js';
 import { createCheckedSession } from './model-metadata.js';
-import { decodeUltraface, toUltrafaceTensor } from './ultraface.js';
+import { resizeToPlanarTensor } from './letterbox.js';
+import { decodeUltraface } from './ultraface.js';
 import type { FaceBox } from './ultraface.js';
 
 export interface FaceDetectorOptions {
@@ -54,16 +54,18 @@ export class UltrafaceOnnxDetector implements FaceDetector {
         `image has ${rgb.length} bytes, expected ${widthPx}x${heightPx}x3`,
       );
     }
-    const resized = await sharp(rgb, { raw: { width: widthPx, height: heightPx, channels: 3 } })
-      .resize(this.#widthPx, this.#heightPx, { fit: 'fill' })
-      .raw()
-      .toBuffer();
-    const input = new ort.Tensor('float32', toUltrafaceTensor(resized, this.#widthPx, this.#heightPx), [
-      1,
-      3,
-      this.#heightPx,
-      this.#widthPx,
-    ]);
+    // UltraFace's input: the frame stretched to the model size, planar RGB, (px - 127) / 128.
+    const tensor = resizeToPlanarTensor(rgb, widthPx, heightPx, {
+      tensorWidthPx: this.#widthPx,
+      tensorHeightPx: this.#heightPx,
+      resizedWidthPx: this.#widthPx,
+      resizedHeightPx: this.#heightPx,
+      channels: [0, 1, 2],
+      offset: 127,
+      scale: 1 / 128,
+      padValue: 0,
+    });
+    const input = new ort.Tensor('float32', tensor, [1, 3, this.#heightPx, this.#widthPx]);
     let scores: ort.Tensor;
     let boxes: ort.Tensor;
     try {

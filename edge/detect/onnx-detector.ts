@@ -1,10 +1,9 @@
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { ManifestFile } from '../models/manifest.js';
 import { nonMaxSuppression } from './detection.js';
 import type { Detection, Detector } from './detection.js';
-import { fitLetterbox, toBgrPlanarTensor } from './letterbox.js';
+import { fitLetterbox, letterboxBgrTensor } from './letterbox.js';
 import { createCheckedSession } from './model-metadata.js';
 import { decodeYolox, yoloxAnchorCount } from './yolox.js';
 
@@ -78,11 +77,8 @@ export class YoloxOnnxDetector implements Detector {
     }
     const size = this.#inputSizePx;
     const box = fitLetterbox(widthPx, heightPx, size);
-    const resized = await sharp(rgb, { raw: { width: widthPx, height: heightPx, channels: 3 } })
-      .resize(box.resizedWidthPx, box.resizedHeightPx, { fit: 'fill' })
-      .raw()
-      .toBuffer();
-    const input = new ort.Tensor('float32', toBgrPlanarTensor(resized, box, size, PAD_VALUE), [1, 3, size, size]);
+    const tensor = letterboxBgrTensor(rgb, widthPx, heightPx, box, size, PAD_VALUE);
+    const input = new ort.Tensor('float32', tensor, [1, 3, size, size]);
     let output: ort.Tensor;
     try {
       const result = await this.#session.run({ [this.#session.inputNames[0]!]: input });

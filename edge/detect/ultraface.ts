@@ -7,21 +7,6 @@ export interface FaceBox {
 }
 
 /**
- * Planar RGB float32 [1,3,h,w] with (px - 127) / 128, from packed RGB already resized to w x h.
- * Pure.
- */
-export function toUltrafaceTensor(rgb: Uint8Array, widthPx: number, heightPx: number): Float32Array {
-  const plane = widthPx * heightPx;
-  const tensor = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    tensor[i] = (rgb[i * 3]! - 127) / 128;
-    tensor[plane + i] = (rgb[i * 3 + 1]! - 127) / 128;
-    tensor[2 * plane + i] = (rgb[i * 3 + 2]! - 127) / 128;
-  }
-  return tensor;
-}
-
-/**
  * Decodes UltraFace outputs: scores [n,2] (softmaxed: background, face) and boxes [n,4]
  * (x1,y1,x2,y2, normalised). Keeps faces at or above `minScore`, boxes clamped to [0,1]. Pure.
  */

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { EdgeError, EdgeErrorCode } from '../errors.js';
 import type { Frame, FrameSource } from './frame.js';
 import { probeVideo } from './probe.js';
+import { RawFrameReader } from './raw-frame-reader.js';
 
 export interface FfmpegSourceOptions {
   readonly cameraId: string;
@@ -28,6 +29,7 @@ export interface FfmpegSourceOptions {
 }
 
 const STDERR_TAIL_BYTES = 2_000;
+const READ_AHEAD_FRAMES = 4;
 
 /** Frames decoded by an ffmpeg child process as raw RGB24. */
 export class FfmpegFrameSource implements FrameSource {
@@ -39,7 +41,7 @@ export class FfmpegFrameSource implements FrameSource {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Frame> {
-    const { cameraId, input, fps, startAtMs } = this.#options;
+    const { input, fps } = this.#options;
     const { widthPx, heightPx } = await probeVideo(input);
     const frameBytes = widthPx * heightPx * 3;
     const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
@@ -65,18 +67,18 @@ export class FfmpegFrameSource implements FrameSource {
     });
     exited.catch(() => undefined);
 
-    let pending: Buffer = Buffer.alloc(0);
+    const reader = new RawFrameReader(child.stdout, frameBytes, READ_AHEAD_FRAMES);
+    const { cameraId, startAtMs, stamping } = this.#options;
     let index = 0;
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= frameBytes) {
-        const rgb = Buffer.from(pending.subarray(0, frameBytes));
-        pending = pending.subarray(frameBytes);
-        const capturedAtMs =
-          this.#options.stamping === 'arrival' ? Date.now() : startAtMs + Math.round((index * 1000) / fps);
+    try {
+      for await (const rgb of reader) {
+        const capturedAtMs = stamping === 'arrival' ? Date.now() : startAtMs + Math.round((index * 1000) / fps);
         yield { cameraId, index, capturedAtMs, widthPx, heightPx, rgb };
         index += 1;
       }
+    } finally {
+      // A consumer that stops early (break, an error) must not leave ffmpeg running.
+      if (child.exitCode === null && this.#child === child) child.kill('SIGTERM');
     }
     const code = await exited;
     if (code !== 0 && code !== null && this.#child) {
@@ -85,10 +87,10 @@ export class FfmpegFrameSource implements FrameSource {
         `ffmpeg exited with code ${code} on ${input}: ${stderrTail.trim() || 'no message'}`,
       );
     }
-    if (pending.length > 0) {
+    if (reader.truncatedBytes > 0) {
       throw new EdgeError(
         EdgeErrorCode.FRAME_INVALID,
-        `${input}: the last frame is truncated (${pending.length} of ${frameBytes} bytes)`,
+        `${input}: the last frame is truncated (${reader.truncatedBytes} of ${frameBytes} bytes)`,
       );
     }
   }

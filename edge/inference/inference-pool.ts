@@ -14,6 +14,7 @@ import type {
 } from './protocol.js';
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url);
+const FACE_NICENESS = 10;
 
 interface Pending {
   resolve(reply: InferenceReply): void;
@@ -103,7 +104,7 @@ function unwrap(reply: InferenceReply): InferenceReply {
 
 /**
  * Person and face inference in worker threads, so the event loop never waits on a model.
- * Each thread creates its sessions once; requests go to the least busy thread.
+ * Each thread creates its sessions once. Person detection has the first thread; faces the rest.
  */
 export class InferencePool {
   readonly persons: Detector;
@@ -112,14 +113,19 @@ export class InferencePool {
 
   private constructor(threads: InferenceThread[], init: InferenceWorkerInit) {
     this.#threads = threads;
-    const pick = (): InferenceThread => threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    // With two or more threads, person detection keeps the first to itself, so the frame loop
+    // never waits behind evidence redaction; faces use the others. One thread serves both.
+    const personThreads = threads.slice(0, 1);
+    const faceThreads = threads.length > 1 ? threads.slice(1) : threads;
+    const leastBusy = (from: readonly InferenceThread[]): InferenceThread =>
+      from.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const personsModel = { id: init.persons.entry.id, sha256: init.persons.entry.sha256 };
     const facesModel = { id: init.faces?.entry.id ?? 'none', sha256: init.faces?.entry.sha256 ?? '' };
     const dispose = (): Promise<void> => this.close();
     this.persons = {
       model: personsModel,
       async detect(rgb: Buffer, widthPx: number, heightPx: number): Promise<Detection[]> {
-        const reply = unwrap(await pick().request('persons', rgb, widthPx, heightPx));
+        const reply = unwrap(await leastBusy(personThreads).request('persons', rgb, widthPx, heightPx));
         return 'persons' in reply ? reply.persons : [];
       },
       dispose,
@@ -127,7 +133,7 @@ export class InferencePool {
     this.faces = {
       model: facesModel,
       async detectFaces(rgb: Buffer, widthPx: number, heightPx: number): Promise<FaceBox[]> {
-        const reply = unwrap(await pick().request('faces', rgb, widthPx, heightPx));
+        const reply = unwrap(await leastBusy(faceThreads).request('faces', rgb, widthPx, heightPx));
         return 'faces' in reply ? reply.faces : [];
       },
       dispose,
@@ -136,7 +142,12 @@ export class InferencePool {
 
   /** Starts `threads` workers and waits until each has loaded and checked its models. */
   static async start(init: InferenceWorkerInit, threads: number, logger: Logger): Promise<InferencePool> {
-    const all = Array.from({ length: threads }, () => new InferenceThread(init, logger));
+    // With two or more threads the first detects persons at normal priority; the others
+    // redact evidence at a lower one.
+    const all = Array.from(
+      { length: threads },
+      (_, i) => new InferenceThread(i === 0 || threads === 1 ? init : { ...init, niceness: FACE_NICENESS }, logger),
+    );
     const pool = new InferencePool(all, init);
     try {
       await Promise.all(all.map((t) => t.start()));

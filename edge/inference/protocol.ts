@@ -8,6 +8,11 @@ import type { ManifestFile } from '../models/manifest.js';
 export interface InferenceWorkerInit {
   readonly persons: { readonly path: string; readonly entry: ManifestFile; readonly options: YoloxDetectorOptions };
   readonly faces?: { readonly path: string; readonly entry: ManifestFile; readonly options: FaceDetectorOptions };
+  /**
+   * Nice value for this thread (Linux nice values are per thread). Face threads run at a
+   * lower priority, so evidence redaction takes spare CPU and never slows live detection.
+   */
+  readonly niceness?: number;
 }
 
 export type InferenceKind = 'persons' | 'faces';

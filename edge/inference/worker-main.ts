@@ -1,4 +1,5 @@
 // Runs inside the inference worker thread: loads the sessions once, then answers requests in order.
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { UltrafaceOnnxDetector } from '../detect/face-detector.js';
@@ -10,8 +11,19 @@ function codeOf(err: unknown): string {
   return err instanceof EdgeError ? err.code : EdgeErrorCode.DETECTOR_FAILED;
 }
 
+/** Lowers this thread's priority; where the OS refuses, the thread keeps the default. */
+function lowerPriority(niceness: number | undefined): void {
+  if (niceness === undefined) return;
+  try {
+    setPriority(0, niceness); // pid 0: on Linux, the calling thread only
+  } catch {
+    // not permitted here: run at the default priority
+  }
+}
+
 async function serve(init: InferenceWorkerInit): Promise<void> {
   const port = parentPort!;
+  lowerPriority(init.niceness);
   let persons: YoloxOnnxDetector;
   let faces: UltrafaceOnnxDetector | undefined;
   try {

@@ -20,7 +20,8 @@ import type { Tallies } from './candidates.js';
 import { FrameRing } from './frame-ring.js';
 import type { DetectedFrame } from './frame-ring.js';
 import { publishInfraction } from './infraction-job.js';
-import type { InfractionPublishDeps, PendingInfraction } from './infraction-job.js';
+import type { InfractionPublishDeps } from './infraction-job.js';
+import { EvidenceJob } from './evidence-job.js';
 
 export interface GatingOptions extends MotionOptions {
   readonly enabled: boolean;
@@ -63,6 +64,8 @@ export interface PipelineSummary {
   evidenceWithheld: number;
   /** Sum of detector latencies, for averages. */
   detectorMs: number;
+  /** Sum over published events of evidence time: detect faces, redact, encode, store. */
+  evidenceMs: number;
 }
 
 function emptySummary(): PipelineSummary {
@@ -78,7 +81,14 @@ function emptySummary(): PipelineSummary {
     eventsFailed: 0,
     evidenceWithheld: 0,
     detectorMs: 0,
+    evidenceMs: 0,
   };
+}
+
+/** A frame whose detection has started. */
+interface InFlightFrame {
+  readonly frame: Frame;
+  readonly detections: Promise<Detection[] | 'gated' | undefined>;
 }
 
 const SUSPENSION_REASONS: readonly SuspensionReason[] = ['signal_stale', 'camera_obstructed', 'clock_unsynced'];
@@ -96,7 +106,7 @@ class CameraRun {
   #lastDetectMs = -Infinity;
   #suspended = '';
   #tallies: Tallies = new Map();
-  #pending: PendingInfraction[] = [];
+  #pending: EvidenceJob[] = [];
   /** Publishing runs one infraction at a time, in decision order, beside the frame loop. */
   #queue: Promise<void> = Promise.resolve();
 
@@ -106,13 +116,28 @@ class CameraRun {
     this.#ring = new FrameRing(window.clipBeforeMs + deps.rule.minDwellMs + 2000);
   }
 
-  async step(frame: Frame): Promise<void> {
-    const { metrics, cameraId } = this.#deps;
+  /**
+   * First half of a frame: motion, the gating decision, and the detector started. Run for the
+   * next frame before the current one is completed, so the detector is never idle while the
+   * main thread tracks, decides and builds evidence.
+   */
+  begin(frame: Frame): InFlightFrame {
     this.summary.frames += 1;
-    metrics?.frames.inc({ camera: cameraId });
+    this.#deps.metrics?.frames.inc({ camera: this.#deps.cameraId });
     const hasMotion = this.#readMotion(frame);
-    const detections = await this.#detect(frame, hasMotion);
-    if (detections === undefined) return;
+    return { frame, detections: this.#startDetect(frame, hasMotion) };
+  }
+
+  /** Second half, in frame order: tracker, ring, evidence jobs, suspension and the rule. */
+  async complete({ frame, detections: pending }: InFlightFrame): Promise<void> {
+    const result = await pending;
+    if (result === undefined) return;
+    const detections = result === 'gated' ? [] : result;
+    if (result !== 'gated') {
+      const before = this.#tracker.nextId;
+      this.#tracker = updateTracker(this.#tracker, detections, frame.capturedAtMs, this.#deps.tracker);
+      this.summary.tracksStarted += this.#tracker.nextId - before;
+    }
     const entry: DetectedFrame = {
       frame,
       detections,
@@ -147,8 +172,8 @@ class CameraRun {
     return reading.hasMotion;
   }
 
-  /** Detections for the frame: [] when gated, undefined when the detector failed (frame dropped). */
-  async #detect(frame: Frame, hasMotion: boolean): Promise<readonly Detection[] | undefined> {
+  /** Detections for the frame: 'gated' when skipped, undefined when the detector failed (frame dropped). */
+  #startDetect(frame: Frame, hasMotion: boolean): Promise<Detection[] | 'gated' | undefined> {
     const { gating, metrics, cameraId } = this.#deps;
     const needed = shouldDetect({
       gatingEnabled: gating.enabled,
@@ -160,28 +185,26 @@ class CameraRun {
     if (!needed) {
       this.summary.framesGated += 1;
       metrics?.framesSkipped.inc({ camera: cameraId, reason: 'no_motion' });
-      return [];
+      return Promise.resolve('gated');
     }
-    const startedAt = performance.now();
-    let detections: Detection[];
-    try {
-      detections = await this.#deps.detector.detect(frame.rgb, frame.widthPx, frame.heightPx);
-    } catch (err) {
-      this.summary.framesSkipped += 1;
-      metrics?.framesSkipped.inc({ camera: cameraId, reason: 'detector_failed' });
-      this.#deps.logger.error({ err, frameIndex: frame.index }, 'frame skipped: detection failed');
-      return undefined;
-    }
-    const elapsedMs = performance.now() - startedAt;
-    this.summary.detectorCalls += 1;
-    this.summary.detectorMs += elapsedMs;
-    metrics?.detectorCalls.inc({ camera: cameraId });
-    metrics?.detectorSeconds.observe({ camera: cameraId }, elapsedMs / 1000);
     this.#lastDetectMs = frame.capturedAtMs;
-    const before = this.#tracker.nextId;
-    this.#tracker = updateTracker(this.#tracker, detections, frame.capturedAtMs, this.#deps.tracker);
-    this.summary.tracksStarted += this.#tracker.nextId - before;
-    return detections;
+    const startedAt = performance.now();
+    return this.#deps.detector.detect(frame.rgb, frame.widthPx, frame.heightPx).then(
+      (detections) => {
+        const elapsedMs = performance.now() - startedAt;
+        this.summary.detectorCalls += 1;
+        this.summary.detectorMs += elapsedMs;
+        metrics?.detectorCalls.inc({ camera: cameraId });
+        metrics?.detectorSeconds.observe({ camera: cameraId }, elapsedMs / 1000);
+        return detections;
+      },
+      (err: unknown) => {
+        this.summary.framesSkipped += 1;
+        metrics?.framesSkipped.inc({ camera: cameraId, reason: 'detector_failed' });
+        this.#deps.logger.error({ err, frameIndex: frame.index }, 'frame skipped: detection failed');
+        return undefined;
+      },
+    );
   }
 
   #trackSuspension(atMs: number): void {
@@ -209,7 +232,9 @@ class CameraRun {
     // Suspended infractions are still published, marked, so the trail shows them.
     const track = this.#tracker.tracks.find((t) => t.id === decision.trackId)!;
     const fromMs = decision.entry.capturedAtMs - this.#deps.window.clipBeforeMs;
-    this.#pending.push({ decision, track, frames: this.#ring.between(fromMs, nowMs) });
+    this.#pending.push(
+      new EvidenceJob(decision, track, this.#ring.between(fromMs, nowMs), this.#deps.redactor, this.#deps.window),
+    );
   }
 
   #tally(atMs: number, reason: string): void {
@@ -230,23 +255,25 @@ class CameraRun {
   }
 
   #feedPending(entry: DetectedFrame): void {
-    const ready: PendingInfraction[] = [];
+    const ready: EvidenceJob[] = [];
     for (const p of this.#pending) {
-      if (p.frames.at(-1)?.frame !== entry.frame) p.frames.push(entry);
+      p.add(entry);
       if (isWindowComplete(entry.frame.capturedAtMs, p.decision.entry.capturedAtMs, this.#deps.window)) ready.push(p);
     }
     this.#pending = this.#pending.filter((p) => !ready.includes(p));
     for (const p of ready) this.#enqueue(p);
   }
 
-  #enqueue(pending: PendingInfraction): void {
+  #enqueue(pending: EvidenceJob): void {
     this.#queue = this.#queue.then(() => this.#publish(pending));
   }
 
-  async #publish(pending: PendingInfraction): Promise<void> {
+  async #publish(pending: EvidenceJob): Promise<void> {
     const { metrics, cameraId, logger } = this.#deps;
     try {
+      const startedAt = performance.now();
       const { eventId, withheldReason } = await publishInfraction(pending, this.#deps);
+      this.summary.evidenceMs += performance.now() - startedAt;
       this.summary.eventsPublished += 1;
       if (withheldReason !== undefined) this.summary.evidenceWithheld += 1;
       metrics?.events.inc({ camera: cameraId, evidence: withheldReason === undefined ? 'published' : 'withheld' });
@@ -272,12 +299,20 @@ class CameraRun {
 export async function runCameraPipeline(deps: CameraPipelineDeps): Promise<PipelineSummary> {
   const run = new CameraRun(deps);
   const fps = new FpsMeter();
+  const completeFrame = async (inFlight: InFlightFrame): Promise<void> => {
+    await run.complete(inFlight);
+    deps.metrics?.fps.set({ camera: deps.cameraId }, fps.tick(performance.now()));
+    deps.onFrame?.(inFlight.frame, run.summary);
+  };
+  // One frame ahead: the next frame's detection runs while this one is completed.
+  let previous: InFlightFrame | undefined;
   try {
     for await (const frame of deps.source) {
-      await run.step(frame);
-      deps.metrics?.fps.set({ camera: deps.cameraId }, fps.tick(performance.now()));
-      deps.onFrame?.(frame, run.summary);
+      const current = run.begin(frame);
+      if (previous) await completeFrame(previous);
+      previous = current;
     }
+    if (previous) await completeFrame(previous);
   } finally {
     await run.finish();
   }

@@ -1,11 +1,11 @@
 import type { EvidenceRef, ModelRef, RedactionAttestation } from '../../proto/index.js';
 import { evidenceObjectKey } from '../../proto/index.js';
-import { carriedMasks } from '../redact/carried-masks.js';
+import { EdgeError, EdgeErrorCode } from '../errors.js';
 import { encodeClip } from '../evidence/clip.js';
 import { encodeJpeg } from '../evidence/keyframe.js';
 import { planEvidence } from '../evidence/plan.js';
 import type { EvidenceWindow } from '../evidence/plan.js';
-import type { RedactionResult, Redactor } from '../redact/redactor.js';
+import type { RedactionResult } from '../redact/redactor.js';
 import type { EventPublisher } from '../publish/publisher.js';
 import type { DetectedFrame } from './frame-ring.js';
 
@@ -41,16 +41,16 @@ function attest(
 }
 
 /**
- * Redacts every evidence frame (keyframes and clip), then encodes and stores them.
- * Redaction of all frames runs before anything is encoded or stored, and a redaction error
- * propagates: the caller then publishes the event without evidence (fail closed).
+ * Encodes and stores the evidence of one entry (keyframes and clip) from frames that were all
+ * redacted before this is called; only redacted pixels reach an encoder. A planned frame
+ * without a redaction is EDGE_REDACTION_FAILED, and nothing is stored (fail closed).
  */
 export async function writeEvidence(
   held: readonly DetectedFrame[],
+  redacted: ReadonlyMap<number, RedactionResult>,
   decision: { readonly entryMs: number; readonly decidedMs: number },
   target: EvidenceTarget,
   deps: {
-    readonly redactor: Redactor;
     readonly publisher: EventPublisher;
     readonly jpegQuality: number;
     readonly window: EvidenceWindow;
@@ -59,16 +59,9 @@ export async function writeEvidence(
 ): Promise<WrittenEvidence> {
   const times = held.map((f) => f.frame.capturedAtMs);
   const plan = planEvidence(times, decision.entryMs, decision.decidedMs, deps.window);
-  const needed = new Set([...plan.keyframes.map((k) => k.atMs), ...plan.clip]);
-  const redacted = new Map<number, RedactionResult>();
-  for (let i = 0; i < held.length; i++) {
-    const { frame } = held[i]!;
-    if (!needed.has(frame.capturedAtMs)) continue;
-    redacted.set(
-      frame.capturedAtMs,
-      await deps.redactor.redact(frame.rgb, frame.widthPx, frame.heightPx, carriedMasks(held, i)),
-    );
-  }
+  const missing = [...plan.keyframes.map((k) => k.atMs), ...plan.clip].filter((t) => !redacted.has(t));
+  if (missing.length > 0)
+    throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, `${missing.length} evidence frames were not redacted`);
   const { widthPx, heightPx } = held[0]!.frame;
   const key = (name: string): string => evidenceObjectKey(target.siteId, target.cameraId, target.eventId, name);
   const summaryOf = (r: RedactionResult): EvidenceRef['redaction'] => ({
@@ -128,5 +121,7 @@ export async function writeEvidence(
       clipFrames: plan.clip.length,
     });
   }
-  return { refs, attestation: attest([...redacted.values()], method, deps.detectors) };
+  const used = new Set([...plan.keyframes.map((k) => k.atMs), ...plan.clip]);
+  const usedResults = [...used].map((t) => redacted.get(t)!);
+  return { refs, attestation: attest(usedResults, method, deps.detectors) };
 }

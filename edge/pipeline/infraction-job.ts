@@ -8,9 +8,8 @@ import type { EventEvidence } from '../publish/event-builder.js';
 import type { DeviceKey } from '../publish/device-key.js';
 import type { EventPublisher } from '../publish/publisher.js';
 import type { FileSequencer } from '../publish/sequencer.js';
-import type { CrosswalkZone, EntryDecision } from '../rule/entry-rule.js';
-import type { Track } from '../track/tracker.js';
-import type { DetectedFrame } from './frame-ring.js';
+import type { CrosswalkZone } from '../rule/entry-rule.js';
+import type { EvidenceJob } from './evidence-job.js';
 import { writeEvidence } from './evidence-writer.js';
 
 /** What publishing an infraction needs, fixed for a camera. */
@@ -30,30 +29,17 @@ export interface InfractionPublishDeps {
   readonly window: EvidenceWindow;
 }
 
-/** One decided infraction waiting for the frames after its entry. */
-export interface PendingInfraction {
-  readonly decision: EntryDecision;
-  /** The track as it stood at the decision. */
-  readonly track: Track;
-  /** Frames from the clip's start, growing until the clip's end has been seen. */
-  readonly frames: DetectedFrame[];
-}
-
-async function evidenceFor(
-  pending: PendingInfraction,
-  deps: InfractionPublishDeps,
-  eventId: string,
-): Promise<EventEvidence> {
+async function evidenceFor(pending: EvidenceJob, deps: InfractionPublishDeps, eventId: string): Promise<EventEvidence> {
   const { decision } = pending;
   try {
     if (!pending.frames.some((f) => f.frame.capturedAtMs === decision.entry.capturedAtMs))
       throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, 'the entry frame is no longer held');
     const written = await writeEvidence(
       pending.frames,
+      await pending.redacted(),
       { entryMs: decision.entry.capturedAtMs, decidedMs: decision.decidedAt.capturedAtMs },
       { siteId: deps.siteId, cameraId: deps.cameraId, eventId },
       {
-        redactor: deps.redactor,
         publisher: deps.publisher,
         jpegQuality: deps.jpegQuality,
         window: deps.window,
@@ -72,7 +58,7 @@ async function evidenceFor(
  * publishes the event without evidence and says why (fail closed); any other failure throws.
  */
 export async function publishInfraction(
-  pending: PendingInfraction,
+  pending: EvidenceJob,
   deps: InfractionPublishDeps,
 ): Promise<{ eventId: string; withheldReason?: string }> {
   const eventId = randomUUID();

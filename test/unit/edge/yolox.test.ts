@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { iou, nonMaxSuppression } from '../../../edge/detect/detection.js';
-import { fitLetterbox, toBgrPlanarTensor } from '../../../edge/detect/letterbox.js';
+import { fitLetterbox, letterboxBgrTensor, resizeToPlanarTensor } from '../../../edge/detect/letterbox.js';
 import { decodeYolox, yoloxAnchorCount } from '../../../edge/detect/yolox.js';
 
 const OPTIONS = { inputSizePx: 416, strides: [8, 16, 32], numClasses: 80, classIds: [0], minScore: 0.3 };
@@ -50,8 +50,35 @@ describe('letterbox', () => {
 
   it('writes BGR planes top-left and pads the rest', () => {
     const rgb = new Uint8Array([10, 20, 30]); // one pixel
-    const t = toBgrPlanarTensor(rgb, { scale: 1, resizedWidthPx: 1, resizedHeightPx: 1 }, 2, 114);
+    const t = letterboxBgrTensor(rgb, 1, 1, { scale: 1, resizedWidthPx: 1, resizedHeightPx: 1 }, 2, 114);
     expect(Array.from(t)).toEqual([30, 114, 114, 114, 20, 114, 114, 114, 10, 114, 114, 114]);
+  });
+
+  it('resizes bilinearly: a halved 4x1 ramp averages neighbour pairs; a flat image stays flat', () => {
+    const ramp = new Uint8Array([0, 0, 0, 40, 40, 40, 80, 80, 80, 120, 120, 120]);
+    const target = {
+      tensorWidthPx: 2,
+      tensorHeightPx: 1,
+      resizedWidthPx: 2,
+      resizedHeightPx: 1,
+      offset: 0,
+      scale: 1,
+      padValue: 0,
+    };
+    const t = resizeToPlanarTensor(ramp, 4, 1, { ...target, channels: [0, 1, 2] });
+    expect(Array.from(t.subarray(0, 2))).toEqual([20, 100]);
+    const flat = new Uint8Array(6 * 4 * 3).fill(127);
+    const u = resizeToPlanarTensor(flat, 6, 4, {
+      ...target,
+      tensorWidthPx: 3,
+      tensorHeightPx: 2,
+      resizedWidthPx: 3,
+      resizedHeightPx: 2,
+      channels: [0, 1, 2],
+      offset: 127,
+      scale: 1 / 128,
+    });
+    expect(Array.from(u).every((v) => v === 0)).toBe(true);
   });
 });
 
