@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfractionEvent } from '../../proto/index.js';
+import { encodeClip } from '../../edge/evidence/clip.js';
 import { ingestEvents } from '../harness/review.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
@@ -19,6 +20,21 @@ function syntheticFrame(): Promise<Buffer> {
     </svg>`,
   );
   return sharp(scene).jpeg().toBuffer();
+}
+
+/** A synthetic redacted clip: the scene, 31 frames of WebM as the edge encodes them. */
+async function syntheticClip(): Promise<Buffer> {
+  const { data, info } = await sharp(await syntheticFrame())
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return (
+    await encodeClip(
+      Array.from({ length: 31 }, () => data),
+      info.width,
+      info.height,
+      5,
+    )
+  ).bytes;
 }
 
 describe('the web console, driven in Chromium against a real core', () => {
@@ -40,7 +56,7 @@ describe('the web console, driven in Chromium against a real core', () => {
     ] as const) {
       tokens.set(user, (await stack.core.person(user, [role])).token!);
     }
-    events = await ingestEvents(stack, 2, 'cam-1', syntheticFrame);
+    events = await ingestEvents(stack, 2, 'cam-1', syntheticFrame, syntheticClip);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (err) => {
@@ -90,6 +106,11 @@ describe('the web console, driven in Chromium against a real core', () => {
     await expect(decide.isDisabled()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Open evidence' }).click();
     await expect.poll(() => page.locator('.frame img').count()).toBe(1);
+    // The clip plays in the browser: Chromium decodes the edge's WebM.
+    await expect
+      .poll(() => page.locator('.frame video').evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(2);
+    expect(await page.locator('.frame video').evaluate((v: HTMLVideoElement) => v.duration)).toBeGreaterThan(5);
     await expect.poll(() => decide.isDisabled(), { timeout: 5000 }).toBe(false);
     expect(await page.locator('main').textContent()).toContain('verified at ingest against the registered key');
     checks.push(await checkScreen(page, 'first-review'));

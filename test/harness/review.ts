@@ -23,6 +23,7 @@ export async function ingestEvents(
   count: number,
   cameraId = 'cam-1',
   evidenceBytes?: (eventId: string) => Promise<Buffer>,
+  clipBytes?: () => Promise<Buffer>,
 ): Promise<InfractionEvent[]> {
   const { privateKey } = testDeviceKey();
   const js = jetstream(stack.nc);
@@ -34,6 +35,26 @@ export async function ingestEvents(
     const bytes = evidenceBytes ? await evidenceBytes(base.eventId) : Buffer.from(`evidence of ${base.eventId}`);
     const key = evidenceObjectKey(base.siteId, cameraId, base.eventId, 'entry.jpg');
     await store.putBlob({ name: key }, bytes);
+    const clip = clipBytes ? await clipBytes() : undefined;
+    const clipKey = evidenceObjectKey(base.siteId, cameraId, base.eventId, 'clip.webm');
+    if (clip) await store.putBlob({ name: clipKey }, clip);
+    const clipRefs = clip
+      ? [
+          {
+            objectKey: clipKey,
+            sha256Hex: createHash('sha256').update(clip).digest('hex'),
+            mediaType: 'video/webm',
+            sizeBytes: clip.length,
+            widthPx: 0,
+            heightPx: 0,
+            frameCapturedAtMs: base.occurredAtMs - 3000,
+            redaction: undefined,
+            clipEndCapturedAtMs: base.occurredAtMs + 3000,
+            clipFrames: 31,
+            role: 'clip',
+          },
+        ]
+      : [];
     const event = makeEvent(privateKey, {
       ...base,
       evidence: [
@@ -50,6 +71,7 @@ export async function ingestEvents(
           clipFrames: 0,
           role: 'entry',
         },
+        ...clipRefs,
       ],
     });
     await js.publish(subjectOf(event), InfractionEvent.encode(event).finish(), { msgID: event.eventId });

@@ -4,13 +4,15 @@ import type { Session } from '../app.js';
 import { announce, enumLabel, field, h, seconds, when } from '../dom.js';
 import { decisionPanel } from './decision.js';
 import type { Reason } from './decision.js';
-import { framedEvidence, signalTimeline } from './overlay.js';
+import { framedClip, framedEvidence, signalTimeline } from './overlay.js';
 import type { Observation, Point } from './overlay.js';
 
 interface EvidenceRef {
   role: string;
   sha256Hex: string;
   frameCapturedAtMs: string;
+  clipEndCapturedAtMs?: string;
+  clipFrames?: number;
   redaction?: { method: string; facesFound: number; headsMasked: number; detectorIds: string[] };
 }
 interface InfractionEvent {
@@ -28,9 +30,19 @@ interface InfractionEvent {
   confidence?: { value: number; parts?: { name: string; value: number }[] };
   evidence?: EvidenceRef[];
   evidenceStatusDetail?: string;
-  models?: { id: string; sha256Hex: string }[];
+  models?: { modelId: string; sha256Hex: string }[];
   signature?: { algorithm: string; keyId: string };
   infractionKind?: string;
+  enforcement?: { suspended?: boolean; reasonCodes?: string[] };
+  clock?: { state?: string; offsetMs?: string; reference?: string };
+  configSha256?: string;
+  redaction?: {
+    method: string;
+    frames: number;
+    facesFound: number;
+    headsMasked: number;
+    detectors?: { modelId: string }[];
+  };
 }
 interface ItemView {
   item?: { itemId: string; state: string; version: number; claimedBy: string; claimExpiresAtMs: string };
@@ -71,7 +83,21 @@ function facts(event: InfractionEvent, signatureKeyId: string): HTMLElement {
     h('dt', {}, 'Track'),
     h('dd', {}, `#${event.track?.trackId ?? '—'}, ${event.track?.observations?.length ?? 0} observations`),
     h('dt', {}, 'Models'),
-    h('dd', {}, (event.models ?? []).map((m) => `${m.id} (${m.sha256Hex.slice(0, 12)}…)`).join(', ') || '—'),
+    h('dd', {}, (event.models ?? []).map((m) => `${m.modelId} (${m.sha256Hex.slice(0, 12)}…)`).join(', ') || '—'),
+    h('dt', {}, 'Enforcement'),
+    h(
+      'dd',
+      {},
+      event.enforcement?.suspended
+        ? `suspended on the device (${(event.enforcement.reasonCodes ?? []).map((r) => enumLabel(r, '')).join(', ')}): held out of review`
+        : 'active',
+    ),
+    h('dt', {}, 'Device clock'),
+    h(
+      'dd',
+      {},
+      `${enumLabel(event.clock?.state ?? 'CLOCK_SYNC_STATE_UNKNOWN', 'CLOCK_SYNC_STATE_')}${event.clock?.reference ? ` against ${event.clock.reference}, offset ${event.clock.offsetMs ?? 0} ms` : ''}; config ${event.configSha256 ? `${event.configSha256.slice(0, 12)}…` : '—'}`,
+    ),
     h('dt', {}, 'Device signature'),
     h(
       'dd',
@@ -85,10 +111,21 @@ function facts(event: InfractionEvent, signatureKeyId: string): HTMLElement {
   );
 }
 
-function redactionAttestation(evidence: EvidenceRef[]): HTMLElement {
+function redactionAttestation(event: InfractionEvent, evidence: EvidenceRef[]): HTMLElement {
+  const a = event.redaction;
+  const summary = a
+    ? [
+        h(
+          'li',
+          {},
+          `Attested by the device: ${a.frames} frames redacted (${a.method}), ${a.facesFound} face(s) found and ${a.headsMasked} head region(s) masked, with ${(a.detectors ?? []).map((d) => d.modelId).join(', ')}`,
+        ),
+      ]
+    : [];
   return h(
     'ul',
     { class: 'attest' },
+    ...summary,
     evidence.map((e) =>
       h(
         'li',
@@ -134,18 +171,35 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
       const evidence = event.evidence ?? [];
       frames.replaceChildren(
         ...links.map((link, i) =>
-          h(
-            'figure',
-            {},
-            framedEvidence(
-              link.url,
-              `Redacted ${link.role} frame with the crosswalk zone and the person's path`,
-              event.zonePolygon ?? [],
-              event.track?.observations ?? [],
-              Number(evidence[i]?.frameCapturedAtMs ?? 0),
-            ),
-            h('figcaption', {}, `${link.role} · ${when(evidence[i]?.frameCapturedAtMs)}`),
-          ),
+          link.role === 'clip'
+            ? h(
+                'figure',
+                { class: 'clip' },
+                framedClip(
+                  link.url,
+                  'Redacted clip, about 3 s before to 3 s after the entry, with the crosswalk zone and the person',
+                  event.zonePolygon ?? [],
+                  event.track?.observations ?? [],
+                  Number(evidence[i]?.frameCapturedAtMs ?? 0),
+                ),
+                h(
+                  'figcaption',
+                  {},
+                  `clip · ${evidence[i]?.clipFrames ?? 0} frames from ${when(evidence[i]?.frameCapturedAtMs)}`,
+                ),
+              )
+            : h(
+                'figure',
+                {},
+                framedEvidence(
+                  link.url,
+                  `Redacted ${link.role} frame with the crosswalk zone and the person's path`,
+                  event.zonePolygon ?? [],
+                  event.track?.observations ?? [],
+                  Number(evidence[i]?.frameCapturedAtMs ?? 0),
+                ),
+                h('figcaption', {}, `${link.role} · ${when(evidence[i]?.frameCapturedAtMs)}`),
+              ),
         ),
       );
       announce(`Evidence opened for "${purpose.value}"; the read is recorded in the audit log.`);
@@ -208,7 +262,7 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
           : h('p', {}, `No evidence was published: ${event.evidenceStatusDetail || 'unknown reason'}`),
         frames,
         h('h3', {}, 'Redaction on the device'),
-        redactionAttestation(event.evidence ?? []),
+        redactionAttestation(event, event.evidence ?? []),
       ),
       h(
         'section',

@@ -55,6 +55,59 @@ export function framedEvidence(
   return h('div', { class: 'frame' }, h('img', { src: url, alt }), layer);
 }
 
+/** The track box nearest a time, or undefined. */
+function nearestBox(track: readonly Observation[], atMs: number): Observation['box'] {
+  let best: Observation | undefined;
+  for (const o of track)
+    if (o.box && (!best || Math.abs(Number(o.capturedAtMs) - atMs) < Math.abs(Number(best.capturedAtMs) - atMs)))
+      best = o;
+  return best?.box;
+}
+
+/**
+ * The redacted clip with the zone and the path drawn over it; the person's box follows the
+ * clip's own time (capture time of its first frame plus the playback position).
+ */
+export function framedClip(
+  url: string,
+  label: string,
+  zone: readonly Point[],
+  track: readonly Observation[],
+  clipStartMs: number,
+): HTMLElement {
+  const feet = track.filter((o) => o.box).map((o) => ({ x: (o.box!.x1 + o.box!.x2) / 2, y: o.box!.y2 }));
+  const box = svg('rect', { class: 'box', x: 0, y: 0, width: 0, height: 0 });
+  const layer = svg(
+    'svg',
+    { viewBox: '0 0 1 1', preserveAspectRatio: 'none', class: 'overlay', 'aria-hidden': 'true' },
+    ...(zone.length >= 3
+      ? [svg('polygon', { points: zone.map((p) => `${p.x},${p.y}`).join(' '), class: 'zone' })]
+      : []),
+    ...(feet.length >= 2
+      ? [svg('polyline', { points: feet.map((p) => `${p.x},${p.y}`).join(' '), class: 'path' })]
+      : []),
+    box,
+  );
+  const video = h('video', {
+    src: url,
+    controls: '',
+    muted: '',
+    playsinline: '',
+    preload: 'auto',
+    'aria-label': label,
+  });
+  const place = (): void => {
+    const b = nearestBox(track, clipStartMs + video.currentTime * 1000);
+    for (const [k, v] of Object.entries(
+      b ? { x: b.x1, y: b.y1, width: b.x2 - b.x1, height: b.y2 - b.y1 } : { width: 0, height: 0 },
+    ))
+      box.setAttribute(k, String(v));
+  };
+  video.addEventListener('timeupdate', place);
+  video.addEventListener('loadeddata', place);
+  return h('div', { class: 'frame' }, video, layer);
+}
+
 /** A timeline: steady DON'T WALK began, then the entry, with the gap between them. */
 export function signalTimeline(beganAtMs: number, enteredAtMs: number, msSince: number): HTMLElement {
   const span = Math.max(1, enteredAtMs - beganAtMs);
