@@ -25,6 +25,7 @@ export interface ScreenCheck {
   readonly axe: { id: string; impact: string; help: string; nodes: number }[];
   readonly unreachable: string[];
   readonly overlaps: string[];
+  readonly unrendered: string[];
 }
 
 /** Every control a keyboard user must reach: what Tab should land on. */
@@ -83,7 +84,10 @@ async function overlaps(page: Page): Promise<string[]> {
  */
 export async function checkScreen(page: Page, name: string): Promise<ScreenCheck> {
   const original = page.viewportSize();
-  const result: ScreenCheck = { name, axe: [], unreachable: [], overlaps: [] };
+  const result: ScreenCheck = { name, axe: [], unreachable: [], overlaps: [], unrendered: [] };
+  // A value the page failed to fill in reads as "undefined", "NaN" or "[object Object]".
+  const text = (await page.locator('body').innerText()).split('\n');
+  result.unrendered.push(...text.filter((line) => /\bundefined\b|\bNaN\b|\[object Object\]/.test(line)).slice(0, 5));
   for (const size of SIZES) {
     await page.setViewportSize({ width: size.width, height: size.height });
     await page.waitForTimeout(100);
@@ -115,6 +119,7 @@ export function expectClean(checks: readonly ScreenCheck[]): void {
     ...c.axe.map((v) => `${c.name}: axe ${v.impact} ${v.id} (${v.nodes}): ${v.help}`),
     ...c.unreachable.map((u) => `${c.name}: not reachable by keyboard: ${u}`),
     ...c.overlaps.map((o) => `${c.name}: overlap ${o}`),
+    ...c.unrendered.map((t) => `${c.name}: unrendered value in "${t.slice(0, 80)}"`),
   ]);
   expect(problems).toEqual([]);
 }

@@ -3,15 +3,16 @@ import { api } from '../api.js';
 import type { Session } from '../app.js';
 import { h, seconds } from '../dom.js';
 
+/** As proto3 JSON sends it: a zero count is left out. */
 interface Figures {
   reviewerId: string;
-  knownAnswers: number;
-  knownAnswersAgreed: number;
-  confirmations: number;
-  confirmationsApproved: number;
-  confirmationsDenied: number;
-  rejections: number;
-  medianDecisionMs: string;
+  knownAnswers?: number;
+  knownAnswersAgreed?: number;
+  confirmations?: number;
+  confirmationsApproved?: number;
+  confirmationsDenied?: number;
+  rejections?: number;
+  medianDecisionMs?: string;
 }
 
 const pct = (n: number, d: number): string => (d > 0 ? `${Math.round((n / d) * 100)} %` : '—');
@@ -55,20 +56,29 @@ export async function renderQuality(_session: Session, main: HTMLElement): Promi
           'tbody',
           {},
           reviewers.length
-            ? reviewers.map((r) =>
-                h(
+            ? reviewers.map(({ reviewerId, medianDecisionMs = '0', ...counts }) => {
+                const n = {
+                  knownAnswers: 0,
+                  knownAnswersAgreed: 0,
+                  confirmations: 0,
+                  confirmationsApproved: 0,
+                  confirmationsDenied: 0,
+                  rejections: 0,
+                  ...counts,
+                };
+                return h(
                   'tr',
                   {},
-                  h('td', {}, r.reviewerId),
-                  h('td', {}, String(r.knownAnswers)),
-                  h('td', {}, pct(r.knownAnswersAgreed, r.knownAnswers)),
-                  h('td', {}, String(r.confirmations)),
-                  h('td', {}, pct(r.confirmationsApproved, r.confirmations)),
-                  h('td', {}, pct(r.confirmationsDenied, r.confirmations)),
-                  h('td', {}, String(r.rejections)),
-                  h('td', {}, seconds(r.medianDecisionMs)),
-                ),
-              )
+                  h('td', {}, reviewerId),
+                  h('td', {}, String(n.knownAnswers)),
+                  h('td', {}, pct(n.knownAnswersAgreed, n.knownAnswers)),
+                  h('td', {}, String(n.confirmations)),
+                  h('td', {}, pct(n.confirmationsApproved, n.confirmations)),
+                  h('td', {}, pct(n.confirmationsDenied, n.confirmations)),
+                  h('td', {}, String(n.rejections)),
+                  h('td', {}, seconds(medianDecisionMs)),
+                );
+              })
             : h('tr', {}, h('td', { colspan: 8 }, 'No decisions yet.')),
         ),
       ),
