@@ -8,23 +8,29 @@ import { UltrafaceOnnxDetector } from '../../edge/detect/face-detector.js';
 import { manifestFile, testMirrors } from '../harness/models.js';
 import { tempDir } from '../harness/temp.js';
 
+/** Runs CLI commands in this process with the test mirror; returns their exit codes and stderr. */
+async function runCli(commands: string[][]): Promise<{ codes: number[]; lines: string[] }> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((c) => (lines.push(String(c)), true));
+  vi.stubEnv('ZEBRA_MODELS_MIRROR', testMirrors().join(':'));
+  const codes: number[] = [];
+  try {
+    for (const args of commands) codes.push(await main(args));
+  } finally {
+    spy.mockRestore();
+    vi.unstubAllEnvs();
+  }
+  return { codes, lines };
+}
+
 describe('zebra redact', () => {
   it('redacts a folder, skips a corrupt image without writing it, and says so in its exit code', async () => {
     await using input = await tempDir();
     await using output = await tempDir();
     await copyFile((await manifestFile('city-image')).path, join(input.path, 'city.jpg'));
     await writeFile(join(input.path, 'broken.jpg'), 'not an image');
-    const lines: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((c) => (lines.push(String(c)), true));
-    vi.stubEnv('ZEBRA_MODELS_MIRROR', testMirrors().join(':'));
-    let code: number;
-    try {
-      code = await main(['redact', input.path, '-o', output.path]);
-    } finally {
-      spy.mockRestore();
-      vi.unstubAllEnvs();
-    }
-    expect(code).toBe(1);
+    const { codes, lines } = await runCli([['redact', input.path, '-o', output.path]]);
+    expect(codes).toEqual([1]);
     expect(await readdir(output.path)).toEqual(['city.jpg']);
     expect(lines.join('')).toMatch(/broken\.jpg: not redacted, nothing written/);
     expect(lines.join('')).toMatch(/\[2\/2\] .*city\.jpg: \d+ faces, \d+ heads masked/);
@@ -62,20 +68,11 @@ describe('zebra redact', () => {
     const output = join(work.path, 'short.webm');
     const corrupt = join(work.path, 'corrupt.avi');
     await writeFile(corrupt, Buffer.alloc(4096, 7));
-    const lines: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((c) => (lines.push(String(c)), true));
-    vi.stubEnv('ZEBRA_MODELS_MIRROR', testMirrors().join(':'));
-    let codes: number[];
-    try {
-      codes = [
-        await main(['redact', input, '-o', output]),
-        await main(['redact', corrupt, '-o', join(work.path, 'corrupt.webm')]),
-        await main(['redact', input, '-o', join(work.path, 'wrong.gif')]),
-      ];
-    } finally {
-      spy.mockRestore();
-      vi.unstubAllEnvs();
-    }
+    const { codes, lines } = await runCli([
+      ['redact', input, '-o', output],
+      ['redact', corrupt, '-o', join(work.path, 'corrupt.webm')],
+      ['redact', input, '-o', join(work.path, 'wrong.gif')],
+    ]);
     expect(codes).toEqual([0, 1, 1]);
     expect(lines.join('')).toMatch(/short\.avi: 20 frames, \d+ faces, \d+ heads masked -> .*short\.webm/);
     expect(lines.join('')).toMatch(/corrupt\.avi: not redacted, nothing written/);

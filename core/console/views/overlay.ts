@@ -10,51 +10,6 @@ export interface Observation {
   box?: { x1: number; y1: number; x2: number; y2: number };
 }
 
-/**
- * One redacted frame with the crosswalk zone, the track's path (feet points) and the box
- * nearest the frame's capture time drawn over it, in normalised coordinates.
- */
-export function framedEvidence(
-  url: string,
-  alt: string,
-  zone: readonly Point[],
-  track: readonly Observation[],
-  frameAtMs: number,
-): HTMLElement {
-  const feet = track.filter((o) => o.box).map((o) => ({ x: (o.box!.x1 + o.box!.x2) / 2, y: o.box!.y2 }));
-  const nearest = track
-    .filter((o) => o.box)
-    .reduce<Observation | undefined>(
-      (best, o) =>
-        !best || Math.abs(Number(o.capturedAtMs) - frameAtMs) < Math.abs(Number(best.capturedAtMs) - frameAtMs)
-          ? o
-          : best,
-      undefined,
-    );
-  const layer = svg(
-    'svg',
-    { viewBox: '0 0 1 1', preserveAspectRatio: 'none', class: 'overlay', 'aria-hidden': 'true' },
-    ...(zone.length >= 3
-      ? [svg('polygon', { points: zone.map((p) => `${p.x},${p.y}`).join(' '), class: 'zone' })]
-      : []),
-    ...(feet.length >= 2
-      ? [svg('polyline', { points: feet.map((p) => `${p.x},${p.y}`).join(' '), class: 'path' })]
-      : []),
-    ...(nearest?.box
-      ? [
-          svg('rect', {
-            x: nearest.box.x1,
-            y: nearest.box.y1,
-            width: nearest.box.x2 - nearest.box.x1,
-            height: nearest.box.y2 - nearest.box.y1,
-            class: 'box',
-          }),
-        ]
-      : []),
-  );
-  return h('div', { class: 'frame' }, h('img', { src: url, alt }), layer);
-}
-
 /** The track box nearest a time, or undefined. */
 function nearestBox(track: readonly Observation[], atMs: number): Observation['box'] {
   let best: Observation | undefined;
@@ -64,17 +19,14 @@ function nearestBox(track: readonly Observation[], atMs: number): Observation['b
   return best?.box;
 }
 
-/**
- * The redacted clip with the zone and the path drawn over it; the person's box follows the
- * clip's own time (capture time of its first frame plus the playback position).
- */
-export function framedClip(
-  url: string,
-  label: string,
-  zone: readonly Point[],
-  track: readonly Observation[],
-  clipStartMs: number,
-): HTMLElement {
+/** Moves an SVG rect onto a box (or hides it). */
+function placeBox(rect: SVGElement, box: Observation['box']): void {
+  const at = box ? { x: box.x1, y: box.y1, width: box.x2 - box.x1, height: box.y2 - box.y1 } : { width: 0, height: 0 };
+  for (const [k, v] of Object.entries(at)) rect.setAttribute(k, String(v));
+}
+
+/** The overlay in normalised coordinates: the zone, the track's feet path, and a box to place. */
+function overlayLayer(zone: readonly Point[], track: readonly Observation[]): { layer: SVGElement; box: SVGElement } {
   const feet = track.filter((o) => o.box).map((o) => ({ x: (o.box!.x1 + o.box!.x2) / 2, y: o.box!.y2 }));
   const box = svg('rect', { class: 'box', x: 0, y: 0, width: 0, height: 0 });
   const layer = svg(
@@ -88,6 +40,37 @@ export function framedClip(
       : []),
     box,
   );
+  return { layer, box };
+}
+
+/**
+ * One redacted frame with the crosswalk zone, the track's path (feet points) and the box
+ * nearest the frame's capture time drawn over it, in normalised coordinates.
+ */
+export function framedEvidence(
+  url: string,
+  alt: string,
+  zone: readonly Point[],
+  track: readonly Observation[],
+  frameAtMs: number,
+): HTMLElement {
+  const { layer, box } = overlayLayer(zone, track);
+  placeBox(box, nearestBox(track, frameAtMs));
+  return h('div', { class: 'frame' }, h('img', { src: url, alt }), layer);
+}
+
+/**
+ * The redacted clip with the zone and the path drawn over it; the person's box follows the
+ * clip's own time (capture time of its first frame plus the playback position).
+ */
+export function framedClip(
+  url: string,
+  label: string,
+  zone: readonly Point[],
+  track: readonly Observation[],
+  clipStartMs: number,
+): HTMLElement {
+  const { layer, box } = overlayLayer(zone, track);
   const video = h('video', {
     src: url,
     controls: '',
@@ -96,13 +79,7 @@ export function framedClip(
     preload: 'auto',
     'aria-label': label,
   });
-  const place = (): void => {
-    const b = nearestBox(track, clipStartMs + video.currentTime * 1000);
-    for (const [k, v] of Object.entries(
-      b ? { x: b.x1, y: b.y1, width: b.x2 - b.x1, height: b.y2 - b.y1 } : { width: 0, height: 0 },
-    ))
-      box.setAttribute(k, String(v));
-  };
+  const place = (): void => placeBox(box, nearestBox(track, clipStartMs + video.currentTime * 1000));
   video.addEventListener('timeupdate', place);
   video.addEventListener('loadeddata', place);
   return h('div', { class: 'frame' }, video, layer);
