@@ -70,15 +70,17 @@ export class FfmpegFrameSource implements FrameSource {
     const reader = new RawFrameReader(child.stdout, frameBytes, READ_AHEAD_FRAMES);
     const { cameraId, startAtMs, stamping } = this.#options;
     let index = 0;
+    let isComplete = false;
     try {
       for await (const rgb of reader) {
         const capturedAtMs = stamping === 'arrival' ? Date.now() : startAtMs + Math.round((index * 1000) / fps);
         yield { cameraId, index, capturedAtMs, widthPx, heightPx, rgb };
         index += 1;
       }
+      isComplete = true;
     } finally {
       // A consumer that stops early (break, an error) must not leave ffmpeg running.
-      if (child.exitCode === null && this.#child === child) child.kill('SIGTERM');
+      if (!isComplete && child.exitCode === null && this.#child === child) child.kill('SIGTERM');
     }
     const code = await exited;
     if (code !== 0 && code !== null && this.#child) {

@@ -135,7 +135,8 @@ async function pipeline(
     process.stderr.write(
       `  ${summary.frames} frames through at ${((lastFrameAt - started) / 1000).toFixed(1)} s, evidence stored at ` +
         `${seconds.toFixed(1)} s; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in this process; ` +
-        `detect request to result p50 ${pct(50)} p99 ${pct(99)} ms (one frame queued ahead)\n`,
+        `detect request to result p50 ${pct(50)} p99 ${pct(99)} ms (one frame queued ahead); ` +
+        `event-loop delay p99 ${(histogram.percentile(99) / 1e6 - 1).toFixed(1)} ms\n`,
     );
     histogram.disable();
     // The histogram's samples include its 1 ms sampling interval.
