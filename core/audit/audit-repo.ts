@@ -24,6 +24,29 @@ export async function appendAudit(tx: Queryable, entry: NewAuditEntry): Promise<
   return full;
 }
 
+/**
+ * Appends several entries, in order, inside the caller's transaction: one lock and one
+ * multi-row insert. The same entries appended one by one would get the same sequence numbers.
+ */
+export async function appendAuditMany(tx: Queryable, entries: readonly NewAuditEntry[]): Promise<AuditEntry[]> {
+  if (entries.length === 0) return [];
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
+  const { rows } = await tx.query<{ next: string | number }>('SELECT coalesce(max(seq) + 1, 0) AS next FROM audit_log');
+  const first = Number(rows[0]!.next);
+  const full = entries.map((e, i): AuditEntry => ({ ...e, seq: first + i }));
+  const params: unknown[] = [];
+  const values = full.map((e, i) => {
+    params.push(e.seq, e.atMs, e.actor, e.action, e.subject, canonicalEntryBytes(e), entryLeafHash(e));
+    const p = (k: number): string => `$${i * 7 + k}`;
+    return `(${p(1)}, to_timestamp(${p(2)}::float8 / 1000), ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`;
+  });
+  await tx.query(
+    `INSERT INTO audit_log (seq, at, actor, action, subject, canonical, leaf_hash) VALUES ${values.join(', ')}`,
+    params,
+  );
+  return full;
+}
+
 /** Leaf hashes of entries 0..size-1 (all when size is omitted), in order. */
 export async function loadLeafHashes(db: Queryable, size?: number): Promise<Buffer[]> {
   const { rows } = await db.query<{ leaf_hash: Uint8Array }>(

@@ -22,47 +22,91 @@ export function reviewStateOf(text: string): ReviewState {
   return REVIEW_STATES[text] ?? ReviewState.REVIEW_STATE_UNSPECIFIED;
 }
 
+const EVENT_COLUMNS = `event_id, device_id, site_id, camera_id, camera_seq, occurred_at, zone_id, zone_version,
+  signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload, infraction_kind,
+  signature_key_id`;
+
+function eventRow(event: InfractionEvent, streamSeq: number, signatureKeyId: string | undefined): unknown[] {
+  return [
+    event.eventId,
+    event.deviceId,
+    event.siteId,
+    event.cameraId,
+    event.cameraSeq,
+    event.occurredAtMs,
+    event.zoneId,
+    event.zoneVersion,
+    event.signal?.state ?? 0,
+    event.signal?.msSinceSteadyDontWalk ?? 0,
+    event.confidence?.value ?? 0,
+    event.evidence.length,
+    streamSeq,
+    InfractionEvent.encode(event).finish(),
+    event.infractionKind || ENTRY_INFRACTION_KIND,
+    signatureKeyId ?? null,
+  ];
+}
+
+const EVENT_ROW_WIDTH = 16;
+
+function eventPlaceholders(row: number): string {
+  const p = (k: number): string => `$${row * EVENT_ROW_WIDTH + k}`;
+  const list = Array.from({ length: EVENT_ROW_WIDTH }, (_, k) =>
+    k === 5 ? `to_timestamp(${p(6)}::float8 / 1000)` : p(k + 1),
+  );
+  return `(${list.join(', ')})`;
+}
+
+/** The first item of each key, in order (a batch may hold the same event twice). */
+export function firstOfEach<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => !seen.has(key(item)) && (seen.add(key(item)), true));
+}
+
+/** The review state a new event starts in: held out of review when enforcement was suspended. */
+function initialReviewState(event: InfractionEvent): 'received' | 'queued' {
+  // An event decided while the camera's enforcement was suspended is kept for the trail,
+  // but never queued for review: no penalty can follow from it.
+  return event.enforcement?.suspended ? 'received' : 'queued';
+}
+
 /**
- * Inserts an event once, with its review queued (or held, when enforcement was suspended); a second insert of the same event id changes
- * nothing. Returns whether it was new. Run it in a transaction so both rows land together.
+ * Inserts events once each, with their reviews queued (or held, when enforcement was
+ * suspended); an event id already stored changes nothing. Returns the ids that were new. Run
+ * it in a transaction so all rows land together. Throws on a camera sequence conflict.
  */
+export async function insertEvents(
+  db: Queryable,
+  items: readonly { event: InfractionEvent; streamSeq: number; signatureKeyId?: string }[],
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const result = await db.query<{ event_id: string }>(
+    `INSERT INTO events (${EVENT_COLUMNS}) VALUES ${items.map((_, i) => eventPlaceholders(i)).join(', ')}
+     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+    items.flatMap((i) => eventRow(i.event, i.streamSeq, i.signatureKeyId)),
+  );
+  const inserted = new Set(result.rows.map((r) => r.event_id));
+  const fresh = firstOfEach(
+    items.filter((i) => inserted.has(i.event.eventId)),
+    (i) => i.event.eventId,
+  );
+  if (fresh.length > 0) {
+    await db.query(
+      `INSERT INTO reviews (event_id, state, version) VALUES ${fresh.map((_, i) => `($${2 * i + 1}, $${2 * i + 2}, 1)`).join(', ')}`,
+      fresh.flatMap((i) => [i.event.eventId, initialReviewState(i.event)]),
+    );
+  }
+  return inserted;
+}
+
+/** Inserts one event once (see {@link insertEvents}). Returns whether it was new. */
 export async function insertEvent(
   db: Queryable,
   event: InfractionEvent,
   streamSeq: number,
   signatureKeyId?: string,
 ): Promise<boolean> {
-  const result = await db.query(
-    `INSERT INTO events (event_id, device_id, site_id, camera_id, camera_seq, occurred_at, zone_id, zone_version,
-       signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload, infraction_kind,
-       signature_key_id)
-     VALUES ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000), $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     ON CONFLICT (event_id) DO NOTHING`,
-    [
-      event.eventId,
-      event.deviceId,
-      event.siteId,
-      event.cameraId,
-      event.cameraSeq,
-      event.occurredAtMs,
-      event.zoneId,
-      event.zoneVersion,
-      event.signal?.state ?? 0,
-      event.signal?.msSinceSteadyDontWalk ?? 0,
-      event.confidence?.value ?? 0,
-      event.evidence.length,
-      streamSeq,
-      InfractionEvent.encode(event).finish(),
-      event.infractionKind || ENTRY_INFRACTION_KIND,
-      signatureKeyId ?? null,
-    ],
-  );
-  if (result.rowCount !== 1) return false;
-  // An event decided while the camera's enforcement was suspended is kept for the trail,
-  // but never queued for review: no penalty can follow from it.
-  const state = event.enforcement?.suspended ? 'received' : 'queued';
-  await db.query('INSERT INTO reviews (event_id, state, version) VALUES ($1, $2, 1)', [event.eventId, state]);
-  return true;
+  return (await insertEvents(db, [{ event, streamSeq, signatureKeyId }])).has(event.eventId);
 }
 
 export interface QuarantineEntry {

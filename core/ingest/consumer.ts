@@ -1,5 +1,7 @@
 import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { InfractionEvent } from '../../proto/index.js';
+import { MessageBatcher } from './batcher.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/transport-node';
 import { EVENTS_SUBJECT_WILDCARD, INFRACTIONS_STREAM, TALLIES_SUBJECT_WILDCARD } from '../../proto/index.js';
@@ -10,7 +12,7 @@ import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
 import { checkDeviceSignature, checkEventSignature } from '../devices/devices-repo.js';
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
-import { isSequenceConflict, sha256Hex, storeVerifiedEvent } from './store.js';
+import { isSequenceConflict, sha256Hex, storeVerifiedEvent, storeVerifiedEvents } from './store.js';
 import { isTallySubject, storeTally, validateTallyMessage } from './tallies.js';
 import { validateEventMessage } from './validate.js';
 import type { RejectionCode } from './validate.js';
@@ -78,10 +80,60 @@ export class IngestConsumer {
     const consumer = await jetstream(nc).consumers.get(INFRACTIONS_STREAM, this.#options.durableName);
     const messages = await consumer.consume({ max_messages: this.#options.batchSize });
     this.#messages = messages;
+    const batches = new MessageBatcher(messages, this.#options.batchSize);
     const done = (async () => {
-      for await (const msg of messages) await this.#handle(msg);
+      for await (const batch of batches) await this.#handleBatch(batch);
     })();
     return { done };
+  }
+
+  /**
+   * Stores the batch's valid events in one transaction and acks them after the commit. Any
+   * message that is not a plain valid event (a tally, a refusal to quarantine) and any batch
+   * whose transaction fails take the one-message path, which handles each case on its own.
+   */
+  async #handleBatch(batch: readonly JsMsg[]): Promise<void> {
+    const ready: { msg: JsMsg; event: InfractionEvent; keyId: string }[] = [];
+    const single: JsMsg[] = [];
+    for (const msg of batch) {
+      const checked = isTallySubject(msg.subject) ? undefined : await this.#check(msg);
+      if (checked) ready.push({ msg, ...checked });
+      else single.push(msg);
+    }
+    if (ready.length > 1) {
+      try {
+        const isNew = await this.#db.transaction((tx) =>
+          storeVerifiedEvents(
+            tx,
+            ready.map((r) => ({
+              event: r.event,
+              message: { streamSeq: r.msg.seq, payload: r.msg.data },
+              signatureKeyId: r.keyId,
+            })),
+          ),
+        );
+        await Promise.all(ready.map((r) => r.msg.ackAck()));
+        for (const stored of isNew) this.#metrics.ingested.inc({ outcome: stored ? 'stored' : 'duplicate' });
+        this.#logger.debug({ events: ready.length }, 'batch ingested');
+      } catch (err) {
+        if (!isSequenceConflict(err))
+          this.#logger.warn({ err, events: ready.length }, 'batch failed; storing one at a time');
+        single.push(...ready.map((r) => r.msg));
+      }
+    } else single.push(...ready.map((r) => r.msg));
+    for (const msg of single.sort((a, b) => a.seq - b.seq)) await this.#handle(msg);
+  }
+
+  /** A valid event whose signature verifies, or undefined when the message needs the one-message path. */
+  async #check(msg: JsMsg): Promise<{ event: InfractionEvent; keyId: string } | undefined> {
+    try {
+      const result = validateEventMessage(msg.subject, msg.data);
+      if (!result.ok) return undefined;
+      const signed = checkEventSignature(result.event, await this.#devices.get(result.event.deviceId, Date.now()));
+      return signed.ok ? { event: result.event, keyId: signed.keyId } : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async #quarantine(msg: JsMsg, code: RejectionCode | SignatureRefusal, reason: string): Promise<void> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { insertEvent, migrate } from '../../core/index.js';
 import { insertQuarantine } from '../../core/events/events-repo.js';
 import { splitStatements } from '../../core/db/migrate.js';
+import { storeVerifiedEvents } from '../../core/ingest/store.js';
 import { createTestDatabase, openTestDatabase } from '../harness/database.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
 
@@ -40,6 +41,32 @@ describe('database', () => {
     expect(await insertEvent(db, event, 2)).toBe(false);
     const { rows } = await db.query<{ stream_seq: string | number }>('SELECT stream_seq FROM events');
     expect(rows.map((r) => Number(r.stream_seq))).toEqual([1]);
+  });
+
+  it('a batch holding the same event twice stores it once, audits it once, and keeps stream order', async () => {
+    await using target = await createTestDatabase();
+    await using db = await openTestDatabase(target);
+    await migrate(db);
+    const key = testDeviceKey().privateKey;
+    const [a, b] = [makeEvent(key, { cameraSeq: 1 }), makeEvent(key, { cameraSeq: 2 })];
+    const item = (event: typeof a, streamSeq: number) => ({
+      event,
+      message: { streamSeq, payload: new Uint8Array([streamSeq]) },
+      signatureKeyId: 'k',
+    });
+    const stored = await db.transaction((tx) => storeVerifiedEvents(tx, [item(a, 1), item(b, 2), item(a, 3)]));
+    expect(stored).toEqual([true, true, false]);
+    const again = await db.transaction((tx) => storeVerifiedEvents(tx, [item(b, 4)]));
+    expect(again).toEqual([false]);
+    const audit = await db.query<{ seq: string | number; subject: string }>(
+      "SELECT seq, subject FROM audit_log WHERE action = 'event.ingested' ORDER BY seq",
+    );
+    expect(audit.rows.map((r) => [Number(r.seq), r.subject])).toEqual([
+      [0, a.eventId],
+      [1, b.eventId],
+    ]);
+    const reviews = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM reviews');
+    expect(Number(reviews.rows[0]!.n)).toBe(2);
   });
 
   it('quarantines a redelivered message once', async () => {
