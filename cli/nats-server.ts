@@ -1,18 +1,24 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { renderNatsAuthorization } from '../proto/index.js';
+import { LEAF_LOCAL_SUBJECTS, renderNatsAuthorization } from '../proto/index.js';
 import type { NatsUser } from '../proto/index.js';
 
 export interface NatsServerOptions {
-  /** JetStream store folder; also holds the ports file. */
+  /** JetStream store folder; also holds the generated config and the ports file. */
   readonly storeDir: string;
   /** 0 picks a free port. */
   readonly port: number;
-  /** JetStream domain, if any. */
+  /** Server name. */
   readonly name?: string;
+  /** JetStream domain: `hub` on the hub, the site id on a site's leaf node. */
+  readonly domain?: string;
+  /** Hub only: accept site leaf nodes on this port (0 picks a free one). */
+  readonly leafListenPort?: number;
+  /** Site only: the hub's leaf node URL this server connects to. */
+  readonly leafRemoteUrl?: string;
   readonly startTimeoutMs?: number;
   /** Users and their permissions; without them the server accepts anyone. */
   readonly users?: readonly NatsUser[];
@@ -21,9 +27,13 @@ export interface NatsServerOptions {
 export interface NatsServerHandle {
   readonly url: string;
   readonly port: number;
+  /** The leaf node port, on a hub started with `leafListenPort`. */
+  readonly leafPort?: number;
   readonly process: ChildProcess;
   /** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
   stop(): Promise<void>;
+  /** SIGKILL now, as a crash would; resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 export const NATS_INSTALL_HINT = 'apt-get install -y nats-server';
@@ -36,6 +46,20 @@ function portOpen(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago: `preferred` if it is, else any. */
+export function freePort(preferred = 0): Promise<number> {
+  const tryListen = (port: number): Promise<number> =>
+    new Promise((resolvePort, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const bound = (server.address() as { port: number }).port;
+        server.close(() => resolvePort(bound));
+      });
+    });
+  return tryListen(preferred).catch(() => tryListen(0));
 }
 
 async function readPortsFile(dir: string, pid: number): Promise<number | undefined> {
@@ -56,24 +80,45 @@ export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise
   clearTimeout(timer);
 }
 
+/** SIGKILL, as a crash or `kill -9` would; resolves once the process is gone. */
+export async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+const list = (items: readonly string[]): string => `[${items.map((s) => JSON.stringify(s)).join(', ')}]`;
+
+/**
+ * The nats-server config file. A site's leaf node keeps the site's own event, tally and
+ * evidence subjects off the link in both directions: the hub takes them only by sourcing the
+ * site's streams, so nothing is stored twice while the link is up.
+ */
+export function renderNatsConfig(options: NatsServerOptions, leafPort: number | undefined): string {
+  const lines = [
+    `server_name: ${JSON.stringify(options.name ?? 'zebra')}`,
+    `jetstream { store_dir: ${JSON.stringify(options.storeDir)}${options.domain ? `, domain: ${JSON.stringify(options.domain)}` : ''} }`,
+  ];
+  if (leafPort !== undefined) lines.push(`leafnodes { listen: "127.0.0.1:${leafPort}" }`);
+  if (options.leafRemoteUrl) {
+    lines.push(
+      `leafnodes { reconnect: 1, remotes: [ { url: ${JSON.stringify(options.leafRemoteUrl)}, ` +
+        `deny_exports: ${list(LEAF_LOCAL_SUBJECTS)}, deny_imports: ${list(LEAF_LOCAL_SUBJECTS)} } ] }`,
+    );
+  }
+  if (options.users) lines.push(renderNatsAuthorization(options.users));
+  return `${lines.join('\n')}\n`;
+}
+
 /** Starts nats-server with JetStream on 127.0.0.1 and waits until it accepts connections. */
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServerHandle> {
   await mkdir(options.storeDir, { recursive: true });
-  const args = [
-    '-a',
-    '127.0.0.1',
-    '-p',
-    options.port === 0 ? '-1' : String(options.port),
-    '-js',
-    '-sd',
-    options.storeDir,
-  ];
-  args.push('--ports_file_dir', options.storeDir, '-n', options.name ?? 'zebra');
-  if (options.users) {
-    const configFile = join(options.storeDir, 'auth.conf');
-    await writeFile(configFile, renderNatsAuthorization(options.users), { mode: 0o600 });
-    args.push('-c', configFile);
-  }
+  const leafPort = options.leafListenPort === undefined ? undefined : options.leafListenPort || (await freePort());
+  const configFile = join(options.storeDir, 'nats-server.conf');
+  await writeFile(configFile, renderNatsConfig(options, leafPort), { mode: 0o600 });
+  const args = ['-a', '127.0.0.1', '-p', options.port === 0 ? '-1' : String(options.port), '-c', configFile];
+  args.push('--ports_file_dir', options.storeDir);
   const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -99,7 +144,14 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   })();
   try {
     const port = await Promise.race([ready, failed]);
-    return { url: `nats://127.0.0.1:${port}`, port, process: child, stop: () => stopProcess(child) };
+    return {
+      url: `nats://127.0.0.1:${port}`,
+      port,
+      leafPort,
+      process: child,
+      stop: () => stopProcess(child),
+      kill: () => killProcess(child),
+    };
   } catch (err) {
     await stopProcess(child);
     throw err;

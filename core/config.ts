@@ -152,6 +152,27 @@ export const CoreConfigSchema = z
         retryDelayMs: 2_000,
         duplicateWindowMs: 120_000,
       }),
+    transport: z
+      .object({
+        sites: z
+          .array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a site id (letters, digits, - and _)'))
+          .default([])
+          .describe('Sites with a leaf node (JetStream domain = site id) whose outbox and evidence the hub sources'),
+        receiptsMaxAgeMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .default(30 * DAY_MS)
+          .describe('How long the hub keeps receipts; longer than any promised site outage'),
+        evidenceRetryMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(2_000)
+          .describe('Redelivery delay for an event whose evidence has not reached the hub yet'),
+      })
+      .strict()
+      .default({ sites: [], receiptsMaxAgeMs: 30 * DAY_MS, evidenceRetryMs: 2_000 }),
   })
   .strict();
 

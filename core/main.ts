@@ -1,9 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { logVerbosity, setLogVerbosity, setLogger } from '@grpc/grpc-js';
-import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVIDENCE_BUCKET } from '../proto/index.js';
 import { loadOrCreateSigner, checkpointNow } from './audit/signer.js';
 import type { CoreConfig } from './config.js';
 import type { Database } from './db/database.js';
@@ -21,6 +19,7 @@ import { sweepRetention } from './retention/retention.js';
 import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
 import { IngestConsumer, ensureIngestTopology } from './ingest/consumer.js';
+import type { ObjectStore } from '@nats-io/obj';
 import type { Logger } from './logger.js';
 import { createCoreMetrics } from './metrics.js';
 
@@ -141,8 +140,9 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
       logger.info({ natsStatus: s.type }, 'nats status');
     }
   })();
+  let evidence: ObjectStore;
   try {
-    await ensureIngestTopology(nc, config.ingest);
+    evidence = await ensureIngestTopology(nc, { ...config.ingest, ...config.transport });
   } catch (err) {
     throw new CoreError(
       CoreErrorCode.NATS_UNAVAILABLE,
@@ -150,7 +150,8 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
       { cause: err },
     );
   }
-  const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: 'file' });
+  if (config.transport.sites.length > 0)
+    logger.info({ sites: config.transport.sites }, 'the hub sources these sites’ outboxes and evidence');
   cleanup.add('signing a final checkpoint', checkpoint);
   const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
   checkpointTimer.unref();
@@ -188,7 +189,10 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
   });
   cleanup.add('closing HTTP', () => http.close());
   // Ingest starts last and stops first: nothing is taken from the stream that cannot be served.
-  const ingest = new IngestConsumer(db, logger.child({ component: 'ingest' }), metrics, config.ingest, api.devices);
+  const ingest = new IngestConsumer(
+    { db, logger: logger.child({ component: 'ingest' }), metrics, devices: api.devices, evidence },
+    { ...config.ingest, evidenceRetryMs: config.transport.evidenceRetryMs },
+  );
   const { done: ingestDone } = await ingest.start(nc);
   cleanup.add('stopping ingest', async () => {
     await ingest.stop();

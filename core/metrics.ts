@@ -6,6 +6,8 @@ export interface CoreMetrics {
   readonly ingested: Counter<'outcome'>;
   readonly rejected: Counter<'reason'>;
   readonly ingestErrors: Counter;
+  readonly evidenceWaits: Counter;
+  readonly receiptsSent: Counter<'outcome'>;
   readonly natsConnected: Gauge;
   readonly apiCalls: Counter<'method' | 'code'>;
   readonly apiSeconds: Histogram<'method'>;
@@ -35,6 +37,17 @@ export function createCoreMetrics(): CoreMetrics {
     ingestErrors: new Counter({
       name: 'zebra_ingest_errors_total',
       help: 'Transient ingest failures (the message is redelivered)',
+      registers: [registry],
+    }),
+    evidenceWaits: new Counter({
+      name: 'zebra_ingest_evidence_waits_total',
+      help: 'Deliveries put back because the event arrived before its evidence reached the hub',
+      registers: [registry],
+    }),
+    receiptsSent: new Counter({
+      name: 'zebra_ingest_receipts_total',
+      help: 'Receipts published to sites after the commit, by outcome (stored or quarantined)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     natsConnected: new Gauge({

@@ -237,6 +237,32 @@ export const EdgeConfigSchema = z
       })
       .strict()
       .default({}),
+    outbox: z
+      .object({
+        hubDomain: Id.default('hub').describe("The hub's JetStream domain, for sourcing this site's receipts"),
+        promisedOutageHours: z
+          .number()
+          .positive()
+          .default(72)
+          .describe('How long the uplink may be down without losing an event'),
+        peakEventsPerHour: z
+          .number()
+          .positive()
+          .default(60)
+          .describe('Events per hour, all cameras together, the outbox must hold through that outage'),
+        eventBytes: z.number().int().min(1024).default(32_768).describe('Room kept per event message'),
+        evidenceBytesPerEvent: z
+          .number()
+          .int()
+          .min(1024)
+          .default(2_000_000)
+          .describe('Room kept per event for its evidence (keyframes and clip)'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "Set when nats.servers is the site's leaf node: events and evidence wait in the site's outbox until the core's receipt",
+      ),
     cameras: z.array(CameraConfig).min(1, 'configure at least one camera'),
   })
   .strict()

@@ -30,6 +30,8 @@ export const EdgeErrorCode = {
   DEVICE_KEY_INVALID: 'EDGE_DEVICE_KEY_INVALID',
   /** Thrown when an event or its evidence cannot be published. */
   PUBLISH_FAILED: 'EDGE_PUBLISH_FAILED',
+  /** Thrown when the site outbox is full (sized for the promised outage): nothing old is evicted. */
+  OUTBOX_FULL: 'EDGE_OUTBOX_FULL',
 } as const;
 
 export type EdgeErrorCode = (typeof EdgeErrorCode)[keyof typeof EdgeErrorCode];

@@ -24,6 +24,8 @@ import type { EventPublisher } from './publish/publisher.js';
 import { loadOrCreateDeviceKey } from './publish/device-key.js';
 import type { DeviceKey } from './publish/device-key.js';
 import { JetStreamPublisher } from './publish/publisher.js';
+import { ReceiptPurger, outboxLimits, startOutboxMonitor } from './outbox/index.js';
+import type { OutboxMonitor } from './outbox/index.js';
 import { FileSequencer } from './publish/sequencer.js';
 import { EvidenceRedactor } from './redact/redactor.js';
 import { ControllerSignalSource } from './signal/controller-source.js';
@@ -69,6 +71,56 @@ export interface EdgeRunHooks {
 async function resolveInput(input: string, manifest: Manifest, fetchOptions: FetchOptions): Promise<string> {
   if (!input.startsWith(SAMPLE_PREFIX)) return input;
   return ensureFile(manifestEntry(manifest, input.slice(SAMPLE_PREFIX.length)), fetchOptions);
+}
+
+interface SiteOutbox {
+  readonly monitor: OutboxMonitor;
+  readonly purger: ReceiptPurger;
+}
+
+/**
+ * Connects to NATS. With `outbox` set, `nats.servers` is the site's leaf node: events and
+ * evidence go into the site outbox, and the core's receipts purge them from it.
+ */
+async function connectPublisher(
+  config: EdgeConfig,
+  metrics: EdgeMetrics,
+  logger: Logger,
+): Promise<{ publisher: JetStreamPublisher; outbox?: SiteOutbox }> {
+  const limits = config.outbox ? outboxLimits(config.outbox, config.cameras.length) : undefined;
+  let monitor: OutboxMonitor | undefined;
+  const publisher = await JetStreamPublisher.connect(
+    {
+      servers: config.nats.servers,
+      name: `zebra-edge-${config.deviceId}`,
+      maxAttempts: 8,
+      retryDelayMs: 250,
+      user: config.nats.user,
+      password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
+      outbox:
+        config.outbox && limits
+          ? { siteId: config.siteId, hubDomain: config.outbox.hubDomain, limits, receiptsMaxAgeMs: 30 * 86_400_000 }
+          : undefined,
+      onOutboxFull: (store) => monitor?.refused(store),
+    },
+    logger.child({ component: 'publisher' }),
+  );
+  if (!config.outbox || !limits) return { publisher };
+  const outboxLogger = logger.child({ component: 'outbox' });
+  outboxLogger.info(
+    { ...limits, promisedOutageHours: config.outbox.promisedOutageHours },
+    `site outbox sized for ${config.outbox.promisedOutageHours} h at ${config.outbox.peakEventsPerHour} events/h`,
+  );
+  monitor = startOutboxMonitor(publisher.connection, limits, metrics, outboxLogger);
+  const purger = new ReceiptPurger(
+    publisher.connection,
+    publisher.evidenceStore,
+    { siteId: config.siteId, deviceId: config.deviceId },
+    outboxLogger,
+    metrics,
+  );
+  await purger.start();
+  return { publisher, outbox: { monitor, purger } };
 }
 
 /** A one-line secret file (trailing newline ignored). Throws EDGE_CONFIG_INVALID naming the key. */
@@ -179,20 +231,14 @@ export async function startEdge(
   const deviceKey = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
   logger.info({ keyId: deviceKey.keyId }, 'device key ready');
   let publisher: EdgeTransport;
+  let outbox: SiteOutbox | undefined;
   try {
-    publisher =
-      hooks.transport ??
-      (await JetStreamPublisher.connect(
-        {
-          servers: config.nats.servers,
-          name: `zebra-edge-${config.deviceId}`,
-          maxAttempts: 8,
-          retryDelayMs: 250,
-          user: config.nats.user,
-          password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
-        },
-        logger.child({ component: 'publisher' }),
-      ));
+    if (hooks.transport) publisher = hooks.transport;
+    else {
+      const connected = await connectPublisher(config, metrics, logger);
+      publisher = connected.publisher;
+      outbox = connected.outbox;
+    }
   } catch (err) {
     await pool.close();
     throw err;
@@ -250,8 +296,12 @@ export async function startEdge(
   };
   const health = (): EdgeHealth => {
     const checks: Record<string, string> = { nats: publisher.isConnected ? 'connected' : 'disconnected' };
+    if (outbox) checks.outbox = outbox.monitor.state();
     for (const [id, state] of cameraState) checks[`camera:${id}`] = state;
-    const ok = publisher.isConnected && ![...cameraState.values()].some((s) => s.startsWith('failed'));
+    const ok =
+      publisher.isConnected &&
+      !checks.outbox?.startsWith('full') &&
+      ![...cameraState.values()].some((s) => s.startsWith('failed'));
     return { ok, checks };
   };
   const http = config.http.listen ? await startEdgeHttp(config.http.listen, metrics, health) : undefined;
@@ -271,6 +321,8 @@ export async function startEdge(
   };
   const done = Promise.all(runs).finally(async () => {
     await Promise.all(signals.map((s) => s.close()));
+    outbox?.monitor.close();
+    await outbox?.purger.close();
     await publisher.close();
     await pool.close();
     await http?.close();

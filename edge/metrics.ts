@@ -12,6 +12,11 @@ export interface EdgeMetrics {
   readonly events: Counter<'camera' | 'evidence'>;
   readonly suspended: Gauge<'camera' | 'reason'>;
   readonly sourceRestarts: Counter<'camera'>;
+  readonly outboxRefusals: Counter<'store'>;
+  readonly outboxUsedBytes: Gauge<'store'>;
+  readonly outboxLimitBytes: Gauge<'store'>;
+  readonly outboxPendingEvents: Gauge;
+  readonly receiptsApplied: Counter<'kind' | 'outcome'>;
 }
 
 export function createEdgeMetrics(): EdgeMetrics {
@@ -68,6 +73,35 @@ export function createEdgeMetrics(): EdgeMetrics {
       name: 'zebra_edge_source_restarts_total',
       help: 'Times a camera stream was reopened after it dropped',
       labelNames: ['camera'],
+      registers,
+    }),
+    outboxRefusals: new Counter({
+      name: 'zebra_edge_outbox_refusals_total',
+      help: 'Writes the full site outbox refused (events or evidence); alert on any',
+      labelNames: ['store'],
+      registers,
+    }),
+    outboxUsedBytes: new Gauge({
+      name: 'zebra_edge_outbox_used_bytes',
+      help: 'Bytes held in the site outbox, not yet receipted by the core',
+      labelNames: ['store'],
+      registers,
+    }),
+    outboxLimitBytes: new Gauge({
+      name: 'zebra_edge_outbox_limit_bytes',
+      help: 'Size of the site outbox (sized for the promised outage)',
+      labelNames: ['store'],
+      registers,
+    }),
+    outboxPendingEvents: new Gauge({
+      name: 'zebra_edge_outbox_pending_messages',
+      help: 'Events and tallies in the site outbox waiting for the core’s receipt',
+      registers,
+    }),
+    receiptsApplied: new Counter({
+      name: 'zebra_edge_receipts_applied_total',
+      help: 'Receipts from the core applied to the outbox (the message and its evidence purged)',
+      labelNames: ['kind', 'outcome'],
       registers,
     }),
   };

@@ -13,6 +13,9 @@ export {
   ModelRef,
   NormalizedPoint,
   ReasonCount,
+  Receipt,
+  ReceiptKind,
+  ReceiptOutcome,
   RedactionAttestation,
   RedactionSummary,
   SignalPhaseReport,
@@ -126,15 +129,28 @@ export {
 } from './gen/zebra/v1/admin_service.js';
 export type { AdminServiceServer } from './gen/zebra/v1/admin_service.js';
 export {
+  EDGE_STREAM,
   ENTRY_INFRACTION_KIND,
   EVENTS_SUBJECT_WILDCARD,
   EVIDENCE_BUCKET,
+  EVIDENCE_STREAM,
+  HUB_DOMAIN,
   INFRACTIONS_STREAM,
+  LEAF_LOCAL_SUBJECTS,
+  RECEIPTS_STREAM,
+  RECEIPTS_SUBJECT_WILDCARD,
   TALLIES_SUBJECT_WILDCARD,
   eventSubject,
+  evidenceChunkSubject,
+  evidenceMetaSubject,
   evidenceObjectKey,
   isSubjectToken,
+  objectStoreDigest,
+  receiptSubject,
   signalSubject,
+  siteOutboxSubjects,
+  siteReceiptsFilter,
+  siteSourceFilter,
   tallySubject,
 } from './subjects.js';
 export { eventSigningBytes, tallySigningBytes } from './signing.js';

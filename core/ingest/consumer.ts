@@ -1,10 +1,9 @@
-import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import type { InfractionEvent } from '../../proto/index.js';
-import { MessageBatcher } from './batcher.js';
+import { jetstream } from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { nanos } from '@nats-io/transport-node';
-import { EVENTS_SUBJECT_WILDCARD, INFRACTIONS_STREAM, TALLIES_SUBJECT_WILDCARD } from '../../proto/index.js';
+import { INFRACTIONS_STREAM } from '../../proto/index.js';
+import type { InfractionEvent, Receipt } from '../../proto/index.js';
 import type { Database } from '../db/database.js';
 import { appendAudit } from '../audit/audit-repo.js';
 import { insertQuarantine } from '../events/events-repo.js';
@@ -12,72 +11,61 @@ import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
 import { checkDeviceSignature, checkEventSignature } from '../devices/devices-repo.js';
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
+import { MessageBatcher } from './batcher.js';
+import { checkEvidenceAtHub } from './evidence-check.js';
+import { eventReceipt, quarantineReceipt, sendReceipts, tallyReceipt } from './receipts.js';
 import { isSequenceConflict, sha256Hex, storeVerifiedEvent, storeVerifiedEvents } from './store.js';
 import { isTallySubject, storeTally, validateTallyMessage } from './tallies.js';
 import { validateEventMessage } from './validate.js';
 import type { RejectionCode } from './validate.js';
 
+export { ensureIngestTopology } from './topology.js';
+
 export interface IngestOptions {
   readonly durableName: string;
   readonly batchSize: number;
-  /** How long JetStream waits for an ack before redelivering. */
-  readonly ackWaitMs: number;
   /** Delay before a message that hit a transient error is redelivered. */
   readonly retryDelayMs: number;
-  /** JetStream's duplicate window for event ids (exactly-once comes from the database, not from this). */
-  readonly duplicateWindowMs: number;
+  /** Delay before an event whose evidence is not at the hub yet is redelivered. */
+  readonly evidenceRetryMs: number;
 }
 
-/** Creates the INFRACTIONS stream and the durable ingest consumer if they are missing. */
-export async function ensureIngestTopology(nc: NatsConnection, options: IngestOptions): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const subjects = [EVENTS_SUBJECT_WILDCARD, TALLIES_SUBJECT_WILDCARD];
-  const existing = await jsm.streams.info(INFRACTIONS_STREAM).then(
-    (info) => info,
-    () => undefined,
-  );
-  if (!existing) {
-    await jsm.streams.add({
-      name: INFRACTIONS_STREAM,
-      subjects,
-      storage: StorageType.File,
-      duplicate_window: nanos(options.duplicateWindowMs),
-    });
-  } else if (subjects.some((s) => !existing.config.subjects?.includes(s))) {
-    // A stream from before tallies existed: add their subjects, keep everything else.
-    await jsm.streams.update(INFRACTIONS_STREAM, {
-      subjects: [...new Set([...(existing.config.subjects ?? []), ...subjects])],
-    });
-  }
-  await jsm.consumers.add(INFRACTIONS_STREAM, {
-    durable_name: options.durableName,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(options.ackWaitMs),
-    max_deliver: -1,
-  });
+export interface IngestDeps {
+  readonly db: Database;
+  readonly logger: Logger;
+  readonly metrics: CoreMetrics;
+  readonly devices: DeviceKeyCache;
+  /** The hub's evidence store: an event is stored only once all its evidence is there. */
+  readonly evidence: ObjectStore;
 }
 
-/** The ingest loop: decode, store idempotently, ack after commit; quarantine and terminate poison messages. */
+type QuarantineCode = RejectionCode | SignatureRefusal | 'evidence_mismatch';
+
+interface Checked {
+  readonly msg: JsMsg;
+  readonly event: InfractionEvent;
+  readonly keyId: string;
+}
+
+/**
+ * The ingest loop: decode, verify, wait for the evidence, store idempotently, publish the
+ * receipt, then ack. Poison messages are quarantined and terminated after one delivery.
+ */
 export class IngestConsumer {
-  readonly #db: Database;
-  readonly #logger: Logger;
-  readonly #metrics: CoreMetrics;
+  readonly #deps: IngestDeps;
   readonly #options: IngestOptions;
-  readonly #devices: DeviceKeyCache;
   #messages: ConsumerMessages | undefined;
+  #js: JetStreamClient | undefined;
 
-  constructor(db: Database, logger: Logger, metrics: CoreMetrics, options: IngestOptions, devices: DeviceKeyCache) {
-    this.#db = db;
-    this.#logger = logger;
-    this.#metrics = metrics;
+  constructor(deps: IngestDeps, options: IngestOptions) {
+    this.#deps = deps;
     this.#options = options;
-    this.#devices = devices;
   }
 
   /** Starts consuming; `done` settles when the consumer is stopped. */
   async start(nc: NatsConnection): Promise<{ done: Promise<void> }> {
-    const consumer = await jetstream(nc).consumers.get(INFRACTIONS_STREAM, this.#options.durableName);
+    this.#js = jetstream(nc);
+    const consumer = await this.#js.consumers.get(INFRACTIONS_STREAM, this.#options.durableName);
     const messages = await consumer.consume({ max_messages: this.#options.batchSize });
     this.#messages = messages;
     const batches = new MessageBatcher(messages, this.#options.batchSize);
@@ -87,22 +75,24 @@ export class IngestConsumer {
     return { done };
   }
 
+  async #receipts(receipts: readonly Receipt[], outcome: 'stored' | 'quarantined'): Promise<void> {
+    await sendReceipts(this.#js!, receipts);
+    this.#deps.metrics.receiptsSent.inc({ outcome }, receipts.length);
+  }
+
   /**
-   * Stores the batch's valid events in one transaction and acks them after the commit. Any
-   * message that is not a plain valid event (a tally, a refusal to quarantine) and any batch
-   * whose transaction fails take the one-message path, which handles each case on its own.
+   * Stores the batch's valid events whose evidence is at the hub in one transaction, and acks
+   * them after the commit and their receipts. Every other message, and any batch whose
+   * transaction fails, takes the one-message path, which handles each case on its own.
    */
   async #handleBatch(batch: readonly JsMsg[]): Promise<void> {
-    const ready: { msg: JsMsg; event: InfractionEvent; keyId: string }[] = [];
-    const single: JsMsg[] = [];
-    for (const msg of batch) {
-      const checked = isTallySubject(msg.subject) ? undefined : await this.#check(msg);
-      if (checked) ready.push({ msg, ...checked });
-      else single.push(msg);
-    }
+    const checked = await Promise.all(batch.map((msg) => (isTallySubject(msg.subject) ? undefined : this.#check(msg))));
+    const ready = checked.filter((c): c is Checked => c !== undefined);
+    const single = batch.filter((_, i) => checked[i] === undefined);
     if (ready.length > 1) {
       try {
-        const isNew = await this.#db.transaction((tx) =>
+        const { db, metrics, logger } = this.#deps;
+        const isNew = await db.transaction((tx) =>
           storeVerifiedEvents(
             tx,
             ready.map((r) => ({
@@ -112,32 +102,45 @@ export class IngestConsumer {
             })),
           ),
         );
+        const atMs = Date.now();
+        await this.#receipts(
+          ready.map((r) => eventReceipt(r.event, r.msg, atMs)),
+          'stored',
+        );
         await Promise.all(ready.map((r) => r.msg.ackAck()));
-        for (const stored of isNew) this.#metrics.ingested.inc({ outcome: stored ? 'stored' : 'duplicate' });
-        this.#logger.debug({ events: ready.length }, 'batch ingested');
+        for (const stored of isNew) metrics.ingested.inc({ outcome: stored ? 'stored' : 'duplicate' });
+        logger.debug({ events: ready.length }, 'batch ingested');
       } catch (err) {
         if (!isSequenceConflict(err))
-          this.#logger.warn({ err, events: ready.length }, 'batch failed; storing one at a time');
+          this.#deps.logger.warn({ err, events: ready.length }, 'batch failed; storing one at a time');
         single.push(...ready.map((r) => r.msg));
       }
     } else single.push(...ready.map((r) => r.msg));
     for (const msg of single.sort((a, b) => a.seq - b.seq)) await this.#handle(msg);
   }
 
-  /** A valid event whose signature verifies, or undefined when the message needs the one-message path. */
-  async #check(msg: JsMsg): Promise<{ event: InfractionEvent; keyId: string } | undefined> {
+  /** A valid, signed event with all its evidence at the hub; undefined sends it down the one-message path. */
+  async #check(msg: JsMsg): Promise<Checked | undefined> {
     try {
       const result = validateEventMessage(msg.subject, msg.data);
       if (!result.ok) return undefined;
-      const signed = checkEventSignature(result.event, await this.#devices.get(result.event.deviceId, Date.now()));
-      return signed.ok ? { event: result.event, keyId: signed.keyId } : undefined;
+      const signed = checkEventSignature(result.event, await this.#deps.devices.get(result.event.deviceId, Date.now()));
+      if (!signed.ok) return undefined;
+      const evidence = await checkEvidenceAtHub(this.#deps.evidence, result.event);
+      return evidence.ok ? { msg, event: result.event, keyId: signed.keyId } : undefined;
     } catch {
       return undefined;
     }
   }
 
-  async #quarantine(msg: JsMsg, code: RejectionCode | SignatureRefusal, reason: string): Promise<void> {
-    await this.#db.transaction(async (tx) => {
+  /**
+   * Keeps a refused message in the quarantine table (audited once) and terminates it. The
+   * device gets a receipt so it may purge its copy, except for evidence that does not match
+   * its signature: the site's copy is then the one to examine.
+   */
+  async #quarantine(msg: JsMsg, code: QuarantineCode, reason: string): Promise<void> {
+    const { db, metrics, logger } = this.#deps;
+    await db.transaction(async (tx) => {
       const isNew = await insertQuarantine(tx, {
         streamSeq: msg.seq,
         subject: msg.subject,
@@ -154,8 +157,10 @@ export class IngestConsumer {
         details: { reasonCode: code, reason, natsSubject: msg.subject, payloadSha256: sha256Hex(msg.data) },
       });
     });
-    this.#metrics.rejected.inc({ reason: code });
-    this.#logger.warn({ streamSeq: msg.seq, subject: msg.subject, reasonCode: code, reason }, 'message quarantined');
+    const receipt = code === 'evidence_mismatch' ? undefined : quarantineReceipt(msg, Date.now());
+    if (receipt) await this.#receipts([receipt], 'quarantined');
+    metrics.rejected.inc({ reason: code });
+    logger.warn({ streamSeq: msg.seq, subject: msg.subject, reasonCode: code, reason }, 'message quarantined');
     msg.term(reason.slice(0, 200));
   }
 
@@ -163,45 +168,66 @@ export class IngestConsumer {
     const result = validateTallyMessage(msg.subject, msg.data);
     if (!result.ok) return this.#quarantine(msg, result.code, result.reason);
     const { tally } = result;
-    const signed = checkDeviceSignature(
-      tally,
-      result.signingBytes,
-      await this.#devices.get(tally.deviceId, Date.now()),
-    );
+    const device = await this.#deps.devices.get(tally.deviceId, Date.now());
+    const signed = checkDeviceSignature(tally, result.signingBytes, device);
     if (!signed.ok) return this.#quarantine(msg, signed.code, signed.reason);
-    await this.#db.transaction((tx) => storeTally(tx, tally, msg.seq));
+    await this.#deps.db.transaction((tx) => storeTally(tx, tally, msg.seq));
+    await this.#receipts([tallyReceipt(tally, msg, Date.now())], 'stored');
     await msg.ackAck();
-    this.#metrics.ingested.inc({ outcome: 'tally' });
+    this.#deps.metrics.ingested.inc({ outcome: 'tally' });
+  }
+
+  async #handleEvent(msg: JsMsg): Promise<void> {
+    const { db, metrics, logger } = this.#deps;
+    const result = validateEventMessage(msg.subject, msg.data);
+    if (!result.ok) return this.#quarantine(msg, result.code, result.reason);
+    const { event } = result;
+    const signed = checkEventSignature(event, await this.#deps.devices.get(event.deviceId, Date.now()));
+    if (!signed.ok) return this.#quarantine(msg, signed.code, signed.reason);
+    const evidence = await checkEvidenceAtHub(this.#deps.evidence, event);
+    if (!evidence.ok && evidence.kind === 'mismatch') {
+      return this.#quarantine(
+        msg,
+        'evidence_mismatch',
+        `evidence at the hub does not match the signed SHA-256: ${evidence.objectKeys.join(', ')}`,
+      );
+    }
+    if (!evidence.ok) {
+      metrics.evidenceWaits.inc();
+      logger.info(
+        { eventId: event.eventId, missing: evidence.objectKeys.length, retryInMs: this.#options.evidenceRetryMs },
+        'evidence not at the hub yet; the event waits for it',
+      );
+      msg.nak(this.#options.evidenceRetryMs);
+      return;
+    }
+    let isNew: boolean;
+    try {
+      isNew = await db.transaction((tx) =>
+        storeVerifiedEvent(tx, event, { streamSeq: msg.seq, payload: msg.data }, signed.keyId),
+      );
+    } catch (err) {
+      if (!isSequenceConflict(err)) throw err;
+      const { deviceId, cameraId, cameraSeq, eventId } = event;
+      return this.#quarantine(
+        msg,
+        'sequence_conflict',
+        `${deviceId}/${cameraId} seq ${cameraSeq} is already held by another event than ${eventId}`,
+      );
+    }
+    await this.#receipts([eventReceipt(event, msg, Date.now())], 'stored');
+    await msg.ackAck();
+    metrics.ingested.inc({ outcome: isNew ? 'stored' : 'duplicate' });
+    logger.debug({ eventId: event.eventId, streamSeq: msg.seq, isNew }, 'event ingested');
   }
 
   async #handle(msg: JsMsg): Promise<void> {
     try {
-      if (isTallySubject(msg.subject)) return await this.#handleTally(msg);
-      const result = validateEventMessage(msg.subject, msg.data);
-      if (!result.ok) return await this.#quarantine(msg, result.code, result.reason);
-      const { event } = result;
-      const signed = checkEventSignature(event, await this.#devices.get(event.deviceId, Date.now()));
-      if (!signed.ok) return await this.#quarantine(msg, signed.code, signed.reason);
-      let isNew: boolean;
-      try {
-        isNew = await this.#db.transaction((tx) =>
-          storeVerifiedEvent(tx, event, { streamSeq: msg.seq, payload: msg.data }, signed.keyId),
-        );
-      } catch (err) {
-        if (!isSequenceConflict(err)) throw err;
-        const { deviceId, cameraId, cameraSeq, eventId } = result.event;
-        return await this.#quarantine(
-          msg,
-          'sequence_conflict',
-          `${deviceId}/${cameraId} seq ${cameraSeq} is already held by another event than ${eventId}`,
-        );
-      }
-      await msg.ackAck();
-      this.#metrics.ingested.inc({ outcome: isNew ? 'stored' : 'duplicate' });
-      this.#logger.debug({ eventId: result.event.eventId, streamSeq: msg.seq, isNew }, 'event ingested');
+      if (isTallySubject(msg.subject)) await this.#handleTally(msg);
+      else await this.#handleEvent(msg);
     } catch (err) {
-      this.#metrics.ingestErrors.inc();
-      this.#logger.error({ err, streamSeq: msg.seq }, 'ingest failed, will be redelivered');
+      this.#deps.metrics.ingestErrors.inc();
+      this.#deps.logger.error({ err, streamSeq: msg.seq }, 'ingest failed, will be redelivered');
       msg.nak(this.#options.retryDelayMs);
     }
   }

@@ -31,6 +31,9 @@ export interface GatingOptions extends MotionOptions {
   readonly stationarySpeedPerS: number;
 }
 
+/** At most one tally per camera this often (capture time), plus the last of each hour. */
+const TALLY_INTERVAL_MS = 300_000;
+
 export interface CameraPipelineDeps extends InfractionPublishDeps {
   readonly source: FrameSource;
   readonly detector: Detector;
@@ -106,6 +109,9 @@ class CameraRun {
   #lastDetectMs = -Infinity;
   #suspended = '';
   #tallies: Tallies = new Map();
+  /** The hour whose latest counts are not published yet. */
+  #dirtyHour: number | undefined;
+  #lastTallyAtMs = -Infinity;
   #pending: EvidenceJob[] = [];
   /** Publishing runs one infraction at a time, in decision order, beside the frame loop. */
   #queue: Promise<void> = Promise.resolve();
@@ -240,6 +246,18 @@ class CameraRun {
   #tally(atMs: number, reason: string): void {
     this.#tallies = addToTallies(this.#tallies, atMs, reason);
     const hour = hourStartMs(atMs);
+    // Each tally holds the hour's full counts, so one every few minutes is enough: a busy
+    // crossing must not fill the site outbox with tallies during an outage.
+    if (this.#dirtyHour !== undefined && this.#dirtyHour !== hour) this.#sendTally(this.#dirtyHour);
+    this.#dirtyHour = hour;
+    if (atMs - this.#lastTallyAtMs >= TALLY_INTERVAL_MS) {
+      this.#lastTallyAtMs = atMs;
+      this.#sendTally(hour);
+    }
+  }
+
+  #sendTally(hour: number): void {
+    if (this.#dirtyHour === hour) this.#dirtyHour = undefined;
     const counts = [...(this.#tallies.get(hour) ?? new Map<string, number>())].map(([reasonCode, count]) => ({
       reasonCode,
       count,
@@ -291,6 +309,7 @@ class CameraRun {
   async finish(): Promise<void> {
     for (const p of this.#pending) this.#enqueue(p);
     this.#pending = [];
+    if (this.#dirtyHour !== undefined) this.#sendTally(this.#dirtyHour);
     await this.#queue;
   }
 }

@@ -1,12 +1,22 @@
 import { jetstream } from '@nats-io/jetstream';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import type { ObjectStore } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CandidateTally, EVIDENCE_BUCKET, InfractionEvent, eventSubject, tallySubject } from '../../proto/index.js';
+import {
+  CandidateTally,
+  EDGE_STREAM,
+  EVIDENCE_BUCKET,
+  InfractionEvent,
+  eventSubject,
+  tallySubject,
+} from '../../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isOutboxFullError } from '../outbox/limits.js';
+import { ensureSiteOutbox } from '../outbox/site-outbox.js';
+import type { SiteOutboxOptions } from '../outbox/site-outbox.js';
 
 /** Sends evidence and events to the core. */
 export interface EventPublisher {
@@ -28,6 +38,10 @@ export interface JetStreamPublisherOptions {
   readonly maxAttempts: number;
   /** First retry delay; doubles up to 30 s. */
   readonly retryDelayMs: number;
+  /** Set when `servers` is the site's leaf node: publish into the site outbox. */
+  readonly outbox?: SiteOutboxOptions;
+  /** Called on every write the full outbox refuses ('events' or 'evidence'). */
+  readonly onOutboxFull?: (store: 'events' | 'evidence') => void;
 }
 
 /** Publishes over NATS JetStream: evidence into the object store, then the event with its id as the msgID. */
@@ -78,25 +92,38 @@ export class JetStreamPublisher implements EventPublisher {
         { cause: err },
       );
     }
-    const evidence = await openEvidenceStore(nc);
-    return new JetStreamPublisher(nc, evidence, options, logger);
+    try {
+      const evidence = options.outbox ? await ensureSiteOutbox(nc, options.outbox) : await openEvidenceStore(nc);
+      return new JetStreamPublisher(nc, evidence, options, logger);
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
   }
 
-  async #withRetry(what: string, attempt: () => Promise<unknown>): Promise<void> {
+  async #withRetry(what: string, store: 'events' | 'evidence', attempt: () => Promise<unknown>): Promise<void> {
     let delayMs = this.#options.retryDelayMs;
     for (let n = 1; ; n++) {
       try {
         await attempt();
         return;
       } catch (err) {
+        const isFull = isOutboxFullError(err);
+        if (isFull) {
+          this.#options.onOutboxFull?.(store);
+          this.#logger.error(
+            { err, store, attempt: n },
+            `ALERT: the site outbox is full (${store}); ${what} waits for receipts to free room, nothing old is evicted`,
+          );
+        }
         if (n >= this.#options.maxAttempts) {
           throw new EdgeError(
-            EdgeErrorCode.PUBLISH_FAILED,
+            isFull ? EdgeErrorCode.OUTBOX_FULL : EdgeErrorCode.PUBLISH_FAILED,
             `${what} failed after ${n} attempts: ${errorMessage(err)}`,
             { cause: err },
           );
         }
-        this.#logger.warn({ err, attempt: n, retryInMs: delayMs }, `${what} failed, retrying`);
+        if (!isFull) this.#logger.warn({ err, attempt: n, retryInMs: delayMs }, `${what} failed, retrying`);
         await new Promise((r) => setTimeout(r, delayMs));
         delayMs = Math.min(30_000, delayMs * 2);
       }
@@ -104,7 +131,7 @@ export class JetStreamPublisher implements EventPublisher {
   }
 
   async putEvidence(objectKey: string, bytes: Uint8Array, mediaType: string): Promise<void> {
-    await this.#withRetry(`evidence ${objectKey}`, () =>
+    await this.#withRetry(`evidence ${objectKey}`, 'evidence', () =>
       this.#evidence.putBlob({ name: objectKey, description: mediaType }, bytes),
     );
   }
@@ -112,13 +139,35 @@ export class JetStreamPublisher implements EventPublisher {
   async publishEvent(event: InfractionEvent): Promise<void> {
     const subject = eventSubject(event.siteId, event.deviceId, event.cameraId);
     const payload = InfractionEvent.encode(event).finish();
-    await this.#withRetry(`event ${event.eventId}`, () => this.#js.publish(subject, payload, { msgID: event.eventId }));
+    await this.#withRetry(`event ${event.eventId}`, 'events', async () =>
+      this.#checkOutbox(await this.#js.publish(subject, payload, { msgID: event.eventId })),
+    );
   }
 
   async publishTally(tally: CandidateTally): Promise<void> {
     const subject = tallySubject(tally.siteId, tally.deviceId, tally.cameraId);
     const payload = CandidateTally.encode(tally).finish();
-    await this.#withRetry(`tally ${tally.cameraId}@${tally.hourStartMs}`, () => this.#js.publish(subject, payload));
+    await this.#withRetry(`tally ${tally.cameraId}@${tally.hourStartMs}`, 'events', async () =>
+      this.#checkOutbox(await this.#js.publish(subject, payload)),
+    );
+  }
+
+  /**
+   * On a leaf node a write counts only once the site outbox holds it. (Not an expected-stream
+   * header: that header travels with the message and the hub would refuse it when sourcing.)
+   */
+  #checkOutbox(ack: PubAck): void {
+    if (this.#options.outbox && ack.stream !== EDGE_STREAM) {
+      throw new EdgeError(
+        EdgeErrorCode.PUBLISH_FAILED,
+        `stored in stream ${ack.stream}, not the site outbox ${EDGE_STREAM}: is nats.servers the site's leaf node?`,
+      );
+    }
+  }
+
+  /** The evidence store written to (the site's own, on a leaf node). */
+  get evidenceStore(): ObjectStore {
+    return this.#evidence;
   }
 
   /** The NATS connection, for the site's signal controller feed. */

@@ -23,6 +23,8 @@ export interface TestCore extends AsyncDisposable {
   readonly adminToken: string;
   /** Creates a user with these roles through the admin API and returns a gRPC client with their token. */
   person(userId: string, roles: readonly UserRole[]): Promise<ApiClient>;
+  /** Registers a device through the admin API. */
+  registerDevice(device: { deviceId: string; siteId: string; publicKeyPem: string }): Promise<void>;
 }
 
 /** The core in this process on 127.0.0.1:0 (gRPC and HTTP), logging into a sink. */
@@ -69,6 +71,9 @@ export async function startTestCore(
       const client = new ApiClient(core.grpcAddress, token);
       clients.push(client);
       return client;
+    },
+    async registerDevice(device) {
+      await admin.call('/zebra.v1.AdminService/RegisterDevice', { ...device });
     },
     async [Symbol.asyncDispose]() {
       for (const client of clients) client.close();

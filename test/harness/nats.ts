@@ -1,28 +1,66 @@
 import { startNatsServer } from '../../cli/nats-server.js';
+import type { NatsServerHandle } from '../../cli/nats-server.js';
+import { HUB_DOMAIN } from '../../proto/index.js';
 import { tempDir } from './temp.js';
 import type { NatsUser } from '../../proto/index.js';
 
 export interface TestNats extends AsyncDisposable {
   readonly url: string;
   readonly port: number;
+  /** The hub's leaf node URL (sites connect here). */
+  readonly leafUrl: string;
   /** Stops the server now (the temp folder goes on dispose). */
   stop(): Promise<void>;
+  /** kill -9 now; `restart` brings it back on the same ports and store. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
 }
 
-/** A real nats-server with JetStream on a random port and a temporary store. */
-export async function startTestNats(users?: readonly NatsUser[]): Promise<TestNats> {
-  const dir = await tempDir('zebra-nats-');
-  const server = await startNatsServer({ storeDir: dir.path, port: 0, users }).catch(async (err: unknown) => {
+async function startServer(
+  prefix: string,
+  options: (storeDir: string) => Parameters<typeof startNatsServer>[0],
+): Promise<TestNats> {
+  const dir = await tempDir(prefix);
+  let server: NatsServerHandle = await startNatsServer(options(dir.path)).catch(async (err: unknown) => {
     await dir[Symbol.asyncDispose]();
     throw err;
   });
+  const fixed = { ...options(dir.path), port: server.port, leafListenPort: server.leafPort };
   return {
     url: server.url,
     port: server.port,
+    leafUrl: `nats://127.0.0.1:${server.leafPort ?? 0}`,
     stop: () => server.stop(),
+    kill: () => server.kill(),
+    async restart() {
+      server = await startNatsServer(fixed);
+    },
     async [Symbol.asyncDispose]() {
       await server.stop();
       await dir[Symbol.asyncDispose]();
     },
   };
+}
+
+/** A real nats-server (the hub: JetStream domain `hub`, accepting leaf nodes) on random ports and a temporary store. */
+export function startTestNats(users?: readonly NatsUser[]): Promise<TestNats> {
+  return startServer('zebra-nats-', (storeDir) => ({
+    storeDir,
+    port: 0,
+    name: 'hub',
+    domain: HUB_DOMAIN,
+    leafListenPort: 0,
+    users,
+  }));
+}
+
+/** A site's leaf node: JetStream domain = the site id, connected to the hub at `hubLeafUrl`. */
+export function startTestSite(siteId: string, hubLeafUrl: string): Promise<TestNats> {
+  return startServer(`zebra-${siteId}-`, (storeDir) => ({
+    storeDir,
+    port: 0,
+    name: `leaf-${siteId}`,
+    domain: siteId,
+    leafRemoteUrl: hubLeafUrl,
+  }));
 }

@@ -26,14 +26,7 @@ describe('per-device NATS credentials on a real nats-server', () => {
     nats = await startTestNats(USERS);
     const server = `127.0.0.1:${nats.port}`;
     core = await connect({ servers: server, user: 'core', pass: 'core-secret' });
-    await ensureIngestTopology(core, {
-      durableName: 'core-ingest',
-      batchSize: 16,
-      ackWaitMs: 30_000,
-      retryDelayMs: 1000,
-      duplicateWindowMs: 120_000,
-    });
-    await new Objm(core).create(EVIDENCE_BUCKET, { storage: 'file' });
+    await ensureIngestTopology(core, { durableName: 'core-ingest', ackWaitMs: 30_000, duplicateWindowMs: 120_000 });
     device = await connect({ servers: server, user: 'dev-1', pass: 'dev-1-secret' });
   });
 

@@ -195,6 +195,86 @@ export function clockSyncStateToJSON(object: ClockSyncState): string {
   }
 }
 
+export enum ReceiptKind {
+  RECEIPT_KIND_UNSPECIFIED = 0,
+  RECEIPT_KIND_EVENT = 1,
+  RECEIPT_KIND_TALLY = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function receiptKindFromJSON(object: any): ReceiptKind {
+  switch (object) {
+    case 0:
+    case 'RECEIPT_KIND_UNSPECIFIED':
+      return ReceiptKind.RECEIPT_KIND_UNSPECIFIED;
+    case 1:
+    case 'RECEIPT_KIND_EVENT':
+      return ReceiptKind.RECEIPT_KIND_EVENT;
+    case 2:
+    case 'RECEIPT_KIND_TALLY':
+      return ReceiptKind.RECEIPT_KIND_TALLY;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return ReceiptKind.UNRECOGNIZED;
+  }
+}
+
+export function receiptKindToJSON(object: ReceiptKind): string {
+  switch (object) {
+    case ReceiptKind.RECEIPT_KIND_UNSPECIFIED:
+      return 'RECEIPT_KIND_UNSPECIFIED';
+    case ReceiptKind.RECEIPT_KIND_EVENT:
+      return 'RECEIPT_KIND_EVENT';
+    case ReceiptKind.RECEIPT_KIND_TALLY:
+      return 'RECEIPT_KIND_TALLY';
+    case ReceiptKind.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+export enum ReceiptOutcome {
+  RECEIPT_OUTCOME_UNSPECIFIED = 0,
+  /** RECEIPT_OUTCOME_STORED - Committed now, or already held from an earlier delivery. */
+  RECEIPT_OUTCOME_STORED = 1,
+  /** RECEIPT_OUTCOME_QUARANTINED - Refused (bad signature, malformed, wrong subject) and kept in the core's quarantine table. */
+  RECEIPT_OUTCOME_QUARANTINED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function receiptOutcomeFromJSON(object: any): ReceiptOutcome {
+  switch (object) {
+    case 0:
+    case 'RECEIPT_OUTCOME_UNSPECIFIED':
+      return ReceiptOutcome.RECEIPT_OUTCOME_UNSPECIFIED;
+    case 1:
+    case 'RECEIPT_OUTCOME_STORED':
+      return ReceiptOutcome.RECEIPT_OUTCOME_STORED;
+    case 2:
+    case 'RECEIPT_OUTCOME_QUARANTINED':
+      return ReceiptOutcome.RECEIPT_OUTCOME_QUARANTINED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return ReceiptOutcome.UNRECOGNIZED;
+  }
+}
+
+export function receiptOutcomeToJSON(object: ReceiptOutcome): string {
+  switch (object) {
+    case ReceiptOutcome.RECEIPT_OUTCOME_UNSPECIFIED:
+      return 'RECEIPT_OUTCOME_UNSPECIFIED';
+    case ReceiptOutcome.RECEIPT_OUTCOME_STORED:
+      return 'RECEIPT_OUTCOME_STORED';
+    case ReceiptOutcome.RECEIPT_OUTCOME_QUARANTINED:
+      return 'RECEIPT_OUTCOME_QUARANTINED';
+    case ReceiptOutcome.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 /** The signal as it stood when the person entered the crosswalk. */
 export interface SignalSnapshot {
   state: SignalState;
@@ -388,6 +468,31 @@ export interface CandidateTally {
 export interface ReasonCount {
   reasonCode: string;
   count: number;
+}
+
+/**
+ * What the core did with one message from a site, published on the hub's RECEIPTS stream after
+ * the commit in PostgreSQL. The site sources its own receipts; only a receipted event and its
+ * evidence may be purged from the site.
+ */
+export interface Receipt {
+  siteId: string;
+  deviceId: string;
+  cameraId: string;
+  kind: ReceiptKind;
+  /** For an event: its id and per-camera sequence number. */
+  eventId: string;
+  sequence: number;
+  /** For a tally: the hour and the highest count total stored for it. */
+  hourStartMs: number;
+  tallyTotal: number;
+  outcome: ReceiptOutcome;
+  committedAtMs: number;
+  /**
+   * The message's sequence in the site's outbox stream (from the hub's Nats-Stream-Source
+   * header); 0 when the message came straight to the hub.
+   */
+  sourceSequence: number;
 }
 
 function createBaseSignalSnapshot(): SignalSnapshot {
@@ -2967,6 +3072,279 @@ export const ReasonCount: MessageFns<ReasonCount> = {
     const message = createBaseReasonCount();
     message.reasonCode = object.reasonCode ?? '';
     message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseReceipt(): Receipt {
+  return {
+    siteId: '',
+    deviceId: '',
+    cameraId: '',
+    kind: 0,
+    eventId: '',
+    sequence: 0,
+    hourStartMs: 0,
+    tallyTotal: 0,
+    outcome: 0,
+    committedAtMs: 0,
+    sourceSequence: 0,
+  };
+}
+
+export const Receipt: MessageFns<Receipt> = {
+  encode(message: Receipt, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== '') {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.deviceId !== '') {
+      writer.uint32(18).string(message.deviceId);
+    }
+    if (message.cameraId !== '') {
+      writer.uint32(26).string(message.cameraId);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(32).int32(message.kind);
+    }
+    if (message.eventId !== '') {
+      writer.uint32(42).string(message.eventId);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(48).int64(message.sequence);
+    }
+    if (message.hourStartMs !== 0) {
+      writer.uint32(56).int64(message.hourStartMs);
+    }
+    if (message.tallyTotal !== 0) {
+      writer.uint32(64).int64(message.tallyTotal);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(72).int32(message.outcome);
+    }
+    if (message.committedAtMs !== 0) {
+      writer.uint32(80).int64(message.committedAtMs);
+    }
+    if (message.sourceSequence !== 0) {
+      writer.uint32(88).uint64(message.sourceSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Receipt {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceipt();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.hourStartMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.tallyTotal = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.committedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.sourceSequence = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Receipt {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+          ? globalThis.String(object.site_id)
+          : '',
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+          ? globalThis.String(object.device_id)
+          : '',
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+          ? globalThis.String(object.camera_id)
+          : '',
+      kind: isSet(object.kind) ? receiptKindFromJSON(object.kind) : 0,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      hourStartMs: isSet(object.hourStartMs)
+        ? globalThis.Number(object.hourStartMs)
+        : isSet(object.hour_start_ms)
+          ? globalThis.Number(object.hour_start_ms)
+          : 0,
+      tallyTotal: isSet(object.tallyTotal)
+        ? globalThis.Number(object.tallyTotal)
+        : isSet(object.tally_total)
+          ? globalThis.Number(object.tally_total)
+          : 0,
+      outcome: isSet(object.outcome) ? receiptOutcomeFromJSON(object.outcome) : 0,
+      committedAtMs: isSet(object.committedAtMs)
+        ? globalThis.Number(object.committedAtMs)
+        : isSet(object.committed_at_ms)
+          ? globalThis.Number(object.committed_at_ms)
+          : 0,
+      sourceSequence: isSet(object.sourceSequence)
+        ? globalThis.Number(object.sourceSequence)
+        : isSet(object.source_sequence)
+          ? globalThis.Number(object.source_sequence)
+          : 0,
+    };
+  },
+
+  toJSON(message: Receipt): unknown {
+    const obj: any = {};
+    if (message.siteId !== '') {
+      obj.siteId = message.siteId;
+    }
+    if (message.deviceId !== '') {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.cameraId !== '') {
+      obj.cameraId = message.cameraId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = receiptKindToJSON(message.kind);
+    }
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.hourStartMs !== 0) {
+      obj.hourStartMs = Math.round(message.hourStartMs);
+    }
+    if (message.tallyTotal !== 0) {
+      obj.tallyTotal = Math.round(message.tallyTotal);
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = receiptOutcomeToJSON(message.outcome);
+    }
+    if (message.committedAtMs !== 0) {
+      obj.committedAtMs = Math.round(message.committedAtMs);
+    }
+    if (message.sourceSequence !== 0) {
+      obj.sourceSequence = Math.round(message.sourceSequence);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Receipt>, I>>(base?: I): Receipt {
+    return Receipt.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Receipt>, I>>(object: I): Receipt {
+    const message = createBaseReceipt();
+    message.siteId = object.siteId ?? '';
+    message.deviceId = object.deviceId ?? '';
+    message.cameraId = object.cameraId ?? '';
+    message.kind = object.kind ?? 0;
+    message.eventId = object.eventId ?? '';
+    message.sequence = object.sequence ?? 0;
+    message.hourStartMs = object.hourStartMs ?? 0;
+    message.tallyTotal = object.tallyTotal ?? 0;
+    message.outcome = object.outcome ?? 0;
+    message.committedAtMs = object.committedAtMs ?? 0;
+    message.sourceSequence = object.sourceSequence ?? 0;
     return message;
   },
 };

@@ -1,0 +1,102 @@
+import { AckPolicy, DeliverPolicy, StorageType, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, StreamSource } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import type { ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/transport-node';
+import {
+  EDGE_STREAM,
+  EVENTS_SUBJECT_WILDCARD,
+  EVIDENCE_BUCKET,
+  EVIDENCE_STREAM,
+  INFRACTIONS_STREAM,
+  RECEIPTS_STREAM,
+  RECEIPTS_SUBJECT_WILDCARD,
+  TALLIES_SUBJECT_WILDCARD,
+  siteSourceFilter,
+} from '../../proto/index.js';
+
+export interface TopologyOptions {
+  readonly durableName: string;
+  readonly ackWaitMs: number;
+  /** JetStream's duplicate window for event ids (exactly-once comes from the database, not from this). */
+  readonly duplicateWindowMs: number;
+  /** Sites with a leaf node; their JetStream domain is the site id. None by default. */
+  readonly sites?: readonly string[];
+  /** Default 30 days. */
+  readonly receiptsMaxAgeMs?: number;
+}
+
+/** The hub's view of one site's stream: sourced across the leaf link through the site's domain. */
+function siteSource(streamName: string, siteId: string, filter?: string): StreamSource {
+  return {
+    name: streamName,
+    ...(filter ? { filter_subject: filter } : {}),
+    external: { api: `$JS.${siteId}.API`, deliver: '' },
+  };
+}
+
+/** Adds the sources a stream lacks; never removes one (a site taken out of config keeps its history). */
+async function addSources(jsm: JetStreamManager, stream: string, wanted: readonly StreamSource[]): Promise<void> {
+  const info = await jsm.streams.info(stream);
+  const have = info.config.sources ?? [];
+  const key = (s: StreamSource): string => `${s.name}@${s.external?.api ?? ''}`;
+  const missing = wanted.filter((w) => !have.some((h) => key(h) === key(w)));
+  if (missing.length > 0) await jsm.streams.update(stream, { sources: [...have, ...missing] });
+}
+
+async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  subjects: string[],
+  extra: { duplicate_window?: number; max_age?: number },
+): Promise<void> {
+  const existing = await jsm.streams.info(name).then(
+    (info) => info,
+    () => undefined,
+  );
+  if (!existing) {
+    await jsm.streams.add({ name, subjects, storage: StorageType.File, ...extra });
+  } else if (subjects.some((s) => !existing.config.subjects?.includes(s))) {
+    // A stream from an older version: add the missing subjects, keep everything else.
+    await jsm.streams.update(name, { subjects: [...new Set([...(existing.config.subjects ?? []), ...subjects])] });
+  }
+}
+
+/**
+ * The hub's JetStream: the INFRACTIONS stream (sourcing every configured site's outbox,
+ * filtered to that site's own subjects), the evidence store (sourcing every site's evidence
+ * store), the RECEIPTS stream and the durable ingest consumer. Idempotent.
+ */
+export async function ensureIngestTopology(nc: NatsConnection, options: TopologyOptions): Promise<ObjectStore> {
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, INFRACTIONS_STREAM, [EVENTS_SUBJECT_WILDCARD, TALLIES_SUBJECT_WILDCARD], {
+    duplicate_window: nanos(options.duplicateWindowMs),
+  });
+  await ensureStream(jsm, RECEIPTS_STREAM, [RECEIPTS_SUBJECT_WILDCARD], {
+    max_age: nanos(options.receiptsMaxAgeMs ?? 30 * 86_400_000),
+    duplicate_window: nanos(options.duplicateWindowMs),
+  });
+  const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: StorageType.File });
+  const sites = options.sites ?? [];
+  if (sites.length > 0) {
+    await addSources(
+      jsm,
+      INFRACTIONS_STREAM,
+      sites.map((site) => siteSource(EDGE_STREAM, site, siteSourceFilter(site))),
+    );
+    await addSources(
+      jsm,
+      EVIDENCE_STREAM,
+      sites.map((site) => siteSource(EVIDENCE_STREAM, site)),
+    );
+  }
+  await jsm.consumers.add(INFRACTIONS_STREAM, {
+    durable_name: options.durableName,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs),
+    max_deliver: -1,
+  });
+  return evidence;
+}

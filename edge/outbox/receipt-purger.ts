@@ -1,0 +1,157 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  EDGE_STREAM,
+  EVIDENCE_STREAM,
+  InfractionEvent,
+  RECEIPTS_STREAM,
+  Receipt,
+  ReceiptKind,
+  ReceiptOutcome,
+  eventSubject,
+  evidenceChunkSubject,
+  evidenceMetaSubject,
+  receiptSubject,
+  tallySubject,
+} from '../../proto/index.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { EdgeMetrics } from '../metrics.js';
+
+export interface ReceiptPurgerOptions {
+  readonly siteId: string;
+  readonly deviceId: string;
+}
+
+/** What one receipt allows the device to purge: the outbox message and, for an event, its evidence. */
+export type PurgeTarget =
+  | { readonly kind: 'none'; readonly why: string }
+  | { readonly kind: 'message'; readonly seq: number; readonly evidenceKeys: readonly string[] };
+
+const isNotFound = (err: unknown): boolean => /no message found|not found|10037/i.test(errorMessage(err));
+
+/**
+ * Decides what a receipt lets the device purge, given the outbox message it names. Pure. The
+ * message must be this device's, on the receipt's camera, and (for an event) the very event
+ * the core committed; anything else purges nothing.
+ */
+export function purgeTarget(
+  receipt: Receipt,
+  stored: { readonly subject: string; readonly data: Uint8Array } | undefined,
+  options: ReceiptPurgerOptions,
+): PurgeTarget {
+  if (receipt.sourceSequence <= 0) return { kind: 'none', why: 'the message did not come from this outbox' };
+  if (!stored) return { kind: 'none', why: 'already purged' };
+  const { siteId, deviceId } = options;
+  const seq = receipt.sourceSequence;
+  const eventSubj = eventSubject(siteId, deviceId, receipt.cameraId);
+  const tallySubj = tallySubject(siteId, deviceId, receipt.cameraId);
+  if (stored.subject !== eventSubj && stored.subject !== tallySubj)
+    return { kind: 'none', why: `outbox message ${seq} is on ${stored.subject}, not this receipt's` };
+  if (stored.subject === tallySubj) return { kind: 'message', seq, evidenceKeys: [] };
+  let event: InfractionEvent | undefined;
+  try {
+    event = InfractionEvent.decode(stored.data);
+  } catch {
+    event = undefined;
+  }
+  if (receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_STORED) {
+    if (receipt.kind !== ReceiptKind.RECEIPT_KIND_EVENT || event?.eventId !== receipt.eventId)
+      return { kind: 'none', why: `outbox message ${seq} is not event ${receipt.eventId}` };
+  }
+  return { kind: 'message', seq, evidenceKeys: event?.evidence.map((e) => e.objectKey) ?? [] };
+}
+
+/**
+ * Applies the core's receipts to the site outbox: once the core has committed an event (or
+ * quarantined it, keeping the bytes), the event and its evidence leave the site. Purges are
+ * stream purges, which sourcing does not copy, so the hub's copies stay.
+ */
+export class ReceiptPurger {
+  readonly #nc: NatsConnection;
+  readonly #evidence: ObjectStore;
+  readonly #options: ReceiptPurgerOptions;
+  readonly #logger: Logger;
+  readonly #metrics: EdgeMetrics;
+  #messages: ConsumerMessages | undefined;
+  #done: Promise<void> = Promise.resolve();
+
+  constructor(
+    nc: NatsConnection,
+    evidence: ObjectStore,
+    options: ReceiptPurgerOptions,
+    logger: Logger,
+    metrics: EdgeMetrics,
+  ) {
+    this.#nc = nc;
+    this.#evidence = evidence;
+    this.#options = options;
+    this.#logger = logger;
+    this.#metrics = metrics;
+  }
+
+  async start(): Promise<void> {
+    const jsm = await jetstreamManager(this.#nc);
+    const durable = `receipts-${this.#options.deviceId}`;
+    await jsm.consumers.add(RECEIPTS_STREAM, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: receiptSubject(this.#options.siteId, this.#options.deviceId),
+      max_deliver: -1,
+    });
+    const consumer = await jetstream(this.#nc).consumers.get(RECEIPTS_STREAM, durable);
+    this.#messages = await consumer.consume({ max_messages: 64 });
+    const messages = this.#messages;
+    this.#done = (async () => {
+      for await (const msg of messages) await this.#apply(jsm, msg);
+    })();
+  }
+
+  async #apply(jsm: JetStreamManager, msg: JsMsg): Promise<void> {
+    let receipt: Receipt;
+    try {
+      receipt = Receipt.decode(msg.data);
+    } catch (err) {
+      this.#logger.warn({ err, seq: msg.seq }, 'undecodable receipt ignored');
+      msg.term();
+      return;
+    }
+    try {
+      const stored = await jsm.streams
+        .getMessage(EDGE_STREAM, { seq: receipt.sourceSequence })
+        .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      const target = purgeTarget(receipt, stored ?? undefined, this.#options);
+      if (target.kind === 'message') {
+        for (const key of target.evidenceKeys) await this.#purgeObject(jsm, key);
+        await jsm.streams.deleteMessage(EDGE_STREAM, target.seq, false).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+        const kind = receipt.kind === ReceiptKind.RECEIPT_KIND_TALLY ? 'tally' : 'event';
+        const outcome = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_STORED ? 'stored' : 'quarantined';
+        this.#metrics.receiptsApplied.inc({ kind, outcome });
+        this.#logger.debug({ eventId: receipt.eventId, seq: target.seq, outcome }, 'receipted; purged from the outbox');
+      } else if (target.why !== 'already purged') {
+        this.#logger.warn({ receipt: Receipt.toJSON(receipt), why: target.why }, 'receipt purges nothing');
+      }
+      msg.ack();
+    } catch (err) {
+      this.#logger.warn({ err, seq: msg.seq }, 'receipt not applied yet; retrying');
+      msg.nak(1_000);
+    }
+  }
+
+  async #purgeObject(jsm: JetStreamManager, objectKey: string): Promise<void> {
+    const info = await this.#evidence.info(objectKey);
+    if (!info) return;
+    await jsm.streams.purge(EVIDENCE_STREAM, { filter: evidenceChunkSubject(info.nuid) });
+    await jsm.streams.purge(EVIDENCE_STREAM, { filter: evidenceMetaSubject(objectKey) });
+  }
+
+  async close(): Promise<void> {
+    await this.#messages?.close();
+    await this.#done;
+  }
+}

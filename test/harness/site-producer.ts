@@ -1,0 +1,184 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createEdgeLogger } from '../../edge/index.js';
+import type { Logger } from '../../edge/index.js';
+import { createEdgeMetrics } from '../../edge/metrics.js';
+import type { EdgeMetrics } from '../../edge/metrics.js';
+import { ReceiptPurger, outboxLimits } from '../../edge/outbox/index.js';
+import type { OutboxSizing } from '../../edge/outbox/index.js';
+import { loadOrCreateDeviceKey } from '../../edge/publish/device-key.js';
+import type { DeviceKey } from '../../edge/publish/device-key.js';
+import { signEvent } from '../../edge/publish/event-builder.js';
+import { JetStreamPublisher } from '../../edge/publish/publisher.js';
+import { FileSequencer } from '../../edge/publish/sequencer.js';
+import { HUB_DOMAIN, evidenceObjectKey } from '../../proto/index.js';
+import type { EvidenceRef } from '../../proto/index.js';
+import { makeEvent, testDeviceKey } from './events.js';
+
+export interface SiteProducerOptions {
+  readonly siteUrl: string;
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly cameraId: string;
+  /** Device key, sequence counter and the produced-ids file. */
+  readonly stateDir: string;
+  /** Bytes of evidence per event (a clip and a keyframe). */
+  readonly evidenceBytes: number;
+  readonly sizing?: OutboxSizing;
+  /** Publish attempts before an event counts as refused. */
+  readonly maxAttempts?: number;
+  readonly logger?: Logger;
+}
+
+export const DEFAULT_SIZING: OutboxSizing = {
+  promisedOutageHours: 1,
+  peakEventsPerHour: 3600,
+  eventBytes: 32_768,
+  evidenceBytesPerEvent: 400_000,
+};
+
+/**
+ * A device without perception: the edge's real publisher, outbox and receipt purger, fed
+ * with signed events carrying random evidence. Each event id is appended to
+ * `<stateDir>/produced.txt` only after the site outbox acknowledged it, so a kill -9 never
+ * counts an event that was not produced.
+ */
+export class SiteProducer {
+  readonly metrics: EdgeMetrics;
+  readonly produced: string[] = [];
+  refused = 0;
+  readonly #options: SiteProducerOptions;
+  readonly #publisher: JetStreamPublisher;
+  readonly #purger: ReceiptPurger;
+  readonly #sequencer: FileSequencer;
+  readonly #key: DeviceKey;
+
+  private constructor(
+    options: SiteProducerOptions,
+    publisher: JetStreamPublisher,
+    purger: ReceiptPurger,
+    sequencer: FileSequencer,
+    key: DeviceKey,
+    metrics: EdgeMetrics,
+  ) {
+    this.#options = options;
+    this.#publisher = publisher;
+    this.#purger = purger;
+    this.#sequencer = sequencer;
+    this.#key = key;
+    this.metrics = metrics;
+  }
+
+  /** The key a producer with this state folder signs with (created on first use), for registering the device. */
+  static deviceKey(stateDir: string): Promise<DeviceKey> {
+    return loadOrCreateDeviceKey(join(stateDir, 'device-key.pem'));
+  }
+
+  static async start(options: SiteProducerOptions): Promise<SiteProducer> {
+    const logger = options.logger ?? createEdgeLogger('warn');
+    const metrics = createEdgeMetrics();
+    const limits = outboxLimits(options.sizing ?? DEFAULT_SIZING, 1);
+    const publisher = await JetStreamPublisher.connect(
+      {
+        servers: [options.siteUrl],
+        name: `producer-${options.deviceId}`,
+        maxAttempts: options.maxAttempts ?? 3,
+        retryDelayMs: 50,
+        outbox: { siteId: options.siteId, hubDomain: HUB_DOMAIN, limits, receiptsMaxAgeMs: 86_400_000 },
+        onOutboxFull: (store) => metrics.outboxRefusals.inc({ store }),
+      },
+      logger,
+    );
+    const purger = new ReceiptPurger(
+      publisher.connection,
+      publisher.evidenceStore,
+      { siteId: options.siteId, deviceId: options.deviceId },
+      logger,
+      metrics,
+    );
+    await purger.start();
+    const sequencer = await FileSequencer.open(options.stateDir, options.cameraId);
+    const key = await SiteProducer.deviceKey(options.stateDir);
+    return new SiteProducer(options, publisher, purger, sequencer, key, metrics);
+  }
+
+  async #evidence(eventId: string): Promise<EvidenceRef[]> {
+    const { siteId, cameraId, evidenceBytes } = this.#options;
+    const parts = [
+      { file: 'entry.jpg', role: 'entry', mediaType: 'image/jpeg', bytes: randomBytes(Math.ceil(evidenceBytes / 10)) },
+      {
+        file: 'clip.webm',
+        role: 'clip',
+        mediaType: 'video/webm',
+        bytes: randomBytes(evidenceBytes - Math.ceil(evidenceBytes / 10)),
+      },
+    ];
+    const refs: EvidenceRef[] = [];
+    for (const part of parts) {
+      const objectKey = evidenceObjectKey(siteId, cameraId, eventId, part.file);
+      await this.#publisher.putEvidence(objectKey, part.bytes, part.mediaType);
+      refs.push({
+        objectKey,
+        sha256Hex: createHash('sha256').update(part.bytes).digest('hex'),
+        mediaType: part.mediaType,
+        sizeBytes: part.bytes.length,
+        widthPx: 0,
+        heightPx: 0,
+        frameCapturedAtMs: Date.now(),
+        redaction: undefined,
+        role: part.role,
+        clipEndCapturedAtMs: 0,
+        clipFrames: 0,
+      });
+    }
+    return refs;
+  }
+
+  /** Stores evidence, then the signed event; 'refused' when the outbox turned it away. */
+  async produceOne(): Promise<'produced' | 'refused'> {
+    const { siteId, deviceId, cameraId, stateDir } = this.#options;
+    const eventId = randomUUID();
+    try {
+      const evidence = await this.#evidence(eventId);
+      const cameraSeq = await this.#sequencer.next();
+      const unsigned = makeEvent(testDeviceKey().privateKey, {
+        eventId,
+        siteId,
+        deviceId,
+        cameraId,
+        cameraSeq,
+        evidence,
+      });
+      await this.#publisher.publishEvent(signEvent(unsigned, this.#key));
+    } catch (err) {
+      this.refused += 1;
+      this.#options.logger?.warn({ err, eventId }, 'event refused');
+      return 'refused';
+    }
+    this.produced.push(eventId);
+    await appendFile(join(stateDir, 'produced.txt'), `${eventId}\n`);
+    return 'produced';
+  }
+
+  /** Produces `count` events, one every `intervalMs`. */
+  async produce(count: number, intervalMs = 0): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      await this.produceOne();
+      if (intervalMs > 0) await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
+  get evidenceStore(): JetStreamPublisher['evidenceStore'] {
+    return this.#publisher.evidenceStore;
+  }
+
+  get connection(): JetStreamPublisher['connection'] {
+    return this.#publisher.connection;
+  }
+
+  async close(): Promise<void> {
+    await this.#purger.close();
+    await this.#publisher.close();
+  }
+}

@@ -1,0 +1,78 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import { connect } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { EDGE_STREAM, EVIDENCE_BUCKET, EVIDENCE_STREAM, INFRACTIONS_STREAM } from '../../proto/index.js';
+import { startTestCore } from '../harness/core.js';
+import { createTestDatabase } from '../harness/database.js';
+import { CLEAN, checkDelivery, committedEvents, evidenceMismatches } from '../harness/delivery.js';
+import { startTestNats, startTestSite } from '../harness/nats.js';
+import { SiteProducer } from '../harness/site-producer.js';
+import { startTcpLink } from '../harness/tcp-proxy.js';
+import { tempDir, waitFor } from '../harness/temp.js';
+
+const SITE = 'site-1';
+const DEVICE = 'dev-out';
+
+async function outboxCounts(url: string): Promise<{ events: number; evidence: number }> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const [events, evidence] = await Promise.all([jsm.streams.info(EDGE_STREAM), jsm.streams.info(EVIDENCE_STREAM)]);
+    return { events: events.state.messages, evidence: evidence.state.messages };
+  } finally {
+    await nc.close();
+  }
+}
+
+describe('store and forward through a site leaf node', () => {
+  it('sources events and evidence to the hub, commits each once, and purges the outbox on receipt', async () => {
+    await using hub = await startTestNats();
+    await using link = await startTcpLink(Number(new URL(hub.leafUrl).port));
+    await using site = await startTestSite(SITE, link.url);
+    await using database = await createTestDatabase();
+    await using core = await startTestCore(hub.url, database, { transport: { sites: [SITE], evidenceRetryMs: 200 } });
+    await using state = await tempDir();
+    const key = await SiteProducer.deviceKey(state.path);
+    await core.registerDevice({ deviceId: DEVICE, siteId: SITE, publicKeyPem: key.publicKeyPem });
+    const producer = await SiteProducer.start({
+      siteUrl: site.url,
+      siteId: SITE,
+      deviceId: DEVICE,
+      cameraId: 'cam-1',
+      stateDir: state.path,
+      evidenceBytes: 60_000,
+    });
+    try {
+      await producer.produce(10);
+      const events = await waitFor('all committed', async () => {
+        const got = await committedEvents(core.core.db, DEVICE);
+        return got.length >= 10 ? got : undefined;
+      });
+      expect(
+        checkDelivery(
+          producer.produced,
+          events.map((e) => e.eventId),
+        ),
+      ).toEqual(CLEAN);
+      const hubNc = await connect({ servers: hub.url });
+      try {
+        const hubEvidence = await new Objm(hubNc).open(EVIDENCE_BUCKET);
+        expect(await evidenceMismatches(hubEvidence, events)).toEqual([]);
+        // The outbox empties once the receipts are back, and the hub keeps its copies.
+        await waitFor('outbox purged', async () => {
+          const counts = await outboxCounts(site.url);
+          return counts.events === 0 && counts.evidence === 0 ? counts : undefined;
+        });
+        expect(await evidenceMismatches(hubEvidence, events)).toEqual([]);
+        const infractions = await (await jetstreamManager(hubNc)).streams.info(INFRACTIONS_STREAM);
+        expect(infractions.state.messages).toBe(10); // sourced once, never also captured over the link
+      } finally {
+        await hubNc.close();
+      }
+      expect((await producer.metrics.receiptsApplied.get()).values.reduce((n, v) => n + v.value, 0)).toBe(10);
+    } finally {
+      await producer.close();
+    }
+  });
+});
