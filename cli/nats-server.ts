@@ -17,11 +17,15 @@ export interface NatsServerOptions {
   readonly domain?: string;
   /** Hub only: accept site leaf nodes on this port (0 picks a free one). */
   readonly leafListenPort?: number;
+  /** Hub only: the host:port sites are told to (re)connect to, e.g. a gateway in front of the hub. */
+  readonly leafAdvertise?: string;
   /** Site only: the hub's leaf node URL this server connects to. */
   readonly leafRemoteUrl?: string;
   readonly startTimeoutMs?: number;
   /** Users and their permissions; without them the server accepts anyone. */
   readonly users?: readonly NatsUser[];
+  /** The server's own log; default: none (stderr is kept for startup errors). */
+  readonly logFile?: string;
 }
 
 export interface NatsServerHandle {
@@ -100,7 +104,10 @@ export function renderNatsConfig(options: NatsServerOptions, leafPort: number | 
     `server_name: ${JSON.stringify(options.name ?? 'zebra')}`,
     `jetstream { store_dir: ${JSON.stringify(options.storeDir)}${options.domain ? `, domain: ${JSON.stringify(options.domain)}` : ''} }`,
   ];
-  if (leafPort !== undefined) lines.push(`leafnodes { listen: "127.0.0.1:${leafPort}" }`);
+  if (leafPort !== undefined) {
+    const advertise = options.leafAdvertise ? `, advertise: ${JSON.stringify(options.leafAdvertise)}` : '';
+    lines.push(`leafnodes { listen: "127.0.0.1:${leafPort}"${advertise} }`);
+  }
   if (options.leafRemoteUrl) {
     lines.push(
       `leafnodes { reconnect: 1, remotes: [ { url: ${JSON.stringify(options.leafRemoteUrl)}, ` +
@@ -108,6 +115,7 @@ export function renderNatsConfig(options: NatsServerOptions, leafPort: number | 
     );
   }
   if (options.users) lines.push(renderNatsAuthorization(options.users));
+  if (options.logFile) lines.push(`log_file: ${JSON.stringify(options.logFile)}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -19,6 +19,7 @@ import { sweepRetention } from './retention/retention.js';
 import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
 import { IngestConsumer, ensureIngestTopology } from './ingest/consumer.js';
+import { EvidenceGate } from './ingest/evidence-check.js';
 import type { ObjectStore } from '@nats-io/obj';
 import type { Logger } from './logger.js';
 import { createCoreMetrics } from './metrics.js';
@@ -151,7 +152,10 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     );
   }
   if (config.transport.sites.length > 0)
-    logger.info({ sites: config.transport.sites }, 'the hub sources these sites’ outboxes and evidence');
+    logger.info(
+      { sites: config.transport.sites },
+      'the hub sources these sites’ outboxes; ingest copies their evidence',
+    );
   cleanup.add('signing a final checkpoint', checkpoint);
   const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
   checkpointTimer.unref();
@@ -190,7 +194,13 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
   cleanup.add('closing HTTP', () => http.close());
   // Ingest starts last and stops first: nothing is taken from the stream that cannot be served.
   const ingest = new IngestConsumer(
-    { db, logger: logger.child({ component: 'ingest' }), metrics, devices: api.devices, evidence },
+    {
+      db,
+      logger: logger.child({ component: 'ingest' }),
+      metrics,
+      devices: api.devices,
+      evidence: new EvidenceGate(nc, evidence, config.transport.sites),
+    },
     { ...config.ingest, evidenceRetryMs: config.transport.evidenceRetryMs },
   );
   const { done: ingestDone } = await ingest.start(nc);

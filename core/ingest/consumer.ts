@@ -1,6 +1,5 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { INFRACTIONS_STREAM } from '../../proto/index.js';
 import type { InfractionEvent, Receipt } from '../../proto/index.js';
@@ -12,7 +11,7 @@ import type { CoreMetrics } from '../metrics.js';
 import { checkDeviceSignature, checkEventSignature } from '../devices/devices-repo.js';
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
 import { MessageBatcher } from './batcher.js';
-import { checkEvidenceAtHub } from './evidence-check.js';
+import type { EvidenceGate } from './evidence-check.js';
 import { eventReceipt, quarantineReceipt, sendReceipts, tallyReceipt } from './receipts.js';
 import { isSequenceConflict, sha256Hex, storeVerifiedEvent, storeVerifiedEvents } from './store.js';
 import { isTallySubject, storeTally, validateTallyMessage } from './tallies.js';
@@ -35,8 +34,8 @@ export interface IngestDeps {
   readonly logger: Logger;
   readonly metrics: CoreMetrics;
   readonly devices: DeviceKeyCache;
-  /** The hub's evidence store: an event is stored only once all its evidence is there. */
-  readonly evidence: ObjectStore;
+  /** An event is stored only once all its evidence is in the hub's store. */
+  readonly evidence: EvidenceGate;
 }
 
 type QuarantineCode = RejectionCode | SignatureRefusal | 'evidence_mismatch';
@@ -126,7 +125,7 @@ export class IngestConsumer {
       if (!result.ok) return undefined;
       const signed = checkEventSignature(result.event, await this.#deps.devices.get(result.event.deviceId, Date.now()));
       if (!signed.ok) return undefined;
-      const evidence = await checkEvidenceAtHub(this.#deps.evidence, result.event);
+      const evidence = await this.#deps.evidence.ensure(result.event);
       return evidence.ok ? { msg, event: result.event, keyId: signed.keyId } : undefined;
     } catch {
       return undefined;
@@ -184,7 +183,7 @@ export class IngestConsumer {
     const { event } = result;
     const signed = checkEventSignature(event, await this.#deps.devices.get(event.deviceId, Date.now()));
     if (!signed.ok) return this.#quarantine(msg, signed.code, signed.reason);
-    const evidence = await checkEvidenceAtHub(this.#deps.evidence, event);
+    const evidence = await this.#deps.evidence.ensure(event);
     if (!evidence.ok && evidence.kind === 'mismatch') {
       return this.#quarantine(
         msg,

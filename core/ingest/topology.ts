@@ -8,7 +8,6 @@ import {
   EDGE_STREAM,
   EVENTS_SUBJECT_WILDCARD,
   EVIDENCE_BUCKET,
-  EVIDENCE_STREAM,
   INFRACTIONS_STREAM,
   RECEIPTS_STREAM,
   RECEIPTS_SUBJECT_WILDCARD,
@@ -65,8 +64,9 @@ async function ensureStream(
 
 /**
  * The hub's JetStream: the INFRACTIONS stream (sourcing every configured site's outbox,
- * filtered to that site's own subjects), the evidence store (sourcing every site's evidence
- * store), the RECEIPTS stream and the durable ingest consumer. Idempotent.
+ * filtered to that site's own subjects), the evidence store (ingest copies each site's
+ * evidence into it, see EvidenceGate), the RECEIPTS stream and the durable ingest consumer.
+ * Idempotent.
  */
 export async function ensureIngestTopology(nc: NatsConnection, options: TopologyOptions): Promise<ObjectStore> {
   const jsm = await jetstreamManager(nc);
@@ -84,11 +84,6 @@ export async function ensureIngestTopology(nc: NatsConnection, options: Topology
       jsm,
       INFRACTIONS_STREAM,
       sites.map((site) => siteSource(EDGE_STREAM, site, siteSourceFilter(site))),
-    );
-    await addSources(
-      jsm,
-      EVIDENCE_STREAM,
-      sites.map((site) => siteSource(EVIDENCE_STREAM, site)),
     );
   }
   await jsm.consumers.add(INFRACTIONS_STREAM, {

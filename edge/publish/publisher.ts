@@ -112,7 +112,7 @@ export class JetStreamPublisher implements EventPublisher {
         if (isFull) {
           this.#options.onOutboxFull?.(store);
           this.#logger.error(
-            { err, store, attempt: n },
+            { reason: errorMessage(err), store, attempt: n },
             `ALERT: the site outbox is full (${store}); ${what} waits for receipts to free room, nothing old is evicted`,
           );
         }

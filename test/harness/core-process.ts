@@ -29,6 +29,7 @@ export async function startCoreProcess(
   database: TestDatabaseTarget,
   ports: { grpc: number; http: number },
   logFile: string,
+  extra: Record<string, unknown> = {},
 ): Promise<CoreProcess> {
   const config = join(workDir, 'core.yaml');
   await writeFile(
@@ -42,6 +43,7 @@ export async function startCoreProcess(
       ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },
       audit: { signingKeyFile: join(workDir, 'audit-key.pem') },
       auth: { bootstrapTokenFile: join(workDir, 'admin-token') },
+      ...extra,
     }),
   );
   const child = spawn(process.execPath, [CLI, 'core', 'run', '--config', config], {

@@ -51,11 +51,14 @@ export async function openTestDatabase(target: TestDatabaseTarget): Promise<Data
  * Registers the test device directly in a database no core is running on yet (migrating it
  * first), so a core started later accepts its events from the first message on.
  */
-export async function preRegisterTestDevice(target: TestDatabaseTarget): Promise<void> {
+export async function preRegisterTestDevice(
+  target: TestDatabaseTarget,
+  device: { deviceId: string; siteId: string; publicKeyPem: string } = TEST_DEVICE,
+): Promise<void> {
   const db = await openTestDatabase(target);
   try {
     await migrate(db);
-    await db.transaction((tx) => registerDevice(tx, TEST_DEVICE, 'test-harness', Date.now()));
+    await db.transaction((tx) => registerDevice(tx, device, 'test-harness', Date.now()));
   } finally {
     await db.close();
   }

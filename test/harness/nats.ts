@@ -9,6 +9,8 @@ export interface TestNats extends AsyncDisposable {
   readonly port: number;
   /** The hub's leaf node URL (sites connect here). */
   readonly leafUrl: string;
+  /** The server's log file. */
+  readonly logFile: string;
   /** Stops the server now (the temp folder goes on dispose). */
   stop(): Promise<void>;
   /** kill -9 now; `restart` brings it back on the same ports and store. */
@@ -30,6 +32,7 @@ async function startServer(
     url: server.url,
     port: server.port,
     leafUrl: `nats://127.0.0.1:${server.leafPort ?? 0}`,
+    logFile: `${dir.path}/nats-server.log`,
     stop: () => server.stop(),
     kill: () => server.kill(),
     async restart() {
@@ -42,15 +45,24 @@ async function startServer(
   };
 }
 
-/** A real nats-server (the hub: JetStream domain `hub`, accepting leaf nodes) on random ports and a temporary store. */
-export function startTestNats(users?: readonly NatsUser[]): Promise<TestNats> {
+/**
+ * A real nats-server (the hub: JetStream domain `hub`, accepting leaf nodes) on random ports
+ * and a temporary store. `leaf` puts the leaf node port behind a link: the hub listens on
+ * `port` and tells sites to reconnect through `advertise`.
+ */
+export function startTestNats(
+  users?: readonly NatsUser[],
+  leaf: { port: number; advertise: string } = { port: 0, advertise: '' },
+): Promise<TestNats> {
   return startServer('zebra-nats-', (storeDir) => ({
     storeDir,
     port: 0,
     name: 'hub',
     domain: HUB_DOMAIN,
-    leafListenPort: 0,
+    leafListenPort: leaf.port,
+    leafAdvertise: leaf.advertise || undefined,
     users,
+    logFile: `${storeDir}/nats-server.log`,
   }));
 }
 
@@ -62,5 +74,6 @@ export function startTestSite(siteId: string, hubLeafUrl: string): Promise<TestN
     name: `leaf-${siteId}`,
     domain: siteId,
     leafRemoteUrl: hubLeafUrl,
+    logFile: `${storeDir}/nats-server.log`,
   }));
 }
