@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +11,8 @@ import { fetchEvents, formatEventTable } from './events.js';
 import { DEMO_PEOPLE, createDemoPeople } from './people.js';
 import { registerDevice } from './devices.js';
 import { loadEdgeConfig, loadOrCreateDeviceKey } from '../edge/index.js';
-import { startNatsServer, stopProcess } from './nats-server.js';
+import { HUB_DOMAIN } from '../proto/index.js';
+import { freePort, startNatsServer, stopProcess } from './nats-server.js';
 import type { NatsServerHandle } from './nats-server.js';
 import { untilSignal } from './output.js';
 import { ensureDemoTools } from './system-tools.js';
@@ -24,19 +24,6 @@ const CLI = join(REPO, 'bin', 'zebra.js');
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /** `preferred` if it is free on 127.0.0.1, else any free port. */
-function freePort(preferred: number): Promise<number> {
-  const tryListen = (port: number): Promise<number> =>
-    new Promise((resolvePort, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        const bound = (server.address() as { port: number }).port;
-        server.close(() => resolvePort(bound));
-      });
-    });
-  return tryListen(preferred).catch(() => tryListen(0));
-}
-
 async function writeConfig(
   template: string,
   target: string,
@@ -113,8 +100,10 @@ export async function runDemo(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { once: { type: 'boolean', default: false } } });
   const children: ChildProcess[] = [];
   let nats: NatsServerHandle | undefined;
+  let siteNats: NatsServerHandle | undefined;
   const stopAll = async (): Promise<void> => {
     for (const child of children.reverse()) await stopProcess(child);
+    await siteNats?.stop();
     await nats?.stop();
   };
   const interrupted = untilSignal().then(async () => {
@@ -131,8 +120,15 @@ export async function runDemo(args: string[]): Promise<number> {
     say('zebra demo: fetching and verifying models');
     const fetched = spawn(process.execPath, [CLI, 'models', 'fetch'], { stdio: 'inherit' });
     if ((await new Promise<number | null>((r) => fetched.once('exit', r))) !== 0) return 1;
-    nats = await startNatsServer({ storeDir: join(WORK, 'nats'), port: await freePort(4222), name: 'zebra-demo' });
-    say(`  nats-server with JetStream on ${nats.url}`);
+    nats = await startNatsServer({
+      storeDir: join(WORK, 'nats-hub'),
+      port: await freePort(4222),
+      name: 'zebra-hub',
+      domain: HUB_DOMAIN,
+      leafListenPort: await freePort(7422),
+      logFile: join(WORK, 'logs', 'nats-hub.log'),
+    });
+    say(`  hub nats-server with JetStream (domain ${HUB_DOMAIN}) on ${nats.url}`);
     const grpcAddr = `127.0.0.1:${await freePort(50051)}`;
     const httpAddr = `127.0.0.1:${await freePort(8080)}`;
     const coreConfig = await writeConfig(join(REPO, 'core/demo/core.yaml'), join(WORK, 'core.yaml'), (c) => {
@@ -141,8 +137,18 @@ export async function runDemo(args: string[]): Promise<number> {
       c.audit = { ...(c.audit as object), signingKeyFile: join(WORK, 'audit-signing-key.pem') };
       c.auth = { ...(c.auth as object), bootstrapTokenFile: join(WORK, 'admin-token') };
     });
+    const siteId = String((parse(await readFile(join(REPO, 'edge/demo/edge.yaml'), 'utf8')) as { siteId: string }).siteId);
+    siteNats = await startNatsServer({
+      storeDir: join(WORK, 'nats-site'),
+      port: await freePort(4223),
+      name: `zebra-${siteId}`,
+      domain: siteId,
+      leafRemoteUrl: `nats://127.0.0.1:${nats.leafPort}`,
+      logFile: join(WORK, 'logs', 'nats-site.log'),
+    });
+    say(`  site leaf node (domain ${siteId}) on ${siteNats.url}, linked to the hub`);
     const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
-      Object.assign(c, { nats: { servers: [nats!.url] }, stateDir: join(WORK, 'edge-state') });
+      Object.assign(c, { nats: { servers: [siteNats!.url] }, stateDir: join(WORK, 'edge-state') });
       for (const camera of c.cameras as { signal: { schedule: string } }[]) {
         camera.signal.schedule = join(REPO, 'edge/demo', camera.signal.schedule);
       }

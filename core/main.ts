@@ -167,6 +167,7 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     tickets: new EvidenceTickets(signer.privateKey),
     devices: new DeviceKeyCache(db),
     evidence,
+    nats: nc,
     config,
     metrics,
     logger: logger.child({ component: 'api' }),

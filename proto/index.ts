@@ -30,6 +30,8 @@ export {
   EventServiceClient,
   EventServiceService,
   EventSummary,
+  FetchMissingEventsRequest,
+  FetchMissingEventsResponse,
   GetEventRequest,
   GetEventResponse,
   ListEventsRequest,

@@ -1,5 +1,7 @@
 import {
   EventServiceService,
+  FetchMissingEventsRequest,
+  FetchMissingEventsResponse,
   GetEventRequest,
   GetEventResponse,
   ListEventsRequest,
@@ -10,6 +12,7 @@ import {
 import { sequenceGaps } from '../events/events-repo.js';
 import { getEventById, listEventsPage } from './event-queries.js';
 import { defineService, rpc } from './method.js';
+import { fetchMissingEvents } from './refetch.js';
 
 const READERS = ['reviewer', 'supervisor', 'auditor'] as const;
 
@@ -19,4 +22,5 @@ export const eventService = defineService(EventServiceService, {
   listSequenceGaps: rpc(['supervisor', 'auditor'], ListSequenceGapsRequest, ListSequenceGapsResponse, async (ctx) => ({
     cameras: await sequenceGaps(ctx.deps.db),
   })),
+  fetchMissingEvents: rpc(['supervisor'], FetchMissingEventsRequest, FetchMissingEventsResponse, fetchMissingEvents),
 });

@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { UserRole } from '../auth/roles.js';
 import type { CheckpointSigner } from '../audit/signer.js';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   readonly devices: DeviceKeyCache;
   /** Undefined only in tools that run handlers without NATS. */
   readonly evidence: ObjectStore | undefined;
+  /** The hub connection, for reading site outboxes; undefined without NATS. */
+  readonly nats?: NatsConnection;
   readonly config: Pick<CoreConfig, 'review' | 'ledger' | 'auth'>;
   readonly metrics: CoreMetrics;
   readonly logger: Logger;

@@ -1,15 +1,18 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { Receipt, ReceiptKind, ReceiptOutcome, isSubjectToken, receiptSubject } from '../../proto/index.js';
 import type { CandidateTally, InfractionEvent } from '../../proto/index.js';
+import { SITE_SEQUENCE_HEADER } from './site-fetch.js';
 
 /**
  * The message's sequence in the site's outbox, from the `Nats-Stream-Source` header the hub
  * adds to sourced messages ("EDGE:<hash> 17" on 2.9, "EDGE 17 <filter> …" later); 0 when the
- * message was published straight to the hub.
+ * message was published straight to the hub. A message the core put back on the hub from the
+ * site's outbox names its outbox sequence in a header of its own.
  */
 export function sourceSequence(msg: Pick<JsMsg, 'headers'>): number {
-  const value = msg.headers?.get('Nats-Stream-Source');
-  const seq = Number(value?.trim().split(/\s+/)[1]);
+  const sourced = msg.headers?.get('Nats-Stream-Source');
+  const refetched = msg.headers?.get(SITE_SEQUENCE_HEADER);
+  const seq = Number(sourced ? sourced.trim().split(/\s+/)[1] : refetched);
   return Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
 }
 

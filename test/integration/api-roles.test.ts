@@ -14,6 +14,7 @@ const ALLOWED: Record<string, readonly UserRole[]> = {
   'EventService/ListEvents': ['reviewer', 'supervisor', 'auditor'],
   'EventService/GetEvent': ['reviewer', 'supervisor', 'auditor'],
   'EventService/ListSequenceGaps': ['supervisor', 'auditor'],
+  'EventService/FetchMissingEvents': ['supervisor'],
   'ReviewService/ListQueue': ['reviewer', 'supervisor'],
   'ReviewService/GetReviewItem': ['reviewer', 'supervisor'],
   'ReviewService/ClaimEvent': ['reviewer', 'supervisor'],

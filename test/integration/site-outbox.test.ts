@@ -3,6 +3,7 @@ import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { EDGE_STREAM, EVIDENCE_BUCKET, EVIDENCE_STREAM, INFRACTIONS_STREAM } from '../../proto/index.js';
+import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { startTestCore } from '../harness/core.js';
 import { createTestDatabase } from '../harness/database.js';
 import { CLEAN, checkDelivery, committedEvents, evidenceMismatches } from '../harness/delivery.js';
@@ -73,6 +74,77 @@ describe('store and forward through a site leaf node', () => {
       expect((await producer.metrics.receiptsApplied.get()).values.reduce((n, v) => n + v.value, 0)).toBe(10);
     } finally {
       await producer.close();
+    }
+  });
+
+  it('fetches events the hub lost from the site outbox, through FetchMissingEvents', async () => {
+    await using hub = await startTestNats();
+    await using site = await startTestSite(SITE, hub.leafUrl);
+    await using database = await createTestDatabase();
+    await using state = await tempDir();
+    const hubNc = await connect({ servers: hub.url });
+    const producer = await SiteProducer.start({
+      siteUrl: site.url,
+      siteId: SITE,
+      deviceId: DEVICE,
+      cameraId: 'cam-1',
+      stateDir: state.path,
+      evidenceBytes: 20_000,
+    });
+    try {
+      // The hub as the core sets it up, sourcing the site, but no core consuming yet.
+      await ensureIngestTopology(hubNc, {
+        durableName: 'core-ingest',
+        ackWaitMs: 5_000,
+        duplicateWindowMs: 1_000,
+        sites: [SITE],
+      });
+      await producer.produce(6);
+      const jsm = await jetstreamManager(hubNc);
+      await waitFor('sourced to the hub', async () =>
+        (await jsm.streams.info(INFRACTIONS_STREAM)).state.messages === 6 ? true : undefined,
+      );
+      // The hub loses two of them (a crash before fsync, a bad disk): sourcing will not send them again.
+      await jsm.streams.deleteMessage(INFRACTIONS_STREAM, 2);
+      await jsm.streams.deleteMessage(INFRACTIONS_STREAM, 4);
+      await using core = await startTestCore(hub.url, database, { transport: { sites: [SITE], evidenceRetryMs: 200 } });
+      const key = await SiteProducer.deviceKey(state.path);
+      await core.registerDevice({ deviceId: DEVICE, siteId: SITE, publicKeyPem: key.publicKeyPem });
+      await waitFor('the rest committed', async () =>
+        (await committedEvents(core.core.db, DEVICE)).length === 4 ? true : undefined,
+      );
+      const supervisor = await core.person('sam', ['supervisor']);
+      const gaps = await supervisor.call<{
+        cameras: { deviceId: string; gaps: { firstMissing: number; lastMissing: number }[] }[];
+      }>('/zebra.v1.EventService/ListSequenceGaps', {});
+      expect(gaps.cameras.find((c) => c.deviceId === DEVICE)?.gaps).toEqual([
+        { firstMissing: 2, lastMissing: 2 },
+        { firstMissing: 4, lastMissing: 4 },
+      ]);
+      const fetched = await supervisor.call<{ siteId: string; found: number[]; notInOutbox: number[] }>(
+        '/zebra.v1.EventService/FetchMissingEvents',
+        { deviceId: DEVICE, cameraId: 'cam-1' },
+      );
+      expect(fetched).toEqual({ siteId: SITE, found: [2, 4], notInOutbox: [] });
+      const events = await waitFor('all six committed', async () => {
+        const got = await committedEvents(core.core.db, DEVICE);
+        return got.length === 6 ? got : undefined;
+      });
+      expect(
+        checkDelivery(
+          producer.produced,
+          events.map((e) => e.eventId),
+        ),
+      ).toEqual(CLEAN);
+      // The refetched ones are receipted and purged like the others.
+      await waitFor('outbox purged', async () => ((await outboxCounts(site.url)).events === 0 ? true : undefined));
+      const audit = await core.core.db.query<{ action: string }>(
+        "SELECT action FROM audit_log WHERE action = 'events.refetched'",
+      );
+      expect(audit.rows).toHaveLength(1);
+    } finally {
+      await producer.close();
+      await hubNc.close();
     }
   });
 });

@@ -27,6 +27,19 @@ export const protobufFileName = 'zebra/v1/event_service.proto';
 
 export interface ListSequenceGapsRequest {}
 
+export interface FetchMissingEventsRequest {
+  deviceId: string;
+  cameraId: string;
+}
+
+export interface FetchMissingEventsResponse {
+  siteId: string;
+  /** Sequence numbers found in the site's outbox and sent to ingest again. */
+  found: number[];
+  /** Missing numbers the outbox does not hold: never produced, or refused and quarantined. */
+  notInOutbox: number[];
+}
+
 export interface CameraSequence {
   deviceId: string;
   cameraId: string;
@@ -142,6 +155,236 @@ export const ListSequenceGapsRequest: MessageFns<ListSequenceGapsRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListSequenceGapsRequest>, I>>(_: I): ListSequenceGapsRequest {
     const message = createBaseListSequenceGapsRequest();
+    return message;
+  },
+};
+
+function createBaseFetchMissingEventsRequest(): FetchMissingEventsRequest {
+  return { deviceId: '', cameraId: '' };
+}
+
+export const FetchMissingEventsRequest: MessageFns<FetchMissingEventsRequest> = {
+  encode(message: FetchMissingEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== '') {
+      writer.uint32(10).string(message.deviceId);
+    }
+    if (message.cameraId !== '') {
+      writer.uint32(18).string(message.cameraId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FetchMissingEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFetchMissingEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FetchMissingEventsRequest {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+          ? globalThis.String(object.device_id)
+          : '',
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+          ? globalThis.String(object.camera_id)
+          : '',
+    };
+  },
+
+  toJSON(message: FetchMissingEventsRequest): unknown {
+    const obj: any = {};
+    if (message.deviceId !== '') {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.cameraId !== '') {
+      obj.cameraId = message.cameraId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FetchMissingEventsRequest>, I>>(base?: I): FetchMissingEventsRequest {
+    return FetchMissingEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FetchMissingEventsRequest>, I>>(object: I): FetchMissingEventsRequest {
+    const message = createBaseFetchMissingEventsRequest();
+    message.deviceId = object.deviceId ?? '';
+    message.cameraId = object.cameraId ?? '';
+    return message;
+  },
+};
+
+function createBaseFetchMissingEventsResponse(): FetchMissingEventsResponse {
+  return { siteId: '', found: [], notInOutbox: [] };
+}
+
+export const FetchMissingEventsResponse: MessageFns<FetchMissingEventsResponse> = {
+  encode(message: FetchMissingEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== '') {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.found.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.found) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.notInOutbox.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.notInOutbox) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FetchMissingEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFetchMissingEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.found.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.found.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.notInOutbox.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.notInOutbox.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FetchMissingEventsResponse {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+          ? globalThis.String(object.site_id)
+          : '',
+      found: globalThis.Array.isArray(object?.found) ? object.found.map((e: any) => globalThis.Number(e)) : [],
+      notInOutbox: globalThis.Array.isArray(object?.notInOutbox)
+        ? object.notInOutbox.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.not_in_outbox)
+          ? object.not_in_outbox.map((e: any) => globalThis.Number(e))
+          : [],
+    };
+  },
+
+  toJSON(message: FetchMissingEventsResponse): unknown {
+    const obj: any = {};
+    if (message.siteId !== '') {
+      obj.siteId = message.siteId;
+    }
+    if (message.found?.length) {
+      obj.found = message.found.map((e) => Math.round(e));
+    }
+    if (message.notInOutbox?.length) {
+      obj.notInOutbox = message.notInOutbox.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FetchMissingEventsResponse>, I>>(base?: I): FetchMissingEventsResponse {
+    return FetchMissingEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FetchMissingEventsResponse>, I>>(object: I): FetchMissingEventsResponse {
+    const message = createBaseFetchMissingEventsResponse();
+    message.siteId = object.siteId ?? '';
+    message.found = object.found?.map((e) => e) || [];
+    message.notInOutbox = object.notInOutbox?.map((e) => e) || [];
     return message;
   },
 };
@@ -1245,6 +1488,22 @@ export const EventServiceService = {
       Buffer.from(ListSequenceGapsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListSequenceGapsResponse => ListSequenceGapsResponse.decode(value),
   },
+  /**
+   * Looks in the site's outbox (over the leaf link) for one camera's missing sequence
+   * numbers and puts each one found back on the hub stream, where ingest takes it as usual.
+   * Supervisors; audited.
+   */
+  fetchMissingEvents: {
+    path: '/zebra.v1.EventService/FetchMissingEvents' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FetchMissingEventsRequest): Buffer =>
+      Buffer.from(FetchMissingEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FetchMissingEventsRequest => FetchMissingEventsRequest.decode(value),
+    responseSerialize: (value: FetchMissingEventsResponse): Buffer =>
+      Buffer.from(FetchMissingEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FetchMissingEventsResponse => FetchMissingEventsResponse.decode(value),
+  },
 } as const;
 
 export interface EventServiceServer extends UntypedServiceImplementation {
@@ -1257,6 +1516,12 @@ export interface EventServiceServer extends UntypedServiceImplementation {
    * is missing (lost, quarantined or not yet delivered).
    */
   listSequenceGaps: handleUnaryCall<ListSequenceGapsRequest, ListSequenceGapsResponse>;
+  /**
+   * Looks in the site's outbox (over the leaf link) for one camera's missing sequence
+   * numbers and puts each one found back on the hub stream, where ingest takes it as usual.
+   * Supervisors; audited.
+   */
+  fetchMissingEvents: handleUnaryCall<FetchMissingEventsRequest, FetchMissingEventsResponse>;
 }
 
 export interface EventServiceClient extends Client {
@@ -1310,6 +1575,26 @@ export interface EventServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListSequenceGapsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Looks in the site's outbox (over the leaf link) for one camera's missing sequence
+   * numbers and puts each one found back on the hub stream, where ingest takes it as usual.
+   * Supervisors; audited.
+   */
+  fetchMissingEvents(
+    request: FetchMissingEventsRequest,
+    callback: (error: ServiceError | null, response: FetchMissingEventsResponse) => void,
+  ): ClientUnaryCall;
+  fetchMissingEvents(
+    request: FetchMissingEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FetchMissingEventsResponse) => void,
+  ): ClientUnaryCall;
+  fetchMissingEvents(
+    request: FetchMissingEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FetchMissingEventsResponse) => void,
   ): ClientUnaryCall;
 }
 
