@@ -137,7 +137,9 @@ export async function runDemo(args: string[]): Promise<number> {
       c.audit = { ...(c.audit as object), signingKeyFile: join(WORK, 'audit-signing-key.pem') };
       c.auth = { ...(c.auth as object), bootstrapTokenFile: join(WORK, 'admin-token') };
     });
-    const siteId = String((parse(await readFile(join(REPO, 'edge/demo/edge.yaml'), 'utf8')) as { siteId: string }).siteId);
+    const siteId = String(
+      (parse(await readFile(join(REPO, 'edge/demo/edge.yaml'), 'utf8')) as { siteId: string }).siteId,
+    );
     siteNats = await startNatsServer({
       storeDir: join(WORK, 'nats-site'),
       port: await freePort(4223),

@@ -139,7 +139,7 @@ export const CoreConfigSchema = z
           .string()
           .regex(/^[A-Za-z0-9_-]+$/)
           .default('core-ingest'),
-        batchSize: z.number().int().min(1).max(1000).default(64),
+        batchSize: z.number().int().min(1).max(1000).default(256),
         ackWaitMs: z.number().int().min(1000).default(30_000),
         retryDelayMs: z.number().int().min(0).default(2_000),
         duplicateWindowMs: z.number().int().min(1000).default(120_000),
@@ -147,7 +147,7 @@ export const CoreConfigSchema = z
       .strict()
       .default({
         durableName: 'core-ingest',
-        batchSize: 64,
+        batchSize: 256,
         ackWaitMs: 30_000,
         retryDelayMs: 2_000,
         duplicateWindowMs: 120_000,

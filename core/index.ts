@@ -1,7 +1,7 @@
 export { CoreError, CoreErrorCode } from './errors.js';
 export { createCoreLogger } from './logger.js';
 export type { Logger } from './logger.js';
-export { loadCoreConfig, parseCoreConfig } from './config.js';
+export { CoreConfigSchema, loadCoreConfig, parseCoreConfig } from './config.js';
 export type { CoreConfig } from './config.js';
 export { openDatabase, startCore } from './main.js';
 export type { CoreHandle } from './main.js';

@@ -88,7 +88,8 @@ async function connectPublisher(
   logger: Logger,
 ): Promise<{ publisher: JetStreamPublisher; outbox?: SiteOutbox }> {
   const limits = config.outbox ? outboxLimits(config.outbox, config.cameras.length) : undefined;
-  let monitor: OutboxMonitor | undefined;
+  // Set once the outbox is open; refusals before that cannot happen.
+  const watch: { monitor?: OutboxMonitor } = {};
   const publisher = await JetStreamPublisher.connect(
     {
       servers: config.nats.servers,
@@ -101,7 +102,7 @@ async function connectPublisher(
         config.outbox && limits
           ? { siteId: config.siteId, hubDomain: config.outbox.hubDomain, limits, receiptsMaxAgeMs: 30 * 86_400_000 }
           : undefined,
-      onOutboxFull: (store) => monitor?.refused(store),
+      onOutboxFull: (store) => watch.monitor?.refused(store),
     },
     logger.child({ component: 'publisher' }),
   );
@@ -111,7 +112,8 @@ async function connectPublisher(
     { ...limits, promisedOutageHours: config.outbox.promisedOutageHours },
     `site outbox sized for ${config.outbox.promisedOutageHours} h at ${config.outbox.peakEventsPerHour} events/h`,
   );
-  monitor = startOutboxMonitor(publisher.connection, limits, metrics, outboxLogger);
+  const monitor = startOutboxMonitor(publisher.connection, limits, metrics, outboxLogger);
+  watch.monitor = monitor;
   const purger = new ReceiptPurger(
     publisher.connection,
     publisher.evidenceStore,

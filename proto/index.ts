@@ -14,6 +14,7 @@ export {
   NormalizedPoint,
   ReasonCount,
   Receipt,
+  ReceiptBatch,
   ReceiptKind,
   ReceiptOutcome,
   RedactionAttestation,

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify, webcrypto } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { eventSigningBytes } from '../../proto/index.js';
 import type { DeviceSignature, InfractionEvent } from '../../proto/index.js';
@@ -104,22 +104,17 @@ export async function listDevices(db: Queryable): Promise<DeviceRecord[]> {
 export type SignatureRefusal = 'unknown_device' | 'site_mismatch' | 'unknown_key' | 'bad_signature';
 
 /** Checks an event against its device's registered key. Pure apart from the key passed in. */
-export function checkEventSignature(
-  event: InfractionEvent,
-  device: DeviceRecord | undefined,
-): { ok: true; keyId: string } | { ok: false; code: SignatureRefusal; reason: string } {
+export function checkEventSignature(event: InfractionEvent, device: DeviceRecord | undefined): SignatureCheck {
   return checkDeviceSignature(event, eventSigningBytes(event), device);
 }
 
-/**
- * Checks a device-signed message (an event or a tally): the device is registered at the
- * site the message names, signed with its registered key, and the signature verifies.
- */
-export function checkDeviceSignature(
+type SignatureCheck = { ok: true; keyId: string } | { ok: false; code: SignatureRefusal; reason: string };
+
+/** Everything about a device-signed message but the signature arithmetic. Pure. */
+function refusalBeforeVerify(
   message: { readonly deviceId: string; readonly siteId: string; readonly signature?: DeviceSignature | undefined },
-  signingBytes: Uint8Array,
   device: DeviceRecord | undefined,
-): { ok: true; keyId: string } | { ok: false; code: SignatureRefusal; reason: string } {
+): Extract<SignatureCheck, { ok: false }> | undefined {
   if (!device) return { ok: false, code: 'unknown_device', reason: `device ${message.deviceId} is not registered` };
   if (device.siteId !== message.siteId) {
     return {
@@ -137,16 +132,70 @@ export function checkDeviceSignature(
       reason: `signed with key ${signature.keyId}; device ${message.deviceId} is registered with key ${device.keyId}`,
     };
   }
+  return undefined;
+}
+
+const badSignature = (device: DeviceRecord): SignatureCheck => ({
+  ok: false,
+  code: 'bad_signature',
+  reason: `the signature does not verify against key ${device.keyId}`,
+});
+
+/**
+ * Checks a device-signed message (an event or a tally): the device is registered at the
+ * site the message names, signed with its registered key, and the signature verifies.
+ */
+export function checkDeviceSignature(
+  message: { readonly deviceId: string; readonly siteId: string; readonly signature?: DeviceSignature | undefined },
+  signingBytes: Uint8Array,
+  device: DeviceRecord | undefined,
+): SignatureCheck {
+  const refusal = refusalBeforeVerify(message, device);
+  if (refusal || !device) return refusal!;
   const isValid = (() => {
     try {
-      return verify(null, signingBytes, device.publicKey, signature.signature);
+      return verify(null, signingBytes, device.publicKey, message.signature!.signature);
     } catch {
       return false;
     }
   })();
-  if (!isValid)
-    return { ok: false, code: 'bad_signature', reason: `the signature does not verify against key ${device.keyId}` };
-  return { ok: true, keyId: device.keyId };
+  return isValid ? { ok: true, keyId: device.keyId } : badSignature(device);
+}
+
+const webKeys = new WeakMap<KeyObject, Promise<webcrypto.CryptoKey>>();
+
+function webKeyOf(publicKey: KeyObject): Promise<webcrypto.CryptoKey> {
+  let key = webKeys.get(publicKey);
+  if (!key) {
+    const der = publicKey.export({ type: 'spki', format: 'der' });
+    key = webcrypto.subtle.importKey('spki', der, { name: 'Ed25519' }, false, ['verify']);
+    webKeys.set(publicKey, key);
+  }
+  return key;
+}
+
+/**
+ * {@link checkEventSignature}, with the Ed25519 arithmetic on libuv's thread pool (WebCrypto)
+ * instead of the event loop, so ingest verifies one batch while it stores the previous one.
+ */
+export async function checkEventSignatureAsync(
+  event: InfractionEvent,
+  device: DeviceRecord | undefined,
+): Promise<SignatureCheck> {
+  const refusal = refusalBeforeVerify(event, device);
+  if (refusal || !device) return refusal!;
+  try {
+    const key = await webKeyOf(device.publicKey);
+    const ok = await webcrypto.subtle.verify(
+      { name: 'Ed25519' },
+      key,
+      event.signature!.signature,
+      eventSigningBytes(event),
+    );
+    return ok ? { ok: true, keyId: device.keyId } : badSignature(device);
+  } catch {
+    return badSignature(device);
+  }
 }
 
 /**

@@ -80,23 +80,24 @@ export async function insertEvents(
   items: readonly { event: InfractionEvent; streamSeq: number; signatureKeyId?: string }[],
 ): Promise<Set<string>> {
   if (items.length === 0) return new Set();
+  // One statement: the events, and a review row for each one that is new. A batch holding an
+  // event twice inserts it once; its review state comes from its first copy.
+  const unique = firstOfEach(items, (i) => i.event.eventId);
+  const eventParams = items.flatMap((i) => eventRow(i.event, i.streamSeq, i.signatureKeyId));
+  const base = eventParams.length;
+  const reviewValues = unique.map((_, i) => `($${base + 2 * i + 1}::uuid, $${base + 2 * i + 2})`).join(', ');
   const result = await db.query<{ event_id: string }>(
-    `INSERT INTO events (${EVENT_COLUMNS}) VALUES ${items.map((_, i) => eventPlaceholders(i)).join(', ')}
-     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-    items.flatMap((i) => eventRow(i.event, i.streamSeq, i.signatureKeyId)),
+    `WITH ins AS (
+       INSERT INTO events (${EVENT_COLUMNS}) VALUES ${items.map((_, i) => eventPlaceholders(i)).join(', ')}
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+     ), rev AS (
+       INSERT INTO reviews (event_id, state, version)
+       SELECT ins.event_id, v.state, 1 FROM ins JOIN (VALUES ${reviewValues}) AS v (event_id, state) USING (event_id)
+     )
+     SELECT event_id FROM ins`,
+    [...eventParams, ...unique.flatMap((i) => [i.event.eventId, initialReviewState(i.event)])],
   );
-  const inserted = new Set(result.rows.map((r) => r.event_id));
-  const fresh = firstOfEach(
-    items.filter((i) => inserted.has(i.event.eventId)),
-    (i) => i.event.eventId,
-  );
-  if (fresh.length > 0) {
-    await db.query(
-      `INSERT INTO reviews (event_id, state, version) VALUES ${fresh.map((_, i) => `($${2 * i + 1}, $${2 * i + 2}, 1)`).join(', ')}`,
-      fresh.flatMap((i) => [i.event.eventId, initialReviewState(i.event)]),
-    );
-  }
-  return inserted;
+  return new Set(result.rows.map((r) => r.event_id));
 }
 
 /** Inserts one event once (see {@link insertEvents}). Returns whether it was new. */

@@ -8,7 +8,7 @@ import { appendAudit } from '../audit/audit-repo.js';
 import { insertQuarantine } from '../events/events-repo.js';
 import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
-import { checkDeviceSignature, checkEventSignature } from '../devices/devices-repo.js';
+import { checkDeviceSignature, checkEventSignature, checkEventSignatureAsync } from '../devices/devices-repo.js';
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
 import { MessageBatcher } from './batcher.js';
 import type { EvidenceGate } from './evidence-check.js';
@@ -68,8 +68,15 @@ export class IngestConsumer {
     const messages = await consumer.consume({ max_messages: this.#options.batchSize });
     this.#messages = messages;
     const batches = new MessageBatcher(messages, this.#options.batchSize);
+    // One batch is verified (on the thread pool) while the one before it is stored.
     const done = (async () => {
-      for await (const batch of batches) await this.#handleBatch(batch);
+      let storing: Promise<void> = Promise.resolve();
+      for await (const batch of batches) {
+        const checking = this.#checkAll(batch);
+        await storing;
+        storing = checking.then((checked) => this.#handleBatch(batch, checked));
+      }
+      await storing;
     })();
     return { done };
   }
@@ -84,8 +91,13 @@ export class IngestConsumer {
    * them after the commit and their receipts. Every other message, and any batch whose
    * transaction fails, takes the one-message path, which handles each case on its own.
    */
-  async #handleBatch(batch: readonly JsMsg[]): Promise<void> {
-    const checked = await Promise.all(batch.map((msg) => (isTallySubject(msg.subject) ? undefined : this.#check(msg))));
+  #checkAll(batch: readonly JsMsg[]): Promise<(Checked | undefined)[]> {
+    return Promise.all(
+      batch.map((msg) => (isTallySubject(msg.subject) ? Promise.resolve(undefined) : this.#check(msg))),
+    );
+  }
+
+  async #handleBatch(batch: readonly JsMsg[], checked: readonly (Checked | undefined)[]): Promise<void> {
     const ready = checked.filter((c): c is Checked => c !== undefined);
     const single = batch.filter((_, i) => checked[i] === undefined);
     if (ready.length > 1) {
@@ -106,7 +118,8 @@ export class IngestConsumer {
           ready.map((r) => eventReceipt(r.event, r.msg, atMs)),
           'stored',
         );
-        await Promise.all(ready.map((r) => r.msg.ackAck()));
+        // A lost ack only means a redelivery, which the event id turns into a duplicate.
+        for (const r of ready) r.msg.ack();
         for (const stored of isNew) metrics.ingested.inc({ outcome: stored ? 'stored' : 'duplicate' });
         logger.debug({ events: ready.length }, 'batch ingested');
       } catch (err) {
@@ -123,7 +136,8 @@ export class IngestConsumer {
     try {
       const result = validateEventMessage(msg.subject, msg.data);
       if (!result.ok) return undefined;
-      const signed = checkEventSignature(result.event, await this.#deps.devices.get(result.event.deviceId, Date.now()));
+      const device = await this.#deps.devices.get(result.event.deviceId, Date.now());
+      const signed = await checkEventSignatureAsync(result.event, device);
       if (!signed.ok) return undefined;
       const evidence = await this.#deps.evidence.ensure(result.event);
       return evidence.ok ? { msg, event: result.event, keyId: signed.keyId } : undefined;

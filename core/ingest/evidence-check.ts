@@ -15,6 +15,9 @@ export type EvidenceCheck =
 
 type RefOutcome = 'ok' | 'missing' | 'mismatch';
 
+/** Evidence objects copied from sites at once. */
+const MAX_CONCURRENT_COPIES = 8;
+
 /**
  * Makes sure the hub holds every evidence object a signed event names, with the SHA-256 the
  * device signed. An object not at the hub yet is copied from the site's own store over the
@@ -30,6 +33,9 @@ export class EvidenceGate {
   readonly #hub: ObjectStore;
   readonly #sites: ReadonlySet<string>;
   readonly #siteStores = new Map<string, Promise<ObjectStore>>();
+  /** Copies running now, and the ones waiting for a turn: a batch never opens hundreds at once. */
+  #copying = 0;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(nc: NatsConnection, hub: ObjectStore, sites: readonly string[]) {
     this.#nc = nc;
@@ -49,6 +55,17 @@ export class EvidenceGate {
 
   async #copyFromSite(siteId: string, ref: EvidenceRef): Promise<RefOutcome> {
     if (!this.#sites.has(siteId)) return 'missing';
+    if (this.#copying >= MAX_CONCURRENT_COPIES) await new Promise<void>((r) => this.#waiting.push(r));
+    this.#copying += 1;
+    try {
+      return await this.#copy(siteId, ref);
+    } finally {
+      this.#copying -= 1;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  async #copy(siteId: string, ref: EvidenceRef): Promise<RefOutcome> {
     let bytes: Uint8Array | null;
     try {
       bytes = await (await this.#siteStore(siteId)).getBlob(ref.objectKey);

@@ -1,5 +1,12 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { Receipt, ReceiptKind, ReceiptOutcome, isSubjectToken, receiptSubject } from '../../proto/index.js';
+import {
+  Receipt,
+  ReceiptBatch,
+  ReceiptKind,
+  ReceiptOutcome,
+  isSubjectToken,
+  receiptSubject,
+} from '../../proto/index.js';
 import type { CandidateTally, InfractionEvent } from '../../proto/index.js';
 import { SITE_SEQUENCE_HEADER } from './site-fetch.js';
 
@@ -66,16 +73,17 @@ export function quarantineReceipt(msg: Pick<JsMsg, 'headers' | 'subject'>, atMs:
   });
 }
 
-function receiptMsgId(receipt: Receipt): string {
-  const what = receipt.eventId || `${receipt.cameraId}:${receipt.hourStartMs}:${receipt.tallyTotal}`;
-  return `receipt:${receipt.siteId}:${receipt.deviceId}:${receipt.sourceSequence}:${what}`;
-}
-
-/** Publishes receipts on the hub's RECEIPTS stream; resolves once JetStream holds every one. */
+/**
+ * Publishes receipts on the hub's RECEIPTS stream, one ReceiptBatch per device; resolves once
+ * JetStream holds every one. A repeated receipt is harmless: purging is idempotent.
+ */
 export async function sendReceipts(js: JetStreamClient, receipts: readonly Receipt[]): Promise<void> {
+  const byDevice = new Map<string, Receipt[]>();
+  for (const r of receipts) {
+    const subject = receiptSubject(r.siteId, r.deviceId);
+    byDevice.set(subject, [...(byDevice.get(subject) ?? []), r]);
+  }
   await Promise.all(
-    receipts.map((r) =>
-      js.publish(receiptSubject(r.siteId, r.deviceId), Receipt.encode(r).finish(), { msgID: receiptMsgId(r) }),
-    ),
+    [...byDevice].map(([subject, list]) => js.publish(subject, ReceiptBatch.encode({ receipts: list }).finish())),
   );
 }

@@ -8,6 +8,7 @@ import {
   InfractionEvent,
   RECEIPTS_STREAM,
   Receipt,
+  ReceiptBatch,
   ReceiptKind,
   ReceiptOutcome,
   eventSubject,
@@ -111,36 +112,42 @@ export class ReceiptPurger {
   }
 
   async #apply(jsm: JetStreamManager, msg: JsMsg): Promise<void> {
-    let receipt: Receipt;
+    let receipts: Receipt[];
     try {
-      receipt = Receipt.decode(msg.data);
+      receipts = ReceiptBatch.decode(msg.data).receipts;
     } catch (err) {
       this.#logger.warn({ err, seq: msg.seq }, 'undecodable receipt ignored');
       msg.term();
       return;
     }
     try {
-      const stored = await jsm.streams
-        .getMessage(EDGE_STREAM, { seq: receipt.sourceSequence })
-        .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
-      const target = purgeTarget(receipt, stored ?? undefined, this.#options);
-      if (target.kind === 'message') {
-        for (const key of target.evidenceKeys) await this.#purgeObject(jsm, key);
-        await jsm.streams.deleteMessage(EDGE_STREAM, target.seq, false).catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
-        const kind = receipt.kind === ReceiptKind.RECEIPT_KIND_TALLY ? 'tally' : 'event';
-        const outcome = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_STORED ? 'stored' : 'quarantined';
-        this.#metrics.receiptsApplied.inc({ kind, outcome });
-        this.#logger.debug({ eventId: receipt.eventId, seq: target.seq, outcome }, 'receipted; purged from the outbox');
-      } else if (target.why !== 'already purged') {
-        this.#logger.warn({ receipt: Receipt.toJSON(receipt), why: target.why }, 'receipt purges nothing');
-      }
+      for (const receipt of receipts) await this.#applyOne(jsm, receipt);
       msg.ack();
     } catch (err) {
       this.#logger.warn({ err, seq: msg.seq }, 'receipt not applied yet; retrying');
       msg.nak(1_000);
     }
+  }
+
+  async #applyOne(jsm: JetStreamManager, receipt: Receipt): Promise<void> {
+    const stored = await jsm.streams.getMessage(EDGE_STREAM, { seq: receipt.sourceSequence }).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    const target = purgeTarget(receipt, stored ?? undefined, this.#options);
+    if (target.kind === 'none') {
+      if (target.why !== 'already purged')
+        this.#logger.warn({ receipt: Receipt.toJSON(receipt), why: target.why }, 'receipt purges nothing');
+      return;
+    }
+    for (const key of target.evidenceKeys) await this.#purgeObject(jsm, key);
+    await jsm.streams.deleteMessage(EDGE_STREAM, target.seq, false).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+    const kind = receipt.kind === ReceiptKind.RECEIPT_KIND_TALLY ? 'tally' : 'event';
+    const outcome = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_STORED ? 'stored' : 'quarantined';
+    this.#metrics.receiptsApplied.inc({ kind, outcome });
+    this.#logger.debug({ eventId: receipt.eventId, seq: target.seq, outcome }, 'receipted; purged from the outbox');
   }
 
   async #purgeObject(jsm: JetStreamManager, objectKey: string): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { countEvents } from '../../core/index.js';
+import { CoreConfigSchema, countEvents } from '../../core/index.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createEdgeLogger } from '../../edge/logger.js';
 import { JetStreamPublisher } from '../../edge/publish/publisher.js';
@@ -21,10 +21,17 @@ import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
 import { startTestNats } from '../harness/nats.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 2000);
-const INSERT_BATCH = 100;
+/** The core's default ingest batch: the raw loops take as many at a time. */
+const BATCH = CoreConfigSchema.parse({
+  database: { pgliteDir: '-' },
+  nats: { servers: ['-'] },
+  audit: { signingKeyFile: '-' },
+  auth: { bootstrapTokenFile: '-' },
+}).ingest.batchSize;
+const INSERT_BATCH = BATCH;
 const INGEST = {
   durableName: 'core-ingest',
-  batchSize: 64,
+  batchSize: BATCH,
   ackWaitMs: 30_000,
   retryDelayMs: 2000,
   duplicateWindowMs: 120_000,

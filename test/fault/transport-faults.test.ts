@@ -134,7 +134,7 @@ describe('transport under faults (hub + site leaf + core process)', () => {
       const child = run();
       let produced = 0;
       child.stdout.on('data', (chunk: Buffer) => (produced += chunk.toString().split('produced').length - 1));
-      await waitFor('device producing', async () => (produced >= 2 ? true : undefined), 60_000);
+      await waitFor('device producing', () => Promise.resolve(produced >= 2 ? true : undefined), 60_000);
       await sleep(150); // inside the next upload
       await killProcess(child);
     }

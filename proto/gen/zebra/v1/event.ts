@@ -495,6 +495,14 @@ export interface Receipt {
   sourceSequence: number;
 }
 
+/**
+ * The receipts of one ingest batch for one device, in one message on the device's receipt
+ * subject.
+ */
+export interface ReceiptBatch {
+  receipts: Receipt[];
+}
+
 function createBaseSignalSnapshot(): SignalSnapshot {
   return { state: 0, stateBeganAtMs: 0, msSinceSteadyDontWalk: 0, source: 0, sourceId: '', readAtMs: 0 };
 }
@@ -3345,6 +3353,75 @@ export const Receipt: MessageFns<Receipt> = {
     message.outcome = object.outcome ?? 0;
     message.committedAtMs = object.committedAtMs ?? 0;
     message.sourceSequence = object.sourceSequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseReceiptBatch(): ReceiptBatch {
+  return { receipts: [] };
+}
+
+export const ReceiptBatch: MessageFns<ReceiptBatch> = {
+  encode(message: ReceiptBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.receipts) {
+      Receipt.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiptBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiptBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receipts.push(Receipt.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiptBatch {
+    return {
+      receipts: globalThis.Array.isArray(object?.receipts) ? object.receipts.map((e: any) => Receipt.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ReceiptBatch): unknown {
+    const obj: any = {};
+    if (message.receipts?.length) {
+      obj.receipts = message.receipts.map((e) => Receipt.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReceiptBatch>, I>>(base?: I): ReceiptBatch {
+    return ReceiptBatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReceiptBatch>, I>>(object: I): ReceiptBatch {
+    const message = createBaseReceiptBatch();
+    message.receipts = object.receipts?.map((e) => Receipt.fromPartial(e)) || [];
     return message;
   },
 };
