@@ -49,6 +49,25 @@ export async function fetchEvent(server: string, token: string, eventId: string)
   }
 }
 
+/** FetchMissingEvents for one camera, as a line for a terminal. */
+export async function fetchMissing(server: string, token: string, deviceId: string, cameraId: string): Promise<string> {
+  const client = new ApiClient(server, token);
+  try {
+    const r = await client.call<{ siteId: string; found: number[]; notInOutbox: number[] }>(
+      '/zebra.v1.EventService/FetchMissingEvents',
+      { deviceId, cameraId },
+    );
+    if (r.found.length === 0 && r.notInOutbox.length === 0) return `${deviceId}/${cameraId}: no gaps\n`;
+    const list = (seqs: number[]): string => (seqs.length ? seqs.join(', ') : 'none');
+    return (
+      `${deviceId}/${cameraId} at ${r.siteId}: sent to ingest again: ${list(r.found)}; ` +
+      `not in the site outbox: ${list(r.notInOutbox)}\n`
+    );
+  } finally {
+    client.close();
+  }
+}
+
 const short = (name: string, prefix: string): string => name.replace(prefix, '').toLowerCase();
 
 /** A fixed-width table of events for a terminal. */

@@ -15,7 +15,7 @@ import { audit } from './audit.js';
 import { runDemo } from './demo.js';
 import { redact } from './redact.js';
 import { edgeReplay } from './replay.js';
-import { fetchEvent, fetchEvents, formatEventTable, resolveToken } from './events.js';
+import { fetchEvent, fetchEvents, fetchMissing, formatEventTable, resolveToken } from './events.js';
 import { devicesRegister, edgePublicKey } from './devices.js';
 import { tokensIssue, usersAdd } from './people.js';
 import { printError, untilSignal } from './output.js';
@@ -34,6 +34,7 @@ const USAGE = `usage: zebra <command> [options]
   tokens issue USER [--days N] [--label TEXT] [-o FILE]      (admin) prints a new bearer token once
   events list [--camera ID] [--limit N]
   events show EVENT_ID
+  events fetch-missing DEVICE --camera ID                   (supervisor) look for a camera's gaps in its site's outbox
   audit export [--event ID | --since DATE --until DATE] [-o FILE]   (auditor) the log, or part with proofs
   audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint: keep it
   audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key: pin it
@@ -105,6 +106,10 @@ async function events(args: string[]): Promise<number> {
     const limit = Number(values.limit ?? 50);
     if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
     process.stdout.write(formatEventTable((await fetchEvents(server, token, limit, values.camera)).events));
+    return 0;
+  }
+  if (sub === 'fetch-missing' && positionals[0] && values.camera) {
+    process.stdout.write(await fetchMissing(server, token, positionals[0], values.camera));
     return 0;
   }
   if (sub === 'show' && positionals[0]) {
