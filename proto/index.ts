@@ -156,6 +156,6 @@ export {
   siteSourceFilter,
   tallySubject,
 } from './subjects.js';
-export { eventSigningBytes, tallySigningBytes } from './signing.js';
+export { eventSigningBytes, eventSigningBytesFromPayload, tallySigningBytes } from './signing.js';
 export { devicePermissions, renderNatsAuthorization } from './permissions.js';
 export type { NatsPermissions, NatsUser } from './permissions.js';

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify, webcrypto } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { eventSigningBytes } from '../../proto/index.js';
+import { eventSigningBytes, eventSigningBytesFromPayload } from '../../proto/index.js';
 import type { DeviceSignature, InfractionEvent } from '../../proto/index.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
@@ -177,22 +177,25 @@ function webKeyOf(publicKey: KeyObject): Promise<webcrypto.CryptoKey> {
 /**
  * {@link checkEventSignature}, with the Ed25519 arithmetic on libuv's thread pool (WebCrypto)
  * instead of the event loop, so ingest verifies one batch while it stores the previous one.
+ * Given the received `payload`, it first verifies the payload minus its signature field (no
+ * re-encoding); only when that fails does it try the re-encoded event, for an encoder that
+ * orders fields differently.
  */
 export async function checkEventSignatureAsync(
   event: InfractionEvent,
   device: DeviceRecord | undefined,
+  payload?: Uint8Array,
 ): Promise<SignatureCheck> {
   const refusal = refusalBeforeVerify(event, device);
   if (refusal || !device) return refusal!;
   try {
     const key = await webKeyOf(device.publicKey);
-    const ok = await webcrypto.subtle.verify(
-      { name: 'Ed25519' },
-      key,
-      event.signature!.signature,
-      eventSigningBytes(event),
-    );
-    return ok ? { ok: true, keyId: device.keyId } : badSignature(device);
+    const signature = event.signature!.signature;
+    const verifies = (bytes: Uint8Array): Promise<boolean> =>
+      webcrypto.subtle.verify({ name: 'Ed25519' }, key, signature, bytes);
+    const fromPayload = payload ? eventSigningBytesFromPayload(payload) : undefined;
+    if (fromPayload && (await verifies(fromPayload))) return { ok: true, keyId: device.keyId };
+    return (await verifies(eventSigningBytes(event))) ? { ok: true, keyId: device.keyId } : badSignature(device);
   } catch {
     return badSignature(device);
   }
@@ -205,6 +208,7 @@ export async function checkEventSignatureAsync(
 export class DeviceKeyCache {
   readonly #db: Queryable;
   readonly #entries = new Map<string, { device: DeviceRecord | undefined; untilMs: number }>();
+  readonly #lookups = new Map<string, Promise<DeviceRecord | undefined>>();
 
   constructor(
     db: Queryable,
@@ -217,7 +221,13 @@ export class DeviceKeyCache {
   async get(deviceId: string, nowMs: number): Promise<DeviceRecord | undefined> {
     const hit = this.#entries.get(deviceId);
     if (hit && hit.untilMs > nowMs) return hit.device;
-    const device = await findDevice(this.#db, deviceId);
+    // A batch asks for the same device many times at once: one lookup serves them all.
+    let lookup = this.#lookups.get(deviceId);
+    if (!lookup) {
+      lookup = findDevice(this.#db, deviceId).finally(() => this.#lookups.delete(deviceId));
+      this.#lookups.set(deviceId, lookup);
+    }
+    const device = await lookup;
     this.#entries.set(deviceId, { device, untilMs: nowMs + (device ? this.ttlMs : this.missTtlMs) });
     return device;
   }

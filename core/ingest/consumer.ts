@@ -137,7 +137,7 @@ export class IngestConsumer {
       const result = validateEventMessage(msg.subject, msg.data);
       if (!result.ok) return undefined;
       const device = await this.#deps.devices.get(result.event.deviceId, Date.now());
-      const signed = await checkEventSignatureAsync(result.event, device);
+      const signed = await checkEventSignatureAsync(result.event, device, msg.data);
       if (!signed.ok) return undefined;
       const evidence = await this.#deps.evidence.ensure(result.event);
       return evidence.ok ? { msg, event: result.event, keyId: signed.keyId } : undefined;

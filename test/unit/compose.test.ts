@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCoreConfig } from '../../core/config.js';
 import { loadEdgeConfig } from '../../edge/config.js';
+import { HUB_DOMAIN, LEAF_LOCAL_SUBJECTS } from '../../proto/index.js';
 
 interface Service {
   image?: string;
@@ -18,23 +19,47 @@ const compose = parse(await readFile('docker-compose.yml', 'utf8')) as {
   volumes: Record<string, unknown>;
 };
 const { nats, postgres, core, edge } = compose.services;
+const site = compose.services['nats-site'];
 
 /** The repository path of a config that the image holds at /app/... */
 const inRepo = (command: string[] | undefined): string =>
   command![command!.indexOf('--config') + 1]!.replace(/^\/app\//, '');
 
 describe('docker-compose.yml', () => {
-  it('has nats, postgres, core and edge', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['core', 'edge', 'nats', 'postgres']);
+  it('has the hub nats, the site leaf node, postgres, core and edge', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['core', 'edge', 'nats', 'nats-site', 'postgres']);
   });
 
-  it('runs a current nats image with JetStream stored on a named volume', () => {
-    const [, version] = /^nats:(\d+\.\d+)/.exec(nats!.image!)!;
-    expect(Number(version)).toBeGreaterThanOrEqual(2.1);
-    expect(nats!.command).toContain('-js');
-    const storeDir = nats!.command![nats!.command!.indexOf('-sd') + 1];
-    const volume = nats!.volumes!.find((v) => v.endsWith(`:${storeDir}`));
-    expect(volume && compose.volumes).toHaveProperty(volume!.split(':')[0]!);
+  /** The config file a nats service runs with, read from the repository. */
+  const natsConf = async (service: Service): Promise<string> => {
+    const target = service.command![service.command!.indexOf('-c') + 1]!;
+    const mount = service.volumes!.find((v) => v.split(':')[1] === target)!;
+    return readFile(mount.split(':')[0]!, 'utf8');
+  };
+
+  it('runs current nats images with JetStream stored on named volumes, in the hub and site domains', async () => {
+    for (const service of [nats!, site!]) {
+      const [, version] = /^nats:(\d+\.\d+)/.exec(service.image!)!;
+      expect(Number(version)).toBeGreaterThanOrEqual(2.1);
+      const conf = await natsConf(service);
+      const storeDir = /store_dir: "([^"]+)"/.exec(conf)![1];
+      const volume = service.volumes!.find((v) => v.endsWith(`:${storeDir}`));
+      expect(volume && compose.volumes).toHaveProperty(volume!.split(':')[0]!);
+    }
+    expect(await natsConf(nats!)).toMatch(new RegExp(`domain: "${HUB_DOMAIN}"`));
+  });
+
+  it('links the site leaf node to the hub, keeping the site subjects off the link, in the edge site’s domain', async () => {
+    const conf = await natsConf(site!);
+    expect(conf).toContain('url: "nats-leaf://nats:7422"');
+    const list = `[${LEAF_LOCAL_SUBJECTS.map((s) => JSON.stringify(s)).join(', ')}]`;
+    expect(conf).toContain(`deny_exports: ${list}`);
+    expect(conf).toContain(`deny_imports: ${list}`);
+    const edgeConfig = await loadEdgeConfig(inRepo(edge!.command), edge!.environment!);
+    expect(conf).toContain(`domain: "${edgeConfig.siteId}"`);
+    expect(edgeConfig.outbox?.hubDomain).toBe(HUB_DOMAIN);
+    const coreConfig = await loadCoreConfig(inRepo(core!.command), core!.environment!);
+    expect(coreConfig.transport.sites).toContain(edgeConfig.siteId);
   });
 
   it('points the core at the postgres service with its own credentials, and at nats', async () => {
@@ -56,11 +81,11 @@ describe('docker-compose.yml', () => {
     expect(postgres!.volumes).not.toContain(keyVolume);
   });
 
-  it('points the edge at nats with a valid config and a read-only model mirror', async () => {
-    expect(new URL(edge!.environment!.ZEBRA_NATS_URL!).hostname).toBe('nats');
+  it('points the edge at its site leaf node with a valid config and a read-only model mirror', async () => {
+    expect(new URL(edge!.environment!.ZEBRA_NATS_URL!).hostname).toBe('nats-site');
     expect(edge!.volumes!.some((v) => v.endsWith(`:${edge!.environment!.ZEBRA_MODELS_MIRROR}:ro`))).toBe(true);
     const config = await loadEdgeConfig(inRepo(edge!.command), edge!.environment!);
     expect(config.nats.servers).toEqual([edge!.environment!.ZEBRA_NATS_URL]);
-    expect(edge!.depends_on).toHaveProperty('nats');
+    expect(edge!.depends_on).toHaveProperty('nats-site');
   });
 });
