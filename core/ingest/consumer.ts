@@ -208,7 +208,12 @@ export class IngestConsumer {
     if (!evidence.ok) {
       metrics.evidenceWaits.inc();
       logger.info(
-        { eventId: event.eventId, missing: evidence.objectKeys.length, retryInMs: this.#options.evidenceRetryMs },
+        {
+          eventId: event.eventId,
+          missing: evidence.objectKeys.length,
+          why: evidence.why,
+          retryInMs: this.#options.evidenceRetryMs,
+        },
         'evidence not at the hub yet; the event waits for it',
       );
       msg.nak(this.#options.evidenceRetryMs);

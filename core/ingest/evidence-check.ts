@@ -5,11 +5,12 @@ import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVIDENCE_BUCKET, objectStoreDigest } from '../../proto/index.js';
 import type { EvidenceRef, InfractionEvent } from '../../proto/index.js';
+import { errorMessage } from '../errors.js';
 
 export type EvidenceCheck =
   | { readonly ok: true }
   /** Neither at the hub nor reachable at the site yet (link down, still uploading): try again later. */
-  | { readonly ok: false; readonly kind: 'missing'; readonly objectKeys: readonly string[] }
+  | { readonly ok: false; readonly kind: 'missing'; readonly objectKeys: readonly string[]; readonly why: string }
   /** At the hub or the site but not what the device signed. */
   | { readonly ok: false; readonly kind: 'mismatch'; readonly objectKeys: readonly string[] };
 
@@ -33,6 +34,8 @@ export class EvidenceGate {
   readonly #hub: ObjectStore;
   readonly #sites: ReadonlySet<string>;
   readonly #siteStores = new Map<string, Promise<ObjectStore>>();
+  /** Why the last copy from a site failed, for the log. */
+  #lastFailure = '';
   /** Copies running now, and the ones waiting for a turn: a batch never opens hundreds at once. */
   #copying = 0;
   readonly #waiting: (() => void)[] = [];
@@ -54,7 +57,10 @@ export class EvidenceGate {
   }
 
   async #copyFromSite(siteId: string, ref: EvidenceRef): Promise<RefOutcome> {
-    if (!this.#sites.has(siteId)) return 'missing';
+    if (!this.#sites.has(siteId)) {
+      this.#lastFailure = `site ${siteId} is not in transport.sites, and its evidence is not at the hub`;
+      return 'missing';
+    }
     if (this.#copying >= MAX_CONCURRENT_COPIES) await new Promise<void>((r) => this.#waiting.push(r));
     this.#copying += 1;
     try {
@@ -69,10 +75,16 @@ export class EvidenceGate {
     let bytes: Uint8Array | null;
     try {
       bytes = await (await this.#siteStore(siteId)).getBlob(ref.objectKey);
-    } catch {
-      return 'missing'; // the link is down or the site is busy: the event waits
+    } catch (err) {
+      // The link is down or the site is busy: the event waits. A failed open is tried afresh.
+      this.#lastFailure = `cannot read from site ${siteId}: ${errorMessage(err)}`;
+      this.#siteStores.delete(siteId);
+      return 'missing';
     }
-    if (!bytes) return 'missing';
+    if (!bytes) {
+      this.#lastFailure = `site ${siteId} does not hold ${ref.objectKey}`;
+      return 'missing';
+    }
     if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256Hex) return 'mismatch';
     await this.#hub.putBlob({ name: ref.objectKey, description: ref.mediaType }, bytes);
     return 'ok';
@@ -91,7 +103,8 @@ export class EvidenceGate {
     const keysWith = (o: RefOutcome): string[] =>
       event.evidence.filter((_, i) => outcomes[i] === o).map((r) => r.objectKey);
     if (outcomes.includes('mismatch')) return { ok: false, kind: 'mismatch', objectKeys: keysWith('mismatch') };
-    if (outcomes.includes('missing')) return { ok: false, kind: 'missing', objectKeys: keysWith('missing') };
+    if (outcomes.includes('missing'))
+      return { ok: false, kind: 'missing', objectKeys: keysWith('missing'), why: this.#lastFailure };
     return { ok: true };
   }
 }

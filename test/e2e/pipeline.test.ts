@@ -18,7 +18,7 @@ import { startTestCore } from '../harness/core.js';
 import { createTestDatabase } from '../harness/database.js';
 import { createLogSink } from '../harness/log-sink.js';
 import { manifestFile, testMirrors } from '../harness/models.js';
-import { startTestNats } from '../harness/nats.js';
+import { startTestNats, startTestSite } from '../harness/nats.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 
 /** Decodes a clip into raw RGB frames with ffmpeg. */
@@ -41,14 +41,19 @@ async function clipFrames(bytes: Uint8Array, widthPx: number, heightPx: number):
 describe('video in, stored events out', () => {
   it('turns vtest.avi into signed events with redacted evidence, stored once each', async () => {
     await using work = await tempDir();
-    await using nats = await startTestNats();
-    await using database = await createTestDatabase();
-    await using core = await startTestCore(nats.url, database);
+    // The production topology: the hub, the site's own leaf node, the edge on the leaf.
     const raw = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as Record<string, unknown>;
+    const siteId = String(raw.siteId);
+    await using nats = await startTestNats();
+    await using site = await startTestSite(siteId, nats.leafUrl);
+    await using database = await createTestDatabase();
+    await using core = await startTestCore(nats.url, database, {
+      transport: { sites: [siteId], evidenceRetryMs: 200 },
+    });
     const config = parseEdgeConfig(
       {
         ...raw,
-        nats: { servers: [nats.url] },
+        nats: { servers: [site.url] },
         stateDir: join(work.path, 'edge-state'),
         models: { allowDownload: false },
         // replay as fast as the detector goes; frames keep the video's own timeline

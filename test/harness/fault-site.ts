@@ -170,7 +170,7 @@ export async function startFaultSite(): Promise<FaultSite> {
       ).catch(async (err: unknown) => {
         const warnings = (await readFile(logFile, 'utf8').catch(() => ''))
           .split('\n')
-          .filter((l) => /"level":(40|50|60)/.test(l))
+          .filter((l) => /"level":(40|50|60)|evidence not at the hub/.test(l))
           .slice(-8)
           .map((l) => l.slice(0, 400));
         throw new Error(

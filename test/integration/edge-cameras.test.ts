@@ -45,6 +45,8 @@ describe('edge with several cameras', () => {
     const config = parseEdgeConfig(
       {
         ...demo,
+        // Straight to the hub, as a device without a site leaf node.
+        outbox: undefined,
         nats: { servers: [nats.url] },
         stateDir: join(work.path, 'state'),
         models: { allowDownload: false },
