@@ -114,14 +114,8 @@ async function connectPublisher(
   );
   const monitor = startOutboxMonitor(publisher.connection, limits, metrics, outboxLogger);
   watch.monitor = monitor;
-  const purger = new ReceiptPurger(
-    publisher.connection,
-    publisher.evidenceStore,
-    { siteId: config.siteId, deviceId: config.deviceId },
-    outboxLogger,
-    metrics,
-  );
-  await purger.start();
+  const ids = { siteId: config.siteId, deviceId: config.deviceId };
+  const purger = await ReceiptPurger.start(publisher, ids, outboxLogger, metrics);
   return { publisher, outbox: { monitor, purger } };
 }
 

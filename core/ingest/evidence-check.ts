@@ -19,6 +19,43 @@ type RefOutcome = 'ok' | 'missing' | 'mismatch';
 /** Evidence objects copied from sites at once. */
 const MAX_CONCURRENT_COPIES = 8;
 
+/** A copy from a site that takes longer is given up and tried on the next delivery. */
+const COPY_TIMEOUT_MS = 20_000;
+
+/** An event's evidence not settled by then waits for the next delivery. */
+const ENSURE_TIMEOUT_MS = 25_000;
+
+/**
+ * Reads a whole object, giving up after `timeoutMs`: a read whose chunks stop arriving (a leaf
+ * link that dropped mid-read) must not hold ingest. Resolves null for an object not there.
+ */
+async function readObject(store: ObjectStore, name: string, timeoutMs: number): Promise<Uint8Array | null> {
+  const result = await store.get(name);
+  if (!result) return null;
+  const reader = result.data.getReader();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void reader.cancel();
+  }, timeoutMs);
+  try {
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+    }
+    if (timedOut) throw new Error(`the read stalled for ${timeoutMs} ms`);
+    const failure = await result.error; // the digest check, once the last chunk is in
+    if (failure) throw failure;
+    const bytes = Buffer.concat(parts);
+    if (bytes.length !== result.info.size) throw new Error(`read ${bytes.length} of ${result.info.size} bytes`);
+    return bytes;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Makes sure the hub holds every evidence object a signed event names, with the SHA-256 the
  * device signed. An object not at the hub yet is copied from the site's own store over the
@@ -74,7 +111,7 @@ export class EvidenceGate {
   async #copy(siteId: string, ref: EvidenceRef): Promise<RefOutcome> {
     let bytes: Uint8Array | null;
     try {
-      bytes = await (await this.#siteStore(siteId)).getBlob(ref.objectKey);
+      bytes = await readObject(await this.#siteStore(siteId), ref.objectKey, COPY_TIMEOUT_MS);
     } catch (err) {
       // The link is down or the site is busy: the event waits. A failed open is tried afresh.
       this.#lastFailure = `cannot read from site ${siteId}: ${errorMessage(err)}`;
@@ -99,7 +136,18 @@ export class EvidenceGate {
   }
 
   async ensure(event: InfractionEvent): Promise<EvidenceCheck> {
-    const outcomes = await Promise.all(event.evidence.map((ref) => this.#ensureOne(event.siteId, ref)));
+    // Whatever hangs below (a request across a link that just dropped), ingest goes on.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<RefOutcome[]>((resolve) => {
+      timer = setTimeout(() => {
+        this.#lastFailure = `evidence of ${event.eventId} not settled within ${ENSURE_TIMEOUT_MS} ms`;
+        resolve(event.evidence.map(() => 'missing'));
+      }, ENSURE_TIMEOUT_MS);
+    });
+    const outcomes = await Promise.race([
+      Promise.all(event.evidence.map((ref) => this.#ensureOne(event.siteId, ref))),
+      deadline,
+    ]).finally(() => clearTimeout(timer));
     const keysWith = (o: RefOutcome): string[] =>
       event.evidence.filter((_, i) => outcomes[i] === o).map((r) => r.objectKey);
     if (outcomes.includes('mismatch')) return { ok: false, kind: 'mismatch', objectKeys: keysWith('mismatch') };

@@ -79,21 +79,32 @@ export class ReceiptPurger {
   #messages: ConsumerMessages | undefined;
   #done: Promise<void> = Promise.resolve();
 
-  constructor(
-    nc: NatsConnection,
-    evidence: ObjectStore,
+  private constructor(
+    outbox: { readonly connection: NatsConnection; readonly evidenceStore: ObjectStore },
     options: ReceiptPurgerOptions,
     logger: Logger,
     metrics: EdgeMetrics,
   ) {
-    this.#nc = nc;
-    this.#evidence = evidence;
+    this.#nc = outbox.connection;
+    this.#evidence = outbox.evidenceStore;
     this.#options = options;
     this.#logger = logger;
     this.#metrics = metrics;
   }
 
-  async start(): Promise<void> {
+  /** Starts applying receipts to the outbox behind `outbox` (the publisher's connection and evidence store). */
+  static async start(
+    outbox: { readonly connection: NatsConnection; readonly evidenceStore: ObjectStore },
+    options: ReceiptPurgerOptions,
+    logger: Logger,
+    metrics: EdgeMetrics,
+  ): Promise<ReceiptPurger> {
+    const purger = new ReceiptPurger(outbox, options, logger, metrics);
+    await purger.#start();
+    return purger;
+  }
+
+  async #start(): Promise<void> {
     const jsm = await jetstreamManager(this.#nc);
     const durable = `receipts-${this.#options.deviceId}`;
     await jsm.consumers.add(RECEIPTS_STREAM, {

@@ -90,14 +90,8 @@ export class SiteProducer {
       },
       logger,
     );
-    const purger = new ReceiptPurger(
-      publisher.connection,
-      publisher.evidenceStore,
-      { siteId: options.siteId, deviceId: options.deviceId },
-      logger,
-      metrics,
-    );
-    await purger.start();
+    const ids = { siteId: options.siteId, deviceId: options.deviceId };
+    const purger = await ReceiptPurger.start(publisher, ids, logger, metrics);
     const sequencer = await FileSequencer.open(options.stateDir, options.cameraId);
     const key = await SiteProducer.deviceKey(options.stateDir);
     return new SiteProducer(options, publisher, purger, sequencer, key, metrics);

@@ -15,6 +15,11 @@ import { tempDir, waitFor } from '../harness/temp.js';
 const SITE = 'site-1';
 const DEVICE = 'dev-out';
 
+/** This file's device, producing on the site leaf node at `siteUrl`. */
+function startProducer(siteUrl: string, stateDir: string, evidenceBytes: number): Promise<SiteProducer> {
+  return SiteProducer.start({ siteUrl, siteId: SITE, deviceId: DEVICE, cameraId: 'cam-1', stateDir, evidenceBytes });
+}
+
 async function outboxCounts(url: string): Promise<{ events: number; evidence: number }> {
   const nc = await connect({ servers: url });
   try {
@@ -36,14 +41,7 @@ describe('store and forward through a site leaf node', () => {
     await using state = await tempDir();
     const key = await SiteProducer.deviceKey(state.path);
     await core.registerDevice({ deviceId: DEVICE, siteId: SITE, publicKeyPem: key.publicKeyPem });
-    const producer = await SiteProducer.start({
-      siteUrl: site.url,
-      siteId: SITE,
-      deviceId: DEVICE,
-      cameraId: 'cam-1',
-      stateDir: state.path,
-      evidenceBytes: 60_000,
-    });
+    const producer = await startProducer(site.url, state.path, 60_000);
     try {
       await producer.produce(10);
       const events = await waitFor('all committed', async () => {
@@ -83,14 +81,7 @@ describe('store and forward through a site leaf node', () => {
     await using database = await createTestDatabase();
     await using state = await tempDir();
     const hubNc = await connect({ servers: hub.url });
-    const producer = await SiteProducer.start({
-      siteUrl: site.url,
-      siteId: SITE,
-      deviceId: DEVICE,
-      cameraId: 'cam-1',
-      stateDir: state.path,
-      evidenceBytes: 20_000,
-    });
+    const producer = await startProducer(site.url, state.path, 20_000);
     try {
       // The hub as the core sets it up, sourcing the site, but no core consuming yet.
       await ensureIngestTopology(hubNc, {
