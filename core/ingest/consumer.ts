@@ -11,6 +11,7 @@ import type { CoreMetrics } from '../metrics.js';
 import { checkDeviceSignature, checkEventSignature, checkEventSignatureAsync } from '../devices/devices-repo.js';
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
 import { MessageBatcher } from './batcher.js';
+import { CURABLE } from './release.js';
 import type { EvidenceGate } from './evidence-check.js';
 import { eventReceipt, quarantineReceipt, sendReceipts, tallyReceipt } from './receipts.js';
 import { isSequenceConflict, sha256Hex, storeVerifiedEvent, storeVerifiedEvents } from './store.js';
@@ -37,6 +38,9 @@ export interface IngestDeps {
   /** An event is stored only once all its evidence is in the hub's store. */
   readonly evidence: EvidenceGate;
 }
+
+/** Batches stored at once. */
+const BATCHES_IN_FLIGHT = 2;
 
 type QuarantineCode = RejectionCode | SignatureRefusal | 'evidence_mismatch';
 
@@ -68,15 +72,20 @@ export class IngestConsumer {
     const messages = await consumer.consume({ max_messages: this.#options.batchSize });
     this.#messages = messages;
     const batches = new MessageBatcher(messages, this.#options.batchSize);
-    // One batch is verified (on the thread pool) while the one before it is stored.
+    // A batch is verified (on the thread pool) while earlier ones are stored, and two batches
+    // may be in their transactions at once: each takes the audit lock only after its own rows
+    // are in, so they cannot deadlock, and the database works while this process prepares.
     const done = (async () => {
-      let storing: Promise<void> = Promise.resolve();
+      const storing = new Set<Promise<void>>();
       for await (const batch of batches) {
         const checking = this.#checkAll(batch);
-        await storing;
-        storing = checking.then((checked) => this.#handleBatch(batch, checked));
+        while (storing.size >= BATCHES_IN_FLIGHT) await Promise.race(storing);
+        const stored: Promise<void> = checking
+          .then((checked) => this.#handleBatch(batch, checked))
+          .finally(() => storing.delete(stored));
+        storing.add(stored);
       }
-      await storing;
+      await Promise.all(storing);
     })();
     return { done };
   }
@@ -196,28 +205,19 @@ export class IngestConsumer {
     if (!result.ok) return this.#quarantine(msg, result.code, result.reason);
     const { event } = result;
     const signed = checkEventSignature(event, await this.#deps.devices.get(event.deviceId, Date.now()));
-    if (!signed.ok) return this.#quarantine(msg, signed.code, signed.reason);
+    if (!signed.ok && !CURABLE.includes(signed.code)) return this.#quarantine(msg, signed.code, signed.reason);
+    // A curable refusal (the device is not registered yet) is released from the quarantine
+    // table later; its receipt lets the site purge its copy, so its evidence comes first too.
     const evidence = await this.#deps.evidence.ensure(event);
-    if (!evidence.ok && evidence.kind === 'mismatch') {
+    if (!evidence.ok && evidence.kind === 'missing')
+      return this.#waitForEvidence(msg, event, evidence.objectKeys.length, evidence.why);
+    if (!signed.ok) return this.#quarantine(msg, signed.code, signed.reason);
+    if (!evidence.ok) {
       return this.#quarantine(
         msg,
         'evidence_mismatch',
         `evidence at the hub does not match the signed SHA-256: ${evidence.objectKeys.join(', ')}`,
       );
-    }
-    if (!evidence.ok) {
-      metrics.evidenceWaits.inc();
-      logger.info(
-        {
-          eventId: event.eventId,
-          missing: evidence.objectKeys.length,
-          why: evidence.why,
-          retryInMs: this.#options.evidenceRetryMs,
-        },
-        'evidence not at the hub yet; the event waits for it',
-      );
-      msg.nak(this.#options.evidenceRetryMs);
-      return;
     }
     let isNew: boolean;
     try {
@@ -237,6 +237,15 @@ export class IngestConsumer {
     await msg.ackAck();
     metrics.ingested.inc({ outcome: isNew ? 'stored' : 'duplicate' });
     logger.debug({ eventId: event.eventId, streamSeq: msg.seq, isNew }, 'event ingested');
+  }
+
+  #waitForEvidence(msg: JsMsg, event: InfractionEvent, missing: number, why: string): void {
+    this.#deps.metrics.evidenceWaits.inc();
+    this.#deps.logger.info(
+      { eventId: event.eventId, missing, why, retryInMs: this.#options.evidenceRetryMs },
+      'evidence not at the hub yet; the event waits for it',
+    );
+    msg.nak(this.#options.evidenceRetryMs);
   }
 
   async #handle(msg: JsMsg): Promise<void> {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVIDENCE_BUCKET, objectStoreDigest } from '../../proto/index.js';
+import { EVIDENCE_BUCKET, EVIDENCE_STREAM, evidenceChunkSubject, objectStoreDigest } from '../../proto/index.js';
 import type { EvidenceRef, InfractionEvent } from '../../proto/index.js';
 import { errorMessage } from '../errors.js';
 
@@ -19,41 +20,38 @@ type RefOutcome = 'ok' | 'missing' | 'mismatch';
 /** Evidence objects copied from sites at once. */
 const MAX_CONCURRENT_COPIES = 8;
 
-/** A copy from a site that takes longer is given up and tried on the next delivery. */
-const COPY_TIMEOUT_MS = 20_000;
+/** Each request to a site's JetStream (object info, one chunk) gives up after this. */
+const SITE_REQUEST_TIMEOUT_MS = 5_000;
 
 /** An event's evidence not settled by then waits for the next delivery. */
 const ENSURE_TIMEOUT_MS = 25_000;
 
 /**
- * Reads a whole object, giving up after `timeoutMs`: a read whose chunks stop arriving (a leaf
- * link that dropped mid-read) must not hold ingest. Resolves null for an object not there.
+ * Reads a whole object from a site's store chunk by chunk with direct gets: one bounded
+ * request per chunk, no consumer. (nats.js reads objects through an ordered consumer; across the
+ * leaf link such reads were seen to hang with no error, holding ingest: the hub-kill fault
+ * test stalled on them.) Resolves null for an object the store does not hold.
  */
-async function readObject(store: ObjectStore, name: string, timeoutMs: number): Promise<Uint8Array | null> {
-  const result = await store.get(name);
-  if (!result) return null;
-  const reader = result.data.getReader();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void reader.cancel();
-  }, timeoutMs);
-  try {
-    const parts: Uint8Array[] = [];
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parts.push(value);
-    }
-    if (timedOut) throw new Error(`the read stalled for ${timeoutMs} ms`);
-    const failure = await result.error; // the digest check, once the last chunk is in
-    if (failure) throw failure;
-    const bytes = Buffer.concat(parts);
-    if (bytes.length !== result.info.size) throw new Error(`read ${bytes.length} of ${result.info.size} bytes`);
-    return bytes;
-  } finally {
-    clearTimeout(timer);
+async function readObject(site: SiteStore, name: string): Promise<Uint8Array | null> {
+  const info = await site.store.info(name);
+  if (!info || info.deleted) return null;
+  const subject = evidenceChunkSubject(info.nuid);
+  const parts: Uint8Array[] = [];
+  let seq = 0;
+  for (let i = 0; i < info.chunks; i++) {
+    const chunk = await site.jsm.direct.getMessage(EVIDENCE_STREAM, { next_by_subj: subject, seq: seq + 1 });
+    if (!chunk) throw new Error(`chunk ${i + 1} of ${info.chunks} of ${name} is missing`);
+    parts.push(chunk.data);
+    seq = chunk.seq;
   }
+  const bytes = Buffer.concat(parts);
+  if (bytes.length !== info.size) throw new Error(`read ${bytes.length} of ${info.size} bytes of ${name}`);
+  return bytes;
+}
+
+interface SiteStore {
+  readonly store: ObjectStore;
+  readonly jsm: JetStreamManager;
 }
 
 /**
@@ -70,7 +68,7 @@ export class EvidenceGate {
   readonly #nc: NatsConnection;
   readonly #hub: ObjectStore;
   readonly #sites: ReadonlySet<string>;
-  readonly #siteStores = new Map<string, Promise<ObjectStore>>();
+  readonly #siteStores = new Map<string, Promise<SiteStore>>();
   /** Why the last copy from a site failed, for the log. */
   #lastFailure = '';
   /** Copies running now, and the ones waiting for a turn: a batch never opens hundreds at once. */
@@ -83,14 +81,18 @@ export class EvidenceGate {
     this.#sites = new Set(sites);
   }
 
-  #siteStore(siteId: string): Promise<ObjectStore> {
-    let store = this.#siteStores.get(siteId);
-    if (!store) {
-      store = new Objm(jetstream(this.#nc, { domain: siteId, timeout: 10_000 })).open(EVIDENCE_BUCKET);
-      store.catch(() => this.#siteStores.delete(siteId));
-      this.#siteStores.set(siteId, store);
+  #siteStore(siteId: string): Promise<SiteStore> {
+    let site = this.#siteStores.get(siteId);
+    if (!site) {
+      const options = { domain: siteId, timeout: SITE_REQUEST_TIMEOUT_MS };
+      site = (async () => ({
+        store: await new Objm(jetstream(this.#nc, options)).open(EVIDENCE_BUCKET),
+        jsm: await jetstreamManager(this.#nc, { ...options, checkAPI: false }),
+      }))();
+      site.catch(() => this.#siteStores.delete(siteId));
+      this.#siteStores.set(siteId, site);
     }
-    return store;
+    return site;
   }
 
   async #copyFromSite(siteId: string, ref: EvidenceRef): Promise<RefOutcome> {
@@ -111,7 +113,7 @@ export class EvidenceGate {
   async #copy(siteId: string, ref: EvidenceRef): Promise<RefOutcome> {
     let bytes: Uint8Array | null;
     try {
-      bytes = await readObject(await this.#siteStore(siteId), ref.objectKey, COPY_TIMEOUT_MS);
+      bytes = await readObject(await this.#siteStore(siteId), ref.objectKey);
     } catch (err) {
       // The link is down or the site is busy: the event waits. A failed open is tried afresh.
       this.#lastFailure = `cannot read from site ${siteId}: ${errorMessage(err)}`;

@@ -6,7 +6,7 @@ import { isSequenceConflict, storeVerifiedEvent } from './store.js';
 import { validateEventMessage } from './validate.js';
 
 /** Refusals that registering the device can cure. */
-const CURABLE = ['unknown_device', 'unknown_key', 'site_mismatch'];
+export const CURABLE: readonly string[] = ['unknown_device', 'unknown_key', 'site_mismatch'];
 
 /**
  * After a device is registered (or re-keyed), stores the messages quarantined only because
@@ -27,7 +27,7 @@ export async function releaseQuarantined(
   }>(
     `SELECT id, stream_seq, subject, payload FROM quarantine
      WHERE released_at IS NULL AND reason_code = ANY($1::text[]) AND subject LIKE $2 ORDER BY stream_seq`,
-    [CURABLE, `zebra.v1.events.%.${device.deviceId}.%`],
+    [[...CURABLE], `zebra.v1.events.%.${device.deviceId}.%`],
   );
   let released = 0;
   for (const row of rows) {

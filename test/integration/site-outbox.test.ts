@@ -127,8 +127,10 @@ describe('store and forward through a site leaf node', () => {
           events.map((e) => e.eventId),
         ),
       ).toEqual(CLEAN);
-      // The refetched ones are receipted and purged like the others.
+      // The refetched ones are receipted and purged like the others; the ones quarantined
+      // before the device was registered, then released, kept their evidence at the hub.
       await waitFor('outbox purged', async () => ((await outboxCounts(site.url)).events === 0 ? true : undefined));
+      expect(await evidenceMismatches(await new Objm(hubNc).open(EVIDENCE_BUCKET), events)).toEqual([]);
       const audit = await core.core.db.query<{ action: string }>(
         "SELECT action FROM audit_log WHERE action = 'events.refetched'",
       );
