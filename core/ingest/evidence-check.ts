@@ -23,6 +23,9 @@ const MAX_CONCURRENT_COPIES = 8;
 /** Each request to a site's JetStream (object info, one chunk) gives up after this. */
 const SITE_REQUEST_TIMEOUT_MS = 5_000;
 
+/** After a failed read from a site, no new read from it for this long. */
+const UNREACHABLE_BACKOFF_MS = 2_000;
+
 /** An event's evidence not settled by then waits for the next delivery. */
 const ENSURE_TIMEOUT_MS = 25_000;
 
@@ -71,6 +74,8 @@ export class EvidenceGate {
   readonly #siteStores = new Map<string, Promise<SiteStore>>();
   /** Why the last copy from a site failed, for the log. */
   #lastFailure = '';
+  /** Sites whose last read failed, until when no new read is tried (a batch waits once, not once per object). */
+  readonly #unreachableUntilMs = new Map<string, number>();
   /** Copies running now, and the ones waiting for a turn: a batch never opens hundreds at once. */
   #copying = 0;
   readonly #waiting: (() => void)[] = [];
@@ -111,13 +116,16 @@ export class EvidenceGate {
   }
 
   async #copy(siteId: string, ref: EvidenceRef): Promise<RefOutcome> {
+    if ((this.#unreachableUntilMs.get(siteId) ?? 0) > Date.now()) return 'missing';
     let bytes: Uint8Array | null;
     try {
       bytes = await readObject(await this.#siteStore(siteId), ref.objectKey);
     } catch (err) {
-      // The link is down or the site is busy: the event waits. A failed open is tried afresh.
+      // The link is down or the site is busy: the event waits, and so does every other read
+      // from this site for a moment. A failed open is tried afresh.
       this.#lastFailure = `cannot read from site ${siteId}: ${errorMessage(err)}`;
       this.#siteStores.delete(siteId);
+      this.#unreachableUntilMs.set(siteId, Date.now() + UNREACHABLE_BACKOFF_MS);
       return 'missing';
     }
     if (!bytes) {
