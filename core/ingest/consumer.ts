@@ -39,8 +39,8 @@ export interface IngestDeps {
   readonly evidence: EvidenceGate;
 }
 
-/** Batches stored at once. */
-const BATCHES_IN_FLIGHT = 2;
+/** Batches stored at once: one, so the stream order holds. */
+const BATCHES_IN_FLIGHT = 1;
 
 type QuarantineCode = RejectionCode | SignatureRefusal | 'evidence_mismatch';
 
@@ -72,9 +72,9 @@ export class IngestConsumer {
     const messages = await consumer.consume({ max_messages: this.#options.batchSize });
     this.#messages = messages;
     const batches = new MessageBatcher(messages, this.#options.batchSize);
-    // A batch is verified (on the thread pool) while earlier ones are stored, and two batches
-    // may be in their transactions at once: each takes the audit lock only after its own rows
-    // are in, so they cannot deadlock, and the database works while this process prepares.
+    // A batch is verified (on the thread pool) while the one before it is stored. Batches are
+    // stored one at a time: stream order decides which of two events claiming the same camera
+    // sequence number is kept.
     const done = (async () => {
       const storing = new Set<Promise<void>>();
       for await (const batch of batches) {

@@ -1,6 +1,6 @@
 /**
  * A device as its own process, so a test can kill -9 it mid-upload. Options come as JSON in
- * ZEBRA_PRODUCER; each produced event id is appended to <stateDir>/produced.txt after its ack.
+ * ZEBRA_PRODUCER; <stateDir>/produced.log records each send and each ack (see producedLog).
  */
 import { SiteProducer } from '../harness/site-producer.js';
 import type { SiteProducerOptions } from '../harness/site-producer.js';

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { openTestDatabase } from '../harness/database.js';
 import { CLEAN } from '../harness/delivery.js';
 import { makeEvent, otherDeviceKey } from '../harness/events.js';
 import { FAULT_DEVICE, FAULT_SITE, startFaultSite } from '../harness/fault-site.js';
+import { producedLog } from '../harness/site-producer.js';
 import { waitFor } from '../harness/temp.js';
 
 /** Messages waiting in the site outbox. */
@@ -141,8 +141,8 @@ describe('transport under faults (hub + site leaf + core process)', () => {
     options.count = 3;
     const last = run();
     expect(await new Promise((r) => last.once('exit', r))).toBe(0);
-    const produced = (await readFile(join(fault.stateDir, 'produced.txt'), 'utf8')).trim().split('\n');
-    const { report, evidence } = await fault.verdict(produced);
+    const { produced, indeterminate } = await producedLog(fault.stateDir);
+    const { report, evidence } = await fault.verdict(produced, 90_000, indeterminate);
     expect(report).toEqual(CLEAN);
     expect(evidence).toEqual([]);
   });

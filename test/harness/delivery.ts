@@ -13,9 +13,18 @@ export interface DeliveryReport {
   readonly unexpected: readonly string[];
 }
 
-/** Compares what the device produced with what the database committed. Pure. */
-export function checkDelivery(produced: readonly string[], committed: readonly string[]): DeliveryReport {
-  const producedSet = new Set(produced);
+/**
+ * Compares what the device produced with what the database committed. Pure. `indeterminate`
+ * are sends whose outcome the device never learned (killed between the send and its ack):
+ * like Jepsen's :info operations they may or may not have happened, so committing them is
+ * not unexpected and missing them is not lost.
+ */
+export function checkDelivery(
+  produced: readonly string[],
+  committed: readonly string[],
+  indeterminate: readonly string[] = [],
+): DeliveryReport {
+  const producedSet = new Set([...produced, ...indeterminate]);
   const seen = new Set<string>();
   const duplicates: string[] = [];
   for (const id of committed) {

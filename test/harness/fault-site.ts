@@ -53,6 +53,7 @@ export interface FaultSite extends AsyncDisposable {
   verdict(
     produced: readonly string[],
     timeoutMs?: number,
+    indeterminate?: readonly string[],
   ): Promise<{ report: DeliveryReport; evidence: string[]; events: InfractionEvent[] }>;
 }
 
@@ -158,7 +159,7 @@ export async function startFaultSite(): Promise<FaultSite> {
       return producer;
     },
     committedCount,
-    async verdict(produced, timeoutMs = 90_000) {
+    async verdict(produced, timeoutMs = 90_000, indeterminate = []) {
       let last = 0;
       await waitFor(
         `${produced.length} events committed`,
@@ -187,6 +188,7 @@ export async function startFaultSite(): Promise<FaultSite> {
           report: checkDelivery(
             produced,
             events.map((e) => e.eventId),
+            indeterminate,
           ),
           evidence: await evidenceMismatches(store, events),
           events,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEdgeLogger } from '../../edge/index.js';
 import type { Logger } from '../../edge/index.js';
@@ -31,6 +31,15 @@ export interface SiteProducerOptions {
   readonly logger?: Logger;
 }
 
+/** What a producer's log says: the events acknowledged, and those sent without a known outcome. */
+export async function producedLog(stateDir: string): Promise<{ produced: string[]; indeterminate: string[] }> {
+  const lines = (await readFile(join(stateDir, 'produced.log'), 'utf8')).trim().split('\n');
+  const ok = lines.filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
+  const okSet = new Set(ok);
+  const indeterminate = lines.filter((l) => l.startsWith('attempt ') && !okSet.has(l.slice(8))).map((l) => l.slice(8));
+  return { produced: ok, indeterminate };
+}
+
 export const DEFAULT_SIZING: OutboxSizing = {
   promisedOutageHours: 1,
   peakEventsPerHour: 3600,
@@ -40,9 +49,8 @@ export const DEFAULT_SIZING: OutboxSizing = {
 
 /**
  * A device without perception: the edge's real publisher, outbox and receipt purger, fed
- * with signed events carrying random evidence. Each event id is appended to
- * `<stateDir>/produced.txt` only after the site outbox acknowledged it, so a kill -9 never
- * counts an event that was not produced.
+ * with signed events carrying random evidence. `<stateDir>/produced.log` gets `attempt <id>`
+ * before each send and `ok <id>` once the site outbox acknowledged it ({@link producedLog}).
  */
 export class SiteProducer {
   readonly metrics: EdgeMetrics;
@@ -133,6 +141,9 @@ export class SiteProducer {
   async produceOne(): Promise<'produced' | 'refused'> {
     const { siteId, deviceId, cameraId, stateDir } = this.#options;
     const eventId = randomUUID();
+    // Written before the send and after its ack: a kill in between leaves an attempt whose
+    // outcome is unknown (see checkDelivery's indeterminate).
+    await appendFile(join(stateDir, 'produced.log'), `attempt ${eventId}\n`);
     try {
       const evidence = await this.#evidence(eventId);
       const cameraSeq = await this.#sequencer.next();
@@ -151,7 +162,7 @@ export class SiteProducer {
       return 'refused';
     }
     this.produced.push(eventId);
-    await appendFile(join(stateDir, 'produced.txt'), `${eventId}\n`);
+    await appendFile(join(stateDir, 'produced.log'), `ok ${eventId}\n`);
     return 'produced';
   }
 
