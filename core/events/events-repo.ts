@@ -26,7 +26,15 @@ const EVENT_COLUMNS = `event_id, device_id, site_id, camera_id, camera_seq, occu
   signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload, infraction_kind,
   signature_key_id`;
 
-function eventRow(event: InfractionEvent, streamSeq: number, signatureKeyId: string | undefined): unknown[] {
+/** An event to store: the bytes as received (what the device signed) when there are any, else its encoding. */
+export interface EventToStore {
+  readonly event: InfractionEvent;
+  readonly streamSeq: number;
+  readonly signatureKeyId?: string;
+  readonly payload?: Uint8Array;
+}
+
+function eventRow({ event, streamSeq, signatureKeyId, payload }: EventToStore): unknown[] {
   return [
     event.eventId,
     event.deviceId,
@@ -41,7 +49,7 @@ function eventRow(event: InfractionEvent, streamSeq: number, signatureKeyId: str
     event.confidence?.value ?? 0,
     event.evidence.length,
     streamSeq,
-    InfractionEvent.encode(event).finish(),
+    payload ?? InfractionEvent.encode(event).finish(),
     event.infractionKind || ENTRY_INFRACTION_KIND,
     signatureKeyId ?? null,
   ];
@@ -75,15 +83,12 @@ function initialReviewState(event: InfractionEvent): 'received' | 'queued' {
  * suspended); an event id already stored changes nothing. Returns the ids that were new. Run
  * it in a transaction so all rows land together. Throws on a camera sequence conflict.
  */
-export async function insertEvents(
-  db: Queryable,
-  items: readonly { event: InfractionEvent; streamSeq: number; signatureKeyId?: string }[],
-): Promise<Set<string>> {
+export async function insertEvents(db: Queryable, items: readonly EventToStore[]): Promise<Set<string>> {
   if (items.length === 0) return new Set();
   // One statement: the events, and a review row for each one that is new. A batch holding an
   // event twice inserts it once; its review state comes from its first copy.
   const unique = firstOfEach(items, (i) => i.event.eventId);
-  const eventParams = items.flatMap((i) => eventRow(i.event, i.streamSeq, i.signatureKeyId));
+  const eventParams = items.flatMap(eventRow);
   const base = eventParams.length;
   const reviewValues = unique.map((_, i) => `($${base + 2 * i + 1}::uuid, $${base + 2 * i + 2})`).join(', ');
   const result = await db.query<{ event_id: string }>(

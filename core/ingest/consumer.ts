@@ -39,6 +39,9 @@ export interface IngestDeps {
   readonly evidence: EvidenceGate;
 }
 
+/** Messages decoded and verified between two turns of the event loop. */
+const CHECK_SLICE = 16;
+
 /** Batches stored at once: one, so the stream order holds. */
 const BATCHES_IN_FLIGHT = 1;
 
@@ -59,6 +62,8 @@ export class IngestConsumer {
   readonly #options: IngestOptions;
   #messages: ConsumerMessages | undefined;
   #js: JetStreamClient | undefined;
+  /** Receipts and acks of committed batches, in order; never rejects. */
+  #settling: Promise<void> = Promise.resolve();
 
   constructor(deps: IngestDeps, options: IngestOptions) {
     this.#deps = deps;
@@ -86,6 +91,7 @@ export class IngestConsumer {
         storing.add(stored);
       }
       await Promise.all(storing);
+      await this.#settling;
     })();
     return { done };
   }
@@ -100,10 +106,15 @@ export class IngestConsumer {
    * them after the commit and their receipts. Every other message, and any batch whose
    * transaction fails, takes the one-message path, which handles each case on its own.
    */
-  #checkAll(batch: readonly JsMsg[]): Promise<(Checked | undefined)[]> {
-    return Promise.all(
-      batch.map((msg) => (isTallySubject(msg.subject) ? Promise.resolve(undefined) : this.#check(msg))),
-    );
+  async #checkAll(batch: readonly JsMsg[]): Promise<(Checked | undefined)[]> {
+    const checks: Promise<Checked | undefined>[] = [];
+    for (let i = 0; i < batch.length; i += CHECK_SLICE) {
+      // Yield between slices, so the batch being stored meanwhile gets its turns promptly.
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const msg of batch.slice(i, i + CHECK_SLICE))
+        checks.push(isTallySubject(msg.subject) ? Promise.resolve(undefined) : this.#check(msg));
+    }
+    return Promise.all(checks);
   }
 
   async #handleBatch(batch: readonly JsMsg[], checked: readonly (Checked | undefined)[]): Promise<void> {
@@ -111,8 +122,7 @@ export class IngestConsumer {
     const single = batch.filter((_, i) => checked[i] === undefined);
     if (ready.length > 1) {
       try {
-        const { db, metrics, logger } = this.#deps;
-        const isNew = await db.transaction((tx) =>
+        const isNew = await this.#deps.db.transaction((tx) =>
           storeVerifiedEvents(
             tx,
             ready.map((r) => ({
@@ -122,22 +132,39 @@ export class IngestConsumer {
             })),
           ),
         );
-        const atMs = Date.now();
-        await this.#receipts(
-          ready.map((r) => eventReceipt(r.event, r.msg, atMs)),
-          'stored',
-        );
-        // A lost ack only means a redelivery, which the event id turns into a duplicate.
-        for (const r of ready) r.msg.ack();
-        for (const stored of isNew) metrics.ingested.inc({ outcome: stored ? 'stored' : 'duplicate' });
-        logger.debug({ events: ready.length }, 'batch ingested');
+        // Committed: the receipts and acks go out while the next batch is stored.
+        this.#settling = this.#settling.then(() => this.#settleBatch(ready, isNew));
       } catch (err) {
         if (!isSequenceConflict(err))
           this.#deps.logger.warn({ err, events: ready.length }, 'batch failed; storing one at a time');
         single.push(...ready.map((r) => r.msg));
       }
     } else single.push(...ready.map((r) => r.msg));
+    if (single.length > 0) await this.#settling;
     for (const msg of single.sort((a, b) => a.seq - b.seq)) await this.#handle(msg);
+  }
+
+  /**
+   * Receipts, then acks, for a committed batch. If the receipts cannot be published the
+   * messages are redelivered: storing them again finds them stored, and receipts them then.
+   */
+  async #settleBatch(ready: readonly Checked[], isNew: readonly boolean[]): Promise<void> {
+    const { metrics, logger } = this.#deps;
+    try {
+      const atMs = Date.now();
+      await this.#receipts(
+        ready.map((r) => eventReceipt(r.event, r.msg, atMs)),
+        'stored',
+      );
+    } catch (err) {
+      logger.warn({ err, events: ready.length }, 'receipts not published; the batch will be redelivered');
+      for (const r of ready) r.msg.nak(this.#options.retryDelayMs);
+      return;
+    }
+    // A lost ack only means a redelivery, which the event id turns into a duplicate.
+    for (const r of ready) r.msg.ack();
+    for (const stored of isNew) metrics.ingested.inc({ outcome: stored ? 'stored' : 'duplicate' });
+    logger.debug({ events: ready.length }, 'batch ingested');
   }
 
   /** A valid, signed event with all its evidence at the hub; undefined sends it down the one-message path. */

@@ -146,6 +146,7 @@ export class EvidenceGate {
   }
 
   async ensure(event: InfractionEvent): Promise<EvidenceCheck> {
+    if (event.evidence.length === 0) return { ok: true };
     // Whatever hangs below (a request across a link that just dropped), ingest goes on.
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<RefOutcome[]>((resolve) => {

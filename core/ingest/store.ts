@@ -52,7 +52,12 @@ function ingestedEntry(v: VerifiedEvent, atMs: number): NewAuditEntry {
 export async function storeVerifiedEvents(tx: Queryable, items: readonly VerifiedEvent[]): Promise<boolean[]> {
   const inserted = await insertEvents(
     tx,
-    items.map((v) => ({ event: v.event, streamSeq: v.message.streamSeq, signatureKeyId: v.signatureKeyId })),
+    items.map((v) => ({
+      event: v.event,
+      streamSeq: v.message.streamSeq,
+      signatureKeyId: v.signatureKeyId,
+      payload: v.message.payload,
+    })),
   );
   const atMs = Date.now();
   // A batch may hold the same event twice (a redelivery beside the original): audit it once.

@@ -93,6 +93,29 @@ describe('database', () => {
     expect((await db.query('SELECT 1 FROM events')).rows).toHaveLength(0);
   });
 
+  it('runs concurrent transactions one after another, and keeps other statements out of an open one', async () => {
+    await using target = await createTestDatabase();
+    await using db = await openTestDatabase(target);
+    await db.query('CREATE TABLE counter (n int NOT NULL)');
+    await db.query('INSERT INTO counter VALUES (0)');
+    const readThenWrite = () =>
+      db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ n: number }>('SELECT n FROM counter');
+        await new Promise((r) => setTimeout(r, 1));
+        await tx.query('UPDATE counter SET n = $1', [rows[0]!.n + 1]);
+      });
+    // A transaction that fails: the statements started beside it must not be rolled back with it.
+    const failing = db.transaction(async (tx) => {
+      await tx.query('UPDATE counter SET n = n + 1000');
+      throw new Error('boom');
+    });
+    const outside = Array.from({ length: 10 }, () => db.query('UPDATE counter SET n = n + 100'));
+    await Promise.all([...Array.from({ length: 20 }, readThenWrite), ...outside, failing.catch(() => undefined)]);
+    const { rows } = await db.query<{ n: number }>('SELECT n FROM counter');
+    // 20 increments lost none to interleaving; the 10 outside statements survived the rollback.
+    expect(rows[0]!.n).toBe(20 + 10 * 100);
+  });
+
   it('keeps dollar-quoted function bodies whole', () => {
     const sql =
       "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RAISE EXCEPTION 'no';\nEND;\n$$;\nSELECT 1;\n";

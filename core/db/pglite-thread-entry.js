@@ -1,0 +1,5 @@
+// PGlite thread bootstrap: registers the TypeScript loader in this thread, then loads the thread.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./pglite-thread.ts');
