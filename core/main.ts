@@ -19,6 +19,7 @@ import { sweepRetention } from './retention/retention.js';
 import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
 import { IngestConsumer, ensureIngestTopology } from './ingest/consumer.js';
+import { SignatureVerifier } from './devices/signature-verifier.js';
 import { EvidenceGate } from './ingest/evidence-check.js';
 import type { ObjectStore } from '@nats-io/obj';
 import type { Logger } from './logger.js';
@@ -193,6 +194,8 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     },
   });
   cleanup.add('closing HTTP', () => http.close());
+  const verifier = new SignatureVerifier();
+  cleanup.add('stopping the signature thread', () => verifier.close());
   // Ingest starts last and stops first: nothing is taken from the stream that cannot be served.
   const ingest = new IngestConsumer(
     {
@@ -201,6 +204,7 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
       metrics,
       devices: api.devices,
       evidence: new EvidenceGate(nc, evidence, config.transport.sites),
+      verifier,
     },
     { ...config.ingest, evidenceRetryMs: config.transport.evidenceRetryMs },
   );

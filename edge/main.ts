@@ -24,6 +24,7 @@ import type { EventPublisher } from './publish/publisher.js';
 import { loadOrCreateDeviceKey } from './publish/device-key.js';
 import type { DeviceKey } from './publish/device-key.js';
 import { JetStreamPublisher } from './publish/publisher.js';
+import { SpoolingPublisher } from './publish/spooling-publisher.js';
 import { ReceiptPurger, outboxLimits, startOutboxMonitor } from './outbox/index.js';
 import type { OutboxMonitor } from './outbox/index.js';
 import { FileSequencer } from './publish/sequencer.js';
@@ -55,6 +56,12 @@ export interface EdgeRun {
 }
 
 /** Where events go: JetStream normally, a folder for replays. */
+/** Spooled events are sent again after 1 s, then at most every 30 s. */
+const SPOOL_RETRY = { retryDelayMs: 1_000, maxRetryDelayMs: 30_000 };
+
+/** On stop, spooled events get this long to reach the outbox; the rest go on the next start. */
+const DRAIN_ON_STOP_MS = 30_000;
+
 export interface EdgeTransport extends EventPublisher {
   readonly isConnected: boolean;
   /** The site NATS connection (controller signal feeds); absent for a folder. */
@@ -94,7 +101,8 @@ async function connectPublisher(
     {
       servers: config.nats.servers,
       name: `zebra-edge-${config.deviceId}`,
-      maxAttempts: 8,
+      // The spool tries again for as long as it takes; one send gives up sooner.
+      maxAttempts: 3,
       retryDelayMs: 250,
       user: config.nats.user,
       password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
@@ -228,12 +236,20 @@ export async function startEdge(
   logger.info({ keyId: deviceKey.keyId }, 'device key ready');
   let publisher: EdgeTransport;
   let outbox: SiteOutbox | undefined;
+  let spooling: SpoolingPublisher | undefined;
   try {
     if (hooks.transport) publisher = hooks.transport;
     else {
       const connected = await connectPublisher(config, metrics, logger);
-      publisher = connected.publisher;
       outbox = connected.outbox;
+      spooling = await SpoolingPublisher.open(
+        join(config.stateDir, 'spool'),
+        connected.publisher,
+        logger.child({ component: 'spool' }),
+        SPOOL_RETRY,
+        metrics,
+      );
+      publisher = spooling;
     }
   } catch (err) {
     await pool.close();
@@ -319,7 +335,7 @@ export async function startEdge(
     await Promise.all(signals.map((s) => s.close()));
     outbox?.monitor.close();
     await outbox?.purger.close();
-    await publisher.close();
+    await (spooling ? spooling.close(DRAIN_ON_STOP_MS) : publisher.close());
     await pool.close();
     await http?.close();
   });

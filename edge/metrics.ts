@@ -17,6 +17,7 @@ export interface EdgeMetrics {
   readonly outboxLimitBytes: Gauge<'store'>;
   readonly outboxPendingEvents: Gauge;
   readonly receiptsApplied: Counter<'kind' | 'outcome'>;
+  readonly spooledEvents: Gauge;
 }
 
 export function createEdgeMetrics(): EdgeMetrics {
@@ -102,6 +103,11 @@ export function createEdgeMetrics(): EdgeMetrics {
       name: 'zebra_edge_receipts_applied_total',
       help: 'Receipts from the core applied to the outbox (the message and its evidence purged)',
       labelNames: ['kind', 'outcome'],
+      registers,
+    }),
+    spooledEvents: new Gauge({
+      name: 'zebra_edge_spooled_events',
+      help: 'Signed events on the device’s disk that the site outbox does not hold yet; alert when it stays above 0',
       registers,
     }),
   };

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { ownBytes } from '../transfer.js';
 import type { Database, Queryable } from './database.js';
 import type { PgliteErrorData, PgliteReply, PgliteRequest, PgliteStartup } from './pglite-protocol.js';
 
@@ -89,15 +90,6 @@ class PgliteThread {
 }
 
 /**
- * A byte array that views part of a larger buffer (Node's 8 KiB pool, a NATS read buffer) is
- * copied out first: posting a view to the thread would copy the whole buffer behind it.
- */
-function ownBytes(param: unknown): unknown {
-  if (!(param instanceof Uint8Array) || param.byteLength === param.buffer.byteLength) return param;
-  return new Uint8Array(param);
-}
-
-/**
  * At most one transaction at a time, and no statement from outside it while it is open:
  * PGlite is one session, so a stray statement would otherwise run inside someone's transaction.
  * Callers test `isHeld` and act in the same synchronous step (no await in between).
@@ -132,7 +124,11 @@ export async function openPglite(dataDir: string): Promise<Database> {
   const thread = await PgliteThread.start(dataDir);
   const gate = new TransactionGate();
   const run = <R>(sql: string, params: readonly unknown[]) =>
-    thread.send({ op: 'query', sql, params: params.map(ownBytes) }) as Promise<{ rows: R[]; rowCount: number }>;
+    thread.send({
+      op: 'query',
+      sql,
+      params: params.map((p) => (p instanceof Uint8Array ? ownBytes(p) : p)),
+    }) as Promise<{ rows: R[]; rowCount: number }>;
   return {
     kind: 'pglite',
     query: async <R>(sql: string, params: readonly unknown[] = []) => {

@@ -1,9 +1,10 @@
-import { createHash, createPublicKey, verify, webcrypto } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { eventSigningBytes, eventSigningBytesFromPayload } from '../../proto/index.js';
+import { eventSigningBytes } from '../../proto/index.js';
 import type { DeviceSignature, InfractionEvent } from '../../proto/index.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
+import type { SignatureVerifier } from './signature-verifier.js';
 
 export interface DeviceRecord {
   readonly deviceId: string;
@@ -162,43 +163,38 @@ export function checkDeviceSignature(
   return isValid ? { ok: true, keyId: device.keyId } : badSignature(device);
 }
 
-const webKeys = new WeakMap<KeyObject, Promise<webcrypto.CryptoKey>>();
+const spkiDers = new WeakMap<KeyObject, Uint8Array>();
 
-function webKeyOf(publicKey: KeyObject): Promise<webcrypto.CryptoKey> {
-  let key = webKeys.get(publicKey);
-  if (!key) {
-    const der = publicKey.export({ type: 'spki', format: 'der' });
-    key = webcrypto.subtle.importKey('spki', der, { name: 'Ed25519' }, false, ['verify']);
-    webKeys.set(publicKey, key);
+function spkiDerOf(publicKey: KeyObject): Uint8Array {
+  let der = spkiDers.get(publicKey);
+  if (!der) {
+    der = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+    spkiDers.set(publicKey, der);
   }
-  return key;
+  return der;
 }
 
 /**
- * {@link checkEventSignature}, with the Ed25519 arithmetic on libuv's thread pool (WebCrypto)
- * instead of the event loop, so ingest verifies one batch while it stores the previous one.
- * Given the received `payload`, it first verifies the payload minus its signature field (no
- * re-encoding); only when that fails does it try the re-encoded event, for an encoder that
- * orders fields differently.
+ * {@link checkEventSignature} on the received `payload`, with the Ed25519 arithmetic on the
+ * verifier's own thread instead of the event loop, so ingest verifies one batch while it
+ * stores the previous one.
  */
 export async function checkEventSignatureAsync(
   event: InfractionEvent,
   device: DeviceRecord | undefined,
-  payload?: Uint8Array,
+  payload: Uint8Array,
+  verifier: SignatureVerifier,
 ): Promise<SignatureCheck> {
   const refusal = refusalBeforeVerify(event, device);
   if (refusal || !device) return refusal!;
-  try {
-    const key = await webKeyOf(device.publicKey);
-    const signature = event.signature!.signature;
-    const verifies = (bytes: Uint8Array): Promise<boolean> =>
-      webcrypto.subtle.verify({ name: 'Ed25519' }, key, signature, bytes);
-    const fromPayload = payload ? eventSigningBytesFromPayload(payload) : undefined;
-    if (fromPayload && (await verifies(fromPayload))) return { ok: true, keyId: device.keyId };
-    return (await verifies(eventSigningBytes(event))) ? { ok: true, keyId: device.keyId } : badSignature(device);
-  } catch {
-    return badSignature(device);
-  }
+  const signature = event.signature!.signature;
+  const verified = await verifier.verify({
+    keyId: device.keyId,
+    spkiDer: spkiDerOf(device.publicKey),
+    signature,
+    payload,
+  });
+  return verified ? { ok: true, keyId: device.keyId } : badSignature(device);
 }
 
 /**

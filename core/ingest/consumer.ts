@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
 import { checkDeviceSignature, checkEventSignature, checkEventSignatureAsync } from '../devices/devices-repo.js';
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
+import type { SignatureVerifier } from '../devices/signature-verifier.js';
 import { MessageBatcher } from './batcher.js';
 import { CURABLE } from './release.js';
 import type { EvidenceGate } from './evidence-check.js';
@@ -37,10 +38,9 @@ export interface IngestDeps {
   readonly devices: DeviceKeyCache;
   /** An event is stored only once all its evidence is in the hub's store. */
   readonly evidence: EvidenceGate;
+  /** Device signatures of batched events, off the event loop. */
+  readonly verifier: SignatureVerifier;
 }
-
-/** Messages decoded and verified between two turns of the event loop. */
-const CHECK_SLICE = 16;
 
 /** Batches stored at once: one, so the stream order holds. */
 const BATCHES_IN_FLIGHT = 1;
@@ -106,15 +106,10 @@ export class IngestConsumer {
    * them after the commit and their receipts. Every other message, and any batch whose
    * transaction fails, takes the one-message path, which handles each case on its own.
    */
-  async #checkAll(batch: readonly JsMsg[]): Promise<(Checked | undefined)[]> {
-    const checks: Promise<Checked | undefined>[] = [];
-    for (let i = 0; i < batch.length; i += CHECK_SLICE) {
-      // Yield between slices, so the batch being stored meanwhile gets its turns promptly.
-      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      for (const msg of batch.slice(i, i + CHECK_SLICE))
-        checks.push(isTallySubject(msg.subject) ? Promise.resolve(undefined) : this.#check(msg));
-    }
-    return Promise.all(checks);
+  #checkAll(batch: readonly JsMsg[]): Promise<(Checked | undefined)[]> {
+    return Promise.all(
+      batch.map((msg) => (isTallySubject(msg.subject) ? Promise.resolve(undefined) : this.#check(msg))),
+    );
   }
 
   async #handleBatch(batch: readonly JsMsg[], checked: readonly (Checked | undefined)[]): Promise<void> {
@@ -173,7 +168,7 @@ export class IngestConsumer {
       const result = validateEventMessage(msg.subject, msg.data);
       if (!result.ok) return undefined;
       const device = await this.#deps.devices.get(result.event.deviceId, Date.now());
-      const signed = await checkEventSignatureAsync(result.event, device, msg.data);
+      const signed = await checkEventSignatureAsync(result.event, device, msg.data, this.#deps.verifier);
       if (!signed.ok) return undefined;
       const evidence = await this.#deps.evidence.ensure(result.event);
       return evidence.ok ? { msg, event: result.event, keyId: signed.keyId } : undefined;

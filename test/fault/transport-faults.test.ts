@@ -24,8 +24,14 @@ async function outboxMessages(siteUrl: string): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Each scenario starts real servers and core processes, some of them several times: 10–45 s
+ * on a 2-core machine to itself, up to about twice that when it is shared.
+ */
+const FAULT_TIMEOUT_MS = 240_000;
+
 /** Every fault ends with the same verdict: nothing lost, nothing twice, nothing unexpected, evidence intact. */
-describe('transport under faults (hub + site leaf + core process)', () => {
+describe('transport under faults (hub + site leaf + core process)', { timeout: FAULT_TIMEOUT_MS }, () => {
   it('kill -9 of the core, three times during ingest', async () => {
     await using fault = await startFaultSite();
     const producer = await fault.startProducer({ evidenceBytes: 5_000 });
