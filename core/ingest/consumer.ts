@@ -12,7 +12,7 @@ import { checkDeviceSignature, checkEventSignature, checkEventSignatureAsync } f
 import type { DeviceKeyCache, SignatureRefusal } from '../devices/devices-repo.js';
 import type { SignatureVerifier } from '../devices/signature-verifier.js';
 import { MessageBatcher } from './batcher.js';
-import { CURABLE } from './release.js';
+import { CURABLE, isRegisteredFor } from './release.js';
 import type { EvidenceGate } from './evidence-check.js';
 import { eventReceipt, quarantineReceipt, sendReceipts, tallyReceipt } from './receipts.js';
 import { isSequenceConflict, sha256Hex, storeVerifiedEvent, storeVerifiedEvents } from './store.js';
@@ -182,9 +182,13 @@ export class IngestConsumer {
    * device gets a receipt so it may purge its copy, except for evidence that does not match
    * its signature: the site's copy is then the one to examine.
    */
-  async #quarantine(msg: JsMsg, code: QuarantineCode, reason: string): Promise<void> {
+  async #quarantine(msg: JsMsg, code: QuarantineCode, reason: string, curable?: InfractionEvent): Promise<void> {
     const { db, metrics, logger } = this.#deps;
-    await db.transaction(async (tx) => {
+    const outcome = await db.transaction(async (tx) => {
+      // A device registered since its cached lookup: under the device's lock (which the
+      // release after a registration takes too), either the registration is visible here,
+      // or the release runs after this row is committed and sees it. Never a row left behind.
+      if (curable && (await isRegisteredFor(tx, curable))) return 'registered';
       const isNew = await insertQuarantine(tx, {
         streamSeq: msg.seq,
         subject: msg.subject,
@@ -200,7 +204,14 @@ export class IngestConsumer {
         subject: `stream:${msg.seq}`,
         details: { reasonCode: code, reason, natsSubject: msg.subject, payloadSha256: sha256Hex(msg.data) },
       });
+      return 'quarantined';
     });
+    if (outcome === 'registered') {
+      this.#deps.devices.forget(curable!.deviceId);
+      logger.info({ streamSeq: msg.seq, deviceId: curable!.deviceId }, 'device registered meanwhile; checking again');
+      msg.nak();
+      return;
+    }
     const receipt = code === 'evidence_mismatch' ? undefined : quarantineReceipt(msg, Date.now());
     if (receipt) await this.#receipts([receipt], 'quarantined');
     metrics.rejected.inc({ reason: code });
@@ -233,7 +244,7 @@ export class IngestConsumer {
     const evidence = await this.#deps.evidence.ensure(event);
     if (!evidence.ok && evidence.kind === 'missing')
       return this.#waitForEvidence(msg, event, evidence.objectKeys.length, evidence.why);
-    if (!signed.ok) return this.#quarantine(msg, signed.code, signed.reason);
+    if (!signed.ok) return this.#quarantine(msg, signed.code, signed.reason, event);
     if (!evidence.ok) {
       return this.#quarantine(
         msg,

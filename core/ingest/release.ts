@@ -1,12 +1,28 @@
 import { appendAudit } from '../audit/audit-repo.js';
-import type { Database } from '../db/database.js';
-import { checkEventSignature } from '../devices/devices-repo.js';
+import type { Database, Queryable } from '../db/database.js';
+import { checkEventSignature, findDevice } from '../devices/devices-repo.js';
 import type { DeviceRecord } from '../devices/devices-repo.js';
 import { isSequenceConflict, storeVerifiedEvent } from './store.js';
 import { validateEventMessage } from './validate.js';
+import type { InfractionEvent } from '../../proto/index.js';
 
 /** Refusals that registering the device can cure. */
 export const CURABLE: readonly string[] = ['unknown_device', 'unknown_key', 'site_mismatch'];
+
+/** Serialises, per device, quarantining a message for a curable reason with releasing such messages. */
+async function lockDevice(tx: Queryable, deviceId: string): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('zebra.device:' || $1))", [deviceId]);
+}
+
+/**
+ * Whether the event's device is registered now, in the database (not a cache), such that the
+ * event verifies: then it must not be quarantined. Takes the device's lock for the transaction.
+ */
+export async function isRegisteredFor(tx: Queryable, event: InfractionEvent): Promise<boolean> {
+  await lockDevice(tx, event.deviceId);
+  const device = await findDevice(tx, event.deviceId);
+  return device !== undefined && checkEventSignature(event, device).ok;
+}
 
 /**
  * After a device is registered (or re-keyed), stores the messages quarantined only because
@@ -19,16 +35,21 @@ export async function releaseQuarantined(
   actor: string,
   nowMs: number,
 ): Promise<number> {
-  const { rows } = await db.query<{
-    id: string | number;
-    stream_seq: string | number;
-    subject: string;
-    payload: Uint8Array;
-  }>(
-    `SELECT id, stream_seq, subject, payload FROM quarantine
-     WHERE released_at IS NULL AND reason_code = ANY($1::text[]) AND subject LIKE $2 ORDER BY stream_seq`,
-    [[...CURABLE], `zebra.v1.events.%.${device.deviceId}.%`],
-  );
+  // Under the device's lock: a quarantine that raced the registration is committed first.
+  const rows = await db.transaction(async (tx) => {
+    await lockDevice(tx, device.deviceId);
+    const result = await tx.query<{
+      id: string | number;
+      stream_seq: string | number;
+      subject: string;
+      payload: Uint8Array;
+    }>(
+      `SELECT id, stream_seq, subject, payload FROM quarantine
+       WHERE released_at IS NULL AND reason_code = ANY($1::text[]) AND subject LIKE $2 ORDER BY stream_seq`,
+      [[...CURABLE], `zebra.v1.events.%.${device.deviceId}.%`],
+    );
+    return result.rows;
+  });
   let released = 0;
   for (const row of rows) {
     const payload = Buffer.from(row.payload);

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { EdgeError, EdgeErrorCode } from '../errors.js';
+import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
+import { makeFifo, openFifoReader } from './fifo.js';
 import type { Frame, FrameSource } from './frame.js';
 import { probeVideo } from './probe.js';
 import { RawFrameReader } from './raw-frame-reader.js';
@@ -34,7 +35,7 @@ const READ_AHEAD_FRAMES = 4;
 /** Frames decoded by an ffmpeg child process as raw RGB24. */
 export class FfmpegFrameSource implements FrameSource {
   readonly #options: FfmpegSourceOptions;
-  #child: ChildProcessByStdio<null, Readable, Readable> | undefined;
+  #child: ChildProcessByStdio<null, null, Readable> | undefined;
 
   constructor(options: FfmpegSourceOptions) {
     this.#options = options;
@@ -52,8 +53,16 @@ export class FfmpegFrameSource implements FrameSource {
         ...(input.startsWith('rtsp:') ? ['-rtsp_transport', 'tcp', '-timeout', micros] : ['-rw_timeout', micros]),
       );
     }
-    args.push('-i', input, '-an', '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const fifo = await makeFifo().catch((err: unknown) => {
+      throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `cannot make a pipe for ffmpeg: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    });
+    args.push('-i', input, '-an', '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-y', fifo.path);
+    const reader = new RawFrameReader(frameBytes, READ_AHEAD_FRAMES);
+    const socket = openFifoReader(fifo.path, reader.onread);
+    reader.attach(socket);
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     let stderrTail = '';
     child.stderr.on('data', (chunk: Buffer) => {
@@ -66,8 +75,10 @@ export class FfmpegFrameSource implements FrameSource {
       child.once('close', (code) => resolve(code));
     });
     exited.catch(() => undefined);
-
-    const reader = new RawFrameReader(child.stdout, frameBytes, READ_AHEAD_FRAMES);
+    // An ffmpeg that stops before it opens the pipe never ends the stream: end it here.
+    void exited.finally(() => {
+      if (reader.bytesRead === 0) socket.destroy();
+    });
     const { cameraId, startAtMs, stamping } = this.#options;
     let index = 0;
     let isComplete = false;
@@ -81,6 +92,8 @@ export class FfmpegFrameSource implements FrameSource {
     } finally {
       // A consumer that stops early (break, an error) must not leave ffmpeg running.
       if (!isComplete && child.exitCode === null && this.#child === child) child.kill('SIGTERM');
+      socket.destroy();
+      await fifo.dispose();
     }
     const code = await exited;
     if (code !== 0 && code !== null && this.#child) {

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { OnReadOpts, Socket } from 'node:net';
 
 /**
  * Frame pixels live in shared memory, so handing a frame to an inference worker passes a
@@ -9,33 +9,52 @@ function newFrameBuffer(frameBytes: number): Buffer {
 }
 
 /**
- * Cuts a raw video byte stream into fixed-size frames. Pipe chunks are copied once, straight
- * into their frame; up to `maxQueued` whole frames are read ahead (so the decoder runs on its
- * own core meanwhile), then the stream is paused until the consumer catches up.
+ * Cuts a raw video byte stream into fixed-size frames. The socket reads straight into the
+ * frame being filled ({@link onread}); up to `maxQueued` whole frames are read ahead (so the
+ * decoder runs on its own core meanwhile), then reading pauses until the consumer catches up.
+ * Build the reader, open the socket with its `onread`, then {@link attach} the socket.
  */
 export class RawFrameReader implements AsyncIterable<Buffer> {
-  readonly #stream: Readable;
   readonly #frameBytes: number;
   readonly #maxQueued: number;
   readonly #queue: Buffer[] = [];
+  #socket: Socket | undefined;
   #frame: Buffer;
   #filled = 0;
+  #bytesRead = 0;
   #ended = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
+  /** The socket stopped reading because enough frames wait (the callback returned false). */
+  #isHeld = false;
 
-  constructor(stream: Readable, frameBytes: number, maxQueued: number) {
-    this.#stream = stream;
+  constructor(frameBytes: number, maxQueued: number) {
     this.#frameBytes = frameBytes;
     this.#maxQueued = maxQueued;
     this.#frame = newFrameBuffer(frameBytes);
-    stream.on('data', (chunk: Buffer) => this.#take(chunk));
-    stream.once('end', () => this.#finish());
-    stream.once('close', () => this.#finish());
-    stream.once('error', (err) => {
+  }
+
+  /** For the socket: where the next bytes go, and what arrived. */
+  get onread(): OnReadOpts {
+    return {
+      buffer: () => this.#frame.subarray(this.#filled),
+      callback: (bytes: number) => this.#wrote(bytes),
+    };
+  }
+
+  attach(socket: Socket): void {
+    this.#socket = socket;
+    socket.once('end', () => this.#finish());
+    socket.once('close', () => this.#finish());
+    socket.once('error', (err) => {
       this.#error = err;
       this.#finish();
     });
+  }
+
+  /** Bytes received so far. */
+  get bytesRead(): number {
+    return this.#bytesRead;
   }
 
   /** Bytes of a last, incomplete frame when the stream ended (0 when it ended on a frame boundary). */
@@ -43,20 +62,18 @@ export class RawFrameReader implements AsyncIterable<Buffer> {
     return this.#ended ? this.#filled : 0;
   }
 
-  #take(chunk: Buffer): void {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(this.#frameBytes - this.#filled, chunk.length - offset);
-      chunk.copy(this.#frame, this.#filled, offset, offset + n);
-      this.#filled += n;
-      offset += n;
-      if (this.#filled < this.#frameBytes) continue;
+  /** Returns false (which pauses the socket) once enough frames wait. */
+  #wrote(bytes: number): boolean {
+    this.#bytesRead += bytes;
+    this.#filled += bytes;
+    if (this.#filled === this.#frameBytes) {
       this.#queue.push(this.#frame);
       this.#frame = newFrameBuffer(this.#frameBytes);
       this.#filled = 0;
     }
-    if (this.#queue.length >= this.#maxQueued) this.#stream.pause();
     this.#wake?.();
+    this.#isHeld = this.#queue.length >= this.#maxQueued;
+    return !this.#isHeld;
   }
 
   #finish(): void {
@@ -68,7 +85,11 @@ export class RawFrameReader implements AsyncIterable<Buffer> {
     for (;;) {
       const next = this.#queue.shift();
       if (next) {
-        if (this.#queue.length < this.#maxQueued) this.#stream.resume();
+        if (this.#isHeld && this.#queue.length < this.#maxQueued) {
+          // resume() restarts a read the callback stopped (the stream itself never paused).
+          this.#isHeld = false;
+          this.#socket?.resume();
+        }
         yield next;
         continue;
       }

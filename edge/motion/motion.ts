@@ -35,27 +35,55 @@ export interface MotionReading {
 }
 
 const SAMPLES_PER_CELL_SIDE = 4;
+const SAMPLES_PER_CELL = SAMPLES_PER_CELL_SIDE * SAMPLES_PER_CELL_SIDE;
 
-/** Mean luma per grid cell from packed RGB, sampling a few pixels per cell. Pure. */
-export function lumaGrid(rgb: Buffer, widthPx: number, heightPx: number, gridWidth: number): LumaGrid {
+interface SampleLayout {
+  readonly width: number;
+  readonly height: number;
+  /** Byte offsets of every sampled pixel, cell by cell (row-major), SAMPLES_PER_CELL per cell. */
+  readonly offsets: Int32Array;
+}
+
+/** Where each cell samples, worked out once per frame size. */
+const layouts = new Map<string, SampleLayout>();
+
+function sampleLayout(widthPx: number, heightPx: number, gridWidth: number): SampleLayout {
+  const key = `${widthPx}x${heightPx}/${gridWidth}`;
+  const cached = layouts.get(key);
+  if (cached) return cached;
   const width = Math.max(1, Math.min(gridWidth, widthPx));
   const height = Math.max(1, Math.round((width * heightPx) / widthPx));
-  const cells = new Float32Array(width * height);
   const cellW = widthPx / width;
   const cellH = heightPx / height;
+  const offsets = new Int32Array(width * height * SAMPLES_PER_CELL);
+  let k = 0;
   for (let gy = 0; gy < height; gy++) {
     for (let gx = 0; gx < width; gx++) {
-      let sum = 0;
       for (let sy = 0; sy < SAMPLES_PER_CELL_SIDE; sy++) {
         const y = Math.min(heightPx - 1, Math.floor(gy * cellH + ((sy + 0.5) * cellH) / SAMPLES_PER_CELL_SIDE));
         for (let sx = 0; sx < SAMPLES_PER_CELL_SIDE; sx++) {
           const x = Math.min(widthPx - 1, Math.floor(gx * cellW + ((sx + 0.5) * cellW) / SAMPLES_PER_CELL_SIDE));
-          const i = (y * widthPx + x) * 3;
-          sum += 0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!;
+          offsets[k++] = (y * widthPx + x) * 3;
         }
       }
-      cells[gy * width + gx] = sum / (SAMPLES_PER_CELL_SIDE * SAMPLES_PER_CELL_SIDE);
     }
+  }
+  const layout = { width, height, offsets };
+  layouts.set(key, layout);
+  return layout;
+}
+
+/** Mean luma per grid cell from packed RGB, sampling a few pixels per cell. Pure. */
+export function lumaGrid(rgb: Buffer, widthPx: number, heightPx: number, gridWidth: number): LumaGrid {
+  const { width, height, offsets } = sampleLayout(widthPx, heightPx, gridWidth);
+  const cells = new Float32Array(width * height);
+  for (let cell = 0, k = 0; cell < cells.length; cell++) {
+    let sum = 0;
+    for (const end = k + SAMPLES_PER_CELL; k < end; k++) {
+      const i = offsets[k]!;
+      sum += 0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!;
+    }
+    cells[cell] = sum / SAMPLES_PER_CELL;
   }
   return { width, height, cells };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -60,6 +61,24 @@ describe('ffmpeg frame source', () => {
     expect(frames.length).toBeLessThanOrEqual(400);
     expect(frames[0]).toEqual({ index: 0, at: 1000, w: 768, h: 576, bytes: 768 * 576 * 3 });
     expect(frames[10]!.at).toBe(3000);
+  });
+
+  it('hands a slow consumer every frame, whole and in order: reading waits while frames queue up', async () => {
+    const { path } = await manifestFile('vtest-video');
+    const clip = new FfmpegFrameSource({ cameraId: 'c', input: path, fps: 5, startAtMs: 0 });
+    const fast: string[] = [];
+    for await (const f of clip) {
+      fast.push(createHash('sha256').update(f.rgb).digest('hex'));
+      if (fast.length === 40) break;
+    }
+    const slow: string[] = [];
+    for await (const f of new FfmpegFrameSource({ cameraId: 'c', input: path, fps: 5, startAtMs: 0 })) {
+      // Slower than ffmpeg decodes, so the reader fills its read-ahead and must resume.
+      await new Promise((r) => setTimeout(r, 15));
+      slow.push(createHash('sha256').update(f.rgb).digest('hex'));
+      if (slow.length === 40) break;
+    }
+    expect(slow).toEqual(fast);
   });
 
   it('reports a corrupt video as a clear error, not a crash', async () => {
