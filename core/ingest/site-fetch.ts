@@ -47,7 +47,9 @@ export async function refetchFromSite(
         if (event && wanted.has(event.cameraSeq) && !found.includes(event.cameraSeq)) {
           const h = headers();
           h.set(SITE_SEQUENCE_HEADER, String(m.seq));
-          await hub.publish(m.subject, m.data, { msgID: event.eventId, headers: h });
+          // No message id: within the hub's duplicate window the id of the copy the hub lost
+          // would turn this one away too. The event id in PostgreSQL keeps it to one row.
+          await hub.publish(m.subject, m.data, { headers: h });
           found.push(event.cameraSeq);
         }
         if (seen >= held) break;

@@ -100,7 +100,8 @@ describe('database', () => {
     await db.query('INSERT INTO counter VALUES (0)');
     const readThenWrite = () =>
       db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ n: number }>('SELECT n FROM counter');
+        // FOR UPDATE serialises these on PostgreSQL; on PGlite, one session, only the gate does.
+        const { rows } = await tx.query<{ n: number }>('SELECT n FROM counter FOR UPDATE');
         await new Promise((r) => setTimeout(r, 1));
         await tx.query('UPDATE counter SET n = $1', [rows[0]!.n + 1]);
       });
