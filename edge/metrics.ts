@@ -17,7 +17,7 @@ export interface EdgeMetrics {
   readonly outboxLimitBytes: Gauge<'store'>;
   readonly outboxPendingEvents: Gauge;
   readonly receiptsApplied: Counter<'kind' | 'outcome'>;
-  readonly spooledEvents: Gauge;
+  readonly spooledMessages: Gauge;
 }
 
 export function createEdgeMetrics(): EdgeMetrics {
@@ -105,9 +105,9 @@ export function createEdgeMetrics(): EdgeMetrics {
       labelNames: ['kind', 'outcome'],
       registers,
     }),
-    spooledEvents: new Gauge({
-      name: 'zebra_edge_spooled_events',
-      help: 'Signed events on the device’s disk that the site outbox does not hold yet; alert when it stays above 0',
+    spooledMessages: new Gauge({
+      name: 'zebra_edge_spooled_messages',
+      help: 'Signed events and tallies on the device’s disk that the site outbox does not hold yet; alert when it stays above 0',
       registers,
     }),
   };

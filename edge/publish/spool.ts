@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InfractionEvent } from '../../proto/index.js';
+import { randomUUID } from 'node:crypto';
+import { CandidateTally, InfractionEvent } from '../../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 
 /** One evidence object waiting in the spool. */
@@ -12,13 +13,22 @@ export interface SpooledObject {
 
 /** A signed event and its evidence, on disk until the site outbox holds them. */
 export interface SpooledEvent {
+  readonly kind: 'event';
   readonly name: string;
   readonly event: InfractionEvent;
   readonly evidence: readonly SpooledObject[];
   read(object: SpooledObject): Promise<Buffer>;
 }
 
+/** A signed candidate tally (an hour's full counts; the core keeps the highest it sees). */
+export interface SpooledTally {
+  readonly kind: 'tally';
+  readonly name: string;
+  readonly tally: CandidateTally;
+}
+
 const EVENT_FILE = 'event.pb';
+const TALLY_FILE = 'tally.pb';
 const MANIFEST_FILE = 'evidence.json';
 
 /** A ready entry's folder name: camera, then zero-padded sequence, so names sort in publishing order. */
@@ -100,17 +110,32 @@ export class EventSpool {
     return name;
   }
 
-  /** Ready entries in publishing order (per camera, by sequence number). */
+  /**
+   * Adds a tally as an entry of its own (never replacing an older one, which may be on its way
+   * out): after an outage the hour's tallies go out in order and the last one counts.
+   */
+  async addTally(tally: CandidateTally): Promise<string> {
+    const name = `${tally.cameraId}.tally.${String(tally.hourStartMs).padStart(16, '0')}.${String(Date.now()).padStart(16, '0')}.${randomUUID()}`;
+    const dir = join(this.#pendingDir, name);
+    await mkdir(dir, { recursive: true });
+    await writeDurably(join(dir, TALLY_FILE), CandidateTally.encode(tally).finish());
+    await rename(dir, join(this.#readyDir, name));
+    return name;
+  }
+
+  /** Ready entries in publishing order (per camera: events by sequence number, then tallies by hour). */
   async ready(): Promise<string[]> {
     return (await readdir(this.#readyDir)).sort();
   }
 
-  async load(name: string): Promise<SpooledEvent> {
+  async load(name: string): Promise<SpooledEvent | SpooledTally> {
     const dir = join(this.#readyDir, name);
     try {
+      if (name.includes('.tally.'))
+        return { kind: 'tally', name, tally: CandidateTally.decode(await readFile(join(dir, TALLY_FILE))) };
       const event = InfractionEvent.decode(await readFile(join(dir, EVENT_FILE)));
       const evidence = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as SpooledObject[];
-      return { name, event, evidence, read: (object) => readFile(join(dir, object.file)) };
+      return { kind: 'event', name, event, evidence, read: (object) => readFile(join(dir, object.file)) };
     } catch (err) {
       throw new EdgeError(EdgeErrorCode.STATE_INVALID, `spooled event ${name} is unreadable: ${errorMessage(err)}`, {
         cause: err,

@@ -83,9 +83,10 @@ export class SpoolingPublisher implements SpoolTarget {
     this.#kick();
   }
 
-  /** Tallies carry the hour's full counts and supersede each other: they are sent straight. */
-  publishTally(tally: CandidateTally): Promise<void> {
-    return this.#target.publishTally(tally);
+  /** Resolves once the tally is on the device's disk; sending follows. */
+  async publishTally(tally: CandidateTally): Promise<void> {
+    await this.#spool.addTally(tally);
+    this.#kick();
   }
 
   #kick(): void {
@@ -105,12 +106,12 @@ export class SpoolingPublisher implements SpoolTarget {
   async #drain(): Promise<void> {
     this.#again = false;
     const names = await this.#spool.ready();
-    this.#metrics?.spooledEvents.set(names.length);
+    this.#metrics?.spooledMessages.set(names.length);
     for (const [i, name] of names.entries()) {
       if (this.#closed) return;
       try {
         await this.#send(name);
-        this.#metrics?.spooledEvents.set(names.length - i - 1);
+        this.#metrics?.spooledMessages.set(names.length - i - 1);
       } catch (err) {
         this.#logger.error(
           { err, event: name, waiting: names.length - i, retryInMs: this.#delayMs },
@@ -133,9 +134,12 @@ export class SpoolingPublisher implements SpoolTarget {
       await this.#spool.quarantine(name);
       return;
     }
-    for (const object of spooled.evidence)
-      await this.#target.putEvidence(object.objectKey, await spooled.read(object), object.mediaType);
-    await this.#target.publishEvent(spooled.event);
+    if (spooled.kind === 'tally') await this.#target.publishTally(spooled.tally);
+    else {
+      for (const object of spooled.evidence)
+        await this.#target.putEvidence(object.objectKey, await spooled.read(object), object.mediaType);
+      await this.#target.publishEvent(spooled.event);
+    }
     await this.#spool.remove(name);
   }
 

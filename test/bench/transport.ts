@@ -6,8 +6,8 @@
  *     store idempotently with the review row and the audit entry, receipt, ack) against a raw
  *     JetStream consume-and-ack loop over the same stream, and two raw batched INSERT loops:
  *     the events alone, and the rows ingest writes for each event (event, review, audit entry).
- *     The target compares with the slower of the consume loop and the same-rows insert; the
- *     events-only ratio is printed beside it.
+ *     The issue's target compares with the slower of the consume loop and the events-only
+ *     insert; the ratio against the same-rows insert is printed beside it.
  * BENCH_EVENTS (default 2000) events per side. Database: PGlite, or PostgreSQL with DATABASE_URL.
  */
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -216,8 +216,8 @@ async function main(): Promise<void> {
     process.stderr.write(`warning: ${quarantined} messages were quarantined; the figure is not comparable\n`);
   const ingestRate = (count - firstCount) / ((performance.now() - firstAt) / 1000);
   await nc.close();
-  const slower = Math.min(consumeRate, ingestRowsRate);
-  const ratio = ingestRate / slower;
+  const ratio = ingestRate / Math.min(consumeRate, ingestRowsRate);
+  const eventsOnlyRatio = ingestRate / Math.min(consumeRate, insertRate);
   const row = (label: string, rate: number, note = ''): string =>
     `${label.padEnd(52)} ${rate.toFixed(0).padStart(7)} events/s ${note}`;
   process.stdout.write(
@@ -231,12 +231,12 @@ async function main(): Promise<void> {
       row(
         'core ingest',
         ingestRate,
-        `ratio ${(ingestRate / Math.min(consumeRate, insertRate)).toFixed(2)} of consume / events-only insert`,
+        `ratio ${eventsOnlyRatio.toFixed(2)} of the slower of consume and the events-only insert (target >= 0.50): ${eventsOnlyRatio >= 0.5 ? 'met' : 'NOT met'}`,
       ),
       row(
         '',
         ingestRate,
-        `ratio ${ratio.toFixed(2)} of consume / the same rows (target >= 0.50): ${ratio >= 0.5 ? 'met' : 'NOT met'}`,
+        `ratio ${ratio.toFixed(2)} of the slower of consume and the insert of the same rows (>= 0.50: ${ratio >= 0.5 ? 'yes' : 'no'})`,
       ),
       count < total ? `only ${count} of ${total} events were stored within the time limit` : '',
       '',

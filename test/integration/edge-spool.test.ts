@@ -11,6 +11,7 @@ import { outboxLimits } from '../../edge/outbox/index.js';
 import { JetStreamPublisher } from '../../edge/publish/publisher.js';
 import { SpoolingPublisher } from '../../edge/publish/spooling-publisher.js';
 import {
+  CandidateTally,
   EDGE_STREAM,
   EVIDENCE_BUCKET,
   EVIDENCE_STREAM,
@@ -128,7 +129,7 @@ describe('the device spool', () => {
         return seqs.length > 0 && seqs.length + left === 6 && left > 0 ? seqs : undefined;
       });
       expect(held).toEqual(held.map((_, i) => i + 1));
-      const spooled = (await metrics.spooledEvents.get()).values[0]!.value;
+      const spooled = (await metrics.spooledMessages.get()).values[0]!.value;
       expect(spooled).toBe(6 - held.length);
       await emptyOutbox(site.url);
       // Once there is room the rest go out, oldest first, evidence intact, and leave the disk.
@@ -139,7 +140,51 @@ describe('the device spool', () => {
       });
       expect(rest.seqs).toEqual(Array.from({ length: 6 - held.length }, (_, i) => held.length + i + 1));
       expect(rest.evidenceMatches.every(Boolean)).toBe(true);
-      expect((await metrics.spooledEvents.get()).values[0]!.value).toBe(0);
+      expect((await metrics.spooledMessages.get()).values[0]!.value).toBe(0);
+    } finally {
+      await spooling.close();
+    }
+  });
+
+  it('keeps tallies on disk while the leaf node is down, and sends them when it is back', async () => {
+    await using hub = await startTestNats();
+    await using site = await startTestSite(SITE, hub.leafUrl);
+    await using state = await tempDir();
+    const spooling = await SpoolingPublisher.open(
+      join(state.path, 'spool'),
+      await sitePublisher(site.url),
+      logger,
+      RETRY,
+    );
+    try {
+      await site.kill();
+      const tally = (count: number): CandidateTally => ({
+        deviceId: 'dev-1',
+        siteId: SITE,
+        cameraId: 'cam-1',
+        hourStartMs: 1_800_000_000_000,
+        counts: [{ reasonCode: 'lawful_walk', count }],
+        signature: { algorithm: 'ed25519', keyId: 'k', signature: Buffer.from([1]) },
+      });
+      await spooling.publishTally(tally(3));
+      await spooling.publishTally(tally(5));
+      expect(await readdir(join(state.path, 'spool', 'ready'))).toHaveLength(2);
+      await site.restart();
+      expect(await spooling.drained(30_000)).toBe(true);
+      const nc = await connect({ servers: site.url });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const info = await jsm.streams.info(EDGE_STREAM);
+        const counts: number[] = [];
+        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+          const msg = await jsm.streams.getMessage(EDGE_STREAM, { seq });
+          if (msg) counts.push(CandidateTally.decode(msg.data).counts[0]!.count);
+        }
+        // Both, in the order they were counted: the core keeps the highest.
+        expect(counts).toEqual([3, 5]);
+      } finally {
+        await nc.close();
+      }
     } finally {
       await spooling.close();
     }
