@@ -1,50 +1,63 @@
 import type { Queryable } from '../db/database.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
-import { canonicalEntryBytes, entryLeafHash } from './entry.js';
-
-/** Serialises appends across transactions and processes: every core replica takes it. */
-const AUDIT_APPEND_LOCK = 0x7a656272; // "zebr"
+import { canonicalEntryBytes } from './entry.js';
+import { leafHash } from './merkle.js';
 
 export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
 
 /**
- * Appends one entry inside the caller's transaction, so the entry commits or rolls back with
- * the change it records. Appends are serialised on a transaction-scoped advisory lock.
+ * SQL that reserves `count` audit sequence numbers (`count` is an SQL expression) and returns
+ * the first as `first_seq`. It holds the head row's lock until the transaction ends, which
+ * serialises appends across transactions and core replicas; the numbers must then be used by
+ * {@link insertAuditEntries} in the same transaction (checked at commit).
  */
-export async function appendAudit(tx: Queryable, entry: NewAuditEntry): Promise<AuditEntry> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
-  const { rows } = await tx.query<{ next: string | number }>('SELECT coalesce(max(seq) + 1, 0) AS next FROM audit_log');
-  const full: AuditEntry = { ...entry, seq: Number(rows[0]!.next) };
+export function reserveAuditSeqsSql(count: string): string {
+  return `UPDATE audit_head SET next_seq = next_seq + (${count}) RETURNING next_seq - (${count}) AS first_seq`;
+}
+
+/** Inserts entries under sequence numbers reserved from `firstSeq` on, in order. */
+export async function insertAuditEntries(
+  tx: Queryable,
+  firstSeq: number,
+  entries: readonly NewAuditEntry[],
+): Promise<AuditEntry[]> {
+  if (entries.length === 0) return [];
+  const full = entries.map((e, i): AuditEntry => ({ ...e, seq: firstSeq + i }));
+  const canonical = full.map(canonicalEntryBytes);
   await tx.query(
     `INSERT INTO audit_log (seq, at, actor, action, subject, canonical, leaf_hash)
-     VALUES ($1, to_timestamp($2::float8 / 1000), $3, $4, $5, $6, $7)`,
-    [full.seq, full.atMs, full.actor, full.action, full.subject, canonicalEntryBytes(full), entryLeafHash(full)],
+     SELECT seq, to_timestamp(at_ms / 1000), actor, action, subject, decode(canonical, 'hex'), decode(leaf, 'hex')
+     FROM unnest($1::bigint[], $2::float8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       AS u (seq, at_ms, actor, action, subject, canonical, leaf)`,
+    [
+      full.map((e) => e.seq),
+      full.map((e) => e.atMs),
+      full.map((e) => e.actor),
+      full.map((e) => e.action),
+      full.map((e) => e.subject),
+      canonical.map((bytes) => bytes.toString('hex')),
+      canonical.map((bytes) => leafHash(bytes).toString('hex')),
+    ],
   );
   return full;
 }
 
 /**
- * Appends several entries, in order, inside the caller's transaction: one lock and one
- * multi-row insert. The same entries appended one by one would get the same sequence numbers.
+ * Appends several entries, in order, inside the caller's transaction, so they commit or roll
+ * back with the change they record: one reservation and one insert of column arrays. The
+ * same entries appended one by one would get the same sequence numbers.
  */
 export async function appendAuditMany(tx: Queryable, entries: readonly NewAuditEntry[]): Promise<AuditEntry[]> {
   if (entries.length === 0) return [];
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
-  const { rows } = await tx.query<{ next: string | number }>('SELECT coalesce(max(seq) + 1, 0) AS next FROM audit_log');
-  const first = Number(rows[0]!.next);
-  const full = entries.map((e, i): AuditEntry => ({ ...e, seq: first + i }));
-  const params: unknown[] = [];
-  const values = full.map((e, i) => {
-    params.push(e.seq, e.atMs, e.actor, e.action, e.subject, canonicalEntryBytes(e), entryLeafHash(e));
-    const p = (k: number): string => `$${i * 7 + k}`;
-    return `(${p(1)}, to_timestamp(${p(2)}::float8 / 1000), ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`;
-  });
-  await tx.query(
-    `INSERT INTO audit_log (seq, at, actor, action, subject, canonical, leaf_hash) VALUES ${values.join(', ')}`,
-    params,
-  );
-  return full;
+  const { rows } = await tx.query<{ first_seq: string | number }>(reserveAuditSeqsSql('$1::bigint'), [entries.length]);
+  return insertAuditEntries(tx, Number(rows[0]!.first_seq), entries);
+}
+
+/** Appends one entry inside the caller's transaction (see {@link appendAuditMany}). */
+export async function appendAudit(tx: Queryable, entry: NewAuditEntry): Promise<AuditEntry> {
+  const [full] = await appendAuditMany(tx, [entry]);
+  return full!;
 }
 
 /** Leaf hashes of entries 0..size-1 (all when size is omitted), in order. */

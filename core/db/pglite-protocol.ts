@@ -5,7 +5,14 @@ export interface PgliteThreadInit {
 }
 
 export type PgliteRequest =
-  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params: readonly unknown[] }
+  | {
+      readonly id: number;
+      readonly op: 'query';
+      readonly sql: string;
+      readonly params: readonly unknown[];
+      /** Opens a transaction first: a transaction's BEGIN rides with its first statement. */
+      readonly begin?: boolean;
+    }
   | { readonly id: number; readonly op: 'exec'; readonly sql: string }
   | { readonly id: number; readonly op: 'close' };
 

@@ -24,6 +24,7 @@ function parseBytea(text: string): Uint8Array {
 async function answer(db: PGlite, request: PgliteRequest): Promise<PgliteReply> {
   try {
     if (request.op === 'query') {
+      if (request.begin) await db.exec('BEGIN');
       const result = await db.query(request.sql, [...request.params]);
       return { id: request.id, ok: true, rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     }

@@ -2,6 +2,7 @@ import { ENTRY_INFRACTION_KIND, InfractionEvent, ReviewState } from '../../proto
 import type { EventSummary } from '../../proto/index.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
+import { reserveAuditSeqsSql } from '../audit/audit-repo.js';
 
 const REVIEW_STATES: Record<string, ReviewState> = {
   received: ReviewState.REVIEW_STATE_RECEIVED,
@@ -34,36 +35,44 @@ export interface EventToStore {
   readonly payload?: Uint8Array;
 }
 
-function eventRow({ event, streamSeq, signatureKeyId, payload }: EventToStore): unknown[] {
+/** Bytes as hex text, decoded in SQL: array parameters of text cost both drivers least. */
+export function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/**
+ * The events as one array per column, and the SELECT that turns them back into rows: a batch
+ * is one statement of 16 parameters whatever its size (a VALUES list of 16 parameters a row
+ * took PGlite twice as long to parse and plan as the rows took to insert).
+ */
+function eventColumns(items: readonly EventToStore[]): unknown[][] {
+  const column = <T>(f: (item: EventToStore) => T): T[] => items.map(f);
   return [
-    event.eventId,
-    event.deviceId,
-    event.siteId,
-    event.cameraId,
-    event.cameraSeq,
-    event.occurredAtMs,
-    event.zoneId,
-    event.zoneVersion,
-    event.signal?.state ?? 0,
-    event.signal?.msSinceSteadyDontWalk ?? 0,
-    event.confidence?.value ?? 0,
-    event.evidence.length,
-    streamSeq,
-    payload ?? InfractionEvent.encode(event).finish(),
-    event.infractionKind || ENTRY_INFRACTION_KIND,
-    signatureKeyId ?? null,
+    column((i) => i.event.eventId),
+    column((i) => i.event.deviceId),
+    column((i) => i.event.siteId),
+    column((i) => i.event.cameraId),
+    column((i) => i.event.cameraSeq),
+    column((i) => i.event.occurredAtMs),
+    column((i) => i.event.zoneId),
+    column((i) => i.event.zoneVersion),
+    column((i) => i.event.signal?.state ?? 0),
+    column((i) => i.event.signal?.msSinceSteadyDontWalk ?? 0),
+    column((i) => i.event.confidence?.value ?? 0),
+    column((i) => i.event.evidence.length),
+    column((i) => i.streamSeq),
+    column((i) => hexOf(i.payload ?? InfractionEvent.encode(i.event).finish())),
+    column((i) => i.event.infractionKind || ENTRY_INFRACTION_KIND),
+    column((i) => i.signatureKeyId ?? null),
   ];
 }
 
-const EVENT_ROW_WIDTH = 16;
-
-function eventPlaceholders(row: number): string {
-  const p = (k: number): string => `$${row * EVENT_ROW_WIDTH + k}`;
-  const list = Array.from({ length: EVENT_ROW_WIDTH }, (_, k) =>
-    k === 5 ? `to_timestamp(${p(6)}::float8 / 1000)` : p(k + 1),
-  );
-  return `(${list.join(', ')})`;
-}
+const EVENT_ROWS = `SELECT id, device, site, camera, camera_seq, to_timestamp(occurred_ms / 1000), zone, zone_version,
+    signal_state, ms_since, confidence, evidence_count, stream_seq, decode(payload_hex, 'hex'), kind, key_id
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::text[], $8::int[],
+    $9::smallint[], $10::bigint[], $11::real[], $12::int[], $13::bigint[], $14::text[], $15::text[], $16::text[])
+  AS u (id, device, site, camera, camera_seq, occurred_ms, zone, zone_version, signal_state, ms_since, confidence,
+    evidence_count, stream_seq, payload_hex, kind, key_id)`;
 
 /** The first item of each key, in order (a batch may hold the same event twice). */
 export function firstOfEach<T>(items: readonly T[], key: (item: T) => string): T[] {
@@ -78,6 +87,22 @@ function initialReviewState(event: InfractionEvent): 'received' | 'queued' {
   return event.enforcement?.suspended ? 'received' : 'queued';
 }
 
+function insertEventsSql(thenSelect: string): string {
+  return `WITH ins AS (
+       INSERT INTO events (${EVENT_COLUMNS}) ${EVENT_ROWS}
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+     ), rev AS (
+       INSERT INTO reviews (event_id, state, version)
+       SELECT ins.event_id, v.state, 1 FROM ins JOIN unnest($17::uuid[], $18::text[]) AS v (event_id, state) USING (event_id)
+     )${thenSelect}`;
+}
+
+function insertEventsParams(items: readonly EventToStore[]): unknown[] {
+  // A batch holding an event twice inserts it once; its review state comes from its first copy.
+  const unique = firstOfEach(items, (i) => i.event.eventId);
+  return [...eventColumns(items), unique.map((i) => i.event.eventId), unique.map((i) => initialReviewState(i.event))];
+}
+
 /**
  * Inserts events once each, with their reviews queued (or held, when enforcement was
  * suspended); an event id already stored changes nothing. Returns the ids that were new. Run
@@ -85,24 +110,30 @@ function initialReviewState(event: InfractionEvent): 'received' | 'queued' {
  */
 export async function insertEvents(db: Queryable, items: readonly EventToStore[]): Promise<Set<string>> {
   if (items.length === 0) return new Set();
-  // One statement: the events, and a review row for each one that is new. A batch holding an
-  // event twice inserts it once; its review state comes from its first copy.
-  const unique = firstOfEach(items, (i) => i.event.eventId);
-  const eventParams = items.flatMap(eventRow);
-  const base = eventParams.length;
-  const reviewValues = unique.map((_, i) => `($${base + 2 * i + 1}::uuid, $${base + 2 * i + 2})`).join(', ');
   const result = await db.query<{ event_id: string }>(
-    `WITH ins AS (
-       INSERT INTO events (${EVENT_COLUMNS}) VALUES ${items.map((_, i) => eventPlaceholders(i)).join(', ')}
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-     ), rev AS (
-       INSERT INTO reviews (event_id, state, version)
-       SELECT ins.event_id, v.state, 1 FROM ins JOIN (VALUES ${reviewValues}) AS v (event_id, state) USING (event_id)
-     )
-     SELECT event_id FROM ins`,
-    [...eventParams, ...unique.flatMap((i) => [i.event.eventId, initialReviewState(i.event)])],
+    insertEventsSql(' SELECT event_id FROM ins'),
+    insertEventsParams(items),
   );
   return new Set(result.rows.map((r) => r.event_id));
+}
+
+/**
+ * {@link insertEvents}, and in the same statement the audit sequence numbers for one entry
+ * per new event (the caller appends them with insertAuditEntries in this transaction).
+ */
+export async function insertEventsReservingAudit(
+  tx: Queryable,
+  items: readonly EventToStore[],
+): Promise<{ inserted: Set<string>; firstAuditSeq: number }> {
+  const result = await tx.query<{ event_id: string | null; first_seq: string | number }>(
+    insertEventsSql(`, head AS (${reserveAuditSeqsSql('SELECT count(*) FROM ins')})
+     SELECT ins.event_id, head.first_seq FROM head LEFT JOIN ins ON true`),
+    insertEventsParams(items),
+  );
+  return {
+    inserted: new Set(result.rows.flatMap((r) => (r.event_id === null ? [] : [r.event_id]))),
+    firstAuditSeq: Number(result.rows[0]!.first_seq),
+  };
 }
 
 /** Inserts one event once (see {@link insertEvents}). Returns whether it was new. */

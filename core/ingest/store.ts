@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { InfractionEvent } from '../../proto/index.js';
-import { appendAuditMany } from '../audit/audit-repo.js';
+import { insertAuditEntries } from '../audit/audit-repo.js';
 import type { NewAuditEntry } from '../audit/audit-repo.js';
 import type { AuditValue } from '../audit/entry.js';
 import type { Queryable } from '../db/database.js';
-import { firstOfEach, insertEvents } from '../events/events-repo.js';
+import { firstOfEach, insertEventsReservingAudit } from '../events/events-repo.js';
 
 export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -50,7 +50,7 @@ function ingestedEntry(v: VerifiedEvent, atMs: number): NewAuditEntry {
  * a camera sequence conflict.
  */
 export async function storeVerifiedEvents(tx: Queryable, items: readonly VerifiedEvent[]): Promise<boolean[]> {
-  const inserted = await insertEvents(
+  const { inserted, firstAuditSeq } = await insertEventsReservingAudit(
     tx,
     items.map((v) => ({
       event: v.event,
@@ -65,8 +65,9 @@ export async function storeVerifiedEvents(tx: Queryable, items: readonly Verifie
     items.filter((v) => inserted.has(v.event.eventId)),
     (v) => v.event.eventId,
   );
-  await appendAuditMany(
+  await insertAuditEntries(
     tx,
+    firstAuditSeq,
     fresh.map((v) => ingestedEntry(v, atMs)),
   );
   return items.map((v) => fresh.includes(v));

@@ -4,28 +4,37 @@
  *     time, with retries) against a raw nats.js JetStream publish loop of the same events;
  *  2. the core's ingest (decode, validate, verify the device signature, check the evidence,
  *     store idempotently with the review row and the audit entry, receipt, ack) against a raw
- *     JetStream consume-and-ack loop over the same stream, and two raw batched INSERT loops:
- *     the events alone, and the rows ingest writes for each event (event, review, audit entry).
- *     The issue's target compares with the slower of the consume loop and the events-only
- *     insert; the ratio against the same-rows insert is printed beside it.
- * BENCH_EVENTS (default 2000) events per side. Database: PGlite, or PostgreSQL with DATABASE_URL.
+ *     JetStream consume-and-ack loop over the same stream, and two raw batched INSERT loops
+ *     written the way ingest writes (column arrays): the events alone, and the rows ingest
+ *     writes for each event (event, review, audit entry). The issue's target compares with the
+ *     slower of the consume loop and the events-only insert; the ratio against the same-rows
+ *     insert is printed beside it, and a raw Ed25519 loop shows what verification alone costs.
+ * Each line also gives the CPU an event took (this process, every thread, plus nats-server):
+ * on a machine with few cores, ingest's threads share them, and the CPU says where the time goes
+ * (PostgreSQL's own CPU is not counted).
+ * BENCH_EVENTS (default 5000) events per publisher. Database: PGlite, or PostgreSQL with DATABASE_URL.
  */
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { CoreConfigSchema, countEvents } from '../../core/index.js';
 import { canonicalEntryBytes, entryLeafHash } from '../../core/audit/entry.js';
 import type { Queryable } from '../../core/db/database.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createEdgeLogger } from '../../edge/logger.js';
 import { JetStreamPublisher } from '../../edge/publish/publisher.js';
-import { INFRACTIONS_STREAM, InfractionEvent } from '../../proto/index.js';
+import { INFRACTIONS_STREAM, InfractionEvent, eventSigningBytes } from '../../proto/index.js';
 import { startTestCore } from '../harness/core.js';
 import { createTestDatabase, preRegisterTestDevice } from '../harness/database.js';
 import { migratedTestDatabase } from '../harness/stack.js';
 import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
 import { startTestNats } from '../harness/nats.js';
+import type { TestNats } from '../harness/nats.js';
+import { startCpuMeter } from './cpu.js';
+import type { CpuMeter } from './cpu.js';
 
-const N = Number(process.env.BENCH_EVENTS ?? 2000);
+const N = Number(process.env.BENCH_EVENTS ?? 5000);
 /** The core's default ingest batch: the raw loops take as many at a time. */
 const BATCH = CoreConfigSchema.parse({
   database: { pgliteDir: '-' },
@@ -50,18 +59,18 @@ function events(cameraId: string, count: number): InfractionEvent[] {
   );
 }
 
-async function timed(run: () => Promise<void>): Promise<number> {
+async function timed(run: () => Promise<void> | void): Promise<number> {
   const started = performance.now();
   await run();
   return (performance.now() - started) / 1000;
 }
 
-async function rawConsume(url: string, count: number): Promise<number> {
-  const nc = await connect({ servers: url });
+async function rawConsume(nats: TestNats, count: number): Promise<Run> {
+  const nc = await connect({ servers: nats.url });
   const jsm = await jetstreamManager(nc);
   await jsm.consumers.add(INFRACTIONS_STREAM, { durable_name: 'bench-raw', ack_policy: AckPolicy.Explicit });
   const consumer = await jetstream(nc).consumers.get(INFRACTIONS_STREAM, 'bench-raw');
-  const seconds = await timed(async () => {
+  const run = await measured(count, nats, async () => {
     const messages = await consumer.consume({ max_messages: INGEST.batchSize });
     let n = 0;
     for await (const m of messages) {
@@ -72,102 +81,136 @@ async function rawConsume(url: string, count: number): Promise<number> {
     await messages.close();
   });
   await nc.close();
-  return count / seconds;
+  return run;
+}
+
+/** Ed25519 verification of each event's signature, one after another on this thread. */
+function rawVerify(batch: readonly InfractionEvent[], nats: TestNats): Promise<Run> {
+  const publicKey = createPublicKey(testDeviceKey().privateKey);
+  const signed = batch.map((e) => ({ bytes: eventSigningBytes(e), signature: e.signature!.signature }));
+  return measured(batch.length, nats, () => {
+    for (const { bytes, signature } of signed) {
+      if (!verify(null, bytes, publicKey, signature)) throw new Error('a bench event does not verify');
+    }
+  });
 }
 
 const EVENT_COLUMNS =
   'event_id, device_id, site_id, camera_id, camera_seq, occurred_at, zone_id, zone_version, signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload';
 
-/** One multi-row INSERT of events, hand written. */
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/**
+ * One INSERT of a batch of events as column arrays, hand written: the way ingest inserts
+ * (a VALUES list of 14 parameters a row was measured at half the speed on PGlite).
+ */
 async function insertEventRows(tx: Queryable, rows: readonly InfractionEvent[], firstIndex: number): Promise<void> {
-  const params: unknown[] = [];
-  const values = rows.map((e, r) => {
-    params.push(
-      e.eventId,
-      e.deviceId,
-      e.siteId,
-      e.cameraId,
-      e.cameraSeq,
-      e.occurredAtMs,
-      e.zoneId,
-      e.zoneVersion,
-      e.signal!.state,
-      e.signal!.msSinceSteadyDontWalk,
-      e.confidence!.value,
-      e.evidence.length,
-      firstIndex + r + 1,
-      InfractionEvent.encode(e).finish(),
-    );
-    const p = (k: number): string => `$${r * 14 + k}`;
-    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, to_timestamp(${p(6)}::float8 / 1000), ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)}, ${p(13)}, ${p(14)})`;
-  });
   await tx.query(
-    `INSERT INTO events (${EVENT_COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (event_id) DO NOTHING`,
-    params,
+    `INSERT INTO events (${EVENT_COLUMNS})
+     SELECT a, b, c, d, e, to_timestamp(f / 1000), g, h, i, j, k, l, m, decode(n, 'hex')
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::text[], $8::int[],
+       $9::smallint[], $10::bigint[], $11::real[], $12::int[], $13::bigint[], $14::text[])
+       AS u (a, b, c, d, e, f, g, h, i, j, k, l, m, n)
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      rows.map((e) => e.eventId),
+      rows.map((e) => e.deviceId),
+      rows.map((e) => e.siteId),
+      rows.map((e) => e.cameraId),
+      rows.map((e) => e.cameraSeq),
+      rows.map((e) => e.occurredAtMs),
+      rows.map((e) => e.zoneId),
+      rows.map((e) => e.zoneVersion),
+      rows.map((e) => e.signal!.state),
+      rows.map((e) => e.signal!.msSinceSteadyDontWalk),
+      rows.map((e) => e.confidence!.value),
+      rows.map((e) => e.evidence.length),
+      rows.map((_, r) => firstIndex + r + 1),
+      rows.map((e) => hex(InfractionEvent.encode(e).finish())),
+    ],
   );
 }
 
+/** A rate, and the CPU it took per event: this process (all threads) and nats-server. */
+interface Run {
+  readonly perSecond: number;
+  readonly cpuUsPerEvent: number;
+}
+
+async function measured(count: number, nats: TestNats, run: () => Promise<void> | void): Promise<Run> {
+  const cpu = startCpuMeter(nats.pid);
+  const seconds = await timed(run);
+  const { selfMs, otherMs } = cpu.read();
+  return { perSecond: count / seconds, cpuUsPerEvent: ((selfMs + otherMs) * 1000) / count };
+}
+
 /** A raw batched insert of the events alone. */
-async function rawInsert(batch: readonly InfractionEvent[]): Promise<number> {
+async function rawInsert(batch: readonly InfractionEvent[], nats: TestNats): Promise<Run> {
   await using db = await migratedTestDatabase();
-  const seconds = await timed(async () => {
+  return await measured(batch.length, nats, async () => {
     for (let i = 0; i < batch.length; i += INSERT_BATCH) {
       await db.transaction((tx) => insertEventRows(tx, batch.slice(i, i + INSERT_BATCH), i));
     }
   });
-  return batch.length / seconds;
 }
 
 /** The audit entry ingest appends for an event, computed before the clock starts. */
-function auditRow(e: InfractionEvent, seq: number): unknown[] {
+function auditRow(e: InfractionEvent, seq: number): string[] {
+  const payload = InfractionEvent.encode(e).finish();
   const entry = {
     seq,
     atMs: e.occurredAtMs,
     actor: `device:${e.deviceId}`,
     action: 'event.ingested',
     subject: e.eventId,
-    details: { siteId: e.siteId, cameraId: e.cameraId, cameraSeq: e.cameraSeq, streamSeq: seq + 1 },
+    details: {
+      siteId: e.siteId,
+      cameraId: e.cameraId,
+      cameraSeq: e.cameraSeq,
+      streamSeq: seq + 1,
+      payloadSha256: createHash('sha256').update(payload).digest('hex'),
+      signatureKeyId: e.signature!.keyId,
+    },
   };
-  return [seq, entry.atMs, entry.actor, entry.action, entry.subject, canonicalEntryBytes(entry), entryLeafHash(entry)];
+  return [hex(canonicalEntryBytes(entry)), hex(entryLeafHash(entry))];
 }
 
 /**
  * A raw batched insert of the rows ingest itself writes for each event: the event, its review
- * row and its audit entry (the append under the log's lock), one transaction a batch. Hand
- * written SQL, every value computed before the clock starts.
+ * row and its audit entry (numbered under the audit head's lock), one transaction a batch.
+ * Hand written SQL, every value computed before the clock starts.
  */
-async function rawInsertIngestRows(batch: readonly InfractionEvent[]): Promise<number> {
+async function rawInsertIngestRows(batch: readonly InfractionEvent[], nats: TestNats): Promise<Run> {
   await using db = await migratedTestDatabase();
   const audits = batch.map((e, i) => auditRow(e, i));
-  const places = (rows: number, width: number, cast: (k: number) => string = (k) => `$${k}`): string =>
-    Array.from(
-      { length: rows },
-      (_, r) => `(${Array.from({ length: width }, (_, c) => cast(r * width + c + 1)).join(', ')})`,
-    ).join(', ');
-  const seconds = await timed(async () => {
+  return await measured(batch.length, nats, async () => {
     for (let i = 0; i < batch.length; i += INSERT_BATCH) {
       const rows = batch.slice(i, i + INSERT_BATCH);
+      const entries = audits.slice(i, i + rows.length);
       await db.transaction(async (tx) => {
         await insertEventRows(tx, rows, i);
+        await tx.query(`INSERT INTO reviews (event_id, state, version) SELECT unnest($1::uuid[]), 'queued', 1`, [
+          rows.map((e) => e.eventId),
+        ]);
+        await tx.query('UPDATE audit_head SET next_seq = next_seq + $1', [rows.length]);
         await tx.query(
-          `INSERT INTO reviews (event_id, state, version) VALUES ${places(rows.length, 3)}`,
-          rows.flatMap((e) => [e.eventId, 'queued', 1]),
-        );
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [0x7a656272]);
-        await tx.query('SELECT coalesce(max(seq) + 1, 0) AS next FROM audit_log');
-        await tx.query(
-          `INSERT INTO audit_log (seq, at, actor, action, subject, canonical, leaf_hash) VALUES ${rows
-            .map((_, r) => {
-              const p = (k: number): string => `$${r * 7 + k}`;
-              return `(${p(1)}, to_timestamp(${p(2)}::float8 / 1000), ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`;
-            })
-            .join(', ')}`,
-          audits.slice(i, i + rows.length).flat(),
+          `INSERT INTO audit_log (seq, at, actor, action, subject, canonical, leaf_hash)
+           SELECT seq, to_timestamp(at_ms / 1000), 'device:' || device, 'event.ingested', subject,
+             decode(canonical, 'hex'), decode(leaf, 'hex')
+           FROM unnest($1::bigint[], $2::float8[], $3::text[], $4::text[], $5::text[], $6::text[])
+             AS u (seq, at_ms, device, subject, canonical, leaf)`,
+          [
+            rows.map((_, r) => i + r),
+            rows.map((e) => e.occurredAtMs),
+            rows.map((e) => e.deviceId),
+            rows.map((e) => e.eventId),
+            entries.map(([canonical]) => canonical),
+            entries.map(([, leaf]) => leaf),
+          ],
         );
       });
     }
   });
-  return batch.length / seconds;
 }
 
 async function main(): Promise<void> {
@@ -191,12 +234,15 @@ async function main(): Promise<void> {
   });
   await publisher.close();
   const total = 2 * N;
+  const all = [...edgeEvents, ...rawEvents];
   process.stderr.write(`raw consume of ${total} messages...\n`);
-  const consumeRate = await rawConsume(nats.url, total);
+  const consume = await rawConsume(nats, total);
+  process.stderr.write(`raw Ed25519 verification of ${total} signatures...\n`);
+  const verifying = await rawVerify(all, nats);
   process.stderr.write(`raw batched insert of ${total} rows (${INSERT_BATCH} a statement)...\n`);
-  const insertRate = await rawInsert([...edgeEvents, ...rawEvents]);
+  const insert = await rawInsert(all, nats);
   process.stderr.write(`raw batched insert of the rows ingest writes for ${total} events...\n`);
-  const ingestRowsRate = await rawInsertIngestRows([...edgeEvents, ...rawEvents]);
+  const ingestRows = await rawInsertIngestRows(all, nats);
   process.stderr.write(`core ingest of the ${total} queued events...\n`);
   await using database = await createTestDatabase();
   // Registered before the core starts, so no event waits in quarantine for its device.
@@ -205,39 +251,53 @@ async function main(): Promise<void> {
   let firstAt = 0;
   let firstCount = 0;
   let count = 0;
+  let cpu: CpuMeter | undefined;
   const deadline = Date.now() + 600_000;
   while (count < total && Date.now() < deadline) {
     count = await countEvents(core.core.db);
-    if (count > 0 && firstAt === 0) [firstAt, firstCount] = [performance.now(), count];
+    if (count > 0 && firstAt === 0) {
+      [firstAt, firstCount] = [performance.now(), count];
+      cpu = startCpuMeter(nats.pid);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
+  const used = cpu?.read() ?? { selfMs: 0, otherMs: 0 };
   const quarantined = core.logs.lines.filter((l) => l.msg === 'message quarantined').length;
   if (quarantined > 0)
     process.stderr.write(`warning: ${quarantined} messages were quarantined; the figure is not comparable\n`);
-  const ingestRate = (count - firstCount) / ((performance.now() - firstAt) / 1000);
+  const ingest: Run = {
+    perSecond: (count - firstCount) / ((performance.now() - firstAt) / 1000),
+    cpuUsPerEvent: ((used.selfMs + used.otherMs) * 1000) / (count - firstCount),
+  };
   await nc.close();
-  const ratio = ingestRate / Math.min(consumeRate, ingestRowsRate);
-  const eventsOnlyRatio = ingestRate / Math.min(consumeRate, insertRate);
-  const row = (label: string, rate: number, note = ''): string =>
-    `${label.padEnd(52)} ${rate.toFixed(0).padStart(7)} events/s ${note}`;
+  const ratio = ingest.perSecond / Math.min(consume.perSecond, ingestRows.perSecond);
+  const eventsOnlyRatio = ingest.perSecond / Math.min(consume.perSecond, insert.perSecond);
+  const cores = availableParallelism();
+  const target = 0.5 * Math.min(consume.perSecond, insert.perSecond);
+  const floorUs = consume.cpuUsPerEvent + verifying.cpuUsPerEvent + ingestRows.cpuUsPerEvent;
+  const floorRate = (cores * 1e6) / floorUs;
+  const row = (label: string, run: Run, note = ''): string =>
+    `${label.padEnd(50)} ${run.perSecond.toFixed(0).padStart(7)} events/s ${run.cpuUsPerEvent.toFixed(0).padStart(5)} us CPU/event  ${note}`;
+  const publishRow = (label: string, rate: number, note = ''): string =>
+    `${label.padEnd(50)} ${rate.toFixed(0).padStart(7)} events/s ${note}`;
   process.stdout.write(
     [
-      `bench:transport, ${N} events per publisher, ${total} ingested, database ${database.kind}, batches of ${BATCH}`,
-      row('raw nats.js JetStream publish (acked)', N / rawSeconds),
-      row('edge publisher', N / edgeSeconds, `ratio ${(rawSeconds / edgeSeconds).toFixed(2)}`),
-      row('raw JetStream consume + ack', consumeRate),
-      row('raw batched insert: events only', insertRate),
-      row('raw batched insert: event + review + audit entry', ingestRowsRate),
+      `bench:transport, ${N} events per publisher, ${total} ingested, database ${database.kind}, batches of ${BATCH}, ${cores} cores`,
+      publishRow('raw nats.js JetStream publish (acked)', N / rawSeconds),
+      publishRow('edge publisher', N / edgeSeconds, `ratio ${(rawSeconds / edgeSeconds).toFixed(2)}`),
+      '(CPU/event: this process, every thread, plus nats-server)',
+      row('raw JetStream consume + ack', consume),
+      row('raw Ed25519 verify of each signature', verifying),
+      row('raw batched insert: events only', insert),
+      row('raw batched insert: event + review + audit entry', ingestRows),
       row(
         'core ingest',
-        ingestRate,
+        ingest,
         `ratio ${eventsOnlyRatio.toFixed(2)} of the slower of consume and the events-only insert (target >= 0.50): ${eventsOnlyRatio >= 0.5 ? 'met' : 'NOT met'}`,
       ),
-      row(
-        '',
-        ingestRate,
-        `ratio ${ratio.toFixed(2)} of the slower of consume and the insert of the same rows (>= 0.50: ${ratio >= 0.5 ? 'yes' : 'no'})`,
-      ),
+      `${''.padEnd(50)} ${''.padStart(7)}          ${''.padStart(5)}               ratio ${ratio.toFixed(2)} of the slower of consume and the insert of the same rows`,
+      `core ingest's CPU on ${cores} cores allows at most ${((cores * 1e6) / ingest.cpuUsPerEvent).toFixed(0)} events/s`,
+      `the work ingest cannot skip (consume, verify, insert the same rows) takes ${floorUs.toFixed(0)} us CPU/event in the raw loops: on ${cores} cores at most ${floorRate.toFixed(0)} events/s, ${(floorRate / target).toFixed(2)} of the target's ${target.toFixed(0)}`,
       count < total ? `only ${count} of ${total} events were stored within the time limit` : '',
       '',
     ].join('\n'),

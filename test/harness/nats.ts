@@ -11,6 +11,8 @@ export interface TestNats extends AsyncDisposable {
   readonly leafUrl: string;
   /** The server's log file. */
   readonly logFile: string;
+  /** The server process's id now (a restart changes it). */
+  readonly pid: number;
   /** Stops the server now (the temp folder goes on dispose). */
   stop(): Promise<void>;
   /** kill -9 now; `restart` brings it back on the same ports and store. */
@@ -33,6 +35,9 @@ async function startServer(
     port: server.port,
     leafUrl: `nats://127.0.0.1:${server.leafPort ?? 0}`,
     logFile: `${dir.path}/nats-server.log`,
+    get pid() {
+      return server.process.pid ?? 0;
+    },
     stop: () => server.stop(),
     kill: () => server.kill(),
     async restart() {

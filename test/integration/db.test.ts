@@ -1,35 +1,33 @@
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { insertEvent, migrate } from '../../core/index.js';
 import { insertQuarantine } from '../../core/events/events-repo.js';
 import { splitStatements } from '../../core/db/migrate.js';
 import { storeVerifiedEvents } from '../../core/ingest/store.js';
+import { appendAudit, insertAuditEntries, reserveAuditSeqsSql } from '../../core/audit/audit-repo.js';
 import { createTestDatabase, openTestDatabase } from '../harness/database.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
+
+/** The migration files' ids, in file-name order. */
+async function migrationIds(): Promise<string[]> {
+  const dir = fileURLToPath(new URL('../../core/db/migrations/', import.meta.url));
+  return (await readdir(dir))
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => f.replace(/\.sql$/, ''));
+}
 
 describe('database', () => {
   it('migrates forward once; a second run applies nothing', async () => {
     await using target = await createTestDatabase();
     await using db = await openTestDatabase(target);
-    expect(await migrate(db)).toEqual([
-      '0001_events',
-      '0002_audit',
-      '0003_reviews',
-      '0004_quarantine_once',
-      '0005_people_and_quality',
-      '0006_devices',
-      '0007_quarantine_release',
-    ]);
+    const ids = await migrationIds();
+    expect(ids.slice(0, 2)).toEqual(['0001_events', '0002_audit']);
+    expect(await migrate(db)).toEqual(ids);
     expect(await migrate(db)).toEqual([]);
     const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
-    expect(rows.map((r) => r.id).sort()).toEqual([
-      '0001_events',
-      '0002_audit',
-      '0003_reviews',
-      '0004_quarantine_once',
-      '0005_people_and_quality',
-      '0006_devices',
-      '0007_quarantine_release',
-    ]);
+    expect(rows.map((r) => r.id).sort()).toEqual(await migrationIds());
   });
 
   it('inserting the same event twice stores it once and says so', async () => {
@@ -67,6 +65,63 @@ describe('database', () => {
     ]);
     const reviews = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM reviews');
     expect(Number(reviews.rows[0]!.n)).toBe(2);
+  });
+
+  it('numbers audit entries without gaps or repeats when ingest batches and single appends run side by side', async () => {
+    await using target = await createTestDatabase();
+    await using db = await openTestDatabase(target);
+    await migrate(db);
+    const key = testDeviceKey().privateKey;
+    const batch = (first: number) =>
+      db.transaction((tx) =>
+        storeVerifiedEvents(
+          tx,
+          Array.from({ length: 5 }, (_, i) => ({
+            event: makeEvent(key, { cameraSeq: first + i }),
+            message: { streamSeq: first + i, payload: new Uint8Array([i]) },
+            signatureKeyId: 'k',
+          })),
+        ),
+      );
+    // Two appends in one transaction, as a review step with its deduction makes.
+    const single = (i: number) =>
+      db.transaction(async (tx) => {
+        await appendAudit(tx, { atMs: i, actor: 'system:test', action: 'test.single', subject: `s${i}`, details: {} });
+        await appendAudit(tx, { atMs: i, actor: 'system:test', action: 'test.second', subject: `s${i}`, details: {} });
+      });
+    // One that fails after its append: its numbers go back, and nobody else's move.
+    const failing = db.transaction(async (tx) => {
+      await appendAudit(tx, { atMs: 0, actor: 'system:test', action: 'test.failed', subject: 'x', details: {} });
+      throw new Error('boom');
+    });
+    await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) => batch(1 + 5 * i)),
+      ...Array.from({ length: 10 }, (_, i) => single(i)),
+      failing.catch(() => undefined),
+    ]);
+    const { rows } = await db.query<{ seq: string | number; action: string }>(
+      'SELECT seq, action FROM audit_log ORDER BY seq',
+    );
+    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(rows.filter((r) => r.action === 'test.failed')).toEqual([]);
+  });
+
+  it('refuses at commit a transaction that reserved audit numbers and did not use them all', async () => {
+    await using target = await createTestDatabase();
+    await using db = await openTestDatabase(target);
+    await migrate(db);
+    await expect(
+      db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ first_seq: string | number }>(reserveAuditSeqsSql('2'));
+        await insertAuditEntries(tx, Number(rows[0]!.first_seq), [
+          { atMs: 1, actor: 'system:test', action: 'test.one', subject: 'a', details: {} },
+        ]);
+      }),
+    ).rejects.toThrow(/audit log holds 1 entries but 2 sequence numbers were reserved/);
+    const entry = await db.transaction((tx) =>
+      appendAudit(tx, { atMs: 2, actor: 'system:test', action: 'test.two', subject: 'b', details: {} }),
+    );
+    expect(entry.seq).toBe(0);
   });
 
   it('quarantines a redelivered message once', async () => {
