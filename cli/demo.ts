@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -120,12 +121,18 @@ export async function runDemo(args: string[]): Promise<number> {
     say('zebra demo: fetching and verifying models');
     const fetched = spawn(process.execPath, [CLI, 'models', 'fetch'], { stdio: 'inherit' });
     if ((await new Promise<number | null>((r) => fetched.once('exit', r))) !== 0) return 1;
+    const siteId = String(
+      (parse(await readFile(join(REPO, 'edge/demo/edge.yaml'), 'utf8')) as { siteId: string }).siteId,
+    );
+    // The site signs in to the hub's leaf node port as itself, with a secret made for this run.
+    const leafCredentials = { user: siteId, password: randomBytes(18).toString('base64url') };
     nats = await startNatsServer({
       storeDir: join(WORK, 'nats-hub'),
       port: await freePort(4222),
       name: 'zebra-hub',
       domain: HUB_DOMAIN,
       leafListenPort: await freePort(7422),
+      leafUsers: [leafCredentials],
       logFile: join(WORK, 'logs', 'nats-hub.log'),
     });
     say(`  hub nats-server with JetStream (domain ${HUB_DOMAIN}) on ${nats.url}`);
@@ -137,18 +144,16 @@ export async function runDemo(args: string[]): Promise<number> {
       c.audit = { ...(c.audit as object), signingKeyFile: join(WORK, 'audit-signing-key.pem') };
       c.auth = { ...(c.auth as object), bootstrapTokenFile: join(WORK, 'admin-token') };
     });
-    const siteId = String(
-      (parse(await readFile(join(REPO, 'edge/demo/edge.yaml'), 'utf8')) as { siteId: string }).siteId,
-    );
     siteNats = await startNatsServer({
       storeDir: join(WORK, 'nats-site'),
       port: await freePort(4223),
       name: `zebra-${siteId}`,
       domain: siteId,
       leafRemoteUrl: `nats://127.0.0.1:${nats.leafPort}`,
+      leafCredentials,
       logFile: join(WORK, 'logs', 'nats-site.log'),
     });
-    say(`  site leaf node (domain ${siteId}) on ${siteNats.url}, linked to the hub`);
+    say(`  site leaf node (domain ${siteId}) on ${siteNats.url}, linked to the hub as user ${siteId}`);
     const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
       Object.assign(c, { nats: { servers: [siteNats!.url] }, stateDir: join(WORK, 'edge-state') });
       for (const camera of c.cameras as { signal: { schedule: string } }[]) {

@@ -19,8 +19,12 @@ export interface NatsServerOptions {
   readonly leafListenPort?: number;
   /** Hub only: the host:port sites are told to (re)connect to, e.g. a gateway in front of the hub. */
   readonly leafAdvertise?: string;
+  /** Hub only: the sites that may attach as leaf nodes; without them any leaf node may. */
+  readonly leafUsers?: readonly LeafCredentials[];
   /** Site only: the hub's leaf node URL this server connects to. */
   readonly leafRemoteUrl?: string;
+  /** Site only: what this site's leaf node signs in to the hub with. */
+  readonly leafCredentials?: LeafCredentials;
   readonly startTimeoutMs?: number;
   /** Users and their permissions; without them the server accepts anyone. */
   readonly users?: readonly NatsUser[];
@@ -92,6 +96,21 @@ export async function killProcess(child: ChildProcess): Promise<void> {
   await gone;
 }
 
+/** A site's user on the hub's leaf node port: the site id and a secret. */
+export interface LeafCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+/** The remote's URL with the site's credentials in it, as nats-server takes them. */
+function remoteUrl(url: string, credentials: LeafCredentials | undefined): string {
+  if (!credentials) return url;
+  const withUser = new URL(url);
+  withUser.username = credentials.user;
+  withUser.password = credentials.password;
+  return withUser.toString();
+}
+
 const list = (items: readonly string[]): string => `[${items.map((s) => JSON.stringify(s)).join(', ')}]`;
 
 /**
@@ -106,11 +125,16 @@ export function renderNatsConfig(options: NatsServerOptions, leafPort: number | 
   ];
   if (leafPort !== undefined) {
     const advertise = options.leafAdvertise ? `, advertise: ${JSON.stringify(options.leafAdvertise)}` : '';
-    lines.push(`leafnodes { listen: "127.0.0.1:${leafPort}"${advertise} }`);
+    const users = (options.leafUsers ?? []).map(
+      (u) => `{ user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)} }`,
+    );
+    const authorization = users.length > 0 ? `, authorization { users = [ ${users.join(', ')} ] }` : '';
+    lines.push(`leafnodes { listen: "127.0.0.1:${leafPort}"${advertise}${authorization} }`);
   }
   if (options.leafRemoteUrl) {
+    const url = remoteUrl(options.leafRemoteUrl, options.leafCredentials);
     lines.push(
-      `leafnodes { reconnect: 1, remotes: [ { url: ${JSON.stringify(options.leafRemoteUrl)}, ` +
+      `leafnodes { reconnect: 1, remotes: [ { url: ${JSON.stringify(url)}, ` +
         `deny_exports: ${list(LEAF_LOCAL_SUBJECTS)}, deny_imports: ${list(LEAF_LOCAL_SUBJECTS)} } ] }`,
     );
   }

@@ -36,12 +36,12 @@ export interface EventToStore {
 }
 
 /** Bytes as hex text, decoded in SQL: array parameters of text cost both drivers least. */
-export function hexOf(bytes: Uint8Array): string {
+function hexOf(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /**
- * The events as one array per column, and the SELECT that turns them back into rows: a batch
+ * The events as one array per column (EVENT_ROWS turns them back into rows): a batch
  * is one statement of 16 parameters whatever its size (a VALUES list of 16 parameters a row
  * took PGlite twice as long to parse and plan as the rows took to insert).
  */

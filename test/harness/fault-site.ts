@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Objm } from '@nats-io/obj';
@@ -61,8 +62,14 @@ export async function startFaultSite(): Promise<FaultSite> {
   const work = await tempDir('zebra-fault-');
   const hubLeafPort = await freePort();
   const link = await startTcpLink(hubLeafPort);
-  const hub = await startTestNats(undefined, { port: hubLeafPort, advertise: `127.0.0.1:${link.port}` });
-  const site = await startTestSite(FAULT_SITE, link.url);
+  // The site signs in to the hub's leaf port as itself, as in a deployment.
+  const leafCredentials = { user: FAULT_SITE, password: randomBytes(18).toString('base64url') };
+  const hub = await startTestNats(undefined, {
+    port: hubLeafPort,
+    advertise: `127.0.0.1:${link.port}`,
+    users: [leafCredentials],
+  });
+  const site = await startTestSite(FAULT_SITE, link.url, leafCredentials);
   const database = await createTestDatabase();
   const stateDir = join(work.path, 'device');
   const key = await SiteProducer.deviceKey(stateDir);

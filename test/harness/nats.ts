@@ -1,5 +1,5 @@
 import { startNatsServer } from '../../cli/nats-server.js';
-import type { NatsServerHandle } from '../../cli/nats-server.js';
+import type { LeafCredentials, NatsServerHandle } from '../../cli/nats-server.js';
 import { HUB_DOMAIN } from '../../proto/index.js';
 import { tempDir } from './temp.js';
 import type { NatsUser } from '../../proto/index.js';
@@ -57,7 +57,7 @@ async function startServer(
  */
 export function startTestNats(
   users?: readonly NatsUser[],
-  leaf: { port: number; advertise: string } = { port: 0, advertise: '' },
+  leaf: { port: number; advertise: string; users?: readonly LeafCredentials[] } = { port: 0, advertise: '' },
 ): Promise<TestNats> {
   return startServer('zebra-nats-', (storeDir) => ({
     storeDir,
@@ -66,19 +66,21 @@ export function startTestNats(
     domain: HUB_DOMAIN,
     leafListenPort: leaf.port,
     leafAdvertise: leaf.advertise || undefined,
+    leafUsers: leaf.users,
     users,
     logFile: `${storeDir}/nats-server.log`,
   }));
 }
 
 /** A site's leaf node: JetStream domain = the site id, connected to the hub at `hubLeafUrl`. */
-export function startTestSite(siteId: string, hubLeafUrl: string): Promise<TestNats> {
+export function startTestSite(siteId: string, hubLeafUrl: string, credentials?: LeafCredentials): Promise<TestNats> {
   return startServer(`zebra-${siteId}-`, (storeDir) => ({
     storeDir,
     port: 0,
     name: `leaf-${siteId}`,
     domain: siteId,
     leafRemoteUrl: hubLeafUrl,
+    leafCredentials: credentials,
     logFile: `${storeDir}/nats-server.log`,
   }));
 }

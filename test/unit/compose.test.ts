@@ -51,7 +51,13 @@ describe('docker-compose.yml', () => {
 
   it('links the site leaf node to the hub, keeping the site subjects off the link, in the edge site’s domain', async () => {
     const conf = await natsConf(site!);
-    expect(conf).toContain('url: "nats-leaf://nats:7422"');
+    expect(conf).toContain('url: $ZEBRA_HUB_LEAF_URL');
+    // The site signs in as itself, with the secret the hub's leaf user has, both from one variable.
+    const secret = /^\$\{ZEBRA_SITE_LEAF_PASSWORD:\?[^}]+\}$/;
+    const siteUrl = /^nats-leaf:\/\/compose-site:(.+)@nats:7422$/.exec(site!.environment!.ZEBRA_HUB_LEAF_URL!);
+    expect(siteUrl?.[1]).toMatch(secret);
+    expect(nats!.environment!.ZEBRA_SITE_LEAF_PASSWORD).toMatch(secret);
+    expect(await natsConf(nats!)).toMatch(/\{ user: "compose-site", password: \$ZEBRA_SITE_LEAF_PASSWORD \}/);
     const list = `[${LEAF_LOCAL_SUBJECTS.map((s) => JSON.stringify(s)).join(', ')}]`;
     expect(conf).toContain(`deny_exports: ${list}`);
     expect(conf).toContain(`deny_imports: ${list}`);
