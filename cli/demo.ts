@@ -44,6 +44,12 @@ function spawnZebra(args: string[], logFile: string): ChildProcess {
   return child;
 }
 
+async function fetchText(url: string): Promise<string> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return res.text();
+}
+
 async function waitForHealth(url: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -156,6 +162,7 @@ export async function runDemo(args: string[]): Promise<number> {
     say(`  site leaf node (domain ${siteId}) on ${siteNats.url}, linked to the hub as user ${siteId}`);
     const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
       Object.assign(c, { nats: { servers: [siteNats!.url] }, stateDir: join(WORK, 'edge-state') });
+      c.outbox = { ...(c.outbox as object), coreKeyFile: join(WORK, 'core-receipt-key.pem') };
       for (const camera of c.cameras as { signal: { schedule: string } }[]) {
         camera.signal.schedule = join(REPO, 'edge/demo', camera.signal.schedule);
       }
@@ -178,6 +185,10 @@ export async function runDemo(args: string[]): Promise<number> {
       publicKeyPem: deviceKey.publicKeyPem,
     });
     say(`  device ${edgeSettings.deviceId} registered with key ${deviceKey.keyId}`);
+    // The device pins the core's receipt key, as a technician does at setup.
+    const coreKey = await fetchText(`http://${httpAddr}/api/audit/public-key`);
+    await writeFile(edgeSettings.outbox!.coreKeyFile, coreKey);
+    say(`  the device pins the core's receipt key (${edgeSettings.outbox!.coreKeyFile})`);
     const edgeLog = join(WORK, 'logs', 'edge.log');
     const edge = spawn(process.execPath, [CLI, 'edge', 'run', '--config', edgeConfig], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -205,6 +205,7 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
       devices: api.devices,
       evidence: new EvidenceGate(nc, evidence, config.transport.sites),
       verifier,
+      receiptKey: signer,
     },
     { ...config.ingest, evidenceRetryMs: config.transport.evidenceRetryMs },
   );

@@ -240,6 +240,12 @@ export const EdgeConfigSchema = z
     outbox: z
       .object({
         hubDomain: Id.default('hub').describe("The hub's JetStream domain, for sourcing this site's receipts"),
+        coreKeyFile: z
+          .string()
+          .min(1)
+          .describe(
+            "The core's receipt key (its audit public key: zebra audit public-key), PEM, relative to this config: a receipt signed by any other key purges nothing",
+          ),
         promisedOutageHours: z
           .number()
           .positive()
@@ -310,6 +316,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
       passwordFile: config.nats.passwordFile ? abs(config.nats.passwordFile) : undefined,
     },
     models: { ...config.models, cacheDir: config.models.cacheDir ? abs(config.models.cacheDir) : undefined },
+    outbox: config.outbox ? { ...config.outbox, coreKeyFile: abs(config.outbox.coreKeyFile) } : undefined,
     cameras: config.cameras.map((c) => ({
       ...c,
       source: { ...c.source, input: /^[a-z]+:/.test(c.source.input) ? c.source.input : abs(c.source.input) },

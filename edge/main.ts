@@ -25,7 +25,7 @@ import { loadOrCreateDeviceKey } from './publish/device-key.js';
 import type { DeviceKey } from './publish/device-key.js';
 import { JetStreamPublisher } from './publish/publisher.js';
 import { SpoolingPublisher } from './publish/spooling-publisher.js';
-import { ReceiptPurger, outboxLimits, startOutboxMonitor } from './outbox/index.js';
+import { ReceiptPurger, loadCoreKey, outboxLimits, startOutboxMonitor } from './outbox/index.js';
 import type { OutboxMonitor } from './outbox/index.js';
 import { FileSequencer } from './publish/sequencer.js';
 import { EvidenceRedactor } from './redact/redactor.js';
@@ -95,6 +95,8 @@ async function connectPublisher(
   logger: Logger,
 ): Promise<{ publisher: JetStreamPublisher; outbox?: SiteOutbox }> {
   const limits = config.outbox ? outboxLimits(config.outbox, config.cameras.length) : undefined;
+  // Read before connecting: a device that cannot check receipts does not start.
+  const coreKey = config.outbox ? await loadCoreKey(config.outbox.coreKeyFile) : undefined;
   // Set once the outbox is open; refusals before that cannot happen.
   const watch: { monitor?: OutboxMonitor } = {};
   const publisher = await JetStreamPublisher.connect(
@@ -114,7 +116,7 @@ async function connectPublisher(
     },
     logger.child({ component: 'publisher' }),
   );
-  if (!config.outbox || !limits) return { publisher };
+  if (!config.outbox || !limits || !coreKey) return { publisher };
   const outboxLogger = logger.child({ component: 'outbox' });
   outboxLogger.info(
     { ...limits, promisedOutageHours: config.outbox.promisedOutageHours },
@@ -122,7 +124,7 @@ async function connectPublisher(
   );
   const monitor = startOutboxMonitor(publisher.connection, limits, metrics, outboxLogger);
   watch.monitor = monitor;
-  const ids = { siteId: config.siteId, deviceId: config.deviceId };
+  const ids = { siteId: config.siteId, deviceId: config.deviceId, coreKey };
   const purger = await ReceiptPurger.start(publisher, ids, outboxLogger, metrics);
   return { publisher, outbox: { monitor, purger } };
 }

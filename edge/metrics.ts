@@ -17,6 +17,7 @@ export interface EdgeMetrics {
   readonly outboxLimitBytes: Gauge<'store'>;
   readonly outboxPendingEvents: Gauge;
   readonly receiptsApplied: Counter<'kind' | 'outcome'>;
+  readonly receiptsRefused: Counter<'reason'>;
   readonly spooledMessages: Gauge;
 }
 
@@ -103,6 +104,12 @@ export function createEdgeMetrics(): EdgeMetrics {
       name: 'zebra_edge_receipts_applied_total',
       help: 'Receipts from the core applied to the outbox (the message and its evidence purged)',
       labelNames: ['kind', 'outcome'],
+      registers,
+    }),
+    receiptsRefused: new Counter({
+      name: 'zebra_edge_receipts_refused_total',
+      help: "Receipt batches refused because they were not signed by the core's pinned key (nothing purged)",
+      labelNames: ['reason'],
       registers,
     }),
     spooledMessages: new Gauge({

@@ -15,6 +15,7 @@ export {
   ReasonCount,
   Receipt,
   ReceiptBatch,
+  SignedReceiptBatch,
   ReceiptKind,
   ReceiptOutcome,
   RedactionAttestation,
@@ -157,5 +158,8 @@ export {
   tallySubject,
 } from './subjects.js';
 export { eventSigningBytes, eventSigningBytesFromPayload, tallySigningBytes } from './signing.js';
+export { openReceiptBatch, signReceiptBatch } from './receipt-signing.js';
+export { keyIdOf } from './key-id.js';
+export type { OpenedReceipts, ReceiptSigningKey } from './receipt-signing.js';
 export { devicePermissions, renderNatsAuthorization } from './permissions.js';
 export type { NatsPermissions, NatsUser } from './permissions.js';

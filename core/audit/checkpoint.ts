@@ -1,5 +1,6 @@
-import { createHash, sign, verify } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { keyIdOf } from '../../proto/key-id.js';
 
 /** A tree head: the log had `treeSize` entries and this root at `atMs`. */
 export interface Checkpoint {
@@ -21,13 +22,7 @@ export function checkpointBody(cp: Checkpoint): Buffer {
   return Buffer.from(`${cp.origin}\n${cp.treeSize}\n${cp.rootHash.toString('base64')}\nat ${cp.atMs}\n`, 'utf8');
 }
 
-/** First 16 hex digits of the SHA-256 of the public key (SPKI DER). */
-export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
-}
+export { keyIdOf };
 
 export function signCheckpoint(cp: Checkpoint, privateKey: KeyObject, publicKey: KeyObject): SignedCheckpoint {
   return { ...cp, keyId: keyIdOf(publicKey), signature: sign(null, checkpointBody(cp), privateKey) };

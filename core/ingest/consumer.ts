@@ -2,7 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { INFRACTIONS_STREAM } from '../../proto/index.js';
-import type { InfractionEvent, Receipt } from '../../proto/index.js';
+import type { InfractionEvent, Receipt, ReceiptSigningKey } from '../../proto/index.js';
 import type { Database } from '../db/database.js';
 import { appendAudit } from '../audit/audit-repo.js';
 import { insertQuarantine } from '../events/events-repo.js';
@@ -40,6 +40,8 @@ export interface IngestDeps {
   readonly evidence: EvidenceGate;
   /** Device signatures of batched events, off the event loop. */
   readonly verifier: SignatureVerifier;
+  /** Signs receipts, so a site purges nothing on a receipt the core did not send. */
+  readonly receiptKey: ReceiptSigningKey;
 }
 
 /** Batches stored at once: one, so the stream order holds. */
@@ -97,7 +99,7 @@ export class IngestConsumer {
   }
 
   async #receipts(receipts: readonly Receipt[], outcome: 'stored' | 'quarantined'): Promise<void> {
-    await sendReceipts(this.#js!, receipts);
+    await sendReceipts(this.#js!, receipts, this.#deps.receiptKey);
     this.#deps.metrics.receiptsSent.inc({ outcome }, receipts.length);
   }
 

@@ -1,13 +1,13 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import {
   Receipt,
-  ReceiptBatch,
   ReceiptKind,
   ReceiptOutcome,
   isSubjectToken,
   receiptSubject,
+  signReceiptBatch,
 } from '../../proto/index.js';
-import type { CandidateTally, InfractionEvent } from '../../proto/index.js';
+import type { CandidateTally, InfractionEvent, ReceiptSigningKey } from '../../proto/index.js';
 import { SITE_SEQUENCE_HEADER } from './site-fetch.js';
 
 /**
@@ -74,16 +74,18 @@ export function quarantineReceipt(msg: Pick<JsMsg, 'headers' | 'subject'>, atMs:
 }
 
 /**
- * Publishes receipts on the hub's RECEIPTS stream, one ReceiptBatch per device; resolves once
+ * Publishes receipts on the hub's RECEIPTS stream, one signed batch per device; resolves once
  * JetStream holds every one. A repeated receipt is harmless: purging is idempotent.
  */
-export async function sendReceipts(js: JetStreamClient, receipts: readonly Receipt[]): Promise<void> {
+export async function sendReceipts(
+  js: JetStreamClient,
+  receipts: readonly Receipt[],
+  key: ReceiptSigningKey,
+): Promise<void> {
   const byDevice = new Map<string, Receipt[]>();
   for (const r of receipts) {
     const subject = receiptSubject(r.siteId, r.deviceId);
     byDevice.set(subject, [...(byDevice.get(subject) ?? []), r]);
   }
-  await Promise.all(
-    [...byDevice].map(([subject, list]) => js.publish(subject, ReceiptBatch.encode({ receipts: list }).finish())),
-  );
+  await Promise.all([...byDevice].map(([subject, list]) => js.publish(subject, signReceiptBatch(list, key))));
 }

@@ -6,3 +6,5 @@ export { ReceiptPurger, purgeTarget } from './receipt-purger.js';
 export type { PurgeTarget, ReceiptPurgerOptions } from './receipt-purger.js';
 export { ensureSiteOutbox, outboxUsage } from './site-outbox.js';
 export type { OutboxUsage, SiteOutboxOptions } from './site-outbox.js';
+export { loadCoreKey } from './core-key.js';
+export type { CoreKey } from './core-key.js';

@@ -8,22 +8,25 @@ import {
   InfractionEvent,
   RECEIPTS_STREAM,
   Receipt,
-  ReceiptBatch,
   ReceiptKind,
   ReceiptOutcome,
   eventSubject,
   evidenceChunkSubject,
   evidenceMetaSubject,
+  openReceiptBatch,
   receiptSubject,
   tallySubject,
 } from '../../proto/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EdgeMetrics } from '../metrics.js';
+import type { CoreKey } from './core-key.js';
 
 export interface ReceiptPurgerOptions {
   readonly siteId: string;
   readonly deviceId: string;
+  /** The core's receipt key this device pins: a batch signed by anything else purges nothing. */
+  readonly coreKey: CoreKey;
 }
 
 /** What one receipt allows the device to purge: the outbox message and, for an event, its evidence. */
@@ -41,7 +44,7 @@ const isNotFound = (err: unknown): boolean => /no message found|not found|10037/
 export function purgeTarget(
   receipt: Receipt,
   stored: { readonly subject: string; readonly data: Uint8Array } | undefined,
-  options: ReceiptPurgerOptions,
+  options: Pick<ReceiptPurgerOptions, 'siteId' | 'deviceId'>,
 ): PurgeTarget {
   if (receipt.sourceSequence <= 0) return { kind: 'none', why: 'the message did not come from this outbox' };
   if (!stored) return { kind: 'none', why: 'already purged' };
@@ -123,14 +126,15 @@ export class ReceiptPurger {
   }
 
   async #apply(jsm: JetStreamManager, msg: JsMsg): Promise<void> {
-    let receipts: Receipt[];
-    try {
-      receipts = ReceiptBatch.decode(msg.data).receipts;
-    } catch (err) {
-      this.#logger.warn({ err, seq: msg.seq }, 'undecodable receipt ignored');
-      msg.term();
+    const opened = openReceiptBatch(msg.data, this.#options.coreKey);
+    if (!opened.ok) {
+      // Never from the core, or altered on the way: it purges nothing, now or later.
+      this.#metrics.receiptsRefused.inc({ reason: opened.reason });
+      this.#logger.warn({ seq: msg.seq, reason: opened.reason, detail: opened.detail }, 'receipt refused');
+      msg.term(opened.reason);
       return;
     }
+    const { receipts } = opened;
     try {
       for (const receipt of receipts) await this.#applyOne(jsm, receipt);
       msg.ack();

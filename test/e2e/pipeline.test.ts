@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { UltrafaceOnnxDetector } from '../../edge/detect/face-detector.js';
 import { startTestCore } from '../harness/core.js';
+import { testCoreKeyPem } from '../harness/core-key.js';
 import { createTestDatabase } from '../harness/database.js';
 import { createLogSink } from '../harness/log-sink.js';
 import { manifestFile, testMirrors } from '../harness/models.js';
@@ -57,10 +58,14 @@ describe('video in, stored events out', { timeout: E2E_TIMEOUT_MS }, () => {
     await using core = await startTestCore(nats.url, database, {
       transport: { sites: [siteId], evidenceRetryMs: 200 },
     });
+    // The device pins the core's receipt key, as a technician copies it at setup.
+    const coreKeyFile = join(work.path, 'core-receipt-key.pem');
+    await writeFile(coreKeyFile, testCoreKeyPem());
     const config = parseEdgeConfig(
       {
         ...raw,
         nats: { servers: [site.url] },
+        outbox: { ...(raw.outbox as object), coreKeyFile },
         stateDir: join(work.path, 'edge-state'),
         models: { allowDownload: false },
         // replay as fast as the detector goes; frames keep the video's own timeline

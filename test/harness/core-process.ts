@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { stopProcess } from '../../cli/nats-server.js';
 import type { TestDatabaseTarget } from './database.js';
+import { writeTestCoreKey } from './core-key.js';
 import { waitFor } from './temp.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/zebra.js');
@@ -32,6 +33,8 @@ export async function startCoreProcess(
   extra: Record<string, unknown> = {},
 ): Promise<CoreProcess> {
   const config = join(workDir, 'core.yaml');
+  // A restart keeps the key the first start was given.
+  await writeTestCoreKey(join(workDir, 'audit-key.pem'));
   await writeFile(
     config,
     stringify({

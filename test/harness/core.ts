@@ -4,6 +4,7 @@ import { createCoreLogger } from '../../core/index.js';
 import type { LogSink } from './log-sink.js';
 import { createLogSink } from './log-sink.js';
 import type { TestDatabaseTarget } from './database.js';
+import { writeTestCoreKey } from './core-key.js';
 import { tempDir } from './temp.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
@@ -34,6 +35,7 @@ export async function startTestCore(
   overrides: Record<string, unknown> = {},
 ): Promise<TestCore> {
   const keyDir = await tempDir('zebra-audit-key-');
+  await writeTestCoreKey(join(keyDir.path, 'audit-key.pem'));
   const config = parseCoreConfig(
     {
       logLevel: process.env.TEST_LOG_LEVEL ?? 'info',

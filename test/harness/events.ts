@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import {
   CandidateTally,
@@ -6,6 +6,7 @@ import {
   SignalSourceKind,
   SignalState,
   eventSigningBytes,
+  keyIdOf,
   tallySigningBytes,
 } from '../../proto/index.js';
 
@@ -22,12 +23,7 @@ export function otherDeviceKey(): { privateKey: KeyObject; publicKey: KeyObject 
 }
 
 /** The key id a device puts in its signatures: 16 hex digits of SHA-256 over the SPKI DER. */
-export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
-}
+export { keyIdOf };
 
 /** The test device as the admin API registers it. */
 export const TEST_DEVICE = {

@@ -6,6 +6,8 @@ import type { Logger } from '../../edge/index.js';
 import { createEdgeMetrics } from '../../edge/metrics.js';
 import type { EdgeMetrics } from '../../edge/metrics.js';
 import { ReceiptPurger, outboxLimits } from '../../edge/outbox/index.js';
+import type { CoreKey } from '../../edge/outbox/index.js';
+import { testCoreKey } from './core-key.js';
 import type { OutboxSizing } from '../../edge/outbox/index.js';
 import { loadOrCreateDeviceKey } from '../../edge/publish/device-key.js';
 import type { DeviceKey } from '../../edge/publish/device-key.js';
@@ -29,6 +31,8 @@ export interface SiteProducerOptions {
   /** Publish attempts before an event counts as refused. */
   readonly maxAttempts?: number;
   readonly logger?: Logger;
+  /** The core key receipts must be signed with; default: the test cores' key. */
+  readonly coreKey?: CoreKey;
 }
 
 /** What a producer's log says: the events acknowledged, and those sent without a known outcome. */
@@ -98,7 +102,7 @@ export class SiteProducer {
       },
       logger,
     );
-    const ids = { siteId: options.siteId, deviceId: options.deviceId };
+    const ids = { siteId: options.siteId, deviceId: options.deviceId, coreKey: options.coreKey ?? testCoreKey() };
     const purger = await ReceiptPurger.start(publisher, ids, logger, metrics);
     const sequencer = await FileSequencer.open(options.stateDir, options.cameraId);
     const key = await SiteProducer.deviceKey(options.stateDir);

@@ -1,10 +1,24 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { EDGE_STREAM, EVIDENCE_BUCKET, EVIDENCE_STREAM, INFRACTIONS_STREAM } from '../../proto/index.js';
+import {
+  EDGE_STREAM,
+  EVIDENCE_BUCKET,
+  EVIDENCE_STREAM,
+  INFRACTIONS_STREAM,
+  InfractionEvent,
+  Receipt,
+  ReceiptKind,
+  ReceiptOutcome,
+  receiptSubject,
+  signReceiptBatch,
+} from '../../proto/index.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { startTestCore } from '../harness/core.js';
+import { testCoreKey, testCoreSigningKey } from '../harness/core-key.js';
+import { otherDeviceKey } from '../harness/events.js';
 import { createTestDatabase } from '../harness/database.js';
 import { CLEAN, checkDelivery, committedEvents, evidenceMismatches } from '../harness/delivery.js';
 import { startTestNats, startTestSite } from '../harness/nats.js';
@@ -26,6 +40,42 @@ async function outboxCounts(url: string): Promise<{ events: number; evidence: nu
     const jsm = await jetstreamManager(nc);
     const [events, evidence] = await Promise.all([jsm.streams.info(EDGE_STREAM), jsm.streams.info(EVIDENCE_STREAM)]);
     return { events: events.state.messages, evidence: evidence.state.messages };
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The hub as the core sets it up, sourcing the site, with no core consuming. */
+async function sourceTheSite(hubNc: NatsConnection): Promise<void> {
+  await ensureIngestTopology(hubNc, {
+    durableName: 'core-ingest',
+    ackWaitMs: 5_000,
+    duplicateWindowMs: 1_000,
+    sites: [SITE],
+  });
+}
+
+/** A stored-outcome receipt for each of these outbox messages (events), as the core would send it. */
+async function receiptsFor(siteUrl: string, outboxSeqs: readonly number[]): Promise<Receipt[]> {
+  const nc = await connect({ servers: siteUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    return await Promise.all(
+      outboxSeqs.map(async (seq) => {
+        const event = InfractionEvent.decode((await jsm.streams.getMessage(EDGE_STREAM, { seq }))!.data);
+        return Receipt.fromPartial({
+          siteId: SITE,
+          deviceId: DEVICE,
+          cameraId: event.cameraId,
+          kind: ReceiptKind.RECEIPT_KIND_EVENT,
+          eventId: event.eventId,
+          sequence: event.cameraSeq,
+          outcome: ReceiptOutcome.RECEIPT_OUTCOME_STORED,
+          committedAtMs: Date.now(),
+          sourceSequence: seq,
+        });
+      }),
+    );
   } finally {
     await nc.close();
   }
@@ -83,13 +133,7 @@ describe('store and forward through a site leaf node', () => {
     const hubNc = await connect({ servers: hub.url });
     const producer = await startProducer(site.url, state.path, 20_000);
     try {
-      // The hub as the core sets it up, sourcing the site, but no core consuming yet.
-      await ensureIngestTopology(hubNc, {
-        durableName: 'core-ingest',
-        ackWaitMs: 5_000,
-        duplicateWindowMs: 1_000,
-        sites: [SITE],
-      });
+      await sourceTheSite(hubNc);
       await producer.produce(6);
       const jsm = await jetstreamManager(hubNc);
       await waitFor('sourced to the hub', async () =>
@@ -135,6 +179,38 @@ describe('store and forward through a site leaf node', () => {
         "SELECT action FROM audit_log WHERE action = 'events.refetched'",
       );
       expect(audit.rows).toHaveLength(1);
+    } finally {
+      await producer.close();
+      await hubNc.close();
+    }
+  });
+
+  it('purges nothing on a receipt the core did not sign, and the events on one it did', async () => {
+    await using hub = await startTestNats();
+    await using site = await startTestSite(SITE, hub.leafUrl);
+    await using state = await tempDir();
+    const hubNc = await connect({ servers: hub.url });
+    const producer = await startProducer(site.url, state.path, 10_000);
+    try {
+      await sourceTheSite(hubNc);
+      await producer.produce(3);
+      const receipts = await receiptsFor(site.url, [1, 2, 3]);
+      const js = jetstream(hubNc);
+      const subject = receiptSubject(SITE, DEVICE);
+      const forger = otherDeviceKey().privateKey;
+      // One claims the core's key id, one names its own; neither is signed by the core.
+      await js.publish(subject, signReceiptBatch(receipts, { keyId: testCoreKey().keyId, privateKey: forger }));
+      await js.publish(subject, signReceiptBatch(receipts, { keyId: 'forger', privateKey: forger }));
+      const refused = async () =>
+        (await producer.metrics.receiptsRefused.get()).values.map((v) => [v.labels.reason, v.value]);
+      await waitFor('both refused', async () => ((await refused()).length === 2 ? true : undefined));
+      expect((await refused()).sort()).toEqual([
+        ['bad_signature', 1],
+        ['unknown_key', 1],
+      ]);
+      expect(await outboxCounts(site.url)).toMatchObject({ events: 3 });
+      await js.publish(subject, signReceiptBatch(receipts, testCoreSigningKey()));
+      await waitFor('outbox purged', async () => ((await outboxCounts(site.url)).events === 0 ? true : undefined));
     } finally {
       await producer.close();
       await hubNc.close();

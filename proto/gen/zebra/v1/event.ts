@@ -495,12 +495,23 @@ export interface Receipt {
   sourceSequence: number;
 }
 
-/**
- * The receipts of one ingest batch for one device, in one message on the device's receipt
- * subject.
- */
+/** The receipts of one ingest batch for one device. */
 export interface ReceiptBatch {
   receipts: Receipt[];
+}
+
+/**
+ * A ReceiptBatch signed by the core, in one message on the device's receipt subject. The
+ * edge purges nothing for a batch whose signature does not verify against the core key it
+ * pins (outbox.coreKeyFile): a receipt lets it delete evidence.
+ */
+export interface SignedReceiptBatch {
+  /** An encoded ReceiptBatch, signed as these exact bytes. */
+  batch: Buffer;
+  /** The signing key's id (the audit checkpoint key's). */
+  keyId: string;
+  /** Ed25519 over "zebra.v1.receipts\n" followed by batch. */
+  signature: Buffer;
 }
 
 function createBaseSignalSnapshot(): SignalSnapshot {
@@ -3422,6 +3433,111 @@ export const ReceiptBatch: MessageFns<ReceiptBatch> = {
   fromPartial<I extends Exact<DeepPartial<ReceiptBatch>, I>>(object: I): ReceiptBatch {
     const message = createBaseReceiptBatch();
     message.receipts = object.receipts?.map((e) => Receipt.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSignedReceiptBatch(): SignedReceiptBatch {
+  return { batch: Buffer.alloc(0), keyId: '', signature: Buffer.alloc(0) };
+}
+
+export const SignedReceiptBatch: MessageFns<SignedReceiptBatch> = {
+  encode(message: SignedReceiptBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch.length !== 0) {
+      writer.uint32(10).bytes(message.batch);
+    }
+    if (message.keyId !== '') {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(26).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignedReceiptBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignedReceiptBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignedReceiptBatch {
+    return {
+      batch: isSet(object.batch) ? Buffer.from(bytesFromBase64(object.batch)) : Buffer.alloc(0),
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+          ? globalThis.String(object.key_id)
+          : '',
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SignedReceiptBatch): unknown {
+    const obj: any = {};
+    if (message.batch.length !== 0) {
+      obj.batch = base64FromBytes(message.batch);
+    }
+    if (message.keyId !== '') {
+      obj.keyId = message.keyId;
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignedReceiptBatch>, I>>(base?: I): SignedReceiptBatch {
+    return SignedReceiptBatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignedReceiptBatch>, I>>(object: I): SignedReceiptBatch {
+    const message = createBaseSignedReceiptBatch();
+    message.batch = object.batch ?? Buffer.alloc(0);
+    message.keyId = object.keyId ?? '';
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };
