@@ -1,12 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isOutboxFullError, outboxLimits, purgeTarget } from '../../../edge/outbox/index.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isOutboxFullError, loadCoreKey, outboxLimits, purgeTarget } from '../../../edge/outbox/index.js';
+import { tempDir } from '../../harness/temp.js';
 import {
   InfractionEvent,
   Receipt,
   ReceiptKind,
   ReceiptOutcome,
   eventSubject,
+  keyIdOf,
   tallySubject,
 } from '../../../proto/index.js';
 
@@ -107,5 +112,28 @@ describe('what a receipt may purge', () => {
         if (target.kind === 'message') expect(target.seq).toBe(seq);
       }),
     );
+  });
+});
+
+describe("the core's receipt key on the device", () => {
+  it('loads an Ed25519 public key and names outbox.coreKeyFile when it cannot', async () => {
+    await using dir = await tempDir();
+    const good = join(dir.path, 'core.pem');
+    const core = generateKeyPairSync('ed25519').publicKey;
+    await writeFile(good, core.export({ type: 'spki', format: 'pem' }));
+    expect((await loadCoreKey(good)).keyId).toBe(keyIdOf(core));
+    const rsa = join(dir.path, 'rsa.pem');
+    await writeFile(
+      rsa,
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    await expect(loadCoreKey(rsa)).rejects.toMatchObject({
+      code: 'EDGE_CONFIG_INVALID',
+      message: expect.stringMatching(/^outbox\.coreKeyFile: .*rsa\.pem: key type is rsa, not ed25519/),
+    });
+    await expect(loadCoreKey(join(dir.path, 'missing.pem'))).rejects.toMatchObject({
+      code: 'EDGE_CONFIG_INVALID',
+      message: expect.stringMatching(/^outbox\.coreKeyFile: .*missing\.pem: .*no such file/i),
+    });
   });
 });
