@@ -72,6 +72,27 @@ describe('pixelation', () => {
     expect(pixel(result.rgb, 5, 5)).toEqual(pixel(noise(), 5, 5));
   });
 
+  it('looks again after masking, and fills solid a face still found (a mosaic that reads as one)', async () => {
+    const seen: Buffer[] = [];
+    const faces: FaceDetector = {
+      model: { id: 'ultraface-test', sha256: '0' },
+      // Finds nothing in the frame, and a face where the person's head mosaic is.
+      detectFaces: (rgb) => {
+        seen.push(Buffer.from(rgb));
+        return Promise.resolve(seen.length === 1 ? [] : [{ box: { x1: 0, y1: 0, x2: 0.5, y2: 0.2 }, score: 0.4 }]);
+      },
+      dispose: () => Promise.resolve(),
+    };
+    const input = noise();
+    const result = await new EvidenceRedactor(OPTIONS, faces).redact(input, W, H, [{ x1: 0, y1: 0, x2: 0.5, y2: 1 }]);
+    expect(result).toMatchObject({ facesFound: 0, headsMasked: 1, residualFacesFilled: 1 });
+    // The second look saw the masked image, not the frame.
+    expect(seen[0]).toEqual(input);
+    expect(seen[1]).not.toEqual(input);
+    expect(pixel(result.rgb, 2, 2)).toEqual([128, 128, 128]);
+    expect(pixel(result.rgb, 35, 35)).toEqual(pixel(input, 35, 35));
+  });
+
   it('fails closed on a frame of the wrong size, or when face detection fails', async () => {
     const redactor = new EvidenceRedactor(OPTIONS);
     await expect(redactor.redact(Buffer.alloc(10), W, H, [])).rejects.toMatchObject({
