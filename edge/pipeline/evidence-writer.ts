@@ -37,6 +37,7 @@ function attest(
     facesFound: results.reduce((n, r) => n + r.facesFound, 0),
     headsMasked: results.reduce((n, r) => n + r.headsMasked, 0),
     detectors: [...detectors],
+    residualFacesFilled: results.reduce((n, r) => n + r.residualFacesFilled, 0),
   };
 }
 
@@ -69,6 +70,7 @@ export async function writeEvidence(
     facesFound: r.facesFound,
     headsMasked: r.headsMasked,
     detectorIds: [...r.detectorIds],
+    residualFacesFilled: r.residualFacesFilled,
   });
   const refs: EvidenceRef[] = [];
   for (const { role, atMs } of plan.keyframes) {
@@ -115,6 +117,7 @@ export async function writeEvidence(
         facesFound: clipAttestation.facesFound,
         headsMasked: clipAttestation.headsMasked,
         detectorIds: deps.detectors.map((d) => d.modelId),
+        residualFacesFilled: clipAttestation.residualFacesFilled,
       },
       role: 'clip',
       clipEndCapturedAtMs: plan.clip[plan.clip.length - 1]!,

@@ -42,6 +42,7 @@ interface InfractionEvent {
     facesFound: number;
     headsMasked: number;
     detectors?: { modelId: string }[];
+    residualFacesFilled?: number;
   };
 }
 interface ItemView {
@@ -118,7 +119,7 @@ function redactionAttestation(event: InfractionEvent, evidence: EvidenceRef[]): 
         h(
           'li',
           {},
-          `Attested by the device: ${a.frames} frames redacted (${a.method}), ${a.facesFound} face(s) found and ${a.headsMasked} head region(s) masked, with ${(a.detectors ?? []).map((d) => d.modelId).join(', ')}`,
+          `Attested by the device: ${a.frames} frames redacted (${a.method}), ${a.facesFound} face(s) found and ${a.headsMasked} head region(s) masked${a.residualFacesFilled ? `, ${a.residualFacesFilled} more found on a second look and filled solid` : ''}, with ${(a.detectors ?? []).map((d) => d.modelId).join(', ')}`,
         ),
       ]
     : [];

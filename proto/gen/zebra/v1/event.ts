@@ -336,6 +336,8 @@ export interface RedactionSummary {
   headsMasked: number;
   /** Ids of the detectors used, e.g. "yolox-nano" or "ultraface-rfb-640". */
   detectorIds: string[];
+  /** Faces the face detector still found in the masked image, then filled solid. */
+  residualFacesFilled: number;
 }
 
 /** A reference to one redacted evidence object in the device's object store. */
@@ -439,6 +441,8 @@ export interface RedactionAttestation {
   /** Head regions masked from person boxes and track predictions, summed over the frames. */
   headsMasked: number;
   detectors: ModelRef[];
+  /** Faces still found when the masked frames were looked at again, filled solid, summed. */
+  residualFacesFilled: number;
 }
 
 /** One reading from a signal controller, published on zebra.v1.signal.<site>.<controller>. */
@@ -1248,7 +1252,7 @@ export const Confidence: MessageFns<Confidence> = {
 };
 
 function createBaseRedactionSummary(): RedactionSummary {
-  return { method: '', facesFound: 0, headsMasked: 0, detectorIds: [] };
+  return { method: '', facesFound: 0, headsMasked: 0, detectorIds: [], residualFacesFilled: 0 };
 }
 
 export const RedactionSummary: MessageFns<RedactionSummary> = {
@@ -1264,6 +1268,9 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
     }
     for (const v of message.detectorIds) {
       writer.uint32(34).string(v!);
+    }
+    if (message.residualFacesFilled !== 0) {
+      writer.uint32(40).int32(message.residualFacesFilled);
     }
     return writer;
   },
@@ -1313,6 +1320,14 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
             message.detectorIds.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.residualFacesFilled = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1343,6 +1358,11 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
         : globalThis.Array.isArray(object?.detector_ids)
           ? object.detector_ids.map((e: any) => globalThis.String(e))
           : [],
+      residualFacesFilled: isSet(object.residualFacesFilled)
+        ? globalThis.Number(object.residualFacesFilled)
+        : isSet(object.residual_faces_filled)
+          ? globalThis.Number(object.residual_faces_filled)
+          : 0,
     };
   },
 
@@ -1360,6 +1380,9 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
     if (message.detectorIds?.length) {
       obj.detectorIds = message.detectorIds;
     }
+    if (message.residualFacesFilled !== 0) {
+      obj.residualFacesFilled = Math.round(message.residualFacesFilled);
+    }
     return obj;
   },
 
@@ -1372,6 +1395,7 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
     message.facesFound = object.facesFound ?? 0;
     message.headsMasked = object.headsMasked ?? 0;
     message.detectorIds = object.detectorIds?.map((e) => e) || [];
+    message.residualFacesFilled = object.residualFacesFilled ?? 0;
     return message;
   },
 };
@@ -2567,7 +2591,7 @@ export const ClockSync: MessageFns<ClockSync> = {
 };
 
 function createBaseRedactionAttestation(): RedactionAttestation {
-  return { method: '', frames: 0, facesFound: 0, headsMasked: 0, detectors: [] };
+  return { method: '', frames: 0, facesFound: 0, headsMasked: 0, detectors: [], residualFacesFilled: 0 };
 }
 
 export const RedactionAttestation: MessageFns<RedactionAttestation> = {
@@ -2586,6 +2610,9 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
     }
     for (const v of message.detectors) {
       ModelRef.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.residualFacesFilled !== 0) {
+      writer.uint32(48).int32(message.residualFacesFilled);
     }
     return writer;
   },
@@ -2643,6 +2670,14 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
             message.detectors.push(ModelRef.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.residualFacesFilled = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2672,6 +2707,11 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
       detectors: globalThis.Array.isArray(object?.detectors)
         ? object.detectors.map((e: any) => ModelRef.fromJSON(e))
         : [],
+      residualFacesFilled: isSet(object.residualFacesFilled)
+        ? globalThis.Number(object.residualFacesFilled)
+        : isSet(object.residual_faces_filled)
+          ? globalThis.Number(object.residual_faces_filled)
+          : 0,
     };
   },
 
@@ -2692,6 +2732,9 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
     if (message.detectors?.length) {
       obj.detectors = message.detectors.map((e) => ModelRef.toJSON(e));
     }
+    if (message.residualFacesFilled !== 0) {
+      obj.residualFacesFilled = Math.round(message.residualFacesFilled);
+    }
     return obj;
   },
 
@@ -2705,6 +2748,7 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
     message.facesFound = object.facesFound ?? 0;
     message.headsMasked = object.headsMasked ?? 0;
     message.detectors = object.detectors?.map((e) => ModelRef.fromPartial(e)) || [];
+    message.residualFacesFilled = object.residualFacesFilled ?? 0;
     return message;
   },
 };
