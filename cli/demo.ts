@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -13,7 +12,11 @@ import { DEMO_PEOPLE, createDemoPeople } from './people.js';
 import { registerDevice } from './devices.js';
 import { loadEdgeConfig, loadOrCreateDeviceKey } from '../edge/index.js';
 import { HUB_DOMAIN } from '../proto/index.js';
-import { freePort, startNatsServer, stopProcess } from './nats-server.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { loadCoreConfig } from '../core/index.js';
+import { startDemoNats } from './demo-nats.js';
+import { connectAsSetup, setupHub, setupSite } from './nats-setup.js';
+import { freePort, stopProcess } from './nats-server.js';
 import type { NatsServerHandle } from './nats-server.js';
 import { untilSignal } from './output.js';
 import { ensureDemoTools } from './system-tools.js';
@@ -24,7 +27,21 @@ const CLI = join(REPO, 'bin', 'zebra.js');
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-/** `preferred` if it is free on 127.0.0.1, else any free port. */
+/** Runs `work` on a connection as the setup identity, then closes it. */
+async function runSetup(
+  url: string,
+  caFile: string,
+  password: string,
+  work: (nc: NatsConnection) => Promise<void>,
+): Promise<void> {
+  const nc = await connectAsSetup([url], caFile, password);
+  try {
+    await work(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
 async function writeConfig(
   template: string,
   target: string,
@@ -127,46 +144,53 @@ export async function runDemo(args: string[]): Promise<number> {
     say('zebra demo: fetching and verifying models');
     const fetched = spawn(process.execPath, [CLI, 'models', 'fetch'], { stdio: 'inherit' });
     if ((await new Promise<number | null>((r) => fetched.once('exit', r))) !== 0) return 1;
-    const siteId = String(
-      (parse(await readFile(join(REPO, 'edge/demo/edge.yaml'), 'utf8')) as { siteId: string }).siteId,
-    );
-    // The site signs in to the hub's leaf node port as itself, with a secret made for this run.
-    const leafCredentials = { user: siteId, password: randomBytes(18).toString('base64url') };
-    nats = await startNatsServer({
-      storeDir: join(WORK, 'nats-hub'),
-      port: await freePort(4222),
-      name: 'zebra-hub',
-      domain: HUB_DOMAIN,
-      leafListenPort: await freePort(7422),
-      leafUsers: [leafCredentials],
-      logFile: join(WORK, 'logs', 'nats-hub.log'),
+    const demoEdge = parse(await readFile(join(REPO, 'edge/demo/edge.yaml'), 'utf8')) as {
+      siteId: string;
+      deviceId: string;
+    };
+    const siteId = String(demoEdge.siteId);
+    // TLS from a private CA made for this run; every process signs in as itself with least privilege.
+    const demoNats = await startDemoNats(WORK, {
+      siteId,
+      deviceId: String(demoEdge.deviceId),
+      ingestDurable: 'core-ingest',
     });
-    say(`  hub nats-server with JetStream (domain ${HUB_DOMAIN}) on ${nats.url}`);
+    nats = demoNats.hub;
+    siteNats = demoNats.site;
+    say(`  hub nats-server with JetStream (domain ${HUB_DOMAIN}) on ${nats.url}, TLS (CA ${demoNats.tls.caFile})`);
     const grpcAddr = `127.0.0.1:${await freePort(50051)}`;
     const httpAddr = `127.0.0.1:${await freePort(8080)}`;
+    const natsClient = (url: string, id: { user: string; passwordFile: string }): Record<string, unknown> => ({
+      servers: [url],
+      user: id.user,
+      passwordFile: id.passwordFile,
+      caFile: demoNats.tls.caFile,
+    });
     const coreConfig = await writeConfig(join(REPO, 'core/demo/core.yaml'), join(WORK, 'core.yaml'), (c) => {
-      Object.assign(c, { nats: { servers: [nats!.url] }, grpc: { listen: grpcAddr }, http: { listen: httpAddr } });
+      Object.assign(c, {
+        nats: natsClient(nats!.url, demoNats.core),
+        grpc: { listen: grpcAddr },
+        http: { listen: httpAddr },
+      });
       c.database = { pgliteDir: join(WORK, 'core-db') };
       c.audit = { ...(c.audit as object), signingKeyFile: join(WORK, 'audit-signing-key.pem') };
       c.auth = { ...(c.auth as object), bootstrapTokenFile: join(WORK, 'admin-token') };
     });
-    siteNats = await startNatsServer({
-      storeDir: join(WORK, 'nats-site'),
-      port: await freePort(4223),
-      name: `zebra-${siteId}`,
-      domain: siteId,
-      leafRemoteUrl: `nats://127.0.0.1:${nats.leafPort}`,
-      leafCredentials,
-      logFile: join(WORK, 'logs', 'nats-site.log'),
-    });
-    say(`  site leaf node (domain ${siteId}) on ${siteNats.url}, linked to the hub as user ${siteId}`);
+    await runSetup(nats.url, demoNats.tls.caFile, demoNats.hubSetup.password, async (nc) =>
+      setupHub(nc, await loadCoreConfig(coreConfig, process.env)),
+    );
+    say(`  site leaf node (domain ${siteId}) on ${siteNats.url}, linked to the hub over TLS as user ${siteId}`);
     const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
-      Object.assign(c, { nats: { servers: [siteNats!.url] }, stateDir: join(WORK, 'edge-state') });
+      Object.assign(c, { nats: natsClient(siteNats!.url, demoNats.device), stateDir: join(WORK, 'edge-state') });
       c.outbox = { ...(c.outbox as object), coreKeyFile: join(WORK, 'core-receipt-key.pem') };
       for (const camera of c.cameras as { signal: { schedule: string } }[]) {
         camera.signal.schedule = join(REPO, 'edge/demo', camera.signal.schedule);
       }
     });
+    await runSetup(siteNats.url, demoNats.tls.caFile, demoNats.siteSetup.password, async (nc) =>
+      setupSite(nc, await loadEdgeConfig(edgeConfig, process.env)),
+    );
+    say('  streams set up by the setup identity; the core and the device run with least privilege');
     const coreLog = join(WORK, 'logs', 'core.log');
     children.push(spawnZebra(['core', 'run', '--config', coreConfig], coreLog));
     await waitForHealth(`http://${httpAddr}/healthz`, children[0]!, coreLog, 60_000);

@@ -13,6 +13,7 @@ import {
 } from '../edge/index.js';
 import { audit } from './audit.js';
 import { runDemo } from './demo.js';
+import { natsSetup } from './nats-setup.js';
 import { redact } from './redact.js';
 import { edgeReplay } from './replay.js';
 import { fetchEvent, fetchEvents, fetchMissing, formatEventTable, resolveToken } from './events.js';
@@ -25,6 +26,7 @@ const USAGE = `usage: zebra <command> [options]
   demo [--once]                     run nats-server, the core (PGlite) and the edge on the sample video
   models fetch [--cache DIR]        fetch and verify every file of models/manifest.json
   redact INPUT -o OUTPUT [--method pixelate|solid]   mask faces and heads in an image, a folder of images or a video
+  nats setup hub|site --config FILE --password-file FILE   (setup identity) make the streams the core or a site needs
   core run --config FILE            run the core service
   edge run --config FILE            run an edge worker
   edge replay VIDEO [--config FILE] [--camera ID] [-o DIR]   run the pipeline over a file; write what would be sent
@@ -136,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'devices' && sub === 'register') return await devicesRegister(rest);
     if (command === 'edge' && sub === 'public-key') return await edgePublicKey(rest);
     if (command === 'tokens' && sub === 'issue') return await tokensIssue(rest);
+    if (command === 'nats' && sub === 'setup') return await natsSetup(rest);
     if (command === 'audit') {
       const code = await audit(argv.slice(1));
       if (code !== undefined) return code;

@@ -19,15 +19,20 @@ export interface NatsServerOptions {
   readonly leafListenPort?: number;
   /** Hub only: the host:port sites are told to (re)connect to, e.g. a gateway in front of the hub. */
   readonly leafAdvertise?: string;
-  /** Hub only: the sites that may attach as leaf nodes; without them any leaf node may. */
+  /** Hub only: the sites that may attach as leaf nodes (required with `leafListenPort`). */
   readonly leafUsers?: readonly LeafCredentials[];
   /** Site only: the hub's leaf node URL this server connects to. */
   readonly leafRemoteUrl?: string;
   /** Site only: what this site's leaf node signs in to the hub with. */
   readonly leafCredentials?: LeafCredentials;
   readonly startTimeoutMs?: number;
-  /** Users and their permissions; without them the server accepts anyone. */
-  readonly users?: readonly NatsUser[];
+  /** Users and their permissions: at least one; nobody connects without a user. */
+  readonly users: readonly NatsUser[];
+  /**
+   * TLS for clients and leaf links: the server's certificate and key, and the CA that signed
+   * them (a site's leaf node checks the hub's certificate against it). Required.
+   */
+  readonly tls: NatsTlsFiles;
   /** The server's own log; default: none (stderr is kept for startup errors). */
   readonly logFile?: string;
 }
@@ -42,6 +47,12 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
   /** SIGKILL now, as a crash would; resolves once the process is gone. */
   kill(): Promise<void>;
+}
+
+export interface NatsTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
 }
 
 export const NATS_INSTALL_HINT = 'apt-get install -y nats-server';
@@ -104,8 +115,8 @@ export interface LeafCredentials {
 
 /** The remote's URL with the site's credentials in it, as nats-server takes them. */
 function remoteUrl(url: string, credentials: LeafCredentials | undefined): string {
-  if (!credentials) return url;
-  const withUser = new URL(url);
+  if (!credentials) throw new Error('a site leaf node needs leafCredentials: the hub admits only sites that sign in');
+  const withUser = new URL(url.replace(/^nats:/, 'tls:'));
   withUser.username = credentials.user;
   withUser.password = credentials.password;
   return withUser.toString();
@@ -119,26 +130,34 @@ const list = (items: readonly string[]): string => `[${items.map((s) => JSON.str
  * site's streams, so nothing is stored twice while the link is up.
  */
 export function renderNatsConfig(options: NatsServerOptions, leafPort: number | undefined): string {
+  const tls = (files: Partial<NatsTlsFiles>): string =>
+    `tls { ${Object.entries({ cert_file: files.certFile, key_file: files.keyFile, ca_file: files.caFile })
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join(', ')}, timeout: 5 }`;
   const lines = [
     `server_name: ${JSON.stringify(options.name ?? 'zebra')}`,
     `jetstream { store_dir: ${JSON.stringify(options.storeDir)}${options.domain ? `, domain: ${JSON.stringify(options.domain)}` : ''} }`,
+    tls(options.tls),
+    renderNatsAuthorization(options.users),
   ];
   if (leafPort !== undefined) {
+    const leafUsers = options.leafUsers ?? [];
+    if (leafUsers.length === 0) throw new Error('a leaf node port needs leafUsers: sites sign in as themselves');
     const advertise = options.leafAdvertise ? `, advertise: ${JSON.stringify(options.leafAdvertise)}` : '';
-    const users = (options.leafUsers ?? []).map(
-      (u) => `{ user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)} }`,
+    const users = leafUsers.map((u) => `{ user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)} }`);
+    lines.push(
+      `leafnodes { listen: "127.0.0.1:${leafPort}"${advertise}, ${tls(options.tls)}, ` +
+        `authorization { timeout: 5, users = [ ${users.join(', ')} ] } }`,
     );
-    const authorization = users.length > 0 ? `, authorization { users = [ ${users.join(', ')} ] }` : '';
-    lines.push(`leafnodes { listen: "127.0.0.1:${leafPort}"${advertise}${authorization} }`);
   }
   if (options.leafRemoteUrl) {
     const url = remoteUrl(options.leafRemoteUrl, options.leafCredentials);
     lines.push(
-      `leafnodes { reconnect: 1, remotes: [ { url: ${JSON.stringify(url)}, ` +
+      `leafnodes { reconnect: 1, remotes: [ { url: ${JSON.stringify(url)}, ${tls({ caFile: options.tls.caFile })}, ` +
         `deny_exports: ${list(LEAF_LOCAL_SUBJECTS)}, deny_imports: ${list(LEAF_LOCAL_SUBJECTS)} } ] }`,
     );
   }
-  if (options.users) lines.push(renderNatsAuthorization(options.users));
   if (options.logFile) lines.push(`log_file: ${JSON.stringify(options.logFile)}`);
   return `${lines.join('\n')}\n`;
 }

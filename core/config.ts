@@ -22,7 +22,15 @@ export const CoreConfigSchema = z
       .strict()
       .refine((d) => d.url !== undefined || d.pgliteDir !== undefined, 'set database.url or database.pgliteDir'),
     nats: z
-      .object({ servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides') })
+      .object({
+        servers: z.array(z.string().min(1)).min(1).describe('NATS URLs; ZEBRA_NATS_URL overrides'),
+        user: z.string().min(1).default('core').describe("The core's NATS user on the hub (least privilege)"),
+        passwordFile: z.string().min(1).describe('File holding that user’s password, relative to this config'),
+        caFile: z
+          .string()
+          .min(1)
+          .describe('The private CA that signed the NATS servers’ certificates (TLS is always on)'),
+      })
       .strict(),
     grpc: z
       .object({ listen: HostPort.default('127.0.0.1:50051') })
@@ -205,7 +213,12 @@ export function parseCoreConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
     },
     audit: { ...config.audit, signingKeyFile: abs(config.audit.signingKeyFile) },
     auth: { ...config.auth, bootstrapTokenFile: abs(config.auth.bootstrapTokenFile) },
-    nats: env.ZEBRA_NATS_URL ? { servers: env.ZEBRA_NATS_URL.split(',') } : config.nats,
+    nats: {
+      ...config.nats,
+      servers: env.ZEBRA_NATS_URL ? env.ZEBRA_NATS_URL.split(',') : config.nats.servers,
+      passwordFile: abs(config.nats.passwordFile),
+      caFile: abs(config.nats.caFile),
+    },
   });
 }
 

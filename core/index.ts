@@ -21,3 +21,4 @@ export type { AuditExtract } from './audit/extract.js';
 export { entryLeafHash } from './audit/entry.js';
 export { isCheckpointSigned } from './audit/checkpoint.js';
 export { verifyInclusion } from './audit/merkle.js';
+export { ensureIngestTopology } from './ingest/topology.js';

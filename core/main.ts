@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { logVerbosity, setLogVerbosity, setLogger } from '@grpc/grpc-js';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -18,7 +18,7 @@ import { startGrpcServer } from './grpc/server.js';
 import { sweepRetention } from './retention/retention.js';
 import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
-import { IngestConsumer, ensureIngestTopology } from './ingest/consumer.js';
+import { IngestConsumer, openIngestTopology } from './ingest/consumer.js';
 import { SignatureVerifier } from './devices/signature-verifier.js';
 import { EvidenceGate } from './ingest/evidence-check.js';
 import type { ObjectStore } from '@nats-io/obj';
@@ -48,9 +48,29 @@ export async function openDatabase(config: CoreConfig['database']): Promise<Data
   }
 }
 
-async function connectNats(config: CoreConfig): Promise<NatsConnection> {
+async function readNatsPassword(file: string): Promise<string> {
   try {
-    return await connect({ servers: [...config.nats.servers], name: 'zebra-core', maxReconnectAttempts: -1 });
+    const password = (await readFile(file, 'utf8')).trim();
+    if (!password) throw new Error('the file is empty');
+    return password;
+  } catch (err) {
+    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `nats.passwordFile: cannot read ${file}: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+async function connectNats(config: CoreConfig): Promise<NatsConnection> {
+  const pass = await readNatsPassword(config.nats.passwordFile);
+  try {
+    return await connect({
+      servers: [...config.nats.servers],
+      name: 'zebra-core',
+      maxReconnectAttempts: -1,
+      user: config.nats.user,
+      pass,
+      tls: { caFile: config.nats.caFile },
+    });
   } catch (err) {
     throw new CoreError(
       CoreErrorCode.NATS_UNAVAILABLE,
@@ -144,11 +164,12 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
   })();
   let evidence: ObjectStore;
   try {
-    evidence = await ensureIngestTopology(nc, { ...config.ingest, ...config.transport });
+    evidence = await openIngestTopology(nc, { ...config.ingest, ...config.transport });
   } catch (err) {
     throw new CoreError(
       CoreErrorCode.NATS_UNAVAILABLE,
-      `cannot set up JetStream (is JetStream enabled?): ${errorMessage(err)}`,
+      `the hub's JetStream is not set up for the core (run \`zebra nats setup hub --config <core.yaml>\` ` +
+        `with the setup identity): ${errorMessage(err)}`,
       { cause: err },
     );
   }

@@ -86,6 +86,11 @@ export const EdgeConfigSchema = z
           .min(1)
           .optional()
           .describe('File holding that user’s password, relative to this config'),
+        caFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('The private CA that signed the NATS server’s certificate (TLS is always on)'),
       })
       .strict()
       .refine(
@@ -314,6 +319,7 @@ export function parseEdgeConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
       ...config.nats,
       servers: env.ZEBRA_NATS_URL ? env.ZEBRA_NATS_URL.split(',') : config.nats.servers,
       passwordFile: config.nats.passwordFile ? abs(config.nats.passwordFile) : undefined,
+      caFile: config.nats.caFile ? abs(config.nats.caFile) : undefined,
     },
     models: { ...config.models, cacheDir: config.models.cacheDir ? abs(config.models.cacheDir) : undefined },
     outbox: config.outbox ? { ...config.outbox, coreKeyFile: abs(config.outbox.coreKeyFile) } : undefined,

@@ -12,3 +12,5 @@ export { defaultCacheDir, ensureFile, mirrorDirsFromEnv } from './models/fetch.j
 export { createProgressPrinter } from './models/progress.js';
 export { loadOrCreateDeviceKey } from './publish/device-key.js';
 export type { DeviceKey } from './publish/device-key.js';
+export { ensureReceiptsDurable, ensureSiteOutbox } from './outbox/index.js';
+export { outboxLimits } from './outbox/limits.js';

@@ -94,6 +94,15 @@ async function connectPublisher(
   metrics: EdgeMetrics,
   logger: Logger,
 ): Promise<{ publisher: JetStreamPublisher; outbox?: SiteOutbox }> {
+  const { user, passwordFile, caFile } = config.nats;
+  const missing = Object.entries({ user, passwordFile, caFile }).filter(([, v]) => v === undefined);
+  if (missing.length > 0 || !user || !passwordFile || !caFile) {
+    throw new EdgeError(
+      EdgeErrorCode.CONFIG_INVALID,
+      `${missing.map(([k]) => `nats.${k}`).join(', ')}: required to publish; the edge never connects to NATS ` +
+        'without its own user or without TLS (make the CA and certificates with `zebra pki`)',
+    );
+  }
   const limits = config.outbox ? outboxLimits(config.outbox, config.cameras.length) : undefined;
   // Read before connecting: a device that cannot check receipts does not start.
   const coreKey = config.outbox ? await loadCoreKey(config.outbox.coreKeyFile) : undefined;
@@ -106,8 +115,9 @@ async function connectPublisher(
       // The spool tries again for as long as it takes; one send gives up sooner.
       maxAttempts: 3,
       retryDelayMs: 250,
-      user: config.nats.user,
-      password: config.nats.passwordFile ? await readSecret(config.nats.passwordFile) : undefined,
+      user,
+      password: await readSecret(passwordFile),
+      caFile,
       outbox:
         config.outbox && limits
           ? { siteId: config.siteId, hubDomain: config.outbox.hubDomain, limits, receiptsMaxAgeMs: 30 * 86_400_000 }

@@ -161,5 +161,14 @@ export { eventSigningBytes, eventSigningBytesFromPayload, tallySigningBytes } fr
 export { openReceiptBatch, signReceiptBatch } from './receipt-signing.js';
 export { keyIdOf } from './key-id.js';
 export type { OpenedReceipts, ReceiptSigningKey } from './receipt-signing.js';
-export { devicePermissions, renderNatsAuthorization } from './permissions.js';
+export {
+  NATS_CORE_USER,
+  NATS_SETUP_USER,
+  controllerPermissions,
+  corePermissions,
+  devicePermissions,
+  receiptsDurable,
+  renderNatsAuthorization,
+  siteDevicePermissions,
+} from './permissions.js';
 export type { NatsPermissions, NatsUser } from './permissions.js';

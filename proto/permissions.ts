@@ -1,30 +1,140 @@
-import { EVIDENCE_BUCKET } from './subjects.js';
+import {
+  EDGE_STREAM,
+  EVIDENCE_BUCKET,
+  EVIDENCE_STREAM,
+  INFRACTIONS_STREAM,
+  RECEIPTS_STREAM,
+  signalSubject,
+} from './subjects.js';
 
-/** NATS subject permissions, as nats-server's `permissions` block takes them. */
+/**
+ * NATS identities and what each may do, as nats-server's `permissions` block takes them.
+ *
+ * Nobody is anonymous. Stream and consumer creation, update and deletion, and stream purges,
+ * belong to the `setup` identity only (`zebra nats setup`), which no running process holds.
+ * Running processes get the least their job needs:
+ * - the core (hub): consume INFRACTIONS through its durable, publish receipts, copy evidence
+ *   into the hub's store and purge expired evidence there, read sites' outboxes across the
+ *   leaf link (refetch, evidence copies);
+ * - an edge device: publish its own events and tallies, add evidence objects, take its own
+ *   receipts, and drop from the outbox what a receipt covers;
+ * - a signal controller (or the bridge that reads it): publish its own signal subject only.
+ */
 export interface NatsPermissions {
   readonly publish: { readonly allow: readonly string[] };
   readonly subscribe: { readonly allow: readonly string[] };
 }
 
+/** The setup identity's user name on every server (it has no permissions block: it may do anything). */
+export const NATS_SETUP_USER = 'setup';
+
+/** The core's user name on the hub. */
+export const NATS_CORE_USER = 'core';
+
+const OBJ_DATA = [`$O.${EVIDENCE_BUCKET}.C.>`, `$O.${EVIDENCE_BUCKET}.M.>`];
+
+/** Reading and adding objects to the evidence store (nats.js ObjectStore put/get/info), no admin. */
+function evidenceStoreAccess(api: string): string[] {
+  return [
+    `${api}.INFO`,
+    `${api}.STREAM.INFO.${EVIDENCE_STREAM}`,
+    `${api}.STREAM.NAMES`,
+    `${api}.STREAM.MSG.GET.${EVIDENCE_STREAM}`,
+    `${api}.DIRECT.GET.${EVIDENCE_STREAM}`,
+    `${api}.DIRECT.GET.${EVIDENCE_STREAM}.>`,
+    `${api}.CONSUMER.CREATE.${EVIDENCE_STREAM}`,
+    `${api}.CONSUMER.CREATE.${EVIDENCE_STREAM}.>`,
+    `${api}.CONSUMER.DELETE.${EVIDENCE_STREAM}.>`,
+    `${api}.CONSUMER.INFO.${EVIDENCE_STREAM}.>`,
+    `${api}.CONSUMER.MSG.NEXT.${EVIDENCE_STREAM}.>`,
+  ];
+}
+
+/** Replies: inboxes, JetStream acks and flow control, for a user that consumes. */
+const CONSUMER_REPLIES = ['$JS.ACK.>', '$JS.FC.>'];
+
 /**
- * What one edge device may do on the hub: publish events and rejected-candidate tallies on
- * its own subjects only, add
- * objects to the evidence store, and read the replies to its own requests. Nothing else: no
- * stream or consumer administration, no purge or delete, no other device's subjects.
+ * An edge device connected straight to the hub (no site leaf node): its own events and
+ * tallies, evidence objects, and the replies to its own requests.
  */
 export function devicePermissions(siteId: string, deviceId: string): NatsPermissions {
-  const objectStream = `OBJ_${EVIDENCE_BUCKET}`;
   return {
     publish: {
       allow: [
         `zebra.v1.events.${siteId}.${deviceId}.>`,
         `zebra.v1.tallies.${siteId}.${deviceId}.>`,
-        `$O.${EVIDENCE_BUCKET}.C.>`,
-        `$O.${EVIDENCE_BUCKET}.M.>`,
-        `$JS.API.INFO`,
-        `$JS.API.STREAM.INFO.${objectStream}`,
-        `$JS.API.STREAM.MSG.GET.${objectStream}`,
-        `$JS.API.DIRECT.GET.${objectStream}.>`,
+        ...OBJ_DATA,
+        ...evidenceStoreAccess('$JS.API'),
+        ...CONSUMER_REPLIES,
+      ],
+    },
+    subscribe: { allow: ['_INBOX.>'] },
+  };
+}
+
+/**
+ * An edge device on its site's leaf node: what {@link devicePermissions} allows, plus its
+ * own receipts (its durable on the site's RECEIPTS stream), the site's signal subjects, and
+ * deleting from the outbox what a receipt covers (message delete on EDGE, purges of the
+ * evidence store's subjects). It cannot create, change or delete a stream or consumer.
+ */
+export function siteDevicePermissions(siteId: string, deviceId: string): NatsPermissions {
+  const durable = receiptsDurable(deviceId);
+  const base = devicePermissions(siteId, deviceId);
+  return {
+    publish: {
+      allow: [
+        ...base.publish.allow,
+        `$JS.API.STREAM.INFO.${EDGE_STREAM}`,
+        `$JS.API.STREAM.MSG.GET.${EDGE_STREAM}`,
+        `$JS.API.STREAM.MSG.DELETE.${EDGE_STREAM}`,
+        `$JS.API.STREAM.PURGE.${EVIDENCE_STREAM}`,
+        `$JS.API.STREAM.INFO.${RECEIPTS_STREAM}`,
+        `$JS.API.CONSUMER.INFO.${RECEIPTS_STREAM}.${durable}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${RECEIPTS_STREAM}.${durable}`,
+      ],
+    },
+    subscribe: { allow: ['_INBOX.>', `zebra.v1.signal.${siteId}.*`] },
+  };
+}
+
+/** The durable consumer a device takes its receipts from, on its site's RECEIPTS stream. */
+export function receiptsDurable(deviceId: string): string {
+  return `receipts-${deviceId}`;
+}
+
+/** A signal controller, or the bridge that reads it: its own signal subject, nothing else. */
+export function controllerPermissions(siteId: string, controllerId: string): NatsPermissions {
+  return { publish: { allow: [signalSubject(siteId, controllerId)] }, subscribe: { allow: [] } };
+}
+
+/**
+ * The core on the hub: its ingest durable on INFRACTIONS, receipts, the hub's evidence store
+ * (add copies; purge expired objects), putting refetched events back on INFRACTIONS, and
+ * read-only access to sites' outboxes and evidence across the leaf link (`$JS.<site>.API`).
+ */
+export function corePermissions(ingestDurable: string): NatsPermissions {
+  const site = '$JS.*.API';
+  return {
+    publish: {
+      allow: [
+        'zebra.v1.receipts.>',
+        'zebra.v1.events.>',
+        ...OBJ_DATA,
+        ...evidenceStoreAccess('$JS.API'),
+        `$JS.API.STREAM.PURGE.${EVIDENCE_STREAM}`,
+        `$JS.API.STREAM.INFO.${INFRACTIONS_STREAM}`,
+        `$JS.API.STREAM.INFO.${RECEIPTS_STREAM}`,
+        `$JS.API.CONSUMER.INFO.${INFRACTIONS_STREAM}.${ingestDurable}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${INFRACTIONS_STREAM}.${ingestDurable}`,
+        ...evidenceStoreAccess(site),
+        `${site}.STREAM.INFO.${EDGE_STREAM}`,
+        `${site}.CONSUMER.CREATE.${EDGE_STREAM}`,
+        `${site}.CONSUMER.CREATE.${EDGE_STREAM}.>`,
+        `${site}.CONSUMER.INFO.${EDGE_STREAM}.>`,
+        `${site}.CONSUMER.MSG.NEXT.${EDGE_STREAM}.>`,
+        `${site}.CONSUMER.DELETE.${EDGE_STREAM}.>`,
+        ...CONSUMER_REPLIES,
       ],
     },
     subscribe: { allow: ['_INBOX.>'] },
@@ -35,18 +145,23 @@ export function devicePermissions(siteId: string, deviceId: string): NatsPermiss
 export interface NatsUser {
   readonly user: string;
   readonly password: string;
-  /** Undefined: everything (the core and operators). */
+  /** Undefined: everything. Only the setup identity goes without. */
   readonly permissions?: NatsPermissions;
 }
 
+const list = (items: readonly string[]): string => `[${items.map((s) => JSON.stringify(s)).join(', ')}]`;
+
 /** The `authorization { users = [...] }` block of a nats-server config file. */
 export function renderNatsAuthorization(users: readonly NatsUser[]): string {
-  const list = (items: readonly string[]): string => `[${items.map((s) => JSON.stringify(s)).join(', ')}]`;
+  if (users.length === 0) throw new Error('a nats-server needs at least one user: anonymous access is never allowed');
   const lines = users.map((u) => {
+    const rule = (allow: readonly string[]): string =>
+      // An empty allow list would read as "no restriction": deny everything instead.
+      allow.length > 0 ? `{ allow: ${list(allow)} }` : `{ deny: [">"] }`;
     const perms = u.permissions
-      ? `, permissions: { publish: { allow: ${list(u.permissions.publish.allow)} }, subscribe: { allow: ${list(u.permissions.subscribe.allow)} } }`
+      ? `, permissions: { publish: ${rule(u.permissions.publish.allow)}, subscribe: ${rule(u.permissions.subscribe.allow)} }`
       : '';
     return `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}${perms} }`;
   });
-  return `authorization {\n  users = [\n${lines.join('\n')}\n  ]\n}\n`;
+  return `authorization {\n  timeout: 5\n  users = [\n${lines.join('\n')}\n  ]\n}\n`;
 }

@@ -20,7 +20,7 @@ import { isTallySubject, storeTally, validateTallyMessage } from './tallies.js';
 import { validateEventMessage } from './validate.js';
 import type { RejectionCode } from './validate.js';
 
-export { ensureIngestTopology } from './topology.js';
+export { ensureIngestTopology, openIngestTopology } from './topology.js';
 
 export interface IngestOptions {
   readonly durableName: string;

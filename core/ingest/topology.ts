@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, StorageType, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamManager, StreamSource } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import type { ObjectStore } from '@nats-io/obj';
@@ -94,4 +94,33 @@ export async function ensureIngestTopology(nc: NatsConnection, options: Topology
     max_deliver: -1,
   });
   return evidence;
+}
+
+/**
+ * What the running core needs of the hub's JetStream, made by the setup identity
+ * (`zebra nats setup hub`): the streams, the ingest durable, the evidence store, and each
+ * configured site sourced. Only reads: the core's own NATS user cannot create or change any of
+ * them. Throws naming what is missing.
+ */
+export async function openIngestTopology(nc: NatsConnection, options: TopologyOptions): Promise<ObjectStore> {
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const infractions = await jsm.streams.info(INFRACTIONS_STREAM).catch((err: unknown) => {
+    throw new Error(`stream ${INFRACTIONS_STREAM}: ${String(err)}`);
+  });
+  await jsm.streams.info(RECEIPTS_STREAM).catch((err: unknown) => {
+    throw new Error(`stream ${RECEIPTS_STREAM}: ${String(err)}`);
+  });
+  await js.consumers.get(INFRACTIONS_STREAM, options.durableName).then(
+    (c) => c.info(),
+    (err: unknown) => {
+      throw new Error(`consumer ${INFRACTIONS_STREAM}/${options.durableName}: ${String(err)}`);
+    },
+  );
+  const sourced = new Set((infractions.config.sources ?? []).map((s) => s.external?.api ?? ''));
+  const unsourced = (options.sites ?? []).filter((site) => !sourced.has(`$JS.${site}.API`));
+  if (unsourced.length > 0) throw new Error(`sites not sourced into ${INFRACTIONS_STREAM}: ${unsourced.join(', ')}`);
+  return new Objm(nc).open(EVIDENCE_BUCKET).catch((err: unknown) => {
+    throw new Error(`evidence store ${EVIDENCE_BUCKET}: ${String(err)}`);
+  });
 }

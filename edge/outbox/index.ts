@@ -4,7 +4,7 @@ export { startOutboxMonitor } from './outbox-monitor.js';
 export type { OutboxMonitor } from './outbox-monitor.js';
 export { ReceiptPurger, purgeTarget } from './receipt-purger.js';
 export type { PurgeTarget, ReceiptPurgerOptions } from './receipt-purger.js';
-export { ensureSiteOutbox, outboxUsage } from './site-outbox.js';
+export { ensureReceiptsDurable, ensureSiteOutbox, openSiteOutbox, outboxUsage } from './site-outbox.js';
 export type { OutboxUsage, SiteOutboxOptions } from './site-outbox.js';
 export { loadCoreKey } from './core-key.js';
 export type { CoreKey } from './core-key.js';

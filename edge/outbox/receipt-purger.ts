@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { ConsumerMessages, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -14,7 +14,7 @@ import {
   evidenceChunkSubject,
   evidenceMetaSubject,
   openReceiptBatch,
-  receiptSubject,
+  receiptsDurable,
   tallySubject,
 } from '../../proto/index.js';
 import { errorMessage } from '../errors.js';
@@ -108,15 +108,9 @@ export class ReceiptPurger {
   }
 
   async #start(): Promise<void> {
-    const jsm = await jetstreamManager(this.#nc);
-    const durable = `receipts-${this.#options.deviceId}`;
-    await jsm.consumers.add(RECEIPTS_STREAM, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: receiptSubject(this.#options.siteId, this.#options.deviceId),
-      max_deliver: -1,
-    });
+    const jsm = await jetstreamManager(this.#nc, { checkAPI: false });
+    // Made by the setup identity (`zebra nats setup site`): the device may only read from it.
+    const durable = receiptsDurable(this.#options.deviceId);
     const consumer = await jetstream(this.#nc).consumers.get(RECEIPTS_STREAM, durable);
     this.#messages = await consumer.consume({ max_messages: 64 });
     const messages = this.#messages;

@@ -1,4 +1,11 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, jetstreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import type { ObjectStore } from '@nats-io/obj';
@@ -9,6 +16,8 @@ import {
   EVIDENCE_BUCKET,
   EVIDENCE_STREAM,
   RECEIPTS_STREAM,
+  receiptSubject,
+  receiptsDurable,
   siteOutboxSubjects,
   siteReceiptsFilter,
 } from '../../proto/index.js';
@@ -79,6 +88,42 @@ export async function ensureSiteOutbox(nc: NatsConnection, options: SiteOutboxOp
     throw new EdgeError(
       EdgeErrorCode.PUBLISH_FAILED,
       `cannot set up the site outbox on the leaf node (is JetStream enabled with domain ${options.siteId}?): ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+/** The durable a device takes its receipts from, on the site's RECEIPTS stream (setup only). */
+export async function ensureReceiptsDurable(nc: NatsConnection, siteId: string, deviceId: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(RECEIPTS_STREAM, {
+    durable_name: receiptsDurable(deviceId),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: receiptSubject(siteId, deviceId),
+    max_deliver: -1,
+  });
+}
+
+/**
+ * What the running edge needs of its site's outbox, made by the setup identity
+ * (`zebra nats setup site`): the EDGE and RECEIPTS streams and the evidence store. Only reads:
+ * a device's user cannot create or resize them. Throws naming what is missing.
+ */
+export async function openSiteOutbox(nc: NatsConnection, options: SiteOutboxOptions): Promise<ObjectStore> {
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    for (const stream of [EDGE_STREAM, RECEIPTS_STREAM]) {
+      await jsm.streams.info(stream).catch((err: unknown) => {
+        throw new Error(`stream ${stream}: ${errorMessage(err)}`);
+      });
+    }
+    return await new Objm(nc).open(EVIDENCE_BUCKET);
+  } catch (err) {
+    throw new EdgeError(
+      EdgeErrorCode.PUBLISH_FAILED,
+      `the site outbox of ${options.siteId} is not set up on its leaf node (run \`zebra nats setup site\` ` +
+        `with the setup identity): ${errorMessage(err)}`,
       { cause: err },
     );
   }

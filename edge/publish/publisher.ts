@@ -15,7 +15,7 @@ import {
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isOutboxFullError } from '../outbox/limits.js';
-import { ensureSiteOutbox } from '../outbox/site-outbox.js';
+import { openSiteOutbox } from '../outbox/site-outbox.js';
 import type { SiteOutboxOptions } from '../outbox/site-outbox.js';
 
 /** Sends evidence and events to the core. */
@@ -31,9 +31,11 @@ export interface EventPublisher {
 export interface JetStreamPublisherOptions {
   readonly servers: readonly string[];
   readonly name: string;
-  /** The device's hub credentials, when the hub requires them. */
-  readonly user?: string;
-  readonly password?: string;
+  /** The device's NATS credentials (never anonymous). */
+  readonly user: string;
+  readonly password: string;
+  /** The CA that signed the server's certificate (TLS is always on). */
+  readonly caFile: string;
   /** Attempts per publish before giving up. */
   readonly maxAttempts: number;
   /** First retry delay; doubles up to 30 s. */
@@ -45,18 +47,15 @@ export interface JetStreamPublisherOptions {
 }
 
 /** Publishes over NATS JetStream: evidence into the object store, then the event with its id as the msgID. */
-/**
- * Opens the evidence store; creates it only when it does not exist yet (a device with hub
- * credentials may not administer streams, and the core creates the store at its start).
- */
+/** Opens the evidence store the setup identity made (a device may not administer streams). */
 async function openEvidenceStore(nc: NatsConnection): Promise<ObjectStore> {
-  const objm = new Objm(nc);
-  try {
-    return await objm.open(EVIDENCE_BUCKET);
-  } catch (err) {
-    if (!/not found/i.test(errorMessage(err))) throw err;
-    return objm.create(EVIDENCE_BUCKET, { storage: 'file' });
-  }
+  return new Objm(nc).open(EVIDENCE_BUCKET).catch((err: unknown) => {
+    throw new EdgeError(
+      EdgeErrorCode.PUBLISH_FAILED,
+      `the evidence store ${EVIDENCE_BUCKET} is not there (run \`zebra nats setup\` with the setup identity): ${errorMessage(err)}`,
+      { cause: err },
+    );
+  });
 }
 
 export class JetStreamPublisher implements EventPublisher {
@@ -84,6 +83,7 @@ export class JetStreamPublisher implements EventPublisher {
         maxReconnectAttempts: -1,
         user: options.user,
         pass: options.password,
+        tls: { caFile: options.caFile },
       });
     } catch (err) {
       throw new EdgeError(
@@ -93,7 +93,7 @@ export class JetStreamPublisher implements EventPublisher {
       );
     }
     try {
-      const evidence = options.outbox ? await ensureSiteOutbox(nc, options.outbox) : await openEvidenceStore(nc);
+      const evidence = options.outbox ? await openSiteOutbox(nc, options.outbox) : await openEvidenceStore(nc);
       return new JetStreamPublisher(nc, evidence, options, logger);
     } catch (err) {
       await nc.close();

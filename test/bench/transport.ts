@@ -15,7 +15,6 @@
  * BENCH_EVENTS (default 5000) events per publisher. Database: PGlite, or PostgreSQL with DATABASE_URL.
  */
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { CoreConfigSchema, countEvents } from '../../core/index.js';
@@ -24,12 +23,12 @@ import type { Queryable } from '../../core/db/database.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createEdgeLogger } from '../../edge/logger.js';
 import { JetStreamPublisher } from '../../edge/publish/publisher.js';
-import { INFRACTIONS_STREAM, InfractionEvent, eventSigningBytes } from '../../proto/index.js';
+import { INFRACTIONS_STREAM, InfractionEvent, devicePermissions, eventSigningBytes } from '../../proto/index.js';
 import { startTestCore } from '../harness/core.js';
 import { createTestDatabase, preRegisterTestDevice } from '../harness/database.js';
 import { migratedTestDatabase } from '../harness/stack.js';
-import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
-import { startTestNats } from '../harness/nats.js';
+import { TEST_DEVICE, makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
+import { startTestNats, testUser } from '../harness/nats.js';
 import type { TestNats } from '../harness/nats.js';
 import { startCpuMeter } from './cpu.js';
 import type { CpuMeter } from './cpu.js';
@@ -66,7 +65,7 @@ async function timed(run: () => Promise<void> | void): Promise<number> {
 }
 
 async function rawConsume(nats: TestNats, count: number): Promise<Run> {
-  const nc = await connect({ servers: nats.url });
+  const nc = await nats.connect();
   const jsm = await jetstreamManager(nc);
   await jsm.consumers.add(INFRACTIONS_STREAM, { durable_name: 'bench-raw', ack_policy: AckPolicy.Explicit });
   const consumer = await jetstream(nc).consumers.get(INFRACTIONS_STREAM, 'bench-raw');
@@ -214,13 +213,25 @@ async function rawInsertIngestRows(batch: readonly InfractionEvent[], nats: Test
 }
 
 async function main(): Promise<void> {
-  await using nats = await startTestNats();
-  const nc = await connect({ servers: nats.url });
+  const device = TEST_DEVICE;
+  await using nats = await startTestNats([
+    testUser(device.deviceId, devicePermissions(device.siteId, device.deviceId)),
+  ]);
+  const nc = await nats.connect();
   await ensureIngestTopology(nc, INGEST);
   const js = jetstream(nc);
   const logger = createEdgeLogger('warn', process.stderr);
+  const deviceNats = nats.client(device.deviceId);
   const publisher = await JetStreamPublisher.connect(
-    { servers: [nats.url], name: 'bench', maxAttempts: 8, retryDelayMs: 250 },
+    {
+      servers: [deviceNats.url],
+      user: deviceNats.user,
+      password: deviceNats.password,
+      caFile: deviceNats.caFile,
+      name: 'bench',
+      maxAttempts: 8,
+      retryDelayMs: 250,
+    },
     logger,
   );
   process.stderr.write(`publishing ${N} events through the edge publisher and ${N} through a raw loop...\n`);
@@ -247,7 +258,7 @@ async function main(): Promise<void> {
   await using database = await createTestDatabase();
   // Registered before the core starts, so no event waits in quarantine for its device.
   await preRegisterTestDevice(database);
-  await using core = await startTestCore(nats.url, database, { logLevel: 'warn' });
+  await using core = await startTestCore(nats, database, { logLevel: 'warn' });
   let firstAt = 0;
   let firstCount = 0;
   let count = 0;

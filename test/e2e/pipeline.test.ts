@@ -2,7 +2,6 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Objm } from '@nats-io/obj';
-import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { getEvent, listEvents } from '../../core/index.js';
@@ -20,6 +19,7 @@ import { createTestDatabase } from '../harness/database.js';
 import { createLogSink } from '../harness/log-sink.js';
 import { manifestFile, testMirrors } from '../harness/models.js';
 import { startTestNats, startTestSite } from '../harness/nats.js';
+import { writeTestNatsClient } from '../harness/nats-setup.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 
 /** Decodes a clip into raw RGB frames with ffmpeg. */
@@ -53,9 +53,10 @@ describe('video in, stored events out', { timeout: E2E_TIMEOUT_MS }, () => {
     const raw = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as Record<string, unknown>;
     const siteId = String(raw.siteId);
     await using nats = await startTestNats();
-    await using site = await startTestSite(siteId, nats.leafUrl);
+    const deviceId = String(raw.deviceId);
+    await using site = await startTestSite(siteId, nats.leafUrl, undefined, { devices: [deviceId] });
     await using database = await createTestDatabase();
-    await using core = await startTestCore(nats.url, database, {
+    await using core = await startTestCore(nats, database, {
       transport: { sites: [siteId], evidenceRetryMs: 200 },
     });
     // The device pins the core's receipt key, as a technician copies it at setup.
@@ -64,7 +65,7 @@ describe('video in, stored events out', { timeout: E2E_TIMEOUT_MS }, () => {
     const config = parseEdgeConfig(
       {
         ...raw,
-        nats: { servers: [site.url] },
+        nats: await writeTestNatsClient(site, work.path, deviceId),
         outbox: { ...(raw.outbox as object), coreKeyFile },
         stateDir: join(work.path, 'edge-state'),
         models: { allowDownload: false },
@@ -103,7 +104,7 @@ describe('video in, stored events out', { timeout: E2E_TIMEOUT_MS }, () => {
     expect(summaries.map((s) => s.cameraSeq).sort((a, b) => a - b)).toEqual(summaries.map((_, i) => i + 1));
 
     const publicKey = createPublicKey(await readFile(join(work.path, 'edge-state', 'device-key.pem')));
-    const nc = await connect({ servers: nats.url });
+    const nc = await nats.connect();
     const evidence = await new Objm(nc).open(EVIDENCE_BUCKET);
     const zone = config.cameras[0]!.zone;
     const face = await manifestFile('ultraface-rfb-640');

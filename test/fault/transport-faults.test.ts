@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { killProcess } from '../../cli/nats-server.js';
 import { EDGE_STREAM, InfractionEvent, eventSubject } from '../../proto/index.js';
@@ -11,10 +10,11 @@ import { makeEvent, otherDeviceKey } from '../harness/events.js';
 import { FAULT_DEVICE, FAULT_SITE, startFaultSite } from '../harness/fault-site.js';
 import { producedLog } from '../harness/site-producer.js';
 import { waitFor } from '../harness/temp.js';
+import type { TestNats } from '../harness/nats.js';
 
 /** Messages waiting in the site outbox. */
-async function outboxMessages(siteUrl: string): Promise<number> {
-  const nc = await connect({ servers: siteUrl });
+async function outboxMessages(site: TestNats): Promise<number> {
+  const nc = await site.connect();
   try {
     return (await (await jetstreamManager(nc)).streams.info(EDGE_STREAM)).state.messages;
   } finally {
@@ -105,11 +105,7 @@ describe('transport under faults (hub + site leaf + core process)', { timeout: F
     expect(refusals).toBeGreaterThanOrEqual(producer.refused);
     fault.link.restore();
     // Receipts free the room; production goes on.
-    await waitFor(
-      'outbox drained',
-      async () => ((await outboxMessages(fault.site.url)) === 0 ? true : undefined),
-      60_000,
-    );
+    await waitFor('outbox drained', async () => ((await outboxMessages(fault.site)) === 0 ? true : undefined), 60_000);
     const refusedBefore = producer.refused;
     await producer.produce(5);
     expect(producer.refused).toBe(refusedBefore);
@@ -122,7 +118,7 @@ describe('transport under faults (hub + site leaf + core process)', { timeout: F
     await using fault = await startFaultSite();
     await fault.startCore();
     const options = {
-      siteUrl: fault.site.url,
+      site: fault.site.client(FAULT_DEVICE),
       siteId: FAULT_SITE,
       deviceId: FAULT_DEVICE,
       cameraId: 'cam-1',
@@ -157,7 +153,8 @@ describe('transport under faults (hub + site leaf + core process)', { timeout: F
     await using fault = await startFaultSite();
     await fault.startCore();
     const producer = await fault.startProducer({ evidenceBytes: 10_000 });
-    const raw = await connect({ servers: fault.site.url });
+    // The setup identity: it may publish anything anywhere, as a hostile or broken sender would try.
+    const raw = await fault.site.connect();
     const { jetstream } = await import('@nats-io/jetstream');
     const js = jetstream(raw);
     const subject = eventSubject(FAULT_SITE, FAULT_DEVICE, 'cam-1');
@@ -183,7 +180,7 @@ describe('transport under faults (hub + site leaf + core process)', { timeout: F
     }
     await raw.close();
     // Quarantined messages are receipted too: the outbox empties.
-    await waitFor('outbox drained', async () => ((await outboxMessages(fault.site.url)) === 0 ? true : undefined));
+    await waitFor('outbox drained', async () => ((await outboxMessages(fault.site)) === 0 ? true : undefined));
     const { report, evidence } = await fault.verdict(producer.produced);
     expect(report).toEqual(CLEAN);
     expect(evidence).toEqual([]);

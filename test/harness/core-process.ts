@@ -10,6 +10,19 @@ import { stopProcess } from '../../cli/nats-server.js';
 import type { TestDatabaseTarget } from './database.js';
 import { writeTestCoreKey } from './core-key.js';
 import { waitFor } from './temp.js';
+import { parseCoreConfig } from '../../core/index.js';
+import { NATS_CORE_USER } from '../../proto/index.js';
+import type { TestNats } from './nats.js';
+import { setupTestHub, writeTestNatsClient } from './nats-setup.js';
+
+/** Enough of a core config to read its ingest and transport settings for setup. */
+const CONFIG_STUB = {
+  database: { pgliteDir: 'unused' },
+  nats: { servers: ['nats://unused'], passwordFile: 'unused', caFile: 'unused' },
+  audit: { signingKeyFile: 'unused' },
+  auth: { bootstrapTokenFile: 'unused' },
+  ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },
+};
 
 const CLI = resolve(import.meta.dirname, '../../bin/zebra.js');
 
@@ -26,7 +39,7 @@ export interface CoreProcess {
 /** `zebra core run` as a child process, like production; its log goes to `logFile`. */
 export async function startCoreProcess(
   workDir: string,
-  natsUrl: string,
+  nats: TestNats,
   database: TestDatabaseTarget,
   ports: { grpc: number; http: number },
   logFile: string,
@@ -35,12 +48,14 @@ export async function startCoreProcess(
   const config = join(workDir, 'core.yaml');
   // A restart keeps the key the first start was given.
   await writeTestCoreKey(join(workDir, 'audit-key.pem'));
+  const natsConfig = await writeTestNatsClient(nats, workDir, NATS_CORE_USER);
+  await setupTestHub(nats, parseCoreConfig({ ...CONFIG_STUB, ...extra }, workDir, {}, 'test'));
   await writeFile(
     config,
     stringify({
       logLevel: 'info',
       database: database.config,
-      nats: { servers: [natsUrl] },
+      nats: natsConfig,
       grpc: { listen: `127.0.0.1:${ports.grpc}` },
       http: { listen: `127.0.0.1:${ports.http}` },
       ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },

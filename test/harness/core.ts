@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ApiClient } from '../../cli/api-client.js';
 import { TEST_DEVICE } from './events.js';
+import { NATS_CORE_USER } from '../../proto/index.js';
+import type { TestNats } from './nats.js';
+import { setupTestHub, writeTestNatsClient } from './nats-setup.js';
 
 export type UserRole = 'reviewer' | 'supervisor' | 'auditor' | 'admin';
 
@@ -28,19 +31,23 @@ export interface TestCore extends AsyncDisposable {
   registerDevice(device: { deviceId: string; siteId: string; publicKeyPem: string }): Promise<void>;
 }
 
-/** The core in this process on 127.0.0.1:0 (gRPC and HTTP), logging into a sink. */
+/**
+ * The core in this process on 127.0.0.1:0 (gRPC and HTTP), logging into a sink; its NATS user
+ * is `core` (least privilege) after the setup identity has made the hub's streams.
+ */
 export async function startTestCore(
-  natsUrl: string,
+  nats: TestNats,
   database: TestDatabaseTarget,
   overrides: Record<string, unknown> = {},
 ): Promise<TestCore> {
   const keyDir = await tempDir('zebra-audit-key-');
   await writeTestCoreKey(join(keyDir.path, 'audit-key.pem'));
+  const natsConfig = await writeTestNatsClient(nats, keyDir.path, NATS_CORE_USER);
   const config = parseCoreConfig(
     {
       logLevel: process.env.TEST_LOG_LEVEL ?? 'info',
       database: database.config,
-      nats: { servers: [natsUrl] },
+      nats: natsConfig,
       grpc: { listen: '127.0.0.1:0' },
       http: { listen: '127.0.0.1:0' },
       audit: { signingKeyFile: join(keyDir.path, 'audit-key.pem') },
@@ -51,6 +58,7 @@ export async function startTestCore(
     {},
     'test',
   );
+  await setupTestHub(nats, config);
   const logs = createLogSink();
   const core = await startCore(config, createCoreLogger(config.logLevel, logs.stream));
   const adminToken = (await readFile(config.auth.bootstrapTokenFile, 'utf8')).trim();

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Objm } from '@nats-io/obj';
-import { connect } from '@nats-io/transport-node';
 import { fetchEvents } from '../../cli/events.js';
 import { freePort } from '../../cli/nats-server.js';
 import {
@@ -21,6 +20,7 @@ import type { TestDatabaseTarget } from './database.js';
 import { checkDelivery, committedEvents, evidenceMismatches } from './delivery.js';
 import type { DeliveryReport } from './delivery.js';
 import { startTestNats, startTestSite } from './nats.js';
+import { setupTestSiteOutbox } from './nats-setup.js';
 import type { TestNats } from './nats.js';
 import { SiteProducer } from './site-producer.js';
 import type { SiteProducerOptions } from './site-producer.js';
@@ -69,7 +69,7 @@ export async function startFaultSite(): Promise<FaultSite> {
     advertise: `127.0.0.1:${link.port}`,
     users: [leafCredentials],
   });
-  const site = await startTestSite(FAULT_SITE, link.url, leafCredentials);
+  const site = await startTestSite(FAULT_SITE, link.url, leafCredentials, { devices: [FAULT_DEVICE] });
   const database = await createTestDatabase();
   const stateDir = join(work.path, 'device');
   const key = await SiteProducer.deviceKey(stateDir);
@@ -80,7 +80,7 @@ export async function startFaultSite(): Promise<FaultSite> {
   let token: string | undefined;
   const producers: SiteProducer[] = [];
   const startCore = async (): Promise<CoreProcess> => {
-    core = await startCoreProcess(work.path, hub.url, database, ports, logFile, {
+    core = await startCoreProcess(work.path, hub, database, ports, logFile, {
       transport: { sites: [FAULT_SITE], evidenceRetryMs: 250 },
     });
     token ??= await core.readerToken();
@@ -99,8 +99,8 @@ export async function startFaultSite(): Promise<FaultSite> {
   };
   /** Where messages are, for a failure message. */
   const transportState = async (): Promise<string> => {
-    const describe = async (url: string, streams: string[], consumer?: [string, string]): Promise<string> => {
-      const nc = await connect({ servers: url });
+    const describe = async (server: TestNats, streams: string[], consumer?: [string, string]): Promise<string> => {
+      const nc = await server.connect();
       try {
         const jsm = await jetstreamManager(nc);
         const parts = await Promise.all(
@@ -123,11 +123,11 @@ export async function startFaultSite(): Promise<FaultSite> {
       }
     };
     const hubState = await describe(
-      hub.url,
+      hub,
       [INFRACTIONS_STREAM, EVIDENCE_STREAM, RECEIPTS_STREAM],
       [INFRACTIONS_STREAM, 'core-ingest'],
     ).catch((e: unknown) => String(e));
-    const siteState = await describe(site.url, [EDGE_STREAM, EVIDENCE_STREAM, RECEIPTS_STREAM]).catch((e: unknown) =>
+    const siteState = await describe(site, [EDGE_STREAM, EVIDENCE_STREAM, RECEIPTS_STREAM]).catch((e: unknown) =>
       String(e),
     );
     const serverLog = async (file: string): Promise<string> =>
@@ -153,8 +153,9 @@ export async function startFaultSite(): Promise<FaultSite> {
       await core?.kill9();
     },
     async startProducer(overrides = {}) {
+      if (overrides.sizing) await setupTestSiteOutbox(site, FAULT_SITE, [FAULT_DEVICE], overrides.sizing);
       const producer = await SiteProducer.start({
-        siteUrl: site.url,
+        site: site.client(FAULT_DEVICE),
         siteId: FAULT_SITE,
         deviceId: FAULT_DEVICE,
         cameraId: 'cam-1',
@@ -187,7 +188,7 @@ export async function startFaultSite(): Promise<FaultSite> {
       });
       await core?.stop();
       const db = await openTestDatabase(database);
-      const nc = await connect({ servers: hub.url });
+      const nc = await hub.connect();
       try {
         const events = await committedEvents(db, FAULT_DEVICE);
         const store = await new Objm(nc).open(EVIDENCE_BUCKET);

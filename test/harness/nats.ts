@@ -1,8 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer } from '../../cli/nats-server.js';
 import type { LeafCredentials, NatsServerHandle } from '../../cli/nats-server.js';
-import { HUB_DOMAIN } from '../../proto/index.js';
-import { tempDir } from './temp.js';
+import {
+  HUB_DOMAIN,
+  NATS_CORE_USER,
+  NATS_SETUP_USER,
+  controllerPermissions,
+  corePermissions,
+  siteDevicePermissions,
+} from '../../proto/index.js';
 import type { NatsUser } from '../../proto/index.js';
+import { setupTestSiteOutbox } from './nats-setup.js';
+import { testPki } from './pki.js';
+import { tempDir } from './temp.js';
+
+/** The ingest durable the test core uses (the core config's default). */
+export const TEST_INGEST_DURABLE = 'core-ingest';
 
 export interface TestNats extends AsyncDisposable {
   readonly url: string;
@@ -13,6 +28,16 @@ export interface TestNats extends AsyncDisposable {
   readonly logFile: string;
   /** The server process's id now (a restart changes it). */
   readonly pid: number;
+  /** The CA file clients trust. */
+  readonly caFile: string;
+  /** Every user of this server with its password (the setup identity included). */
+  readonly users: readonly NatsUser[];
+  /** What a client needs to connect as `user` (default: the setup identity), TLS included. */
+  options(user?: string, extra?: Partial<ConnectionOptions>): ConnectionOptions;
+  /** Where and as whom `user` connects, as plain data (for a child process). */
+  client(user: string): NatsClientTarget;
+  /** A connection as `user` (default: the setup identity). */
+  connect(user?: string, extra?: Partial<ConnectionOptions>): Promise<NatsConnection>;
   /** Stops the server now (the temp folder goes on dispose). */
   stop(): Promise<void>;
   /** kill -9 now; `restart` brings it back on the same ports and store. */
@@ -20,16 +45,46 @@ export interface TestNats extends AsyncDisposable {
   restart(): Promise<void>;
 }
 
+/** A NATS client's target and identity, as plain data. */
+export interface NatsClientTarget {
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+  readonly caFile: string;
+}
+
+const secret = (): string => randomBytes(18).toString('base64url');
+
+/** The leaf link credentials every test hub admits and every test site signs in with, unless a test names its own. */
+export const TEST_LEAF_CREDENTIALS: LeafCredentials = { user: 'test-site', password: secret() };
+
+/** A user with a fresh random password. */
+export function testUser(user: string, permissions?: NatsUser['permissions']): NatsUser {
+  return { user, password: secret(), ...(permissions ? { permissions } : {}) };
+}
+
 async function startServer(
   prefix: string,
-  options: (storeDir: string) => Parameters<typeof startNatsServer>[0],
+  users: readonly NatsUser[],
+  options: (storeDir: string) => Omit<Parameters<typeof startNatsServer>[0], 'users' | 'tls'>,
 ): Promise<TestNats> {
   const dir = await tempDir(prefix);
-  let server: NatsServerHandle = await startNatsServer(options(dir.path)).catch(async (err: unknown) => {
+  const pki = await testPki();
+  const withAuth = (storeDir: string): Parameters<typeof startNatsServer>[0] => ({
+    ...options(storeDir),
+    users,
+    tls: pki,
+  });
+  let server: NatsServerHandle = await startNatsServer(withAuth(dir.path)).catch(async (err: unknown) => {
     await dir[Symbol.asyncDispose]();
     throw err;
   });
-  const fixed = { ...options(dir.path), port: server.port, leafListenPort: server.leafPort };
+  const fixed = { ...withAuth(dir.path), port: server.port, leafListenPort: server.leafPort };
+  const connectOptions = (user = NATS_SETUP_USER, extra: Partial<ConnectionOptions> = {}): ConnectionOptions => {
+    const found = users.find((u) => u.user === user);
+    if (!found) throw new Error(`test nats-server has no user ${user}`);
+    return { servers: server.url, user, pass: found.password, tls: { caFile: pki.caFile }, ...extra };
+  };
   return {
     url: server.url,
     port: server.port,
@@ -38,6 +93,14 @@ async function startServer(
     get pid() {
       return server.process.pid ?? 0;
     },
+    caFile: pki.caFile,
+    users,
+    options: connectOptions,
+    client: (user) => {
+      const options = connectOptions(user);
+      return { url: server.url, user, password: String(options.pass), caFile: pki.caFile };
+    },
+    connect: (user, extra) => connect(connectOptions(user, extra)),
     stop: () => server.stop(),
     kill: () => server.kill(),
     async restart() {
@@ -50,31 +113,82 @@ async function startServer(
   };
 }
 
+/** Users with the same name as an earlier one replace it. */
+function mergeUsers(base: readonly NatsUser[], extra: readonly NatsUser[]): NatsUser[] {
+  const byName = new Map(base.map((u) => [u.user, u]));
+  for (const u of extra) byName.set(u.user, u);
+  return [...byName.values()];
+}
+
 /**
  * A real nats-server (the hub: JetStream domain `hub`, accepting leaf nodes) on random ports
- * and a temporary store. `leaf` puts the leaf node port behind a link: the hub listens on
- * `port` and tells sites to reconnect through `advertise`.
+ * and a temporary store, with TLS and users: `setup` (may do anything; tests use it to set up
+ * streams and to drive), `core` (the core's least privilege), plus `users`. `leaf` puts the
+ * leaf node port behind a link: the hub listens on `port` and tells sites to reconnect
+ * through `advertise`.
  */
 export function startTestNats(
-  users?: readonly NatsUser[],
+  users: readonly NatsUser[] = [],
   leaf: { port: number; advertise: string; users?: readonly LeafCredentials[] } = { port: 0, advertise: '' },
 ): Promise<TestNats> {
-  return startServer('zebra-nats-', (storeDir) => ({
+  const all = mergeUsers(
+    [testUser(NATS_SETUP_USER), testUser(NATS_CORE_USER, corePermissions(TEST_INGEST_DURABLE))],
+    users,
+  );
+  return startServer('zebra-nats-', all, (storeDir) => ({
     storeDir,
     port: 0,
     name: 'hub',
     domain: HUB_DOMAIN,
     leafListenPort: leaf.port,
     leafAdvertise: leaf.advertise || undefined,
-    leafUsers: leaf.users,
-    users,
+    leafUsers: leaf.users ?? [TEST_LEAF_CREDENTIALS],
     logFile: `${storeDir}/nats-server.log`,
   }));
 }
 
-/** A site's leaf node: JetStream domain = the site id, connected to the hub at `hubLeafUrl`. */
-export function startTestSite(siteId: string, hubLeafUrl: string, credentials?: LeafCredentials): Promise<TestNats> {
-  return startServer(`zebra-${siteId}-`, (storeDir) => ({
+/** The users of a test site's leaf node for these devices and controllers. */
+export function siteUsers(
+  siteId: string,
+  devices: readonly string[] = [],
+  controllers: readonly string[] = [],
+): NatsUser[] {
+  return [
+    testUser(NATS_SETUP_USER),
+    ...devices.map((d) => testUser(d, siteDevicePermissions(siteId, d))),
+    ...controllers.map((c) => testUser(`controller-${c}`, controllerPermissions(siteId, c))),
+  ];
+}
+
+/**
+ * A site's leaf node: JetStream domain = the site id, connected to the hub at `hubLeafUrl`
+ * over TLS, signing in with `credentials`. Users: `setup`, one per device (named as the
+ * device, with its least privilege) and `controller-<id>` per signal controller. With devices,
+ * the site's outbox is set up for them (as `zebra nats setup site` would).
+ */
+export async function startTestSite(
+  siteId: string,
+  hubLeafUrl: string,
+  credentials: LeafCredentials = TEST_LEAF_CREDENTIALS,
+  people: { devices?: readonly string[]; controllers?: readonly string[] } = {},
+): Promise<TestNats> {
+  const site = await startSiteServer(siteId, hubLeafUrl, credentials, people);
+  if (people.devices?.length) {
+    await setupTestSiteOutbox(site, siteId, people.devices).catch(async (err: unknown) => {
+      await site[Symbol.asyncDispose]();
+      throw err;
+    });
+  }
+  return site;
+}
+
+function startSiteServer(
+  siteId: string,
+  hubLeafUrl: string,
+  credentials: LeafCredentials,
+  people: { devices?: readonly string[]; controllers?: readonly string[] },
+): Promise<TestNats> {
+  return startServer(`zebra-${siteId}-`, siteUsers(siteId, people.devices, people.controllers), (storeDir) => ({
     storeDir,
     port: 0,
     name: `leaf-${siteId}`,

@@ -17,9 +17,12 @@ import { FileSequencer } from '../../edge/publish/sequencer.js';
 import { HUB_DOMAIN, evidenceObjectKey } from '../../proto/index.js';
 import type { EvidenceRef } from '../../proto/index.js';
 import { makeEvent, testDeviceKey } from './events.js';
+import type { NatsClientTarget } from './nats.js';
+import { TEST_SITE_SIZING } from './nats-setup.js';
 
 export interface SiteProducerOptions {
-  readonly siteUrl: string;
+  /** The site's leaf node and this device's user there (see TestNats.client). */
+  readonly site: NatsClientTarget;
   readonly siteId: string;
   readonly deviceId: string;
   readonly cameraId: string;
@@ -43,13 +46,6 @@ export async function producedLog(stateDir: string): Promise<{ produced: string[
   const indeterminate = lines.filter((l) => l.startsWith('attempt ') && !okSet.has(l.slice(8))).map((l) => l.slice(8));
   return { produced: ok, indeterminate };
 }
-
-export const DEFAULT_SIZING: OutboxSizing = {
-  promisedOutageHours: 1,
-  peakEventsPerHour: 3600,
-  eventBytes: 32_768,
-  evidenceBytesPerEvent: 400_000,
-};
 
 /**
  * A device without perception: the edge's real publisher, outbox and receipt purger, fed
@@ -90,10 +86,13 @@ export class SiteProducer {
   static async start(options: SiteProducerOptions): Promise<SiteProducer> {
     const logger = options.logger ?? createEdgeLogger('warn');
     const metrics = createEdgeMetrics();
-    const limits = outboxLimits(options.sizing ?? DEFAULT_SIZING, 1);
+    const limits = outboxLimits(options.sizing ?? TEST_SITE_SIZING, 1);
     const publisher = await JetStreamPublisher.connect(
       {
-        servers: [options.siteUrl],
+        servers: [options.site.url],
+        user: options.site.user,
+        password: options.site.password,
+        caFile: options.site.caFile,
         name: `producer-${options.deviceId}`,
         maxAttempts: options.maxAttempts ?? 3,
         retryDelayMs: 50,

@@ -1,4 +1,3 @@
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { migrate } from '../../core/index.js';
 import type { Database } from '../../core/index.js';
@@ -20,8 +19,8 @@ export interface TestStack extends AsyncDisposable {
 export async function startTestStack(overrides: Record<string, unknown> = {}): Promise<TestStack> {
   const nats = await startTestNats();
   const database = await createTestDatabase();
-  const core = await startTestCore(nats.url, database, overrides);
-  const nc = await connect({ servers: nats.url });
+  const core = await startTestCore(nats, database, overrides);
+  const nc = await nats.connect();
   return {
     nats,
     database,

@@ -1,7 +1,6 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { fetchEvents } from '../../cli/events.js';
 import { InfractionEvent } from '../../proto/index.js';
@@ -46,7 +45,7 @@ describe('killing the core during ingest', () => {
     await using work = await tempDir();
     await using nats = await startTestNats();
     await using database = await createTestDatabase();
-    const nc = await connect({ servers: nats.url });
+    const nc = await nats.connect();
     await ensureIngestTopology(nc, INGEST);
     const js = jetstream(nc);
     const { privateKey } = testDeviceKey();
@@ -62,7 +61,7 @@ describe('killing the core during ingest', () => {
     const ports = { grpc: await freePort(), http: await freePort() };
     const logFile = join(work.path, 'core.log');
     await preRegisterTestDevice(database);
-    const first = await startCoreProcess(work.path, nats.url, database, ports, logFile);
+    const first = await startCoreProcess(work.path, nats, database, ports, logFile);
     const token = await first.readerToken();
     const storedAtKill = await waitFor('ingest under way', async () => {
       const n = (await fetchEvents(first.grpcAddress, token, 500).catch(() => ({ events: [] }))).events.length;
@@ -72,7 +71,7 @@ describe('killing the core during ingest', () => {
     // The kill must land mid-ingest, or this test proves nothing.
     expect(storedAtKill).toBeLessThan(3000);
     await produce(3001, 200); // the device keeps producing while the core is down
-    const second = await startCoreProcess(work.path, nats.url, database, ports, logFile);
+    const second = await startCoreProcess(work.path, nats, database, ports, logFile);
     try {
       const ids = await waitFor(
         'every event stored',

@@ -8,13 +8,12 @@ import { createEdgeLogger } from '../../edge/index.js';
 import { JetStreamPublisher } from '../../edge/publish/publisher.js';
 import { EVIDENCE_BUCKET, INFRACTIONS_STREAM, InfractionEvent, devicePermissions } from '../../proto/index.js';
 import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
-import { startTestNats } from '../harness/nats.js';
+import { TEST_INGEST_DURABLE, startTestNats, testUser } from '../harness/nats.js';
 import type { TestNats } from '../harness/nats.js';
 
 const USERS = [
-  { user: 'core', password: 'core-secret' },
-  { user: 'dev-1', password: 'dev-1-secret', permissions: devicePermissions('site-1', 'dev-1') },
-  { user: 'dev-2', password: 'dev-2-secret', permissions: devicePermissions('site-1', 'dev-2') },
+  testUser('dev-1', devicePermissions('site-1', 'dev-1')),
+  testUser('dev-2', devicePermissions('site-1', 'dev-2')),
 ];
 
 describe('per-device NATS credentials on a real nats-server', () => {
@@ -24,10 +23,15 @@ describe('per-device NATS credentials on a real nats-server', () => {
 
   beforeAll(async () => {
     nats = await startTestNats(USERS);
-    const server = `127.0.0.1:${nats.port}`;
-    core = await connect({ servers: server, user: 'core', pass: 'core-secret' });
-    await ensureIngestTopology(core, { durableName: 'core-ingest', ackWaitMs: 30_000, duplicateWindowMs: 120_000 });
-    device = await connect({ servers: server, user: 'dev-1', pass: 'dev-1-secret' });
+    const setup = await nats.connect();
+    await ensureIngestTopology(setup, {
+      durableName: TEST_INGEST_DURABLE,
+      ackWaitMs: 30_000,
+      duplicateWindowMs: 120_000,
+    });
+    await setup.close();
+    core = await nats.connect('core');
+    device = await nats.connect('dev-1');
   });
 
   afterAll(async () => {
@@ -40,7 +44,8 @@ describe('per-device NATS credentials on a real nats-server', () => {
     makeEvent(testDeviceKey().privateKey, { deviceId, cameraSeq });
 
   it('refuses a connection without valid credentials', async () => {
-    await expect(connect({ servers: `127.0.0.1:${nats.port}`, user: 'dev-1', pass: 'wrong' })).rejects.toThrow(
+    await expect(connect(nats.options('dev-1', { pass: 'wrong' }))).rejects.toThrow(/Authorization/i);
+    await expect(connect(nats.options('dev-1', { user: undefined, pass: undefined }))).rejects.toThrow(
       /Authorization/i,
     );
   });
@@ -56,12 +61,13 @@ describe('per-device NATS credentials on a real nats-server', () => {
   it("works through the edge's own publisher with the device's credentials", async () => {
     const publisher = await JetStreamPublisher.connect(
       {
-        servers: [`127.0.0.1:${nats.port}`],
+        servers: [nats.url],
         name: 'edge-test',
         maxAttempts: 1,
         retryDelayMs: 10,
         user: 'dev-1',
-        password: 'dev-1-secret',
+        password: nats.options('dev-1').pass!,
+        caFile: nats.caFile,
       },
       createEdgeLogger('warn'),
     );
@@ -91,5 +97,15 @@ describe('per-device NATS credentials on a real nats-server', () => {
     await expect(jsm.streams.delete(INFRACTIONS_STREAM)).rejects.toThrow(/Permissions Violation/);
     await expect(jsm.streams.purge(`OBJ_${EVIDENCE_BUCKET}`)).rejects.toThrow(/Permissions Violation/);
     await expect((await jetstreamManager(core)).streams.info(INFRACTIONS_STREAM)).resolves.toBeDefined();
+  });
+
+  it("refuses the core's own user stream administration and message deletes", async () => {
+    const jsm = await jetstreamManager(core, { checkAPI: false });
+    await expect(jsm.streams.deleteMessage(INFRACTIONS_STREAM, 1)).rejects.toThrow(/Permissions Violation/);
+    await expect(jsm.streams.purge(INFRACTIONS_STREAM)).rejects.toThrow(/Permissions Violation/);
+    await expect(jsm.streams.update(INFRACTIONS_STREAM, { max_bytes: 1024 })).rejects.toThrow(/Permissions Violation/);
+    await expect(jsm.consumers.delete(INFRACTIONS_STREAM, TEST_INGEST_DURABLE)).rejects.toThrow(
+      /Permissions Violation/,
+    );
   });
 });

@@ -1,14 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createEdgeLogger, parseEdgeConfig, startEdge } from '../../edge/index.js';
 import { createLogSink } from '../harness/log-sink.js';
 import { manifestFile, testMirrors } from '../harness/models.js';
-import { startTestNats } from '../harness/nats.js';
+import { startTestNats, testUser } from '../harness/nats.js';
+import { writeTestNatsClient } from '../harness/nats-setup.js';
+import { devicePermissions } from '../../proto/index.js';
 import { tempDir } from '../harness/temp.js';
 
 const INGEST = {
@@ -22,8 +23,13 @@ const INGEST = {
 describe('edge with several cameras', () => {
   it('reports a corrupt video on its own camera and keeps the other camera running to the end', async () => {
     await using work = await tempDir();
-    await using nats = await startTestNats();
-    const nc = await connect({ servers: nats.url });
+    const demo = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as {
+      siteId: string;
+      deviceId: string;
+      cameras: { source: object }[];
+    };
+    await using nats = await startTestNats([testUser(demo.deviceId, devicePermissions(demo.siteId, demo.deviceId))]);
+    const nc = await nats.connect();
     await ensureIngestTopology(nc, INGEST);
     await nc.close();
     const good = join(work.path, 'short.avi');
@@ -40,14 +46,13 @@ describe('edge with several cameras', () => {
     ]);
     const corrupt = join(work.path, 'corrupt.avi');
     await writeFile(corrupt, Buffer.alloc(8192, 3));
-    const demo = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as { cameras: { source: object }[] };
     const camera = demo.cameras[0]!;
     const config = parseEdgeConfig(
       {
         ...demo,
         // Straight to the hub, as a device without a site leaf node.
         outbox: undefined,
-        nats: { servers: [nats.url] },
+        nats: await writeTestNatsClient(nats, work.path, demo.deviceId),
         stateDir: join(work.path, 'state'),
         models: { allowDownload: false },
         cameras: [

@@ -3,7 +3,6 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { openFrameSource } from '../../edge/frames/open-source.js';
 import type { Frame } from '../../edge/frames/frame.js';
@@ -118,7 +117,7 @@ describe('edge frame sources', () => {
 describe('controller signal feed on a real nats-server', () => {
   it("follows the controller's phases, goes stale when it stops, and ignores malformed reports", async () => {
     await using nats = await startTestNats();
-    const nc = await connect({ servers: nats.url });
+    const nc = await nats.connect();
     const logs = createLogSink();
     const options = { controllerId: 'ctl-1', staleAfterMs: 400, maxClockOffsetMs: 500, keepMs: 60_000 };
     const source = ControllerSignalSource.subscribe(nc, 'site-1', options, createEdgeLogger('info', logs.stream));

@@ -3,7 +3,6 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
-import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { createEdgeLogger } from '../../edge/index.js';
 import { createEdgeMetrics } from '../../edge/metrics.js';
@@ -20,8 +19,10 @@ import {
   evidenceObjectKey,
 } from '../../proto/index.js';
 import type { EvidenceRef } from '../../proto/index.js';
-import { makeEvent, testDeviceKey } from '../harness/events.js';
+import { TEST_DEVICE, makeEvent, testDeviceKey } from '../harness/events.js';
 import { startTestNats, startTestSite } from '../harness/nats.js';
+import type { TestNats } from '../harness/nats.js';
+import { setupTestSiteOutbox } from '../harness/nats-setup.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 
 const SITE = 'site-1';
@@ -29,15 +30,25 @@ const EVIDENCE_BYTES = 50_000;
 const RETRY = { retryDelayMs: 50, maxRetryDelayMs: 200 };
 const logger = createEdgeLogger('silent');
 
+const DEVICE = TEST_DEVICE.deviceId;
+const SIZING = {
+  promisedOutageHours: 1,
+  peakEventsPerHour: 3,
+  eventBytes: 32_768,
+  evidenceBytesPerEvent: EVIDENCE_BYTES + 5_000,
+};
+
 /** The device's publisher on the site leaf node, its outbox with room for about three events' evidence. */
-function sitePublisher(siteUrl: string): Promise<JetStreamPublisher> {
-  const limits = outboxLimits(
-    { promisedOutageHours: 1, peakEventsPerHour: 3, eventBytes: 32_768, evidenceBytesPerEvent: EVIDENCE_BYTES + 5_000 },
-    1,
-  );
+async function sitePublisher(site: TestNats): Promise<JetStreamPublisher> {
+  await setupTestSiteOutbox(site, SITE, [DEVICE], SIZING);
+  const limits = outboxLimits(SIZING, 1);
+  const target = site.client(DEVICE);
   return JetStreamPublisher.connect(
     {
-      servers: [siteUrl],
+      servers: [target.url],
+      user: target.user,
+      password: target.password,
+      caFile: target.caFile,
       name: 'spool-test',
       maxAttempts: 1,
       retryDelayMs: 10,
@@ -71,8 +82,8 @@ async function publishOne(publisher: SpoolingPublisher, cameraSeq: number): Prom
 }
 
 /** Camera sequence numbers in the outbox, in stream order, and the SHA-256 of each event's evidence there. */
-async function outbox(siteUrl: string): Promise<{ seqs: number[]; evidenceMatches: boolean[] }> {
-  const nc = await connect({ servers: siteUrl });
+async function outbox(site: TestNats): Promise<{ seqs: number[]; evidenceMatches: boolean[] }> {
+  const nc = await site.connect();
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(EDGE_STREAM);
@@ -96,8 +107,8 @@ async function outbox(siteUrl: string): Promise<{ seqs: number[]; evidenceMatche
 }
 
 /** Frees the outbox the way receipts would (here all at once). */
-async function emptyOutbox(siteUrl: string): Promise<void> {
-  const nc = await connect({ servers: siteUrl });
+async function emptyOutbox(site: TestNats): Promise<void> {
+  const nc = await site.connect();
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.purge(EDGE_STREAM);
@@ -110,12 +121,12 @@ async function emptyOutbox(siteUrl: string): Promise<void> {
 describe('the device spool', () => {
   it('keeps events the full outbox refuses on disk and sends them, in order, once there is room', async () => {
     await using hub = await startTestNats();
-    await using site = await startTestSite(SITE, hub.leafUrl);
+    await using site = await startTestSite(SITE, hub.leafUrl, undefined, { devices: [DEVICE] });
     await using state = await tempDir();
     const metrics = createEdgeMetrics();
     const spooling = await SpoolingPublisher.open(
       join(state.path, 'spool'),
-      await sitePublisher(site.url),
+      await sitePublisher(site),
       logger,
       RETRY,
       metrics,
@@ -124,18 +135,18 @@ describe('the device spool', () => {
       for (let seq = 1; seq <= 6; seq++) await publishOne(spooling, seq);
       // The outbox takes what fits; the rest waits on the device's disk.
       const held = await waitFor('the outbox full', async () => {
-        const { seqs } = await outbox(site.url);
+        const { seqs } = await outbox(site);
         const left = (await readdir(join(state.path, 'spool', 'ready'))).length;
         return seqs.length > 0 && seqs.length + left === 6 && left > 0 ? seqs : undefined;
       });
       expect(held).toEqual(held.map((_, i) => i + 1));
       const spooled = (await metrics.spooledMessages.get()).values[0]!.value;
       expect(spooled).toBe(6 - held.length);
-      await emptyOutbox(site.url);
+      await emptyOutbox(site);
       // Once there is room the rest go out, oldest first, evidence intact, and leave the disk.
       const rest = await waitFor('the spool sent', async () => {
         const left = (await readdir(join(state.path, 'spool', 'ready'))).length;
-        const now = await outbox(site.url);
+        const now = await outbox(site);
         return left === 0 && now.seqs.length === 6 - held.length ? now : undefined;
       });
       expect(rest.seqs).toEqual(Array.from({ length: 6 - held.length }, (_, i) => held.length + i + 1));
@@ -148,14 +159,9 @@ describe('the device spool', () => {
 
   it('keeps tallies on disk while the leaf node is down, and sends them when it is back', async () => {
     await using hub = await startTestNats();
-    await using site = await startTestSite(SITE, hub.leafUrl);
+    await using site = await startTestSite(SITE, hub.leafUrl, undefined, { devices: [DEVICE] });
     await using state = await tempDir();
-    const spooling = await SpoolingPublisher.open(
-      join(state.path, 'spool'),
-      await sitePublisher(site.url),
-      logger,
-      RETRY,
-    );
+    const spooling = await SpoolingPublisher.open(join(state.path, 'spool'), await sitePublisher(site), logger, RETRY);
     try {
       await site.kill();
       const tally = (count: number): CandidateTally => ({
@@ -171,7 +177,7 @@ describe('the device spool', () => {
       expect(await readdir(join(state.path, 'spool', 'ready'))).toHaveLength(2);
       await site.restart();
       expect(await spooling.drained(30_000)).toBe(true);
-      const nc = await connect({ servers: site.url });
+      const nc = await site.connect();
       try {
         const jsm = await jetstreamManager(nc);
         const info = await jsm.streams.info(EDGE_STREAM);
@@ -192,26 +198,26 @@ describe('the device spool', () => {
 
   it('sends what a stopped run left in the spool, and drops evidence of an event that was never signed', async () => {
     await using hub = await startTestNats();
-    await using site = await startTestSite(SITE, hub.leafUrl);
+    await using site = await startTestSite(SITE, hub.leafUrl, undefined, { devices: [DEVICE] });
     await using state = await tempDir();
     const spoolDir = join(state.path, 'spool');
-    const first = await SpoolingPublisher.open(spoolDir, await sitePublisher(site.url), logger, RETRY);
+    const first = await SpoolingPublisher.open(spoolDir, await sitePublisher(site), logger, RETRY);
     for (let seq = 1; seq <= 5; seq++) await publishOne(first, seq);
     // Evidence written for an event the device never got to sign.
     await first.putEvidence(evidenceObjectKey(SITE, 'cam-1', randomUUID(), 'entry.jpg'), randomBytes(10), 'image/jpeg');
-    await waitFor('the outbox full', async () => ((await outbox(site.url)).seqs.length > 0 ? true : undefined));
+    await waitFor('the outbox full', async () => ((await outbox(site)).seqs.length > 0 ? true : undefined));
     await first.close(); // the run stops with events still on disk
     const left = (await readdir(join(spoolDir, 'ready'))).length;
     expect(left).toBeGreaterThan(0);
     expect(await readdir(join(spoolDir, 'pending'))).toHaveLength(1);
     const sentBefore = 5 - left;
-    await emptyOutbox(site.url);
+    await emptyOutbox(site);
 
-    const second = await SpoolingPublisher.open(spoolDir, await sitePublisher(site.url), logger, RETRY);
+    const second = await SpoolingPublisher.open(spoolDir, await sitePublisher(site), logger, RETRY);
     try {
       expect(await readdir(join(spoolDir, 'pending'))).toHaveLength(0);
       expect(await second.drained(20_000)).toBe(true);
-      const { seqs, evidenceMatches } = await outbox(site.url);
+      const { seqs, evidenceMatches } = await outbox(site);
       expect(seqs).toEqual(Array.from({ length: left }, (_, i) => sentBefore + i + 1));
       expect(evidenceMatches.every(Boolean)).toBe(true);
     } finally {

@@ -1,6 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,6 +21,7 @@ import { otherDeviceKey } from '../harness/events.js';
 import { createTestDatabase } from '../harness/database.js';
 import { CLEAN, checkDelivery, committedEvents, evidenceMismatches } from '../harness/delivery.js';
 import { startTestNats, startTestSite } from '../harness/nats.js';
+import type { TestNats } from '../harness/nats.js';
 import { SiteProducer } from '../harness/site-producer.js';
 import { startTcpLink } from '../harness/tcp-proxy.js';
 import { tempDir, waitFor } from '../harness/temp.js';
@@ -29,13 +29,21 @@ import { tempDir, waitFor } from '../harness/temp.js';
 const SITE = 'site-1';
 const DEVICE = 'dev-out';
 
-/** This file's device, producing on the site leaf node at `siteUrl`. */
-function startProducer(siteUrl: string, stateDir: string, evidenceBytes: number): Promise<SiteProducer> {
-  return SiteProducer.start({ siteUrl, siteId: SITE, deviceId: DEVICE, cameraId: 'cam-1', stateDir, evidenceBytes });
+/** This file's device, producing on the site leaf node as itself. */
+function startProducer(site: TestNats, stateDir: string, evidenceBytes: number): Promise<SiteProducer> {
+  const target = site.client(DEVICE);
+  return SiteProducer.start({
+    site: target,
+    siteId: SITE,
+    deviceId: DEVICE,
+    cameraId: 'cam-1',
+    stateDir,
+    evidenceBytes,
+  });
 }
 
-async function outboxCounts(url: string): Promise<{ events: number; evidence: number }> {
-  const nc = await connect({ servers: url });
+async function outboxCounts(site: TestNats): Promise<{ events: number; evidence: number }> {
+  const nc = await site.connect();
   try {
     const jsm = await jetstreamManager(nc);
     const [events, evidence] = await Promise.all([jsm.streams.info(EDGE_STREAM), jsm.streams.info(EVIDENCE_STREAM)]);
@@ -56,8 +64,8 @@ async function sourceTheSite(hubNc: NatsConnection): Promise<void> {
 }
 
 /** A stored-outcome receipt for each of these outbox messages (events), as the core would send it. */
-async function receiptsFor(siteUrl: string, outboxSeqs: readonly number[]): Promise<Receipt[]> {
-  const nc = await connect({ servers: siteUrl });
+async function receiptsFor(site: TestNats, outboxSeqs: readonly number[]): Promise<Receipt[]> {
+  const nc = await site.connect();
   try {
     const jsm = await jetstreamManager(nc);
     return await Promise.all(
@@ -85,13 +93,13 @@ describe('store and forward through a site leaf node', () => {
   it('sources events and evidence to the hub, commits each once, and purges the outbox on receipt', async () => {
     await using hub = await startTestNats();
     await using link = await startTcpLink(Number(new URL(hub.leafUrl).port));
-    await using site = await startTestSite(SITE, link.url);
+    await using site = await startTestSite(SITE, link.url, undefined, { devices: [DEVICE] });
     await using database = await createTestDatabase();
-    await using core = await startTestCore(hub.url, database, { transport: { sites: [SITE], evidenceRetryMs: 200 } });
+    await using core = await startTestCore(hub, database, { transport: { sites: [SITE], evidenceRetryMs: 200 } });
     await using state = await tempDir();
     const key = await SiteProducer.deviceKey(state.path);
     await core.registerDevice({ deviceId: DEVICE, siteId: SITE, publicKeyPem: key.publicKeyPem });
-    const producer = await startProducer(site.url, state.path, 60_000);
+    const producer = await startProducer(site, state.path, 60_000);
     try {
       await producer.produce(10);
       const events = await waitFor('all committed', async () => {
@@ -104,13 +112,13 @@ describe('store and forward through a site leaf node', () => {
           events.map((e) => e.eventId),
         ),
       ).toEqual(CLEAN);
-      const hubNc = await connect({ servers: hub.url });
+      const hubNc = await hub.connect();
       try {
         const hubEvidence = await new Objm(hubNc).open(EVIDENCE_BUCKET);
         expect(await evidenceMismatches(hubEvidence, events)).toEqual([]);
         // The outbox empties once the receipts are back, and the hub keeps its copies.
         await waitFor('outbox purged', async () => {
-          const counts = await outboxCounts(site.url);
+          const counts = await outboxCounts(site);
           return counts.events === 0 && counts.evidence === 0 ? counts : undefined;
         });
         expect(await evidenceMismatches(hubEvidence, events)).toEqual([]);
@@ -127,11 +135,11 @@ describe('store and forward through a site leaf node', () => {
 
   it('fetches events the hub lost from the site outbox, through FetchMissingEvents', async () => {
     await using hub = await startTestNats();
-    await using site = await startTestSite(SITE, hub.leafUrl);
+    await using site = await startTestSite(SITE, hub.leafUrl, undefined, { devices: [DEVICE] });
     await using database = await createTestDatabase();
     await using state = await tempDir();
-    const hubNc = await connect({ servers: hub.url });
-    const producer = await startProducer(site.url, state.path, 20_000);
+    const hubNc = await hub.connect();
+    const producer = await startProducer(site, state.path, 20_000);
     try {
       await sourceTheSite(hubNc);
       await producer.produce(6);
@@ -142,7 +150,7 @@ describe('store and forward through a site leaf node', () => {
       // The hub loses two of them (a crash before fsync, a bad disk): sourcing will not send them again.
       await jsm.streams.deleteMessage(INFRACTIONS_STREAM, 2);
       await jsm.streams.deleteMessage(INFRACTIONS_STREAM, 4);
-      await using core = await startTestCore(hub.url, database, { transport: { sites: [SITE], evidenceRetryMs: 200 } });
+      await using core = await startTestCore(hub, database, { transport: { sites: [SITE], evidenceRetryMs: 200 } });
       const key = await SiteProducer.deviceKey(state.path);
       await core.registerDevice({ deviceId: DEVICE, siteId: SITE, publicKeyPem: key.publicKeyPem });
       await waitFor('the rest committed', async () =>
@@ -173,7 +181,7 @@ describe('store and forward through a site leaf node', () => {
       ).toEqual(CLEAN);
       // The refetched ones are receipted and purged like the others; the ones quarantined
       // before the device was registered, then released, kept their evidence at the hub.
-      await waitFor('outbox purged', async () => ((await outboxCounts(site.url)).events === 0 ? true : undefined));
+      await waitFor('outbox purged', async () => ((await outboxCounts(site)).events === 0 ? true : undefined));
       expect(await evidenceMismatches(await new Objm(hubNc).open(EVIDENCE_BUCKET), events)).toEqual([]);
       const audit = await core.core.db.query<{ action: string }>(
         "SELECT action FROM audit_log WHERE action = 'events.refetched'",
@@ -187,14 +195,14 @@ describe('store and forward through a site leaf node', () => {
 
   it('purges nothing on a receipt the core did not sign, and the events on one it did', async () => {
     await using hub = await startTestNats();
-    await using site = await startTestSite(SITE, hub.leafUrl);
+    await using site = await startTestSite(SITE, hub.leafUrl, undefined, { devices: [DEVICE] });
     await using state = await tempDir();
-    const hubNc = await connect({ servers: hub.url });
-    const producer = await startProducer(site.url, state.path, 10_000);
+    const hubNc = await hub.connect();
+    const producer = await startProducer(site, state.path, 10_000);
     try {
       await sourceTheSite(hubNc);
       await producer.produce(3);
-      const receipts = await receiptsFor(site.url, [1, 2, 3]);
+      const receipts = await receiptsFor(site, [1, 2, 3]);
       const js = jetstream(hubNc);
       const subject = receiptSubject(SITE, DEVICE);
       const forger = otherDeviceKey().privateKey;
@@ -208,9 +216,9 @@ describe('store and forward through a site leaf node', () => {
         ['bad_signature', 1],
         ['unknown_key', 1],
       ]);
-      expect(await outboxCounts(site.url)).toMatchObject({ events: 3 });
+      expect(await outboxCounts(site)).toMatchObject({ events: 3 });
       await js.publish(subject, signReceiptBatch(receipts, testCoreSigningKey()));
-      await waitFor('outbox purged', async () => ((await outboxCounts(site.url)).events === 0 ? true : undefined));
+      await waitFor('outbox purged', async () => ((await outboxCounts(site)).events === 0 ? true : undefined));
     } finally {
       await producer.close();
       await hubNc.close();

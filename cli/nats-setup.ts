@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ensureIngestTopology, loadCoreConfig } from '../core/index.js';
+import type { CoreConfig } from '../core/index.js';
+import { ensureReceiptsDurable, ensureSiteOutbox, loadEdgeConfig, outboxLimits } from '../edge/index.js';
+import type { EdgeConfig } from '../edge/index.js';
+import { NATS_SETUP_USER } from '../proto/index.js';
+
+/**
+ * `zebra nats setup hub|site`: what only the setup identity may do, done once at install and
+ * after a change of sites or outbox size. The core and the edge then run with users that can
+ * read these streams but never create, resize, purge or delete them.
+ */
+
+const RECEIPTS_MAX_AGE_MS = 30 * 86_400_000;
+
+/** The hub: INFRACTIONS (sourcing each configured site), RECEIPTS, the evidence store, the ingest durable. */
+export async function setupHub(nc: NatsConnection, config: Pick<CoreConfig, 'ingest' | 'transport'>): Promise<void> {
+  await ensureIngestTopology(nc, { ...config.ingest, ...config.transport });
+}
+
+/** A site's leaf node: the outbox streams sized from the config, and the device's receipts durable. */
+export async function setupSite(nc: NatsConnection, config: EdgeConfig): Promise<void> {
+  if (!config.outbox) throw new Error('outbox: the edge config has no site outbox to set up');
+  const limits = outboxLimits(config.outbox, config.cameras.length);
+  await ensureSiteOutbox(nc, {
+    siteId: config.siteId,
+    hubDomain: config.outbox.hubDomain,
+    limits,
+    receiptsMaxAgeMs: RECEIPTS_MAX_AGE_MS,
+  });
+  await ensureReceiptsDurable(nc, config.siteId, config.deviceId);
+}
+
+/** Connects as the setup identity over TLS. */
+export async function connectAsSetup(
+  servers: readonly string[],
+  caFile: string,
+  password: string,
+  user = NATS_SETUP_USER,
+): Promise<NatsConnection> {
+  return connect({ servers: [...servers], user, pass: password, tls: { caFile }, name: 'zebra-setup' });
+}
+
+export async function natsSetup(args: string[]): Promise<number> {
+  const [target, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      config: { type: 'string' },
+      user: { type: 'string', default: NATS_SETUP_USER },
+      'password-file': { type: 'string' },
+    },
+  });
+  if ((target !== 'hub' && target !== 'site') || !values.config || !values['password-file']) {
+    process.stderr.write(
+      'usage: zebra nats setup hub --config CORE.yaml --password-file FILE [--user setup]\n' +
+        '       zebra nats setup site --config EDGE.yaml --password-file FILE [--user setup]\n',
+    );
+    return 2;
+  }
+  const password = (await readFile(values['password-file'], 'utf8')).trim();
+  if (target === 'hub') {
+    const config = await loadCoreConfig(values.config, process.env);
+    const nc = await connectAsSetup(config.nats.servers, config.nats.caFile, password, values.user);
+    try {
+      await setupHub(nc, config);
+    } finally {
+      await nc.close();
+    }
+    process.stdout.write(`hub set up: streams, evidence store and ingest durable (${config.ingest.durableName})\n`);
+    return 0;
+  }
+  const config = await loadEdgeConfig(values.config, process.env);
+  if (!config.nats.caFile) throw new Error('nats.caFile: required (TLS is always on)');
+  const nc = await connectAsSetup(config.nats.servers, config.nats.caFile, password, values.user);
+  try {
+    await setupSite(nc, config);
+  } finally {
+    await nc.close();
+  }
+  process.stdout.write(
+    `site ${config.siteId} set up: outbox streams, evidence store, receipts of ${config.deviceId}\n`,
+  );
+  return 0;
+}
