@@ -70,7 +70,7 @@ export async function initCa(dir: string, commonName = 'zebra private CA'): Prom
   const files = caFiles(dir);
   if (await exists(files.certFile)) return files;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']));
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -106,7 +106,7 @@ export async function issueCertificate(dir: string, name: string, options: Issue
   if (!NAME.test(name)) throw new Error(`certificate name ${JSON.stringify(name)}: use letters, digits, . _ -`);
   if (options.hosts.length === 0) throw new Error(`certificate ${name}: name at least one host (DNS name or IP)`);
   const ca = await loadCa(dir);
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']));
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -122,7 +122,7 @@ export async function issueCertificate(dir: string, name: string, options: Issue
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
       new x509.SubjectAlternativeNameExtension(
-        options.hosts.map((host) => ({ type: isIP(host) ? 'ip' : 'dns', value: host })),
+        options.hosts.map((host) => ({ type: isIP(host) ? ('ip' as const) : ('dns' as const), value: host })),
       ),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),

@@ -9,7 +9,9 @@ import { tempDir } from './temp.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ApiClient } from '../../cli/api-client.js';
+import type { ClientTls } from '../../cli/client-tls.js';
 import { TEST_DEVICE } from './events.js';
+import { testClientTls, testServerTls } from './pki.js';
 
 export type UserRole = 'reviewer' | 'supervisor' | 'auditor' | 'admin';
 
@@ -22,13 +24,15 @@ export interface TestCore extends AsyncDisposable {
   readonly auditKeyFile: string;
   /** The bootstrap admin's token. */
   readonly adminToken: string;
+  /** What clients connect to this core with: the run's CA (and a client certificate). */
+  readonly tls: ClientTls;
   /** Creates a user with these roles through the admin API and returns a gRPC client with their token. */
   person(userId: string, roles: readonly UserRole[]): Promise<ApiClient>;
   /** Registers a device through the admin API. */
   registerDevice(device: { deviceId: string; siteId: string; publicKeyPem: string }): Promise<void>;
 }
 
-/** The core in this process on 127.0.0.1:0 (gRPC and HTTP), logging into a sink. */
+/** The core in this process on 127.0.0.1:0 (gRPC and HTTPS, TLS from the run's CA), logging into a sink. */
 export async function startTestCore(
   natsUrl: string,
   database: TestDatabaseTarget,
@@ -36,13 +40,15 @@ export async function startTestCore(
 ): Promise<TestCore> {
   const keyDir = await tempDir('zebra-audit-key-');
   await writeTestCoreKey(join(keyDir.path, 'audit-key.pem'));
+  const tls = await testServerTls();
+  const clientTls = await testClientTls();
   const config = parseCoreConfig(
     {
       logLevel: process.env.TEST_LOG_LEVEL ?? 'info',
       database: database.config,
       nats: { servers: [natsUrl] },
-      grpc: { listen: '127.0.0.1:0' },
-      http: { listen: '127.0.0.1:0' },
+      grpc: { listen: '127.0.0.1:0', tls },
+      http: { listen: '127.0.0.1:0', tls },
       audit: { signingKeyFile: join(keyDir.path, 'audit-key.pem') },
       auth: { bootstrapTokenFile: join(keyDir.path, 'admin-token') },
       ...overrides,
@@ -55,7 +61,7 @@ export async function startTestCore(
   const core = await startCore(config, createCoreLogger(config.logLevel, logs.stream));
   const adminToken = (await readFile(config.auth.bootstrapTokenFile, 'utf8')).trim();
   const clients: ApiClient[] = [];
-  const admin = new ApiClient(core.grpcAddress, adminToken);
+  const admin = new ApiClient(core.grpcAddress, adminToken, clientTls);
   clients.push(admin);
   await admin.call('/zebra.v1.AdminService/RegisterDevice', { ...TEST_DEVICE });
   return {
@@ -63,6 +69,7 @@ export async function startTestCore(
     logs,
     auditKeyFile: config.audit.signingKeyFile,
     adminToken,
+    tls: clientTls,
     async person(userId, roles) {
       await admin.call('/zebra.v1.AdminService/CreateUser', {
         userId,
@@ -70,7 +77,7 @@ export async function startTestCore(
         roles: roles.map(roleEnum),
       });
       const { token } = await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId });
-      const client = new ApiClient(core.grpcAddress, token);
+      const client = new ApiClient(core.grpcAddress, token, clientTls);
       clients.push(client);
       return client;
     },

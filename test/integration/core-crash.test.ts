@@ -4,6 +4,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { fetchEvents } from '../../cli/events.js';
+import type { ClientTls } from '../../cli/client-tls.js';
 import { InfractionEvent } from '../../proto/index.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createTestDatabase, preRegisterTestDevice } from '../harness/database.js';
@@ -30,11 +31,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Every stored event id, paging through the gRPC API. */
-async function allEventIds(server: string, token: string): Promise<string[]> {
+async function allEventIds(server: string, token: string, tls: ClientTls): Promise<string[]> {
   const ids: string[] = [];
   let pageToken = '';
   do {
-    const page = await fetchEvents(server, token, 500, '', pageToken);
+    const page = await fetchEvents(server, token, tls, 500, '', pageToken);
     ids.push(...page.events.map((e) => e.eventId));
     pageToken = page.nextPageToken;
   } while (pageToken);
@@ -65,7 +66,8 @@ describe('killing the core during ingest', () => {
     const first = await startCoreProcess(work.path, nats.url, database, ports, logFile);
     const token = await first.readerToken();
     const storedAtKill = await waitFor('ingest under way', async () => {
-      const n = (await fetchEvents(first.grpcAddress, token, 500).catch(() => ({ events: [] }))).events.length;
+      const n = (await fetchEvents(first.grpcAddress, token, first.tls, 500).catch(() => ({ events: [] }))).events
+        .length;
       return n >= 100 ? n : undefined;
     });
     await first.kill9();
@@ -77,7 +79,7 @@ describe('killing the core during ingest', () => {
       const ids = await waitFor(
         'every event stored',
         async () => {
-          const got = await allEventIds(second.grpcAddress, token);
+          const got = await allEventIds(second.grpcAddress, token, second.tls);
           return got.length >= produced.length ? got : undefined;
         },
         90_000,
