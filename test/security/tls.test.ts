@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.js';
 import { loopbackPki } from '../../cli/pki.js';
 import { CoreErrorCode, parseCoreConfig } from '../../core/index.js';
+import { loadServerTls } from '../../core/tls.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { testPki } from '../harness/pki.js';
@@ -134,6 +135,17 @@ describe('TLS on the gRPC API and the HTTPS console/gateway, from the private CA
     }
   });
 
+  it('a certificate file that is missing or does not match its key stops the core at start, naming the key', async () => {
+    const pki = await testPki();
+    const otherKey = (await loopbackPki(other.path)).keyFile;
+    await expect(
+      loadServerTls({ certFile: join(other.path, 'missing.pem'), keyFile: pki.keyFile }, 'grpc.tls'),
+    ).rejects.toThrow(/grpc\.tls\.certFile: cannot read .*missing\.pem/);
+    await expect(loadServerTls({ certFile: pki.certFile, keyFile: otherKey }, 'http.tls')).rejects.toThrow(
+      /http\.tls: .* are not a PEM certificate and its key/,
+    );
+  });
+
   it('an API command without a CA file says to pass --ca FILE or set ZEBRA_CA_FILE', async () => {
     const work = await tempDir();
     const tokenFile = join(work.path, 'token');
@@ -170,8 +182,8 @@ describe('gRPC with client certificates (grpc.tls.clientCaFile)', () => {
     });
     const address = stack.core.core.grpcAddress;
     const [ca, cert, key] = await Promise.all([pki.caFile, pki.certFile, pki.keyFile].map((f) => readFile(f)));
-    expect(await healthCheck(address, credentials.createSsl(ca!, key!, cert!))).toBe('SERVING');
-    await expect(healthCheck(address, credentials.createSsl(ca!))).rejects.toMatchObject({
+    expect(await healthCheck(address, credentials.createSsl(ca, key, cert))).toBe('SERVING');
+    await expect(healthCheck(address, credentials.createSsl(ca))).rejects.toMatchObject({
       code: status.UNAVAILABLE,
     });
   });
