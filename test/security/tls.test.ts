@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { createServer as createHttpsServer, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { credentials, makeGenericClientConstructor, status } from '@grpc/grpc-js';
 import type { ChannelCredentials, ServiceError } from '@grpc/grpc-js';
@@ -9,6 +10,7 @@ import { main } from '../../cli/main.js';
 import { loopbackPki } from '../../cli/pki.js';
 import { CoreErrorCode, parseCoreConfig } from '../../core/index.js';
 import { loadServerTls } from '../../core/tls.js';
+import { launchBrowser } from '../browser/console-harness.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { testPki } from '../harness/pki.js';
@@ -132,6 +134,28 @@ describe('TLS on the gRPC API and the HTTPS console/gateway, from the private CA
       expect(() => parseCoreConfig(raw, '/b', {}, 'core.yaml'), JSON.stringify(raw)).toThrow(
         expect.objectContaining({ code: CoreErrorCode.CONFIG_INVALID, message: expect.stringMatching(message) }),
       );
+    }
+  });
+
+  it('Chromium trusts the test certificate it is pinned to and no other, and gets no console over http://', async () => {
+    const otherPki = await loopbackPki(other.path);
+    const impostor = createHttpsServer(
+      { cert: await readFile(otherPki.certFile), key: await readFile(otherPki.keyFile) },
+      (_req, res) => res.end('<title>zebra</title>'),
+    );
+    await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', r));
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const core = stack.core.core.httpAddress;
+      await page.goto(`https://${core}/`);
+      expect(await page.title()).toBe('zebra');
+      const { port } = impostor.address() as AddressInfo;
+      await expect(page.goto(`https://127.0.0.1:${port}/`)).rejects.toThrow(/ERR_CERT/);
+      await expect(page.goto(`http://${core}/`)).rejects.toThrow(/net::ERR_/);
+    } finally {
+      await browser.close();
+      impostor.close();
     }
   });
 
