@@ -2,6 +2,15 @@
 // Entry point: registers the TypeScript loader, then runs the CLI.
 import { register } from 'tsx/esm/api';
 
+// grpc-js passes an IP address target (the default 127.0.0.1) as the TLS server name, which
+// Node flags once per process (DEP0123); the certificate is still checked against that IP.
+// Keep this one notice out of the CLI's output; every other warning is shown as before.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const code = typeof rest[0] === 'object' && rest[0] !== null ? rest[0].code : rest[1];
+  if (code !== 'DEP0123') emitWarning(warning, ...rest);
+};
+
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { API_SERVICES } from '../core/index.js';
+import type { ClientTls } from './client-tls.js';
 
 interface UnaryDefinition {
   readonly path: string;
@@ -20,16 +21,20 @@ export interface ApiCallOptions {
   readonly deadlineMs?: number | null;
 }
 
-/** A zebra gRPC client with one bearer token; requests are plain objects in proto3 JSON form. */
+/**
+ * A zebra gRPC client with one bearer token, over TLS trusting only the deployment's CA;
+ * requests are plain objects in proto3 JSON form.
+ */
 export class ApiClient {
   readonly #client: Client;
   readonly address: string;
   /** The bearer token sent with every call. */
   readonly token: string | undefined;
 
-  constructor(address: string, token: string | undefined) {
+  constructor(address: string, token: string | undefined, tls: ClientTls) {
     this.address = address;
-    this.#client = new Client(address, credentials.createInsecure(), { 'grpc.enable_channelz': 0 });
+    const channel = credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
+    this.#client = new Client(address, channel, { 'grpc.enable_channelz': 0 });
     this.token = token;
   }
 
@@ -53,7 +58,9 @@ export class ApiClient {
         (err: ServiceError | null, response?: unknown) => {
           if (!err) return resolve(response as Res);
           if (err.code === status.UNAVAILABLE) {
-            err.details = `cannot reach the zebra core at ${this.address}: is it running? (--server HOST:PORT or ZEBRA_GRPC_ADDR)`;
+            err.details =
+              `cannot reach the zebra core at ${this.address} over TLS (${err.details}): is it running, ` +
+              'and is --ca (ZEBRA_CA_FILE) the CA that signed its certificate? (--server HOST:PORT or ZEBRA_GRPC_ADDR)';
           }
           reject(err);
         },

@@ -11,20 +11,23 @@ import {
   verifyExtract,
 } from '../core/index.js';
 import { ApiClient } from './api-client.js';
+import { TLS_OPTIONS, httpsRequest, resolveClientTls } from './client-tls.js';
+import type { ClientTls } from './client-tls.js';
 import { resolveToken } from './events.js';
 import type { SignedCheckpoint } from '../core/index.js';
 
 const DEFAULT_HTTP_ADDR = '127.0.0.1:8080';
 const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
 
-async function getFromCore(path: string, httpAddr: string): Promise<string> {
-  const url = `http://${httpAddr}${path}`;
-  const res = await fetch(url).catch((err: unknown) => {
+async function getFromCore(path: string, httpAddr: string, tls: ClientTls): Promise<string> {
+  const url = `https://${httpAddr}${path}`;
+  const res = await httpsRequest(url, tls).catch((err: unknown) => {
     throw new Error(
-      `cannot reach the zebra core at ${httpAddr} (${err instanceof Error ? err.message : String(err)}); pass --http HOST:PORT`,
+      `cannot reach the zebra core at https://${httpAddr} (${err instanceof Error ? err.message : String(err)}); ` +
+        'pass --http HOST:PORT, and --ca FILE (ZEBRA_CA_FILE) with the CA that signed its certificate',
     );
   });
-  const body = await res.text();
+  const body = res.text();
   if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}: ${body.slice(0, 200)}`);
   return body;
 }
@@ -50,8 +53,12 @@ async function readPublicKey(path: string): Promise<KeyObject> {
 
 /** Fetches something from the core and writes it to --out (or stdout). */
 async function save(args: string[], path: string): Promise<number> {
-  const { values } = parseArgs({ args, options: { http: { type: 'string' }, out: { type: 'string', short: 'o' } } });
-  const body = await getFromCore(path, values.http ?? process.env.ZEBRA_HTTP_ADDR ?? DEFAULT_HTTP_ADDR);
+  const { values } = parseArgs({
+    args,
+    options: { http: { type: 'string' }, out: { type: 'string', short: 'o' }, ...TLS_OPTIONS },
+  });
+  const tls = await resolveClientTls(values, process.env);
+  const body = await getFromCore(path, values.http ?? process.env.ZEBRA_HTTP_ADDR ?? DEFAULT_HTTP_ADDR, tls);
   if (values.out) {
     await writeFile(values.out, body);
     process.stderr.write(`wrote ${values.out}\n`);
@@ -122,11 +129,13 @@ async function exportLog(args: string[]): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       out: { type: 'string', short: 'o' },
+      ...TLS_OPTIONS,
     },
   });
   const client = new ApiClient(
     values.server ?? process.env.ZEBRA_GRPC_ADDR ?? DEFAULT_GRPC_ADDR,
     await resolveToken(values['token-file'], process.env),
+    await resolveClientTls(values, process.env),
   );
   try {
     const response = await client.call<{ exportJson: Buffer; entryCount: number }>('/zebra.v1.AuditService/ExportLog', {

@@ -20,6 +20,9 @@ import { freePort, stopProcess } from './nats-server.js';
 import type { NatsServerHandle } from './nats-server.js';
 import { untilSignal } from './output.js';
 import { ensureDemoTools } from './system-tools.js';
+import { loopbackPki } from './pki.js';
+import { httpsRequest, loadClientTls } from './client-tls.js';
+import type { ClientTls } from './client-tls.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(REPO, '.zebra', 'demo');
@@ -61,17 +64,23 @@ function spawnZebra(args: string[], logFile: string): ChildProcess {
   return child;
 }
 
-async function fetchText(url: string): Promise<string> {
-  const res = await fetch(url);
+async function fetchText(url: string, tls: ClientTls): Promise<string> {
+  const res = await httpsRequest(url, tls);
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   return res.text();
 }
 
-async function waitForHealth(url: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+async function waitForHealth(
+  url: string,
+  tls: ClientTls,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the core exited with code ${child.exitCode}; see ${logFile}`);
-    const ok = await fetch(url).then(
+    const ok = await httpsRequest(url, tls).then(
       (r) => r.ok,
       () => false,
     );
@@ -108,11 +117,17 @@ function followEdge(child: ChildProcess): void {
   });
 }
 
-async function waitForEvents(server: string, token: string, expected: number, timeoutMs: number): Promise<number> {
+async function waitForEvents(
+  server: string,
+  token: string,
+  tls: ClientTls,
+  expected: number,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let seen = 0;
   while (Date.now() < deadline) {
-    seen = (await fetchEvents(server, token, 500).catch(() => ({ events: [] }))).events.length;
+    seen = (await fetchEvents(server, token, tls, 500).catch(() => ({ events: [] }))).events.length;
     if (seen >= expected) return seen;
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -141,6 +156,10 @@ export async function runDemo(args: string[]): Promise<number> {
     if (!process.env.ZEBRA_MODELS_MIRROR && existsSync(sharedData)) process.env.ZEBRA_MODELS_MIRROR = sharedData;
     await rm(WORK, { recursive: true, force: true });
     await mkdir(join(WORK, 'logs'), { recursive: true });
+    // A private CA and a loopback certificate: the API and the console are TLS only.
+    const pki = await loopbackPki(join(WORK, 'pki'));
+    const tls = await loadClientTls({ caFile: pki.caFile });
+    const serverTls = { certFile: pki.certFile, keyFile: pki.keyFile };
     say('zebra demo: fetching and verifying models');
     const fetched = spawn(process.execPath, [CLI, 'models', 'fetch'], { stdio: 'inherit' });
     if ((await new Promise<number | null>((r) => fetched.once('exit', r))) !== 0) return 1;
@@ -169,8 +188,8 @@ export async function runDemo(args: string[]): Promise<number> {
     const coreConfig = await writeConfig(join(REPO, 'core/demo/core.yaml'), join(WORK, 'core.yaml'), (c) => {
       Object.assign(c, {
         nats: natsClient(nats!.url, demoNats.core),
-        grpc: { listen: grpcAddr },
-        http: { listen: httpAddr },
+        grpc: { listen: grpcAddr, tls: serverTls },
+        http: { listen: httpAddr, tls: serverTls },
       });
       c.database = { pgliteDir: join(WORK, 'core-db') };
       c.audit = { ...(c.audit as object), signingKeyFile: join(WORK, 'audit-signing-key.pem') };
@@ -193,24 +212,26 @@ export async function runDemo(args: string[]): Promise<number> {
     say('  streams set up by the setup identity; the core and the device run with least privilege');
     const coreLog = join(WORK, 'logs', 'core.log');
     children.push(spawnZebra(['core', 'run', '--config', coreConfig], coreLog));
-    await waitForHealth(`http://${httpAddr}/healthz`, children[0]!, coreLog, 60_000);
-    say(`  core on PGlite: gRPC ${grpcAddr}, console http://${httpAddr}/`);
+    await waitForHealth(`https://${httpAddr}/healthz`, tls, children[0]!, coreLog, 60_000);
+    say(
+      `  core on PGlite: gRPC over TLS ${grpcAddr}, console https://${httpAddr}/ (certificates in ${join(WORK, 'pki')})`,
+    );
     const adminToken = (await readFile(join(WORK, 'admin-token'), 'utf8')).trim();
-    const tokens = await createDemoPeople(grpcAddr, adminToken, join(WORK, 'tokens'));
+    const tokens = await createDemoPeople(grpcAddr, adminToken, tls, join(WORK, 'tokens'));
     say(
       `  people: ${DEMO_PEOPLE.map((p) => `${p.userId} (${p.roles.join(', ')})`).join(', ')}; tokens in ${join(WORK, 'tokens')}`,
     );
     const auditorToken = (await readFile(tokens.get('ada')!, 'utf8')).trim();
     const edgeSettings = await loadEdgeConfig(edgeConfig, process.env);
     const deviceKey = await loadOrCreateDeviceKey(join(edgeSettings.stateDir, 'device-key.pem'));
-    await registerDevice(grpcAddr, adminToken, {
+    await registerDevice(grpcAddr, adminToken, tls, {
       deviceId: edgeSettings.deviceId,
       siteId: edgeSettings.siteId,
       publicKeyPem: deviceKey.publicKeyPem,
     });
     say(`  device ${edgeSettings.deviceId} registered with key ${deviceKey.keyId}`);
     // The device pins the core's receipt key, as a technician does at setup.
-    const coreKey = await fetchText(`http://${httpAddr}/api/audit/public-key`);
+    const coreKey = await fetchText(`https://${httpAddr}/api/audit/public-key`, tls);
     await writeFile(edgeSettings.outbox!.coreKeyFile, coreKey);
     say(`  the device pins the core's receipt key (${edgeSettings.outbox!.coreKeyFile})`);
     const edgeLog = join(WORK, 'logs', 'edge.log');
@@ -230,17 +251,19 @@ export async function runDemo(args: string[]): Promise<number> {
     const published = Number(
       (await readFile(edgeLog, 'utf8')).split('\n').filter((l) => l.includes('"infraction published"')).length,
     );
-    const stored = await waitForEvents(grpcAddr, auditorToken, published, 30_000);
+    const stored = await waitForEvents(grpcAddr, auditorToken, tls, published, 30_000);
     say('');
-    process.stdout.write(formatEventTable((await fetchEvents(grpcAddr, auditorToken, 50)).events));
+    process.stdout.write(formatEventTable((await fetchEvents(grpcAddr, auditorToken, tls, 50)).events));
     say(`\n${stored} of ${published} published events are in the database.`);
-    say(`  console:  http://${httpAddr}/   sign in with a token from ${join(WORK, 'tokens')} (e.g. rita, ada)`);
-    const tokenOf = (user: string): string => `--token-file ${tokens.get(user)}`;
+    say(`  console:  https://${httpAddr}/   sign in with a token from ${join(WORK, 'tokens')} (e.g. rita, ada)`);
+    say(`            the demo's private CA is ${pki.caFile}: the browser warns until you import it as an authority`);
+    say('            (Chromium: Settings > Privacy and security > Security > Manage certificates > Authorities)');
+    const tokenOf = (user: string): string => `--ca ${pki.caFile} --token-file ${tokens.get(user)}`;
     say(`  list:     npm run -s zebra -- events list --server ${grpcAddr} ${tokenOf('rita')}`);
     say(`  audit:    npm run -s zebra -- audit export --server ${grpcAddr} ${tokenOf('ada')} -o audit.json`);
-    say(`            npm run -s zebra -- audit public-key --http ${httpAddr} -o audit-key.pem`);
+    say(`            npm run -s zebra -- audit public-key --http ${httpAddr} --ca ${pki.caFile} -o audit-key.pem`);
     say('            npm run -s zebra -- audit verify audit.json --public-key audit-key.pem');
-    say(`  metrics:  http://${httpAddr}/metrics    logs: ${join(WORK, 'logs')}`);
+    say(`  metrics:  curl --cacert ${pki.caFile} https://${httpAddr}/metrics    logs: ${join(WORK, 'logs')}`);
     if (values.once) return stored > 0 && stored === published ? 0 : 1;
     say('\nThe core keeps running. Press Ctrl-C to stop everything.');
     return interrupted;

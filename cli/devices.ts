@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { loadEdgeConfig, loadOrCreateDeviceKey } from '../edge/index.js';
 import { ApiClient } from './api-client.js';
+import { TLS_OPTIONS, resolveClientTls } from './client-tls.js';
+import type { ClientTls } from './client-tls.js';
 import { resolveToken } from './events.js';
 
 /** `zebra edge public-key --config FILE`: the device's public key (created on first use), to register it. */
@@ -23,9 +25,10 @@ export async function edgePublicKey(args: string[]): Promise<number> {
 export async function registerDevice(
   server: string,
   adminToken: string,
+  tls: ClientTls,
   device: { deviceId: string; siteId: string; publicKeyPem: string },
 ): Promise<string> {
-  const client = new ApiClient(server, adminToken);
+  const client = new ApiClient(server, adminToken, tls);
   try {
     const { device: registered } = await client.call<{ device: { keyId: string } }>(
       '/zebra.v1.AdminService/RegisterDevice',
@@ -47,6 +50,7 @@ export async function devicesRegister(args: string[]): Promise<number> {
       'public-key': { type: 'string' },
       server: { type: 'string' },
       'token-file': { type: 'string' },
+      ...TLS_OPTIONS,
     },
   });
   const deviceId = positionals[0];
@@ -60,6 +64,7 @@ export async function devicesRegister(args: string[]): Promise<number> {
   const keyId = await registerDevice(
     values.server ?? process.env.ZEBRA_GRPC_ADDR ?? '127.0.0.1:50051',
     await resolveToken(values['token-file'], process.env),
+    await resolveClientTls(values, process.env),
     { deviceId, siteId: values.site, publicKeyPem },
   );
   process.stdout.write(`device ${deviceId} registered at site ${values.site} with key ${keyId}\n`);

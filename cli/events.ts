@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ReviewState, SignalState } from '../proto/index.js';
 import type { EventSummary, GetEventResponse, ListEventsResponse } from '../proto/index.js';
 import { ApiClient } from './api-client.js';
+import type { ClientTls } from './client-tls.js';
 
 /**
  * The caller's bearer token: --token-file, else ZEBRA_TOKEN, else ZEBRA_TOKEN_FILE. Throws a
@@ -28,11 +29,12 @@ export async function resolveToken(tokenFile: string | undefined, env: NodeJS.Pr
 export async function fetchEvents(
   server: string,
   token: string,
+  tls: ClientTls,
   pageSize: number,
   cameraId = '',
   pageToken = '',
 ): Promise<ListEventsResponse> {
-  const client = new ApiClient(server, token);
+  const client = new ApiClient(server, token, tls);
   try {
     return await client.call('/zebra.v1.EventService/ListEvents', { pageSize, cameraId, pageToken });
   } finally {
@@ -40,8 +42,13 @@ export async function fetchEvents(
   }
 }
 
-export async function fetchEvent(server: string, token: string, eventId: string): Promise<GetEventResponse> {
-  const client = new ApiClient(server, token);
+export async function fetchEvent(
+  server: string,
+  token: string,
+  tls: ClientTls,
+  eventId: string,
+): Promise<GetEventResponse> {
+  const client = new ApiClient(server, token, tls);
   try {
     return await client.call('/zebra.v1.EventService/GetEvent', { eventId });
   } finally {
@@ -50,8 +57,14 @@ export async function fetchEvent(server: string, token: string, eventId: string)
 }
 
 /** FetchMissingEvents for one camera, as a line for a terminal. */
-export async function fetchMissing(server: string, token: string, deviceId: string, cameraId: string): Promise<string> {
-  const client = new ApiClient(server, token);
+export async function fetchMissing(
+  server: string,
+  token: string,
+  tls: ClientTls,
+  deviceId: string,
+  cameraId: string,
+): Promise<string> {
+  const client = new ApiClient(server, token, tls);
   try {
     const r = await client.call<{ siteId: string; found: number[]; notInOutbox: number[] }>(
       '/zebra.v1.EventService/FetchMissingEvents',

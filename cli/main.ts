@@ -20,6 +20,8 @@ import { fetchEvent, fetchEvents, fetchMissing, formatEventTable, resolveToken }
 import { devicesRegister, edgePublicKey } from './devices.js';
 import { tokensIssue, usersAdd } from './people.js';
 import { printError, untilSignal } from './output.js';
+import { TLS_OPTIONS, resolveClientTls } from './client-tls.js';
+import { pki } from './pki-command.js';
 
 const USAGE = `usage: zebra <command> [options]
 
@@ -38,14 +40,18 @@ const USAGE = `usage: zebra <command> [options]
   events show EVENT_ID
   events fetch-missing DEVICE --camera ID                   (supervisor) look for a camera's gaps in its site's outbox
   audit export [--event ID | --since DATE --until DATE] [-o FILE]   (auditor) the log, or part with proofs
-  audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint: keep it
-  audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key: pin it
+  audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint (over HTTPS): keep it
+  audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key (over HTTPS): pin it
   audit verify FILE --public-key PEM [--checkpoint FILE]
+  pki init --dir DIR                the deployment's private CA (ca.pem, ca-key.pem: keep ca-key.pem offline)
+  pki issue NAME --dir DIR --host H [--host H...]   a certificate for a service or device, signed by the CA
 
-API commands take --server HOST:PORT (gRPC, default 127.0.0.1:50051) and --token-file FILE.
+API commands take --server HOST:PORT (gRPC, default 127.0.0.1:50051), --token-file FILE and --ca FILE (the CA
+that signed the core's certificate; the API is TLS only), plus --cert FILE --key FILE when the core asks for
+client certificates.
 
 environment: ZEBRA_MODELS_MIRROR, ZEBRA_CACHE_DIR, ZEBRA_NATS_URL, ZEBRA_DATABASE_URL, ZEBRA_GRPC_ADDR, ZEBRA_HTTP_ADDR,
-             ZEBRA_TOKEN, ZEBRA_TOKEN_FILE
+             ZEBRA_TOKEN, ZEBRA_TOKEN_FILE, ZEBRA_CA_FILE, ZEBRA_CERT_FILE, ZEBRA_KEY_FILE
 `;
 
 const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
@@ -100,22 +106,24 @@ async function events(args: string[]): Promise<number> {
       camera: { type: 'string' },
       limit: { type: 'string' },
       'token-file': { type: 'string' },
+      ...TLS_OPTIONS,
     },
   });
   const server = values.server ?? process.env.ZEBRA_GRPC_ADDR ?? DEFAULT_GRPC_ADDR;
+  const tls = await resolveClientTls(values, process.env);
   const token = await resolveToken(values['token-file'], process.env);
   if (sub === 'list') {
     const limit = Number(values.limit ?? 50);
     if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
-    process.stdout.write(formatEventTable((await fetchEvents(server, token, limit, values.camera)).events));
+    process.stdout.write(formatEventTable((await fetchEvents(server, token, tls, limit, values.camera)).events));
     return 0;
   }
   if (sub === 'fetch-missing' && positionals[0] && values.camera) {
-    process.stdout.write(await fetchMissing(server, token, positionals[0], values.camera));
+    process.stdout.write(await fetchMissing(server, token, tls, positionals[0], values.camera));
     return 0;
   }
   if (sub === 'show' && positionals[0]) {
-    const response = await fetchEvent(server, token, positionals[0]);
+    const response = await fetchEvent(server, token, tls, positionals[0]);
     process.stdout.write(`${JSON.stringify(GetEventResponse.toJSON(response), null, 2)}\n`);
     return 0;
   }
@@ -139,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'edge' && sub === 'public-key') return await edgePublicKey(rest);
     if (command === 'tokens' && sub === 'issue') return await tokensIssue(rest);
     if (command === 'nats' && sub === 'setup') return await natsSetup(rest);
+    if (command === 'pki') return await pki(argv.slice(1));
     if (command === 'audit') {
       const code = await audit(argv.slice(1));
       if (code !== undefined) return code;

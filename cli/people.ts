@@ -2,6 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient } from './api-client.js';
+import { TLS_OPTIONS, resolveClientTls } from './client-tls.js';
+import type { ClientTls } from './client-tls.js';
 import { resolveToken } from './events.js';
 
 const ROLES = ['reviewer', 'supervisor', 'auditor', 'admin'] as const;
@@ -21,6 +23,7 @@ export async function usersAdd(args: string[]): Promise<number> {
       name: { type: 'string' },
       server: { type: 'string' },
       'token-file': { type: 'string' },
+      ...TLS_OPTIONS,
     },
   });
   const userId = positionals[0];
@@ -29,7 +32,8 @@ export async function usersAdd(args: string[]): Promise<number> {
     throw new Error(`usage: zebra users add USER --role ${ROLES.join('|')} [--role …] [--name "Full Name"]`);
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (unknown.length > 0) throw new Error(`--role ${unknown[0]} is not one of ${ROLES.join(', ')}`);
-  const client = new ApiClient(grpcServer(values.server), await resolveToken(values['token-file'], process.env));
+  const tls = await resolveClientTls(values, process.env);
+  const client = new ApiClient(grpcServer(values.server), await resolveToken(values['token-file'], process.env), tls);
   try {
     await client.call('/zebra.v1.AdminService/CreateUser', {
       userId,
@@ -56,13 +60,15 @@ export async function tokensIssue(args: string[]): Promise<number> {
       out: { type: 'string', short: 'o' },
       server: { type: 'string' },
       'token-file': { type: 'string' },
+      ...TLS_OPTIONS,
     },
   });
   const userId = positionals[0];
   if (!userId) throw new Error('usage: zebra tokens issue USER [--days N] [--label TEXT] [-o FILE]');
   const days = values.days === undefined ? 0 : Number(values.days);
   if (!(days >= 0) || !Number.isFinite(days)) throw new Error('--days must be a positive number');
-  const client = new ApiClient(grpcServer(values.server), await resolveToken(values['token-file'], process.env));
+  const tls = await resolveClientTls(values, process.env);
+  const client = new ApiClient(grpcServer(values.server), await resolveToken(values['token-file'], process.env), tls);
   let issued: { token: string; tokenId: string; expiresAtMs: number };
   try {
     issued = await client.call('/zebra.v1.AdminService/IssueToken', {
@@ -95,8 +101,13 @@ export const DEMO_PEOPLE: readonly { userId: string; name: string; roles: readon
 ];
 
 /** Creates the demo people and writes each one's token to `dir/<user>`; returns the paths. */
-export async function createDemoPeople(server: string, adminToken: string, dir: string): Promise<Map<string, string>> {
-  const client = new ApiClient(server, adminToken);
+export async function createDemoPeople(
+  server: string,
+  adminToken: string,
+  tls: ClientTls,
+  dir: string,
+): Promise<Map<string, string>> {
+  const client = new ApiClient(server, adminToken, tls);
   const files = new Map<string, string>();
   await mkdir(dir, { recursive: true });
   try {

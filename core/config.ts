@@ -8,6 +8,20 @@ const DAY_MS = 86_400_000;
 
 const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50051');
 
+/** There is no cleartext listener: a config without certificates says how to make them. */
+const TLS_REQUIRED =
+  'required: { certFile, keyFile } of the server certificate (paths relative to this config); make them with ' +
+  '`zebra pki init --dir pki` and `zebra pki issue core --dir pki --host HOSTNAME`';
+
+/** An absent grpc/http section is parsed as {}, so the error names the missing grpc.tls / http.tls. */
+const ABSENT = {} as never;
+
+const TLS_FILES = {
+  certFile: z.string().min(1).describe('PEM certificate chain, signed by the deployment CA'),
+  keyFile: z.string().min(1).describe('PEM private key of that certificate'),
+};
+const tlsRequired = { error: (issue: { input: unknown }) => (issue.input === undefined ? TLS_REQUIRED : undefined) };
+
 export const CoreConfigSchema = z
   .object({
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -33,13 +47,31 @@ export const CoreConfigSchema = z
       })
       .strict(),
     grpc: z
-      .object({ listen: HostPort.default('127.0.0.1:50051') })
+      .object({
+        listen: HostPort.default('127.0.0.1:50051'),
+        tls: z
+          .object(
+            {
+              ...TLS_FILES,
+              clientCaFile: z
+                .string()
+                .min(1)
+                .optional()
+                .describe('When set, every client must present a certificate signed by this CA (mutual TLS)'),
+            },
+            tlsRequired,
+          )
+          .strict(),
+      })
       .strict()
-      .default({ listen: '127.0.0.1:50051' }),
+      .prefault(ABSENT),
     http: z
-      .object({ listen: HostPort.default('127.0.0.1:8080') })
+      .object({
+        listen: HostPort.default('127.0.0.1:8080'),
+        tls: z.object(TLS_FILES, tlsRequired).strict(),
+      })
       .strict()
-      .default({ listen: '127.0.0.1:8080' }),
+      .prefault(ABSENT),
     audit: z
       .object({
         signingKeyFile: z
@@ -210,6 +242,18 @@ export function parseCoreConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
     database: {
       url: env.ZEBRA_DATABASE_URL || config.database.url,
       pgliteDir: pgliteDir ? abs(pgliteDir) : undefined,
+    },
+    grpc: {
+      listen: config.grpc.listen,
+      tls: {
+        certFile: abs(config.grpc.tls.certFile),
+        keyFile: abs(config.grpc.tls.keyFile),
+        clientCaFile: config.grpc.tls.clientCaFile ? abs(config.grpc.tls.clientCaFile) : undefined,
+      },
+    },
+    http: {
+      listen: config.http.listen,
+      tls: { certFile: abs(config.http.tls.certFile), keyFile: abs(config.http.tls.keyFile) },
     },
     audit: { ...config.audit, signingKeyFile: abs(config.audit.signingKeyFile) },
     auth: { ...config.auth, bootstrapTokenFile: abs(config.auth.bootstrapTokenFile) },

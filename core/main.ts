@@ -18,6 +18,7 @@ import { startGrpcServer } from './grpc/server.js';
 import { sweepRetention } from './retention/retention.js';
 import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
+import { loadServerTls } from './tls.js';
 import { IngestConsumer, openIngestTopology } from './ingest/consumer.js';
 import { SignatureVerifier } from './devices/signature-verifier.js';
 import { EvidenceGate } from './ingest/evidence-check.js';
@@ -142,6 +143,9 @@ export async function startCore(config: CoreConfig, logger: Logger): Promise<Cor
 async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup): Promise<CoreHandle> {
   routeGrpcLogs(logger);
   const metrics = createCoreMetrics();
+  // Certificates first: a missing or wrong file stops the start before anything is opened.
+  const grpcTls = await loadServerTls(config.grpc.tls, 'grpc.tls');
+  const httpTls = await loadServerTls(config.http.tls, 'http.tls');
   const signer = await loadOrCreateSigner(config.audit.signingKeyFile, config.audit.origin);
   logger.info({ keyId: signer.keyId, origin: signer.origin }, 'audit checkpoint key ready');
   const db = await openDatabase(config.database);
@@ -201,9 +205,9 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     );
   }
   startRetention(config, { db, evidence, metrics, logger: logger.child({ component: 'retention' }) }, cleanup);
-  const grpc = await startGrpcServer(config.grpc.listen, api);
+  const grpc = await startGrpcServer(config.grpc.listen, grpcTls, api);
   cleanup.add('closing gRPC', () => grpc.close());
-  const http = await startHttpServer(config.http.listen, {
+  const http = await startHttpServer(config.http.listen, httpTls, {
     api,
     health: async () => {
       const database = await db.query('SELECT 1').then(

@@ -13,6 +13,7 @@ import { API_METHODS, API_SERVICES } from '../api/registry.js';
 import type { Principal } from '../auth/authenticator.js';
 import { bearerToken } from '../auth/tokens.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
+import type { ServerTlsMaterial } from '../tls.js';
 import { toServiceError } from './status-map.js';
 
 /** Requests and responses above this size are refused (RESOURCE_EXHAUSTED). */
@@ -81,8 +82,15 @@ function unaryHandler(deps: ApiDeps, method: ApiMethod) {
   };
 }
 
-/** Starts the gRPC API on `listen` (host:port): every zebra service plus grpc.health.v1. */
-export async function startGrpcServer(listen: string, deps: ApiDeps): Promise<GrpcServerHandle> {
+/**
+ * Starts the gRPC API on `listen` (host:port), over TLS only: every zebra service plus
+ * grpc.health.v1. With a client CA, a client must also present a certificate it signed.
+ */
+export async function startGrpcServer(
+  listen: string,
+  tls: ServerTlsMaterial,
+  deps: ApiDeps,
+): Promise<GrpcServerHandle> {
   const server = new Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -96,10 +104,13 @@ export async function startGrpcServer(listen: string, deps: ApiDeps): Promise<Gr
     for (const [key, method] of Object.entries(service.methods)) impl[key] = unaryHandler(deps, method);
     server.addService(service.definition as never, impl);
   }
+  const credentials = ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    tls.clientCa !== undefined,
+  );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, boundPort) =>
-      err ? reject(err) : resolve(boundPort),
-    ),
+    server.bindAsync(listen, credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
   ).catch((err: unknown) => {
     throw new CoreError(CoreErrorCode.CONFIG_INVALID, `grpc.listen: cannot bind ${listen}: ${String(err)}`, {
       cause: err,

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ApiDeps } from '../api/method.js';
 import { checkpointToJson } from '../audit/export-format.js';
 import { checkpointNow } from '../audit/signer.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { consoleScript } from '../console/bundle.js';
+import type { ServerTlsMaterial } from '../tls.js';
 import { gatewayError, serveGateway } from './gateway.js';
 
 const CONSOLE_HTML = new URL('../console/index.html', import.meta.url);
@@ -53,7 +54,7 @@ async function serveEvidence(res: ServerResponse, deps: ApiDeps, ticketText: str
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = new URL(req.url ?? '/', 'https://localhost');
   if (url.pathname.startsWith('/api/v1/')) {
     const reply = await serveGateway(deps.api, req, `/${url.pathname.slice('/api/v1/'.length)}`);
     return sendJson(res, reply.statusCode, reply.body);
@@ -90,9 +91,16 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps):
   return sendJson(res, 404, { error: `nothing at ${url.pathname}` });
 }
 
-/** Health, Prometheus metrics, the JSON gateway, evidence links and the console on one listener. */
-export async function startHttpServer(listen: string, deps: HttpDeps): Promise<HttpServerHandle> {
-  const server = createServer((req, res) => {
+/**
+ * Health, Prometheus metrics, the JSON gateway, evidence links and the console on one HTTPS
+ * listener. There is no cleartext port: a plain HTTP request fails the TLS handshake.
+ */
+export async function startHttpServer(
+  listen: string,
+  tls: ServerTlsMaterial,
+  deps: HttpDeps,
+): Promise<HttpServerHandle> {
+  const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
     route(req, res, deps).catch((err: unknown) => {
       const reply = gatewayError(err);
       if (reply.statusCode >= 500) deps.api.logger.error({ err, url: req.url }, 'http request failed');

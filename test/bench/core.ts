@@ -24,7 +24,9 @@ import { startGrpcServer } from '../../core/grpc/server.js';
 import { createCoreLogger } from '../../core/logger.js';
 import { createCoreMetrics } from '../../core/metrics.js';
 import { listQueue } from '../../core/review/queue-repo.js';
+import { loadServerTls } from '../../core/tls.js';
 import { createTestDatabase, openTestDatabase } from '../harness/database.js';
+import { testServerTls } from '../harness/pki.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
 import type { LoadRequest } from './grpc-load.js';
 import { formatComparison, measure } from './measure.js';
@@ -90,6 +92,8 @@ async function main(): Promise<number> {
         nats: { servers: ['nats://127.0.0.1:1'] },
         audit: { signingKeyFile: join(work, 'audit.pem') },
         auth: { bootstrapTokenFile: join(work, 'admin-token') },
+        grpc: { listen: '127.0.0.1:0', tls: await testServerTls() },
+        http: { tls: await testServerTls() },
       },
       work,
       {},
@@ -110,7 +114,7 @@ async function main(): Promise<number> {
     const ctx = { deps, nowMs: Date.now(), actor: 'bench' };
     await createUser(ctx, { userId: 'bench-reviewer', displayName: 'Bench', roles: ['reviewer'] });
     const { token } = await issueToken(ctx, 'bench-reviewer', 0, 'bench');
-    const grpc = await startGrpcServer('127.0.0.1:0', deps);
+    const grpc = await startGrpcServer(config.grpc.listen, await loadServerTls(config.grpc.tls, 'grpc.tls'), deps);
     const options = { durationMs: DURATION_MS, concurrency: CONCURRENCY, warmupMs: 500 };
     const queueQuery = { states: ['queued', 'in_review'] as const, limit: PAGE, order: 'oldest' as const };
     const pick = (i: number): string => ids[(i * 7919) % ids.length]!;

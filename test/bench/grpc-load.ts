@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ApiClient } from '../../cli/api-client.js';
 import { API_METHODS, API_SERVICES } from '../../core/index.js';
+import { testClientTls } from '../harness/pki.js';
 import { RawGrpcClient } from './raw-grpc-client.js';
 import { measure } from './measure.js';
 import type { Measurement } from './measure.js';
@@ -24,6 +25,8 @@ interface Definition {
 }
 
 const job = workerData as LoadRequest;
+// The bench's CA: the parent made it and named its folder in the environment this thread inherited.
+const tls = await testClientTls();
 let result: Measurement;
 if (job.client === 'raw') {
   const method = API_METHODS.get(job.path)!;
@@ -31,11 +34,11 @@ if (job.client === 'raw') {
     Object.values(s.definition as unknown as Record<string, Definition>),
   ).find((d) => d.path === job.path)!;
   const encoded = job.requests.map((r) => definition.requestSerialize(method.request.fromJSON(r)));
-  const client = new RawGrpcClient(job.address, job.token);
+  const client = new RawGrpcClient(job.address, job.token, tls.ca);
   result = await measure(job.label, (i) => client.call(job.path, encoded[i % encoded.length]!), job.options);
   client.close();
 } else {
-  const client = new ApiClient(job.address, job.token);
+  const client = new ApiClient(job.address, job.token, tls);
   result = await measure(job.label, (i) => client.call(job.path, job.requests[i % job.requests.length]), job.options);
   client.close();
 }

@@ -11,8 +11,8 @@ export class RawGrpcClient {
   readonly #session: ClientHttp2Session;
   readonly #headers: Record<string, string>;
 
-  constructor(address: string, token: string) {
-    this.#session = connect(`http://${address}`);
+  constructor(address: string, token: string, ca: Buffer) {
+    this.#session = connect(`https://${address}`, { ca });
     this.#session.on('error', () => undefined);
     this.#headers = {
       'content-type': 'application/grpc',

@@ -1,9 +1,11 @@
-import { mkdir } from 'node:fs/promises';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { testPki } from '../harness/pki.js';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 export const SCREENS_DIR = resolve(import.meta.dirname, '../../test-results/console');
@@ -12,11 +14,29 @@ const SIZES = [
   { name: 'phone', width: 390, height: 844 },
 ] as const;
 
+/**
+ * The base64 SHA-256 of the test core certificate's public key: Chromium trusts exactly that key
+ * (--ignore-certificate-errors-spki-list), since playwright cannot hand it a CA; every other
+ * certificate error still stops the page.
+ */
+async function testCertificateSpki(): Promise<string> {
+  const cert = new X509Certificate(await readFile((await testPki()).certFile));
+  return createHash('sha256')
+    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
+}
+
 export async function launchBrowser(): Promise<Browser> {
   await mkdir(SCREENS_DIR, { recursive: true });
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      `--ignore-certificate-errors-spki-list=${await testCertificateSpki()}`,
+    ],
   });
 }
 

@@ -69,7 +69,7 @@ describe('the web console, driven in Chromium against a real core', () => {
     await stack?.[Symbol.asyncDispose]();
   });
 
-  const url = (hash = ''): string => `http://${stack.core.core.httpAddress}/${hash}`;
+  const url = (hash = ''): string => `https://${stack.core.core.httpAddress}/${hash}`;
 
   async function signInAs(user: string): Promise<void> {
     await page.goto(url());

@@ -77,7 +77,7 @@ describe('video in, stored events out', { timeout: E2E_TIMEOUT_MS }, () => {
       'e2e',
     );
     const deviceKey = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
-    const admin = new ApiClient(core.core.grpcAddress, core.adminToken);
+    const admin = new ApiClient(core.core.grpcAddress, core.adminToken, core.tls);
     await admin.call('/zebra.v1.AdminService/RegisterDevice', {
       deviceId: config.deviceId,
       siteId: config.siteId,

@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import { ApiClient } from '../../cli/api-client.js';
+import type { ClientTls } from '../../cli/client-tls.js';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { stopProcess } from '../../cli/nats-server.js';
@@ -19,10 +20,13 @@ import { setupTestHub, writeTestNatsClient } from './nats-setup.js';
 const CONFIG_STUB = {
   database: { pgliteDir: 'unused' },
   nats: { servers: ['nats://unused'], passwordFile: 'unused', caFile: 'unused' },
+  grpc: { tls: { certFile: 'unused', keyFile: 'unused' } },
+  http: { tls: { certFile: 'unused', keyFile: 'unused' } },
   audit: { signingKeyFile: 'unused' },
   auth: { bootstrapTokenFile: 'unused' },
   ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },
 };
+import { testClientTls, testHttps, testServerTls } from './pki.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/zebra.js');
 
@@ -30,6 +34,8 @@ export interface CoreProcess {
   readonly child: ChildProcess;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** What clients connect with: the run's CA (and a client certificate). */
+  readonly tls: ClientTls;
   /** A token of an auditor (created on first use), for reading events through the API. */
   readerToken(): Promise<string>;
   kill9(): Promise<void>;
@@ -50,14 +56,15 @@ export async function startCoreProcess(
   await writeTestCoreKey(join(workDir, 'audit-key.pem'));
   const natsConfig = await writeTestNatsClient(nats, workDir, NATS_CORE_USER);
   await setupTestHub(nats, parseCoreConfig({ ...CONFIG_STUB, ...extra }, workDir, {}, 'test'));
+  const tls = await testServerTls();
   await writeFile(
     config,
     stringify({
       logLevel: 'info',
       database: database.config,
       nats: natsConfig,
-      grpc: { listen: `127.0.0.1:${ports.grpc}` },
-      http: { listen: `127.0.0.1:${ports.http}` },
+      grpc: { listen: `127.0.0.1:${ports.grpc}`, tls },
+      http: { listen: `127.0.0.1:${ports.http}`, tls },
       ingest: { batchSize: 64, ackWaitMs: 5_000, retryDelayMs: 200 },
       audit: { signingKeyFile: join(workDir, 'audit-key.pem') },
       auth: { bootstrapTokenFile: join(workDir, 'admin-token') },
@@ -75,7 +82,7 @@ export async function startCoreProcess(
     'core health',
     async () => {
       if (child.exitCode !== null) throw new Error(`core exited with ${child.exitCode}; see ${logFile}`);
-      return fetch(`http://${httpAddress}/healthz`).then(
+      return testHttps(`https://${httpAddress}/healthz`).then(
         (r) => (r.ok ? true : undefined),
         () => undefined,
       );
@@ -86,10 +93,12 @@ export async function startCoreProcess(
     child,
     grpcAddress: `127.0.0.1:${ports.grpc}`,
     httpAddress,
+    tls: await testClientTls(),
     readerToken: async () => {
       const admin = new ApiClient(
         `127.0.0.1:${ports.grpc}`,
         (await readFile(join(workDir, 'admin-token'), 'utf8')).trim(),
+        await testClientTls(),
       );
       try {
         await admin

@@ -9,10 +9,12 @@ import { tempDir } from './temp.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ApiClient } from '../../cli/api-client.js';
+import type { ClientTls } from '../../cli/client-tls.js';
 import { TEST_DEVICE } from './events.js';
 import { NATS_CORE_USER } from '../../proto/index.js';
 import type { TestNats } from './nats.js';
 import { setupTestHub, writeTestNatsClient } from './nats-setup.js';
+import { testClientTls, testServerTls } from './pki.js';
 
 export type UserRole = 'reviewer' | 'supervisor' | 'auditor' | 'admin';
 
@@ -25,6 +27,8 @@ export interface TestCore extends AsyncDisposable {
   readonly auditKeyFile: string;
   /** The bootstrap admin's token. */
   readonly adminToken: string;
+  /** What clients connect to this core with: the run's CA (and a client certificate). */
+  readonly tls: ClientTls;
   /** Creates a user with these roles through the admin API and returns a gRPC client with their token. */
   person(userId: string, roles: readonly UserRole[]): Promise<ApiClient>;
   /** Registers a device through the admin API. */
@@ -35,6 +39,7 @@ export interface TestCore extends AsyncDisposable {
  * The core in this process on 127.0.0.1:0 (gRPC and HTTP), logging into a sink; its NATS user
  * is `core` (least privilege) after the setup identity has made the hub's streams.
  */
+/** The core in this process on 127.0.0.1:0 (gRPC and HTTPS, TLS from the run's CA), logging into a sink. */
 export async function startTestCore(
   nats: TestNats,
   database: TestDatabaseTarget,
@@ -43,13 +48,15 @@ export async function startTestCore(
   const keyDir = await tempDir('zebra-audit-key-');
   await writeTestCoreKey(join(keyDir.path, 'audit-key.pem'));
   const natsConfig = await writeTestNatsClient(nats, keyDir.path, NATS_CORE_USER);
+  const tls = await testServerTls();
+  const clientTls = await testClientTls();
   const config = parseCoreConfig(
     {
       logLevel: process.env.TEST_LOG_LEVEL ?? 'info',
       database: database.config,
       nats: natsConfig,
-      grpc: { listen: '127.0.0.1:0' },
-      http: { listen: '127.0.0.1:0' },
+      grpc: { listen: '127.0.0.1:0', tls },
+      http: { listen: '127.0.0.1:0', tls },
       audit: { signingKeyFile: join(keyDir.path, 'audit-key.pem') },
       auth: { bootstrapTokenFile: join(keyDir.path, 'admin-token') },
       ...overrides,
@@ -63,7 +70,7 @@ export async function startTestCore(
   const core = await startCore(config, createCoreLogger(config.logLevel, logs.stream));
   const adminToken = (await readFile(config.auth.bootstrapTokenFile, 'utf8')).trim();
   const clients: ApiClient[] = [];
-  const admin = new ApiClient(core.grpcAddress, adminToken);
+  const admin = new ApiClient(core.grpcAddress, adminToken, clientTls);
   clients.push(admin);
   await admin.call('/zebra.v1.AdminService/RegisterDevice', { ...TEST_DEVICE });
   return {
@@ -71,6 +78,7 @@ export async function startTestCore(
     logs,
     auditKeyFile: config.audit.signingKeyFile,
     adminToken,
+    tls: clientTls,
     async person(userId, roles) {
       await admin.call('/zebra.v1.AdminService/CreateUser', {
         userId,
@@ -78,7 +86,7 @@ export async function startTestCore(
         roles: roles.map(roleEnum),
       });
       const { token } = await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId });
-      const client = new ApiClient(core.grpcAddress, token);
+      const client = new ApiClient(core.grpcAddress, token, clientTls);
       clients.push(client);
       return client;
     },

@@ -91,7 +91,7 @@ export async function startFaultSite(): Promise<FaultSite> {
     let n = 0;
     let pageToken = '';
     do {
-      const page = await fetchEvents(core.grpcAddress, token, 500, '', pageToken);
+      const page = await fetchEvents(core.grpcAddress, token, core.tls, 500, '', pageToken);
       n += page.events.length;
       pageToken = page.nextPageToken;
     } while (pageToken);

@@ -3,6 +3,7 @@ import { service as healthService } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, apiPaths } from '../../cli/api-client.js';
 import type { UserRole } from '../harness/core.js';
+import { testHttps } from '../harness/pki.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 
@@ -62,8 +63,8 @@ describe('every RPC refuses the roles that must not call it, and audits each ref
   beforeAll(async () => {
     stack = await startTestStack();
     for (const role of ROLES) clients.set(role, await stack.core.person(`only-${role}`, [role]));
-    anonymous = new ApiClient(stack.core.core.grpcAddress, undefined);
-    forged = new ApiClient(stack.core.core.grpcAddress, `zbt.0123456789abcdef.${'A'.repeat(43)}`);
+    anonymous = new ApiClient(stack.core.core.grpcAddress, undefined, stack.core.tls);
+    forged = new ApiClient(stack.core.core.grpcAddress, `zbt.0123456789abcdef.${'A'.repeat(43)}`, stack.core.tls);
   });
 
   afterAll(async () => {
@@ -122,7 +123,7 @@ describe('every RPC refuses the roles that must not call it, and audits each ref
     const issued = await admin.call<{ token: string; tokenId: string }>('/zebra.v1.AdminService/IssueToken', {
       userId: 'leaver',
     });
-    const leaver = new ApiClient(stack.core.core.grpcAddress, issued.token);
+    const leaver = new ApiClient(stack.core.core.grpcAddress, issued.token, stack.core.tls);
     try {
       await expect(leaver.call(path('AdminService/WhoAmI'))).resolves.toMatchObject({ user: { userId: 'leaver' } });
       await admin.call('/zebra.v1.AdminService/RevokeToken', { tokenId: issued.tokenId });
@@ -147,7 +148,8 @@ describe('every RPC refuses the roles that must not call it, and audits each ref
 
   it('serves the standard health service without a token', async () => {
     const Client = makeGenericClientConstructor(healthService, 'Health');
-    const client = new Client(stack.core.core.grpcAddress, credentials.createInsecure());
+    const tls = stack.core.tls;
+    const client = new Client(stack.core.core.grpcAddress, credentials.createSsl(tls.ca, tls.key, tls.cert));
     const check = (service: string) =>
       new Promise<unknown>((resolve, reject) =>
         (client as unknown as Record<string, (...a: unknown[]) => void>).check!(
@@ -166,9 +168,9 @@ describe('every RPC refuses the roles that must not call it, and audits each ref
   });
 
   it('applies the same checks on the JSON gateway, and audits its refusals too', async () => {
-    const http = `http://${stack.core.core.httpAddress}/api/v1`;
+    const http = `https://${stack.core.core.httpAddress}/api/v1`;
     const post = (name: string, token?: string) =>
-      fetch(`${http}${path(name)}`, {
+      testHttps(`${http}${path(name)}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: '{}',
@@ -183,7 +185,7 @@ describe('every RPC refuses the roles that must not call it, and audits each ref
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { reasons: unknown[] }).reasons.length).toBeGreaterThan(5);
     for (const body of ['null', '[1]', '"x"', '{not json']) {
-      const bad = await fetch(`${http}${path('ReviewService/ListReasons')}`, {
+      const bad = await testHttps(`${http}${path('ReviewService/ListReasons')}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${reviewerToken}` },
         body,

@@ -13,6 +13,7 @@ import { parseExportJson } from '../../core/index.js';
 import { InfractionEvent } from '../../proto/index.js';
 import type { ApiClient } from '../../cli/api-client.js';
 import type { TestCore } from '../harness/core.js';
+import { testPki } from '../harness/pki.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
@@ -47,10 +48,12 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
   let tokenFile: string;
   const { privateKey } = testDeviceKey();
   const http = () => core.core.httpAddress;
+  let caFile: string;
 
   beforeAll(async () => {
     work = await tempDir();
     stack = await startTestStack();
+    caFile = (await testPki()).caFile;
     ({ core, nc } = stack);
     auditor = await core.person('ada', ['auditor']);
     tokenFile = join(work.path, 'ada.token');
@@ -69,7 +72,7 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     const response = await auditor.call<{ exportJson: Buffer }>('/zebra.v1.AuditService/ExportLog', {});
     return JSON.parse(Buffer.from(response.exportJson).toString('utf8')) as ExportFile;
   };
-  const tokenArgs = () => ['--server', core.core.grpcAddress, '--token-file', tokenFile];
+  const tokenArgs = () => ['--server', core.core.grpcAddress, '--token-file', tokenFile, '--ca', caFile];
 
   it('records each ingest and each quarantine once, in the same transaction', async () => {
     const js = jetstream(nc);
@@ -100,7 +103,7 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     const file = join(work.path, 'export.json');
     const pem = join(work.path, 'audit.pub.pem');
     expect((await cli(['audit', 'export', ...tokenArgs(), '-o', file])).code).toBe(0);
-    expect((await cli(['audit', 'public-key', '--http', http(), '-o', pem])).code).toBe(0);
+    expect((await cli(['audit', 'public-key', '--http', http(), '--ca', caFile, '-o', pem])).code).toBe(0);
     const ok = await cli(['audit', 'verify', file, '--public-key', pem]);
     expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('OK: every entry, root and signature verifies') });
 
@@ -131,7 +134,7 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
   it('catches a rewritten history with a checkpoint the auditor kept, even when re-signed with the real key', async () => {
     const kept = join(work.path, 'kept-checkpoint.json');
     const pem = join(work.path, 'audit.pub.pem');
-    expect((await cli(['audit', 'checkpoint', '--http', http(), '-o', kept])).code).toBe(0);
+    expect((await cli(['audit', 'checkpoint', '--http', http(), '--ca', caFile, '-o', kept])).code).toBe(0);
     const e = makeEvent(privateKey, { cameraSeq: 4 });
     await jetstream(nc).publish(subjectOf(e), InfractionEvent.encode(e).finish());
     await waitFor('fifth entry', async () => ((await ingestEntries()).length >= 5 ? true : undefined));

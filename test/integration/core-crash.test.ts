@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { fetchEvents } from '../../cli/events.js';
+import type { ClientTls } from '../../cli/client-tls.js';
 import { InfractionEvent } from '../../proto/index.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createTestDatabase, preRegisterTestDevice } from '../harness/database.js';
@@ -29,11 +30,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Every stored event id, paging through the gRPC API. */
-async function allEventIds(server: string, token: string): Promise<string[]> {
+async function allEventIds(server: string, token: string, tls: ClientTls): Promise<string[]> {
   const ids: string[] = [];
   let pageToken = '';
   do {
-    const page = await fetchEvents(server, token, 500, '', pageToken);
+    const page = await fetchEvents(server, token, tls, 500, '', pageToken);
     ids.push(...page.events.map((e) => e.eventId));
     pageToken = page.nextPageToken;
   } while (pageToken);
@@ -64,7 +65,8 @@ describe('killing the core during ingest', () => {
     const first = await startCoreProcess(work.path, nats, database, ports, logFile);
     const token = await first.readerToken();
     const storedAtKill = await waitFor('ingest under way', async () => {
-      const n = (await fetchEvents(first.grpcAddress, token, 500).catch(() => ({ events: [] }))).events.length;
+      const n = (await fetchEvents(first.grpcAddress, token, first.tls, 500).catch(() => ({ events: [] }))).events
+        .length;
       return n >= 100 ? n : undefined;
     });
     await first.kill9();
@@ -76,7 +78,7 @@ describe('killing the core during ingest', () => {
       const ids = await waitFor(
         'every event stored',
         async () => {
-          const got = await allEventIds(second.grpcAddress, token);
+          const got = await allEventIds(second.grpcAddress, token, second.tls);
           return got.length >= produced.length ? got : undefined;
         },
         90_000,

@@ -5,6 +5,7 @@ import type { Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { testServerTls } from '../harness/pki.js';
 import { startTestNats } from '../harness/nats.js';
 import { tempDir } from '../harness/temp.js';
 
@@ -23,13 +24,14 @@ describe('core startup failure', () => {
     const busy = await occupyPort();
     const port = (busy.address() as { port: number }).port;
     const config = join(work.path, 'core.yaml');
+    const tls = await testServerTls();
     await writeFile(
       config,
       stringify({
         database: { pgliteDir: join(work.path, 'db') },
         nats: { servers: [nats.url] },
-        grpc: { listen: `127.0.0.1:${port}` },
-        http: { listen: '127.0.0.1:0' },
+        grpc: { listen: `127.0.0.1:${port}`, tls },
+        http: { listen: '127.0.0.1:0', tls },
         audit: { signingKeyFile: join(work.path, 'k.pem') },
         auth: { bootstrapTokenFile: join(work.path, 'admin-token') },
       }),

@@ -89,7 +89,7 @@ describe('ingest verifies each event against its device registered key', () => {
     const early = makeEvent(testDeviceKey().privateKey, { cameraSeq: 1, deviceId: 'dev-late' });
     const seq = await publish(early);
     expect((await quarantined(seq)).reason_code).toBe('unknown_device');
-    const admin = new ApiClient(stack.core.core.grpcAddress, stack.core.adminToken);
+    const admin = new ApiClient(stack.core.core.grpcAddress, stack.core.adminToken, stack.core.tls);
     try {
       const register = () =>
         admin.call<{ releasedEvents: number }>('/zebra.v1.AdminService/RegisterDevice', {

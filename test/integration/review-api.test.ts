@@ -7,6 +7,7 @@ import { entryLeafHash, isCheckpointSigned, verifyInclusion } from '../../core/i
 import { EVIDENCE_BUCKET } from '../../proto/index.js';
 import type { InfractionEvent } from '../../proto/index.js';
 import type { AuditEntry } from '../../core/audit/entry.js';
+import { testHttps } from '../harness/pki.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { REVIEW_OVERRIDES, approve, confirmAndLink, ingestEvents, openAndView } from '../harness/review.js';
@@ -132,15 +133,15 @@ describe('the review workflow through the gRPC API', () => {
     const event = events[3]!;
     const { links } = await openAndView(ada, event.eventId, 'audit sample');
     expect(links).toHaveLength(1);
-    const res = await fetch(`http://${stack.core.core.httpAddress}${links[0]!.url}`);
+    const res = await testHttps(`https://${stack.core.core.httpAddress}${links[0]!.url}`);
     expect(res.status).toBe(200);
-    expect(Buffer.from(await res.arrayBuffer()).toString()).toBe(`evidence of ${event.eventId}`);
+    expect(res.text()).toBe(`evidence of ${event.eventId}`);
     const forged = links[0]!.url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    expect((await fetch(`http://${stack.core.core.httpAddress}${forged}`)).status).toBe(403);
+    expect((await testHttps(`https://${stack.core.core.httpAddress}${forged}`)).status).toBe(403);
     // Someone with write access to the store replaces the object: the link refuses to show it.
     const store = await new Objm(stack.nc).open(EVIDENCE_BUCKET);
     await store.putBlob({ name: event.evidence[0]!.objectKey }, Buffer.from('something else'));
-    const replaced = await fetch(`http://${stack.core.core.httpAddress}${links[0]!.url}`);
+    const replaced = await testHttps(`https://${stack.core.core.httpAddress}${links[0]!.url}`);
     expect(replaced.status).toBe(409);
   });
 
@@ -160,7 +161,7 @@ describe('the review workflow through the gRPC API', () => {
       };
       steps: { seq: number; action: string; canonicalEntry: Buffer; inclusionProof: Buffer[] }[];
     }>('/zebra.v1.AuditService/GetCustodyReport', { eventId });
-    const pem = await (await fetch(`http://${stack.core.core.httpAddress}/api/audit/public-key`)).text();
+    const pem = (await testHttps(`https://${stack.core.core.httpAddress}/api/audit/public-key`)).text();
     const cp = {
       ...report.checkpoint,
       rootHash: Buffer.from(report.checkpoint.rootHash),

@@ -87,6 +87,20 @@ describe('docker-compose.yml', () => {
     expect(postgres!.volumes).not.toContain(keyVolume);
   });
 
+  it('mounts the core certificate and key read-only where its config looks for them, and never the CA key', async () => {
+    const config = await loadCoreConfig(inRepo(core!.command), core!.environment!);
+    const readOnlyTargets = core!.volumes!.filter((v) => v.endsWith(':ro')).map((v) => v.split(':').at(-2));
+    for (const file of [
+      config.grpc.tls.certFile,
+      config.grpc.tls.keyFile,
+      config.http.tls.certFile,
+      config.http.tls.keyFile,
+    ])
+      expect(readOnlyTargets, file).toContain(file);
+    for (const [name, service] of Object.entries(compose.services))
+      expect(service.volumes?.filter((v) => v.includes('ca-key')) ?? [], name).toEqual([]);
+  });
+
   it('points the edge at its site leaf node with a valid config and a read-only model mirror', async () => {
     expect(new URL(edge!.environment!.ZEBRA_NATS_URL!).hostname).toBe('nats-site');
     expect(edge!.volumes!.some((v) => v.endsWith(`:${edge!.environment!.ZEBRA_MODELS_MIRROR}:ro`))).toBe(true);

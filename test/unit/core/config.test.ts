@@ -7,6 +7,8 @@ const BASE = {
   nats: { servers: ['nats://127.0.0.1:4222'] },
   audit: { signingKeyFile: 'k.pem' },
   auth: { bootstrapTokenFile: 'admin-token' },
+  grpc: { tls: { certFile: 'pki/core.pem', keyFile: 'pki/core-key.pem' } },
+  http: { tls: { certFile: 'pki/core.pem', keyFile: 'pki/core-key.pem' } },
 };
 
 describe('core config', () => {
@@ -16,6 +18,21 @@ describe('core config', () => {
     expect(config.ingest.durableName).toBe('core-ingest');
   });
 
+  it('resolves the TLS files relative to the config, like every other path', () => {
+    const config = parseCoreConfig(
+      { ...BASE, grpc: { tls: { ...BASE.grpc.tls, clientCaFile: '/etc/zebra/ca.pem' } } },
+      '/b',
+      {},
+      't',
+    );
+    expect(config.grpc.tls).toEqual({
+      certFile: '/b/pki/core.pem',
+      keyFile: '/b/pki/core-key.pem',
+      clientCaFile: '/etc/zebra/ca.pem',
+    });
+    expect(config.http.tls.certFile).toBe('/b/pki/core.pem');
+  });
+
   it('prefers ZEBRA_DATABASE_URL to PGlite', () => {
     expect(parseCoreConfig(BASE, '/b', { ZEBRA_DATABASE_URL: 'postgres://x/y' }, 't').database.url).toBe(
       'postgres://x/y',
@@ -23,7 +40,10 @@ describe('core config', () => {
   });
 
   it.each([
-    [{ ...BASE, grpc: { listen: '50051' } }, /grpc\.listen: must be host:port/],
+    [{ ...BASE, grpc: { ...BASE.grpc, listen: '50051' } }, /grpc\.listen: must be host:port/],
+    [{ ...BASE, grpc: { listen: '127.0.0.1:50051' } }, /grpc\.tls: required: .*zebra pki init/],
+    [{ ...BASE, http: undefined }, /http\.tls: required: .*zebra pki issue/],
+    [{ ...BASE, http: { tls: { certFile: 'c.pem', keyFile: 'k.pem', ca: 'x' } } }, /http\.tls: .*ca/],
     [{ ...BASE, database: {} }, /database: set database\.url or database\.pgliteDir/],
     [{ ...BASE, ingest: { batchSize: 0 } }, /ingest\.batchSize/],
     [{ ...BASE, extra: true }, /extra/],
