@@ -29,6 +29,7 @@ import { ReceiptPurger, loadCoreKey, outboxLimits, startOutboxMonitor } from './
 import type { OutboxMonitor } from './outbox/index.js';
 import { FileSequencer } from './publish/sequencer.js';
 import { EvidenceRedactor } from './redact/redactor.js';
+import { loadPinnedKey } from './pinned-key.js';
 import { ControllerSignalSource } from './signal/controller-source.js';
 import { ScheduleSignalSource, loadSchedule } from './signal/schedule.js';
 import type { SignalSource } from './signal/signal.js';
@@ -191,6 +192,7 @@ function signalFor(
   publisher: EdgeTransport,
   startAtMs: number,
   logger: Logger,
+  metrics: EdgeMetrics,
 ): Promise<SignalSource> {
   const { controller, schedule } = camera.signal;
   if (controller) {
@@ -199,14 +201,21 @@ function signalFor(
         EdgeErrorCode.CONFIG_INVALID,
         `cameras.${camera.id}.signal.controller needs a NATS connection; replays take a schedule`,
       );
-    const options = {
-      controllerId: controller.id,
-      staleAfterMs: controller.staleAfterMs,
-      maxClockOffsetMs: controller.maxClockOffsetMs,
-      keepMs: CONTROLLER_KEEP_MS,
-    };
     const nc = publisher.connection;
-    return Promise.resolve(ControllerSignalSource.subscribe(nc, config.siteId, options, logger));
+    return loadPinnedKey(
+      controller.keyFile,
+      `cameras.${camera.id}.signal.controller.keyFile`,
+      "copy the controller's (or its bridge's) Ed25519 public key there",
+    ).then((key) => {
+      const options = {
+        controllerId: controller.id,
+        key,
+        staleAfterMs: controller.staleAfterMs,
+        maxClockOffsetMs: controller.maxClockOffsetMs,
+        keepMs: CONTROLLER_KEEP_MS,
+      };
+      return ControllerSignalSource.subscribe(nc, config.siteId, options, { cameraId: camera.id, logger, metrics });
+    });
   }
   return loadSchedule(schedule!).then((s) => new ScheduleSignalSource(s, startAtMs));
 }
@@ -275,7 +284,7 @@ export async function startEdge(
       () => metrics.sourceRestarts.inc({ camera: camera.id }),
     );
     sources.push(source);
-    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger);
+    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger, metrics);
     signals.push(signal);
     cameraState.set(camera.id, 'running');
     const summary = await runCameraPipeline({

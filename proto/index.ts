@@ -21,6 +21,7 @@ export {
   RedactionAttestation,
   RedactionSummary,
   SignalPhaseReport,
+  SignedSignalReport,
   SignalSnapshot,
   SignalSourceKind,
   SignalState,
@@ -161,5 +162,7 @@ export { eventSigningBytes, eventSigningBytesFromPayload, tallySigningBytes } fr
 export { openReceiptBatch, signReceiptBatch } from './receipt-signing.js';
 export { keyIdOf } from './key-id.js';
 export type { OpenedReceipts, ReceiptSigningKey } from './receipt-signing.js';
+export { openSignalReport, signSignalReport } from './signal-signing.js';
+export type { OpenedSignalReport, SignalSigningKey } from './signal-signing.js';
 export { devicePermissions, renderNatsAuthorization } from './permissions.js';
 export type { NatsPermissions, NatsUser } from './permissions.js';

@@ -1,32 +1,168 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createEdgeLogger } from '../../edge/logger.js';
+import { createEdgeMetrics } from '../../edge/metrics.js';
+import type { EdgeMetrics } from '../../edge/metrics.js';
+import { suspensionReasons } from '../../edge/rule/enforcement.js';
+import { classifyEntry } from '../../edge/rule/entry-rule.js';
 import { ControllerSignalSource } from '../../edge/signal/controller-source.js';
-import { SignalPhaseReport, SignalState, signalSubject } from '../../proto/index.js';
+import { SignalReportSigner } from '../../edge/signal/report-signer.js';
+import {
+  SignalPhaseReport,
+  SignalState,
+  SignedSignalReport,
+  keyIdOf,
+  signSignalReport,
+  signalSubject,
+} from '../../proto/index.js';
 import { createLogSink } from '../harness/log-sink.js';
 import { startTestNats } from '../harness/nats.js';
 
-describe('forged signal reports on a real nats-server (pre-fix probe)', () => {
-  it('a forged report does not move the state', async () => {
+const STALE_AFTER_MS = 1500;
+
+async function refusedByReason(metrics: EdgeMetrics): Promise<Record<string, number>> {
+  const { values } = await metrics.signalReportsRefused.get();
+  return Object.fromEntries(values.filter((v) => v.labels.camera === 'cam-1').map((v) => [v.labels.reason, v.value]));
+}
+
+async function accepted(metrics: EdgeMetrics): Promise<number> {
+  const { values } = await metrics.signalReportsAccepted.get();
+  return values.find((v) => v.labels.camera === 'cam-1')?.value ?? 0;
+}
+
+describe('forged signal reports on a real nats-server', () => {
+  it('a forged, unsigned or replayed report does not move the signal and is counted; a genuine one does; forgeries alone suspend enforcement', async () => {
     await using nats = await startTestNats();
-    const nc = await connect({ servers: nats.url });
+    const edgeNc = await connect({ servers: nats.url });
+    // The attacker: anyone who can publish on the site's NATS.
+    const attackerNc = await connect({ servers: nats.url });
     const logs = createLogSink();
-    const options = { controllerId: 'ctl-1', staleAfterMs: 400, maxClockOffsetMs: 500, keepMs: 60_000 };
-    const source = ControllerSignalSource.subscribe(nc, 'site-1', options, createEdgeLogger('info', logs.stream));
+    const metrics = createEdgeMetrics();
+    const controller = SignalReportSigner.generate('ctl-1').signer;
+    const pinned = { keyId: controller.keyId, publicKey: controller.publicKey };
+    const source = ControllerSignalSource.subscribe(
+      edgeNc,
+      'site-1',
+      { controllerId: 'ctl-1', key: pinned, staleAfterMs: STALE_AFTER_MS, maxClockOffsetMs: 500, keepMs: 60_000 },
+      { cameraId: 'cam-1', logger: createEdgeLogger('info', logs.stream), metrics, refusalLogEveryMs: 60_000 },
+    );
+    // The subscription is on the server before anyone publishes.
+    await edgeNc.flush();
+    const subject = signalSubject('site-1', 'ctl-1');
+    const attacker = generateKeyPairSync('ed25519');
+    const longAgo = Date.now() - 60_000;
+    const dontWalk = (sequence: number): SignalPhaseReport => ({
+      controllerId: 'ctl-1',
+      state: SignalState.SIGNAL_STATE_STEADY_DONT_WALK,
+      stateBeganAtMs: longAgo,
+      sentAtMs: Date.now(),
+      sequence,
+    });
+    const forgeries = (): Uint8Array[] => {
+      const bare = SignalPhaseReport.encode(dontWalk(Number.MAX_SAFE_INTEGER)).finish();
+      return [
+        // Unsigned: the old wire format.
+        bare,
+        // Signed by the attacker's own key.
+        signSignalReport(dontWalk(Number.MAX_SAFE_INTEGER), {
+          keyId: keyIdOf(attacker.publicKey),
+          privateKey: attacker.privateKey,
+        }),
+        // Signed by the attacker, claiming the controller's key id.
+        signSignalReport(dontWalk(Number.MAX_SAFE_INTEGER), { keyId: pinned.keyId, privateKey: attacker.privateKey }),
+        // The controller's key id and a signature over other bytes.
+        SignedSignalReport.encode({
+          report: Buffer.from(bare),
+          keyId: pinned.keyId,
+          signature: sign(
+            null,
+            Buffer.concat([Buffer.from('zebra.v1.signal\n'), Buffer.from('x')]),
+            attacker.privateKey,
+          ),
+        }).finish(),
+      ];
+    };
     try {
-      const forged = SignalPhaseReport.encode({
-        controllerId: 'ctl-1',
-        state: SignalState.SIGNAL_STATE_STEADY_DONT_WALK,
-        stateBeganAtMs: Date.now() - 60_000,
-        sentAtMs: Date.now(),
-      }).finish();
-      nc.publish(signalSubject('site-1', 'ctl-1'), forged);
-      await nc.flush();
-      await new Promise((r) => setTimeout(r, 100));
+      // Before any genuine report: forgeries do not make the signal readable.
+      for (const forged of forgeries()) attackerNc.publish(subject, forged);
+      await attackerNc.flush();
+      await vi.waitFor(async () => {
+        const refused = await refusedByReason(metrics);
+        expect(refused).toEqual({ unknown_key: 2, bad_signature: 2 });
+      });
       expect(source.readingAt(Date.now())).toMatchObject({ aspect: 'dark', isStale: true });
+      expect(source.acceptedReports).toBe(0);
+
+      // The genuine controller says WALK; that moves the signal.
+      const walkBegan = Date.now() - 1000;
+      const genuine = controller.sign({
+        state: SignalState.SIGNAL_STATE_WALK,
+        stateBeganAtMs: walkBegan,
+        sentAtMs: Date.now(),
+      });
+      edgeNc.publish(subject, genuine);
+      await edgeNc.flush();
+      await vi.waitFor(async () => expect(await accepted(metrics)).toBe(1));
+      expect(source.readingAt(Date.now())).toMatchObject({
+        aspect: 'walk',
+        aspectBeganAtMs: walkBegan,
+        isStale: false,
+      });
+      expect(suspensionReasons(source.readingAt(Date.now()), false)).toEqual([]);
+
+      // Replaying the genuine report, tampering with it, and forging DON'T WALK move nothing.
+      const tampered = SignedSignalReport.decode(genuine);
+      const flipped = SignalPhaseReport.decode(tampered.report);
+      tampered.report = Buffer.from(
+        SignalPhaseReport.encode({ ...flipped, state: SignalState.SIGNAL_STATE_STEADY_DONT_WALK }).finish(),
+      );
+      attackerNc.publish(subject, genuine);
+      attackerNc.publish(subject, SignedSignalReport.encode(tampered).finish());
+      for (const forged of forgeries()) attackerNc.publish(subject, forged);
+      await attackerNc.flush();
+      await vi.waitFor(async () =>
+        expect(await refusedByReason(metrics)).toEqual({ unknown_key: 4, bad_signature: 5, replayed: 1 }),
+      );
+      const afterForgeries = source.readingAt(Date.now());
+      expect(afterForgeries).toMatchObject({ aspect: 'walk', aspectBeganAtMs: walkBegan, isStale: false });
+      expect(classifyEntry(afterForgeries, 1000)).toBe('lawful_walk');
+      expect(await accepted(metrics)).toBe(1);
+
+      // Only forgeries from now on: the feed goes stale and enforcement is suspended, saying why.
+      const flood = setInterval(() => {
+        for (const forged of forgeries()) attackerNc.publish(subject, forged);
+      }, 50);
+      try {
+        await vi.waitFor(
+          () => {
+            const reading = source.readingAt(Date.now());
+            expect(reading.isStale).toBe(true);
+            expect(suspensionReasons(reading, false)).toEqual(['signal_stale', 'signal_unauthenticated']);
+          },
+          { timeout: 10_000, interval: 50 },
+        );
+      } finally {
+        clearInterval(flood);
+      }
+      // Still the controller's WALK, never the forged DON'T WALK.
+      expect(source.readingAt(Date.now()).aspect).toBe('walk');
+      expect(await accepted(metrics)).toBe(1);
+      const refused = await refusedByReason(metrics);
+      expect(refused.unknown_key! + refused.bad_signature!).toBeGreaterThan(9);
+      // Logged in aggregate: one line for the whole flood (the next waits for the interval).
+      await source.close();
+      const lines = logs.lines.filter((l) => l.msg === 'signal reports refused: the signal did not move');
+      expect(lines.length).toBe(2);
+      const loggedCount = lines.reduce(
+        (sum, l) => sum + Object.values(l.refused as Record<string, number>).reduce((a, b) => a + b, 0),
+        0,
+      );
+      expect(loggedCount).toBe(Object.values(refused).reduce((a, b) => a + b, 0));
     } finally {
       await source.close();
-      await nc.close();
+      await attackerNc.close();
+      await edgeNc.close();
     }
   });
 });
