@@ -23,7 +23,9 @@ const STALE_AFTER_MS = 1500;
 
 async function refusedByReason(metrics: EdgeMetrics): Promise<Record<string, number>> {
   const { values } = await metrics.signalReportsRefused.get();
-  return Object.fromEntries(values.filter((v) => v.labels.camera === 'cam-1').map((v) => [v.labels.reason, v.value]));
+  const out: Record<string, number> = {};
+  for (const v of values) if (v.labels.camera === 'cam-1') out[String(v.labels.reason)] = v.value;
+  return out;
 }
 
 async function accepted(metrics: EdgeMetrics): Promise<number> {
