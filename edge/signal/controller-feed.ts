@@ -15,11 +15,14 @@ export interface FeedState {
   readonly gate: GateState;
   /** Accepted reports only. */
   readonly timeline: Timeline;
-  /** Device clock of the last report refused for what it is (not for its time); -Infinity: none. */
-  readonly lastUnauthenticatedAtMs: number;
+  /**
+   * Device clock of the first and the last report refused for what it is (not for its time)
+   * since the last accepted one; undefined when none was.
+   */
+  readonly unauthenticated: { readonly firstAtMs: number; readonly lastAtMs: number } | undefined;
 }
 
-export const EMPTY_FEED: FeedState = { gate: EMPTY_GATE, timeline: [], lastUnauthenticatedAtMs: -Infinity };
+export const EMPTY_FEED: FeedState = { gate: EMPTY_GATE, timeline: [], unauthenticated: undefined };
 
 /** Refusals that say someone other than the controller is publishing (or replaying). */
 const UNAUTHENTICATED: ReadonlySet<RefusalReason> = new Set<RefusalReason>([
@@ -49,22 +52,29 @@ export function receiveReport(
     { controllerId: options.controllerId, key: options.key, windowMs: options.staleAfterMs },
     receivedAtMs,
   );
-  if (verdict.accepted)
-    return {
-      feed: { ...feed, gate: verdict.state, timeline: addReport(feed.timeline, verdict.report, options) },
-      verdict,
-    };
-  const lastUnauthenticatedAtMs = UNAUTHENTICATED.has(verdict.reason) ? receivedAtMs : feed.lastUnauthenticatedAtMs;
-  return { feed: { ...feed, gate: verdict.state, lastUnauthenticatedAtMs }, verdict };
+  if (verdict.accepted) {
+    const timeline = addReport(feed.timeline, verdict.report, options);
+    return { feed: { gate: verdict.state, timeline, unauthenticated: undefined }, verdict };
+  }
+  const unauthenticated = UNAUTHENTICATED.has(verdict.reason)
+    ? { firstAtMs: feed.unauthenticated?.firstAtMs ?? receivedAtMs, lastAtMs: receivedAtMs }
+    : feed.unauthenticated;
+  return { feed: { ...feed, gate: verdict.state, unauthenticated }, verdict };
 }
 
 /**
  * The signal at `atMs`, from accepted reports only. When it is stale while refused reports
- * arrived within `staleAfterMs` before `atMs`, it says so (`isUnauthenticated`). Pure.
+ * were arriving around `atMs` (since the last accepted report, from `staleAfterMs` before the
+ * first to `staleAfterMs` after the last: a frame is read a while after its capture), it says
+ * so (`isUnauthenticated`). Pure.
  */
 export function readingFromFeed(feed: FeedState, atMs: number, options: TimelineOptions): SignalReading {
   const reading = readingFromTimeline(feed.timeline, atMs, options);
-  const sinceRefusedMs = atMs - feed.lastUnauthenticatedAtMs;
-  const isUnauthenticated = reading.isStale && sinceRefusedMs >= 0 && sinceRefusedMs <= options.staleAfterMs;
+  const refused = feed.unauthenticated;
+  const isUnauthenticated =
+    reading.isStale &&
+    refused !== undefined &&
+    atMs >= refused.firstAtMs - options.staleAfterMs &&
+    atMs <= refused.lastAtMs + options.staleAfterMs;
   return isUnauthenticated ? { ...reading, isUnauthenticated } : reading;
 }

@@ -1,6 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
+import { ensureIngestTopology } from '../../core/ingest/consumer.js';
+import { parseEdgeConfig, startEdge } from '../../edge/index.js';
 import { createEdgeLogger } from '../../edge/logger.js';
 import { createEdgeMetrics } from '../../edge/metrics.js';
 import type { EdgeMetrics } from '../../edge/metrics.js';
@@ -17,7 +23,9 @@ import {
   signalSubject,
 } from '../../proto/index.js';
 import { createLogSink } from '../harness/log-sink.js';
+import { manifestFile, testMirrors } from '../harness/models.js';
 import { startTestNats } from '../harness/nats.js';
+import { tempDir } from '../harness/temp.js';
 
 const STALE_AFTER_MS = 1500;
 
@@ -165,6 +173,113 @@ describe('forged signal reports on a real nats-server', () => {
       await source.close();
       await attackerNc.close();
       await edgeNc.close();
+    }
+  });
+
+  it('a running edge pins the configured controller key: forgeries are counted and suspend the camera, a bad key stops the start', async () => {
+    await using work = await tempDir();
+    await using nats = await startTestNats();
+    const setup = await connect({ servers: nats.url });
+    await ensureIngestTopology(setup, { durableName: 'core-ingest', ackWaitMs: 30_000, duplicateWindowMs: 120_000 });
+    await setup.close();
+    const clip = join(work.path, 'clip.avi');
+    execFileSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-t',
+      '4',
+      '-i',
+      (await manifestFile('vtest-video')).path,
+      '-c',
+      'copy',
+      clip,
+    ]);
+    const controller = SignalReportSigner.generate('ctl-1');
+    await writeFile(join(work.path, 'ctl-1.pub.pem'), controller.publicKeyPem);
+    await writeFile(
+      join(work.path, 'rsa.pem'),
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    const demo = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as {
+      siteId: string;
+      cameras: { source: object }[];
+    };
+    const camera = demo.cameras[0]!;
+    const configWith = (keyFile: string) =>
+      parseEdgeConfig(
+        {
+          ...demo,
+          outbox: undefined,
+          nats: { servers: [nats.url] },
+          stateDir: join(work.path, 'state'),
+          models: { allowDownload: false },
+          cameras: [
+            {
+              ...camera,
+              source: { ...camera.source, input: clip, realtime: true },
+              signal: { controller: { id: 'ctl-1', keyFile, staleAfterMs: 500 } },
+            },
+          ],
+        },
+        work.path,
+        {},
+        'test',
+      );
+    const env = { ZEBRA_MODELS_MIRROR: testMirrors().join(':') };
+
+    await expect(
+      startEdge(configWith('rsa.pem'), createEdgeLogger('info', createLogSink().stream), env),
+    ).rejects.toMatchObject({
+      code: 'EDGE_CONFIG_INVALID',
+      message: expect.stringMatching(
+        /^cameras\.cam-1\.signal\.controller\.keyFile: .*rsa\.pem: key type is rsa, not ed25519/,
+      ),
+    });
+
+    const attacker = generateKeyPairSync('ed25519');
+    const attackerNc = await connect({ servers: nats.url });
+    const subject = signalSubject(demo.siteId, 'ctl-1');
+    const forged = (): Uint8Array =>
+      signSignalReport(
+        {
+          controllerId: 'ctl-1',
+          state: SignalState.SIGNAL_STATE_STEADY_DONT_WALK,
+          stateBeganAtMs: Date.now() - 60_000,
+          sentAtMs: Date.now(),
+          sequence: Number.MAX_SAFE_INTEGER,
+        },
+        { keyId: controller.signer.keyId, privateKey: attacker.privateKey },
+      );
+    const flood = setInterval(() => attackerNc.publish(subject, forged()), 50);
+    const logs = createLogSink();
+    try {
+      const edge = await startEdge(configWith('ctl-1.pub.pem'), createEdgeLogger('info', logs.stream), env);
+      try {
+        await edge.done;
+        const { values } = await edge.metrics.signalReportsRefused.get();
+        expect(
+          values.find((v) => v.labels.camera === 'cam-1' && v.labels.reason === 'bad_signature')?.value,
+        ).toBeGreaterThan(0);
+        const suspended = await edge.metrics.suspended.get();
+        const gauge = (reason: string) => suspended.values.find((v) => v.labels.reason === reason)?.value;
+        expect(gauge('signal_stale')).toBe(1);
+        expect(gauge('signal_unauthenticated')).toBe(1);
+        expect(
+          logs.lines.some(
+            (l) =>
+              l.msg === 'enforcement suspended: candidates are marked' &&
+              JSON.stringify(l.reasons) === JSON.stringify(['signal_stale', 'signal_unauthenticated']),
+          ),
+        ).toBe(true);
+        expect(logs.find('signal feed: reports must be signed by the pinned controller key')).toMatchObject({
+          keyId: controller.signer.keyId,
+        });
+      } finally {
+        await edge.stop();
+      }
+    } finally {
+      clearInterval(flood);
+      await attackerNc.close();
     }
   });
 });
