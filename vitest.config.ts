@@ -12,6 +12,7 @@ export default defineConfig({
           name: 'integration',
           include: [
             'test/integration/**/*.test.ts',
+            'test/security/**/*.test.ts',
             'test/fault/**/*.test.ts',
             'test/e2e/**/*.test.ts',
             'test/browser/**/*.test.ts',

@@ -43,6 +43,12 @@ const CameraConfig = z
         controller: z
           .object({
             id: Id.describe('Controller id: reports arrive on zebra.v1.signal.<site>.<id>'),
+            keyFile: z
+              .string()
+              .min(1)
+              .describe(
+                "The controller's (or its bridge's) Ed25519 public key, PEM, relative to this config: a report signed by any other key is refused",
+              ),
             staleAfterMs: z
               .number()
               .int()
@@ -326,7 +332,13 @@ export function parseEdgeConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
     cameras: config.cameras.map((c) => ({
       ...c,
       source: { ...c.source, input: /^[a-z]+:/.test(c.source.input) ? c.source.input : abs(c.source.input) },
-      signal: { ...c.signal, schedule: c.signal.schedule ? abs(c.signal.schedule) : undefined },
+      signal: {
+        ...c.signal,
+        schedule: c.signal.schedule ? abs(c.signal.schedule) : undefined,
+        controller: c.signal.controller
+          ? { ...c.signal.controller, keyFile: abs(c.signal.controller.keyFile) }
+          : undefined,
+      },
     })),
   });
 }

@@ -29,6 +29,8 @@ import { ReceiptPurger, loadCoreKey, outboxLimits, startOutboxMonitor } from './
 import type { OutboxMonitor } from './outbox/index.js';
 import { FileSequencer } from './publish/sequencer.js';
 import { EvidenceRedactor } from './redact/redactor.js';
+import { loadPinnedKey } from './pinned-key.js';
+import type { PinnedKey } from './pinned-key.js';
 import { ControllerSignalSource } from './signal/controller-source.js';
 import { ScheduleSignalSource, loadSchedule } from './signal/schedule.js';
 import type { SignalSource } from './signal/signal.js';
@@ -195,12 +197,27 @@ async function startInference(config: EdgeConfig, manifest: Manifest, fetchOptio
   return { pool, models, redactor };
 }
 
+/** Each controller-fed camera's pinned controller key, by camera id. Throws EDGE_CONFIG_INVALID naming the key. */
+async function loadControllerKeys(config: EdgeConfig): Promise<Map<string, PinnedKey>> {
+  const keys = new Map<string, PinnedKey>();
+  for (const camera of config.cameras) {
+    const controller = camera.signal.controller;
+    if (!controller) continue;
+    const configKey = `cameras.${camera.id}.signal.controller.keyFile`;
+    const hint = "copy the controller's (or its bridge's) Ed25519 public key there";
+    keys.set(camera.id, await loadPinnedKey(controller.keyFile, configKey, hint));
+  }
+  return keys;
+}
+
 function signalFor(
   camera: EdgeConfig['cameras'][number],
   config: EdgeConfig,
   publisher: EdgeTransport,
   startAtMs: number,
   logger: Logger,
+  metrics: EdgeMetrics,
+  controllerKeys: ReadonlyMap<string, PinnedKey>,
 ): Promise<SignalSource> {
   const { controller, schedule } = camera.signal;
   if (controller) {
@@ -211,12 +228,15 @@ function signalFor(
       );
     const options = {
       controllerId: controller.id,
+      key: controllerKeys.get(camera.id)!,
       staleAfterMs: controller.staleAfterMs,
       maxClockOffsetMs: controller.maxClockOffsetMs,
       keepMs: CONTROLLER_KEEP_MS,
     };
     const nc = publisher.connection;
-    return Promise.resolve(ControllerSignalSource.subscribe(nc, config.siteId, options, logger));
+    return Promise.resolve(
+      ControllerSignalSource.subscribe(nc, config.siteId, options, { cameraId: camera.id, logger, metrics }),
+    );
   }
   return loadSchedule(schedule!).then((s) => new ScheduleSignalSource(s, startAtMs));
 }
@@ -242,6 +262,8 @@ export async function startEdge(
     mirrorDirs: mirrorDirsFromEnv(env),
     allowDownload: config.models.allowDownload,
   };
+  // Read before anything starts: a camera that cannot authenticate its signal does not run.
+  const controllerKeys = await loadControllerKeys(config);
   const metrics = createEdgeMetrics();
   const { pool, models, redactor } = await startInference(config, manifest, fetchOptions, logger);
   const deviceKey = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
@@ -285,7 +307,7 @@ export async function startEdge(
       () => metrics.sourceRestarts.inc({ camera: camera.id }),
     );
     sources.push(source);
-    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger);
+    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger, metrics, controllerKeys);
     signals.push(signal);
     cameraState.set(camera.id, 'running');
     const summary = await runCameraPipeline({

@@ -19,6 +19,8 @@ export interface EdgeMetrics {
   readonly receiptsApplied: Counter<'kind' | 'outcome'>;
   readonly receiptsRefused: Counter<'reason'>;
   readonly spooledMessages: Gauge;
+  readonly signalReportsAccepted: Counter<'camera'>;
+  readonly signalReportsRefused: Counter<'camera' | 'reason'>;
 }
 
 export function createEdgeMetrics(): EdgeMetrics {
@@ -115,6 +117,18 @@ export function createEdgeMetrics(): EdgeMetrics {
     spooledMessages: new Gauge({
       name: 'zebra_edge_spooled_messages',
       help: 'Signed events and tallies on the device’s disk that the site outbox does not hold yet; alert when it stays above 0',
+      registers,
+    }),
+    signalReportsAccepted: new Counter({
+      name: 'zebra_edge_signal_reports_accepted_total',
+      help: "Signal controller reports accepted (signed by the controller's pinned key, fresh, in order)",
+      labelNames: ['camera'],
+      registers,
+    }),
+    signalReportsRefused: new Counter({
+      name: 'zebra_edge_signal_reports_refused_total',
+      help: 'Signal controller reports refused, by reason (the signal did not move); alert on any but stale',
+      labelNames: ['camera', 'reason'],
       registers,
     }),
   };

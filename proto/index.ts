@@ -21,6 +21,7 @@ export {
   RedactionAttestation,
   RedactionSummary,
   SignalPhaseReport,
+  SignedSignalReport,
   SignalSnapshot,
   SignalSourceKind,
   SignalState,
@@ -171,4 +172,6 @@ export {
   renderNatsAuthorization,
   siteDevicePermissions,
 } from './permissions.js';
+export { openSignalReport, signSignalReport } from './signal-signing.js';
+export type { OpenedSignalReport, SignalSigningKey } from './signal-signing.js';
 export type { NatsPermissions, NatsUser } from './permissions.js';

@@ -68,7 +68,8 @@ export function devicePermissions(siteId: string, deviceId: string): NatsPermiss
         ...CONSUMER_REPLIES,
       ],
     },
-    subscribe: { allow: ['_INBOX.>'] },
+    // Its site's signal reports (signed by the controller: see SignedSignalReport).
+    subscribe: { allow: ['_INBOX.>', `zebra.v1.signal.${siteId}.*`] },
   };
 }
 
@@ -94,7 +95,7 @@ export function siteDevicePermissions(siteId: string, deviceId: string): NatsPer
         `$JS.API.CONSUMER.MSG.NEXT.${RECEIPTS_STREAM}.${durable}`,
       ],
     },
-    subscribe: { allow: ['_INBOX.>', `zebra.v1.signal.${siteId}.*`] },
+    subscribe: base.subscribe,
   };
 }
 

@@ -94,7 +94,12 @@ interface InFlightFrame {
   readonly detections: Promise<Detection[] | 'gated' | undefined>;
 }
 
-const SUSPENSION_REASONS: readonly SuspensionReason[] = ['signal_stale', 'camera_obstructed', 'clock_unsynced'];
+const SUSPENSION_REASONS: readonly SuspensionReason[] = [
+  'signal_stale',
+  'signal_unauthenticated',
+  'camera_obstructed',
+  'clock_unsynced',
+];
 
 /** The state of one camera's run: perception, rule and the infractions waiting for their clip. */
 class CameraRun {

@@ -1,12 +1,14 @@
 import type { SignalReading } from '../signal/signal.js';
 
 /** Why a camera's enforcement is suspended. Candidates are then marked, never dropped. */
-export type SuspensionReason = 'signal_stale' | 'camera_obstructed' | 'clock_unsynced';
+export type SuspensionReason = 'signal_stale' | 'signal_unauthenticated' | 'camera_obstructed' | 'clock_unsynced';
 
 /** The suspension reasons at one instant, in a fixed order. Pure. */
 export function suspensionReasons(signal: SignalReading, isCameraObstructed: boolean): SuspensionReason[] {
   const reasons: SuspensionReason[] = [];
   if (signal.isStale) reasons.push('signal_stale');
+  // Only with signal_stale, after it: a refused report never changes the decision, it says why.
+  if (signal.isStale && signal.isUnauthenticated === true) reasons.push('signal_unauthenticated');
   if (isCameraObstructed) reasons.push('camera_obstructed');
   if (signal.clock.state === 'unsynced') reasons.push('clock_unsynced');
   return reasons;

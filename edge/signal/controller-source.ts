@@ -1,83 +1,93 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { SignalPhaseReport, SignalState, signalSubject } from '../../proto/index.js';
+import { signalSubject } from '../../proto/index.js';
 import type { Logger } from '../logger.js';
-import { addReport, readingFromTimeline } from './controller-timeline.js';
-import type { Timeline, TimelineOptions } from './controller-timeline.js';
-import type { SignalAspect, SignalReading, SignalSource } from './signal.js';
+import type { EdgeMetrics } from '../metrics.js';
+import { EMPTY_FEED, readingFromFeed, receiveReport } from './controller-feed.js';
+import type { FeedOptions, FeedState } from './controller-feed.js';
+import { RefusalLog } from './refusal-log.js';
+import type { RefusalReason } from './report-gate.js';
+import type { SignalReading, SignalSource } from './signal.js';
 
-const ASPECTS: Partial<Record<SignalState, SignalAspect>> = {
-  [SignalState.SIGNAL_STATE_WALK]: 'walk',
-  [SignalState.SIGNAL_STATE_FLASHING_DONT_WALK]: 'flashing_dont_walk',
-  [SignalState.SIGNAL_STATE_STEADY_DONT_WALK]: 'steady_dont_walk',
-  [SignalState.SIGNAL_STATE_DARK]: 'dark',
-};
+export interface ControllerSourceDeps {
+  /** The camera this feed decides for (metric label). */
+  readonly cameraId: string;
+  readonly logger: Logger;
+  readonly metrics?: EdgeMetrics;
+  /** Device clock. */
+  readonly now?: () => number;
+  /** At most one log line about refused reports per this long (default 60 s). */
+  readonly refusalLogEveryMs?: number;
+}
 
 /**
- * The live signal from a controller feed: phase reports on `zebra.v1.signal.<site>.<controller>`
- * on the site's NATS. A malformed report is counted and logged, never applied.
+ * The live signal from a controller feed: signed phase reports on
+ * `zebra.v1.signal.<site>.<controller>` on the site's NATS. Only reports signed by the
+ * controller's pinned key, fresh and in order, move the signal; the rest are counted
+ * (zebra_edge_signal_reports_refused_total) and logged in aggregate.
  */
 export class ControllerSignalSource implements SignalSource {
-  readonly #options: TimelineOptions;
+  readonly #options: FeedOptions;
   readonly #subscription: Subscription;
-  #timeline: Timeline = [];
-  #malformed = 0;
+  readonly #refusalLog: RefusalLog;
+  #feed: FeedState = EMPTY_FEED;
+  #accepted = 0;
+  readonly #refused = new Map<RefusalReason, number>();
 
-  private constructor(subscription: Subscription, options: TimelineOptions) {
+  private constructor(subscription: Subscription, options: FeedOptions, refusalLog: RefusalLog) {
     this.#subscription = subscription;
     this.#options = options;
+    this.#refusalLog = refusalLog;
   }
 
   static subscribe(
     nc: NatsConnection,
     siteId: string,
-    options: TimelineOptions,
-    logger: Logger,
-    now: () => number = Date.now,
+    options: FeedOptions,
+    deps: ControllerSourceDeps,
   ): ControllerSignalSource {
+    const now = deps.now ?? Date.now;
+    const refusalLog = new RefusalLog(deps.logger, deps.refusalLogEveryMs ?? 60_000, now);
     let source: ControllerSignalSource | undefined = undefined;
     const subscription = nc.subscribe(signalSubject(siteId, options.controllerId), {
       callback: (err, msg) => {
         if (err || !source) return;
-        const receivedAtMs = now();
-        let report: SignalPhaseReport;
-        try {
-          report = SignalPhaseReport.decode(msg.data);
-        } catch (decodeErr) {
-          source.#malformed += 1;
-          logger.warn({ err: decodeErr, subject: msg.subject }, 'signal report ignored: not a SignalPhaseReport');
+        const { feed, verdict } = receiveReport(source.#feed, msg.data, options, now());
+        source.#feed = feed;
+        if (verdict.accepted) {
+          source.#accepted += 1;
+          deps.metrics?.signalReportsAccepted.inc({ camera: deps.cameraId });
           return;
         }
-        const aspect = ASPECTS[report.state];
-        if (!aspect || report.controllerId !== options.controllerId) {
-          source.#malformed += 1;
-          logger.warn(
-            { state: report.state, controllerId: report.controllerId },
-            'signal report ignored: bad state or controller',
-          );
-          return;
-        }
-        source.#timeline = addReport(
-          source.#timeline,
-          { aspect, stateBeganAtMs: report.stateBeganAtMs, sentAtMs: report.sentAtMs, receivedAtMs },
-          options,
-        );
+        source.#refused.set(verdict.reason, (source.#refused.get(verdict.reason) ?? 0) + 1);
+        deps.metrics?.signalReportsRefused.inc({ camera: deps.cameraId, reason: verdict.reason });
+        refusalLog.add(verdict.reason, verdict.detail);
       },
     });
-    source = new ControllerSignalSource(subscription, options);
+    source = new ControllerSignalSource(subscription, options, refusalLog);
+    deps.logger.info(
+      { controllerId: options.controllerId, keyId: options.key.keyId },
+      'signal feed: reports must be signed by the pinned controller key',
+    );
     return source;
   }
 
-  /** Reports that were ignored because they could not be read. */
-  get malformedReports(): number {
-    return this.#malformed;
+  /** Reports that moved the signal. */
+  get acceptedReports(): number {
+    return this.#accepted;
+  }
+
+  /** Reports refused, by reason. */
+  get refusedReports(): ReadonlyMap<RefusalReason, number> {
+    return this.#refused;
   }
 
   readingAt(atMs: number): SignalReading {
-    return readingFromTimeline(this.#timeline, atMs, this.#options);
+    return readingFromFeed(this.#feed, atMs, this.#options);
   }
 
   close(): Promise<void> {
     if (!this.#subscription.isClosed()) this.#subscription.unsubscribe();
+    this.#refusalLog.flush();
     return Promise.resolve();
   }
 }

@@ -23,6 +23,11 @@ export interface SignalReading {
   readonly readAtMs: number;
   /** True when the feed had gone quiet for longer than allowed: enforcement is suspended. */
   readonly isStale: boolean;
+  /**
+   * True when the feed is stale while reports that failed authentication (wrong key, bad
+   * signature, replayed) kept arriving: someone other than the controller is publishing.
+   */
+  readonly isUnauthenticated?: boolean;
   readonly clock: ClockReading;
 }
 

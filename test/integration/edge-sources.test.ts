@@ -3,12 +3,13 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openFrameSource } from '../../edge/frames/open-source.js';
 import type { Frame } from '../../edge/frames/frame.js';
 import { createEdgeLogger } from '../../edge/logger.js';
 import { ControllerSignalSource } from '../../edge/signal/controller-source.js';
-import { SignalPhaseReport, SignalState, signalSubject } from '../../proto/index.js';
+import { SignalReportSigner } from '../../edge/signal/report-signer.js';
+import { SignalState, signalSubject } from '../../proto/index.js';
 import { createLogSink } from '../harness/log-sink.js';
 import { manifestFile } from '../harness/models.js';
 import { startTestNats } from '../harness/nats.js';
@@ -115,16 +116,21 @@ describe('edge frame sources', () => {
 });
 
 describe('controller signal feed on a real nats-server', () => {
-  it("follows the controller's phases, goes stale when it stops, and ignores malformed reports", async () => {
+  it("follows the controller's phases, goes stale when it stops, and refuses malformed reports", async () => {
     await using nats = await startTestNats();
     const nc = await nats.connect();
     const logs = createLogSink();
-    const options = { controllerId: 'ctl-1', staleAfterMs: 400, maxClockOffsetMs: 500, keepMs: 60_000 };
-    const source = ControllerSignalSource.subscribe(nc, 'site-1', options, createEdgeLogger('info', logs.stream));
+    const controller = SignalReportSigner.generate('ctl-1');
+    const key = { keyId: controller.signer.keyId, publicKey: controller.signer.publicKey };
+    const options = { controllerId: 'ctl-1', key, staleAfterMs: 400, maxClockOffsetMs: 500, keepMs: 60_000 };
+    const source = ControllerSignalSource.subscribe(nc, 'site-1', options, {
+      cameraId: 'cam-1',
+      logger: createEdgeLogger('info', logs.stream),
+    });
     const subject = signalSubject('site-1', 'ctl-1');
     const began = Date.now() - 3000;
     const report = (state: SignalState): Uint8Array =>
-      SignalPhaseReport.encode({ controllerId: 'ctl-1', state, stateBeganAtMs: began, sentAtMs: Date.now() }).finish();
+      controller.signer.sign({ state, stateBeganAtMs: began, sentAtMs: Date.now() });
     try {
       nc.publish(subject, new Uint8Array([0xff, 0xff, 0xff]));
       nc.publish(subject, report(SignalState.SIGNAL_STATE_UNSPECIFIED));
@@ -133,6 +139,7 @@ describe('controller signal feed on a real nats-server', () => {
         await nc.flush();
         await new Promise((r) => setTimeout(r, 100));
       }
+      await vi.waitFor(() => expect(source.acceptedReports).toBe(3));
       const live = source.readingAt(Date.now());
       expect(live).toMatchObject({
         aspect: 'steady_dont_walk',
@@ -142,10 +149,12 @@ describe('controller signal feed on a real nats-server', () => {
       });
       expect(live.msSinceSteadyDontWalk).toBeGreaterThanOrEqual(3000);
       expect(live.clock.state).toBe('synced');
-      expect(source.malformedReports).toBe(2);
+      expect(Object.fromEntries(source.refusedReports)).toEqual({ undecodable: 1, bad_state: 1 });
       await new Promise((r) => setTimeout(r, 600));
       expect(source.readingAt(Date.now()).isStale).toBe(true);
-      expect(logs.find('signal report ignored: not a SignalPhaseReport')).toBeDefined();
+      expect(logs.find('signal reports refused: the signal did not move')).toMatchObject({
+        refused: { undecodable: 1 },
+      });
     } finally {
       await source.close();
       await nc.close();

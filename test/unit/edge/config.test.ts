@@ -1,8 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadEdgeConfig, parseEdgeConfig } from '../../../edge/config.js';
 import { EdgeErrorCode } from '../../../edge/errors.js';
+import { loadPinnedKey } from '../../../edge/pinned-key.js';
+import { tempDir } from '../../harness/temp.js';
 
 const DEMO = 'edge/demo/edge.yaml';
 
@@ -49,6 +53,32 @@ describe('edge config', () => {
     const raw = await demoRaw();
     const cameras = raw.cameras as unknown[];
     expectInvalid({ ...raw, cameras: [cameras[0], cameras[0]] }, /cameras\.1\.id: duplicate camera id "cam-1"/);
+  });
+
+  it("requires the controller's pinned key with a controller feed, naming the key, and resolves its path", async () => {
+    const raw = await demoRaw();
+    const camera = (raw.cameras as { signal: unknown }[])[0]!;
+    camera.signal = { controller: { id: 'ctl-1' } };
+    expectInvalid(raw, /cameras\.0\.signal\.controller\.keyFile: /);
+    camera.signal = { controller: { id: 'ctl-1', keyFile: 'keys/ctl-1.pem' } };
+    expect(parseEdgeConfig(raw, '/base', {}, 'edge.yaml').cameras[0]!.signal.controller!.keyFile).toBe(
+      '/base/keys/ctl-1.pem',
+    );
+  });
+
+  it("names the camera's controller keyFile when the key is not Ed25519", async () => {
+    await using dir = await tempDir();
+    const rsa = join(dir.path, 'rsa.pem');
+    await writeFile(
+      rsa,
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    await expect(loadPinnedKey(rsa, 'cameras.cam-1.signal.controller.keyFile', 'hint')).rejects.toMatchObject({
+      code: EdgeErrorCode.CONFIG_INVALID,
+      message: expect.stringMatching(
+        /^cameras\.cam-1\.signal\.controller\.keyFile: .*rsa\.pem: key type is rsa, not ed25519/,
+      ),
+    });
   });
 
   it('names a missing file', async () => {

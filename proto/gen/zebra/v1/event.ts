@@ -417,7 +417,10 @@ export interface InfractionEvent {
   redaction: RedactionAttestation | undefined;
 }
 
-/** Why enforcement was suspended. Codes: "signal_stale", "camera_obstructed", "clock_unsynced". */
+/**
+ * Why enforcement was suspended. Codes: "signal_stale", "camera_obstructed", "clock_unsynced",
+ * "signal_unauthenticated" (stale while reports that fail authentication arrive).
+ */
 export interface Enforcement {
   suspended: boolean;
   reasonCodes: string[];
@@ -445,7 +448,10 @@ export interface RedactionAttestation {
   residualFacesFilled: number;
 }
 
-/** One reading from a signal controller, published on zebra.v1.signal.<site>.<controller>. */
+/**
+ * One reading from a signal controller. It travels inside a SignedSignalReport; the edge
+ * never acts on a bare one.
+ */
 export interface SignalPhaseReport {
   controllerId: string;
   state: SignalState;
@@ -453,6 +459,26 @@ export interface SignalPhaseReport {
   stateBeganAtMs: number;
   /** When the controller sent this report, controller clock (Unix epoch ms). */
   sentAtMs: number;
+  /**
+   * Goes up with every report the controller (or its bridge) signs, across its restarts.
+   * The edge refuses a report whose sequence is not above the last one it accepted.
+   */
+  sequence: number;
+}
+
+/**
+ * A SignalPhaseReport signed by the controller or its bridge, published on
+ * zebra.v1.signal.<site>.<controller>. The edge acts only on reports that verify against the
+ * key it pins for that controller (cameras[].signal.controller.keyFile): the signal decides
+ * infractions.
+ */
+export interface SignedSignalReport {
+  /** An encoded SignalPhaseReport, signed as these exact bytes. */
+  report: Buffer;
+  /** The signing key's id (first 16 hex digits of the SHA-256 of its SPKI DER). */
+  keyId: string;
+  /** Ed25519 over "zebra.v1.signal\n" followed by report. */
+  signature: Buffer;
 }
 
 /**
@@ -2754,7 +2780,7 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
 };
 
 function createBaseSignalPhaseReport(): SignalPhaseReport {
-  return { controllerId: '', state: 0, stateBeganAtMs: 0, sentAtMs: 0 };
+  return { controllerId: '', state: 0, stateBeganAtMs: 0, sentAtMs: 0, sequence: 0 };
 }
 
 export const SignalPhaseReport: MessageFns<SignalPhaseReport> = {
@@ -2770,6 +2796,9 @@ export const SignalPhaseReport: MessageFns<SignalPhaseReport> = {
     }
     if (message.sentAtMs !== 0) {
       writer.uint32(32).int64(message.sentAtMs);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(40).uint64(message.sequence);
     }
     return writer;
   },
@@ -2819,6 +2848,14 @@ export const SignalPhaseReport: MessageFns<SignalPhaseReport> = {
             message.sentAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2849,6 +2886,7 @@ export const SignalPhaseReport: MessageFns<SignalPhaseReport> = {
         : isSet(object.sent_at_ms)
           ? globalThis.Number(object.sent_at_ms)
           : 0,
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
     };
   },
 
@@ -2866,6 +2904,9 @@ export const SignalPhaseReport: MessageFns<SignalPhaseReport> = {
     if (message.sentAtMs !== 0) {
       obj.sentAtMs = Math.round(message.sentAtMs);
     }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
     return obj;
   },
 
@@ -2878,6 +2919,112 @@ export const SignalPhaseReport: MessageFns<SignalPhaseReport> = {
     message.state = object.state ?? 0;
     message.stateBeganAtMs = object.stateBeganAtMs ?? 0;
     message.sentAtMs = object.sentAtMs ?? 0;
+    message.sequence = object.sequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseSignedSignalReport(): SignedSignalReport {
+  return { report: Buffer.alloc(0), keyId: '', signature: Buffer.alloc(0) };
+}
+
+export const SignedSignalReport: MessageFns<SignedSignalReport> = {
+  encode(message: SignedSignalReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.report.length !== 0) {
+      writer.uint32(10).bytes(message.report);
+    }
+    if (message.keyId !== '') {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(26).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignedSignalReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignedSignalReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.report = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignedSignalReport {
+    return {
+      report: isSet(object.report) ? Buffer.from(bytesFromBase64(object.report)) : Buffer.alloc(0),
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+          ? globalThis.String(object.key_id)
+          : '',
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SignedSignalReport): unknown {
+    const obj: any = {};
+    if (message.report.length !== 0) {
+      obj.report = base64FromBytes(message.report);
+    }
+    if (message.keyId !== '') {
+      obj.keyId = message.keyId;
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignedSignalReport>, I>>(base?: I): SignedSignalReport {
+    return SignedSignalReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignedSignalReport>, I>>(object: I): SignedSignalReport {
+    const message = createBaseSignedSignalReport();
+    message.report = object.report ?? Buffer.alloc(0);
+    message.keyId = object.keyId ?? '';
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };
