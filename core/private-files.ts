@@ -1,4 +1,5 @@
 import { chmod, readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { CoreError, CoreErrorCode } from './errors.js';
 
@@ -38,14 +39,22 @@ export async function assertPrivateDir(path: string, configKey: string): Promise
  * else can enter.
  */
 export async function makeTreePrivate(dir: string): Promise<void> {
-  await chmod(dir, 0o700);
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isSymbolicLink()) continue;
-    const path = join(entry.parentPath, entry.name);
-    await chmod(path, entry.isDirectory() ? 0o700 : 0o600).catch((err: unknown) => {
-      // A temporary file PGlite removed meanwhile.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    });
+  let entries: Dirent[];
+  try {
+    await chmod(dir, 0o700);
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    // A temporary folder PGlite removed meanwhile.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await makeTreePrivate(path);
+    else if (entry.isFile())
+      await chmod(path, 0o600).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      });
   }
 }
 
