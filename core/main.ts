@@ -25,6 +25,7 @@ import { EvidenceGate } from './ingest/evidence-check.js';
 import type { ObjectStore } from '@nats-io/obj';
 import type { Logger } from './logger.js';
 import { createCoreMetrics } from './metrics.js';
+import { assertPrivateDir, assertPrivateFile, makeTreePrivate } from './private-files.js';
 
 export interface CoreHandle {
   readonly grpcAddress: string;
@@ -39,9 +40,14 @@ export interface CoreHandle {
 export async function openDatabase(config: CoreConfig['database']): Promise<Database> {
   try {
     if (config.url) return await openPostgres(config.url, 'zebra-core');
-    await mkdir(config.pgliteDir!, { recursive: true });
-    return await openPglite(config.pgliteDir!);
+    const dir = config.pgliteDir!;
+    await assertPrivateDir(dir, 'database.pgliteDir');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const db = await openPglite(dir);
+    await makeTreePrivate(dir);
+    return { ...db, close: () => db.close().finally(() => makeTreePrivate(dir)) };
   } catch (err) {
+    if (err instanceof CoreError && err.code === CoreErrorCode.CONFIG_INVALID) throw err;
     const where = config.url ? 'database.url' : `database.pgliteDir (${config.pgliteDir})`;
     throw new CoreError(CoreErrorCode.DB_UNAVAILABLE, `cannot open the database at ${where}: ${errorMessage(err)}`, {
       cause: err,
@@ -146,11 +152,13 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
   // Certificates first: a missing or wrong file stops the start before anything is opened.
   const grpcTls = await loadServerTls(config.grpc.tls, 'grpc.tls');
   const httpTls = await loadServerTls(config.http.tls, 'http.tls');
+  await assertPrivateFile(config.auth.bootstrapTokenFile, 'auth.bootstrapTokenFile');
   const signer = await loadOrCreateSigner(config.audit.signingKeyFile, config.audit.origin);
   logger.info({ keyId: signer.keyId, origin: signer.origin }, 'audit checkpoint key ready');
   const db = await openDatabase(config.database);
   cleanup.add('closing the database', () => db.close());
   const applied = await migrate(db);
+  if (db.kind === 'pglite') await makeTreePrivate(config.database.pgliteDir!);
   logger.info({ database: db.kind, migrationsApplied: applied }, 'database ready');
   const checkpoint = (): Promise<unknown> =>
     checkpointNow(db, signer, Date.now()).catch((err: unknown) => logger.error({ err }, 'audit checkpoint failed'));

@@ -65,7 +65,11 @@ export async function readReviewItem(ctx: CallContext, itemId: string): Promise<
   };
 }
 
-/** Records the read (audited, with its purpose) and returns short-lived links to each object. */
+/**
+ * Records the read (audited, with its purpose) and returns short-lived links to each object,
+ * bound to the caller: a link is served only with the caller's own token, and each first
+ * fetch of a link is audited again (see core/http/evidence-route.ts).
+ */
 export async function evidenceLinks(ctx: CallContext, eventId: string, purpose: string): Promise<EvidenceLink[]> {
   const { rows } = await ctx.deps.db.query<{ state: string; purged: boolean }>(
     `SELECT r.state, EXISTS (SELECT 1 FROM evidence_purges p WHERE p.event_id = r.event_id) AS purged
@@ -89,10 +93,12 @@ export async function evidenceLinks(ctx: CallContext, eventId: string, purpose: 
     sha256Hex: ref.sha256Hex,
     mediaType: ref.mediaType,
     url: `/api/evidence/${ctx.deps.tickets.issue({
+      eventId,
       objectKey: ref.objectKey,
       sha256Hex: ref.sha256Hex,
       mediaType: ref.mediaType || 'application/octet-stream',
       userId: ctx.principal.userId,
+      purpose: purpose.trim(),
       expiresAtMs,
     })}`,
     expiresAtMs,

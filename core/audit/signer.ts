@@ -8,6 +8,7 @@ import { auditSize, insertCheckpoint, listCheckpoints, loadLeafHashes } from './
 import type { SignedCheckpoint } from './checkpoint.js';
 import { keyIdOf, signCheckpoint } from './checkpoint.js';
 import { merkleRoot } from './merkle.js';
+import { assertPrivateFile } from '../private-files.js';
 
 /** The checkpoint signing key. It lives in a file outside the database. */
 export interface CheckpointSigner {
@@ -18,8 +19,12 @@ export interface CheckpointSigner {
   readonly privateKey: KeyObject;
 }
 
-/** Reads the Ed25519 key at `path`, creating it (mode 0600) on first start. */
+/**
+ * Reads the Ed25519 key at `path`, creating it (mode 0600) on first start. A key file the
+ * group or others may read is refused: whoever reads it can sign checkpoints and tickets.
+ */
 export async function loadOrCreateSigner(path: string, origin: string): Promise<CheckpointSigner> {
+  await assertPrivateFile(path, 'audit.signingKeyFile');
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(await readFile(path, 'utf8'));

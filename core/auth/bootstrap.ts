@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createUser, issueToken } from '../api/admin-methods.js';
 import type { ApiDeps } from '../api/method.js';
@@ -24,6 +24,8 @@ export async function bootstrapAdmin(deps: ApiDeps, tokenFile: string, nowMs: nu
   }
   const { token } = await issueToken(ctx, BOOTSTRAP_ADMIN, 0, 'bootstrap');
   await mkdir(dirname(tokenFile), { recursive: true });
-  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  // A new file, so it is created 0600 whatever an old file's mode was.
+  await rm(tokenFile, { force: true });
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600, flag: 'wx' });
   return true;
 }

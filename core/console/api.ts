@@ -34,6 +34,20 @@ export async function api<T = Record<string, unknown>>(method: string, body: Rec
   return json as T;
 }
 
+/**
+ * Fetches one evidence object with the signed-in token (a link is served only to the user who
+ * opened it) and returns a blob: URL for an <img> or <video>. The whole object is in memory, so
+ * a video seeks without asking the server again. Revoke the URL when the view goes away.
+ */
+export async function evidenceObjectUrl(url: string): Promise<string> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${storedToken()}` }, cache: 'no-store' });
+  if (!res.ok) {
+    const json = (await res.json().catch(() => ({}))) as { error?: string };
+    throw new ApiError(res.status, 'EVIDENCE', json.error ?? `HTTP ${res.status}`);
+  }
+  return URL.createObjectURL(await res.blob());
+}
+
 export interface User {
   userId: string;
   displayName: string;

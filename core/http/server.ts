@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -9,7 +8,9 @@ import { checkpointNow } from '../audit/signer.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { consoleScript } from '../console/bundle.js';
 import type { ServerTlsMaterial } from '../tls.js';
+import { FetchAudits, serveEvidence } from './evidence-route.js';
 import { gatewayError, serveGateway } from './gateway.js';
+import { BASE_HEADERS, consoleHeaders } from './headers.js';
 
 const CONSOLE_HTML = new URL('../console/index.html', import.meta.url);
 
@@ -29,31 +30,15 @@ function sendJson(res: ServerResponse, statusCode: number, body: unknown): void 
   res.end(JSON.stringify(body));
 }
 
-/** Serves one evidence object for a valid ticket from OpenEvidence (which audited the read). */
-async function serveEvidence(res: ServerResponse, deps: ApiDeps, ticketText: string): Promise<void> {
-  const ticket = deps.tickets.check(ticketText, Date.now());
-  if (!ticket)
-    return sendJson(res, 403, { error: 'this evidence link is invalid or has expired; open the evidence again' });
-  if (!deps.evidence) throw new CoreError(CoreErrorCode.NATS_UNAVAILABLE, 'the evidence store is not connected');
-  const bytes = await deps.evidence.getBlob(ticket.objectKey);
-  if (!bytes) return sendJson(res, 404, { error: 'the evidence object is not in the store' });
-  const sha256Hex = createHash('sha256').update(bytes).digest('hex');
-  if (sha256Hex !== ticket.sha256Hex) {
-    // Never show bytes the device did not sign: the object was replaced or corrupted in the store.
-    deps.metrics.evidenceIntegrityFailures.inc();
-    deps.logger.error(
-      { objectKey: ticket.objectKey, expected: ticket.sha256Hex, actual: sha256Hex },
-      'evidence object does not match the signed hash; refused',
-    );
-    return sendJson(res, 409, {
-      error: 'the stored evidence does not match the hash the device signed; it is not shown',
-    });
-  }
-  res.writeHead(200, { 'content-type': ticket.mediaType, 'cache-control': 'private, max-age=600' });
-  res.end(bytes);
+let consolePage: Promise<{ html: Buffer; headers: ReturnType<typeof consoleHeaders> }> | undefined;
+
+/** The console's page and its headers (the CSP carries the hash of its inline style), read once. */
+function readConsolePage(): Promise<{ html: Buffer; headers: ReturnType<typeof consoleHeaders> }> {
+  consolePage ??= readFile(CONSOLE_HTML).then((html) => ({ html, headers: consoleHeaders(html.toString('utf8')) }));
+  return consolePage;
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps, audits: FetchAudits): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
   if (url.pathname.startsWith('/api/v1/')) {
     const reply = await serveGateway(deps.api, req, `/${url.pathname.slice('/api/v1/'.length)}`);
@@ -69,7 +54,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps):
     return void res.end(await deps.api.metrics.registry.metrics());
   }
   const evidence = /^\/api\/evidence\/([A-Za-z0-9_.-]+)$/.exec(url.pathname);
-  if (evidence) return serveEvidence(res, deps.api, evidence[1]!);
+  if (evidence) return serveEvidence(req, res, deps.api, audits, evidence[1]!);
   // The log's public key and latest signed tree head are public, as in Certificate Transparency.
   if (url.pathname === '/api/audit/public-key') {
     res.writeHead(200, { 'content-type': 'application/x-pem-file' });
@@ -85,8 +70,9 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps):
     return void res.end(await consoleScript());
   }
   if (url.pathname === '/' || url.pathname === '/index.html') {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    return void res.end(await readFile(CONSOLE_HTML));
+    const page = await readConsolePage();
+    res.writeHead(200, page.headers);
+    return void res.end(page.html);
   }
   return sendJson(res, 404, { error: `nothing at ${url.pathname}` });
 }
@@ -100,8 +86,10 @@ export async function startHttpServer(
   tls: ServerTlsMaterial,
   deps: HttpDeps,
 ): Promise<HttpServerHandle> {
+  const audits = new FetchAudits();
   const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
-    route(req, res, deps).catch((err: unknown) => {
+    for (const [name, value] of Object.entries(BASE_HEADERS)) res.setHeader(name, value!);
+    route(req, res, deps, audits).catch((err: unknown) => {
       const reply = gatewayError(err);
       if (reply.statusCode >= 500) deps.api.logger.error({ err, url: req.url }, 'http request failed');
       if (!res.headersSent) sendJson(res, reply.statusCode, reply.body);

@@ -1,8 +1,9 @@
 import { InfractionEvent, SignalState, isSubjectToken } from '../../proto/index.js';
+import { checkEvidenceMediaTypes } from './media-check.js';
 
 /** Why a message was refused at ingest. */
 export type RejectionCode =
-  'undecodable' | 'missing_field' | 'invalid_field' | 'subject_mismatch' | 'sequence_conflict';
+  'undecodable' | 'missing_field' | 'invalid_field' | 'subject_mismatch' | 'sequence_conflict' | 'media_type_refused';
 
 export type ValidationResult =
   | { readonly ok: true; readonly event: InfractionEvent }
@@ -48,5 +49,7 @@ export function validateEventMessage(subject: string, data: Uint8Array): Validat
   const expected = `zebra.v1.events.${event.siteId}.${event.deviceId}.${event.cameraId}`;
   if (subject !== expected)
     return reject('subject_mismatch', `published on ${subject}, but the event says ${expected}`);
+  const media = checkEvidenceMediaTypes(event);
+  if (!media.ok) return reject('media_type_refused', media.reason);
   return { ok: true, event };
 }

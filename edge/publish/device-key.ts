@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 
@@ -23,9 +23,26 @@ function fromPrivateKey(privateKey: KeyObject): DeviceKey {
   };
 }
 
+/**
+ * Refuses a device key the group or others may read: whoever reads it can sign events as
+ * this device.
+ */
+async function assertPrivate(path: string): Promise<void> {
+  const mode = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => undefined,
+  );
+  if (mode === undefined || (mode & 0o077) === 0) return;
+  throw new EdgeError(
+    EdgeErrorCode.DEVICE_KEY_INVALID,
+    `stateDir: the device key ${path} is open to the group or others (mode ${mode.toString(8).padStart(4, '0')}). Fix: chmod 600 ${path}`,
+  );
+}
+
 /** Reads the device key at `path`, creating it (mode 0600) on first start. */
 export async function loadOrCreateDeviceKey(path: string): Promise<DeviceKey> {
   let pem: string | undefined;
+  await assertPrivate(path);
   try {
     pem = await readFile(path, 'utf8');
   } catch (err) {

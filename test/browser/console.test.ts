@@ -44,6 +44,8 @@ describe('the web console, driven in Chromium against a real core', () => {
   let events: InfractionEvent[];
   const tokens = new Map<string, string>();
   const checks: ScreenCheck[] = [];
+  /** Every console message about a Content Security Policy: the console must cause none. */
+  const cspErrors: string[] = [];
 
   beforeAll(async () => {
     stack = await startTestStack({ review: { minEvidenceViewMs: MIN_VIEW_MS, knownAnswerShare: 0 } });
@@ -61,6 +63,9 @@ describe('the web console, driven in Chromium against a real core', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (err) => {
       throw err;
+    });
+    page.on('console', (msg) => {
+      if (/Content Security Policy|Refused to/i.test(msg.text())) cspErrors.push(msg.text());
     });
   });
 
@@ -85,7 +90,12 @@ describe('the web console, driven in Chromium against a real core', () => {
   }
 
   it('signs in with a token and refuses a wrong one', async () => {
-    await page.goto(url());
+    const response = await page.goto(url());
+    const headers = response!.headers();
+    expect(headers['content-security-policy']).toContain("script-src 'self'");
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['x-frame-options']).toBe('DENY');
+    expect(headers['x-content-type-options']).toBe('nosniff');
     checks.push(await checkScreen(page, 'sign-in'));
     await page.getByLabel('API token').fill('zbt.0000000000000000.' + 'A'.repeat(43));
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -106,11 +116,24 @@ describe('the web console, driven in Chromium against a real core', () => {
     await expect(decide.isDisabled()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Open evidence' }).click();
     await expect.poll(() => page.locator('.frame img').count()).toBe(1);
+    // Evidence is fetched with the reviewer's token and shown from memory, never by its link.
+    expect(await page.locator('.frame img').getAttribute('src')).toMatch(/^blob:/);
+    expect(await page.locator('.frame video').getAttribute('src')).toMatch(/^blob:/);
+    await expect
+      .poll(() => page.locator('.frame img').evaluate((img: HTMLImageElement) => img.naturalWidth))
+      .toBeGreaterThan(0);
     // The clip plays in the browser: Chromium decodes the edge's WebM.
     await expect
       .poll(() => page.locator('.frame video').evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 10_000 })
       .toBeGreaterThanOrEqual(2);
     expect(await page.locator('.frame video').evaluate((v: HTMLVideoElement) => v.duration)).toBeGreaterThan(5);
+    // Seeking works on the in-memory clip.
+    await page.locator('.frame video').evaluate((v: HTMLVideoElement) => {
+      v.currentTime = 4;
+    });
+    await expect
+      .poll(() => page.locator('.frame video').evaluate((v: HTMLVideoElement) => !v.seeking && v.currentTime > 3.5))
+      .toBe(true);
     await expect.poll(() => decide.isDisabled(), { timeout: 5000 }).toBe(false);
     expect(await page.locator('main').textContent()).toContain('verified at ingest against the registered key');
     checks.push(await checkScreen(page, 'first-review'));
@@ -209,6 +232,23 @@ describe('the web console, driven in Chromium against a real core', () => {
     await page.goto(url('#/report'));
     await expect.poll(() => page.locator('tbody').textContent()).toContain('approved');
     checks.push(await checkScreen(page, 'report'));
+  });
+
+  it('cannot be framed by another origin', async () => {
+    const framing = await browser.newPage();
+    try {
+      // about:blank (opaque origin) framing the console.
+      await framing.setContent(`<iframe src="${url()}" title="console"></iframe>`);
+      const frame = await framing.locator('iframe').elementHandle();
+      await expect.poll(async () => (await frame.contentFrame())?.url() ?? '').toMatch(/^chrome-error:/);
+      expect(await (await frame.contentFrame())!.locator('#main').count()).toBe(0);
+    } finally {
+      await framing.close();
+    }
+  });
+
+  it('ran every screen with no Content Security Policy violation', () => {
+    expect(cspErrors).toEqual([]);
   });
 
   it('every screen passes axe (no serious or critical), keyboard reachability, and has nothing overlapping', () => {

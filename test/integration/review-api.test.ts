@@ -133,15 +133,17 @@ describe('the review workflow through the gRPC API', () => {
     const event = events[3]!;
     const { links } = await openAndView(ada, event.eventId, 'audit sample');
     expect(links).toHaveLength(1);
-    const res = await testHttps(`https://${stack.core.core.httpAddress}${links[0]!.url}`);
+    // The link is bound to the auditor who opened it: it is served only with her token.
+    const asAda = { headers: { authorization: `Bearer ${ada.token}` } };
+    const res = await testHttps(`https://${stack.core.core.httpAddress}${links[0]!.url}`, asAda);
     expect(res.status).toBe(200);
     expect(res.text()).toBe(`evidence of ${event.eventId}`);
     const forged = links[0]!.url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    expect((await testHttps(`https://${stack.core.core.httpAddress}${forged}`)).status).toBe(403);
+    expect((await testHttps(`https://${stack.core.core.httpAddress}${forged}`, asAda)).status).toBe(403);
     // Someone with write access to the store replaces the object: the link refuses to show it.
     const store = await new Objm(stack.nc).open(EVIDENCE_BUCKET);
     await store.putBlob({ name: event.evidence[0]!.objectKey }, Buffer.from('something else'));
-    const replaced = await testHttps(`https://${stack.core.core.httpAddress}${links[0]!.url}`);
+    const replaced = await testHttps(`https://${stack.core.core.httpAddress}${links[0]!.url}`, asAda);
     expect(replaced.status).toBe(409);
   });
 

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { api } from '../api.js';
+import { api, evidenceObjectUrl } from '../api.js';
 import type { Session } from '../app.js';
 import { announce, enumLabel, field, h, seconds, when } from '../dom.js';
 import { decisionPanel } from './decision.js';
@@ -160,13 +160,23 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
   const openButton = h('button', { type: 'button', class: 'primary' }, 'Open evidence');
   openButton.addEventListener('click', () => void openEvidence());
   const countdown = h('p', { class: 'muted', 'aria-live': 'polite' });
+  /** blob: URLs of the evidence on screen; revoked when replaced or when the view goes away. */
+  let objectUrls: string[] = [];
+  const revokeObjectUrls = (): void => {
+    for (const u of objectUrls) URL.revokeObjectURL(u);
+    objectUrls = [];
+  };
 
   async function openEvidence(): Promise<void> {
     try {
-      const { links = [] } = await api<{ links?: { role: string; url: string }[] }>('ReviewService/OpenEvidence', {
-        eventId: itemId,
-        purpose: purpose.value,
-      });
+      const { links: issued = [] } = await api<{ links?: { role: string; url: string }[] }>(
+        'ReviewService/OpenEvidence',
+        { eventId: itemId, purpose: purpose.value },
+      );
+      const urls = await Promise.all(issued.map((link) => evidenceObjectUrl(link.url)));
+      revokeObjectUrls();
+      objectUrls = urls;
+      const links = issued.map((link, i) => ({ role: link.role, url: urls[i]! }));
       if (!hasOpened) viewedSinceMs = Date.now();
       hasOpened = true;
       const evidence = event.evidence ?? [];
@@ -281,5 +291,8 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
   );
   tick();
   const timer = setInterval(tick, 500);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    revokeObjectUrls();
+  };
 }

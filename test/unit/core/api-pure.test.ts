@@ -57,16 +57,20 @@ describe('known-answer mixing', () => {
 describe('evidence tickets', () => {
   const tickets = new EvidenceTickets(generateKeyPairSync('ed25519').privateKey);
   const ticket = {
+    eventId: 'c',
     objectKey: 'a/b/c.jpg',
     sha256Hex: 'ab'.repeat(32),
     mediaType: 'image/jpeg',
     userId: 'rita',
+    purpose: 'review',
     expiresAtMs: 2000,
   };
 
   it('round-trips before expiry, and refuses expired, edited or foreign tickets', () => {
     const text = tickets.issue(ticket);
-    expect(tickets.check(text, 1999)).toEqual(ticket);
+    expect(tickets.check(text, 1999)).toEqual({ ...ticket, ticketId: text.split('.')[1] });
+    // Each issue is a distinct ticket (fetches are audited once per ticket).
+    expect(tickets.issue(ticket)).not.toBe(text);
     expect(tickets.check(text, 2000)).toBeUndefined();
     const [body, mac] = text.split('.');
     const edited = Buffer.from(

@@ -67,3 +67,34 @@ describe('ingest validation', () => {
     });
   });
 });
+
+describe('evidence media types at ingest', () => {
+  const ref = (mediaType: string) => ({
+    objectKey: `site-1/cam-1/e/entry.${mediaType.split('/')[1] ?? 'x'}`,
+    sha256Hex: 'ab'.repeat(32),
+    mediaType,
+    sizeBytes: 1,
+    widthPx: 0,
+    heightPx: 0,
+    frameCapturedAtMs: 1,
+    redaction: undefined,
+    clipEndCapturedAtMs: 0,
+    clipFrames: 0,
+    role: 'entry',
+  });
+
+  it('accepts what the edge produces: image/jpeg and video/webm', () => {
+    expect(check({ evidence: [ref('image/jpeg'), ref('video/webm')] }).ok).toBe(true);
+  });
+
+  it.each(['text/html', 'image/svg+xml', 'application/octet-stream', 'IMAGE/JPEG', 'image/jpeg; charset=utf-8', ''])(
+    'refuses evidence named %j',
+    (mediaType) => {
+      expect(check({ evidence: [ref('image/jpeg'), ref(mediaType)] })).toMatchObject({
+        ok: false,
+        code: 'media_type_refused',
+        reason: expect.stringMatching(/only image\/jpeg, video\/webm are accepted/) as string,
+      });
+    },
+  );
+});
