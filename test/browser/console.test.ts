@@ -160,9 +160,19 @@ describe('the web console, driven in Chromium against a real core', () => {
     await page.getByRole('button', { name: 'File appeal' }).click();
     await expect.poll(status).toContain('Appeal filed');
     await page.goto(url('#/admin'));
-    await page.getByRole('button', { name: 'Issue token for rita' }).click();
-    await expect.poll(() => page.locator('pre.token').textContent()).toMatch(/^zbt\./);
+    await page.getByRole('button', { name: 'New enrolment code for rita' }).click();
+    await expect.poll(() => page.locator('pre.token').textContent()).toMatch(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/);
+    const code = (await page.locator('pre.token').textContent())!;
     checks.push(await checkScreen(page, 'people'));
+    // rita enrols again on the sign-in page with the code the admin handed her.
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(url());
+    await page.getByLabel('Enrolment code').fill(code);
+    await page.getByRole('button', { name: 'Enrol' }).click();
+    await expect.poll(() => page.locator('pre.token').textContent()).toMatch(/^zbt\./);
+    checks.push(await checkScreen(page, 'enrolled'));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.locator('#who').textContent()).toContain('rita');
   });
 
   it('a different supervisor upholds the appeal, and the points come back', async () => {

@@ -1,4 +1,6 @@
-import { status } from '@grpc/grpc-js';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { Client, Metadata, credentials, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../cli/api-client.js';
@@ -102,6 +104,30 @@ describe('bounds on everything that enters', () => {
     const res = await post('AdminService/IssueToken', { userId: 'admin', ttlMs: 1e300 }, stack.core.adminToken);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: 'CORE_INVALID_ARGUMENT' });
+  });
+
+  it('answers an int64 beyond 2^53 on the wire with INVALID_ARGUMENT, not INTERNAL', async () => {
+    // IssueTokenRequest { ttl_ms (field 2) = 2^62 }, encoded by hand: no client library sends it.
+    const bytes = Buffer.from(new BinaryWriter().uint32(16).int64('4611686018427387904').finish());
+    const client = new Client(stack.core.core.grpcAddress, credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${stack.core.adminToken}`);
+    try {
+      const err = await new Promise<ServiceError | null>((resolve) =>
+        client.makeUnaryRequest(
+          '/zebra.v1.AdminService/IssueToken',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          metadata,
+          { deadline: new Date(Date.now() + 10_000) },
+          (e: ServiceError | null) => resolve(e),
+        ),
+      );
+      expect(err).toMatchObject({ code: status.INVALID_ARGUMENT });
+    } finally {
+      client.close();
+    }
   });
 
   it('audits 1000 unauthenticated calls from one source as a bounded number of entries', async () => {
