@@ -226,7 +226,7 @@ export class IngestConsumer {
   }
 
   async #handleTally(msg: JsMsg): Promise<void> {
-    const result = validateTallyMessage(msg.subject, msg.data);
+    const result = validateTallyMessage(msg.subject, msg.data, this.#receive());
     if (!result.ok) return this.#quarantine(msg, result.code, result.reason);
     const { tally } = result;
     const device = await this.#deps.devices.get(tally.deviceId, Date.now());

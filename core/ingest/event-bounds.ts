@@ -63,3 +63,12 @@ export function checkEventBounds(
 export function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** Why a tally's hour is out of the window, or undefined. The hour may start up to an hour before the age bound. */
+export function checkTallyHour(hourStartMs: number, receivedAtMs: number, bounds: EventBounds): string | undefined {
+  if (hourStartMs > receivedAtMs + bounds.maxFutureSkewMs)
+    return `hour_start_ms ${hourStartMs} is in the future: more than ${bounds.maxFutureSkewMs} ms after the receive time ${iso(receivedAtMs)}`;
+  if (hourStartMs < receivedAtMs - bounds.maxEventAgeMs - 3_600_000)
+    return `hour_start_ms ${hourStartMs} is older than ${bounds.maxEventAgeMs} ms before the receive time ${iso(receivedAtMs)} (ingest.maxEventAgeMs)`;
+  return undefined;
+}

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EVENT_BOUNDS, checkEventBounds } from '../../../core/ingest/event-bounds.js';
+import { DEFAULT_EVENT_BOUNDS, checkEventBounds, checkTallyHour } from '../../../core/ingest/event-bounds.js';
+import { validateTallyMessage } from '../../../core/ingest/tallies.js';
 import { validateEventMessage } from '../../../core/ingest/validate.js';
 import { when } from '../../../core/console/dom.js';
-import { InfractionEvent } from '../../../proto/index.js';
-import { makeEvent, subjectOf, testDeviceKey } from '../../harness/events.js';
+import { CandidateTally, InfractionEvent } from '../../../proto/index.js';
+import { makeEvent, makeTally, subjectOf, testDeviceKey } from '../../harness/events.js';
 
 const { privateKey } = testDeviceKey();
 const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
@@ -70,6 +71,22 @@ describe('event bounds at ingest', () => {
       nowMs: NOW,
       bounds: DEFAULT_EVENT_BOUNDS,
     });
+    expect(result).toMatchObject({ ok: false, code: 'out_of_bounds' });
+  });
+});
+
+describe('tally bounds at ingest', () => {
+  it('refuses a tally for an hour far in the future or long past, and takes the current hour', () => {
+    const hour = Math.floor(NOW / 3_600_000) * 3_600_000;
+    expect(checkTallyHour(hour, NOW, DEFAULT_EVENT_BOUNDS)).toBeUndefined();
+    expect(checkTallyHour(hour + 3_600_000 * 1000, NOW, DEFAULT_EVENT_BOUNDS)).toMatch(/future/);
+    expect(checkTallyHour(hour - 40 * DAY, NOW, DEFAULT_EVENT_BOUNDS)).toMatch(/older/);
+    const tally = makeTally(privateKey, { hourStartMs: hour + 3_600_000 * 1000 });
+    const result = validateTallyMessage(
+      `zebra.v1.tallies.${tally.siteId}.${tally.deviceId}.${tally.cameraId}`,
+      CandidateTally.encode(tally).finish(),
+      { nowMs: NOW, bounds: DEFAULT_EVENT_BOUNDS },
+    );
     expect(result).toMatchObject({ ok: false, code: 'out_of_bounds' });
   });
 });
