@@ -1,12 +1,16 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../../cli/api-client.js';
+import { main } from '../../cli/main.js';
 import { redeemEnrolment } from '../../core/auth/enrolment.js';
 import { mintToken } from '../../core/auth/tokens.js';
 import { insertToken } from '../../core/auth/users-repo.js';
 import { approve, confirmAndLink, ingestEvents, REVIEW_OVERRIDES } from '../harness/review.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
+import { tempDir } from '../harness/temp.js';
 
 const DAY_MS = 86_400_000;
 
@@ -152,6 +156,38 @@ describe('one admin cannot be two people', () => {
     await expect(legacy.call('/zebra.v1.ReviewService/ListQueue', {})).rejects.toMatchObject({
       code: status.PERMISSION_DENIED,
     });
+  });
+
+  it('takes a person from `zebra users add` to `zebra users enrol` on the command line', async () => {
+    await using dir = await tempDir();
+    const adminFile = join(dir.path, 'admin-token');
+    await writeFile(adminFile, `${stack.core.adminToken}\n`);
+    const server = ['--server', stack.core.core.grpcAddress];
+    const cli = async (args: string[]): Promise<{ code: number; out: string }> => {
+      let out = '';
+      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        return { code: await main(args), out };
+      } finally {
+        stdout.mockRestore();
+        stderr.mockRestore();
+      }
+    };
+    const added = await cli(['users', 'add', 'cli-rev', '--role', 'reviewer', ...server, '--token-file', adminFile]);
+    expect(added.code).toBe(0);
+    const code = added.out.trim();
+    expect(code).toMatch(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/);
+    const tokenFile = join(dir.path, 'cli-rev.token');
+    expect((await cli(['users', 'enrol', '--code', code, '-o', tokenFile, ...server])).code).toBe(0);
+    const person = new ApiClient(stack.core.core.grpcAddress, (await readFile(tokenFile, 'utf8')).trim());
+    opened.push(person);
+    await expect(person.call('/zebra.v1.AdminService/WhoAmI')).resolves.toMatchObject({ user: { userId: 'cli-rev' } });
+    // The admin cannot take a token for them on the command line either.
+    expect((await cli(['tokens', 'issue', 'cli-rev', ...server, '--token-file', adminFile])).code).toBe(1);
   });
 
   it('flags a deduction whose two deciders one admin created, and not one made by two admins', async () => {
