@@ -35,8 +35,7 @@ export function sourceOf(peer: string): string {
   const bare = peer.replace(/^ipv[46]:/, '');
   const bracketed = /^\[([^\]]+)\]/.exec(bare);
   if (bracketed) return bracketed[1]!;
-  const parts = bare.split(':');
-  return parts.length === 2 ? parts[0]! : bare;
+  return /^([^:]+):\d+$/.exec(bare)?.[1] ?? bare;
 }
 
 /**
