@@ -151,3 +151,29 @@ export class DenialLog {
       .catch((err: unknown) => this.#logger.error({ err, subject }, 'could not audit a refused call'));
   }
 }
+
+const LOGS = new WeakMap<Database, DenialLog>();
+
+/** The one DenialLog of a database, so every door (API, evidence links) aggregates together. */
+export function denialLogFor(db: Database, metrics: CoreMetrics, logger: Logger): DenialLog {
+  let log = LOGS.get(db);
+  if (!log) {
+    log = new DenialLog(db, metrics, logger);
+    LOGS.set(db, log);
+  }
+  return log;
+}
+
+/**
+ * Audits one refused call outside the API handlers (e.g. the evidence route), through the same
+ * per-source aggregation as `ApiDeps.denials`. Never throws.
+ */
+export function recordDenial(
+  db: Database,
+  denial: Denial,
+  nowMs: number,
+  metrics: CoreMetrics,
+  logger: Logger,
+): Promise<void> {
+  return denialLogFor(db, metrics, logger).record(denial, nowMs);
+}
