@@ -21,7 +21,7 @@ export async function resolveToken(tokenFile: string | undefined, env: NodeJS.Pr
   }
   if (env.ZEBRA_TOKEN) return env.ZEBRA_TOKEN.trim();
   throw new Error(
-    'this needs a token: pass --token-file FILE or set ZEBRA_TOKEN (an admin issues one with `zebra tokens issue USER`)',
+    'this needs a token: pass --token-file FILE or set ZEBRA_TOKEN (enrol with the code an admin gave you: `zebra users enrol --code CODE -o FILE`)',
   );
 }
 

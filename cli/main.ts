@@ -18,7 +18,7 @@ import { redact } from './redact.js';
 import { edgeReplay } from './replay.js';
 import { fetchEvent, fetchEvents, fetchMissing, formatEventTable, resolveToken } from './events.js';
 import { devicesRegister, edgePublicKey } from './devices.js';
-import { tokensIssue, usersAdd } from './people.js';
+import { tokensIssue, usersAdd, usersEnrol, usersReset } from './people.js';
 import { printError, untilSignal } from './output.js';
 import { TLS_OPTIONS, resolveClientTls } from './client-tls.js';
 import { pki } from './pki-command.js';
@@ -34,8 +34,11 @@ const USAGE = `usage: zebra <command> [options]
   edge replay VIDEO [--config FILE] [--camera ID] [-o DIR]   run the pipeline over a file; write what would be sent
   edge public-key --config FILE     the device's public key (created on first use), to register it
   devices register DEVICE --site SITE --public-key PEM       (admin) events from unregistered devices are quarantined
-  users add USER --role ROLE [--role ROLE] [--name NAME]      (admin) roles: reviewer supervisor auditor admin
-  tokens issue USER [--days N] [--label TEXT] [-o FILE]      (admin) prints a new bearer token once
+  users add USER --role ROLE [--role ROLE] [--name NAME]      (admin) prints a one-time enrolment code for USER
+                                    roles: reviewer supervisor auditor admin (an admin may not also review)
+  users reset USER                  (admin) revokes USER's tokens; prints a new enrolment code
+  users enrol --code CODE [--label TEXT] [-o FILE]           your own token, from the code an admin gave you
+  tokens issue [--days N] [--label TEXT] [-o FILE]           a new token for your own account, shown once
   events list [--camera ID] [--limit N]
   events show EVENT_ID
   events fetch-missing DEVICE --camera ID                   (supervisor) look for a camera's gaps in its site's outbox
@@ -143,6 +146,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'redact') return await redact(argv.slice(1));
     if (command === 'events') return await events(argv.slice(1));
     if (command === 'users' && sub === 'add') return await usersAdd(rest);
+    if (command === 'users' && sub === 'reset') return await usersReset(rest);
+    if (command === 'users' && (sub === 'enrol' || sub === 'enroll')) return await usersEnrol(rest);
     if (command === 'devices' && sub === 'register') return await devicesRegister(rest);
     if (command === 'edge' && sub === 'public-key') return await edgePublicKey(rest);
     if (command === 'tokens' && sub === 'issue') return await tokensIssue(rest);

@@ -106,6 +106,13 @@ export const CoreConfigSchema = z
           .max(60_000)
           .default(10_000)
           .describe('How long a verified token is trusted before the database is asked again'),
+        enrolmentTtlMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .max(30 * DAY_MS)
+          .default(DAY_MS)
+          .describe('How long a one-time enrolment code from CreateUser or ResetEnrolment stays valid'),
       })
       .strict(),
     review: z
@@ -148,6 +155,14 @@ export const CoreConfigSchema = z
           .min(DAY_MS)
           .default(2 * 365 * DAY_MS)
           .describe('A deduction stops counting after this long'),
+        sameAdminWindowMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(30 * DAY_MS)
+          .describe(
+            'A deduction whose two deciders one admin created or enrolled within this long before is flagged for audit',
+          ),
       })
       .strict()
       .prefault({}),
@@ -183,6 +198,21 @@ export const CoreConfigSchema = z
         ackWaitMs: z.number().int().min(1000).default(30_000),
         retryDelayMs: z.number().int().min(0).default(2_000),
         duplicateWindowMs: z.number().int().min(1000).default(120_000),
+        maxFutureSkewMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(DAY_MS)
+          .default(5 * 60_000)
+          .describe('An event whose times are further ahead of the receive time than this is quarantined'),
+        maxEventAgeMs: z
+          .number()
+          .int()
+          .min(60 * 60_000)
+          .default(30 * DAY_MS)
+          .describe(
+            'An event older than this at receipt is quarantined; longer than any site outage the spool must bridge',
+          ),
       })
       .strict()
       .default({
@@ -191,6 +221,8 @@ export const CoreConfigSchema = z
         ackWaitMs: 30_000,
         retryDelayMs: 2_000,
         duplicateWindowMs: 120_000,
+        maxFutureSkewMs: 5 * 60_000,
+        maxEventAgeMs: 30 * DAY_MS,
       }),
     transport: z
       .object({

@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.js';
 import { openPglite } from './db/pglite.js';
 import { openPostgres } from './db/postgres.js';
 import { CoreError, CoreErrorCode, errorMessage } from './errors.js';
+import { denialLogFor } from './api/denials.js';
 import type { ApiDeps } from './api/method.js';
 import { Authenticator } from './auth/authenticator.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
@@ -205,7 +206,10 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     config,
     metrics,
     logger: logger.child({ component: 'api' }),
+    denials: denialLogFor(db, metrics, logger.child({ component: 'api' })),
   };
+  // Closed after the servers (cleanups run newest first), so the last counts are audited.
+  cleanup.add('auditing the last refused calls', () => api.denials.close());
   if (await bootstrapAdmin(api, config.auth.bootstrapTokenFile, Date.now())) {
     logger.warn(
       { tokenFile: config.auth.bootstrapTokenFile },

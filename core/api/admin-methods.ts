@@ -10,6 +10,8 @@ import {
   ListDevicesResponse,
   RegisterDeviceRequest,
   RegisterDeviceResponse,
+  ResetEnrolmentRequest,
+  ResetEnrolmentResponse,
   RevokeTokenRequest,
   RevokeTokenResponse,
   Role,
@@ -18,6 +20,8 @@ import {
 } from '../../proto/index.js';
 import type { Device, User } from '../../proto/index.js';
 import { appendAudit } from '../audit/audit-repo.js';
+import { issueEnrolment, revokeTokensOf } from '../auth/enrolment.js';
+import type { IssuedEnrolment } from '../auth/enrolment.js';
 import type { UserRole } from '../auth/roles.js';
 import { mintToken } from '../auth/tokens.js';
 import { findUser, insertToken, insertUser, listUsers, revokeToken } from '../auth/users-repo.js';
@@ -26,11 +30,13 @@ import { listDevices, registerDevice } from '../devices/devices-repo.js';
 import type { DeviceRecord } from '../devices/devices-repo.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { releaseQuarantined } from '../ingest/release.js';
-import { requireText } from './args.js';
+import { durationMs, optionalText, requireText } from './args.js';
 import { ANY_ROLE, defineService, rpc } from './method.js';
 import type { CallContext } from './method.js';
 
 const ADMINS = ['admin'] as const;
+/** The longest token a caller may ask for. */
+const MAX_TOKEN_TTL_MS = 366 * 86_400_000;
 
 const ROLE_NAMES: Partial<Record<Role, UserRole>> = {
   [Role.ROLE_REVIEWER]: 'reviewer',
@@ -86,22 +92,63 @@ export async function issueToken(
   return { token: minted.token, tokenId: minted.tokenId, expiresAtMs };
 }
 
-/** Creates a user and audits it. */
+/**
+ * Creates a user and audits it. With `enrol`, also issues the one-time enrolment code the
+ * person redeems for their own token (the bootstrap admin gets a token file instead).
+ */
 export async function createUser(
   ctx: Pick<CallContext, 'deps' | 'nowMs'> & { actor: string },
   user: { userId: string; displayName: string; roles: readonly UserRole[] },
-): Promise<UserRecord> {
+  enrol = false,
+): Promise<UserRecord & { enrolment?: IssuedEnrolment }> {
   return ctx.deps.db.transaction(async (tx) => {
-    const created = await insertUser(tx, user, ctx.nowMs);
+    const created = await insertUser(tx, { ...user, createdBy: ctx.actor }, ctx.nowMs);
+    const enrolment = enrol
+      ? await issueEnrolment(tx, created.userId, ctx.actor, ctx.nowMs, ctx.deps.config.auth.enrolmentTtlMs)
+      : undefined;
     await appendAudit(tx, {
       atMs: ctx.nowMs,
       actor: ctx.actor,
       action: 'user.created',
       subject: `user:${created.userId}`,
-      details: { roles: [...created.roles], displayName: created.displayName },
+      details: {
+        roles: [...created.roles],
+        displayName: created.displayName,
+        ...(enrolment ? { enrolmentExpiresAtMs: enrolment.expiresAtMs } : {}),
+      },
     });
-    return created;
+    return { ...created, enrolment };
   });
+}
+
+/**
+ * Revokes every token and unused code of a user and issues a new enrolment code, audited. The
+ * person must enrol again; a takeover by the admin would lock them out, visibly.
+ */
+async function resetEnrolment(ctx: CallContext, userId: string): Promise<ResetEnrolmentResponse> {
+  const result = await ctx.deps.db.transaction(async (tx) => {
+    const user = await findUser(tx, userId);
+    if (!user || user.disabled) throw new CoreError(CoreErrorCode.NOT_FOUND, `no active user ${userId}`);
+    const revoked = await revokeTokensOf(tx, userId, ctx.nowMs);
+    const enrolment = await issueEnrolment(
+      tx,
+      userId,
+      ctx.principal.userId,
+      ctx.nowMs,
+      ctx.deps.config.auth.enrolmentTtlMs,
+    );
+    await appendAudit(tx, {
+      atMs: ctx.nowMs,
+      actor: ctx.principal.userId,
+      action: 'user.enrolment_reset',
+      subject: `user:${userId}`,
+      details: { revokedTokens: revoked, enrolmentExpiresAtMs: enrolment.expiresAtMs },
+    });
+    return { revoked, enrolment };
+  });
+  for (const tokenId of result.revoked) ctx.deps.authenticator.forget(tokenId);
+  ctx.deps.authenticator.forgetUser(userId);
+  return { enrolmentCode: result.enrolment.code, enrolmentExpiresAtMs: result.enrolment.expiresAtMs };
 }
 
 export const adminService = defineService(AdminServiceService, {
@@ -115,17 +162,42 @@ export const adminService = defineService(AdminServiceService, {
         );
       return name;
     });
-    const user = await createUser(
+    const { enrolment, ...user } = await createUser(
       { ...ctx, actor: ctx.principal.userId },
-      { userId: requireText('user_id', req.userId, 63), displayName: req.displayName, roles },
+      {
+        userId: requireText('user_id', req.userId, 63),
+        displayName: optionalText('display_name', req.displayName, 128),
+        roles,
+      },
+      true,
     );
-    return { user: toUserMessage(user) };
+    return {
+      user: toUserMessage(user),
+      enrolmentCode: enrolment!.code,
+      enrolmentExpiresAtMs: enrolment!.expiresAtMs,
+    };
   }),
   listUsers: rpc(ADMINS, ListUsersRequest, ListUsersResponse, async (ctx) => ({
     users: (await listUsers(ctx.deps.db)).map(toUserMessage),
   })),
-  issueToken: rpc(ADMINS, IssueTokenRequest, IssueTokenResponse, (ctx, req) =>
-    issueToken({ ...ctx, actor: ctx.principal.userId }, requireText('user_id', req.userId, 63), req.ttlMs, req.label),
+  issueToken: rpc(ANY_ROLE, IssueTokenRequest, IssueTokenResponse, (ctx, req) => {
+    const self = ctx.principal.userId;
+    const userId = optionalText('user_id', req.userId, 63) || self;
+    if (userId !== self)
+      throw new CoreError(
+        CoreErrorCode.PERMISSION_DENIED,
+        `a token is only ever issued to its own user: ${self} may not take one for ${userId}; ` +
+          'create or reset the user (AdminService/ResetEnrolment) and hand them the enrolment code',
+      );
+    return issueToken(
+      { ...ctx, actor: self },
+      self,
+      durationMs('ttl_ms', req.ttlMs, MAX_TOKEN_TTL_MS),
+      optionalText('label', req.label, 128),
+    );
+  }),
+  resetEnrolment: rpc(ADMINS, ResetEnrolmentRequest, ResetEnrolmentResponse, (ctx, req) =>
+    resetEnrolment(ctx, requireText('user_id', req.userId, 63)),
   ),
   revokeToken: rpc(ADMINS, RevokeTokenRequest, RevokeTokenResponse, async (ctx, req) => {
     const tokenId = requireText('token_id', req.tokenId, 32);

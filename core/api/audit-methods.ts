@@ -39,7 +39,7 @@ async function currentCheckpoint(ctx: CallContext): Promise<SignedCheckpoint> {
 
 async function checkSize(ctx: CallContext, size: number, name: string): Promise<void> {
   const total = await auditSize(ctx.deps.db);
-  if (!(size > 0 && size <= total))
+  if (!(Number.isSafeInteger(size) && size > 0 && size <= total))
     throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `${name} must be between 1 and the log size ${total}`);
 }
 
@@ -88,15 +88,18 @@ export const auditService = defineService(AuditServiceService, {
   })),
   getInclusionProof: rpc(AUDITORS, GetInclusionProofRequest, GetInclusionProofResponse, async (ctx, req) => {
     await checkSize(ctx, req.treeSize, 'tree_size');
-    if (req.leafIndex >= req.treeSize)
-      throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'leaf_index must be below tree_size');
+    if (!Number.isSafeInteger(req.leafIndex) || req.leafIndex < 0 || req.leafIndex >= req.treeSize)
+      throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'leaf_index must be a whole number below tree_size');
     const leaves = await loadLeafHashes(ctx.deps.db, req.treeSize);
     return { leafHash: leaves[req.leafIndex]!, auditPath: inclusionProof(req.leafIndex, leaves, req.treeSize) };
   }),
   getConsistencyProof: rpc(AUDITORS, GetConsistencyProofRequest, GetConsistencyProofResponse, async (ctx, req) => {
     await checkSize(ctx, req.secondSize, 'second_size');
-    if (req.firstSize > req.secondSize)
-      throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'first_size must not exceed second_size');
+    if (!Number.isSafeInteger(req.firstSize) || req.firstSize < 0 || req.firstSize > req.secondSize)
+      throw new CoreError(
+        CoreErrorCode.INVALID_ARGUMENT,
+        'first_size must be a whole number, 0 or more, not above second_size',
+      );
     const leaves = await loadLeafHashes(ctx.deps.db, req.secondSize);
     return { proof: consistencyProof(req.firstSize, req.secondSize, leaves) };
   }),

@@ -1,6 +1,7 @@
 import type { GetEventResponse, ListEventsRequest, ListEventsResponse } from '../../proto/index.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
+import { optionalText, pageSize } from './args.js';
 import { getEvent, listEvents } from '../events/events-repo.js';
 import type { PageCursor } from '../events/events-repo.js';
 
@@ -15,7 +16,10 @@ export function encodePageToken(cursor: PageCursor): string {
 export function decodePageToken(token: string): PageCursor {
   const [ms, eventId] = Buffer.from(token, 'base64url').toString('utf8').split(':');
   const occurredAtMs = Number(ms);
-  if (!Number.isFinite(occurredAtMs) || !eventId || !UUID.test(eventId)) {
+  // Up to 2^53: an event stored before ingest bounds may lie far in the future (PostgreSQL
+  // holds times to the year 294276), and paging must get past it.
+  const isTime = Number.isSafeInteger(occurredAtMs) && occurredAtMs >= 0;
+  if (!isTime || !eventId || !UUID.test(eventId)) {
     throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'page_token is not one this server issued');
   }
   return { occurredAtMs, eventId };
@@ -23,9 +27,10 @@ export function decodePageToken(token: string): PageCursor {
 
 /** The event queries behind both gRPC and the JSON gateway. */
 export async function listEventsPage(db: Queryable, request: ListEventsRequest): Promise<ListEventsResponse> {
-  const limit = Math.min(request.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-  const after = request.pageToken ? decodePageToken(request.pageToken) : undefined;
-  const events = await listEvents(db, { limit, after, cameraId: request.cameraId || undefined });
+  const limit = pageSize(request.pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  const after = request.pageToken ? decodePageToken(optionalText('page_token', request.pageToken, 256)) : undefined;
+  const cameraId = optionalText('camera_id', request.cameraId, 64) || undefined;
+  const events = await listEvents(db, { limit, after, cameraId });
   const last = events[events.length - 1];
   return {
     events,

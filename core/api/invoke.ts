@@ -1,7 +1,10 @@
 import type { Principal } from '../auth/authenticator.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
-import { recordDenial } from './denials.js';
+import { findOutOfBounds } from '../input-bounds.js';
 import type { ApiDeps, ApiMethod } from './method.js';
+
+/** The caller of a public method (enrolment): no token, no roles. */
+const ANONYMOUS: Principal = { userId: 'anonymous', roles: [], tokenId: '' };
 
 /** Core error codes that are refusals of authority; each one is audited. */
 const DENIAL_CODES: ReadonlySet<CoreErrorCode> = new Set([
@@ -32,6 +35,7 @@ export async function admit(
   origin: CallOrigin,
   nowMs: number,
 ): Promise<Principal> {
+  if (method.isPublic) return ANONYMOUS;
   let principal: Principal | undefined;
   try {
     principal = await deps.authenticator.authenticate(token, nowMs);
@@ -48,6 +52,15 @@ export async function admit(
   }
 }
 
+/**
+ * Refuses a request with a string over the generic cap or holding a NUL byte, or a number that
+ * is not finite, before any handler sees it (each handler applies tighter, named limits).
+ */
+export function checkRequestBounds(request: unknown): void {
+  const problem = findOutOfBounds(request);
+  if (problem) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, problem);
+}
+
 /** Runs an admitted call; refusals raised by the handler (e.g. same person twice) are audited too. */
 export async function runMethod(
   deps: ApiDeps,
@@ -59,6 +72,7 @@ export async function runMethod(
   const nowMs = Date.now();
   const stop = deps.metrics.apiSeconds.startTimer({ method: methodName(method.path) });
   try {
+    checkRequestBounds(request);
     const response = await method.handle({ principal, nowMs, deps }, request);
     deps.metrics.apiCalls.inc({ method: methodName(method.path), code: 'OK' });
     return response;
@@ -83,11 +97,8 @@ async function auditIfDenial(
   nowMs: number,
 ): Promise<void> {
   if (!(err instanceof CoreError) || !DENIAL_CODES.has(err.code)) return;
-  await recordDenial(
-    deps.db,
+  await deps.denials.record(
     { actor, method: method.path, code: err.code, reason: err.message, via: origin.via, peer: origin.peer },
     nowMs,
-    deps.metrics,
-    deps.logger,
   );
 }

@@ -9,6 +9,7 @@ import type { DeviceKeyCache } from '../devices/devices-repo.js';
 import type { EvidenceTickets } from '../evidence/tickets.js';
 import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
+import type { DenialLog } from './denials.js';
 
 /** What every API handler may use. */
 export interface ApiDeps {
@@ -25,9 +26,11 @@ export interface ApiDeps {
   readonly config: Pick<CoreConfig, 'review' | 'ledger' | 'auth'>;
   readonly metrics: CoreMetrics;
   readonly logger: Logger;
+  /** Audits refused calls; unauthenticated ones aggregated per source and minute. */
+  readonly denials: DenialLog;
 }
 
-/** One authenticated call. */
+/** One authenticated call (or, for a public method, a call by "anonymous" with no roles). */
 export interface CallContext {
   readonly principal: Principal;
   readonly nowMs: number;
@@ -50,6 +53,8 @@ export interface ApiMethod<Req = unknown, Res = unknown> {
   readonly roles: readonly UserRole[];
   readonly request: Codec<Req>;
   readonly response: Codec<Res>;
+  /** Takes no bearer token (enrolment: the request itself carries the credential). */
+  readonly isPublic?: boolean;
   handle(ctx: CallContext, request: Req): Promise<Res>;
 }
 
@@ -70,6 +75,15 @@ export function rpc<Req, Res>(
   handle: (ctx: CallContext, request: Req) => Promise<Res>,
 ): MethodSpec {
   return { roles, request, response, handle };
+}
+
+/** Declares a method that takes no token; its handler must authenticate the request itself. */
+export function publicRpc<Req, Res>(
+  request: Codec<Req>,
+  response: Codec<Res>,
+  handle: (ctx: CallContext, request: Req) => Promise<Res>,
+): MethodSpec {
+  return { roles: [], request, response, isPublic: true, handle };
 }
 
 /** A service: its grpc-js definition and one method entry per RPC. */

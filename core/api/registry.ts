@@ -1,5 +1,6 @@
 import { adminService } from './admin-methods.js';
 import { auditService } from './audit-methods.js';
+import { enrolmentService } from './enrolment-methods.js';
 import { eventService } from './event-methods.js';
 import { ledgerService } from './ledger-methods.js';
 import type { ApiMethod, ApiService } from './method.js';
@@ -12,6 +13,7 @@ export const API_SERVICES: readonly ApiService[] = [
   ledgerService,
   auditService,
   adminService,
+  enrolmentService,
 ];
 
 /** Every method by gRPC path. */

@@ -53,12 +53,15 @@ export async function readReviewItem(ctx: CallContext, itemId: string): Promise<
   };
   if (resolved.kind === 'known_answer') {
     const answered = await hasAnswered(ctx.deps.db, itemId, ctx.principal.userId);
-    const item = toReviewItem({ ...row, itemId, state: 'queued', version: answered ? 2 : 1, claimedBy: undefined });
+    const item = toReviewItem(
+      { ...row, itemId, state: 'queued', version: answered ? 2 : 1, claimedBy: undefined },
+      ctx.principal.userId,
+    );
     return { item, event: { ...stored.event, eventId: itemId }, reference: undefined, ...common };
   }
   const record = await readReview(ctx.deps.db, resolved.eventId);
   return {
-    item: toReviewItem(row),
+    item: toReviewItem(row, ctx.principal.userId),
     event: stored.event,
     reference: REFERENCE_STATES.has(record.state) ? record.reference : undefined,
     ...common,
@@ -105,7 +108,12 @@ export async function evidenceLinks(ctx: CallContext, eventId: string, purpose: 
   }));
 }
 
-export function toReviewItem(row: QueueRow): ReviewItem {
+/**
+ * The item as `callerId` sees it. Who holds a claim is shown only to that person: others see
+ * that it is claimed (claim_expires_at_ms) but not by whom, so no one can later match a
+ * confirmation in the second-review queue to the reviewer who claimed it.
+ */
+export function toReviewItem(row: QueueRow, callerId: string): ReviewItem {
   return {
     itemId: row.itemId,
     siteId: row.siteId,
@@ -114,7 +122,7 @@ export function toReviewItem(row: QueueRow): ReviewItem {
     confidence: row.confidence,
     state: reviewStateOf(row.state),
     version: row.version,
-    claimedBy: row.claimedBy ?? '',
+    claimedBy: row.claimedBy !== undefined && row.claimedBy === callerId ? row.claimedBy : '',
     claimExpiresAtMs: row.claimExpiresAtMs ?? 0,
   };
 }

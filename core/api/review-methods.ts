@@ -40,7 +40,7 @@ import {
   REJECT_REASONS,
 } from '../review/reasons.js';
 import { actOnReview } from '../review/review-service.js';
-import { period, requireText, requireUuid, requireVersion } from './args.js';
+import { epochMs, fraction, optionalText, pageSize, period, requireText, requireUuid, requireVersion } from './args.js';
 import { defineService, rpc } from './method.js';
 import type { CallContext } from './method.js';
 import { actorOf, evidenceLinks, readReviewItem, resolveItem, reviewOptions, toReviewItem } from './review-items.js';
@@ -73,22 +73,22 @@ async function queue(ctx: CallContext, req: ListQueueRequest): Promise<ListQueue
     throw new CoreError(CoreErrorCode.PERMISSION_DENIED, 'second reviews and appeals are for supervisors');
   const states = QUEUE_STATES[kind];
   if (states.length === 0) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'unknown queue kind');
-  const limit = Math.min(req.pageSize || 50, MAX_QUEUE);
+  const limit = pageSize(req.pageSize, 50, MAX_QUEUE);
   const real = await listQueue(ctx.deps.db, {
     states,
     limit,
     order: ORDER[req.order] ?? 'oldest',
-    cameraId: req.cameraId || undefined,
-    minConfidence: req.minConfidence || undefined,
-    sinceMs: req.sinceMs || undefined,
-    untilMs: req.untilMs || undefined,
+    cameraId: optionalText('camera_id', req.cameraId, 64) || undefined,
+    minConfidence: fraction('min_confidence', req.minConfidence) || undefined,
+    sinceMs: epochMs('since_ms', req.sinceMs) || undefined,
+    untilMs: epochMs('until_ms', req.untilMs) || undefined,
     excludeParticipant: isSupervisorQueue ? ctx.principal.userId : undefined,
   });
   const known =
     kind === QueueKind.QUEUE_KIND_FIRST_REVIEW && real.length > 0
       ? await knownAnswersDue(ctx.deps.db, ctx.principal.userId, ctx.deps.config.review.knownAnswerShare, 1)
       : [];
-  return { items: mixKnownAnswers(real, known).map(toReviewItem) };
+  return { items: mixKnownAnswers(real, known).map((row) => toReviewItem(row, ctx.principal.userId)) };
 }
 
 function firstDecision(decision: Decision): 'confirm' | 'reject' {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
+import { effectiveRoles } from './roles.js';
 import type { UserRole } from './roles.js';
 import { parseToken, sameSecret } from './tokens.js';
 import { findToken, findUser } from './users-repo.js';
@@ -49,7 +50,7 @@ export class Authenticator {
     const user = await findUser(this.#db, row.userId);
     if (!user || user.disabled)
       throw new CoreError(CoreErrorCode.UNAUTHENTICATED, `user ${row.userId} is disabled or gone`);
-    const principal: Principal = { userId: user.userId, roles: user.roles, tokenId: parsed.tokenId };
+    const principal: Principal = { userId: user.userId, roles: effectiveRoles(user.roles), tokenId: parsed.tokenId };
     this.#cache.set(parsed.tokenId, {
       principal,
       secretSha256: row.secretSha256,

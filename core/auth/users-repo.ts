@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import type { UserRole } from './roles.js';
-import { USER_ROLES } from './roles.js';
+import { USER_ROLES, roleConflict } from './roles.js';
 
 export interface UserRecord {
   readonly userId: string;
@@ -34,7 +34,7 @@ function toUser(row: UserRow): UserRecord {
 
 export async function insertUser(
   db: Queryable,
-  user: { userId: string; displayName: string; roles: readonly UserRole[] },
+  user: { userId: string; displayName: string; roles: readonly UserRole[]; createdBy?: string },
   nowMs: number,
 ): Promise<UserRecord> {
   if (!USER_ID.test(user.userId)) {
@@ -44,10 +44,13 @@ export async function insertUser(
     );
   }
   if (user.roles.length === 0) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'give the user at least one role');
+  const conflict = roleConflict(user.roles);
+  if (conflict) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, conflict);
   const { rows } = await db.query<UserRow>(
-    `INSERT INTO users (user_id, display_name, roles, created_at) VALUES ($1, $2, $3::text[], to_timestamp($4::float8 / 1000))
+    `INSERT INTO users (user_id, display_name, roles, created_at, created_by)
+     VALUES ($1, $2, $3::text[], to_timestamp($4::float8 / 1000), $5)
      ON CONFLICT (user_id) DO NOTHING RETURNING ${USER_COLUMNS}`,
-    [user.userId, user.displayName.trim() || user.userId, [...new Set(user.roles)], nowMs],
+    [user.userId, user.displayName.trim() || user.userId, [...new Set(user.roles)], nowMs, user.createdBy ?? null],
   );
   if (!rows[0]) throw new CoreError(CoreErrorCode.ALREADY_EXISTS, `user ${user.userId} already exists`);
   return toUser(rows[0]);

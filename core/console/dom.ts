@@ -34,9 +34,20 @@ export function svg(tag: string, attrs: Record<string, string | number> = {}, ..
   return el;
 }
 
+/** An ISO time, or undefined when `ms` is no time a Date can hold (the console never throws on stored data). */
+export function isoTime(ms: number | string | undefined): string | undefined {
+  const n = Number(ms ?? 0);
+  const date = new Date(n);
+  return Number.isFinite(n) && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined;
+}
+
+/** "2026-01-02 03:04:05 UTC"; "—" when not set; "invalid date" for a value no date can hold. */
 export function when(ms: number | string | undefined): string {
   const n = Number(ms ?? 0);
-  return n > 0 ? new Date(n).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—';
+  if (n === 0) return '—';
+  const iso = isoTime(n);
+  if (!iso || n < 0) return 'invalid date';
+  return iso.replace('T', ' ').slice(0, 19) + ' UTC';
 }
 
 export function seconds(ms: number | string | undefined): string {

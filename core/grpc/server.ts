@@ -27,6 +27,36 @@ export interface GrpcServerHandle {
   close(): Promise<void>;
 }
 
+/** Marks a request that could not be decoded (e.g. an int64 beyond 2^53). */
+const UNDECODABLE = Symbol('undecodable');
+
+interface MethodDefinitionLike {
+  readonly path: string;
+  requestDeserialize(bytes: Buffer): unknown;
+}
+
+/**
+ * The service definition with a request decoder that never throws: grpc-js would answer a
+ * throwing decoder with INTERNAL; the handler answers the marker with INVALID_ARGUMENT instead.
+ */
+function tolerantDefinition(definition: Record<string, MethodDefinitionLike>): Record<string, MethodDefinitionLike> {
+  return Object.fromEntries(
+    Object.entries(definition).map(([key, method]) => [
+      key,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (err) {
+            return { [UNDECODABLE]: err instanceof Error ? err.message : String(err) };
+          }
+        },
+      },
+    ]),
+  );
+}
+
 /** Principals the interceptor verified, keyed by the call's metadata object. */
 const admitted = new WeakMap<Metadata, Principal>();
 
@@ -71,6 +101,11 @@ function unaryHandler(deps: ApiDeps, method: ApiMethod) {
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
     const principal = admitted.get(call.metadata);
     if (!principal) return callback({ code: status.UNAUTHENTICATED, details: 'the call was not authenticated' });
+    const undecodable = (call.request as Record<symbol, string | undefined> | null)?.[UNDECODABLE];
+    if (undecodable !== undefined) {
+      const err = new CoreError(CoreErrorCode.INVALID_ARGUMENT, `the request could not be decoded: ${undecodable}`);
+      return callback(toServiceError(err));
+    }
     runMethod(deps, method, principal, call.request, { via: 'grpc', peer: call.getPeer() }).then(
       (response) => callback(null, response),
       (err: unknown) => {
@@ -102,7 +137,7 @@ export async function startGrpcServer(
   for (const service of API_SERVICES) {
     const impl: UntypedServiceImplementation = {};
     for (const [key, method] of Object.entries(service.methods)) impl[key] = unaryHandler(deps, method);
-    server.addService(service.definition as never, impl);
+    server.addService(tolerantDefinition(service.definition as never) as never, impl);
   }
   const credentials = ServerCredentials.createSsl(
     tls.clientCa ?? null,

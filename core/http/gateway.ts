@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { status } from '@grpc/grpc-js';
 import { admit, runMethod } from '../api/invoke.js';
-import type { ApiDeps } from '../api/method.js';
+import type { ApiDeps, ApiMethod } from '../api/method.js';
 import { API_METHODS } from '../api/registry.js';
 import { bearerToken } from '../auth/tokens.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
@@ -61,6 +61,15 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return body;
 }
 
+/** The request message from proto3 JSON; a value the codec cannot take is the caller's error. */
+function decodeJson(method: ApiMethod, body: unknown): unknown {
+  try {
+    return method.request.fromJSON(body);
+  } catch (err) {
+    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `the request does not fit ${method.path}: ${String(err)}`);
+  }
+}
+
 /**
  * The JSON gateway: `POST /api/v1/zebra.v1.<Service>/<Method>` with the request message in
  * proto3 JSON, answered with the response message in proto3 JSON. Same handlers, same token
@@ -76,7 +85,7 @@ export async function serveGateway(deps: ApiDeps, req: IncomingMessage, path: st
   };
   try {
     const principal = await admit(deps, method, bearerToken(req.headers.authorization), origin, Date.now());
-    const request = method.request.fromJSON(await readBody(req));
+    const request = decodeJson(method, await readBody(req));
     const response = await runMethod(deps, method, principal, request, origin);
     return { statusCode: 200, body: method.response.toJSON(response) };
   } catch (err) {

@@ -17,8 +17,9 @@ import type { EvidenceGate } from './evidence-check.js';
 import { eventReceipt, quarantineReceipt, sendReceipts, tallyReceipt } from './receipts.js';
 import { isSequenceConflict, sha256Hex, storeVerifiedEvent, storeVerifiedEvents } from './store.js';
 import { isTallySubject, storeTally, validateTallyMessage } from './tallies.js';
+import { DEFAULT_EVENT_BOUNDS, definedOnly } from './event-bounds.js';
 import { validateEventMessage } from './validate.js';
-import type { RejectionCode } from './validate.js';
+import type { ReceiveBounds, RejectionCode } from './validate.js';
 
 export { ensureIngestTopology, openIngestTopology } from './topology.js';
 
@@ -29,6 +30,9 @@ export interface IngestOptions {
   readonly retryDelayMs: number;
   /** Delay before an event whose evidence is not at the hub yet is redelivered. */
   readonly evidenceRetryMs: number;
+  /** The window an event's times must fall in around the receive time (event-bounds.ts). */
+  readonly maxFutureSkewMs?: number;
+  readonly maxEventAgeMs?: number;
 }
 
 export interface IngestDeps {
@@ -167,7 +171,7 @@ export class IngestConsumer {
   /** A valid, signed event with all its evidence at the hub; undefined sends it down the one-message path. */
   async #check(msg: JsMsg): Promise<Checked | undefined> {
     try {
-      const result = validateEventMessage(msg.subject, msg.data);
+      const result = validateEventMessage(msg.subject, msg.data, this.#receive());
       if (!result.ok) return undefined;
       const device = await this.#deps.devices.get(result.event.deviceId, Date.now());
       const signed = await checkEventSignatureAsync(result.event, device, msg.data, this.#deps.verifier);
@@ -222,7 +226,7 @@ export class IngestConsumer {
   }
 
   async #handleTally(msg: JsMsg): Promise<void> {
-    const result = validateTallyMessage(msg.subject, msg.data);
+    const result = validateTallyMessage(msg.subject, msg.data, this.#receive());
     if (!result.ok) return this.#quarantine(msg, result.code, result.reason);
     const { tally } = result;
     const device = await this.#deps.devices.get(tally.deviceId, Date.now());
@@ -236,7 +240,7 @@ export class IngestConsumer {
 
   async #handleEvent(msg: JsMsg): Promise<void> {
     const { db, metrics, logger } = this.#deps;
-    const result = validateEventMessage(msg.subject, msg.data);
+    const result = validateEventMessage(msg.subject, msg.data, this.#receive());
     if (!result.ok) return this.#quarantine(msg, result.code, result.reason);
     const { event } = result;
     const signed = checkEventSignature(event, await this.#deps.devices.get(event.deviceId, Date.now()));
@@ -292,6 +296,14 @@ export class IngestConsumer {
       this.#deps.logger.error({ err, streamSeq: msg.seq }, 'ingest failed, will be redelivered');
       msg.nak(this.#options.retryDelayMs);
     }
+  }
+
+  #receive(): ReceiveBounds {
+    const { maxFutureSkewMs, maxEventAgeMs } = this.#options;
+    return {
+      nowMs: Date.now(),
+      bounds: { ...DEFAULT_EVENT_BOUNDS, ...definedOnly({ maxFutureSkewMs, maxEventAgeMs }) },
+    };
   }
 
   async stop(): Promise<void> {

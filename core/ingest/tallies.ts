@@ -1,7 +1,8 @@
 import { CandidateTally, isSubjectToken, tallySigningBytes } from '../../proto/index.js';
 import { appendAudit } from '../audit/audit-repo.js';
 import type { Queryable } from '../db/database.js';
-import type { RejectionCode } from './validate.js';
+import { checkTallyHour } from './event-bounds.js';
+import type { ReceiveBounds, RejectionCode } from './validate.js';
 
 /** Matches the tally subjects, `zebra.v1.tallies.<site>.<device>.<camera>`. */
 export function isTallySubject(subject: string): boolean {
@@ -15,8 +16,8 @@ export type TallyValidation =
 const HOUR_MS = 3_600_000;
 const REASON = /^[a-z_]{1,64}$/;
 
-/** Decodes and checks one tally message. Pure. */
-export function validateTallyMessage(subject: string, data: Uint8Array): TallyValidation {
+/** Decodes and checks one tally message. Pure. With `receive`, the hour must lie near the receive time. */
+export function validateTallyMessage(subject: string, data: Uint8Array, receive?: ReceiveBounds): TallyValidation {
   let tally: CandidateTally;
   try {
     tally = CandidateTally.decode(data);
@@ -37,6 +38,9 @@ export function validateTallyMessage(subject: string, data: Uint8Array): TallyVa
   }
   if (!(tally.hourStartMs > 0) || tally.hourStartMs % HOUR_MS !== 0)
     return { ok: false, code: 'invalid_field', reason: 'hour_start_ms must be the start of an hour' };
+  const outOfBounds = receive && checkTallyHour(tally.hourStartMs, receive.nowMs, receive.bounds);
+  if (outOfBounds) return { ok: false, code: 'out_of_bounds', reason: outOfBounds };
+  if (tally.counts.length > 1_000) return { ok: false, code: 'invalid_field', reason: 'more than 1000 reason counts' };
   if (tally.counts.some((c) => !REASON.test(c.reasonCode)))
     return { ok: false, code: 'invalid_field', reason: 'a reason code is not lower_snake_case' };
   const expected = `zebra.v1.tallies.${tally.siteId}.${tally.deviceId}.${tally.cameraId}`;

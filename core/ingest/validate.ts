@@ -1,9 +1,23 @@
 import { InfractionEvent, SignalState, isSubjectToken } from '../../proto/index.js';
 import { checkEvidenceMediaTypes } from './media-check.js';
+import { checkEventBounds } from './event-bounds.js';
+import type { EventBounds } from './event-bounds.js';
 
 /** Why a message was refused at ingest. */
 export type RejectionCode =
-  'undecodable' | 'missing_field' | 'invalid_field' | 'subject_mismatch' | 'sequence_conflict' | 'media_type_refused';
+  | 'undecodable'
+  | 'missing_field'
+  | 'invalid_field'
+  | 'subject_mismatch'
+  | 'sequence_conflict'
+  | 'media_type_refused'
+  | 'out_of_bounds';
+
+/** The receive time and the window an event's times must fall in (event-bounds.ts). */
+export interface ReceiveBounds {
+  readonly nowMs: number;
+  readonly bounds: EventBounds;
+}
 
 export type ValidationResult =
   | { readonly ok: true; readonly event: InfractionEvent }
@@ -17,9 +31,10 @@ function reject(code: RejectionCode, reason: string): ValidationResult {
 
 /**
  * Decodes and checks one message from the infractions stream. Pure: no I/O.
- * The subject must name the same site, device and camera as the event.
+ * The subject must name the same site, device and camera as the event. With `receive`, the
+ * event's times must lie near the receive time and its strings within bounds.
  */
-export function validateEventMessage(subject: string, data: Uint8Array): ValidationResult {
+export function validateEventMessage(subject: string, data: Uint8Array, receive?: ReceiveBounds): ValidationResult {
   let event: InfractionEvent;
   try {
     event = InfractionEvent.decode(data);
@@ -51,5 +66,7 @@ export function validateEventMessage(subject: string, data: Uint8Array): Validat
     return reject('subject_mismatch', `published on ${subject}, but the event says ${expected}`);
   const media = checkEvidenceMediaTypes(event);
   if (!media.ok) return reject('media_type_refused', media.reason);
+  const outOfBounds = receive && checkEventBounds(event, receive.nowMs, receive.bounds);
+  if (outOfBounds) return reject('out_of_bounds', outOfBounds);
   return { ok: true, event };
 }

@@ -15,6 +15,10 @@ export interface ReviewerFigures {
  * Per-reviewer agreement over decisions taken in [sinceMs, untilMs): known answers and how
  * many matched, how second reviewers ruled on their confirmations, and the median time the
  * evidence was open before a first decision (a rubber-stamp signal).
+ *
+ * A confirmation counts only once its second review is over (approved or denied). While it
+ * waits, it is in no figure at all: otherwise a supervisor could read who confirmed an item
+ * by comparing the figures before and after it entered the second-review queue.
  */
 export async function reviewerAgreement(db: Queryable, sinceMs: number, untilMs: number): Promise<ReviewerFigures[]> {
   const { rows } = await db.query<{
@@ -28,10 +32,11 @@ export async function reviewerAgreement(db: Queryable, sinceMs: number, untilMs:
     median_ms: number | null;
   }>(
     `WITH span AS (SELECT to_timestamp($1::float8 / 1000) AS since, to_timestamp($2::float8 / 1000) AS until),
-     first AS (
-       SELECT d.* FROM review_decisions d, span WHERE d.kind IN ('confirm', 'reject') AND d.at >= span.since AND d.at < span.until
-     ),
      second AS (SELECT event_id, kind FROM review_decisions WHERE kind IN ('approve', 'deny')),
+     first AS (
+       SELECT d.* FROM review_decisions d, span WHERE d.at >= span.since AND d.at < span.until
+         AND (d.kind = 'reject' OR (d.kind = 'confirm' AND EXISTS (SELECT 1 FROM second s WHERE s.event_id = d.event_id)))
+     ),
      ka AS (
        SELECT a.reviewer, count(*) AS known, count(*) FILTER (WHERE a.agreed) AS agreed
        FROM known_answer_results a, span WHERE a.at >= span.since AND a.at < span.until GROUP BY a.reviewer

@@ -8,6 +8,8 @@ export interface LedgerPolicy {
   readonly pointsByKind: Readonly<Record<string, number>>;
   /** A deduction stops counting after this long. */
   readonly deductionTtlMs: number;
+  /** A deduction whose deciders one admin created or enrolled within this long is flagged. */
+  readonly sameAdminWindowMs?: number;
 }
 
 /**
@@ -58,6 +60,16 @@ export interface LedgerMovement {
   readonly points: number;
   readonly atMs: number;
   readonly expiresAtMs?: number;
+  /** Why auditors should look at it ("same_admin:<admin>"), or "". */
+  readonly auditFlag: string;
+}
+
+/** Marks an event's deduction for audit; it still counts. */
+export async function flagDeduction(tx: Queryable, eventId: string, flag: string): Promise<void> {
+  await tx.query("UPDATE ledger_entries SET audit_flag = $2 WHERE event_id = $1::uuid AND kind = 'deduction'", [
+    eventId,
+    flag,
+  ]);
 }
 
 /** Every movement on a subject's balance, oldest first. */
@@ -68,9 +80,10 @@ export async function movementsOf(db: Queryable, subjectRef: string): Promise<Le
     points: number;
     at_ms: number;
     expires_at_ms: number | null;
+    audit_flag: string | null;
   }>(
     `SELECT event_id::text AS event_id, kind, points, (extract(epoch FROM at) * 1000)::float8 AS at_ms,
-       (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms
+       (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms, audit_flag
      FROM ledger_entries WHERE subject_ref = $1 ORDER BY at, id`,
     [subjectRef],
   );
@@ -80,6 +93,7 @@ export async function movementsOf(db: Queryable, subjectRef: string): Promise<Le
     points: r.points,
     atMs: Math.round(Number(r.at_ms)),
     expiresAtMs: r.expires_at_ms === null ? undefined : Math.round(Number(r.expires_at_ms)),
+    auditFlag: r.audit_flag ?? '',
   }));
 }
 

@@ -2,7 +2,8 @@ import { appendAudit } from '../audit/audit-repo.js';
 import type { AuditValue } from '../audit/entry.js';
 import type { Database, Queryable } from '../db/database.js';
 import { CoreError } from '../errors.js';
-import { deductPoints, reversePoints } from './ledger.js';
+import { deductPoints, flagDeduction, reversePoints } from './ledger.js';
+import { SAME_ADMIN_WINDOW_MS, sameAdminOf } from './same-admin.js';
 import type { LedgerPolicy } from './ledger.js';
 import { transition } from './machine.js';
 import type { Actor, ReviewAction, ReviewEffect, ReviewPolicy, ReviewRecord } from './machine.js';
@@ -18,6 +19,32 @@ export type ReviewCommand = ReviewAction extends infer A
 export interface ReviewServiceOptions {
   readonly review: ReviewPolicy;
   readonly ledger: LedgerPolicy;
+}
+
+/**
+ * Two people decided, but one admin created or enrolled both shortly before: the deduction
+ * stands (the rule was followed on its face) and is flagged, with an audit entry, for auditors.
+ */
+async function flagIfSameAdmin(
+  tx: Queryable,
+  eventId: string,
+  record: ReviewRecord,
+  options: ReviewServiceOptions,
+  nowMs: number,
+): Promise<void> {
+  if (!record.confirmedBy || !record.approvedBy) return;
+  const deciders = [record.confirmedBy, record.approvedBy] as const;
+  const windowMs = options.ledger.sameAdminWindowMs ?? SAME_ADMIN_WINDOW_MS;
+  const admin = await sameAdminOf(tx, deciders, nowMs, windowMs);
+  if (!admin) return;
+  await flagDeduction(tx, eventId, `same_admin:${admin}`);
+  await appendAudit(tx, {
+    atMs: nowMs,
+    actor: 'system:ledger',
+    action: 'ledger.flagged',
+    subject: eventId,
+    details: { flag: 'same_admin', admin, deciders: [...deciders], windowMs },
+  });
 }
 
 /** Carries out the ledger effects of a transition; each movement is its own audit entry. */
@@ -45,6 +72,7 @@ async function applyEffects(
         subject: eventId,
         details: { points, expiresAtMs, infractionKind },
       });
+      await flagIfSameAdmin(tx, eventId, record, options, nowMs);
     }
     if (effect.kind === 'reverse_points') {
       const points = await reversePoints(tx, eventId, nowMs);

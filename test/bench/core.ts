@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createUser, issueToken } from '../../core/api/admin-methods.js';
+import { DenialLog } from '../../core/api/denials.js';
 import type { ApiDeps } from '../../core/api/method.js';
 import { Authenticator } from '../../core/auth/authenticator.js';
 import { loadOrCreateSigner } from '../../core/audit/signer.js';
@@ -100,6 +101,8 @@ async function main(): Promise<number> {
       'bench',
     );
     const signer = await loadOrCreateSigner(config.audit.signingKeyFile, config.audit.origin);
+    const metrics = createCoreMetrics();
+    const logger = createCoreLogger('warn');
     const deps: ApiDeps = {
       db,
       authenticator: new Authenticator(db, config.auth.cacheMs),
@@ -108,8 +111,9 @@ async function main(): Promise<number> {
       devices: new DeviceKeyCache(db),
       evidence: undefined,
       config,
-      metrics: createCoreMetrics(),
-      logger: createCoreLogger('warn'),
+      metrics,
+      logger,
+      denials: new DenialLog(db, metrics, logger),
     };
     const ctx = { deps, nowMs: Date.now(), actor: 'bench' };
     await createUser(ctx, { userId: 'bench-reviewer', displayName: 'Bench', roles: ['reviewer'] });

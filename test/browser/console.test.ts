@@ -183,9 +183,19 @@ describe('the web console, driven in Chromium against a real core', () => {
     await page.getByRole('button', { name: 'File appeal' }).click();
     await expect.poll(status).toContain('Appeal filed');
     await page.goto(url('#/admin'));
-    await page.getByRole('button', { name: 'Issue token for rita' }).click();
-    await expect.poll(() => page.locator('pre.token').textContent()).toMatch(/^zbt\./);
+    await page.getByRole('button', { name: 'New enrolment code for rita' }).click();
+    await expect.poll(() => page.locator('pre.token').textContent()).toMatch(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/);
+    const code = (await page.locator('pre.token').textContent())!;
     checks.push(await checkScreen(page, 'people'));
+    // rita enrols again on the sign-in page with the code the admin handed her.
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(url());
+    await page.getByLabel('Enrolment code').fill(code);
+    await page.getByRole('button', { name: 'Enrol' }).click();
+    await expect.poll(() => page.locator('pre.token').textContent()).toMatch(/^zbt\./);
+    checks.push(await checkScreen(page, 'enrolled'));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.locator('#who').textContent()).toContain('rita');
   });
 
   it('a different supervisor upholds the appeal, and the points come back', async () => {
@@ -252,7 +262,7 @@ describe('the web console, driven in Chromium against a real core', () => {
   });
 
   it('every screen passes axe (no serious or critical), keyboard reachability, and has nothing overlapping', () => {
-    expect(checks.map((c) => c.name)).toHaveLength(14);
+    expect(checks.map((c) => c.name)).toHaveLength(15);
     expectClean(checks);
   });
 });

@@ -100,16 +100,25 @@ export async function startCoreProcess(
         (await readFile(join(workDir, 'admin-token'), 'utf8')).trim(),
         await testClientTls(),
       );
+      const anonymous = new ApiClient(`127.0.0.1:${ports.grpc}`, undefined, await testClientTls());
       try {
-        await admin
-          .call('/zebra.v1.AdminService/CreateUser', { userId: 'test-reader', roles: ['ROLE_AUDITOR'] })
+        // A new code each time (create, or reset once created); the reader enrols with it.
+        const { enrolmentCode } = await admin
+          .call<{ enrolmentCode: string }>('/zebra.v1.AdminService/CreateUser', {
+            userId: 'test-reader',
+            roles: ['ROLE_AUDITOR'],
+          })
           .catch((err: { code?: number }) => {
             if (err.code !== status.ALREADY_EXISTS) throw err;
+            return admin.call<{ enrolmentCode: string }>('/zebra.v1.AdminService/ResetEnrolment', {
+              userId: 'test-reader',
+            });
           });
-        return (await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId: 'test-reader' }))
+        return (await anonymous.call<{ token: string }>('/zebra.v1.EnrolmentService/Enrol', { code: enrolmentCode }))
           .token;
       } finally {
         admin.close();
+        anonymous.close();
       }
     },
     kill9: async () => {

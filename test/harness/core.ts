@@ -29,8 +29,13 @@ export interface TestCore extends AsyncDisposable {
   readonly adminToken: string;
   /** What clients connect to this core with: the run's CA (and a client certificate). */
   readonly tls: ClientTls;
-  /** Creates a user with these roles through the admin API and returns a gRPC client with their token. */
+  /**
+   * Creates a user with these roles through the admin API, enrols them with the one-time code
+   * (as the person would), and returns a gRPC client with their own token.
+   */
   person(userId: string, roles: readonly UserRole[]): Promise<ApiClient>;
+  /** Redeems an enrolment code without a token; returns the new token. */
+  enrol(code: string): Promise<string>;
   /** Registers a device through the admin API. */
   registerDevice(device: { deviceId: string; siteId: string; publicKeyPem: string }): Promise<void>;
 }
@@ -73,6 +78,10 @@ export async function startTestCore(
   const admin = new ApiClient(core.grpcAddress, adminToken, clientTls);
   clients.push(admin);
   await admin.call('/zebra.v1.AdminService/RegisterDevice', { ...TEST_DEVICE });
+  const anonymous = new ApiClient(core.grpcAddress, undefined, clientTls);
+  clients.push(anonymous);
+  const enrol = async (code: string): Promise<string> =>
+    (await anonymous.call<{ token: string }>('/zebra.v1.EnrolmentService/Enrol', { code, label: 'test' })).token;
   return {
     core,
     logs,
@@ -80,16 +89,16 @@ export async function startTestCore(
     adminToken,
     tls: clientTls,
     async person(userId, roles) {
-      await admin.call('/zebra.v1.AdminService/CreateUser', {
+      const { enrolmentCode } = await admin.call<{ enrolmentCode: string }>('/zebra.v1.AdminService/CreateUser', {
         userId,
         displayName: userId,
         roles: roles.map(roleEnum),
       });
-      const { token } = await admin.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', { userId });
-      const client = new ApiClient(core.grpcAddress, token, clientTls);
+      const client = new ApiClient(core.grpcAddress, await enrol(enrolmentCode), clientTls);
       clients.push(client);
       return client;
     },
+    enrol,
     async registerDevice(device) {
       await admin.call('/zebra.v1.AdminService/RegisterDevice', { ...device });
     },

@@ -179,6 +179,8 @@ describe('the review workflow through the gRPC API', () => {
       'evidence.read',
       'review.approve',
       'ledger.deducted',
+      // The harness's one admin created both deciders (docs/security.md, same-admin flag).
+      'ledger.flagged',
     ]);
     for (const step of report.steps) {
       const entry = JSON.parse(Buffer.from(step.canonicalEntry).toString('utf8')) as AuditEntry;

@@ -13,28 +13,42 @@ interface User {
 
 const ROLES = ['reviewer', 'supervisor', 'auditor', 'admin'];
 
-/** People and their tokens. */
-export async function renderAdmin(session: Session, main: HTMLElement): Promise<void> {
+/**
+ * People and their enrolment. An admin never holds anyone's token: it hands over a one-time
+ * enrolment code, and the person redeems it for their own token at sign-in.
+ */
+export async function renderAdmin(_session: Session, main: HTMLElement): Promise<void> {
   const { users = [] } = await api<{ users?: User[] }>('AdminService/ListUsers');
   const userId = h('input', { type: 'text', name: 'user', required: true, pattern: '[a-z0-9][a-z0-9._-]{1,62}' });
   const name = h('input', { type: 'text', name: 'name' });
   const boxes = ROLES.map((r) => h('input', { type: 'checkbox', name: 'role', value: r, id: `role-${r}` }));
-  const tokenOut = h('div', { 'aria-live': 'polite' });
-  const issue = async (id: string): Promise<void> => {
-    try {
-      const { token, expiresAtMs } = await api<{ token: string; expiresAtMs: string }>('AdminService/IssueToken', {
-        userId: id,
-      });
-      tokenOut.replaceChildren(
+  const codeOut = h('div', { 'aria-live': 'polite' });
+  const showCode = (id: string, code: { enrolmentCode: string; enrolmentExpiresAtMs: string }): void => {
+    codeOut.replaceChildren(
+      h(
+        'div',
+        { class: 'card' },
         h(
-          'div',
-          { class: 'card' },
-          h('p', {}, `Token for ${id}, valid until ${when(expiresAtMs)}. It is shown once: hand it over now.`),
-          h('pre', { class: 'token' }, token),
+          'p',
+          {},
+          `One-time enrolment code for ${id}, valid until ${when(code.enrolmentExpiresAtMs)}. It is shown once: ` +
+            'hand it to them in person; they enter it on the sign-in page.',
         ),
+        h('pre', { class: 'token' }, code.enrolmentCode),
+      ),
+    );
+  };
+  const reset = async (id: string): Promise<void> => {
+    try {
+      showCode(
+        id,
+        await api<{ enrolmentCode: string; enrolmentExpiresAtMs: string }>('AdminService/ResetEnrolment', {
+          userId: id,
+        }),
       );
+      announce(`Every token of ${id} is revoked; they enrol again with the new code.`);
     } catch (err) {
-      announce(`Could not issue a token: ${(err as Error).message}`, 'error');
+      announce(`Could not reset: ${(err as Error).message}`, 'error');
     }
   };
   main.append(
@@ -51,7 +65,7 @@ export async function renderAdmin(session: Session, main: HTMLElement): Promise<
           h(
             'tr',
             {},
-            ['User', 'Name', 'Roles', 'Since', 'Token'].map((t) => h('th', { scope: 'col' }, t)),
+            ['User', 'Name', 'Roles', 'Since', 'Enrolment'].map((t) => h('th', { scope: 'col' }, t)),
           ),
         ),
         h(
@@ -68,14 +82,18 @@ export async function renderAdmin(session: Session, main: HTMLElement): Promise<
               h(
                 'td',
                 {},
-                h('button', { type: 'button', onclick: () => void issue(u.userId) }, `Issue token for ${u.userId}`),
+                h(
+                  'button',
+                  { type: 'button', onclick: () => void reset(u.userId) },
+                  `New enrolment code for ${u.userId}`,
+                ),
               ),
             ),
           ),
         ),
       ),
     ),
-    tokenOut,
+    codeOut,
     h(
       'form',
       {
@@ -83,10 +101,15 @@ export async function renderAdmin(session: Session, main: HTMLElement): Promise<
         onsubmit: (e: Event) => {
           e.preventDefault();
           const roles = boxes.filter((b) => b.checked).map((b) => `ROLE_${b.value.toUpperCase()}`);
-          void api('AdminService/CreateUser', { userId: userId.value.trim(), displayName: name.value, roles }).then(
-            () => {
-              announce(`Added ${userId.value}.`);
-              session.reload();
+          const id = userId.value.trim();
+          void api<{ enrolmentCode: string; enrolmentExpiresAtMs: string }>('AdminService/CreateUser', {
+            userId: id,
+            displayName: name.value,
+            roles,
+          }).then(
+            (created) => {
+              announce(`Added ${id}.`);
+              showCode(id, created);
             },
             (err: Error) => announce(`Could not add: ${err.message}`, 'error'),
           );

@@ -15,7 +15,10 @@ export interface DecisionContext {
   readonly itemId: string;
   readonly state: string;
   readonly version: number;
+  /** The caller's own id when they hold the claim; the server names no one else. */
   readonly claimedBy: string;
+  /** Someone else holds an unexpired claim. */
+  readonly claimedByOther?: boolean;
   readonly canReview: boolean;
   readonly reasons: readonly Reason[];
   /** The minimum-viewing-time countdown line. */
@@ -60,7 +63,15 @@ function claimPanel(ctx: DecisionContext): HTMLElement[] {
       (err: Error) => announce(`Could not claim: ${err.message}`, 'error'),
     );
   return [
-    h('p', {}, ctx.claimedBy ? `Claimed by ${ctx.claimedBy}.` : 'Claim this event to review it.'),
+    h(
+      'p',
+      {},
+      ctx.claimedBy
+        ? 'Claimed by you.'
+        : ctx.claimedByOther
+          ? 'Another reviewer holds this event.'
+          : 'Claim this event to review it.',
+    ),
     h('button', { type: 'button', class: 'primary', onclick: claim }, 'Claim'),
   ];
 }

@@ -238,6 +238,7 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
     state,
     version: view.item?.version ?? 0,
     claimedBy: view.item?.claimedBy ?? '',
+    claimedByOther: !view.item?.claimedBy && Number(view.item?.claimExpiresAtMs ?? 0) > Date.now(),
     canReview,
     reasons,
     countdown,

@@ -7,7 +7,15 @@ interface Balance {
   subjectRef: string;
   points: number;
   baselinePoints: number;
-  entries?: { eventId: string; kind: string; points: number; atMs: string; expiresAtMs: string }[];
+  entries?: {
+    eventId: string;
+    kind: string;
+    points: number;
+    atMs: string;
+    expiresAtMs: string;
+    /** e.g. "same_admin:admin": the deduction stands, but auditors should look at it. */
+    auditFlag?: string;
+  }[];
 }
 
 /** A subject's balance and movements (supervisors, auditors); filing an appeal (admins). */
@@ -95,7 +103,12 @@ function balance(b: Balance): HTMLElement {
                 {},
                 h('td', {}, when(e.atMs)),
                 h('td', {}, e.eventId),
-                h('td', {}, e.kind),
+                h(
+                  'td',
+                  {},
+                  e.kind,
+                  e.auditFlag ? h('span', { class: 'flag' }, ` (flagged for audit: ${e.auditFlag})`) : null,
+                ),
                 h('td', {}, String(e.points)),
                 h('td', {}, e.kind === 'deduction' ? when(e.expiresAtMs) : '—'),
               ),

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { h, svg } from '../dom.js';
+import { h, isoTime, svg } from '../dom.js';
 
 export interface Point {
   x: number;
@@ -103,7 +103,7 @@ export function signalTimeline(beganAtMs: number, enteredAtMs: number, msSince: 
     h(
       'figcaption',
       {},
-      `Steady DON'T WALK (red) began ${new Date(beganAtMs).toISOString().slice(11, 23)} UTC; the person entered (line) ${(msSince / 1000).toFixed(1)} s later.`,
+      `Steady DON'T WALK (red) began ${isoTime(beganAtMs)?.slice(11, 23) ?? '(invalid time)'} UTC; the person entered (line) ${(msSince / 1000).toFixed(1)} s later.`,
     ),
   );
 }

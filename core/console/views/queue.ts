@@ -10,7 +10,9 @@ interface Item {
   confidence: number;
   state: string;
   version: number;
+  /** Only ever the caller's own id: the server does not say who else holds a claim. */
   claimedBy: string;
+  claimExpiresAtMs: string;
 }
 
 const KINDS = [
@@ -65,6 +67,7 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
 
   function row(item: Item): HTMLElement {
     const mine = item.claimedBy === session.user.userId;
+    const isClaimed = mine || Number(item.claimExpiresAtMs ?? 0) > Date.now();
     const claim = async (): Promise<void> => {
       try {
         await api('ReviewService/ClaimEvent', { eventId: item.itemId });
@@ -82,12 +85,12 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
       h('td', {}, item.cameraId),
       h('td', {}, Number(item.confidence).toFixed(2)),
       h('td', {}, enumLabel(item.state, 'REVIEW_STATE_')),
-      h('td', {}, item.claimedBy ? (mine ? 'you' : item.claimedBy) : '—'),
+      h('td', {}, mine ? 'you' : isClaimed ? 'someone else' : '—'),
       h(
         'td',
         {},
         isFirst && !mine
-          ? h('button', { type: 'button', onclick: () => void claim(), disabled: Boolean(item.claimedBy) }, 'Claim')
+          ? h('button', { type: 'button', onclick: () => void claim(), disabled: isClaimed }, 'Claim')
           : h('a', { href: `#/item/${item.itemId}` }, 'Open'),
       ),
     );
@@ -133,9 +136,7 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
           h(
             'tr',
             {},
-            ['Occurred', 'Camera', 'Confidence', 'State', 'Claimed by', 'Action'].map((t) =>
-              h('th', { scope: 'col' }, t),
-            ),
+            ['Occurred', 'Camera', 'Confidence', 'State', 'Claimed', 'Action'].map((t) => h('th', { scope: 'col' }, t)),
           ),
         ),
         tbody,

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { api } from '../api.js';
 import type { Session } from '../app.js';
-import { field, h, svg } from '../dom.js';
+import { field, h, isoTime, svg } from '../dom.js';
 
 interface Row {
   periodStartMs: string;
@@ -64,7 +64,7 @@ export async function renderReport(_session: Session, main: HTMLElement): Promis
     for (const r of rows) totals.set(r.stage, (totals.get(r.stage) ?? 0) + r.count);
     out.replaceChildren(
       bars(totals),
-      h('p', { class: 'muted' }, `Last 365 days, generated ${new Date(Number(generatedAtMs)).toISOString()}.`),
+      h('p', { class: 'muted' }, `Last 365 days, generated ${isoTime(generatedAtMs) ?? 'at an invalid time'}.`),
       h(
         'div',
         { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Report rows (scrolls sideways)' },
@@ -90,7 +90,7 @@ export async function renderReport(_session: Session, main: HTMLElement): Promis
                 h(
                   'td',
                   {},
-                  new Date(Number(r.periodStartMs)).toISOString().slice(0, period.value.endsWith('MONTH') ? 7 : 10),
+                  (isoTime(r.periodStartMs) ?? 'invalid date').slice(0, period.value.endsWith('MONTH') ? 7 : 10),
                 ),
                 h('td', {}, r.cameraId),
                 h('td', {}, r.stage.replace(/_/g, ' ')),

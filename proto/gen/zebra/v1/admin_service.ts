@@ -118,6 +118,18 @@ export interface CreateUserRequest {
 
 export interface CreateUserResponse {
   user: User | undefined;
+  /** Shown once; stored only as a hash; single use; expires at enrolment_expires_at_ms. */
+  enrolmentCode: string;
+  enrolmentExpiresAtMs: number;
+}
+
+export interface ResetEnrolmentRequest {
+  userId: string;
+}
+
+export interface ResetEnrolmentResponse {
+  enrolmentCode: string;
+  enrolmentExpiresAtMs: number;
 }
 
 export interface ListUsersRequest {}
@@ -127,8 +139,9 @@ export interface ListUsersResponse {
 }
 
 export interface IssueTokenRequest {
+  /** Empty or the caller's own user id. */
   userId: string;
-  /** 0 means the configured default. */
+  /** 0 means the configured default; at most one year. */
   ttlMs: number;
   label: string;
 }
@@ -149,6 +162,19 @@ export interface WhoAmIRequest {}
 
 export interface WhoAmIResponse {
   user: User | undefined;
+}
+
+export interface EnrolRequest {
+  code: string;
+  /** A name for the token, e.g. "laptop". */
+  label: string;
+}
+
+export interface EnrolResponse {
+  userId: string;
+  token: string;
+  tokenId: string;
+  expiresAtMs: number;
 }
 
 function createBaseDevice(): Device {
@@ -911,13 +937,19 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
 };
 
 function createBaseCreateUserResponse(): CreateUserResponse {
-  return { user: undefined };
+  return { user: undefined, enrolmentCode: '', enrolmentExpiresAtMs: 0 };
 }
 
 export const CreateUserResponse: MessageFns<CreateUserResponse> = {
   encode(message: CreateUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.user !== undefined) {
       User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    if (message.enrolmentCode !== '') {
+      writer.uint32(18).string(message.enrolmentCode);
+    }
+    if (message.enrolmentExpiresAtMs !== 0) {
+      writer.uint32(24).int64(message.enrolmentExpiresAtMs);
     }
     return writer;
   },
@@ -943,6 +975,22 @@ export const CreateUserResponse: MessageFns<CreateUserResponse> = {
             message.user = User.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enrolmentCode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.enrolmentExpiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -956,13 +1004,31 @@ export const CreateUserResponse: MessageFns<CreateUserResponse> = {
   },
 
   fromJSON(object: any): CreateUserResponse {
-    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+    return {
+      user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
+      enrolmentCode: isSet(object.enrolmentCode)
+        ? globalThis.String(object.enrolmentCode)
+        : isSet(object.enrolment_code)
+          ? globalThis.String(object.enrolment_code)
+          : '',
+      enrolmentExpiresAtMs: isSet(object.enrolmentExpiresAtMs)
+        ? globalThis.Number(object.enrolmentExpiresAtMs)
+        : isSet(object.enrolment_expires_at_ms)
+          ? globalThis.Number(object.enrolment_expires_at_ms)
+          : 0,
+    };
   },
 
   toJSON(message: CreateUserResponse): unknown {
     const obj: any = {};
     if (message.user !== undefined) {
       obj.user = User.toJSON(message.user);
+    }
+    if (message.enrolmentCode !== '') {
+      obj.enrolmentCode = message.enrolmentCode;
+    }
+    if (message.enrolmentExpiresAtMs !== 0) {
+      obj.enrolmentExpiresAtMs = Math.round(message.enrolmentExpiresAtMs);
     }
     return obj;
   },
@@ -973,6 +1039,174 @@ export const CreateUserResponse: MessageFns<CreateUserResponse> = {
   fromPartial<I extends Exact<DeepPartial<CreateUserResponse>, I>>(object: I): CreateUserResponse {
     const message = createBaseCreateUserResponse();
     message.user = object.user !== undefined && object.user !== null ? User.fromPartial(object.user) : undefined;
+    message.enrolmentCode = object.enrolmentCode ?? '';
+    message.enrolmentExpiresAtMs = object.enrolmentExpiresAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseResetEnrolmentRequest(): ResetEnrolmentRequest {
+  return { userId: '' };
+}
+
+export const ResetEnrolmentRequest: MessageFns<ResetEnrolmentRequest> = {
+  encode(message: ResetEnrolmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== '') {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetEnrolmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetEnrolmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetEnrolmentRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+          ? globalThis.String(object.user_id)
+          : '',
+    };
+  },
+
+  toJSON(message: ResetEnrolmentRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== '') {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResetEnrolmentRequest>, I>>(base?: I): ResetEnrolmentRequest {
+    return ResetEnrolmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResetEnrolmentRequest>, I>>(object: I): ResetEnrolmentRequest {
+    const message = createBaseResetEnrolmentRequest();
+    message.userId = object.userId ?? '';
+    return message;
+  },
+};
+
+function createBaseResetEnrolmentResponse(): ResetEnrolmentResponse {
+  return { enrolmentCode: '', enrolmentExpiresAtMs: 0 };
+}
+
+export const ResetEnrolmentResponse: MessageFns<ResetEnrolmentResponse> = {
+  encode(message: ResetEnrolmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrolmentCode !== '') {
+      writer.uint32(10).string(message.enrolmentCode);
+    }
+    if (message.enrolmentExpiresAtMs !== 0) {
+      writer.uint32(16).int64(message.enrolmentExpiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetEnrolmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetEnrolmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrolmentCode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.enrolmentExpiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetEnrolmentResponse {
+    return {
+      enrolmentCode: isSet(object.enrolmentCode)
+        ? globalThis.String(object.enrolmentCode)
+        : isSet(object.enrolment_code)
+          ? globalThis.String(object.enrolment_code)
+          : '',
+      enrolmentExpiresAtMs: isSet(object.enrolmentExpiresAtMs)
+        ? globalThis.Number(object.enrolmentExpiresAtMs)
+        : isSet(object.enrolment_expires_at_ms)
+          ? globalThis.Number(object.enrolment_expires_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: ResetEnrolmentResponse): unknown {
+    const obj: any = {};
+    if (message.enrolmentCode !== '') {
+      obj.enrolmentCode = message.enrolmentCode;
+    }
+    if (message.enrolmentExpiresAtMs !== 0) {
+      obj.enrolmentExpiresAtMs = Math.round(message.enrolmentExpiresAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResetEnrolmentResponse>, I>>(base?: I): ResetEnrolmentResponse {
+    return ResetEnrolmentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResetEnrolmentResponse>, I>>(object: I): ResetEnrolmentResponse {
+    const message = createBaseResetEnrolmentResponse();
+    message.enrolmentCode = object.enrolmentCode ?? '';
+    message.enrolmentExpiresAtMs = object.enrolmentExpiresAtMs ?? 0;
     return message;
   },
 };
@@ -1558,9 +1792,228 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
   },
 };
 
-/** Users and their API tokens. Admin only, except WhoAmI. */
+function createBaseEnrolRequest(): EnrolRequest {
+  return { code: '', label: '' };
+}
+
+export const EnrolRequest: MessageFns<EnrolRequest> = {
+  encode(message: EnrolRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== '') {
+      writer.uint32(10).string(message.code);
+    }
+    if (message.label !== '') {
+      writer.uint32(18).string(message.label);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrolRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrolRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrolRequest {
+    return {
+      code: isSet(object.code) ? globalThis.String(object.code) : '',
+      label: isSet(object.label) ? globalThis.String(object.label) : '',
+    };
+  },
+
+  toJSON(message: EnrolRequest): unknown {
+    const obj: any = {};
+    if (message.code !== '') {
+      obj.code = message.code;
+    }
+    if (message.label !== '') {
+      obj.label = message.label;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrolRequest>, I>>(base?: I): EnrolRequest {
+    return EnrolRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrolRequest>, I>>(object: I): EnrolRequest {
+    const message = createBaseEnrolRequest();
+    message.code = object.code ?? '';
+    message.label = object.label ?? '';
+    return message;
+  },
+};
+
+function createBaseEnrolResponse(): EnrolResponse {
+  return { userId: '', token: '', tokenId: '', expiresAtMs: 0 };
+}
+
+export const EnrolResponse: MessageFns<EnrolResponse> = {
+  encode(message: EnrolResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== '') {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.token !== '') {
+      writer.uint32(18).string(message.token);
+    }
+    if (message.tokenId !== '') {
+      writer.uint32(26).string(message.tokenId);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(32).int64(message.expiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrolResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrolResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tokenId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrolResponse {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+          ? globalThis.String(object.user_id)
+          : '',
+      token: isSet(object.token) ? globalThis.String(object.token) : '',
+      tokenId: isSet(object.tokenId)
+        ? globalThis.String(object.tokenId)
+        : isSet(object.token_id)
+          ? globalThis.String(object.token_id)
+          : '',
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+          ? globalThis.Number(object.expires_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: EnrolResponse): unknown {
+    const obj: any = {};
+    if (message.userId !== '') {
+      obj.userId = message.userId;
+    }
+    if (message.token !== '') {
+      obj.token = message.token;
+    }
+    if (message.tokenId !== '') {
+      obj.tokenId = message.tokenId;
+    }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrolResponse>, I>>(base?: I): EnrolResponse {
+    return EnrolResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrolResponse>, I>>(object: I): EnrolResponse {
+    const message = createBaseEnrolResponse();
+    message.userId = object.userId ?? '';
+    message.token = object.token ?? '';
+    message.tokenId = object.tokenId ?? '';
+    message.expiresAtMs = object.expiresAtMs ?? 0;
+    return message;
+  },
+};
+
+/** Users and their API tokens. Admin only, except WhoAmI and IssueToken (for oneself). */
 export type AdminServiceService = typeof AdminServiceService;
 export const AdminServiceService = {
+  /**
+   * Creates a user and returns a one-time enrolment code for them. The admin hands it over out
+   * of band; the person redeems it (EnrolmentService/Enrol) for their own token. An admin may
+   * not hold the reviewer or supervisor role.
+   */
   createUser: {
     path: '/zebra.v1.AdminService/CreateUser' as const,
     requestStream: false as const,
@@ -1579,7 +2032,10 @@ export const AdminServiceService = {
     responseSerialize: (value: ListUsersResponse): Buffer => Buffer.from(ListUsersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListUsersResponse => ListUsersResponse.decode(value),
   },
-  /** Issues a bearer token for a user. The secret is returned once and stored only as a hash. */
+  /**
+   * Issues a bearer token for the caller's own account (user_id empty or the caller's); never
+   * for anyone else. The secret is returned once and stored only as a hash.
+   */
   issueToken: {
     path: '/zebra.v1.AdminService/IssueToken' as const,
     requestStream: false as const,
@@ -1588,6 +2044,21 @@ export const AdminServiceService = {
     requestDeserialize: (value: Buffer): IssueTokenRequest => IssueTokenRequest.decode(value),
     responseSerialize: (value: IssueTokenResponse): Buffer => Buffer.from(IssueTokenResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): IssueTokenResponse => IssueTokenResponse.decode(value),
+  },
+  /**
+   * Revokes every token and unused code of a user and returns a new one-time enrolment code
+   * (a lost token, a new device). Audited; the person must enrol again.
+   */
+  resetEnrolment: {
+    path: '/zebra.v1.AdminService/ResetEnrolment' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResetEnrolmentRequest): Buffer =>
+      Buffer.from(ResetEnrolmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResetEnrolmentRequest => ResetEnrolmentRequest.decode(value),
+    responseSerialize: (value: ResetEnrolmentResponse): Buffer =>
+      Buffer.from(ResetEnrolmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResetEnrolmentResponse => ResetEnrolmentResponse.decode(value),
   },
   revokeToken: {
     path: '/zebra.v1.AdminService/RevokeToken' as const,
@@ -1635,10 +2106,23 @@ export const AdminServiceService = {
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
+  /**
+   * Creates a user and returns a one-time enrolment code for them. The admin hands it over out
+   * of band; the person redeems it (EnrolmentService/Enrol) for their own token. An admin may
+   * not hold the reviewer or supervisor role.
+   */
   createUser: handleUnaryCall<CreateUserRequest, CreateUserResponse>;
   listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
-  /** Issues a bearer token for a user. The secret is returned once and stored only as a hash. */
+  /**
+   * Issues a bearer token for the caller's own account (user_id empty or the caller's); never
+   * for anyone else. The secret is returned once and stored only as a hash.
+   */
   issueToken: handleUnaryCall<IssueTokenRequest, IssueTokenResponse>;
+  /**
+   * Revokes every token and unused code of a user and returns a new one-time enrolment code
+   * (a lost token, a new device). Audited; the person must enrol again.
+   */
+  resetEnrolment: handleUnaryCall<ResetEnrolmentRequest, ResetEnrolmentResponse>;
   revokeToken: handleUnaryCall<RevokeTokenRequest, RevokeTokenResponse>;
   /** The caller's own user and roles. */
   whoAmI: handleUnaryCall<WhoAmIRequest, WhoAmIResponse>;
@@ -1651,6 +2135,11 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
 }
 
 export interface AdminServiceClient extends Client {
+  /**
+   * Creates a user and returns a one-time enrolment code for them. The admin hands it over out
+   * of band; the person redeems it (EnrolmentService/Enrol) for their own token. An admin may
+   * not hold the reviewer or supervisor role.
+   */
   createUser(
     request: CreateUserRequest,
     callback: (error: ServiceError | null, response: CreateUserResponse) => void,
@@ -1681,7 +2170,10 @@ export interface AdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListUsersResponse) => void,
   ): ClientUnaryCall;
-  /** Issues a bearer token for a user. The secret is returned once and stored only as a hash. */
+  /**
+   * Issues a bearer token for the caller's own account (user_id empty or the caller's); never
+   * for anyone else. The secret is returned once and stored only as a hash.
+   */
   issueToken(
     request: IssueTokenRequest,
     callback: (error: ServiceError | null, response: IssueTokenResponse) => void,
@@ -1696,6 +2188,25 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: IssueTokenResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Revokes every token and unused code of a user and returns a new one-time enrolment code
+   * (a lost token, a new device). Audited; the person must enrol again.
+   */
+  resetEnrolment(
+    request: ResetEnrolmentRequest,
+    callback: (error: ServiceError | null, response: ResetEnrolmentResponse) => void,
+  ): ClientUnaryCall;
+  resetEnrolment(
+    request: ResetEnrolmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResetEnrolmentResponse) => void,
+  ): ClientUnaryCall;
+  resetEnrolment(
+    request: ResetEnrolmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResetEnrolmentResponse) => void,
   ): ClientUnaryCall;
   revokeToken(
     request: RevokeTokenRequest,
@@ -1770,6 +2281,54 @@ export const AdminServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AdminServiceClient;
   service: typeof AdminServiceService;
+  serviceName: string;
+};
+
+/**
+ * Redeeming an enrolment code: the one call that takes no bearer token. The code is the
+ * credential; refusals are audited like any unauthenticated call.
+ */
+export type EnrolmentServiceService = typeof EnrolmentServiceService;
+export const EnrolmentServiceService = {
+  enrol: {
+    path: '/zebra.v1.EnrolmentService/Enrol' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EnrolRequest): Buffer => Buffer.from(EnrolRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EnrolRequest => EnrolRequest.decode(value),
+    responseSerialize: (value: EnrolResponse): Buffer => Buffer.from(EnrolResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EnrolResponse => EnrolResponse.decode(value),
+  },
+} as const;
+
+export interface EnrolmentServiceServer extends UntypedServiceImplementation {
+  enrol: handleUnaryCall<EnrolRequest, EnrolResponse>;
+}
+
+export interface EnrolmentServiceClient extends Client {
+  enrol(
+    request: EnrolRequest,
+    callback: (error: ServiceError | null, response: EnrolResponse) => void,
+  ): ClientUnaryCall;
+  enrol(
+    request: EnrolRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EnrolResponse) => void,
+  ): ClientUnaryCall;
+  enrol(
+    request: EnrolRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EnrolResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const EnrolmentServiceClient = makeGenericClientConstructor(
+  EnrolmentServiceService,
+  'zebra.v1.EnrolmentService',
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): EnrolmentServiceClient;
+  service: typeof EnrolmentServiceService;
   serviceName: string;
 };
 

@@ -35,6 +35,11 @@ export interface LedgerEntry {
   atMs: number;
   /** Deductions only: when it stops counting. 0 for reversals. */
   expiresAtMs: number;
+  /**
+   * Set when the deduction stands but auditors should look at it, e.g. "same_admin:<admin>"
+   * when one admin created or enrolled both deciders shortly before. Empty otherwise.
+   */
+  auditFlag: string;
 }
 
 export interface GetBalanceResponse {
@@ -140,7 +145,7 @@ export const GetBalanceRequest: MessageFns<GetBalanceRequest> = {
 };
 
 function createBaseLedgerEntry(): LedgerEntry {
-  return { eventId: '', kind: '', points: 0, atMs: 0, expiresAtMs: 0 };
+  return { eventId: '', kind: '', points: 0, atMs: 0, expiresAtMs: 0, auditFlag: '' };
 }
 
 export const LedgerEntry: MessageFns<LedgerEntry> = {
@@ -159,6 +164,9 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     }
     if (message.expiresAtMs !== 0) {
       writer.uint32(40).int64(message.expiresAtMs);
+    }
+    if (message.auditFlag !== '') {
+      writer.uint32(50).string(message.auditFlag);
     }
     return writer;
   },
@@ -216,6 +224,14 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
             message.expiresAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.auditFlag = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -247,6 +263,11 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
         : isSet(object.expires_at_ms)
           ? globalThis.Number(object.expires_at_ms)
           : 0,
+      auditFlag: isSet(object.auditFlag)
+        ? globalThis.String(object.auditFlag)
+        : isSet(object.audit_flag)
+          ? globalThis.String(object.audit_flag)
+          : '',
     };
   },
 
@@ -267,6 +288,9 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     if (message.expiresAtMs !== 0) {
       obj.expiresAtMs = Math.round(message.expiresAtMs);
     }
+    if (message.auditFlag !== '') {
+      obj.auditFlag = message.auditFlag;
+    }
     return obj;
   },
 
@@ -280,6 +304,7 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     message.points = object.points ?? 0;
     message.atMs = object.atMs ?? 0;
     message.expiresAtMs = object.expiresAtMs ?? 0;
+    message.auditFlag = object.auditFlag ?? '';
     return message;
   },
 };
