@@ -15,6 +15,7 @@ export default defineConfig({
             'test/fault/**/*.test.ts',
             'test/e2e/**/*.test.ts',
             'test/browser/**/*.test.ts',
+            'test/security/**/*.test.ts',
           ],
           testTimeout: 120_000,
           hookTimeout: 60_000,

@@ -14,6 +14,15 @@ async function lockDevice(tx: Queryable, deviceId: string): Promise<void> {
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('zebra.device:' || $1))", [deviceId]);
 }
 
+/** {@link lockDevice} for several devices at once, in sorted order (two callers never wait on each other in a cycle). */
+export async function lockDevices(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
+  if (deviceIds.length === 0) return;
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtext('zebra.device:' || d)) FROM unnest($1::text[]) WITH ORDINALITY AS u (d, n) ORDER BY n`,
+    [[...new Set(deviceIds)].sort()],
+  );
+}
+
 /**
  * Whether the event's device is registered now, in the database (not a cache), such that the
  * event verifies: then it must not be quarantined. Takes the device's lock for the transaction.
