@@ -13,6 +13,7 @@ import { MessageBatcher } from './batcher.js';
 import { CURABLE } from './release.js';
 import { QuarantineBudget } from './quarantine-budget.js';
 import { storeQuarantined } from './quarantine-store.js';
+import { honoursTermReason } from './server-version.js';
 import type { QuarantineItem } from './quarantine-store.js';
 import type { EvidenceGate } from './evidence-check.js';
 import { eventReceipt, quarantineReceipt, sendReceipts, tallyReceipt } from './receipts.js';
@@ -74,15 +75,6 @@ interface Refused {
 
 /** What the batch check found: stored together, quarantined together, or one at a time. */
 type Verdict = Checked | Refused | { readonly kind: 'single'; readonly msg: JsMsg };
-
-/**
- * nats-server honours a terminate with a reason (`+TERM <reason>`) from 2.10.4 on; 2.9 takes it
- * for no acknowledgement at all and redelivers the message after ack_wait, forever.
- */
-export function honoursTermReason(serverVersion: string): boolean {
-  const [major = 0, minor = 0, patch = 0] = serverVersion.split(/[.-]/).map(Number);
-  return major > 2 || (major === 2 && (minor > 10 || (minor === 10 && patch >= 4)));
-}
 
 /**
  * The ingest loop: decode, verify, wait for the evidence, store idempotently, publish the
