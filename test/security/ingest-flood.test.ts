@@ -12,9 +12,12 @@ import { waitFor } from '../harness/temp.js';
 const JUNK = 5_000;
 const DURABLE = 'core-ingest';
 
+const FORGER = otherDeviceKey();
+/** Devices the core does not know yet, each with a key of its own. */
+const GHOSTS = Array.from({ length: 40 }, (_, i) => ({ deviceId: `ghost-${i}`, key: otherDeviceKey() }));
+
 /** One junk message of three kinds, by index: undecodable bytes, a forged signature, an unknown device. */
 function junk(i: number): { subject: string; data: Uint8Array; kind: 'undecodable' | 'forged' | 'unknown' } {
-  const forger = otherDeviceKey();
   switch (i % 3) {
     case 0:
       // Random bytes from 16 B to 16 KiB: the cap on kept payloads has something to cap.
@@ -24,13 +27,14 @@ function junk(i: number): { subject: string; data: Uint8Array; kind: 'undecodabl
         data: Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), randomBytes(16 + ((i * 7919) % 16_384))]),
       };
     case 1: {
-      const forged = makeEvent(forger.privateKey, { cameraSeq: 100_000 + i });
+      const forged = makeEvent(FORGER.privateKey, { cameraSeq: 100_000 + i });
       const event = { ...forged, signature: { ...forged.signature!, keyId: keyIdOf(testDeviceKey().publicKey) } };
       return { kind: 'forged', subject: subjectOf(event), data: InfractionEvent.encode(event).finish() };
     }
     default: {
       // Well formed and signed by a device the core does not know (yet): it must be kept whole.
-      const event = makeEvent(forger.privateKey, { cameraSeq: i + 1, deviceId: `ghost-${i % 40}` });
+      const ghost = GHOSTS[i % GHOSTS.length]!;
+      const event = makeEvent(ghost.key.privateKey, { cameraSeq: i + 1, deviceId: ghost.deviceId });
       return { kind: 'unknown', subject: subjectOf(event), data: InfractionEvent.encode(event).finish() };
     }
   }
@@ -119,6 +123,17 @@ describe('ingest under a flood of junk', () => {
 
     const health = await httpGet(stack.core.core.httpAddress, '/healthz');
     expect(health.status).toBe(200);
+
+    // Registering one of those devices releases each of its events: none was lost in the flood.
+    const ghost = GHOSTS[0]!;
+    await stack.core.registerDevice({
+      deviceId: ghost.deviceId,
+      siteId: 'site-1',
+      publicKeyPem: ghost.key.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    });
+    const ghostSent = unknown.filter((m) => m.subject === `zebra.v1.events.site-1.${ghost.deviceId}.cam-1`).length;
+    expect(ghostSent).toBeGreaterThan(0);
+    expect(await count(`SELECT count(*) AS n FROM events WHERE device_id = '${ghost.deviceId}'`)).toBe(ghostSent);
   });
 });
 
