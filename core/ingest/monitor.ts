@@ -23,15 +23,25 @@ export interface StallLimits {
 export type IngestVerdict =
   { readonly ok: true } | { readonly ok: false; readonly stalled: boolean; readonly detail: string };
 
+/** Since when: the last message settled, and since each condition has been seen without a break. */
+export interface Since {
+  readonly settledAtMs: number;
+  /** First seen with messages waiting for delivery; undefined when none wait. */
+  readonly waitingSinceMs?: number | undefined;
+  /** First seen at the ack-pending limit; undefined when below it. */
+  readonly fullSinceMs?: number | undefined;
+}
+
 /**
  * Whether ingest is stalled. Pure. At its ack-pending limit the server delivers nothing more,
- * so the consumer is stalled once nothing was settled for a poll interval (a busy consumer at
- * the limit settles and is only throttled). With messages waiting for delivery, nothing
- * settled for `stallAfterMs` is a stall too. An info older than three intervals is no answer.
+ * so the consumer is stalled once it stayed there a poll interval with nothing settled (a busy
+ * consumer at the limit settles and is only throttled). Messages waiting for delivery with
+ * nothing settled for `stallAfterMs` are a stall too; a burst after a quiet hour is not. An
+ * info older than three intervals is no answer.
  */
 export function judgeIngest(
   sample: { readonly info: ConsumerSample; readonly atMs: number } | undefined,
-  lastSettledAtMs: number,
+  since: Since,
   nowMs: number,
   limits: StallLimits,
 ): IngestVerdict {
@@ -39,12 +49,12 @@ export function judgeIngest(
   if (!sample || staleMs > 3 * limits.monitorIntervalMs)
     return { ok: false, stalled: false, detail: 'the ingest consumer info could not be read lately' };
   const { numPending, numAckPending, maxAckPending } = sample.info;
-  const idleMs = nowMs - lastSettledAtMs;
-  const idle = `none settled for ${Math.round(idleMs / 1000)} s`;
-  if (maxAckPending > 0 && numAckPending >= maxAckPending && idleMs >= limits.monitorIntervalMs)
-    return { ok: false, stalled: true, detail: `stalled: ${numAckPending} messages ack pending, the limit; ${idle}` };
-  if (numPending > 0 && idleMs >= limits.stallAfterMs)
-    return { ok: false, stalled: true, detail: `stalled: ${numPending} messages waiting; ${idle}` };
+  const idle = (sinceMs: number | undefined): number => nowMs - Math.max(since.settledAtMs, sinceMs ?? Infinity);
+  const none = `none settled for ${Math.round((nowMs - since.settledAtMs) / 1000)} s`;
+  if (maxAckPending > 0 && numAckPending >= maxAckPending && idle(since.fullSinceMs) >= limits.monitorIntervalMs)
+    return { ok: false, stalled: true, detail: `stalled: ${numAckPending} messages ack pending, the limit; ${none}` };
+  if (numPending > 0 && idle(since.waitingSinceMs) >= limits.stallAfterMs)
+    return { ok: false, stalled: true, detail: `stalled: ${numPending} messages waiting; ${none}` };
   return { ok: true };
 }
 
@@ -61,6 +71,8 @@ export class IngestMonitor {
   readonly #logger: Logger;
   #lastSettledAtMs = Date.now();
   #sample: { info: ConsumerSample; atMs: number } | undefined;
+  #waitingSinceMs: number | undefined;
+  #fullSinceMs: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   #wasStalled = false;
@@ -93,14 +105,16 @@ export class IngestMonitor {
     try {
       const jsm = await jetstreamManager(this.#nc, { checkAPI: false });
       const info = await jsm.consumers.info(INFRACTIONS_STREAM, this.#durableName);
-      this.#sample = {
-        info: {
-          numPending: info.num_pending,
-          numAckPending: info.num_ack_pending,
-          maxAckPending: info.config.max_ack_pending ?? 0,
-        },
-        atMs: Date.now(),
+      const sample = {
+        numPending: info.num_pending,
+        numAckPending: info.num_ack_pending,
+        maxAckPending: info.config.max_ack_pending ?? 0,
       };
+      const atMs = Date.now();
+      this.#sample = { info: sample, atMs };
+      this.#waitingSinceMs = sample.numPending > 0 ? (this.#waitingSinceMs ?? atMs) : undefined;
+      const isFull = sample.maxAckPending > 0 && sample.numAckPending >= sample.maxAckPending;
+      this.#fullSinceMs = isFull ? (this.#fullSinceMs ?? atMs) : undefined;
       this.#metrics.ingestAckPending.set(info.num_ack_pending);
       this.#metrics.ingestPending.set(info.num_pending);
     } catch (err) {
@@ -111,7 +125,12 @@ export class IngestMonitor {
 
   /** The health check's answer now; also sets the stalled metric and logs a change. */
   check(): IngestVerdict {
-    const verdict = judgeIngest(this.#sample, this.#lastSettledAtMs, Date.now(), this.#limits);
+    const since = {
+      settledAtMs: this.#lastSettledAtMs,
+      waitingSinceMs: this.#waitingSinceMs,
+      fullSinceMs: this.#fullSinceMs,
+    };
+    const verdict = judgeIngest(this.#sample, since, Date.now(), this.#limits);
     const stalled = !verdict.ok && verdict.stalled;
     this.#metrics.ingestStalled.set(stalled ? 1 : 0);
     if (stalled !== this.#wasStalled) {

@@ -12,34 +12,47 @@ const sample = (numPending: number, numAckPending: number, maxAckPending: number
 
 describe('the ingest stall check', () => {
   it('is ok while messages are settled, however full the consumer', () => {
-    expect(judgeIngest(sample(5_000, 999, 1_000, 100_000), 99_000, 100_000, LIMITS)).toEqual({ ok: true });
-    // At the limit but settling: throttled, not stalled.
-    expect(judgeIngest(sample(5_000, 1_000, 1_000, 100_000), 97_000, 100_000, LIMITS)).toEqual({ ok: true });
+    const since = { settledAtMs: 99_000, waitingSinceMs: 0, fullSinceMs: undefined };
+    expect(judgeIngest(sample(5_000, 999, 1_000, 100_000), since, 100_000, LIMITS)).toEqual({ ok: true });
+    // At the limit for long, but settling: throttled, not stalled.
+    const full = { settledAtMs: 97_000, waitingSinceMs: 0, fullSinceMs: 0 };
+    expect(judgeIngest(sample(5_000, 1_000, 1_000, 100_000), full, 100_000, LIMITS)).toEqual({ ok: true });
     // Nothing to deliver and nothing settled for long: idle, not stalled.
-    expect(judgeIngest(sample(0, 3, 1_000, 100_000), 0, 100_000, LIMITS)).toEqual({ ok: true });
+    expect(judgeIngest(sample(0, 3, 1_000, 100_000), { settledAtMs: 0 }, 100_000, LIMITS)).toEqual({ ok: true });
   });
 
-  it('is stalled at the ack-pending limit with nothing settled for an interval, naming it', () => {
-    const verdict = judgeIngest(sample(1, 1_000, 1_000, 100_000), 94_000, 100_000, LIMITS);
-    expect(verdict).toEqual({
+  it('is stalled at the ack-pending limit with nothing settled for an interval there, naming it', () => {
+    const since = { settledAtMs: 0, waitingSinceMs: 94_000, fullSinceMs: 94_000 };
+    expect(judgeIngest(sample(1, 1_000, 1_000, 100_000), since, 100_000, LIMITS)).toEqual({
       ok: false,
       stalled: true,
-      detail: 'stalled: 1000 messages ack pending, the limit; none settled for 6 s',
+      detail: 'stalled: 1000 messages ack pending, the limit; none settled for 100 s',
     });
+    // Just at the limit: not yet.
+    const now = { ...since, fullSinceMs: 96_000 };
+    expect(judgeIngest(sample(1, 1_000, 1_000, 100_000), now, 100_000, LIMITS)).toEqual({ ok: true });
   });
 
-  it('is stalled when messages wait and none was settled for stallAfterMs', () => {
-    expect(judgeIngest(sample(7, 0, 1_000, 100_000), 40_000, 100_000, LIMITS)).toMatchObject({
+  it('is stalled when messages wait and none was settled for stallAfterMs, not on a burst after a quiet hour', () => {
+    const waiting = { settledAtMs: 40_000, waitingSinceMs: 40_000 };
+    expect(judgeIngest(sample(7, 0, 1_000, 100_000), waiting, 100_000, LIMITS)).toMatchObject({
       ok: false,
       stalled: true,
       detail: 'stalled: 7 messages waiting; none settled for 60 s',
     });
-    expect(judgeIngest(sample(7, 0, 1_000, 100_000), 40_001, 100_000, LIMITS)).toEqual({ ok: true });
+    expect(judgeIngest(sample(7, 0, 1_000, 100_000), { ...waiting, settledAtMs: 40_001 }, 100_000, LIMITS)).toEqual({
+      ok: true,
+    });
+    const burst = { settledAtMs: -3_600_000, waitingSinceMs: 95_000 };
+    expect(judgeIngest(sample(5_000, 256, 1_000, 100_000), burst, 100_000, LIMITS)).toEqual({ ok: true });
   });
 
   it('is no answer without a recent consumer info', () => {
-    expect(judgeIngest(undefined, 0, 1, LIMITS)).toMatchObject({ ok: false, stalled: false });
-    expect(judgeIngest(sample(0, 0, 1_000, 0), 0, 15_001, LIMITS)).toMatchObject({ ok: false, stalled: false });
+    expect(judgeIngest(undefined, { settledAtMs: 0 }, 1, LIMITS)).toMatchObject({ ok: false, stalled: false });
+    expect(judgeIngest(sample(0, 0, 1_000, 0), { settledAtMs: 0 }, 15_001, LIMITS)).toMatchObject({
+      ok: false,
+      stalled: false,
+    });
   });
 });
 
