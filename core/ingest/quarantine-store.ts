@@ -6,6 +6,8 @@ import type { Queryable } from '../db/database.js';
 import { checkEventSignature, findDevices } from '../devices/devices-repo.js';
 import type { QuarantinePlan } from './quarantine-budget.js';
 import { lockDevices } from './release.js';
+
+const MINUTE_MS = 60_000;
 import { sha256Hex } from './store.js';
 
 /** One refused message, with how the budget keeps it. */
@@ -124,15 +126,16 @@ async function addCounts(tx: Queryable, groups: readonly CountGroup[]): Promise<
   if (groups.length === 0) return;
   await tx.query(
     `INSERT INTO quarantine_overflow AS o
-       (minute_start, source, reason_code, messages, payload_bytes, first_stream_seq, last_stream_seq)
-     SELECT to_timestamp(minute_ms / 1000), source, code, messages, bytes, first_seq, last_seq
-     FROM unnest($1::float8[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
-       AS u (minute_ms, source, code, messages, bytes, first_seq, last_seq)
+       (minute_start, source, reason_code, messages, payload_bytes, first_stream_seq, last_stream_seq, payloads_sha256)
+     SELECT to_timestamp(minute_ms / 1000), source, code, messages, bytes, first_seq, last_seq, decode(hash, 'hex')
+     FROM unnest($1::float8[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+       AS u (minute_ms, source, code, messages, bytes, first_seq, last_seq, hash)
      ON CONFLICT (minute_start, source, reason_code) DO UPDATE SET
        messages = o.messages + EXCLUDED.messages,
        payload_bytes = o.payload_bytes + EXCLUDED.payload_bytes,
        first_stream_seq = LEAST(o.first_stream_seq, EXCLUDED.first_stream_seq),
-       last_stream_seq = GREATEST(o.last_stream_seq, EXCLUDED.last_stream_seq)`,
+       last_stream_seq = GREATEST(o.last_stream_seq, EXCLUDED.last_stream_seq),
+       payloads_sha256 = sha256(o.payloads_sha256 || EXCLUDED.payloads_sha256)`,
     [
       groups.map((g) => g.minuteStartMs),
       groups.map((g) => g.source),
@@ -141,32 +144,57 @@ async function addCounts(tx: Queryable, groups: readonly CountGroup[]): Promise<
       groups.map((g) => g.bytes),
       groups.map((g) => g.firstSeq),
       groups.map((g) => g.lastSeq),
+      groups.map((g) => g.hashes.digest('hex')),
     ],
   );
 }
 
-function countedEntry(g: CountGroup, atMs: number): NewAuditEntry {
-  return {
+interface OverflowRow {
+  minute_start_ms: string | number;
+  source: string;
+  reason_code: string;
+  messages: string | number;
+  payload_bytes: string | number;
+  first_stream_seq: string | number;
+  last_stream_seq: string | number;
+  payloads_sha256: Uint8Array;
+}
+
+/**
+ * Audits the counts of every minute before this one not audited yet, one entry per source and
+ * reason: a minute's counts are final once it is over (counts go to the minute of their time).
+ */
+async function auditClosedCounts(tx: Queryable, atMs: number): Promise<NewAuditEntry[]> {
+  const { rows } = await tx.query<OverflowRow>(
+    `UPDATE quarantine_overflow SET audited_at = to_timestamp($1::float8 / 1000)
+     WHERE audited_at IS NULL AND minute_start < to_timestamp($2::float8 / 1000)
+     RETURNING (extract(epoch FROM minute_start) * 1000)::float8 AS minute_start_ms, source, reason_code, messages,
+       payload_bytes, first_stream_seq, last_stream_seq, payloads_sha256`,
+    [atMs, Math.floor(atMs / MINUTE_MS) * MINUTE_MS],
+  );
+  const byMinute = (a: OverflowRow, b: OverflowRow): number =>
+    Number(a.minute_start_ms) - Number(b.minute_start_ms) || Number(a.first_stream_seq) - Number(b.first_stream_seq);
+  return [...rows].sort(byMinute).map((r) => ({
     atMs,
     actor: 'system:ingest',
     action: 'messages.counted',
-    subject: `stream:${g.firstSeq}-${g.lastSeq}`,
+    subject: `stream:${Number(r.first_stream_seq)}-${Number(r.last_stream_seq)}`,
     details: {
-      reasonCode: g.code,
-      source: g.source,
-      minuteStartMs: g.minuteStartMs,
-      messages: g.messages,
-      payloadBytes: g.bytes,
-      // SHA-256 over the messages' payload SHA-256s (hex, in stream order): which messages these were.
-      payloadsSha256: g.hashes.digest('hex'),
+      reasonCode: r.reason_code,
+      source: r.source,
+      minuteStartMs: Number(r.minute_start_ms),
+      messages: Number(r.messages),
+      payloadBytes: Number(r.payload_bytes),
+      // SHA-256 chained over each batch's SHA-256 of its messages' payload SHA-256s (hex), in stream order.
+      payloadsSha256: Buffer.from(r.payloads_sha256).toString('hex'),
     },
-  };
+  }));
 }
 
 /**
  * Quarantines refused messages in the caller's transaction: rows (audited once each, a
- * redelivery changes nothing) and counts (one audit entry per source, reason and minute in
- * this call). A curable message whose device is registered by now is left out, for the
+ * redelivery changes nothing) and counts (audited once per minute, source and reason, by the
+ * first call after that minute). A curable message whose device is registered by now is left out, for the
  * caller to check again. Returns each item's outcome, in order.
  */
 export async function storeQuarantined(
@@ -181,9 +209,9 @@ export async function storeQuarantined(
   const newRows = rows.filter(
     (i, n) => fresh.has(i.streamSeq) && rows.findIndex((r) => r.streamSeq === i.streamSeq) === n,
   );
-  const groups = groupCounted(items);
-  await addCounts(tx, groups);
-  await appendAuditMany(tx, [...newRows.map((i) => keptEntry(i, atMs)), ...groups.map((g) => countedEntry(g, atMs))]);
+  const closed = await auditClosedCounts(tx, atMs);
+  await addCounts(tx, groupCounted(items));
+  await appendAuditMany(tx, [...closed, ...newRows.map((i) => keptEntry(i, atMs))]);
   return items.map((i) => {
     if (registered.has(i)) return 'registered';
     if (i.plan.kind === 'count') return 'counted';

@@ -3,9 +3,13 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Objm } from '@nats-io/obj';
 import { getEvent } from '../../core/index.js';
+import { loadEntries } from '../../core/audit/audit-repo.js';
+import type { QuarantinePlan } from '../../core/ingest/quarantine-budget.js';
+import { storeQuarantined } from '../../core/ingest/quarantine-store.js';
+import type { QuarantineItem } from '../../core/ingest/quarantine-store.js';
 import { EVIDENCE_BUCKET, INFRACTIONS_STREAM, InfractionEvent, evidenceObjectKey } from '../../proto/index.js';
 import { keyIdOf, makeEvent, otherDeviceKey, subjectOf, testDeviceKey } from '../harness/events.js';
-import { startTestStack } from '../harness/stack.js';
+import { migratedTestDatabase, startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { waitFor } from '../harness/temp.js';
 
@@ -113,12 +117,14 @@ describe('ingest under a flood of junk', () => {
       ),
     ).toBeGreaterThan(0);
     expect(junkRows + (await count('SELECT sum(messages) AS n FROM quarantine_overflow'))).toBe(junkCount);
-    // Audit: one entry per kept row, and a few for the counted rest, not one per message.
+    // Audit: one entry per kept row; the counted rest is one row (and, once its minute is over,
+    // one entry) per minute, source and reason: here one source, two reasons, one or two minutes.
     expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'message.quarantined'")).toBe(
       kept.length + junkRows,
     );
-    expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'messages.counted'")).toBeLessThanOrEqual(
-      60,
+    expect(await count('SELECT count(*) AS n FROM quarantine_overflow')).toBeLessThanOrEqual(4);
+    expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'messages.counted'")).toBe(
+      await count('SELECT count(*) AS n FROM quarantine_overflow WHERE audited_at IS NOT NULL'),
     );
 
     const health = await httpGet(stack.core.core.httpAddress, '/healthz');
@@ -192,5 +198,61 @@ describe('ingest stalled', () => {
     await waitFor('the fifth event stored', () => getEvent(stack.core.core.db, next.eventId).catch(() => undefined));
     await waitFor('healthz green', async () => ((await httpGet(http(), '/healthz')).status === 200 ? true : undefined));
     await waitFor('stalled metric 0', async () => ((await stalledMetric()) === '0' ? true : undefined));
+  });
+});
+
+describe('junk counts in the database', () => {
+  const MINUTE = 60_000;
+  const item = (streamSeq: number, code: string, plan: QuarantinePlan, curable?: InfractionEvent): QuarantineItem => ({
+    streamSeq,
+    subject: 'zebra.v1.events.site-1.dev-1.cam-1',
+    code,
+    reason: 'test',
+    payload: Buffer.from(`payload ${streamSeq}`),
+    plan,
+    curable,
+  });
+  const counted = { kind: 'count', minuteStartMs: 10 * MINUTE, source: 'zebra.v1.events.site-1.dev-1' } as const;
+
+  it('audits a minute of counts once, after the minute, with the counts and the chained payload hash', async () => {
+    await using db = await migratedTestDatabase();
+    const store = (items: QuarantineItem[], atMs: number) => db.transaction((tx) => storeQuarantined(tx, items, atMs));
+    expect(await store([item(1, 'undecodable', counted), item(2, 'undecodable', counted)], 10 * MINUTE + 5)).toEqual([
+      'counted',
+      'counted',
+    ]);
+    expect(await store([item(3, 'undecodable', counted)], 10 * MINUTE + 9)).toEqual(['counted']);
+    const kept = { kind: 'row', payload: Buffer.from('payload 4') } as const;
+    // Still the same minute: nothing about the counts audited yet; a redelivered row is audited once.
+    expect(await store([item(4, 'bad_signature', kept)], 10 * MINUTE + 20)).toEqual(['kept']);
+    expect(await store([item(4, 'bad_signature', kept)], 10 * MINUTE + 30)).toEqual(['duplicate']);
+    const actions = async () => (await loadEntries(db)).map((e) => e.action);
+    expect(await actions()).toEqual(['message.quarantined']);
+    // The next minute's first quarantine closes the last one.
+    await store([item(5, 'undecodable', { ...counted, minuteStartMs: 11 * MINUTE })], 11 * MINUTE + 1);
+    const entries = (await loadEntries(db)).filter((e) => e.action === 'messages.counted');
+    const batchHash = (...seqs: number[]) =>
+      createHash('sha256')
+        .update(seqs.map((n) => sha256(Buffer.from(`payload ${n}`))).join(''))
+        .digest();
+    const chained = createHash('sha256')
+      .update(Buffer.concat([batchHash(1, 2), batchHash(3)]))
+      .digest('hex');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      subject: 'stream:1-3',
+      details: {
+        reasonCode: 'undecodable',
+        source: 'zebra.v1.events.site-1.dev-1',
+        minuteStartMs: 10 * MINUTE,
+        messages: 3,
+        payloadBytes: 3 * 'payload 1'.length,
+        payloadsSha256: chained,
+      },
+    });
+    const { rows } = await db.query<{ audited: boolean }>(
+      'SELECT audited_at IS NOT NULL AS audited FROM quarantine_overflow ORDER BY minute_start',
+    );
+    expect(rows.map((r) => r.audited)).toEqual([true, false]);
   });
 });
