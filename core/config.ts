@@ -213,17 +213,41 @@ export const CoreConfigSchema = z
           .describe(
             'An event older than this at receipt is quarantined; longer than any site outage the spool must bridge',
           ),
+        maxAckPending: z
+          .number()
+          .int()
+          .min(1)
+          .default(1_000)
+          .describe('Messages the ingest consumer may hold unacknowledged; at this limit ingest reports stalled'),
+        stallAfterMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(60_000)
+          .describe('Ingest reports stalled when messages wait and none was settled for this long'),
+        monitorIntervalMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(5_000)
+          .describe('How often the ingest consumer info is read for the stall check and its metrics'),
+        junkRowsPerMinute: z
+          .number()
+          .int()
+          .min(0)
+          .default(120)
+          .describe(
+            'Refused messages no registration can cure kept as quarantine rows per minute; the rest are counted',
+          ),
+        junkPayloadBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(4_096)
+          .describe('Bytes of payload kept per such row (its size and SHA-256 are kept whole)'),
       })
       .strict()
-      .default({
-        durableName: 'core-ingest',
-        batchSize: 256,
-        ackWaitMs: 30_000,
-        retryDelayMs: 2_000,
-        duplicateWindowMs: 120_000,
-        maxFutureSkewMs: 5 * 60_000,
-        maxEventAgeMs: 30 * DAY_MS,
-      }),
+      .prefault({}),
     transport: z
       .object({
         sites: z

@@ -23,6 +23,7 @@ import { loadServerTls } from './tls.js';
 import { IngestConsumer, openIngestTopology } from './ingest/consumer.js';
 import { SignatureVerifier } from './devices/signature-verifier.js';
 import { EvidenceGate } from './ingest/evidence-check.js';
+import { IngestMonitor } from './ingest/monitor.js';
 import type { ObjectStore } from '@nats-io/obj';
 import type { Logger } from './logger.js';
 import { createCoreMetrics } from './metrics.js';
@@ -217,6 +218,13 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     );
   }
   startRetention(config, { db, evidence, metrics, logger: logger.child({ component: 'retention' }) }, cleanup);
+  const monitor = new IngestMonitor(
+    nc,
+    config.ingest.durableName,
+    config.ingest,
+    metrics,
+    logger.child({ component: 'ingest' }),
+  );
   const grpc = await startGrpcServer(config.grpc.listen, grpcTls, api);
   cleanup.add('closing gRPC', () => grpc.close());
   const http = await startHttpServer(config.http.listen, httpTls, {
@@ -227,7 +235,9 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
         (err: unknown) => errorMessage(err),
       );
       const nats = nc.isClosed() ? 'closed' : isNatsConnected ? 'ok' : 'reconnecting';
-      return { ok: database === 'ok' && nats === 'ok', checks: { database, nats } };
+      const verdict = monitor.check();
+      const ingest = verdict.ok ? 'ok' : verdict.detail;
+      return { ok: database === 'ok' && nats === 'ok' && ingest === 'ok', checks: { database, nats, ingest } };
     },
   });
   cleanup.add('closing HTTP', () => http.close());
@@ -243,6 +253,7 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
       evidence: new EvidenceGate(nc, evidence, config.transport.sites),
       verifier,
       receiptKey: signer,
+      progress: monitor,
     },
     { ...config.ingest, evidenceRetryMs: config.transport.evidenceRetryMs },
   );
@@ -251,6 +262,8 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     await ingest.stop();
     await ingestDone;
   });
+  await monitor.start();
+  cleanup.add('stopping the ingest monitor', () => monitor.stop());
   logger.info({ grpc: grpc.address, http: http.address }, 'core ready');
   return { grpcAddress: grpc.address, httpAddress: http.address, db, api, close: () => cleanup.runAll(logger) };
 }

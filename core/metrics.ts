@@ -8,6 +8,11 @@ export interface CoreMetrics {
   readonly ingestErrors: Counter;
   readonly evidenceWaits: Counter;
   readonly receiptsSent: Counter<'outcome'>;
+  readonly junkCounted: Counter<'reason'>;
+  readonly ingestAckPending: Gauge;
+  readonly ingestPending: Gauge;
+  readonly ingestStalled: Gauge;
+  readonly ingestLastProgress: Gauge;
   readonly natsConnected: Gauge;
   readonly apiCalls: Counter<'method' | 'code'>;
   readonly apiSeconds: Histogram<'method'>;
@@ -48,6 +53,32 @@ export function createCoreMetrics(): CoreMetrics {
       name: 'zebra_ingest_receipts_total',
       help: 'Receipts published to sites after the commit, by outcome (stored or quarantined)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    junkCounted: new Counter({
+      name: 'zebra_ingest_junk_counted_total',
+      help: 'Refused junk messages over the per-minute quarantine budget: counted, their payload not kept',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    ingestAckPending: new Gauge({
+      name: 'zebra_ingest_ack_pending',
+      help: 'Messages delivered to the ingest consumer and not acknowledged yet (read every monitor interval)',
+      registers: [registry],
+    }),
+    ingestPending: new Gauge({
+      name: 'zebra_ingest_pending',
+      help: 'Messages in the stream not delivered to the ingest consumer yet (read every monitor interval)',
+      registers: [registry],
+    }),
+    ingestStalled: new Gauge({
+      name: 'zebra_ingest_stalled',
+      help: '1 while ingest is stalled: at its ack-pending limit, or messages wait and none was settled for ingest.stallAfterMs',
+      registers: [registry],
+    }),
+    ingestLastProgress: new Gauge({
+      name: 'zebra_ingest_last_progress_timestamp_seconds',
+      help: 'When ingest last settled (acked) a message',
       registers: [registry],
     }),
     natsConnected: new Gauge({

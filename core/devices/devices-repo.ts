@@ -97,6 +97,14 @@ export async function findDevice(db: Queryable, deviceId: string): Promise<Devic
   return rows[0] ? toDevice(rows[0]) : undefined;
 }
 
+/** The registered devices among `deviceIds`, by id. */
+export async function findDevices(db: Queryable, deviceIds: readonly string[]): Promise<Map<string, DeviceRecord>> {
+  const { rows } = await db.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices WHERE device_id = ANY($1::text[])`, [
+    [...deviceIds],
+  ]);
+  return new Map(rows.map((r) => [r.device_id, toDevice(r)]));
+}
+
 export async function listDevices(db: Queryable): Promise<DeviceRecord[]> {
   const { rows } = await db.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices ORDER BY device_id`);
   return rows.map(toDevice);

@@ -1,10 +1,9 @@
 import { appendAudit } from '../audit/audit-repo.js';
 import type { Database, Queryable } from '../db/database.js';
-import { checkEventSignature, findDevice } from '../devices/devices-repo.js';
+import { checkEventSignature } from '../devices/devices-repo.js';
 import type { DeviceRecord } from '../devices/devices-repo.js';
 import { isSequenceConflict, storeVerifiedEvent } from './store.js';
 import { validateEventMessage } from './validate.js';
-import type { InfractionEvent } from '../../proto/index.js';
 
 /** Refusals that registering the device can cure. */
 export const CURABLE: readonly string[] = ['unknown_device', 'unknown_key', 'site_mismatch'];
@@ -14,14 +13,13 @@ async function lockDevice(tx: Queryable, deviceId: string): Promise<void> {
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('zebra.device:' || $1))", [deviceId]);
 }
 
-/**
- * Whether the event's device is registered now, in the database (not a cache), such that the
- * event verifies: then it must not be quarantined. Takes the device's lock for the transaction.
- */
-export async function isRegisteredFor(tx: Queryable, event: InfractionEvent): Promise<boolean> {
-  await lockDevice(tx, event.deviceId);
-  const device = await findDevice(tx, event.deviceId);
-  return device !== undefined && checkEventSignature(event, device).ok;
+/** {@link lockDevice} for several devices at once, in sorted order (two callers never wait on each other in a cycle). */
+export async function lockDevices(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
+  if (deviceIds.length === 0) return;
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtext('zebra.device:' || d)) FROM unnest($1::text[]) WITH ORDINALITY AS u (d, n) ORDER BY n`,
+    [[...new Set(deviceIds)].sort()],
+  );
 }
 
 /**

@@ -18,6 +18,8 @@ import {
 export interface TopologyOptions {
   readonly durableName: string;
   readonly ackWaitMs: number;
+  /** Messages the consumer may hold unacknowledged; the server's default when left out. */
+  readonly maxAckPending?: number;
   /** JetStream's duplicate window for event ids (exactly-once comes from the database, not from this). */
   readonly duplicateWindowMs: number;
   /** Sites with a leaf node; their JetStream domain is the site id. None by default. */
@@ -86,13 +88,20 @@ export async function ensureIngestTopology(nc: NatsConnection, options: Topology
       sites.map((site) => siteSource(EDGE_STREAM, site, siteSourceFilter(site))),
     );
   }
-  await jsm.consumers.add(INFRACTIONS_STREAM, {
-    durable_name: options.durableName,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+  const limits = {
     ack_wait: nanos(options.ackWaitMs),
-    max_deliver: -1,
-  });
+    ...(options.maxAckPending ? { max_ack_pending: options.maxAckPending } : {}),
+  };
+  await jsm.consumers
+    .add(INFRACTIONS_STREAM, {
+      durable_name: options.durableName,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_deliver: -1,
+      ...limits,
+    })
+    // A consumer made with other limits (servers from 2.10 refuse a create that changes it).
+    .catch(() => jsm.consumers.update(INFRACTIONS_STREAM, options.durableName, limits));
   return evidence;
 }
 

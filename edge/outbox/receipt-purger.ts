@@ -125,7 +125,8 @@ export class ReceiptPurger {
       // Never from the core, or altered on the way: it purges nothing, now or later.
       this.#metrics.receiptsRefused.inc({ reason: opened.reason });
       this.#logger.warn({ seq: msg.seq, reason: opened.reason, detail: opened.detail }, 'receipt refused');
-      msg.term(opened.reason);
+      // A plain terminate: nats-server before 2.10.4 ignores one with a reason and redelivers.
+      msg.term();
       return;
     }
     const { receipts } = opened;

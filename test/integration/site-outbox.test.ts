@@ -11,6 +11,7 @@ import {
   Receipt,
   ReceiptKind,
   ReceiptOutcome,
+  RECEIPTS_STREAM,
   receiptSubject,
   signReceiptBatch,
 } from '../../proto/index.js';
@@ -219,6 +220,21 @@ describe('store and forward through a site leaf node', () => {
       expect(await outboxCounts(site)).toMatchObject({ events: 3 });
       await js.publish(subject, signReceiptBatch(receipts, testCoreSigningKey()));
       await waitFor('outbox purged', async () => ((await outboxCounts(site)).events === 0 ? true : undefined));
+      // The refused ones are settled too, not redelivered forever (nats-server 2.9 ignores a
+      // terminate with a reason): the device's receipts consumer holds nothing unacknowledged.
+      await waitFor(
+        'no receipt ack pending',
+        async () => {
+          const nc = await site.connect();
+          try {
+            const info = await (await jetstreamManager(nc)).consumers.info(RECEIPTS_STREAM, `receipts-${DEVICE}`);
+            return info.num_ack_pending === 0 && info.num_pending === 0 ? true : undefined;
+          } finally {
+            await nc.close();
+          }
+        },
+        15_000,
+      );
     } finally {
       await producer.close();
       await hubNc.close();

@@ -7,6 +7,7 @@ import { ApiClient } from '../../cli/api-client.js';
 import { countEvents } from '../../core/index.js';
 import { InfractionEvent } from '../../proto/index.js';
 import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
+import { testHttps } from '../harness/pki.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { waitFor } from '../harness/temp.js';
@@ -31,7 +32,7 @@ describe('bounds on everything that enters', () => {
   });
 
   const post = (name: string, body: unknown, token: string) =>
-    fetch(`http://${stack.core.core.httpAddress}/api/v1/zebra.v1.${name}`, {
+    testHttps(`https://${stack.core.core.httpAddress}/api/v1/zebra.v1.${name}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
