@@ -145,7 +145,10 @@ export function corePermissions(ingestDurable: string): NatsPermissions {
 /** One user in a nats-server `authorization` block. */
 export interface NatsUser {
   readonly user: string;
+  /** The secret; or, with `passwordEnv`, unused (the config names the environment variable). */
   readonly password: string;
+  /** Deployment files: nats-server reads the secret from this environment variable. */
+  readonly passwordEnv?: string;
   /** Undefined: everything. Only the setup identity goes without. */
   readonly permissions?: NatsPermissions;
 }
@@ -162,7 +165,8 @@ export function renderNatsAuthorization(users: readonly NatsUser[]): string {
     const perms = u.permissions
       ? `, permissions: { publish: ${rule(u.permissions.publish.allow)}, subscribe: ${rule(u.permissions.subscribe.allow)} }`
       : '';
-    return `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}${perms} }`;
+    const password = u.passwordEnv ? `$${u.passwordEnv}` : JSON.stringify(u.password);
+    return `    { user: ${JSON.stringify(u.user)}, password: ${password}${perms} }`;
   });
   return `authorization {\n  timeout: 5\n  users = [\n${lines.join('\n')}\n  ]\n}\n`;
 }
