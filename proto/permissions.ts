@@ -33,8 +33,8 @@ export const NATS_CORE_USER = 'core';
 
 const OBJ_DATA = [`$O.${EVIDENCE_BUCKET}.C.>`, `$O.${EVIDENCE_BUCKET}.M.>`];
 
-/** Reading and adding objects to the evidence store (nats.js ObjectStore put/get/info), no admin. */
-function evidenceStoreAccess(api: string): string[] {
+/** Adding objects to the evidence store (nats.js ObjectStore put looks up an object's metadata first). */
+function evidenceStoreWrite(api: string): string[] {
   return [
     `${api}.INFO`,
     `${api}.STREAM.INFO.${EVIDENCE_STREAM}`,
@@ -42,6 +42,13 @@ function evidenceStoreAccess(api: string): string[] {
     `${api}.STREAM.MSG.GET.${EVIDENCE_STREAM}`,
     `${api}.DIRECT.GET.${EVIDENCE_STREAM}`,
     `${api}.DIRECT.GET.${EVIDENCE_STREAM}.>`,
+  ];
+}
+
+/** Reading whole objects too (an ordered consumer over the object's chunks). */
+function evidenceStoreAccess(api: string): string[] {
+  return [
+    ...evidenceStoreWrite(api),
     `${api}.CONSUMER.CREATE.${EVIDENCE_STREAM}`,
     `${api}.CONSUMER.CREATE.${EVIDENCE_STREAM}.>`,
     `${api}.CONSUMER.DELETE.${EVIDENCE_STREAM}.>`,
@@ -64,7 +71,7 @@ export function devicePermissions(siteId: string, deviceId: string): NatsPermiss
         `zebra.v1.events.${siteId}.${deviceId}.>`,
         `zebra.v1.tallies.${siteId}.${deviceId}.>`,
         ...OBJ_DATA,
-        ...evidenceStoreAccess('$JS.API'),
+        ...evidenceStoreWrite('$JS.API'),
         ...CONSUMER_REPLIES,
       ],
     },

@@ -6,7 +6,9 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { testServerTls } from '../harness/pki.js';
-import { startTestNats } from '../harness/nats.js';
+import { TEST_INGEST_DURABLE, startTestNats } from '../harness/nats.js';
+import { writeTestNatsClient } from '../harness/nats-setup.js';
+import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { tempDir } from '../harness/temp.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/zebra.js');
@@ -25,11 +27,18 @@ describe('core startup failure', () => {
     const port = (busy.address() as { port: number }).port;
     const config = join(work.path, 'core.yaml');
     const tls = await testServerTls();
+    const setup = await nats.connect();
+    await ensureIngestTopology(setup, {
+      durableName: TEST_INGEST_DURABLE,
+      ackWaitMs: 30_000,
+      duplicateWindowMs: 120_000,
+    });
+    await setup.close();
     await writeFile(
       config,
       stringify({
         database: { pgliteDir: join(work.path, 'db') },
-        nats: { servers: [nats.url] },
+        nats: await writeTestNatsClient(nats, work.path, 'core'),
         grpc: { listen: `127.0.0.1:${port}`, tls },
         http: { listen: '127.0.0.1:0', tls },
         audit: { signingKeyFile: join(work.path, 'k.pem') },

@@ -8,6 +8,7 @@ import { redeemEnrolment } from '../../core/auth/enrolment.js';
 import { mintToken } from '../../core/auth/tokens.js';
 import { insertToken } from '../../core/auth/users-repo.js';
 import { approve, confirmAndLink, ingestEvents, REVIEW_OVERRIDES } from '../harness/review.js';
+import { testPki } from '../harness/pki.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 import { tempDir } from '../harness/temp.js';
@@ -162,7 +163,7 @@ describe('one admin cannot be two people', () => {
     await using dir = await tempDir();
     const adminFile = join(dir.path, 'admin-token');
     await writeFile(adminFile, `${stack.core.adminToken}\n`);
-    const server = ['--server', stack.core.core.grpcAddress];
+    const server = ['--server', stack.core.core.grpcAddress, '--ca', (await testPki()).caFile];
     const cli = async (args: string[]): Promise<{ code: number; out: string }> => {
       let out = '';
       const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {

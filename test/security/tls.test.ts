@@ -119,7 +119,7 @@ describe('TLS on the gRPC API and the HTTPS console/gateway, from the private CA
     const { certFile, keyFile } = await testPki();
     const base = {
       database: { pgliteDir: 'db' },
-      nats: { servers: ['nats://127.0.0.1:4222'] },
+      nats: { servers: ['nats://127.0.0.1:4222'], passwordFile: 'nats-core.secret', caFile: 'pki/ca.pem' },
       audit: { signingKeyFile: 'k.pem' },
       auth: { bootstrapTokenFile: 't' },
     };

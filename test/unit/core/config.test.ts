@@ -4,7 +4,7 @@ import { loadCoreConfig, parseCoreConfig } from '../../../core/config.js';
 
 const BASE = {
   database: { pgliteDir: 'db' },
-  nats: { servers: ['nats://127.0.0.1:4222'] },
+  nats: { servers: ['nats://127.0.0.1:4222'], passwordFile: 'nats-core.secret', caFile: 'pki/ca.pem' },
   audit: { signingKeyFile: 'k.pem' },
   auth: { bootstrapTokenFile: 'admin-token' },
   grpc: { tls: { certFile: 'pki/core.pem', keyFile: 'pki/core-key.pem' } },
