@@ -110,7 +110,11 @@ describe('bounds on everything that enters', () => {
   it('answers an int64 beyond 2^53 on the wire with INVALID_ARGUMENT, not INTERNAL', async () => {
     // IssueTokenRequest { ttl_ms (field 2) = 2^62 }, encoded by hand: no client library sends it.
     const bytes = Buffer.from(new BinaryWriter().uint32(16).int64('4611686018427387904').finish());
-    const client = new Client(stack.core.core.grpcAddress, credentials.createInsecure());
+    const tls = stack.core.tls;
+    const client = new Client(
+      stack.core.core.grpcAddress,
+      credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null),
+    );
     const metadata = new Metadata();
     metadata.set('authorization', `Bearer ${stack.core.adminToken}`);
     try {
