@@ -244,9 +244,21 @@ export const EdgeConfigSchema = z
       .default({ maxLumaStddev: 6, afterMs: 2000 }),
     http: z
       .object({
-        listen: z.string().min(1).optional().describe('host:port for /healthz and /metrics; unset: off'),
+        listen: z.string().min(1).optional().describe('host:port for /healthz and /metrics over HTTPS; unset: off'),
+        tls: z
+          .object({
+            certFile: z.string().min(1).describe('Certificate from the private CA (zebra pki issue), PEM'),
+            keyFile: z.string().min(1).describe('Its key, PEM, mode 0600'),
+          })
+          .strict()
+          .optional()
+          .describe('Required with listen: there is no cleartext listener'),
       })
       .strict()
+      .refine((h) => h.listen === undefined || h.tls !== undefined, {
+        message: 'http.tls is required with http.listen (no cleartext listener): make a certificate with zebra pki',
+        path: ['tls'],
+      })
       .default({}),
     outbox: z
       .object({
@@ -328,6 +340,12 @@ export function parseEdgeConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
       caFile: config.nats.caFile ? abs(config.nats.caFile) : undefined,
     },
     models: { ...config.models, cacheDir: config.models.cacheDir ? abs(config.models.cacheDir) : undefined },
+    http: {
+      ...config.http,
+      tls: config.http.tls
+        ? { certFile: abs(config.http.tls.certFile), keyFile: abs(config.http.tls.keyFile) }
+        : undefined,
+    },
     outbox: config.outbox ? { ...config.outbox, coreKeyFile: abs(config.outbox.coreKeyFile) } : undefined,
     cameras: config.cameras.map((c) => ({
       ...c,

@@ -1,5 +1,6 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { Server } from 'node:https';
 import { EdgeError, EdgeErrorCode, errorMessage } from './errors.js';
 import type { EdgeMetrics } from './metrics.js';
 
@@ -9,16 +10,26 @@ export interface EdgeHealth {
   readonly checks: Record<string, string>;
 }
 
-/** Serves /healthz (200 or 503) and /metrics (Prometheus) on `listen` (host:port). */
+async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  try {
+    return { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) };
+  } catch (err) {
+    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `http.tls: cannot read ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** Serves /healthz (200 or 503) and /metrics (Prometheus) over HTTPS on `listen` (host:port). */
 export async function startEdgeHttp(
   listen: string,
+  tls: { certFile: string; keyFile: string },
   metrics: EdgeMetrics,
   health: () => EdgeHealth,
 ): Promise<{ address: string; close(): Promise<void> }> {
   const match = /^(.*):(\d+)$/.exec(listen);
   if (!match) throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `http.listen: "${listen}" is not host:port`);
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://edge').pathname;
+  const { cert, key } = await readTls(tls);
+  const server: Server = createServer({ cert, key, minVersion: 'TLSv1.2' }, (req, res) => {
+    const path = new URL(req.url ?? '/', 'https://edge').pathname;
     if (path === '/healthz') {
       const h = health();
       res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });

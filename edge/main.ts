@@ -350,7 +350,10 @@ export async function startEdge(
       ![...cameraState.values()].some((s) => s.startsWith('failed'));
     return { ok, checks };
   };
-  const http = config.http.listen ? await startEdgeHttp(config.http.listen, metrics, health) : undefined;
+  const http =
+    config.http.listen && config.http.tls
+      ? await startEdgeHttp(config.http.listen, config.http.tls, metrics, health)
+      : undefined;
   // One camera failing never stops the others; its result says why it stopped.
   const runs = config.cameras.map((camera) =>
     runCamera(camera).then(

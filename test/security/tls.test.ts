@@ -10,6 +10,8 @@ import { main } from '../../cli/main.js';
 import { loopbackPki } from '../../cli/pki.js';
 import { CoreErrorCode, parseCoreConfig } from '../../core/index.js';
 import { loadServerTls } from '../../core/tls.js';
+import { startEdgeHttp } from '../../edge/http.js';
+import { createEdgeMetrics } from '../../edge/metrics.js';
 import { launchBrowser } from '../browser/console-harness.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
@@ -210,5 +212,24 @@ describe('gRPC with client certificates (grpc.tls.clientCaFile)', () => {
     await expect(healthCheck(address, credentials.createSsl(ca))).rejects.toMatchObject({
       code: status.UNAVAILABLE,
     });
+  });
+});
+
+describe("the edge's health and metrics listener", () => {
+  it('serves /healthz over HTTPS from the private CA only, and nothing to a plain http:// request', async () => {
+    const pki = await testPki();
+    const metrics = createEdgeMetrics();
+    const http = await startEdgeHttp('127.0.0.1:0', pki, metrics, () => ({ ok: true, checks: { camera: 'running' } }));
+    try {
+      const ca = await readFile(pki.caFile);
+      const answer = await httpsGet(`https://${http.address}/healthz`, ca);
+      expect(answer).toEqual({ status: 200, body: JSON.stringify({ ok: true, checks: { camera: 'running' } }) });
+      expect((await httpsGet(`https://${http.address}/metrics`, ca)).body).toContain('# HELP');
+      const plain = await plainGet(`http://${http.address}/healthz`);
+      expect(plain.text).not.toContain('"ok"');
+      await expect(httpsGet(`https://${http.address}/healthz`, undefined)).rejects.toThrow(/certificate/i);
+    } finally {
+      await http.close();
+    }
   });
 });

@@ -35,6 +35,23 @@ describe('edge config', () => {
     ]);
   });
 
+  it('refuses a health listener without TLS, naming http.tls', async () => {
+    expectInvalid(
+      { ...(await demoRaw()), http: { listen: '127.0.0.1:9464' } },
+      /edge\.yaml: http\.tls: .*no cleartext/,
+    );
+    const config = parseEdgeConfig(
+      {
+        ...(await demoRaw()),
+        http: { listen: '127.0.0.1:9464', tls: { certFile: 'pki/e.pem', keyFile: 'pki/e-key.pem' } },
+      },
+      '/base',
+      {},
+      'edge.yaml',
+    );
+    expect(config.http.tls).toEqual({ certFile: '/base/pki/e.pem', keyFile: '/base/pki/e-key.pem' });
+  });
+
   it('rejects an unknown key by name', async () => {
     expectInvalid({ ...(await demoRaw()), cameraz: [] }, /edge\.yaml: .*cameraz/);
   });
