@@ -7,6 +7,8 @@ import { HUB_DOMAIN } from '../../proto/index.js';
 import type { CoreConfig } from '../../core/index.js';
 import type { EdgeConfig } from '../../edge/index.js';
 import type { TestNats } from './nats.js';
+import { TEST_INGEST_DURABLE } from './nats.js';
+import { ensureIngestTopology } from '../../core/index.js';
 
 /** A process's `nats` config block for `user` on `nats`, its password in a 0600 file in `dir`. */
 export async function writeTestNatsClient(
@@ -26,6 +28,21 @@ export async function setupTestHub(nats: TestNats, config: Pick<CoreConfig, 'ing
   const nc = await nats.connect();
   try {
     await setupHub(nc, config);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The hub's streams with the test core's defaults (its durable, 30 s ack wait), sourcing `sites`. */
+export async function setupTestHubDefaults(nats: TestNats, sites: readonly string[] = []): Promise<void> {
+  const nc = await nats.connect();
+  try {
+    await ensureIngestTopology(nc, {
+      durableName: TEST_INGEST_DURABLE,
+      ackWaitMs: 30_000,
+      duplicateWindowMs: 120_000,
+      sites,
+    });
   } finally {
     await nc.close();
   }

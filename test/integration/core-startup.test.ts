@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { testServerTls } from '../harness/pki.js';
-import { TEST_INGEST_DURABLE, startTestNats } from '../harness/nats.js';
+import { startTestNats } from '../harness/nats.js';
 import { writeTestNatsClient } from '../harness/nats-setup.js';
-import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { tempDir } from '../harness/temp.js';
+import { setupTestHubDefaults } from '../harness/nats-setup.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/zebra.js');
 
@@ -27,13 +27,7 @@ describe('core startup failure', () => {
     const port = (busy.address() as { port: number }).port;
     const config = join(work.path, 'core.yaml');
     const tls = await testServerTls();
-    const setup = await nats.connect();
-    await ensureIngestTopology(setup, {
-      durableName: TEST_INGEST_DURABLE,
-      ackWaitMs: 30_000,
-      duplicateWindowMs: 120_000,
-    });
-    await setup.close();
+    await setupTestHubDefaults(nats);
     await writeFile(
       config,
       stringify({

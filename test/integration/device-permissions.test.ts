@@ -3,13 +3,13 @@ import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createEdgeLogger } from '../../edge/index.js';
 import { JetStreamPublisher } from '../../edge/publish/publisher.js';
 import { EVIDENCE_BUCKET, INFRACTIONS_STREAM, InfractionEvent, devicePermissions } from '../../proto/index.js';
 import { makeEvent, subjectOf, testDeviceKey } from '../harness/events.js';
 import { TEST_INGEST_DURABLE, startTestNats, testUser } from '../harness/nats.js';
 import type { TestNats } from '../harness/nats.js';
+import { setupTestHubDefaults } from '../harness/nats-setup.js';
 
 const USERS = [
   testUser('dev-1', devicePermissions('site-1', 'dev-1')),
@@ -23,13 +23,7 @@ describe('per-device NATS credentials on a real nats-server', () => {
 
   beforeAll(async () => {
     nats = await startTestNats(USERS);
-    const setup = await nats.connect();
-    await ensureIngestTopology(setup, {
-      durableName: TEST_INGEST_DURABLE,
-      ackWaitMs: 30_000,
-      duplicateWindowMs: 120_000,
-    });
-    await setup.close();
+    await setupTestHubDefaults(nats);
     core = await nats.connect('core');
     device = await nats.connect('dev-1');
   });

@@ -3,7 +3,6 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import {
   EDGE_STREAM,
   EVIDENCE_STREAM,
@@ -15,9 +14,10 @@ import {
   signalSubject,
 } from '../../proto/index.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
-import { TEST_INGEST_DURABLE, startTestNats, startTestSite } from '../harness/nats.js';
+import { startTestNats, startTestSite } from '../harness/nats.js';
 import type { TestNats } from '../harness/nats.js';
 import { waitFor } from '../harness/temp.js';
+import { setupTestHubDefaults } from '../harness/nats-setup.js';
 
 const SITE = 'site-1';
 const DEVICE = 'dev-1';
@@ -61,14 +61,7 @@ describe('NATS attacks on the hub and a site leaf node', () => {
   beforeAll(async () => {
     hub = await startTestNats();
     site = await startTestSite(SITE, hub.leafUrl, undefined, { devices: [DEVICE], controllers: [CONTROLLER] });
-    const setup = await hub.connect();
-    await ensureIngestTopology(setup, {
-      durableName: TEST_INGEST_DURABLE,
-      ackWaitMs: 30_000,
-      duplicateWindowMs: 120_000,
-      sites: [SITE],
-    });
-    await setup.close();
+    await setupTestHubDefaults(hub, [SITE]);
     device = await site.connect(DEVICE);
     controller = await site.connect(`controller-${CONTROLLER}`);
     core = await hub.connect('core');

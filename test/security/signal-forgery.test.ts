@@ -4,7 +4,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { parseEdgeConfig, startEdge } from '../../edge/index.js';
 import { createEdgeLogger } from '../../edge/logger.js';
 import { createEdgeMetrics } from '../../edge/metrics.js';
@@ -27,6 +26,7 @@ import { manifestFile, testMirrors } from '../harness/models.js';
 import { startTestNats, testUser } from '../harness/nats.js';
 import { writeTestNatsClient } from '../harness/nats-setup.js';
 import { tempDir } from '../harness/temp.js';
+import { setupTestHubDefaults } from '../harness/nats-setup.js';
 
 const STALE_AFTER_MS = 1500;
 
@@ -186,9 +186,7 @@ describe('forged signal reports on a real nats-server', () => {
     };
     await using nats = await startTestNats([testUser(demo.deviceId, devicePermissions(demo.siteId, demo.deviceId))]);
     const natsClient = await writeTestNatsClient(nats, work.path, demo.deviceId);
-    const setup = await nats.connect();
-    await ensureIngestTopology(setup, { durableName: 'core-ingest', ackWaitMs: 30_000, duplicateWindowMs: 120_000 });
-    await setup.close();
+    await setupTestHubDefaults(nats);
     const clip = join(work.path, 'clip.avi');
     execFileSync('ffmpeg', [
       '-loglevel',
