@@ -20,6 +20,7 @@ import { sweepRetention } from './retention/retention.js';
 import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
 import { loadServerTls } from './tls.js';
+import { natsInboxPrefix } from '../proto/index.js';
 import { IngestConsumer, openIngestTopology } from './ingest/consumer.js';
 import { SignatureVerifier } from './devices/signature-verifier.js';
 import { EvidenceGate } from './ingest/evidence-check.js';
@@ -78,6 +79,7 @@ async function connectNats(config: CoreConfig): Promise<NatsConnection> {
       maxReconnectAttempts: -1,
       user: config.nats.user,
       pass,
+      inboxPrefix: natsInboxPrefix(config.nats.user),
       tls: { caFile: config.nats.caFile },
     });
   } catch (err) {

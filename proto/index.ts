@@ -173,6 +173,7 @@ export {
   controllerPermissions,
   corePermissions,
   devicePermissions,
+  natsInboxPrefix,
   receiptsDurable,
   renderNatsAuthorization,
   siteDevicePermissions,

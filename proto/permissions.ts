@@ -25,6 +25,15 @@ export interface NatsPermissions {
   readonly subscribe: { readonly allow: readonly string[] };
 }
 
+/**
+ * The reply subjects of `user`'s requests and consumers (nats.js `inboxPrefix`). Each user may
+ * subscribe to its own only: with `_INBOX.>` one client could read the replies another asked
+ * for (evidence and events the core reads across a leaf link pass through the site's server).
+ */
+export function natsInboxPrefix(user: string): string {
+  return `_INBOX_${user}`;
+}
+
 /** The setup identity's user name on every server (it has no permissions block: it may do anything). */
 export const NATS_SETUP_USER = 'setup';
 
@@ -75,8 +84,8 @@ export function devicePermissions(siteId: string, deviceId: string): NatsPermiss
         ...CONSUMER_REPLIES,
       ],
     },
-    // Its site's signal reports (signed by the controller: see SignedSignalReport).
-    subscribe: { allow: ['_INBOX.>', `zebra.v1.signal.${siteId}.*`] },
+    // Its own replies, and its site's signal reports (signed by the controller: SignedSignalReport).
+    subscribe: { allow: [`${natsInboxPrefix(deviceId)}.>`, `zebra.v1.signal.${siteId}.*`] },
   };
 }
 
@@ -145,7 +154,7 @@ export function corePermissions(ingestDurable: string): NatsPermissions {
         ...CONSUMER_REPLIES,
       ],
     },
-    subscribe: { allow: ['_INBOX.>'] },
+    subscribe: { allow: [`${natsInboxPrefix(NATS_CORE_USER)}.>`] },
   };
 }
 

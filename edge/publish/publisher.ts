@@ -10,6 +10,7 @@ import {
   EVIDENCE_BUCKET,
   InfractionEvent,
   eventSubject,
+  natsInboxPrefix,
   tallySubject,
 } from '../../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
@@ -83,6 +84,7 @@ export class JetStreamPublisher implements EventPublisher {
         maxReconnectAttempts: -1,
         user: options.user,
         pass: options.password,
+        inboxPrefix: natsInboxPrefix(options.user),
         tls: { caFile: options.caFile },
       });
     } catch (err) {

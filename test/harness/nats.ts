@@ -9,6 +9,7 @@ import {
   NATS_SETUP_USER,
   controllerPermissions,
   corePermissions,
+  natsInboxPrefix,
   siteDevicePermissions,
 } from '../../proto/index.js';
 import type { NatsUser } from '../../proto/index.js';
@@ -83,7 +84,9 @@ async function startServer(
   const connectOptions = (user = NATS_SETUP_USER, extra: Partial<ConnectionOptions> = {}): ConnectionOptions => {
     const found = users.find((u) => u.user === user);
     if (!found) throw new Error(`test nats-server has no user ${user}`);
-    return { servers: server.url, user, pass: found.password, tls: { caFile: pki.caFile }, ...extra };
+    // Each user but setup may read only its own replies (see natsInboxPrefix).
+    const inbox = user === NATS_SETUP_USER ? {} : { inboxPrefix: natsInboxPrefix(user) };
+    return { servers: server.url, user, pass: found.password, tls: { caFile: pki.caFile }, ...inbox, ...extra };
   };
   return {
     url: server.url,

@@ -1,7 +1,7 @@
 import { connect as tcpConnect } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   EDGE_STREAM,
@@ -21,6 +21,7 @@ import { setupTestHubDefaults } from '../harness/nats-setup.js';
 
 const SITE = 'site-1';
 const DEVICE = 'dev-1';
+const OTHER_DEVICE = 'dev-2';
 const CONTROLLER = 'ctl-1';
 
 /** What a bare TCP client gets from a NATS port: the server's INFO line, then its answer to CONNECT. */
@@ -60,7 +61,10 @@ describe('NATS attacks on the hub and a site leaf node', () => {
 
   beforeAll(async () => {
     hub = await startTestNats();
-    site = await startTestSite(SITE, hub.leafUrl, undefined, { devices: [DEVICE], controllers: [CONTROLLER] });
+    site = await startTestSite(SITE, hub.leafUrl, undefined, {
+      devices: [DEVICE, OTHER_DEVICE],
+      controllers: [CONTROLLER],
+    });
     await setupTestHubDefaults(hub, [SITE]);
     device = await site.connect(DEVICE);
     controller = await site.connect(`controller-${CONTROLLER}`);
@@ -150,6 +154,30 @@ describe('NATS attacks on the hub and a site leaf node', () => {
     await expect(
       jetstream(controller).publish(eventSubject(SITE, DEVICE, 'cam-1'), new Uint8Array([1]), { timeout: 2_000 }),
     ).rejects.toThrow(/Permissions Violation/);
+  });
+
+  it("a device cannot read the replies the core gets across the link (another's inbox)", async () => {
+    const sniffer = await site.connect(OTHER_DEVICE);
+    try {
+      const errors: string[] = [];
+      void (async () => {
+        for await (const s of sniffer.status()) if (s.type === 'error') errors.push(String(s.error));
+      })();
+      const seen: string[] = [];
+      const record = (err: Error | null, msg: Msg): void => void (err ? undefined : seen.push(msg.subject));
+      sniffer.subscribe('_INBOX.>', { callback: record });
+      sniffer.subscribe('_INBOX_core.>', { callback: record });
+      await sniffer.flush(); // the server has answered both subscriptions
+      // The core reads the signed event from the site's outbox across the leaf link.
+      const outbox = await jetstream(core, { domain: SITE }).consumers.get(EDGE_STREAM);
+      expect((await outbox.next({ expires: 5_000 }))?.subject).toMatch(/^zebra\.v1\.events\./);
+      // Anything routed to the sniffer before the core had its reply arrives before this round trip ends.
+      await sniffer.flush();
+      expect(seen).toEqual([]);
+      expect(errors.join('\n')).toMatch(/Permissions Violation for Subscription to "_INBOX\.>"/);
+    } finally {
+      await sniffer.close();
+    }
   });
 
   it('a controller cannot read events or evidence', async () => {

@@ -91,7 +91,7 @@ describe('device NATS permissions', () => {
       'zebra.v1.tallies.site-1.dev-1.>',
     ]);
     expect(publish.allow.some((s) => /CREATE|DELETE|UPDATE|PURGE|\$JS\.API\.>/.test(s))).toBe(false);
-    expect(subscribe.allow).toEqual(['_INBOX.>', 'zebra.v1.signal.site-1.*']);
+    expect(subscribe.allow).toEqual(['_INBOX_dev-1.>', 'zebra.v1.signal.site-1.*']);
   });
 
   it('render to an authorization block with every value quoted', () => {
