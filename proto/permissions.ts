@@ -66,8 +66,15 @@ function evidenceStoreAccess(api: string): string[] {
   ];
 }
 
-/** Replies: inboxes, JetStream acks and flow control, for a user that consumes. */
-const CONSUMER_REPLIES = ['$JS.ACK.>', '$JS.FC.>'];
+/**
+ * Acks on one durable only: an ack names the stream sequence it settles, so `$JS.ACK.>` would
+ * let one identity settle another's messages (a device acking the core's ingest of an event).
+ */
+const acksOn = (stream: string, durable: string): string[] => [
+  `$JS.ACK.${stream}.${durable}.>`,
+  // The reply format with a domain and account hash, which newer servers may use.
+  `$JS.ACK.*.*.${stream}.${durable}.>`,
+];
 
 /**
  * An edge device connected straight to the hub (no site leaf node): its own events and
@@ -81,7 +88,6 @@ export function devicePermissions(siteId: string, deviceId: string): NatsPermiss
         `zebra.v1.tallies.${siteId}.${deviceId}.>`,
         ...OBJ_DATA,
         ...evidenceStoreWrite('$JS.API'),
-        ...CONSUMER_REPLIES,
       ],
     },
     // Its own replies, and its site's signal reports (signed by the controller: SignedSignalReport).
@@ -109,6 +115,7 @@ export function siteDevicePermissions(siteId: string, deviceId: string): NatsPer
         `$JS.API.STREAM.INFO.${RECEIPTS_STREAM}`,
         `$JS.API.CONSUMER.INFO.${RECEIPTS_STREAM}.${durable}`,
         `$JS.API.CONSUMER.MSG.NEXT.${RECEIPTS_STREAM}.${durable}`,
+        ...acksOn(RECEIPTS_STREAM, durable),
       ],
     },
     subscribe: base.subscribe,
@@ -151,7 +158,9 @@ export function corePermissions(ingestDurable: string): NatsPermissions {
         `${site}.CONSUMER.INFO.${EDGE_STREAM}.>`,
         `${site}.CONSUMER.MSG.NEXT.${EDGE_STREAM}.>`,
         `${site}.CONSUMER.DELETE.${EDGE_STREAM}.>`,
-        ...CONSUMER_REPLIES,
+        ...acksOn(INFRACTIONS_STREAM, ingestDurable),
+        // Flow control of the ordered consumers that read evidence objects and site outboxes.
+        '$JS.FC.>',
       ],
     },
     subscribe: { allow: [`${natsInboxPrefix(NATS_CORE_USER)}.>`] },

@@ -14,7 +14,7 @@ import {
   signalSubject,
 } from '../../proto/index.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
-import { startTestNats, startTestSite } from '../harness/nats.js';
+import { TEST_INGEST_DURABLE, startTestNats, startTestSite } from '../harness/nats.js';
 import type { TestNats } from '../harness/nats.js';
 import { waitFor } from '../harness/temp.js';
 import { setupTestHubDefaults } from '../harness/nats-setup.js';
@@ -178,6 +178,22 @@ describe('NATS attacks on the hub and a site leaf node', () => {
     } finally {
       await sniffer.close();
     }
+  });
+
+  it("a device cannot settle the core's ingest of an event (acks only on its own receipts)", async () => {
+    const errors: string[] = [];
+    void (async () => {
+      for await (const s of device.status()) if (s.type === 'error') errors.push(String(s.error));
+    })();
+    // An ack names the stream sequence it settles: this one would ack event 1 for the core.
+    device.publish(`$JS.ACK.${INFRACTIONS_STREAM}.${TEST_INGEST_DURABLE}.1.1.1.0.0`);
+    await device.flush();
+    await waitFor('the refusal', () => Promise.resolve(errors.length > 0 ? true : undefined), 5_000);
+    expect(errors.join('\n')).toMatch(/Permissions Violation for Publish to "\$JS\.ACK\.INFRACTIONS\.core-ingest\./);
+    const info = await (
+      await jetstreamManager(core, { checkAPI: false })
+    ).consumers.info(INFRACTIONS_STREAM, TEST_INGEST_DURABLE);
+    expect(info.ack_floor.stream_seq).toBe(0);
   });
 
   it('a controller cannot read events or evidence', async () => {
