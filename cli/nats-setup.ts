@@ -61,7 +61,14 @@ export async function natsSetup(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const password = (await readFile(values['password-file'], 'utf8')).trim();
+  const file = values['password-file'];
+  const password = await readFile(file, 'utf8').then(
+    (text) => text.trim(),
+    (err: unknown) => {
+      throw new Error(`--password-file: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    },
+  );
+  if (!password) throw new Error(`--password-file: ${file} is empty`);
   if (target === 'hub') {
     const config = await loadCoreConfig(values.config, process.env);
     const nc = await connectAsSetup(config.nats.servers, config.nats.caFile, password, values.user);

@@ -1,7 +1,7 @@
 import type { PinnedKey } from '../pinned-key.js';
 import { addReport, readingFromTimeline } from './controller-timeline.js';
 import type { Timeline, TimelineOptions } from './controller-timeline.js';
-import { EMPTY_GATE, admitReport } from './report-gate.js';
+import { EMPTY_GATE, REFUSAL_REASONS, admitReport } from './report-gate.js';
 import type { GateState, GateVerdict, RefusalReason } from './report-gate.js';
 import type { SignalReading } from './signal.js';
 
@@ -24,16 +24,10 @@ export interface FeedState {
 
 export const EMPTY_FEED: FeedState = { gate: EMPTY_GATE, timeline: [], unauthenticated: undefined };
 
-/** Refusals that say someone other than the controller is publishing (or replaying). */
-const UNAUTHENTICATED: ReadonlySet<RefusalReason> = new Set<RefusalReason>([
-  'undecodable',
-  'unknown_key',
-  'bad_signature',
-  'wrong_controller',
-  'bad_state',
-  'replayed',
-  'out_of_order',
-]);
+/** Refusals that say someone other than the controller is publishing (or replaying): all but timing. */
+const UNAUTHENTICATED: ReadonlySet<RefusalReason> = new Set(
+  REFUSAL_REASONS.filter((reason) => reason !== 'stale' && reason !== 'future'),
+);
 
 /**
  * Takes one message from the signal subject. An accepted report joins the timeline; a refused

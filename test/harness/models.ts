@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultCacheDir, ensureFile, loadManifest, manifestEntry, mirrorDirsFromEnv } from '../../edge/index.js';
@@ -20,4 +21,11 @@ export async function manifestFile(id: string): Promise<{ path: string; entry: M
     allowDownload: false,
   });
   return { path, entry };
+}
+
+/** The first `seconds` of vtest.avi, stream-copied to `file` (a short camera for tests). */
+export async function vtestClip(file: string, seconds: number): Promise<string> {
+  const source = (await manifestFile('vtest-video')).path;
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-t', String(seconds), '-i', source, '-c', 'copy', file]);
+  return file;
 }

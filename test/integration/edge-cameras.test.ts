@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { parse } from 'yaml';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createEdgeLogger, parseEdgeConfig, startEdge } from '../../edge/index.js';
 import { createLogSink } from '../harness/log-sink.js';
-import { manifestFile, testMirrors } from '../harness/models.js';
+import { testMirrors, vtestClip } from '../harness/models.js';
 import { startTestNats, testUser } from '../harness/nats.js';
 import { writeTestNatsClient } from '../harness/nats-setup.js';
 import { devicePermissions } from '../../proto/index.js';
@@ -33,17 +32,7 @@ describe('edge with several cameras', () => {
     await ensureIngestTopology(nc, INGEST);
     await nc.close();
     const good = join(work.path, 'short.avi');
-    execFileSync('ffmpeg', [
-      '-loglevel',
-      'error',
-      '-t',
-      '4',
-      '-i',
-      (await manifestFile('vtest-video')).path,
-      '-c',
-      'copy',
-      good,
-    ]);
+    await vtestClip(good, 4);
     const corrupt = join(work.path, 'corrupt.avi');
     await writeFile(corrupt, Buffer.alloc(8192, 3));
     const camera = demo.cameras[0]!;

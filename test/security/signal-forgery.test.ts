@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +21,7 @@ import {
   signalSubject,
 } from '../../proto/index.js';
 import { createLogSink } from '../harness/log-sink.js';
-import { manifestFile, testMirrors } from '../harness/models.js';
+import { testMirrors, vtestClip } from '../harness/models.js';
 import { startTestNats, testUser } from '../harness/nats.js';
 import { writeTestNatsClient } from '../harness/nats-setup.js';
 import { tempDir } from '../harness/temp.js';
@@ -188,17 +187,7 @@ describe('forged signal reports on a real nats-server', () => {
     const natsClient = await writeTestNatsClient(nats, work.path, demo.deviceId);
     await setupTestHubDefaults(nats);
     const clip = join(work.path, 'clip.avi');
-    execFileSync('ffmpeg', [
-      '-loglevel',
-      'error',
-      '-t',
-      '4',
-      '-i',
-      (await manifestFile('vtest-video')).path,
-      '-c',
-      'copy',
-      clip,
-    ]);
+    await vtestClip(clip, 4);
     const controller = SignalReportSigner.generate('ctl-1');
     await writeFile(join(work.path, 'ctl-1.pub.pem'), controller.publicKeyPem);
     await writeFile(
