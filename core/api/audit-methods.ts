@@ -14,13 +14,13 @@ import {
   GetTransparencyReportResponse,
   ReportPeriod,
 } from '../../proto/index.js';
-import { auditSize, listCheckpoints, loadEntries, loadLeafHashes } from '../audit/audit-repo.js';
+import { auditLogSize, listCheckpoints, loadEntries } from '../audit/audit-repo.js';
 import type { SignedCheckpoint } from '../audit/checkpoint.js';
 import { canonicalEntryBytes } from '../audit/entry.js';
 import { toExportJson } from '../audit/export-format.js';
 import { buildExtract, extractToJson } from '../audit/extract.js';
-import { consistencyProof, inclusionProof } from '../audit/merkle.js';
 import { checkpointNow } from '../audit/signer.js';
+import { proveConsistency, proveInclusion } from '../audit/tree-repo.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { transparencyReport } from '../report/transparency.js';
 import { readReview } from '../review/review-repo.js';
@@ -30,15 +30,18 @@ import type { CallContext } from './method.js';
 
 const AUDITORS = ['auditor'] as const;
 
-/** A fresh signed checkpoint over the whole log (signed now if the log grew). */
+/**
+ * A fresh signed checkpoint over the whole log: signed now if the log grew, unless another
+ * replica is signing at this moment (then the newest one signed).
+ */
 async function currentCheckpoint(ctx: CallContext): Promise<SignedCheckpoint> {
   const cp = await checkpointNow(ctx.deps.db, ctx.deps.signer, ctx.nowMs);
-  if (!cp) throw new CoreError(CoreErrorCode.NOT_FOUND, 'the audit log is empty');
+  if (!cp) throw new CoreError(CoreErrorCode.NOT_FOUND, 'no checkpoint is signed yet (the audit log is empty)');
   return cp;
 }
 
 async function checkSize(ctx: CallContext, size: number, name: string): Promise<void> {
-  const total = await auditSize(ctx.deps.db);
+  const total = await auditLogSize(ctx.deps.db);
   if (!(Number.isSafeInteger(size) && size > 0 && size <= total))
     throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `${name} must be between 1 and the log size ${total}`);
 }
@@ -90,8 +93,7 @@ export const auditService = defineService(AuditServiceService, {
     await checkSize(ctx, req.treeSize, 'tree_size');
     if (!Number.isSafeInteger(req.leafIndex) || req.leafIndex < 0 || req.leafIndex >= req.treeSize)
       throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'leaf_index must be a whole number below tree_size');
-    const leaves = await loadLeafHashes(ctx.deps.db, req.treeSize);
-    return { leafHash: leaves[req.leafIndex]!, auditPath: inclusionProof(req.leafIndex, leaves, req.treeSize) };
+    return proveInclusion(ctx.deps.db, req.leafIndex, req.treeSize);
   }),
   getConsistencyProof: rpc(AUDITORS, GetConsistencyProofRequest, GetConsistencyProofResponse, async (ctx, req) => {
     await checkSize(ctx, req.secondSize, 'second_size');
@@ -100,8 +102,7 @@ export const auditService = defineService(AuditServiceService, {
         CoreErrorCode.INVALID_ARGUMENT,
         'first_size must be a whole number, 0 or more, not above second_size',
       );
-    const leaves = await loadLeafHashes(ctx.deps.db, req.secondSize);
-    return { proof: consistencyProof(req.firstSize, req.secondSize, leaves) };
+    return { proof: await proveConsistency(ctx.deps.db, req.firstSize, req.secondSize) };
   }),
   exportLog: rpc(AUDITORS, ExportLogRequest, ExportLogResponse, exportLog),
   getCustodyReport: rpc(AUDITORS, GetCustodyReportRequest, GetCustodyReportResponse, custody),

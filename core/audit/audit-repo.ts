@@ -3,6 +3,7 @@ import type { SignedCheckpoint } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
 import { canonicalEntryBytes } from './entry.js';
 import { leafHash } from './merkle.js';
+import { writeAppendedNodes } from './tree-repo.js';
 
 export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
 
@@ -16,7 +17,10 @@ export function reserveAuditSeqsSql(count: string): string {
   return `UPDATE audit_head SET next_seq = next_seq + (${count}) RETURNING next_seq - (${count}) AS first_seq`;
 }
 
-/** Inserts entries under sequence numbers reserved from `firstSeq` on, in order. */
+/**
+ * Inserts entries under sequence numbers reserved from `firstSeq` on, in order, with the
+ * Merkle nodes they complete.
+ */
 export async function insertAuditEntries(
   tx: Queryable,
   firstSeq: number,
@@ -25,6 +29,7 @@ export async function insertAuditEntries(
   if (entries.length === 0) return [];
   const full = entries.map((e, i): AuditEntry => ({ ...e, seq: firstSeq + i }));
   const canonical = full.map(canonicalEntryBytes);
+  const leaves = canonical.map((bytes) => leafHash(bytes));
   await tx.query(
     `INSERT INTO audit_log (seq, at, actor, action, subject, canonical, leaf_hash)
      SELECT seq, to_timestamp(at_ms / 1000), actor, action, subject, decode(canonical, 'hex'), decode(leaf, 'hex')
@@ -37,9 +42,10 @@ export async function insertAuditEntries(
       full.map((e) => e.action),
       full.map((e) => e.subject),
       canonical.map((bytes) => bytes.toString('hex')),
-      canonical.map((bytes) => leafHash(bytes).toString('hex')),
+      leaves.map((leaf) => leaf.toString('hex')),
     ],
   );
+  await writeAppendedNodes(tx, firstSeq, leaves);
   return full;
 }
 
@@ -58,17 +64,6 @@ export async function appendAuditMany(tx: Queryable, entries: readonly NewAuditE
 export async function appendAudit(tx: Queryable, entry: NewAuditEntry): Promise<AuditEntry> {
   const [full] = await appendAuditMany(tx, [entry]);
   return full!;
-}
-
-/** Leaf hashes of entries 0..size-1 (all when size is omitted), in order. */
-export async function loadLeafHashes(db: Queryable, size?: number): Promise<Buffer[]> {
-  const { rows } = await db.query<{ leaf_hash: Uint8Array }>(
-    size === undefined
-      ? 'SELECT leaf_hash FROM audit_log ORDER BY seq'
-      : 'SELECT leaf_hash FROM audit_log WHERE seq < $1 ORDER BY seq',
-    size === undefined ? [] : [size],
-  );
-  return rows.map((r) => Buffer.from(r.leaf_hash));
 }
 
 /** Entries with their stored leaf hashes, decoded from the canonical bytes that were hashed. */
@@ -128,7 +123,16 @@ export async function listCheckpoints(db: Queryable): Promise<SignedCheckpoint[]
   return rows.map(toCheckpoint);
 }
 
-export async function auditSize(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM audit_log');
-  return Number(rows[0]!.n);
+/** The newest signed checkpoint, if any. */
+export async function latestCheckpoint(db: Queryable): Promise<SignedCheckpoint | undefined> {
+  const { rows } = await db.query<CheckpointRow>(
+    `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1`,
+  );
+  return rows[0] && toCheckpoint(rows[0]);
+}
+
+/** The number of committed entries, from the audit head (not a count of the log). */
+export async function auditLogSize(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ next_seq: string | number }>('SELECT next_seq FROM audit_head');
+  return Number(rows[0]!.next_seq);
 }

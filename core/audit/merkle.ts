@@ -126,7 +126,9 @@ export function verifyConsistency(
   if (m < 0 || m > n) return false;
   if (m === 0) return proof.length === 0;
   if (m === n) return proof.length === 0 && equal(rootM, rootN);
-  const isPowerOfTwo = (m & (m - 1)) === 0;
+  // Not (m & (m - 1)): bit operators truncate to 32 bits, and sizes go past 2^31.
+  let isPowerOfTwo = m === 1;
+  for (let p = 1; p < m && !isPowerOfTwo;) isPowerOfTwo = (p *= 2) === m;
   const path = isPowerOfTwo ? [rootM, ...proof] : [...proof];
   if (path.length === 0) return false;
   let fn = m - 1;

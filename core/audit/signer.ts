@@ -3,11 +3,11 @@ import type { KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
-import type { Queryable } from '../db/database.js';
-import { auditSize, insertCheckpoint, listCheckpoints, loadLeafHashes } from './audit-repo.js';
+import type { Database } from '../db/database.js';
+import { auditLogSize, insertCheckpoint, latestCheckpoint } from './audit-repo.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import { keyIdOf, signCheckpoint } from './checkpoint.js';
-import { merkleRoot } from './merkle.js';
+import { treeRoot } from './tree-repo.js';
 import { assertPrivateFile } from '../private-files.js';
 
 /** The checkpoint signing key. It lives in a file outside the database. */
@@ -51,23 +51,37 @@ export async function loadOrCreateSigner(path: string, origin: string): Promise<
 }
 
 /**
+ * The PostgreSQL advisory lock the signer holds while it signs: one replica signs at a time.
+ * (Any fixed 64-bit number other code does not use; this one spells "zebraCP1".)
+ */
+export const SIGNER_LOCK_KEY = '8819563688672579633';
+
+/**
  * Signs a checkpoint over the whole log if it grew since the last one; returns the newest
- * checkpoint either way (undefined while the log is empty).
+ * checkpoint either way (undefined while none is signed). Reads O(log n) tree nodes. Runs
+ * under a transaction-scoped advisory lock: if another replica holds it (it is signing), this
+ * returns the newest checkpoint already signed instead of waiting; the lock ends with the
+ * transaction, so when a replica dies the next one signs on its next call.
  */
 export async function checkpointNow(
-  db: Queryable,
+  db: Database,
   signer: CheckpointSigner,
   nowMs: number,
 ): Promise<SignedCheckpoint | undefined> {
-  const latest = (await listCheckpoints(db)).at(-1);
-  const size = await auditSize(db);
-  if (size === 0 || (latest && latest.treeSize >= size)) return latest;
-  const rootHash = merkleRoot(await loadLeafHashes(db, size));
-  const cp = signCheckpoint(
-    { origin: signer.origin, treeSize: size, rootHash, atMs: nowMs },
-    signer.privateKey,
-    signer.publicKey,
-  );
-  await insertCheckpoint(db, cp);
-  return cp;
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS locked', [
+      SIGNER_LOCK_KEY,
+    ]);
+    const latest = await latestCheckpoint(tx);
+    if (!rows[0]!.locked) return latest;
+    const size = await auditLogSize(tx);
+    if (size === 0 || (latest && latest.treeSize >= size)) return latest;
+    const cp = signCheckpoint(
+      { origin: signer.origin, treeSize: size, rootHash: await treeRoot(tx, size), atMs: nowMs },
+      signer.privateKey,
+      signer.publicKey,
+    );
+    await insertCheckpoint(tx, cp);
+    return cp;
+  });
 }

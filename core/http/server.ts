@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ApiDeps } from '../api/method.js';
 import { checkpointToJson } from '../audit/export-format.js';
-import { checkpointNow } from '../audit/signer.js';
+import { latestCheckpoint } from '../audit/audit-repo.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { consoleScript } from '../console/bundle.js';
 import type { ServerTlsMaterial } from '../tls.js';
@@ -61,8 +61,9 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps, 
     return void res.end(deps.api.signer.publicKeyPem);
   }
   if (url.pathname === '/api/audit/checkpoint') {
-    const cp = await checkpointNow(deps.api.db, deps.api.signer, Date.now());
-    if (!cp) return sendJson(res, 404, { error: 'the audit log is empty' });
+    // The newest signed one: signing is the timer's work, never an anonymous request's.
+    const cp = await latestCheckpoint(deps.api.db);
+    if (!cp) return sendJson(res, 404, { error: 'no checkpoint is signed yet' });
     return sendJson(res, 200, checkpointToJson(cp));
   }
   if (url.pathname === '/app.js') {

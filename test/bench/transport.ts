@@ -19,6 +19,7 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { CoreConfigSchema, countEvents } from '../../core/index.js';
 import { canonicalEntryBytes, entryLeafHash } from '../../core/audit/entry.js';
+import { writeAppendedNodes } from '../../core/audit/tree-repo.js';
 import type { Queryable } from '../../core/db/database.js';
 import { ensureIngestTopology } from '../../core/ingest/consumer.js';
 import { createEdgeLogger } from '../../edge/logger.js';
@@ -176,7 +177,8 @@ function auditRow(e: InfractionEvent, seq: number): string[] {
 
 /**
  * A raw batched insert of the rows ingest itself writes for each event: the event, its review
- * row and its audit entry (numbered under the audit head's lock), one transaction a batch.
+ * row and its audit entry (numbered under the audit head's lock) with its Merkle nodes, one
+ * transaction a batch.
  * Hand written SQL, every value computed before the clock starts.
  */
 async function rawInsertIngestRows(batch: readonly InfractionEvent[], nats: TestNats): Promise<Run> {
@@ -206,6 +208,12 @@ async function rawInsertIngestRows(batch: readonly InfractionEvent[], nats: Test
             entries.map(([canonical]) => canonical),
             entries.map(([, leaf]) => leaf),
           ],
+        );
+        // The Merkle nodes these entries complete, as insertAuditEntries writes them.
+        await writeAppendedNodes(
+          tx,
+          i,
+          entries.map(([, leaf]) => Buffer.from(leaf!, 'hex')),
         );
       });
     }

@@ -90,7 +90,7 @@ describe('key files and the database folder are private', () => {
 });
 
 describe('the audit tables refuse TRUNCATE', () => {
-  it.each(['audit_log', 'audit_checkpoints', 'audit_head'])('TRUNCATE %s is refused', async (table) => {
+  it.each(['audit_log', 'audit_checkpoints', 'audit_head', 'audit_nodes'])('TRUNCATE %s is refused', async (table) => {
     await using db = await migratedTestDatabase();
     await db.transaction(async (tx) => {
       await tx.query(`UPDATE audit_head SET next_seq = next_seq + 1`);
