@@ -225,6 +225,11 @@ describe('the transparency report from counters', () => {
         { periodStartMs: dayMs, cameraId: 'cam-b', stage: 'rejected', reasonCode: 'blurred', count: 40 },
       ]);
       await expectSameAsReference(db, dayMs - 40 * DAY_MS, nowMs + DAY_MS, 'month');
+      // A report of more rows than allowed is refused, naming the way out.
+      await expect(transparencyReport(db, dayMs - 40 * DAY_MS, nowMs + DAY_MS, 'day', 2)).rejects.toThrow(
+        /more than 2 rows: ask for months/,
+      );
+      expect(await transparencyReport(db, dayMs - 40 * DAY_MS, nowMs + DAY_MS, 'day', 3)).toHaveLength(3);
     } finally {
       await dispose();
     }
