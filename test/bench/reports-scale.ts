@@ -60,20 +60,37 @@ async function load(db: Database, events: number): Promise<void> {
   console.log(`loaded ${events} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-async function p50(label: string, runs: number, op: () => Promise<unknown>): Promise<number> {
-  await op();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await op();
-    times.push(performance.now() - t0);
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+/**
+ * Times each op on every database in turn, round after round (the machine is shared: alternating
+ * spreads its noise over all sizes alike), and prints p50 and p99 per database.
+ */
+async function alternating(
+  label: string,
+  rounds: number,
+  ops: Map<number, () => Promise<unknown>>,
+): Promise<Map<number, number>> {
+  const times = new Map([...ops.keys()].map((k) => [k, [] as number[]]));
+  for (const op of ops.values()) await op();
+  for (let i = 0; i < rounds; i++) {
+    for (const [size, op] of ops) {
+      const t0 = performance.now();
+      await op();
+      times.get(size)!.push(performance.now() - t0);
+    }
   }
-  times.sort((a, b) => a - b);
-  const median = times[Math.floor(times.length / 2)]!;
-  console.log(
-    `${label}: p50 ${median.toFixed(1)} ms, p99 ${times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]!.toFixed(1)} ms (${runs} runs)`,
-  );
-  return median;
+  const medians = new Map<number, number>();
+  for (const [size, list] of times) {
+    list.sort((a, b) => a - b);
+    medians.set(size, percentile(list, 0.5));
+    console.log(
+      `${size} events, ${label}: p50 ${percentile(list, 0.5).toFixed(1)} ms, p99 ${percentile(list, 0.99).toFixed(1)} ms (${rounds} runs)`,
+    );
+  }
+  return medians;
 }
 
 /** A Queryable that runs EXPLAIN ANALYZE of each query instead, prints the plan and returns no rows. */
@@ -88,7 +105,12 @@ function explaining(db: Queryable, label: string): Queryable & Database {
   } as unknown as Queryable & Database;
 }
 
-async function run(serverUrl: string, events: number): Promise<Record<string, number>> {
+interface Loaded {
+  readonly db: Database;
+  close(): Promise<void>;
+}
+
+async function loaded(serverUrl: string, events: number): Promise<Loaded> {
   const name = `zebra_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -96,53 +118,75 @@ async function run(serverUrl: string, events: number): Promise<Record<string, nu
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const db = await openDatabase({ url: url.toString() });
-  try {
-    await migrate(db);
-    await load(db, events);
-    const nowMs = Date.now();
-    const year: [number, number] = [nowMs - 365 * DAY_MS, nowMs];
-    const rows = (await transparencyReport(db, ...year, 'day')).length;
-    const gaps = await sequenceGaps(db);
-    console.log(
-      `${events} events: report rows ${rows}; cameras ${gaps.length}, runs listed ${gaps.reduce((n, c) => n + c.gaps.length, 0)} of ${gaps.reduce((n, c) => n + c.gapCount, 0)}`,
-    );
-    const figures = {
-      reportDay: await p50(`${events} report, a year by day`, 21, () => transparencyReport(db, ...year, 'day')),
-      reportMonth: await p50(`${events} report, a year by month`, 21, () => transparencyReport(db, ...year, 'month')),
-      gaps: await p50(`${events} ListSequenceGaps (sequenceGaps)`, 21, () => sequenceGaps(db)),
-    };
-    await transparencyReport(explaining(db, `report (${events})`), ...year, 'month');
-    await sequenceGaps(explaining(db, `gaps (${events})`));
-    const retention = {
-      db: explaining(db, `retention (${events})`),
-      policy: {
-        openReviewMaxAgeMs: 90 * DAY_MS,
-        evidenceRetentionMs: 180 * DAY_MS,
-        sweepIntervalMs: 3_600_000,
-        itemsPerPass: 100,
-        passPauseMs: 0,
-        maxItemsPerHour: 20_000,
-      },
-      logger: { info: () => undefined },
-    } as unknown as RetentionDeps;
-    await sweepRetention(retention, nowMs);
-    return figures;
-  } finally {
-    await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  await migrate(db);
+  await load(db, events);
+  return {
+    db,
+    async close() {
+      await db.close();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+async function explainAll(db: Database, events: number, year: [number, number]): Promise<void> {
+  const rows = (await transparencyReport(db, ...year, 'day')).length;
+  const gaps = await sequenceGaps(db);
+  console.log(
+    `${events} events: report rows ${rows}; cameras ${gaps.length}, runs listed ${gaps.reduce((n, c) => n + c.gaps.length, 0)} of ${gaps.reduce((n, c) => n + c.gapCount, 0)}`,
+  );
+  await transparencyReport(explaining(db, `report by month (${events})`), ...year, 'month');
+  await sequenceGaps(explaining(db, `gaps (${events})`));
+  const retention = {
+    db: explaining(db, `retention (${events})`),
+    policy: {
+      openReviewMaxAgeMs: 90 * DAY_MS,
+      evidenceRetentionMs: 180 * DAY_MS,
+      sweepIntervalMs: 3_600_000,
+      itemsPerPass: 100,
+      passPauseMs: 0,
+      maxItemsPerHour: 20_000,
+    },
+    logger: { info: () => undefined },
+  } as unknown as RetentionDeps;
+  await sweepRetention(retention, year[1]);
 }
 
 const serverUrl = process.env.DATABASE_URL;
 if (!serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server');
 const sizes = process.argv.slice(2).map(Number);
-const results = new Map<number, Record<string, number>>();
-for (const size of sizes.length ? sizes : [10_000, 1_000_000]) results.set(size, await run(serverUrl, size));
-const [small, large] = [...results.keys()].sort((a, b) => a - b);
-if (small !== undefined && large !== undefined && small !== large) {
-  for (const key of Object.keys(results.get(small)!)) {
-    const ratio = results.get(large)![key]! / results.get(small)![key]!;
-    console.log(`ratio ${large}/${small} ${key}: ${ratio.toFixed(2)}`);
+const databases = new Map<number, Loaded>();
+try {
+  for (const size of sizes.length ? sizes : [10_000, 1_000_000]) databases.set(size, await loaded(serverUrl, size));
+  const nowMs = Date.now();
+  const year: [number, number] = [nowMs - 365 * DAY_MS, nowMs];
+  for (const [size, { db }] of databases) await explainAll(db, size, year);
+  const each = (op: (db: Database) => Promise<unknown>) =>
+    new Map([...databases].map(([size, { db }]) => [size, () => op(db)]));
+  const figures = {
+    reportDay: await alternating(
+      'report, a year by day',
+      31,
+      each((db) => transparencyReport(db, ...year, 'day')),
+    ),
+    reportMonth: await alternating(
+      'report, a year by month',
+      31,
+      each((db) => transparencyReport(db, ...year, 'month')),
+    ),
+    gaps: await alternating(
+      'ListSequenceGaps (sequenceGaps)',
+      31,
+      each((db) => sequenceGaps(db)),
+    ),
+  };
+  const [small, large] = [Math.min(...databases.keys()), Math.max(...databases.keys())];
+  if (small !== large) {
+    for (const [key, medians] of Object.entries(figures)) {
+      console.log(`ratio ${large}/${small} ${key}: ${(medians.get(large)! / medians.get(small)!).toFixed(2)}`);
+    }
   }
+} finally {
+  for (const loadedDb of databases.values()) await loadedDb.close();
 }

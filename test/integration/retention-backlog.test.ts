@@ -1,8 +1,11 @@
 import { Objm } from '@nats-io/obj';
 import { describe, expect, it } from 'vitest';
-import { sweepRetention } from '../../core/index.js';
+import { migrate, sweepRetention } from '../../core/index.js';
+import { insertEvent } from '../../core/events/events-repo.js';
 import type { RetentionDeps } from '../../core/retention/retention.js';
-import { EVIDENCE_BUCKET } from '../../proto/index.js';
+import { EVIDENCE_BUCKET, EvidenceRef } from '../../proto/index.js';
+import { createTestDatabase, openTestDatabase } from '../harness/database.js';
+import { makeEvent, testDeviceKey } from '../harness/events.js';
 import { ingestEvents } from '../harness/review.js';
 import { startTestStack } from '../harness/stack.js';
 
@@ -68,5 +71,36 @@ describe('retention drains a backlog at the configured rate', () => {
     // Told to stop during the first pass or the pause after it: no second pass starts.
     setTimeout(() => stop.abort(), 100);
     expect(await sweep).toEqual({ expired: 3, purged: 0 });
+  });
+
+  it('a review carries its event capture time and whether evidence is kept, whoever inserts it', async () => {
+    await using target = await createTestDatabase();
+    await using db = await openTestDatabase(target);
+    await migrate(db);
+    const key = testDeviceKey().privateKey;
+    const occurredAtMs = Date.UTC(2026, 4, 1, 12);
+    // Ingest's insert sets both; a writer that names neither (as a bulk loader may) gets them from the event.
+    const ingested = makeEvent(key, {
+      cameraSeq: 1,
+      occurredAtMs,
+      evidence: [EvidenceRef.fromPartial({ objectKey: 'site-1/cam-1/x/entry.jpg', sha256Hex: '00'.repeat(32) })],
+    });
+    await insertEvent(db, ingested, 1);
+    const loaded = makeEvent(key, { cameraSeq: 2, occurredAtMs: occurredAtMs + 1000 });
+    await db.query(
+      `INSERT INTO events (event_id, device_id, site_id, camera_id, camera_seq, occurred_at, zone_id, zone_version,
+         signal_state, ms_since_steady_dont_walk, confidence, evidence_count, stream_seq, payload)
+       VALUES ($1, 'dev-1', 'site-1', 'cam-1', 2, to_timestamp($2::float8 / 1000), 'zone-1', 1, 3, 5000, 0.9, 0, 2, '\\x00')`,
+      [loaded.eventId, loaded.occurredAtMs],
+    );
+    await db.query(`INSERT INTO reviews (event_id, state, version) VALUES ($1, 'queued', 1)`, [loaded.eventId]);
+    const { rows } = await db.query<{ event_id: string; at_ms: number; pending: boolean }>(
+      `SELECT event_id::text, (extract(epoch FROM event_occurred_at) * 1000)::float8 AS at_ms, evidence_pending AS pending
+       FROM reviews ORDER BY event_occurred_at`,
+    );
+    expect(rows.map((r) => [r.event_id, Math.round(Number(r.at_ms)), r.pending])).toEqual([
+      [ingested.eventId, occurredAtMs, true],
+      [loaded.eventId, occurredAtMs + 1000, false],
+    ]);
   });
 });
