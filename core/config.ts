@@ -184,7 +184,24 @@ export const CoreConfigSchema = z
           .number()
           .int()
           .min(1_000)
-          .default(60 * 60_000),
+          .default(60 * 60_000)
+          .describe('How often a retention sweep runs'),
+        itemsPerPass: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000)
+          .default(100)
+          .describe('Reviews to expire, and events whose evidence to purge, looked up and handled per pass'),
+        passPauseMs: z.number().int().min(0).max(60_000).default(100).describe('Pause between two passes of one sweep'),
+        maxItemsPerHour: z
+          .number()
+          .int()
+          .min(1)
+          .default(20_000)
+          .describe(
+            'A sweep goes on with pass after pass while passes find full batches, up to this many items an hour (its share: maxItemsPerHour × sweepIntervalMs / 1 h)',
+          ),
       })
       .strict()
       .prefault({}),

@@ -127,14 +127,18 @@ function startRetention(config: CoreConfig, deps: Omit<RetentionDeps, 'options' 
     },
   };
   let running: Promise<unknown> = Promise.resolve();
+  const stop = new AbortController();
   const timer = setInterval(() => {
     running = running.then(() =>
-      sweepRetention(full, Date.now()).catch((err: unknown) => deps.logger.error({ err }, 'retention sweep failed')),
+      sweepRetention(full, Date.now(), stop.signal).catch((err: unknown) =>
+        deps.logger.error({ err }, 'retention sweep failed'),
+      ),
     );
   }, config.retention.sweepIntervalMs);
   timer.unref();
   cleanup.add('stopping retention', async () => {
     clearInterval(timer);
+    stop.abort();
     await running;
   });
 }

@@ -9,7 +9,7 @@ import {
   ListSequenceGapsRequest,
   ListSequenceGapsResponse,
 } from '../../proto/index.js';
-import { sequenceGaps } from '../events/events-repo.js';
+import { sequenceGaps } from '../events/sequence-state.js';
 import { getEventById, listEventsPage } from './event-queries.js';
 import { defineService, rpc } from './method.js';
 import { fetchMissingEvents } from './refetch.js';

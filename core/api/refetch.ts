@@ -2,7 +2,7 @@ import type { FetchMissingEventsRequest, FetchMissingEventsResponse } from '../.
 import { appendAudit } from '../audit/audit-repo.js';
 import { findDevice } from '../devices/devices-repo.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
-import { sequenceGaps } from '../events/events-repo.js';
+import { cameraGaps } from '../events/sequence-state.js';
 import { refetchFromSite } from '../ingest/site-fetch.js';
 import type { CallContext } from './method.js';
 
@@ -20,11 +20,10 @@ export async function fetchMissingEvents(
   if (!nc) throw new CoreError(CoreErrorCode.NATS_UNAVAILABLE, 'this server has no NATS connection');
   const device = await findDevice(ctx.deps.db, req.deviceId);
   if (!device) throw new CoreError(CoreErrorCode.NOT_FOUND, `no device ${req.deviceId}`);
-  const camera = (await sequenceGaps(ctx.deps.db)).find(
-    (c) => c.deviceId === req.deviceId && c.cameraId === req.cameraId,
-  );
+  // Each run holds at least one number: MAX_WANTED runs, lowest first, hold enough.
+  const gaps = await cameraGaps(ctx.deps.db, req.deviceId, req.cameraId, MAX_WANTED);
   const wanted = new Set<number>();
-  for (const gap of camera?.gaps ?? []) {
+  for (const gap of gaps) {
     for (let seq = gap.firstMissing; seq <= gap.lastMissing && wanted.size < MAX_WANTED; seq++) wanted.add(seq);
   }
   const result =

@@ -90,10 +90,11 @@ function initialReviewState(event: InfractionEvent): 'received' | 'queued' {
 function insertEventsSql(thenSelect: string): string {
   return `WITH ins AS (
        INSERT INTO events (${EVENT_COLUMNS}) ${EVENT_ROWS}
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id, occurred_at, evidence_count
      ), rev AS (
-       INSERT INTO reviews (event_id, state, version)
-       SELECT ins.event_id, v.state, 1 FROM ins JOIN unnest($17::uuid[], $18::text[]) AS v (event_id, state) USING (event_id)
+       INSERT INTO reviews (event_id, state, version, event_occurred_at, evidence_pending)
+       SELECT ins.event_id, v.state, 1, ins.occurred_at, ins.evidence_count > 0
+       FROM ins JOIN unnest($17::uuid[], $18::text[]) AS v (event_id, state) USING (event_id)
      )${thenSelect}`;
 }
 
@@ -282,47 +283,4 @@ export async function getEvent(db: Queryable, eventId: string): Promise<StoredEv
 export async function countEvents(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM events');
   return Number(rows[0]?.n ?? 0);
-}
-
-export interface CameraSequenceState {
-  readonly deviceId: string;
-  readonly cameraId: string;
-  readonly highestSeq: number;
-  readonly storedCount: number;
-  readonly gaps: { firstMissing: number; lastMissing: number }[];
-}
-
-/** Per camera, the highest stored sequence number and every missing run below it. */
-export async function sequenceGaps(db: Queryable): Promise<CameraSequenceState[]> {
-  const { rows: cameras } = await db.query<{
-    device_id: string;
-    camera_id: string;
-    highest: string | number;
-    n: string | number;
-  }>(
-    `SELECT device_id, camera_id, max(camera_seq) AS highest, count(*) AS n FROM events
-     GROUP BY device_id, camera_id ORDER BY device_id, camera_id`,
-  );
-  const { rows: gaps } = await db.query<{
-    device_id: string;
-    camera_id: string;
-    first_missing: string | number;
-    last_missing: string | number;
-  }>(
-    `SELECT device_id, camera_id, coalesce(prev_seq, 0) + 1 AS first_missing, camera_seq - 1 AS last_missing
-     FROM (SELECT device_id, camera_id, camera_seq,
-             lag(camera_seq) OVER (PARTITION BY device_id, camera_id ORDER BY camera_seq) AS prev_seq
-           FROM events) s
-     WHERE camera_seq > coalesce(prev_seq, 0) + 1
-     ORDER BY device_id, camera_id, camera_seq`,
-  );
-  return cameras.map((c) => ({
-    deviceId: c.device_id,
-    cameraId: c.camera_id,
-    highestSeq: Number(c.highest),
-    storedCount: Number(c.n),
-    gaps: gaps
-      .filter((g) => g.device_id === c.device_id && g.camera_id === c.camera_id)
-      .map((g) => ({ firstMissing: Number(g.first_missing), lastMissing: Number(g.last_missing) })),
-  }));
 }

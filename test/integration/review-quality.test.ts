@@ -125,7 +125,14 @@ describe('reviewer quality, the transparency report and retention', () => {
         metrics: deps.metrics,
         logger: deps.logger,
         options: { review: { claimLeaseMs: 60_000, minEvidenceViewMs: 0 }, ledger: deps.config.ledger },
-        policy: { openReviewMaxAgeMs: 90 * DAY_MS, evidenceRetentionMs: 180 * DAY_MS, sweepIntervalMs: 60_000 },
+        policy: {
+          itemsPerPass: 100,
+          passPauseMs: 0,
+          maxItemsPerHour: 20_000,
+          openReviewMaxAgeMs: 90 * DAY_MS,
+          evidenceRetentionMs: 180 * DAY_MS,
+          sweepIntervalMs: 60_000,
+        },
       },
       sweepAt,
     );
@@ -155,7 +162,14 @@ describe('reviewer quality, the transparency report and retention', () => {
       metrics: deps.metrics,
       logger: deps.logger,
       options: { review: { claimLeaseMs: 60_000, minEvidenceViewMs: 0 }, ledger: deps.config.ledger },
-      policy: { openReviewMaxAgeMs: 90 * DAY_MS, evidenceRetentionMs: 180 * DAY_MS, sweepIntervalMs: 60_000 },
+      policy: {
+        itemsPerPass: 100,
+        passPauseMs: 0,
+        maxItemsPerHour: 20_000,
+        openReviewMaxAgeMs: 90 * DAY_MS,
+        evidenceRetentionMs: 180 * DAY_MS,
+        sweepIntervalMs: 60_000,
+      },
     };
   }
 });

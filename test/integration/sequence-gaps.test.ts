@@ -13,6 +13,9 @@ interface Cameras {
     highestSeq: number;
     storedCount: number;
     gaps: { firstMissing: number; lastMissing: number }[];
+    gapCount: number;
+    missingCount: number;
+    untrackedThrough: number;
   }[];
 }
 
@@ -49,6 +52,9 @@ describe('camera sequence numbers', () => {
           { firstMissing: 7, lastMissing: 8 },
           { firstMissing: 10, lastMissing: 10 },
         ],
+        gapCount: 3,
+        missingCount: 5,
+        untrackedThrough: 0,
       },
       {
         deviceId: 'dev-1',
@@ -56,6 +62,9 @@ describe('camera sequence numbers', () => {
         highestSeq: 4,
         storedCount: 2,
         gaps: [{ firstMissing: 1, lastMissing: 2 }],
+        gapCount: 1,
+        missingCount: 2,
+        untrackedThrough: 0,
       },
     ]);
   });

@@ -65,6 +65,8 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
       highestSeq: string;
       storedCount: string;
       gaps?: { firstMissing: string; lastMissing: string }[];
+      gapCount?: string;
+      missingCount?: string;
     }[];
   }>('EventService/ListSequenceGaps');
   const sequences = h(
@@ -78,7 +80,10 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
             `${c.deviceId} / ${c.cameraId}: ${c.storedCount} of ${c.highestSeq} stored` +
               ((c.gaps ?? []).length
                 ? `; missing ${(c.gaps ?? []).map((g) => (g.firstMissing === g.lastMissing ? g.firstMissing : `${g.firstMissing}–${g.lastMissing}`)).join(', ')}`
-                : '; no gaps'),
+                : '; no gaps') +
+              (Number(c.gapCount ?? 0) > (c.gaps ?? []).length
+                ? ` (the newest ${(c.gaps ?? []).length} of ${c.gapCount} runs; ${c.missingCount} numbers missing)`
+                : ''),
           ),
         )
       : [h('li', {}, 'No events yet.')],

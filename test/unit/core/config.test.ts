@@ -33,6 +33,11 @@ describe('core config', () => {
     expect(config.http.tls.certFile).toBe('/b/pki/core.pem');
   });
 
+  it('paces retention by default: passes of 100, 100 ms apart, at most 20,000 items an hour', () => {
+    const { retention } = parseCoreConfig(BASE, '/b', {}, 't');
+    expect(retention).toMatchObject({ itemsPerPass: 100, passPauseMs: 100, maxItemsPerHour: 20_000 });
+  });
+
   it('prefers ZEBRA_DATABASE_URL to PGlite', () => {
     expect(parseCoreConfig(BASE, '/b', { ZEBRA_DATABASE_URL: 'postgres://x/y' }, 't').database.url).toBe(
       'postgres://x/y',
@@ -48,6 +53,10 @@ describe('core config', () => {
     [{ ...BASE, ingest: { batchSize: 0 } }, /ingest\.batchSize/],
     [{ ...BASE, extra: true }, /extra/],
     [{ ...BASE, audit: {} }, /audit\.signingKeyFile/],
+    [{ ...BASE, retention: { itemsPerPass: 0 } }, /retention\.itemsPerPass/],
+    [{ ...BASE, retention: { itemsPerPass: 5000 } }, /retention\.itemsPerPass/],
+    [{ ...BASE, retention: { maxItemsPerHour: 0 } }, /retention\.maxItemsPerHour/],
+    [{ ...BASE, retention: { passPauseMs: -1 } }, /retention\.passPauseMs/],
   ])('rejects %j naming the key', (raw, message) => {
     expect(() => parseCoreConfig(raw, '/b', {}, 'core.yaml')).toThrow(
       expect.objectContaining({ code: CoreErrorCode.CONFIG_INVALID, message: expect.stringMatching(message) }),

@@ -45,8 +45,17 @@ export interface CameraSequence {
   cameraId: string;
   highestSeq: number;
   storedCount: number;
-  /** Runs of missing numbers, first and last inclusive. */
+  /**
+   * Runs of missing numbers, first and last inclusive, lowest first: the newest 100 runs at most
+   * (gap_count says how many there are).
+   */
   gaps: SequenceGap[];
+  /** Runs of missing numbers kept for this camera (at most 10,000; beyond that the lowest are dropped). */
+  gapCount: number;
+  /** Numbers missing below highest_seq (highest_seq - stored_count), tracked as runs or not. */
+  missingCount: number;
+  /** Numbers at or below this are no longer tracked as runs (dropped beyond the cap); 0 if none. */
+  untrackedThrough: number;
 }
 
 export interface SequenceGap {
@@ -390,7 +399,16 @@ export const FetchMissingEventsResponse: MessageFns<FetchMissingEventsResponse> 
 };
 
 function createBaseCameraSequence(): CameraSequence {
-  return { deviceId: '', cameraId: '', highestSeq: 0, storedCount: 0, gaps: [] };
+  return {
+    deviceId: '',
+    cameraId: '',
+    highestSeq: 0,
+    storedCount: 0,
+    gaps: [],
+    gapCount: 0,
+    missingCount: 0,
+    untrackedThrough: 0,
+  };
 }
 
 export const CameraSequence: MessageFns<CameraSequence> = {
@@ -409,6 +427,15 @@ export const CameraSequence: MessageFns<CameraSequence> = {
     }
     for (const v of message.gaps) {
       SequenceGap.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.gapCount !== 0) {
+      writer.uint32(48).uint64(message.gapCount);
+    }
+    if (message.missingCount !== 0) {
+      writer.uint32(56).uint64(message.missingCount);
+    }
+    if (message.untrackedThrough !== 0) {
+      writer.uint32(64).uint64(message.untrackedThrough);
     }
     return writer;
   },
@@ -466,6 +493,30 @@ export const CameraSequence: MessageFns<CameraSequence> = {
             message.gaps.push(SequenceGap.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.gapCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.missingCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.untrackedThrough = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -501,6 +552,21 @@ export const CameraSequence: MessageFns<CameraSequence> = {
           ? globalThis.Number(object.stored_count)
           : 0,
       gaps: globalThis.Array.isArray(object?.gaps) ? object.gaps.map((e: any) => SequenceGap.fromJSON(e)) : [],
+      gapCount: isSet(object.gapCount)
+        ? globalThis.Number(object.gapCount)
+        : isSet(object.gap_count)
+          ? globalThis.Number(object.gap_count)
+          : 0,
+      missingCount: isSet(object.missingCount)
+        ? globalThis.Number(object.missingCount)
+        : isSet(object.missing_count)
+          ? globalThis.Number(object.missing_count)
+          : 0,
+      untrackedThrough: isSet(object.untrackedThrough)
+        ? globalThis.Number(object.untrackedThrough)
+        : isSet(object.untracked_through)
+          ? globalThis.Number(object.untracked_through)
+          : 0,
     };
   },
 
@@ -521,6 +587,15 @@ export const CameraSequence: MessageFns<CameraSequence> = {
     if (message.gaps?.length) {
       obj.gaps = message.gaps.map((e) => SequenceGap.toJSON(e));
     }
+    if (message.gapCount !== 0) {
+      obj.gapCount = Math.round(message.gapCount);
+    }
+    if (message.missingCount !== 0) {
+      obj.missingCount = Math.round(message.missingCount);
+    }
+    if (message.untrackedThrough !== 0) {
+      obj.untrackedThrough = Math.round(message.untrackedThrough);
+    }
     return obj;
   },
 
@@ -534,6 +609,9 @@ export const CameraSequence: MessageFns<CameraSequence> = {
     message.highestSeq = object.highestSeq ?? 0;
     message.storedCount = object.storedCount ?? 0;
     message.gaps = object.gaps?.map((e) => SequenceGap.fromPartial(e)) || [];
+    message.gapCount = object.gapCount ?? 0;
+    message.missingCount = object.missingCount ?? 0;
+    message.untrackedThrough = object.untrackedThrough ?? 0;
     return message;
   },
 };
