@@ -95,7 +95,7 @@ export {
   AuditServiceService,
   CustodyStep,
   ExportLogRequest,
-  ExportLogResponse,
+  ExportLogChunk,
   GetCheckpointRequest,
   GetCheckpointResponse,
   GetConsistencyProofRequest,
