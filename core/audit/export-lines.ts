@@ -169,3 +169,27 @@ export function parseEntryFields(
   }
   return { entry: { seq, atMs, actor, action, subject, details } as AuditEntry, extra: parsedExtra };
 }
+
+/**
+ * The v2 file of an in-memory log (tests and tools; the server streams the same lines from
+ * the database page by page): each checkpoint right after the entry that completes it.
+ */
+export function* exportToLines(
+  origin: string,
+  exportedAtMs: number,
+  log: {
+    readonly entries: readonly (AuditEntry & { readonly leafHash: Buffer })[];
+    readonly checkpoints: readonly SignedCheckpoint[];
+  },
+): Generator<string> {
+  const checkpoints = [...log.checkpoints].sort((a, b) => a.treeSize - b.treeSize);
+  const treeSize = checkpoints.at(-1)?.treeSize ?? 0;
+  yield headerLine({ format: EXPORT_FORMAT_V2, origin, exportedAtMs, treeSize });
+  let next = 0;
+  for (const [i, e] of log.entries.entries()) {
+    for (; next < checkpoints.length && checkpoints[next]!.treeSize <= i; next += 1) yield checkpointLine(checkpoints[next]!);
+    yield entryLine(e, e.leafHash);
+  }
+  for (; next < checkpoints.length; next += 1) yield checkpointLine(checkpoints[next]!);
+  yield trailerLine({ entries: log.entries.length, checkpoints: checkpoints.length });
+}

@@ -24,14 +24,21 @@ export interface AuditExtract {
 
 export type ExtractFilter = { readonly subject: string } | { readonly sinceMs: number; readonly untilMs: number };
 
+/** One page of an extract: the entries after `afterSeq`, at most `limit` of them. */
+export interface ExtractPage {
+  readonly afterSeq?: number;
+  readonly limit?: number;
+}
+
 /**
  * The entries matching `filter` that the checkpoint covers, each with its audit path in the
- * checkpoint's tree.
+ * checkpoint's tree; with `page`, only those after `afterSeq`, at most `limit`.
  */
 export async function buildExtract(
   db: Queryable,
   checkpoint: SignedCheckpoint,
   filter: ExtractFilter,
+  page: ExtractPage = {},
 ): Promise<AuditExtract> {
   const where =
     'subject' in filter
@@ -41,8 +48,9 @@ export async function buildExtract(
           params: [filter.sinceMs, filter.untilMs],
         };
   const { rows } = await db.query<{ seq: string | number; canonical: Uint8Array }>(
-    `SELECT seq, canonical FROM audit_log WHERE seq < $1 AND ${where.sql} ORDER BY seq`,
-    [checkpoint.treeSize, ...where.params],
+    `SELECT seq, canonical FROM audit_log WHERE seq < $1 AND ${where.sql} AND seq > $${where.params.length + 2}
+     ORDER BY seq LIMIT $${where.params.length + 3}`,
+    [checkpoint.treeSize, ...where.params, page.afterSeq ?? -1, page.limit ?? null],
   );
   const leaves = rows.length > 0 ? await loadLeafHashes(db, checkpoint.treeSize) : [];
   return {
