@@ -75,6 +75,14 @@ export function trailerLine(trailer: Omit<ExportTrailer, 'type'>): string {
   return line({ type: 'end', ...trailer });
 }
 
+/** Base64 with no slack: two spellings of the same bytes would let a file change unnoticed. */
+const isCanonicalBase64 = (text: string): boolean => Buffer.from(text, 'base64').toString('base64') === text;
+
+const CanonicalCheckpoint = CheckpointJson.refine(
+  (cp) => isCanonicalBase64(cp.rootHash) && isCanonicalBase64(cp.signature),
+  'rootHash and signature must be canonical base64',
+);
+
 const Selection = z.union([
   z.object({ eventId: z.string() }).strict(),
   z.object({ sinceMs: z.number().int(), untilMs: z.number().int() }).strict(),
@@ -94,7 +102,7 @@ const Header = z.discriminatedUnion('format', [
       format: z.literal(EXTRACT_FORMAT_V2),
       origin: z.string(),
       exportedAtMs: z.number().int(),
-      checkpoint: CheckpointJson,
+      checkpoint: CanonicalCheckpoint,
       selection: Selection,
     })
     .strict(),
@@ -108,7 +116,12 @@ const Trailer = z
   })
   .strict();
 
-const CheckpointLine = CheckpointJson.extend({ type: z.literal('checkpoint') }).strict();
+const CheckpointLine = CheckpointJson.extend({ type: z.literal('checkpoint') })
+  .strict()
+  .refine(
+    (cp) => isCanonicalBase64(cp.rootHash) && isCanonicalBase64(cp.signature),
+    'rootHash and signature must be canonical base64',
+  );
 
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0]!;

@@ -27,22 +27,25 @@ const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Splits a byte stream into lines (without "\n"); a last line with no "\n" is yielded too, so
- * the verifier can tell a cut file from a complete one. Holds at most one line in memory.
+ * the verifier can tell a cut file from a complete one. Yields the lines of each chunk read
+ * together (one await per chunk, not per line); holds one chunk and one partial line.
  */
-export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of source) {
     let buf = carry.length ? Buffer.concat([carry, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     let start = 0;
+    const lines: string[] = [];
     for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-      yield buf.toString('utf8', start, nl);
+      lines.push(buf.toString('utf8', start, nl));
       start = nl + 1;
     }
+    if (lines.length) yield lines;
     buf = buf.subarray(start);
     if (buf.length > MAX_LINE_BYTES) throw new Error(`a line is longer than ${MAX_LINE_BYTES} bytes: not an export`);
     carry = Buffer.from(buf);
   }
-  if (carry.length) yield carry.toString('utf8');
+  if (carry.length) yield [carry.toString('utf8')];
 }
 
 function parseLine(text: string): Record<string, unknown> | string {
@@ -62,7 +65,7 @@ function parseLine(text: string): Record<string, unknown> | string {
  * file is not one of these); everything after it is checked and reported as problems.
  */
 export async function verifyExportLines(
-  lines: AsyncIterable<string> | Iterable<string>,
+  lines: AsyncIterable<string | readonly string[]> | Iterable<string | readonly string[]>,
   publicKey: KeyObject,
   trusted?: SignedCheckpoint,
 ): Promise<StreamVerifyResult> {
@@ -72,14 +75,20 @@ export async function verifyExportLines(
   let trailer: ExportTrailer | undefined;
   let lineNo = 0;
   let checkpointLines = 0;
-  for await (const text of lines) {
+  const bad = (message: string): void =>
+    (log ?? extract)!.problems.add({
+      kind: 'format',
+      message: `line ${lineNo}: ${message}`,
+      firstBadSeq: log ? log.entryCount : undefined,
+    });
+  const take = (text: string): void => {
     lineNo += 1;
     if (!header) {
       const raw = parseLine(text);
       if (typeof raw === 'string') throw new Error(`not an audit export: the first line is ${raw}`);
       header = parseHeader(raw);
       if (header.format === EXPORT_FORMAT_V2) {
-        log = new LogVerifier(publicKey, trusted);
+        log = new LogVerifier(publicKey, trusted, true);
         log.noteOrigin(header.origin);
       } else {
         const head = checkpointFromJson(header.checkpoint);
@@ -87,21 +96,11 @@ export async function verifyExportLines(
         if (head.origin !== header.origin)
           extract.problems.add({ kind: 'origin', message: `the header names ${header.origin}, its checkpoint ${head.origin}` });
       }
-      continue;
+      return;
     }
-    const problems = (log ?? extract)!.problems;
-    const seen = log ? log.entryCount : extract!.entryCount;
     const raw = parseLine(text);
-    const bad = (message: string): void =>
-      problems.add({ kind: 'format', message: `line ${lineNo}: ${message}`, firstBadSeq: log ? seen : undefined });
-    if (typeof raw === 'string') {
-      bad(raw);
-      continue;
-    }
-    if (trailer) {
-      bad('a line after the trailer');
-      continue;
-    }
+    if (typeof raw === 'string') return bad(raw);
+    if (trailer) return bad('a line after the trailer');
     if (raw.type === 'entry') {
       const parsed = parseEntryFields(raw, log ? 'leafHash' : 'inclusionProof');
       if (typeof parsed === 'string') bad(parsed);
@@ -119,6 +118,10 @@ export async function verifyExportLines(
     } else {
       bad(`unknown line type ${JSON.stringify(raw.type)}`);
     }
+  };
+  for await (const item of lines) {
+    if (typeof item === 'string') take(item);
+    else for (const text of item) take(text);
   }
   if (!header) throw new Error('not an audit export: the file is empty');
   const verifier = (log ?? extract)!;
@@ -136,11 +139,11 @@ export async function verifyExportLines(
       message: `the trailer counts ${trailer.entries} entries and ${trailer.checkpoints ?? 0} checkpoints; the file has ${entryCount} and ${checkpointLines}`,
     });
   }
-  if (log && header.format === EXPORT_FORMAT_V2 && entryCount < header.treeSize) {
+  if (log && header.format === EXPORT_FORMAT_V2 && entryCount !== header.treeSize) {
     problems.add({
       kind: 'truncated',
       message: `the header promises ${header.treeSize} entries; the file has ${entryCount}`,
-      firstBadSeq: entryCount,
+      firstBadSeq: Math.min(entryCount, header.treeSize),
     });
   }
   const result = verifier.finish();
