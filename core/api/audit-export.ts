@@ -27,9 +27,9 @@ import type { CallContext, ChunkSink } from './method.js';
 
 /** Entries read per query: a bounded page, whatever the log's size. */
 const ENTRY_PAGE = 1000;
-const EXTRACT_PAGE = 200;
+const EXTRACT_PAGE = 100;
 /** A chunk is sent once it holds this many bytes of lines (well under the 4 MiB message cap). */
-const CHUNK_BYTES = 512 * 1024;
+const CHUNK_BYTES = 256 * 1024;
 
 /** Gathers lines into chunks of whole lines and sends each, waiting for the transport. */
 class ChunkWriter {
