@@ -80,7 +80,11 @@ export class ApiClient {
    * stream while the consumer is busy). The deadline fits the size: a long export runs as
    * long as chunks keep coming, and is cancelled after `idleTimeoutMs` without one.
    */
-  async *stream<Res>(path: string, request: Record<string, unknown> = {}, options: ApiStreamOptions = {}): AsyncGenerator<Res> {
+  async *stream<Res>(
+    path: string,
+    request: Record<string, unknown> = {},
+    options: ApiStreamOptions = {},
+  ): AsyncGenerator<Res> {
     const definition = DEFINITIONS.get(path);
     const codec = CODECS.get(path);
     if (!definition || !codec) throw new Error(`no method ${path}`);
@@ -113,7 +117,10 @@ export class ApiClient {
         arm();
       }
     } catch (err) {
-      if (isIdle) throw new Error(`no data from the zebra core at ${this.address} for ${idleMs / 1000} s: gave up`, { cause: err });
+      if (isIdle)
+        throw new Error(`no data from the zebra core at ${this.address} for ${idleMs / 1000} s: gave up`, {
+          cause: err,
+        });
       const e = err as ServiceError;
       if (e.code === status.UNAVAILABLE)
         e.details = `cannot reach the zebra core at ${this.address} over TLS (${e.details}): is it running, and is --ca (ZEBRA_CA_FILE) the CA that signed its certificate?`;

@@ -21,7 +21,9 @@ const TAIL_BLOCK_BYTES = 256 * 1024;
 function jsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -51,7 +53,7 @@ export async function findResumePoint(path: string): Promise<ResumePoint | undef
       // Complete lines: from the window's first line start (0 at the body's start) to its last "\n".
       const first = start === bodyStart ? 0 : buf.indexOf(10) + 1;
       let end = buf.lastIndexOf(10) + 1; // 0 when no line ends in the window
-      for (let lineEnd = end; lineEnd > first; ) {
+      for (let lineEnd = end; lineEnd > first;) {
         const lineStart = lineEnd < 2 ? 0 : Math.max(first, buf.lastIndexOf(10, lineEnd - 2) + 1);
         const line = jsonObject(buf.toString('utf8', lineStart, lineEnd - 1));
         if (line?.type === 'end') return { header, keepBytes: start + end, fromSeq: 0, isComplete: true };

@@ -106,13 +106,25 @@ function printProblems(result: VerifyResult): void {
 }
 
 /** A v2 file, streamed from disk through the one-pass verifier. */
-async function verifyStreamFile(file: string, publicKey: KeyObject, trusted: SignedCheckpoint | undefined): Promise<number> {
+async function verifyStreamFile(
+  file: string,
+  publicKey: KeyObject,
+  trusted: SignedCheckpoint | undefined,
+): Promise<number> {
   const startMs = Date.now();
-  const result = await verifyExportLines(splitLines(createReadStream(file, { highWaterMark: 1024 * 1024 })), publicKey, trusted);
+  const result = await verifyExportLines(
+    splitLines(createReadStream(file, { highWaterMark: 1024 * 1024 })),
+    publicKey,
+    trusted,
+  );
   const seconds = Math.max((Date.now() - startMs) / 1000, 0.001);
-  process.stderr.write(`verified ${result.entryCount} entries in ${seconds.toFixed(1)} s (${Math.round(result.entryCount / seconds)}/s)\n`);
+  process.stderr.write(
+    `verified ${result.entryCount} entries in ${seconds.toFixed(1)} s (${Math.round(result.entryCount / seconds)}/s)\n`,
+  );
   if (result.header.format === EXTRACT_FORMAT_V2) {
-    process.stdout.write(`${result.entryCount} entries with inclusion proofs against the checkpoint of size ${result.headSize}\n`);
+    process.stdout.write(
+      `${result.entryCount} entries with inclusion proofs against the checkpoint of size ${result.headSize}\n`,
+    );
     if (result.isValid) {
       process.stdout.write('OK: the checkpoint signature and every inclusion proof verify\n');
       return 0;

@@ -95,7 +95,7 @@ export {
   AuditServiceService,
   CustodyStep,
   ExportLogRequest,
-  ExportLogChunk,
+  ExportLogResponse,
   GetCheckpointRequest,
   GetCheckpointResponse,
   GetConsistencyProofRequest,

@@ -1,4 +1,4 @@
-import type { ExportLogChunk, ExportLogRequest } from '../../proto/index.js';
+import type { ExportLogResponse, ExportLogRequest } from '../../proto/index.js';
 import type { SignedCheckpoint } from '../audit/checkpoint.js';
 import { checkpointToJson } from '../audit/export-format.js';
 import {
@@ -38,7 +38,7 @@ class ChunkWriter {
   entryCount: number;
 
   constructor(
-    private readonly sink: ChunkSink<ExportLogChunk>,
+    private readonly sink: ChunkSink<ExportLogResponse>,
     private readonly treeSize: number,
     priorEntries: number,
   ) {
@@ -63,7 +63,8 @@ class ChunkWriter {
 }
 
 function safeCount(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `${name} must be a whole number`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `${name} must be a whole number`);
   return value;
 }
 
@@ -80,24 +81,36 @@ async function exportHead(ctx: CallContext, treeSize: number): Promise<SignedChe
 }
 
 /** Entries 0 … head-1 (from `fromSeq` on a resume), each checkpoint right after the entry that completes it. */
-async function streamLog(ctx: CallContext, req: ExportLogRequest, head: SignedCheckpoint, out: ChunkWriter): Promise<void> {
+async function streamLog(
+  ctx: CallContext,
+  req: ExportLogRequest,
+  head: SignedCheckpoint,
+  out: ChunkWriter,
+): Promise<void> {
   const { db } = ctx.deps;
   const size = head.treeSize;
   const from = req.fromSeq;
   let checkpoints = req.resume && from > 0 ? await countCheckpointsBelow(db, from) : 0;
   if (!req.resume)
-    await out.add(headerLine({ format: EXPORT_FORMAT_V2, origin: ctx.deps.signer.origin, exportedAtMs: ctx.nowMs, treeSize: size }));
+    await out.add(
+      headerLine({ format: EXPORT_FORMAT_V2, origin: ctx.deps.signer.origin, exportedAtMs: ctx.nowMs, treeSize: size }),
+    );
   let at = from;
   do {
     const page = await entryPage(db, at, size, ENTRY_PAGE);
     if (page.length === 0 && at < size)
-      throw new CoreError(CoreErrorCode.DATA_CORRUPT, `the audit log has no entry ${at} below its checkpoint of size ${size}`);
+      throw new CoreError(
+        CoreErrorCode.DATA_CORRUPT,
+        `the audit log has no entry ${at} below its checkpoint of size ${size}`,
+      );
     const end = at + page.length;
     const cps = await checkpointsBetween(db, at === from ? Math.max(from, 1) : at + 1, end);
     let next = 0;
     for (const [i, { entry, leafHash }] of page.entries()) {
-      if (entry.seq !== at + i) throw new CoreError(CoreErrorCode.DATA_CORRUPT, `audit entry ${at + i} is stored as ${entry.seq}`);
-      for (; next < cps.length && cps[next]!.treeSize <= entry.seq; next += 1, checkpoints += 1) await out.add(checkpointLine(cps[next]!));
+      if (entry.seq !== at + i)
+        throw new CoreError(CoreErrorCode.DATA_CORRUPT, `audit entry ${at + i} is stored as ${entry.seq}`);
+      for (; next < cps.length && cps[next]!.treeSize <= entry.seq; next += 1, checkpoints += 1)
+        await out.add(checkpointLine(cps[next]!));
       await out.add(entryLine(entry, leafHash), true);
     }
     for (; next < cps.length; next += 1, checkpoints += 1) await out.add(checkpointLine(cps[next]!));
@@ -145,12 +158,15 @@ async function streamExtract(
 export async function exportLogStream(
   ctx: CallContext,
   req: ExportLogRequest,
-  sink: ChunkSink<ExportLogChunk>,
+  sink: ChunkSink<ExportLogResponse>,
 ): Promise<void> {
   safeCount('from_seq', req.fromSeq);
   safeCount('tree_size', req.treeSize);
   if (req.resume && req.treeSize === 0)
-    throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, "resume needs tree_size: the header's, so the file ends where it began to");
+    throw new CoreError(
+      CoreErrorCode.INVALID_ARGUMENT,
+      "resume needs tree_size: the header's, so the file ends where it began to",
+    );
   if (!req.resume && req.fromSeq > 0)
     throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, 'from_seq continues a file: set resume too');
   const isExtract = Boolean(req.eventId || req.sinceMs || req.untilMs);
@@ -161,7 +177,10 @@ export async function exportLogStream(
     [filter, selection] = [{ subject: eventId }, { eventId }];
   } else if (isExtract) {
     const [sinceMs, untilMs] = period(req.sinceMs, req.untilMs, ctx.nowMs);
-    [filter, selection] = [{ sinceMs, untilMs }, { sinceMs, untilMs }];
+    [filter, selection] = [
+      { sinceMs, untilMs },
+      { sinceMs, untilMs },
+    ];
   }
   const head = await exportHead(ctx, req.treeSize);
   if (req.fromSeq > head.treeSize)

@@ -1,6 +1,6 @@
 import {
   AuditServiceService,
-  ExportLogChunk,
+  ExportLogResponse,
   ExportLogRequest,
   GetCheckpointRequest,
   GetCheckpointResponse,
@@ -84,7 +84,7 @@ export const auditService = defineService(AuditServiceService, {
     const leaves = await loadLeafHashes(ctx.deps.db, req.secondSize);
     return { proof: consistencyProof(req.firstSize, req.secondSize, leaves) };
   }),
-  exportLog: streamRpc(AUDITORS, ExportLogRequest, ExportLogChunk, exportLogStream, (chunk) => chunk.lines),
+  exportLog: streamRpc(AUDITORS, ExportLogRequest, ExportLogResponse, exportLogStream, (chunk) => chunk.lines),
   getCustodyReport: rpc(AUDITORS, GetCustodyReportRequest, GetCustodyReportResponse, custody),
   getTransparencyReport: rpc(
     ['auditor', 'supervisor'],

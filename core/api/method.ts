@@ -99,7 +99,7 @@ export function rpc<Req, Res>(
   response: Codec<Res>,
   handle: (ctx: CallContext, request: Req) => Promise<Res>,
 ): MethodSpec {
-  return { kind: 'unary', roles, request, response, handle } as MethodSpec;
+  return { kind: 'unary', roles, request, response, handle };
 }
 
 /** Declares a server-streaming method; `httpBody` picks what the gateway writes per chunk. */
@@ -110,7 +110,7 @@ export function streamRpc<Req, Res>(
   stream: (ctx: CallContext, request: Req, sink: ChunkSink<Res>) => Promise<void>,
   httpBody?: (chunk: Res) => Uint8Array,
 ): MethodSpec {
-  return { kind: 'stream', roles, request, response, stream, httpBody } as MethodSpec;
+  return { kind: 'stream', roles, request, response, stream, httpBody };
 }
 
 /** Declares a method that takes no token; its handler must authenticate the request itself. */
@@ -119,7 +119,7 @@ export function publicRpc<Req, Res>(
   response: Codec<Res>,
   handle: (ctx: CallContext, request: Req) => Promise<Res>,
 ): MethodSpec {
-  return { kind: 'unary', roles: [], request, response, isPublic: true, handle } as MethodSpec;
+  return { kind: 'unary', roles: [], request, response, isPublic: true, handle };
 }
 
 /** A service: its grpc-js definition and one method entry per RPC. */
@@ -137,7 +137,7 @@ export function defineService(
   for (const [key, def] of Object.entries(definition)) {
     const method = methods[key];
     if (!method) throw new Error(`no handler for ${def.path}`);
-    out[key] = { ...method, path: def.path } as ApiMethod;
+    out[key] = { ...method, path: def.path };
   }
   return { definition, methods: out };
 }

@@ -131,7 +131,8 @@ function firstIssue(error: z.ZodError): string {
 /** Parses a header line; throws naming the first bad field. */
 export function parseHeader(raw: unknown): ExportHeader {
   const parsed = Header.safeParse(raw);
-  if (!parsed.success) throw new Error(`not a ${EXPORT_FORMAT_V2} or ${EXTRACT_FORMAT_V2} header: ${firstIssue(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`not a ${EXPORT_FORMAT_V2} or ${EXTRACT_FORMAT_V2} header: ${firstIssue(parsed.error)}`);
   return parsed.data;
 }
 
@@ -143,8 +144,8 @@ export function parseTrailer(raw: unknown): ExportTrailer | string {
 export function parseCheckpointLine(raw: unknown): SignedCheckpoint | string {
   const parsed = CheckpointLine.safeParse(raw);
   if (!parsed.success) return `bad checkpoint line: ${firstIssue(parsed.error)}`;
-  const { type: _type, ...cp } = parsed.data;
-  return checkpointFromJson(cp);
+  const { origin, treeSize, rootHash, atMs, keyId, signature } = parsed.data;
+  return checkpointFromJson({ origin, treeSize, rootHash, atMs, keyId, signature });
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;
@@ -200,7 +201,8 @@ export function* exportToLines(
   yield headerLine({ format: EXPORT_FORMAT_V2, origin, exportedAtMs, treeSize });
   let next = 0;
   for (const [i, e] of log.entries.entries()) {
-    for (; next < checkpoints.length && checkpoints[next]!.treeSize <= i; next += 1) yield checkpointLine(checkpoints[next]!);
+    for (; next < checkpoints.length && checkpoints[next]!.treeSize <= i; next += 1)
+      yield checkpointLine(checkpoints[next]!);
     yield entryLine(e, e.leafHash);
   }
   for (; next < checkpoints.length; next += 1) yield checkpointLine(checkpoints[next]!);

@@ -187,11 +187,15 @@ export class LogVerifier {
     this.#headSize = Math.max(this.#headSize, cp.treeSize);
     const isSigned = isCheckpointSigned(cp, this.#key);
     if (!isSigned)
-      this.problems.add({ kind: 'signature', message: `checkpoint (size ${cp.treeSize}) is not signed by the log key` });
+      this.problems.add({
+        kind: 'signature',
+        message: `checkpoint (size ${cp.treeSize}) is not signed by the log key`,
+      });
     const size = this.#frontier.size;
     if (cp.treeSize === size && this.#pending.length === 0) return this.#atPosition(cp, isSigned);
     if (cp.treeSize > size && this.#pending.length < MAX_PENDING) {
-      if (cp.treeSize < (this.#pending.at(-1)?.cp.treeSize ?? 0)) return this.#misplaced(cp, this.#pending.at(-1)!.cp.treeSize);
+      if (cp.treeSize < (this.#pending.at(-1)?.cp.treeSize ?? 0))
+        return this.#misplaced(cp, this.#pending.at(-1)!.cp.treeSize);
       if (this.#isStrict) this.#misplaced(cp, size);
       this.#pending.push({ cp, isSigned });
       return;
@@ -230,7 +234,8 @@ export class LogVerifier {
         firstBadSeq: size,
       });
     }
-    if (this.#checkpoints === 0) this.problems.add({ kind: 'signature', message: 'the export has no signed checkpoint' });
+    if (this.#checkpoints === 0)
+      this.problems.add({ kind: 'signature', message: 'the export has no signed checkpoint' });
     if (this.#coveredSize < size) {
       this.problems.add({
         kind: 'uncovered',
@@ -266,7 +271,10 @@ export class ExtractVerifier {
   constructor(head: SignedCheckpoint, publicKey: KeyObject) {
     this.#head = head;
     if (!isCheckpointSigned(head, publicKey))
-      this.problems.add({ kind: 'signature', message: `the checkpoint (size ${head.treeSize}) is not signed by the log key` });
+      this.problems.add({
+        kind: 'signature',
+        message: `the checkpoint (size ${head.treeSize}) is not signed by the log key`,
+      });
   }
 
   get entryCount(): number {

@@ -2,13 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { SignedCheckpoint } from './checkpoint.js';
 import { checkpointFromJson } from './export-format.js';
 import type { ExportHeader, ExportTrailer } from './export-lines.js';
-import {
-  EXPORT_FORMAT_V2,
-  parseCheckpointLine,
-  parseEntryFields,
-  parseHeader,
-  parseTrailer,
-} from './export-lines.js';
+import { EXPORT_FORMAT_V2, parseCheckpointLine, parseEntryFields, parseHeader, parseTrailer } from './export-lines.js';
 import { ExtractVerifier, LogVerifier } from './stream-verify.js';
 import type { VerifyResult } from './verify-log.js';
 
@@ -94,7 +88,10 @@ export async function verifyExportLines(
         const head = checkpointFromJson(header.checkpoint);
         extract = new ExtractVerifier(head, publicKey);
         if (head.origin !== header.origin)
-          extract.problems.add({ kind: 'origin', message: `the header names ${header.origin}, its checkpoint ${head.origin}` });
+          extract.problems.add({
+            kind: 'origin',
+            message: `the header names ${header.origin}, its checkpoint ${head.origin}`,
+          });
       }
       return;
     }

@@ -38,7 +38,10 @@ export async function api<T = Record<string, unknown>>(method: string, body: Rec
  * Calls a server-streaming method: the gateway answers NDJSON as it is produced. Returns the
  * body's reader; throws ApiError when the call is refused before the stream begins.
  */
-export async function apiStream(method: string, body: Record<string, unknown> = {}): Promise<ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>>> {
+export async function apiStream(
+  method: string,
+  body: Record<string, unknown> = {},
+): Promise<ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>>> {
   const res = await fetch(`/api/v1/zebra.v1.${method}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${storedToken()}` },

@@ -150,7 +150,8 @@ export function grpcSink(call: ServerWritableStream<unknown, unknown>): ChunkSin
 function streamHandler(deps: ApiDeps, method: StreamMethod) {
   return (call: ServerWritableStream<unknown, unknown>): void => {
     const principal = admitted.get(call.metadata);
-    if (!principal) return void call.emit('error', { code: status.UNAUTHENTICATED, details: 'the call was not authenticated' });
+    if (!principal)
+      return void call.emit('error', { code: status.UNAUTHENTICATED, details: 'the call was not authenticated' });
     const undecodable = (call.request as Record<symbol, string | undefined> | null)?.[UNDECODABLE];
     if (undecodable !== undefined) {
       const err = new CoreError(CoreErrorCode.INVALID_ARGUMENT, `the request could not be decoded: ${undecodable}`);

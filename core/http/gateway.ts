@@ -115,7 +115,8 @@ async function serveStream(
   origin: { via: 'http'; peer: string },
   res: ServerResponse,
 ): Promise<GatewayReply | undefined> {
-  const encode = method.httpBody ?? ((chunk: unknown) => `${JSON.stringify(method.response.toJSON(chunk))}\n`);
+  const encode = (chunk: unknown): Uint8Array | string =>
+    method.httpBody ? method.httpBody(chunk) : `${JSON.stringify(method.response.toJSON(chunk))}\n`;
   const sink = httpSink(res, (chunk: unknown) => {
     if (!res.headersSent)
       res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });

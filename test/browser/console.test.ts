@@ -233,7 +233,9 @@ describe('the web console, driven in Chromium against a real core', () => {
       createPublicKey(stack.core.core.api.signer.publicKeyPem),
     );
     expect(exported).toMatchObject({ isValid: true, header: { format: 'zebra-audit-export/v2' } });
-    await expect.poll(status).toContain(`Exported ${exported.entryCount.toLocaleString('en')} entries to zebra-audit.ndjson`);
+    await expect
+      .poll(status)
+      .toContain(`Exported ${exported.entryCount.toLocaleString('en')} entries to zebra-audit.ndjson`);
     await page.locator(`a[href="#/trail/${eventId}"]`).click();
     await page.getByRole('button', { name: 'Verify the trail' }).click();
     await expect

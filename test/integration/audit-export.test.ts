@@ -158,10 +158,12 @@ describe('streaming audit export at a size one message cannot carry', () => {
     expect(afterHeader(text)).toBe(afterHeader(fullText));
     expect((await cli(['audit', 'verify', file, '--public-key', pem])).code).toBe(0);
     // The server noticed the cancel and stopped (it waits for 'drain' after the first chunks).
-    await waitFor('the cancelled export counted', async () =>
-      (await stack.core.core.api.metrics.apiCalls.get()).values.some(
-        (v) => v.labels.method === 'AuditService/ExportLog' && v.labels.code === 'CORE_CANCELLED',
-      ) || undefined,
+    await waitFor(
+      'the cancelled export counted',
+      async () =>
+        (await stack.core.core.api.metrics.apiCalls.get()).values.some(
+          (v) => v.labels.method === 'AuditService/ExportLog' && v.labels.code === 'CORE_CANCELLED',
+        ) || undefined,
     );
   });
 

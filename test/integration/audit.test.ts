@@ -123,7 +123,9 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
 
     const edited = (await readFile(file, 'utf8')).split('\n').map((line) => {
       const parsed = line ? (JSON.parse(line) as { type?: string; seq?: number; actor?: string }) : undefined;
-      return parsed?.type === 'entry' && parsed.seq === 2 ? JSON.stringify({ ...parsed, actor: 'device:someone-else' }) : line;
+      return parsed?.type === 'entry' && parsed.seq === 2
+        ? JSON.stringify({ ...parsed, actor: 'device:someone-else' })
+        : line;
     });
     await writeFile(join(work.path, 'edited.json'), edited.join('\n'));
     const bad = await cli(['audit', 'verify', join(work.path, 'edited.json'), '--public-key', pem]);
@@ -166,7 +168,10 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
       createPublicKey(key),
     );
     const forged = join(work.path, 'forged.json');
-    await writeFile(forged, [...exportToLines('zebra-audit/v1', Date.now(), { entries: truncated, checkpoints: [head] })].join(''));
+    await writeFile(
+      forged,
+      [...exportToLines('zebra-audit/v1', Date.now(), { entries: truncated, checkpoints: [head] })].join(''),
+    );
     expect((await cli(['audit', 'verify', forged, '--public-key', pem])).code).toBe(0); // the forgery is self-consistent…
     const caught = await cli(['audit', 'verify', forged, '--public-key', pem, '--checkpoint', kept]);
     expect(caught.code).toBe(1); // …but not with the checkpoint the auditor kept

@@ -124,7 +124,11 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'button', onclick: () => void exportLog({}, 'zebra-audit.ndjson') }, 'Export the whole log'),
+        h(
+          'button',
+          { type: 'button', onclick: () => void exportLog({}, 'zebra-audit.ndjson') },
+          'Export the whole log',
+        ),
       ),
       h(
         'form',

@@ -120,7 +120,8 @@ export interface ExportLogRequest {
   treeSize: number;
 }
 
-export interface ExportLogChunk {
+/** One chunk of the export stream. */
+export interface ExportLogResponse {
   /** Whole NDJSON lines of the file, in order: write them out as they come. */
   lines: Buffer;
   /** Entries in the file so far, counting those before from_seq on a resume. */
@@ -999,12 +1000,12 @@ export const ExportLogRequest: MessageFns<ExportLogRequest> = {
   },
 };
 
-function createBaseExportLogChunk(): ExportLogChunk {
+function createBaseExportLogResponse(): ExportLogResponse {
   return { lines: Buffer.alloc(0), entryCount: 0, treeSize: 0 };
 }
 
-export const ExportLogChunk: MessageFns<ExportLogChunk> = {
-  encode(message: ExportLogChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const ExportLogResponse: MessageFns<ExportLogResponse> = {
+  encode(message: ExportLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.lines.length !== 0) {
       writer.uint32(10).bytes(message.lines);
     }
@@ -1017,7 +1018,7 @@ export const ExportLogChunk: MessageFns<ExportLogChunk> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): ExportLogChunk {
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportLogResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1026,7 +1027,7 @@ export const ExportLogChunk: MessageFns<ExportLogChunk> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseExportLogChunk();
+      const message = createBaseExportLogResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1066,7 +1067,7 @@ export const ExportLogChunk: MessageFns<ExportLogChunk> = {
     }
   },
 
-  fromJSON(object: any): ExportLogChunk {
+  fromJSON(object: any): ExportLogResponse {
     return {
       lines: isSet(object.lines) ? Buffer.from(bytesFromBase64(object.lines)) : Buffer.alloc(0),
       entryCount: isSet(object.entryCount)
@@ -1082,7 +1083,7 @@ export const ExportLogChunk: MessageFns<ExportLogChunk> = {
     };
   },
 
-  toJSON(message: ExportLogChunk): unknown {
+  toJSON(message: ExportLogResponse): unknown {
     const obj: any = {};
     if (message.lines.length !== 0) {
       obj.lines = base64FromBytes(message.lines);
@@ -1096,11 +1097,11 @@ export const ExportLogChunk: MessageFns<ExportLogChunk> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ExportLogChunk>, I>>(base?: I): ExportLogChunk {
-    return ExportLogChunk.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<ExportLogResponse>, I>>(base?: I): ExportLogResponse {
+    return ExportLogResponse.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ExportLogChunk>, I>>(object: I): ExportLogChunk {
-    const message = createBaseExportLogChunk();
+  fromPartial<I extends Exact<DeepPartial<ExportLogResponse>, I>>(object: I): ExportLogResponse {
+    const message = createBaseExportLogResponse();
     message.lines = object.lines ?? Buffer.alloc(0);
     message.entryCount = object.entryCount ?? 0;
     message.treeSize = object.treeSize ?? 0;
@@ -1844,8 +1845,8 @@ export const AuditServiceService = {
     responseStream: true as const,
     requestSerialize: (value: ExportLogRequest): Buffer => Buffer.from(ExportLogRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ExportLogRequest => ExportLogRequest.decode(value),
-    responseSerialize: (value: ExportLogChunk): Buffer => Buffer.from(ExportLogChunk.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ExportLogChunk => ExportLogChunk.decode(value),
+    responseSerialize: (value: ExportLogResponse): Buffer => Buffer.from(ExportLogResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportLogResponse => ExportLogResponse.decode(value),
   },
   /** An event's chain of custody: every entry about it, each with its inclusion proof. */
   getCustodyReport: {
@@ -1885,7 +1886,7 @@ export interface AuditServiceServer extends UntypedServiceImplementation {
    * entries or a period, each with its inclusion proof (zebra-audit-extract/v2), streamed in
    * chunks of whole lines; resumable with from_seq.
    */
-  exportLog: handleServerStreamingCall<ExportLogRequest, ExportLogChunk>;
+  exportLog: handleServerStreamingCall<ExportLogRequest, ExportLogResponse>;
   /** An event's chain of custody: every entry about it, each with its inclusion proof. */
   getCustodyReport: handleUnaryCall<GetCustodyReportRequest, GetCustodyReportResponse>;
   /** Counts per stage, reason, camera and period, machine rejections included. */
@@ -1946,12 +1947,12 @@ export interface AuditServiceClient extends Client {
    * entries or a period, each with its inclusion proof (zebra-audit-extract/v2), streamed in
    * chunks of whole lines; resumable with from_seq.
    */
-  exportLog(request: ExportLogRequest, options?: Partial<CallOptions>): ClientReadableStream<ExportLogChunk>;
+  exportLog(request: ExportLogRequest, options?: Partial<CallOptions>): ClientReadableStream<ExportLogResponse>;
   exportLog(
     request: ExportLogRequest,
     metadata?: Metadata,
     options?: Partial<CallOptions>,
-  ): ClientReadableStream<ExportLogChunk>;
+  ): ClientReadableStream<ExportLogResponse>;
   /** An event's chain of custody: every entry about it, each with its inclusion proof. */
   getCustodyReport(
     request: GetCustodyReportRequest,
