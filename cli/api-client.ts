@@ -5,6 +5,7 @@ import type { ClientTls } from './client-tls.js';
 
 interface UnaryDefinition {
   readonly path: string;
+  readonly responseStream?: boolean;
   requestSerialize(value: unknown): Buffer;
   responseDeserialize(bytes: Buffer): unknown;
 }
@@ -50,6 +51,7 @@ export class ApiClient {
     const definition = DEFINITIONS.get(path);
     const codec = CODECS.get(path);
     if (!definition || !codec) return Promise.reject(new Error(`no method ${path}`));
+    if (definition.responseStream) return Promise.reject(new Error(`${path} streams its answer: use stream()`));
     const metadata = new Metadata();
     if (this.token) metadata.set('authorization', `Bearer ${this.token}`);
     const deadlineMs = options.deadlineMs === undefined ? 10_000 : options.deadlineMs;

@@ -42,7 +42,16 @@ export async function findResumePoint(path: string): Promise<ResumePoint | undef
     const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
     await file.read(head, 0, head.length, 0);
     const headerEnd = head.indexOf(10);
-    if (headerEnd < 0) return undefined;
+    if (headerEnd < 0) {
+      // Only a cut header can be started again; anything else is not ours to overwrite.
+      const start = head.toString('utf8', 0, Math.min(head.length, 40));
+      const isOurs = (format: string): boolean => {
+        const opening = `{"format":"${format}"`;
+        return opening.startsWith(start) || start.startsWith(opening);
+      };
+      if (isOurs('zebra-audit-export/v2') || isOurs('zebra-audit-extract/v2')) return undefined;
+      throw new Error(`${path} is not a zebra-audit-export/v2 or extract/v2 file; cannot resume it`);
+    }
     const header = parseHeader(jsonObject(head.toString('utf8', 0, headerEnd)));
     const bodyStart = headerEnd + 1;
     // Read a window of the tail, widening it until it holds the last entry line.

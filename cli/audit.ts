@@ -122,6 +122,8 @@ async function verifyStreamFile(
     `verified ${result.entryCount} entries in ${seconds.toFixed(1)} s (${Math.round(result.entryCount / seconds)}/s)\n`,
   );
   if (result.header.format === EXTRACT_FORMAT_V2) {
+    if (trusted)
+      process.stderr.write('--checkpoint applies to full exports; an extract is checked against its own head\n');
     process.stdout.write(
       `${result.entryCount} entries with inclusion proofs against the checkpoint of size ${result.headSize}\n`,
     );

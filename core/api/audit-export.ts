@@ -5,7 +5,7 @@ import {
   EXPORT_FORMAT_V2,
   EXTRACT_FORMAT_V2,
   checkpointLine,
-  entryLine,
+  entryLineFromCanonical,
   extractEntryLine,
   headerLine,
   trailerLine,
@@ -106,12 +106,11 @@ async function streamLog(
     const end = at + page.length;
     const cps = await checkpointsBetween(db, at === from ? Math.max(from, 1) : at + 1, end);
     let next = 0;
-    for (const [i, { entry, leafHash }] of page.entries()) {
-      if (entry.seq !== at + i)
-        throw new CoreError(CoreErrorCode.DATA_CORRUPT, `audit entry ${at + i} is stored as ${entry.seq}`);
-      for (; next < cps.length && cps[next]!.treeSize <= entry.seq; next += 1, checkpoints += 1)
+    for (const [i, { seq, canonical, leafHash }] of page.entries()) {
+      if (seq !== at + i) throw new CoreError(CoreErrorCode.DATA_CORRUPT, `the audit log has no entry ${at + i}`);
+      for (; next < cps.length && cps[next]!.treeSize <= seq; next += 1, checkpoints += 1)
         await out.add(checkpointLine(cps[next]!));
-      await out.add(entryLine(entry, leafHash), true);
+      await out.add(entryLineFromCanonical(canonical, leafHash), true);
     }
     for (; next < cps.length; next += 1, checkpoints += 1) await out.add(checkpointLine(cps[next]!));
     at = end;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SignedCheckpoint } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
+import { canonicalEntryText } from './entry.js';
 import { CheckpointJson, checkpointFromJson, checkpointToJson } from './export-format.js';
 
 /**
@@ -47,10 +48,18 @@ export function headerLine(header: ExportHeader): string {
   return line(header);
 }
 
-/** An export entry line; `details` are written as stored (canonical key order). */
+/**
+ * An export entry line: the canonical entry bytes (the very bytes that were hashed) with the
+ * line's type in front and the stored leaf hash behind, so the server writes it without
+ * decoding the entry.
+ */
+export function entryLineFromCanonical(canonical: string, leafHash: Buffer): string {
+  return `{"type":"entry",${canonical.slice(1, -1)},"leafHash":"${leafHash.toString('hex')}"}\n`;
+}
+
+/** The same line from an entry object. */
 export function entryLine(entry: AuditEntry, leafHash: Buffer): string {
-  const { seq, atMs, actor, action, subject, details } = entry;
-  return line({ type: 'entry', seq, atMs, actor, action, subject, details, leafHash: leafHash.toString('hex') });
+  return entryLineFromCanonical(canonicalEntryText(entry), leafHash);
 }
 
 export function extractEntryLine(entry: AuditEntry, proof: readonly Buffer[]): string {

@@ -1,23 +1,25 @@
 import type { Queryable } from '../db/database.js';
 import type { SignedCheckpoint } from './checkpoint.js';
-import type { AuditEntry } from './entry.js';
 import type { ExtractFilter } from './extract.js';
 
 /** Reads for streaming exports: keyset pages on the primary keys, never the whole log. */
 
 export interface StoredEntry {
-  readonly entry: AuditEntry;
+  readonly seq: number;
+  /** The canonical entry JSON, as hashed. */
+  readonly canonical: string;
   readonly leafHash: Buffer;
 }
 
 /** Entries with seq in [fromSeq, toSeq), oldest first, at most `limit`. */
 export async function entryPage(db: Queryable, fromSeq: number, toSeq: number, limit: number): Promise<StoredEntry[]> {
-  const { rows } = await db.query<{ canonical: Uint8Array; leaf_hash: Uint8Array }>(
-    'SELECT canonical, leaf_hash FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3',
+  const { rows } = await db.query<{ seq: string | number; canonical: Uint8Array; leaf_hash: Uint8Array }>(
+    'SELECT seq, canonical, leaf_hash FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3',
     [fromSeq, toSeq, limit],
   );
   return rows.map((r) => ({
-    entry: JSON.parse(Buffer.from(r.canonical).toString('utf8')) as AuditEntry,
+    seq: Number(r.seq),
+    canonical: Buffer.from(r.canonical.buffer, r.canonical.byteOffset, r.canonical.byteLength).toString('utf8'),
     leafHash: Buffer.from(r.leaf_hash),
   }));
 }

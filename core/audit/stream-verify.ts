@@ -150,13 +150,20 @@ export class LogVerifier {
     }
   }
 
-  entry(entry: AuditEntry, storedLeafHash: Buffer): void {
+  /**
+   * `rawCanonical`: the entry's bytes as the line carries them, when the line has the export's
+   * own layout. If they hash to the stored leaf hash they are the canonical bytes (a
+   * different encoding cannot hash to the same value), so re-encoding the entry is skipped;
+   * otherwise the entry is re-encoded as always.
+   */
+  entry(entry: AuditEntry, storedLeafHash: Buffer, rawCanonical?: string): void {
     const index = this.#frontier.size;
     if (entry.seq !== index && !this.#hasSequenceProblem) {
       this.#hasSequenceProblem = true;
       this.problems.add({ kind: 'sequence', message: `entry ${index} has seq ${entry.seq}`, firstBadSeq: index });
     }
-    const leaf = leafOf(entry);
+    const fast = rawCanonical === undefined ? undefined : hash('sha256', `\u0000${rawCanonical}`, 'buffer');
+    const leaf = fast?.equals(storedLeafHash) ? fast : leafOf(entry);
     if ((!leaf || !storedLeafHash.equals(leaf)) && !this.#hasHashProblem) {
       this.#hasHashProblem = true;
       this.problems.add({

@@ -42,6 +42,19 @@ export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGener
   if (carry.length) yield [carry.toString('utf8')];
 }
 
+const ENTRY_OPENING = '{"type":"entry",';
+const LEAF_HASH_KEY = ',"leafHash":"';
+/** `,"leafHash":"` + 64 hex digits + `"}`. */
+const LEAF_HASH_TAIL = LEAF_HASH_KEY.length + 64 + 2;
+
+/** The canonical entry bytes inside a line laid out as the server writes it, else undefined. */
+function rawCanonical(line: string): string | undefined {
+  const tail = line.length - LEAF_HASH_TAIL;
+  if (tail <= ENTRY_OPENING.length || !line.startsWith(ENTRY_OPENING) || !line.startsWith(LEAF_HASH_KEY, tail))
+    return undefined;
+  return `{${line.slice(ENTRY_OPENING.length, tail)}}`;
+}
+
 function parseLine(text: string): Record<string, unknown> | string {
   try {
     const value = JSON.parse(text) as unknown;
@@ -101,7 +114,7 @@ export async function verifyExportLines(
     if (raw.type === 'entry') {
       const parsed = parseEntryFields(raw, log ? 'leafHash' : 'inclusionProof');
       if (typeof parsed === 'string') bad(parsed);
-      else if (log) log.entry(parsed.entry, parsed.extra as Buffer);
+      else if (log) log.entry(parsed.entry, parsed.extra as Buffer, rawCanonical(text));
       else extract!.entry(parsed.entry, parsed.extra as Buffer[]);
     } else if (raw.type === 'checkpoint' && log) {
       checkpointLines += 1;

@@ -2,11 +2,11 @@
  * One-pass verification throughput: writes a valid zebra-audit-export/v2 file of N entries
  * (default 500,000; checkpoints every 1,000) to a temp dir, then verifies it from disk the way
  * `zebra audit verify` does, and prints entries/s and the heap used.
- *   tsx test/bench/audit-verify.ts [N]
+ *   tsx test/bench/audit-verify.ts [N] [--keep FILE]   (--keep: also write the file and its key there)
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { Frontier } from '../../core/audit/stream-verify.js';
 import { splitLines, verifyExportLines } from '../../core/audit/verify-stream.js';
 
 const n = Number(process.argv[2] ?? 500_000);
+const keep = process.argv.indexOf('--keep') > 0 ? process.argv[process.argv.indexOf('--keep') + 1] : undefined;
 const EVERY = 1000;
 const ORIGIN = 'zebra-audit/bench';
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -71,6 +72,10 @@ try {
     }),
   );
   if (!result.isValid) process.exitCode = 1;
+  if (keep) {
+    await copyFile(path, keep);
+    await writeFile(`${keep}.pub.pem`, publicKey.export({ type: 'spki', format: 'pem' }));
+  }
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
