@@ -5,6 +5,7 @@ import type { ClientTls } from './client-tls.js';
 
 interface UnaryDefinition {
   readonly path: string;
+  readonly responseStream?: boolean;
   requestSerialize(value: unknown): Buffer;
   responseDeserialize(bytes: Buffer): unknown;
 }
@@ -15,6 +16,13 @@ const DEFINITIONS = new Map<string, UnaryDefinition>(
   ),
 );
 const CODECS = new Map(API_SERVICES.flatMap((s) => Object.values(s.methods).map((m) => [m.path, m.request] as const)));
+
+export interface ApiStreamOptions {
+  /** The whole call's deadline in ms (the server refuses calls without one); default a day. */
+  readonly deadlineMs?: number;
+  /** Cancel when no chunk came for this long (ms); default 60 s. */
+  readonly idleTimeoutMs?: number;
+}
 
 export interface ApiCallOptions {
   /** Milliseconds; null sends no deadline at all (the server refuses such calls). */
@@ -43,6 +51,7 @@ export class ApiClient {
     const definition = DEFINITIONS.get(path);
     const codec = CODECS.get(path);
     if (!definition || !codec) return Promise.reject(new Error(`no method ${path}`));
+    if (definition.responseStream) return Promise.reject(new Error(`${path} streams its answer: use stream()`));
     const metadata = new Metadata();
     if (this.token) metadata.set('authorization', `Bearer ${this.token}`);
     const deadlineMs = options.deadlineMs === undefined ? 10_000 : options.deadlineMs;
@@ -66,6 +75,62 @@ export class ApiClient {
         },
       ),
     );
+  }
+
+  /**
+   * Calls a server-streaming method and yields its chunks as they come (grpc-js pauses the
+   * stream while the consumer is busy). The deadline fits the size: a long export runs as
+   * long as chunks keep coming, and is cancelled after `idleTimeoutMs` without one.
+   */
+  async *stream<Res>(
+    path: string,
+    request: Record<string, unknown> = {},
+    options: ApiStreamOptions = {},
+  ): AsyncGenerator<Res> {
+    const definition = DEFINITIONS.get(path);
+    const codec = CODECS.get(path);
+    if (!definition || !codec) throw new Error(`no method ${path}`);
+    const metadata = new Metadata();
+    if (this.token) metadata.set('authorization', `Bearer ${this.token}`);
+    const deadline = new Date(Date.now() + (options.deadlineMs ?? 24 * 3_600_000));
+    const idleMs = options.idleTimeoutMs ?? 60_000;
+    const call = this.#client.makeServerStreamRequest(
+      path,
+      (value: unknown) => definition.requestSerialize(value),
+      (bytes: Buffer) => definition.responseDeserialize(bytes),
+      codec.fromJSON(request),
+      metadata,
+      { deadline },
+    );
+    let isIdle = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        isIdle = true;
+        call.cancel();
+      }, idleMs);
+    };
+    arm();
+    try {
+      for await (const chunk of call as AsyncIterable<Res>) {
+        clearTimeout(timer);
+        yield chunk;
+        arm();
+      }
+    } catch (err) {
+      if (isIdle)
+        throw new Error(`no data from the zebra core at ${this.address} for ${idleMs / 1000} s: gave up`, {
+          cause: err,
+        });
+      const e = err as ServiceError;
+      if (e.code === status.UNAVAILABLE)
+        e.details = `cannot reach the zebra core at ${this.address} over TLS (${e.details}): is it running, and is --ca (ZEBRA_CA_FILE) the CA that signed its certificate?`;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      call.cancel(); // no-op once the call ended; stops it if the consumer stopped early
+    }
   }
 
   close(): void {

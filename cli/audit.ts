@@ -1,8 +1,15 @@
 import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import {
+  EXPORT_FORMAT_V2,
+  EXTRACT_FORMAT_V2,
+  splitLines,
+  verifyExportLines,
   isExtractJson,
   parseCheckpointJson,
   parseExportJson,
@@ -11,10 +18,11 @@ import {
   verifyExtract,
 } from '../core/index.js';
 import { ApiClient } from './api-client.js';
+import { Progress, findResumePoint, reopenForResume, resumeRequest, writeAll } from './audit-export.js';
 import { TLS_OPTIONS, httpsRequest, resolveClientTls } from './client-tls.js';
 import type { ClientTls } from './client-tls.js';
 import { resolveToken } from './events.js';
-import type { SignedCheckpoint } from '../core/index.js';
+import type { SignedCheckpoint, VerifyResult } from '../core/index.js';
 
 const DEFAULT_HTTP_ADDR = '127.0.0.1:8080';
 const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
@@ -68,6 +76,75 @@ async function save(args: string[], path: string): Promise<number> {
   return 0;
 }
 
+/** Reads the first line if it is short: a v2 file starts with its header line. */
+async function firstLine(path: string): Promise<string | undefined> {
+  const file = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await file.read(buf, 0, buf.length, 0);
+    const nl = buf.subarray(0, bytesRead).indexOf(10);
+    return nl < 0 ? undefined : buf.toString('utf8', 0, nl);
+  } finally {
+    await file.close();
+  }
+}
+
+function isV2Header(line: string | undefined): boolean {
+  try {
+    const format = (JSON.parse(line ?? '') as { format?: unknown }).format;
+    return format === EXPORT_FORMAT_V2 || format === EXTRACT_FORMAT_V2;
+  } catch {
+    return false;
+  }
+}
+
+function printProblems(result: VerifyResult): void {
+  for (const p of result.problems) process.stdout.write(`FAIL ${p.kind}: ${p.message}\n`);
+  if (result.firstBadSeq !== undefined) process.stdout.write(`first bad entry: seq ${result.firstBadSeq}\n`);
+  else if (result.firstBadRange)
+    process.stdout.write(`first bad entry is in seq ${result.firstBadRange.from}..${result.firstBadRange.to - 1}\n`);
+}
+
+/** A v2 file, streamed from disk through the one-pass verifier. */
+async function verifyStreamFile(
+  file: string,
+  publicKey: KeyObject,
+  trusted: SignedCheckpoint | undefined,
+): Promise<number> {
+  const startMs = Date.now();
+  const result = await verifyExportLines(
+    splitLines(createReadStream(file, { highWaterMark: 1024 * 1024 })),
+    publicKey,
+    trusted,
+  );
+  const seconds = Math.max((Date.now() - startMs) / 1000, 0.001);
+  process.stderr.write(
+    `verified ${result.entryCount} entries in ${seconds.toFixed(1)} s (${Math.round(result.entryCount / seconds)}/s)\n`,
+  );
+  if (result.header.format === EXTRACT_FORMAT_V2) {
+    if (trusted)
+      process.stderr.write('--checkpoint applies to full exports; an extract is checked against its own head\n');
+    process.stdout.write(
+      `${result.entryCount} entries with inclusion proofs against the checkpoint of size ${result.headSize}\n`,
+    );
+    if (result.isValid) {
+      process.stdout.write('OK: the checkpoint signature and every inclusion proof verify\n');
+      return 0;
+    }
+  } else {
+    process.stdout.write(
+      `${result.entryCount} entries, ${result.checkpointCount} checkpoints, newest covers ${result.headSize}\n`,
+    );
+    if (trusted) process.stdout.write(`checked against your checkpoint of size ${trusted.treeSize}\n`);
+    if (result.isValid) {
+      process.stdout.write('OK: every entry, root and signature verifies\n');
+      return 0;
+    }
+  }
+  printProblems(result);
+  return 1;
+}
+
 /** Verifies an export against a pinned public key and, optionally, a checkpoint the auditor kept. */
 async function verify(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -78,36 +155,29 @@ async function verify(args: string[]): Promise<number> {
   const file = positionals[0];
   if (!file || !values['public-key'])
     throw new Error('usage: zebra audit verify FILE --public-key PEM [--checkpoint FILE]');
-  const raw = await readJson(file, 'export');
   const publicKey = await readPublicKey(values['public-key']);
-  if (isExtractJson(raw)) return verifyExtractFile(raw, publicKey);
-  const log = parseExportJson(raw);
   let trusted: SignedCheckpoint | undefined;
   if (values.checkpoint) trusted = parseCheckpointJson(await readJson(values.checkpoint, 'checkpoint'));
+  const head = await firstLine(file).catch((err: unknown) => {
+    throw new Error(`cannot read export ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+  if (isV2Header(head)) return verifyStreamFile(file, publicKey, trusted);
+  // A v1 file (one JSON document; small by construction: one gRPC message).
+  const raw = await readJson(file, 'export');
+  if (isExtractJson(raw)) return verifyExtractFile(raw, publicKey);
+  const log = parseExportJson(raw);
   const result = verifyAuditExport(log, publicKey, trusted);
-  const head = log.checkpoints.at(-1);
+  const newest = log.checkpoints.at(-1);
   process.stdout.write(
-    `${log.entries.length} entries, ${log.checkpoints.length} checkpoints, newest covers ${head?.treeSize ?? 0}\n`,
+    `${log.entries.length} entries, ${log.checkpoints.length} checkpoints, newest covers ${newest?.treeSize ?? 0}\n`,
   );
   if (trusted) process.stdout.write(`checked against your checkpoint of size ${trusted.treeSize}\n`);
   if (result.isValid) {
     process.stdout.write('OK: every entry, root and signature verifies\n');
     return 0;
   }
-  for (const p of result.problems) process.stdout.write(`FAIL ${p.kind}: ${p.message}\n`);
-  if (result.firstBadSeq !== undefined) process.stdout.write(`first bad entry: seq ${result.firstBadSeq}\n`);
-  else if (result.firstBadRange)
-    process.stdout.write(`first bad entry is in seq ${result.firstBadRange.from}..${result.firstBadRange.to - 1}\n`);
+  printProblems(result);
   return 1;
-}
-
-async function writeOut(out: string | undefined, body: string): Promise<void> {
-  if (out) {
-    await writeFile(out, body);
-    process.stderr.write(`wrote ${out}\n`);
-  } else {
-    process.stdout.write(`${body}\n`);
-  }
 }
 
 function parseTime(name: string, value: string | undefined): number {
@@ -118,7 +188,16 @@ function parseTime(name: string, value: string | undefined): number {
   return ms;
 }
 
-/** `zebra audit export`: the whole log, one event's entries, or a period, through the gRPC API (auditor). */
+interface ExportChunk {
+  lines: Buffer;
+  entryCount: number;
+  treeSize: number;
+}
+
+/**
+ * `zebra audit export`: the whole log, one event's entries, or a period, through the gRPC API
+ * (auditor), streamed to disk as it comes; `--resume` continues a file that was cut short.
+ */
 async function exportLog(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -129,25 +208,68 @@ async function exportLog(args: string[]): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       out: { type: 'string', short: 'o' },
+      resume: { type: 'boolean' },
+      'idle-timeout': { type: 'string' },
       ...TLS_OPTIONS,
     },
   });
+  const idleSeconds = Number(values['idle-timeout'] ?? 60);
+  if (!(idleSeconds > 0 && idleSeconds <= 86_400))
+    throw new Error(`--idle-timeout ${values['idle-timeout']} must be a number of seconds from 1 to 86400`);
+  if (values.resume && !values.out) throw new Error('--resume continues the file named by --out');
+  let request: Record<string, unknown> = {
+    eventId: values.event ?? '',
+    sinceMs: parseTime('since', values.since),
+    untilMs: parseTime('until', values.until),
+  };
+  let out: Writable = process.stdout;
+  let startEntries = 0;
+  if (values.resume) {
+    const point = await findResumePoint(values.out!).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (point?.isComplete) {
+      process.stderr.write(`${values.out} is complete (it ends with its trailer): nothing to resume\n`);
+      return 0;
+    }
+    if (point) {
+      request = resumeRequest(point);
+      startEntries = point.fromSeq;
+      process.stderr.write(`resuming ${values.out} from entry ${point.fromSeq}\n`);
+      out = await reopenForResume(values.out!, point.keepBytes);
+    }
+  }
+  if (out === process.stdout && values.out) out = createWriteStream(values.out);
   const client = new ApiClient(
     values.server ?? process.env.ZEBRA_GRPC_ADDR ?? DEFAULT_GRPC_ADDR,
     await resolveToken(values['token-file'], process.env),
     await resolveClientTls(values, process.env),
   );
+  const progress = new Progress();
+  let last: ExportChunk | undefined;
   try {
-    const response = await client.call<{ exportJson: Buffer; entryCount: number }>('/zebra.v1.AuditService/ExportLog', {
-      eventId: values.event ?? '',
-      sinceMs: parseTime('since', values.since),
-      untilMs: parseTime('until', values.until),
+    const chunks = client.stream<ExportChunk>('/zebra.v1.AuditService/ExportLog', request, {
+      idleTimeoutMs: idleSeconds * 1000,
     });
-    await writeOut(values.out, Buffer.from(response.exportJson).toString('utf8'));
-    process.stderr.write(`${response.entryCount} entries\n`);
+    for await (const chunk of chunks) {
+      await writeAll(out, chunk.lines);
+      last = chunk;
+      progress.update(chunk.entryCount, request.eventId || request.sinceMs ? undefined : chunk.treeSize, startEntries);
+    }
+  } catch (err) {
+    if (values.out)
+      process.stderr.write(`the export stopped early; run the same command with --resume to continue ${values.out}\n`);
+    throw err;
   } finally {
     client.close();
+    if (out !== process.stdout) {
+      out.end();
+      await once(out, 'close');
+    }
   }
+  const entries = last?.entryCount ?? startEntries;
+  progress.done(entries, undefined, startEntries, values.out ? `wrote ${values.out}` : 'done');
   return 0;
 }
 

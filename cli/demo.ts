@@ -260,9 +260,9 @@ export async function runDemo(args: string[]): Promise<number> {
     say('            (Chromium: Settings > Privacy and security > Security > Manage certificates > Authorities)');
     const tokenOf = (user: string): string => `--ca ${pki.caFile} --token-file ${tokens.get(user)}`;
     say(`  list:     npm run -s zebra -- events list --server ${grpcAddr} ${tokenOf('rita')}`);
-    say(`  audit:    npm run -s zebra -- audit export --server ${grpcAddr} ${tokenOf('ada')} -o audit.json`);
+    say(`  audit:    npm run -s zebra -- audit export --server ${grpcAddr} ${tokenOf('ada')} -o audit.ndjson`);
     say(`            npm run -s zebra -- audit public-key --http ${httpAddr} --ca ${pki.caFile} -o audit-key.pem`);
-    say('            npm run -s zebra -- audit verify audit.json --public-key audit-key.pem');
+    say('            npm run -s zebra -- audit verify audit.ndjson --public-key audit-key.pem');
     say(`  metrics:  curl --cacert ${pki.caFile} https://${httpAddr}/metrics    logs: ${join(WORK, 'logs')}`);
     if (values.once) return stored > 0 && stored === published ? 0 : 1;
     say('\nThe core keeps running. Press Ctrl-C to stop everything.');

@@ -42,7 +42,7 @@ const USAGE = `usage: zebra <command> [options]
   events list [--camera ID] [--limit N]
   events show EVENT_ID
   events fetch-missing DEVICE --camera ID                   (supervisor) look for a camera's gaps in its site's outbox
-  audit export [--event ID | --since DATE --until DATE] [-o FILE]   (auditor) the log, or part with proofs
+  audit export [--event ID | --since DATE --until DATE] [-o FILE [--resume]] [--idle-timeout S]   (auditor) the log (NDJSON, streamed), or part with proofs
   audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint (over HTTPS): keep it
   audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key (over HTTPS): pin it
   audit verify FILE --public-key PEM [--checkpoint FILE]

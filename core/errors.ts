@@ -38,6 +38,8 @@ export const CoreErrorCode = {
   REVIEW_BAD_REASON: 'CORE_REVIEW_BAD_REASON',
   /** Thrown when the review changed since the caller read it (ABORTED: read again and retry). */
   REVIEW_VERSION_CONFLICT: 'CORE_REVIEW_VERSION_CONFLICT',
+  /** Thrown inside a streaming call once its caller cancelled or went away (CANCELLED). */
+  CANCELLED: 'CORE_CANCELLED',
 } as const;
 
 export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];

@@ -1,7 +1,7 @@
 import {
   AuditServiceService,
-  ExportLogRequest,
   ExportLogResponse,
+  ExportLogRequest,
   GetCheckpointRequest,
   GetCheckpointResponse,
   GetConsistencyProofRequest,
@@ -14,18 +14,18 @@ import {
   GetTransparencyReportResponse,
   ReportPeriod,
 } from '../../proto/index.js';
-import { auditLogSize, listCheckpoints, loadEntries } from '../audit/audit-repo.js';
+import { auditLogSize } from '../audit/audit-repo.js';
 import type { SignedCheckpoint } from '../audit/checkpoint.js';
 import { canonicalEntryBytes } from '../audit/entry.js';
-import { toExportJson } from '../audit/export-format.js';
-import { buildExtract, extractToJson } from '../audit/extract.js';
+import { buildExtract } from '../audit/extract.js';
 import { checkpointNow } from '../audit/signer.js';
 import { proveConsistency, proveInclusion } from '../audit/tree-repo.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { transparencyReport } from '../report/transparency.js';
 import { readReview } from '../review/review-repo.js';
+import { exportLogStream } from './audit-export.js';
 import { period, requireUuid } from './args.js';
-import { defineService, rpc } from './method.js';
+import { defineService, rpc, streamRpc } from './method.js';
 import type { CallContext } from './method.js';
 
 const AUDITORS = ['auditor'] as const;
@@ -44,25 +44,6 @@ async function checkSize(ctx: CallContext, size: number, name: string): Promise<
   const total = await auditLogSize(ctx.deps.db);
   if (!(Number.isSafeInteger(size) && size > 0 && size <= total))
     throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `${name} must be between 1 and the log size ${total}`);
-}
-
-async function exportLog(ctx: CallContext, req: ExportLogRequest): Promise<ExportLogResponse> {
-  const cp = await currentCheckpoint(ctx);
-  let json: unknown;
-  let count: number;
-  if (req.eventId || req.sinceMs || req.untilMs) {
-    const filter = req.eventId
-      ? { subject: requireUuid('event_id', req.eventId) }
-      : (([sinceMs, untilMs]) => ({ sinceMs, untilMs }))(period(req.sinceMs, req.untilMs, ctx.nowMs));
-    const extract = await buildExtract(ctx.deps.db, cp, filter);
-    json = extractToJson(extract, ctx.nowMs);
-    count = extract.entries.length;
-  } else {
-    const [entries, checkpoints] = [await loadEntries(ctx.deps.db), await listCheckpoints(ctx.deps.db)];
-    json = toExportJson(ctx.deps.signer.origin, ctx.nowMs, { entries, checkpoints });
-    count = entries.length;
-  }
-  return { exportJson: Buffer.from(JSON.stringify(json)), entryCount: count };
 }
 
 async function custody(ctx: CallContext, req: GetCustodyReportRequest): Promise<GetCustodyReportResponse> {
@@ -104,7 +85,7 @@ export const auditService = defineService(AuditServiceService, {
       );
     return { proof: await proveConsistency(ctx.deps.db, req.firstSize, req.secondSize) };
   }),
-  exportLog: rpc(AUDITORS, ExportLogRequest, ExportLogResponse, exportLog),
+  exportLog: streamRpc(AUDITORS, ExportLogRequest, ExportLogResponse, exportLogStream, (chunk) => chunk.lines),
   getCustodyReport: rpc(AUDITORS, GetCustodyReportRequest, GetCustodyReportResponse, custody),
   getTransparencyReport: rpc(
     ['auditor', 'supervisor'],

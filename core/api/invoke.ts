@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/authenticator.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { findOutOfBounds } from '../input-bounds.js';
-import type { ApiDeps, ApiMethod } from './method.js';
+import type { ApiDeps, ApiMethod, CallContext, ChunkSink, StreamMethod } from './method.js';
 
 /** The caller of a public method (enrolment): no token, no roles. */
 const ANONYMOUS: Principal = { userId: 'anonymous', roles: [], tokenId: '' };
@@ -61,21 +61,25 @@ export function checkRequestBounds(request: unknown): void {
   if (problem) throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, problem);
 }
 
-/** Runs an admitted call; refusals raised by the handler (e.g. same person twice) are audited too. */
-export async function runMethod(
+/**
+ * Runs an admitted call's body with the bounds check, metrics and audit of refusals that every
+ * method gets (refusals raised by the handler, e.g. same person twice, are audited too).
+ */
+async function instrumented<T>(
   deps: ApiDeps,
   method: ApiMethod,
   principal: Principal,
   request: unknown,
   origin: CallOrigin,
-): Promise<unknown> {
+  body: (ctx: CallContext) => Promise<T>,
+): Promise<T> {
   const nowMs = Date.now();
   const stop = deps.metrics.apiSeconds.startTimer({ method: methodName(method.path) });
   try {
     checkRequestBounds(request);
-    const response = await method.handle({ principal, nowMs, deps }, request);
+    const result = await body({ principal, nowMs, deps });
     deps.metrics.apiCalls.inc({ method: methodName(method.path), code: 'OK' });
-    return response;
+    return result;
   } catch (err) {
     deps.metrics.apiCalls.inc({
       method: methodName(method.path),
@@ -86,6 +90,30 @@ export async function runMethod(
   } finally {
     stop();
   }
+}
+
+/** Runs an admitted unary call and returns its response. */
+export async function runMethod(
+  deps: ApiDeps,
+  method: ApiMethod,
+  principal: Principal,
+  request: unknown,
+  origin: CallOrigin,
+): Promise<unknown> {
+  if (method.kind !== 'unary') throw new CoreError(CoreErrorCode.INVALID_ARGUMENT, `${method.path} streams its answer`);
+  return instrumented(deps, method, principal, request, origin, (ctx) => method.handle(ctx, request));
+}
+
+/** Runs an admitted server-streaming call, its chunks going to `sink`. */
+export async function runStream(
+  deps: ApiDeps,
+  method: StreamMethod,
+  principal: Principal,
+  request: unknown,
+  origin: CallOrigin,
+  sink: ChunkSink<unknown>,
+): Promise<void> {
+  return instrumented(deps, method, principal, request, origin, (ctx) => method.stream(ctx, request, sink));
 }
 
 async function auditIfDenial(

@@ -43,11 +43,7 @@ export interface Codec<T> {
   toJSON(message: T): unknown;
 }
 
-/**
- * One RPC: who may call it and what it does. The gRPC server and the JSON gateway both serve
- * exactly these, through the same authentication and role check.
- */
-export interface ApiMethod<Req = unknown, Res = unknown> {
+interface MethodCommon<Req, Res> {
   /** The gRPC path, e.g. "/zebra.v1.ReviewService/ClaimEvent". */
   readonly path: string;
   readonly roles: readonly UserRole[];
@@ -55,8 +51,37 @@ export interface ApiMethod<Req = unknown, Res = unknown> {
   readonly response: Codec<Res>;
   /** Takes no bearer token (enrolment: the request itself carries the credential). */
   readonly isPublic?: boolean;
+}
+
+/** A unary RPC: one request, one response. */
+export interface UnaryMethod<Req = unknown, Res = unknown> extends MethodCommon<Req, Res> {
+  readonly kind: 'unary';
   handle(ctx: CallContext, request: Req): Promise<Res>;
 }
+
+/**
+ * Where a server-streaming handler sends its chunks: `send` resolves once the transport can
+ * take more (grpc-js write() / res.write() returned true, or 'drain' came), and rejects once
+ * the caller has gone; `signal` aborts then too, so a handler stops reading the database.
+ */
+export interface ChunkSink<Res> {
+  send(chunk: Res): Promise<void>;
+  readonly signal: AbortSignal;
+}
+
+/** A server-streaming RPC: one request, a stream of chunks, never built whole in memory. */
+export interface StreamMethod<Req = unknown, Res = unknown> extends MethodCommon<Req, Res> {
+  readonly kind: 'stream';
+  stream(ctx: CallContext, request: Req, sink: ChunkSink<Res>): Promise<void>;
+  /** What the JSON gateway writes for each chunk (default: the chunk's proto3 JSON and "\n", NDJSON). */
+  httpBody?(chunk: Res): Uint8Array;
+}
+
+/**
+ * One RPC: who may call it and what it does. The gRPC server and the JSON gateway both serve
+ * exactly these, through the same authentication and role check.
+ */
+export type ApiMethod<Req = unknown, Res = unknown> = UnaryMethod<Req, Res> | StreamMethod<Req, Res>;
 
 /** Every role: for calls any signed-in user may make. */
 export const ANY_ROLE: readonly UserRole[] = ['reviewer', 'supervisor', 'auditor', 'admin'];
@@ -65,7 +90,7 @@ export const ANY_ROLE: readonly UserRole[] = ['reviewer', 'supervisor', 'auditor
 export type ServiceDefinitionLike = Record<string, { readonly path: string }>;
 
 /** A method before its path is known. */
-export type MethodSpec = Omit<ApiMethod, 'path'>;
+export type MethodSpec = Omit<UnaryMethod, 'path'> | Omit<StreamMethod, 'path'>;
 
 /** Declares one method; the helper ties the codecs' types to the handler's. */
 export function rpc<Req, Res>(
@@ -74,7 +99,18 @@ export function rpc<Req, Res>(
   response: Codec<Res>,
   handle: (ctx: CallContext, request: Req) => Promise<Res>,
 ): MethodSpec {
-  return { roles, request, response, handle };
+  return { kind: 'unary', roles, request, response, handle };
+}
+
+/** Declares a server-streaming method; `httpBody` picks what the gateway writes per chunk. */
+export function streamRpc<Req, Res>(
+  roles: readonly UserRole[],
+  request: Codec<Req>,
+  response: Codec<Res>,
+  stream: (ctx: CallContext, request: Req, sink: ChunkSink<Res>) => Promise<void>,
+  httpBody?: (chunk: Res) => Uint8Array,
+): MethodSpec {
+  return { kind: 'stream', roles, request, response, stream, httpBody };
 }
 
 /** Declares a method that takes no token; its handler must authenticate the request itself. */
@@ -83,7 +119,7 @@ export function publicRpc<Req, Res>(
   response: Codec<Res>,
   handle: (ctx: CallContext, request: Req) => Promise<Res>,
 ): MethodSpec {
-  return { roles: [], request, response, isPublic: true, handle };
+  return { kind: 'unary', roles: [], request, response, isPublic: true, handle };
 }
 
 /** A service: its grpc-js definition and one method entry per RPC. */

@@ -36,8 +36,13 @@ function canonical(value: AuditValue): string {
  * integers only. Two encoders that follow this rule produce the same bytes.
  */
 export function canonicalEntryBytes(entry: AuditEntry): Buffer {
+  return Buffer.from(canonicalEntryText(entry), 'utf8');
+}
+
+/** The canonical bytes as a string (UTF-8 encodes it to exactly those bytes). */
+export function canonicalEntryText(entry: AuditEntry): string {
   const { seq, atMs, actor, action, subject, details } = entry;
-  return Buffer.from(canonical({ seq, atMs, actor, action, subject, details }), 'utf8');
+  return canonical({ seq, atMs, actor, action, subject, details });
 }
 
 /** The Merkle leaf hash of an entry. */

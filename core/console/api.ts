@@ -35,6 +35,27 @@ export async function api<T = Record<string, unknown>>(method: string, body: Rec
 }
 
 /**
+ * Calls a server-streaming method: the gateway answers NDJSON as it is produced. Returns the
+ * body's reader; throws ApiError when the call is refused before the stream begins.
+ */
+export async function apiStream(
+  method: string,
+  body: Record<string, unknown> = {},
+): Promise<ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>>> {
+  const res = await fetch(`/api/v1/zebra.v1.${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${storedToken()}` },
+    body: JSON.stringify(body),
+    cache: 'no-store',
+  });
+  if (!res.ok || !res.body) {
+    const json = (await res.json().catch(() => ({}))) as { code?: string; error?: string };
+    throw new ApiError(res.status, json.code ?? 'ERROR', json.error ?? `HTTP ${res.status}`);
+  }
+  return res.body.getReader();
+}
+
+/**
  * Fetches one evidence object with the signed-in token (a link is served only to the user who
  * opened it) and returns a blob: URL for an <img> or <video>. The whole object is in memory, so
  * a video seeks without asking the server again. Revoke the URL when the view goes away.

@@ -5,10 +5,11 @@ import type {
   UntypedServiceImplementation,
   sendUnaryData,
   ServerUnaryCall,
+  ServerWritableStream,
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { ApiDeps, ApiMethod } from '../api/method.js';
-import { admit, runMethod } from '../api/invoke.js';
+import type { ApiDeps, ApiMethod, ChunkSink, StreamMethod } from '../api/method.js';
+import { admit, runMethod, runStream } from '../api/invoke.js';
 import { API_METHODS, API_SERVICES } from '../api/registry.js';
 import type { Principal } from '../auth/authenticator.js';
 import { bearerToken } from '../auth/tokens.js';
@@ -118,6 +119,58 @@ function unaryHandler(deps: ApiDeps, method: ApiMethod) {
 }
 
 /**
+ * A chunk sink over a grpc-js server stream: honours backpressure (write() false → wait for
+ * 'drain') and stops the handler when the client cancels or the deadline passes.
+ */
+export function grpcSink(call: ServerWritableStream<unknown, unknown>): ChunkSink<unknown> {
+  const abort = new AbortController();
+  call.on('cancelled', () => abort.abort());
+  const gone = (): CoreError => new CoreError(CoreErrorCode.CANCELLED, 'the caller cancelled the call');
+  return {
+    signal: abort.signal,
+    send: (chunk) => {
+      if (abort.signal.aborted) return Promise.reject(gone());
+      if (call.write(chunk)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const onDrain = (): void => {
+          abort.signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = (): void => {
+          call.off('drain', onDrain);
+          reject(gone());
+        };
+        call.once('drain', onDrain);
+        abort.signal.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+  };
+}
+
+function streamHandler(deps: ApiDeps, method: StreamMethod) {
+  return (call: ServerWritableStream<unknown, unknown>): void => {
+    const principal = admitted.get(call.metadata);
+    if (!principal)
+      return void call.emit('error', { code: status.UNAUTHENTICATED, details: 'the call was not authenticated' });
+    const undecodable = (call.request as Record<symbol, string | undefined> | null)?.[UNDECODABLE];
+    if (undecodable !== undefined) {
+      const err = new CoreError(CoreErrorCode.INVALID_ARGUMENT, `the request could not be decoded: ${undecodable}`);
+      return void call.emit('error', toServiceError(err));
+    }
+    const sink = grpcSink(call);
+    runStream(deps, method, principal, call.request, { via: 'grpc', peer: call.getPeer() }, sink).then(
+      () => call.end(),
+      (err: unknown) => {
+        if (sink.signal.aborted) return;
+        if (!(err instanceof CoreError) || err.code === CoreErrorCode.DATA_CORRUPT)
+          deps.logger.error({ err, method: method.path }, 'request failed');
+        call.emit('error', toServiceError(err));
+      },
+    );
+  };
+}
+
+/**
  * Starts the gRPC API on `listen` (host:port), over TLS only: every zebra service plus
  * grpc.health.v1. With a client CA, a client must also present a certificate it signed.
  */
@@ -136,7 +189,8 @@ export async function startGrpcServer(
   health.addToServer(server);
   for (const service of API_SERVICES) {
     const impl: UntypedServiceImplementation = {};
-    for (const [key, method] of Object.entries(service.methods)) impl[key] = unaryHandler(deps, method);
+    for (const [key, method] of Object.entries(service.methods))
+      impl[key] = method.kind === 'stream' ? streamHandler(deps, method) : unaryHandler(deps, method);
     server.addService(tolerantDefinition(service.definition as never) as never, impl);
   }
   const credentials = ServerCredentials.createSsl(

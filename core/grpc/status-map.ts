@@ -23,6 +23,7 @@ const STATUS_OF: Record<CoreErrorCode, status> = {
   [CoreErrorCode.REVIEW_TOO_FAST]: status.FAILED_PRECONDITION,
   [CoreErrorCode.REVIEW_BAD_REASON]: status.INVALID_ARGUMENT,
   [CoreErrorCode.REVIEW_VERSION_CONFLICT]: status.ABORTED,
+  [CoreErrorCode.CANCELLED]: status.CANCELLED,
 };
 
 /**

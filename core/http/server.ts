@@ -41,8 +41,8 @@ function readConsolePage(): Promise<{ html: Buffer; headers: ReturnType<typeof c
 async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps, audits: FetchAudits): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
   if (url.pathname.startsWith('/api/v1/')) {
-    const reply = await serveGateway(deps.api, req, `/${url.pathname.slice('/api/v1/'.length)}`);
-    return sendJson(res, reply.statusCode, reply.body);
+    const reply = await serveGateway(deps.api, req, res, `/${url.pathname.slice('/api/v1/'.length)}`);
+    return reply && sendJson(res, reply.statusCode, reply.body);
   }
   if (req.method !== 'GET') return sendJson(res, 405, { error: 'only GET is served here' });
   if (url.pathname === '/healthz') {

@@ -1,7 +1,10 @@
+import { createPublicKey } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfractionEvent } from '../../proto/index.js';
+import { splitLines, verifyExportLines } from '../../core/index.js';
 import { encodeClip } from '../../edge/evidence/clip.js';
 import { ingestEvents } from '../harness/review.js';
 import { startTestStack } from '../harness/stack.js';
@@ -219,6 +222,20 @@ describe('the web console, driven in Chromium against a real core', () => {
     await signInAs('ada');
     await expect.poll(() => page.locator('main h1').textContent()).toBe('Audit');
     checks.push(await checkScreen(page, 'audit'));
+    // The whole log, streamed into a file, verifies offline.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export the whole log' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('zebra-audit.ndjson');
+    const exported = await verifyExportLines(
+      splitLines(createReadStream(await download.path())),
+      createPublicKey(stack.core.core.api.signer.publicKeyPem),
+    );
+    expect(exported).toMatchObject({ isValid: true, header: { format: 'zebra-audit-export/v2' } });
+    await expect
+      .poll(status)
+      .toContain(`Exported ${exported.entryCount.toLocaleString('en')} entries to zebra-audit.ndjson`);
     await page.locator(`a[href="#/trail/${eventId}"]`).click();
     await page.getByRole('button', { name: 'Verify the trail' }).click();
     await expect

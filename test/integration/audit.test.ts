@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.js';
 import { signCheckpoint } from '../../core/audit/checkpoint.js';
 import { entryLeafHash } from '../../core/audit/entry.js';
-import { toExportJson } from '../../core/audit/export-format.js';
+import { exportToLines } from '../../core/audit/export-lines.js';
 import { merkleRoot } from '../../core/audit/merkle.js';
-import { parseExportJson } from '../../core/index.js';
+import type { AuditEntry } from '../../core/audit/entry.js';
 import { InfractionEvent } from '../../proto/index.js';
 import type { ApiClient } from '../../cli/api-client.js';
 import type { TestCore } from '../harness/core.js';
@@ -21,8 +21,20 @@ import { tempDir, waitFor } from '../harness/temp.js';
 import type { TempDir } from '../harness/temp.js';
 
 interface ExportFile {
-  entries: { seq: number; actor: string; action: string; subject: string }[];
+  entries: (AuditEntry & { leafHash: string })[];
   checkpoints: { treeSize: number }[];
+}
+
+/** The lines of a zebra-audit-export/v2 file, by kind. */
+function parseV2(text: string): ExportFile {
+  const lines = text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type?: string });
+  return {
+    entries: lines.filter((l) => l.type === 'entry') as unknown as ExportFile['entries'],
+    checkpoints: lines.filter((l) => l.type === 'checkpoint') as unknown as ExportFile['checkpoints'],
+  };
 }
 
 /** Runs the CLI in-process and returns its exit code and what it printed. */
@@ -69,8 +81,10 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
   const ingestEntries = async () =>
     (await exportLog()).entries.filter((e) => e.action === 'event.ingested' || e.action === 'message.quarantined');
   const exportLog = async (): Promise<ExportFile> => {
-    const response = await auditor.call<{ exportJson: Buffer }>('/zebra.v1.AuditService/ExportLog', {});
-    return JSON.parse(Buffer.from(response.exportJson).toString('utf8')) as ExportFile;
+    const parts: Buffer[] = [];
+    for await (const chunk of auditor.stream<{ lines: Buffer }>('/zebra.v1.AuditService/ExportLog', {}))
+      parts.push(chunk.lines);
+    return parseV2(Buffer.concat(parts).toString('utf8'));
   };
   const tokenArgs = () => ['--server', core.core.grpcAddress, '--token-file', tokenFile, '--ca', caFile];
 
@@ -107,9 +121,13 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     const ok = await cli(['audit', 'verify', file, '--public-key', pem]);
     expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('OK: every entry, root and signature verifies') });
 
-    const edited = JSON.parse(await readFile(file, 'utf8')) as ExportFile;
-    edited.entries[2]!.actor = 'device:someone-else';
-    await writeFile(join(work.path, 'edited.json'), JSON.stringify(edited));
+    const edited = (await readFile(file, 'utf8')).split('\n').map((line) => {
+      const parsed = line ? (JSON.parse(line) as { type?: string; seq?: number; actor?: string }) : undefined;
+      return parsed?.type === 'entry' && parsed.seq === 2
+        ? JSON.stringify({ ...parsed, actor: 'device:someone-else' })
+        : line;
+    });
+    await writeFile(join(work.path, 'edited.json'), edited.join('\n'));
     const bad = await cli(['audit', 'verify', join(work.path, 'edited.json'), '--public-key', pem]);
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('first bad entry: seq 2');
@@ -122,13 +140,15 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     expect((await cli(['audit', 'export', ...tokenArgs(), '--event', eventId, '-o', file])).code).toBe(0);
     const ok = await cli(['audit', 'verify', file, '--public-key', pem]);
     expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('every inclusion proof verify') });
-    const extract = JSON.parse(await readFile(file, 'utf8')) as { entries: { seq: number; details: object }[] };
-    expect(extract.entries).toHaveLength(1);
-    extract.entries[0]!.details = { ...extract.entries[0]!.details, cameraSeq: 99 };
-    await writeFile(join(work.path, 'event-edited.json'), JSON.stringify(extract));
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ format: 'zebra-audit-extract/v2', selection: { eventId } });
+    expect(lines).toHaveLength(3); // header, one entry, trailer
+    const entry = JSON.parse(lines[1]!) as { seq: number; details: object };
+    lines[1] = JSON.stringify({ ...entry, details: { ...entry.details, cameraSeq: 99 } });
+    await writeFile(join(work.path, 'event-edited.json'), `${lines.join('\n')}\n`);
     const bad = await cli(['audit', 'verify', join(work.path, 'event-edited.json'), '--public-key', pem]);
     expect(bad.code).toBe(1);
-    expect(bad.out).toContain(`entry ${extract.entries[0]!.seq} (event.ingested) is not in the signed tree`);
+    expect(bad.out).toContain(`entry ${entry.seq} (event.ingested) is not in the signed tree`);
   });
 
   it('catches a rewritten history with a checkpoint the auditor kept, even when re-signed with the real key', async () => {
@@ -140,8 +160,8 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     await waitFor('fifth entry', async () => ((await ingestEntries()).length >= 5 ? true : undefined));
     // The operator deletes the rows and re-signs: here, by truncating the export and signing a new head.
     const key = createPrivateKey(await readFile(core.auditKeyFile, 'utf8'));
-    const exported = parseExportJson(await exportLog());
-    const truncated = exported.entries.slice(0, 2);
+    const exported = await exportLog();
+    const truncated = exported.entries.slice(0, 2).map((e) => ({ ...e, leafHash: Buffer.from(e.leafHash, 'hex') }));
     const head = signCheckpoint(
       { origin: 'zebra-audit/v1', treeSize: 2, rootHash: merkleRoot(truncated.map(entryLeafHash)), atMs: Date.now() },
       key,
@@ -150,7 +170,7 @@ describe('audit trail of ingest, exported and verified by an auditor', () => {
     const forged = join(work.path, 'forged.json');
     await writeFile(
       forged,
-      JSON.stringify(toExportJson('zebra-audit/v1', Date.now(), { entries: truncated, checkpoints: [head] })),
+      [...exportToLines('zebra-audit/v1', Date.now(), { entries: truncated, checkpoints: [head] })].join(''),
     );
     expect((await cli(['audit', 'verify', forged, '--public-key', pem])).code).toBe(0); // the forgery is self-consistent…
     const caught = await cli(['audit', 'verify', forged, '--public-key', pem, '--checkpoint', kept]);

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { api } from '../api.js';
+import { api, apiStream } from '../api.js';
 import type { Session } from '../app.js';
 import { announce, enumLabel, field, h, when } from '../dom.js';
 import { verifyCustody } from '../verify.js';
@@ -13,8 +13,8 @@ interface Summary {
   reviewState: string;
 }
 
-function download(name: string, json: string): void {
-  const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+function download(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name });
   document.body.append(a);
   a.click();
@@ -22,15 +22,39 @@ function download(name: string, json: string): void {
   URL.revokeObjectURL(url);
 }
 
+/**
+ * Streams an export (NDJSON) into a file: the pieces go into a Blob as they come (never one
+ * string), entries are counted on the way for the progress line, and a file that does not end
+ * with its trailer line is reported as cut short rather than saved.
+ */
 async function exportLog(body: Record<string, unknown>, name: string): Promise<void> {
   try {
-    const { exportJson, entryCount } = await api<{ exportJson: string; entryCount: number }>(
-      'AuditService/ExportLog',
-      body,
-    );
-    download(name, atob(exportJson));
+    announce('Exporting…');
+    const reader = await apiStream('AuditService/ExportLog', body);
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    const decoder = new TextDecoder();
+    let partial = '';
+    let lastLine = '';
+    let entries = 0;
+    let shownAtMs = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      const lines = (partial + decoder.decode(value, { stream: true })).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith('{"type":"entry"')) entries += 1;
+      lastLine = lines.at(-1) ?? lastLine;
+      if (Date.now() - shownAtMs > 250) {
+        shownAtMs = Date.now();
+        announce(`Exporting… ${entries.toLocaleString()} entries so far`);
+      }
+    }
+    if (partial || !lastLine.startsWith('{"type":"end"'))
+      throw new Error(`the export was cut short after ${entries} entries; try again`);
+    download(name, new Blob(parts, { type: 'application/x-ndjson' }));
     announce(
-      `Exported ${entryCount} entries to ${name}. Verify offline: zebra audit verify ${name} --public-key audit.pub.pem`,
+      `Exported ${entries.toLocaleString()} entries to ${name}. Verify offline: zebra audit verify ${name} --public-key audit.pub.pem`,
     );
   } catch (err) {
     announce(`Export failed: ${(err as Error).message}`, 'error');
@@ -105,7 +129,11 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'button', onclick: () => void exportLog({}, 'zebra-audit.json') }, 'Export the whole log'),
+        h(
+          'button',
+          { type: 'button', onclick: () => void exportLog({}, 'zebra-audit.ndjson') },
+          'Export the whole log',
+        ),
       ),
       h(
         'form',
@@ -115,7 +143,7 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
             e.preventDefault();
             void exportLog(
               { sinceMs: Date.parse(since.value), untilMs: Date.parse(until.value) + 86_400_000 },
-              `zebra-audit-${since.value}-${until.value}.json`,
+              `zebra-audit-${since.value}-${until.value}.ndjson`,
             );
           },
         },
@@ -197,7 +225,7 @@ export async function renderTrail(_session: Session, main: HTMLElement, eventId:
       h('button', { type: 'button', class: 'primary', onclick: () => void verify() }, 'Verify the trail'),
       h(
         'button',
-        { type: 'button', onclick: () => void exportLog({ eventId }, `zebra-event-${eventId}.json`) },
+        { type: 'button', onclick: () => void exportLog({ eventId }, `zebra-event-${eventId}.ndjson`) },
         'Export with proofs',
       ),
     ),

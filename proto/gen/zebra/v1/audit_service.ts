@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -104,12 +106,28 @@ export interface ExportLogRequest {
   /** When set (and no event_id), only entries in [since_ms, until_ms), each with an inclusion proof. */
   sinceMs: number;
   untilMs: number;
+  /**
+   * Continue a file cut short: the caller has the header and every line before entry
+   * from_seq (and, for a full export, before the checkpoint of tree size from_seq). No header
+   * is sent; the trailer counts the whole file.
+   */
+  resume: boolean;
+  fromSeq: number;
+  /**
+   * The head the file is proved against (the header's tree size). 0: sign the current head.
+   * Required with resume, so the continued file ends where the first part meant to.
+   */
+  treeSize: number;
 }
 
+/** One chunk of the export stream. */
 export interface ExportLogResponse {
-  /** The export file, UTF-8 JSON; `zebra audit verify FILE` checks it. */
-  exportJson: Buffer;
+  /** Whole NDJSON lines of the file, in order: write them out as they come. */
+  lines: Buffer;
+  /** Entries in the file so far, counting those before from_seq on a resume. */
   entryCount: number;
+  /** The head's tree size: a full export ends with entry tree_size - 1. */
+  treeSize: number;
 }
 
 export interface GetCustodyReportRequest {
@@ -814,7 +832,7 @@ export const GetConsistencyProofResponse: MessageFns<GetConsistencyProofResponse
 };
 
 function createBaseExportLogRequest(): ExportLogRequest {
-  return { eventId: '', sinceMs: 0, untilMs: 0 };
+  return { eventId: '', sinceMs: 0, untilMs: 0, resume: false, fromSeq: 0, treeSize: 0 };
 }
 
 export const ExportLogRequest: MessageFns<ExportLogRequest> = {
@@ -827,6 +845,15 @@ export const ExportLogRequest: MessageFns<ExportLogRequest> = {
     }
     if (message.untilMs !== 0) {
       writer.uint32(24).int64(message.untilMs);
+    }
+    if (message.resume !== false) {
+      writer.uint32(32).bool(message.resume);
+    }
+    if (message.fromSeq !== 0) {
+      writer.uint32(40).uint64(message.fromSeq);
+    }
+    if (message.treeSize !== 0) {
+      writer.uint32(48).uint64(message.treeSize);
     }
     return writer;
   },
@@ -868,6 +895,30 @@ export const ExportLogRequest: MessageFns<ExportLogRequest> = {
             message.untilMs = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.resume = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fromSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.treeSize = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -897,6 +948,17 @@ export const ExportLogRequest: MessageFns<ExportLogRequest> = {
         : isSet(object.until_ms)
           ? globalThis.Number(object.until_ms)
           : 0,
+      resume: isSet(object.resume) ? globalThis.Boolean(object.resume) : false,
+      fromSeq: isSet(object.fromSeq)
+        ? globalThis.Number(object.fromSeq)
+        : isSet(object.from_seq)
+          ? globalThis.Number(object.from_seq)
+          : 0,
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+          ? globalThis.Number(object.tree_size)
+          : 0,
     };
   },
 
@@ -911,6 +973,15 @@ export const ExportLogRequest: MessageFns<ExportLogRequest> = {
     if (message.untilMs !== 0) {
       obj.untilMs = Math.round(message.untilMs);
     }
+    if (message.resume !== false) {
+      obj.resume = message.resume;
+    }
+    if (message.fromSeq !== 0) {
+      obj.fromSeq = Math.round(message.fromSeq);
+    }
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
+    }
     return obj;
   },
 
@@ -922,21 +993,27 @@ export const ExportLogRequest: MessageFns<ExportLogRequest> = {
     message.eventId = object.eventId ?? '';
     message.sinceMs = object.sinceMs ?? 0;
     message.untilMs = object.untilMs ?? 0;
+    message.resume = object.resume ?? false;
+    message.fromSeq = object.fromSeq ?? 0;
+    message.treeSize = object.treeSize ?? 0;
     return message;
   },
 };
 
 function createBaseExportLogResponse(): ExportLogResponse {
-  return { exportJson: Buffer.alloc(0), entryCount: 0 };
+  return { lines: Buffer.alloc(0), entryCount: 0, treeSize: 0 };
 }
 
 export const ExportLogResponse: MessageFns<ExportLogResponse> = {
   encode(message: ExportLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.exportJson.length !== 0) {
-      writer.uint32(10).bytes(message.exportJson);
+    if (message.lines.length !== 0) {
+      writer.uint32(10).bytes(message.lines);
     }
     if (message.entryCount !== 0) {
-      writer.uint32(16).uint32(message.entryCount);
+      writer.uint32(16).uint64(message.entryCount);
+    }
+    if (message.treeSize !== 0) {
+      writer.uint32(24).uint64(message.treeSize);
     }
     return writer;
   },
@@ -959,7 +1036,7 @@ export const ExportLogResponse: MessageFns<ExportLogResponse> = {
               break;
             }
 
-            message.exportJson = Buffer.from(reader.bytes());
+            message.lines = Buffer.from(reader.bytes());
             continue;
           }
           case 2: {
@@ -967,7 +1044,15 @@ export const ExportLogResponse: MessageFns<ExportLogResponse> = {
               break;
             }
 
-            message.entryCount = reader.uint32();
+            message.entryCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.treeSize = longToNumber(reader.uint64());
             continue;
           }
         }
@@ -984,26 +1069,30 @@ export const ExportLogResponse: MessageFns<ExportLogResponse> = {
 
   fromJSON(object: any): ExportLogResponse {
     return {
-      exportJson: isSet(object.exportJson)
-        ? Buffer.from(bytesFromBase64(object.exportJson))
-        : isSet(object.export_json)
-          ? Buffer.from(bytesFromBase64(object.export_json))
-          : Buffer.alloc(0),
+      lines: isSet(object.lines) ? Buffer.from(bytesFromBase64(object.lines)) : Buffer.alloc(0),
       entryCount: isSet(object.entryCount)
         ? globalThis.Number(object.entryCount)
         : isSet(object.entry_count)
           ? globalThis.Number(object.entry_count)
+          : 0,
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+          ? globalThis.Number(object.tree_size)
           : 0,
     };
   },
 
   toJSON(message: ExportLogResponse): unknown {
     const obj: any = {};
-    if (message.exportJson.length !== 0) {
-      obj.exportJson = base64FromBytes(message.exportJson);
+    if (message.lines.length !== 0) {
+      obj.lines = base64FromBytes(message.lines);
     }
     if (message.entryCount !== 0) {
       obj.entryCount = Math.round(message.entryCount);
+    }
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
     }
     return obj;
   },
@@ -1013,8 +1102,9 @@ export const ExportLogResponse: MessageFns<ExportLogResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<ExportLogResponse>, I>>(object: I): ExportLogResponse {
     const message = createBaseExportLogResponse();
-    message.exportJson = object.exportJson ?? Buffer.alloc(0);
+    message.lines = object.lines ?? Buffer.alloc(0);
     message.entryCount = object.entryCount ?? 0;
+    message.treeSize = object.treeSize ?? 0;
     return message;
   },
 };
@@ -1744,11 +1834,15 @@ export const AuditServiceService = {
       Buffer.from(GetConsistencyProofResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetConsistencyProofResponse => GetConsistencyProofResponse.decode(value),
   },
-  /** An export (zebra-audit-export/v1 JSON) of the whole log, one event's entries or a period. */
+  /**
+   * An export of the whole log (zebra-audit-export/v2 NDJSON), or an extract of one event's
+   * entries or a period, each with its inclusion proof (zebra-audit-extract/v2), streamed in
+   * chunks of whole lines; resumable with from_seq.
+   */
   exportLog: {
     path: '/zebra.v1.AuditService/ExportLog' as const,
     requestStream: false as const,
-    responseStream: false as const,
+    responseStream: true as const,
     requestSerialize: (value: ExportLogRequest): Buffer => Buffer.from(ExportLogRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ExportLogRequest => ExportLogRequest.decode(value),
     responseSerialize: (value: ExportLogResponse): Buffer => Buffer.from(ExportLogResponse.encode(value).finish()),
@@ -1787,8 +1881,12 @@ export interface AuditServiceServer extends UntypedServiceImplementation {
   getInclusionProof: handleUnaryCall<GetInclusionProofRequest, GetInclusionProofResponse>;
   /** Proof that the tree of first_size is a prefix of the tree of second_size. */
   getConsistencyProof: handleUnaryCall<GetConsistencyProofRequest, GetConsistencyProofResponse>;
-  /** An export (zebra-audit-export/v1 JSON) of the whole log, one event's entries or a period. */
-  exportLog: handleUnaryCall<ExportLogRequest, ExportLogResponse>;
+  /**
+   * An export of the whole log (zebra-audit-export/v2 NDJSON), or an extract of one event's
+   * entries or a period, each with its inclusion proof (zebra-audit-extract/v2), streamed in
+   * chunks of whole lines; resumable with from_seq.
+   */
+  exportLog: handleServerStreamingCall<ExportLogRequest, ExportLogResponse>;
   /** An event's chain of custody: every entry about it, each with its inclusion proof. */
   getCustodyReport: handleUnaryCall<GetCustodyReportRequest, GetCustodyReportResponse>;
   /** Counts per stage, reason, camera and period, machine rejections included. */
@@ -1844,22 +1942,17 @@ export interface AuditServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetConsistencyProofResponse) => void,
   ): ClientUnaryCall;
-  /** An export (zebra-audit-export/v1 JSON) of the whole log, one event's entries or a period. */
+  /**
+   * An export of the whole log (zebra-audit-export/v2 NDJSON), or an extract of one event's
+   * entries or a period, each with its inclusion proof (zebra-audit-extract/v2), streamed in
+   * chunks of whole lines; resumable with from_seq.
+   */
+  exportLog(request: ExportLogRequest, options?: Partial<CallOptions>): ClientReadableStream<ExportLogResponse>;
   exportLog(
     request: ExportLogRequest,
-    callback: (error: ServiceError | null, response: ExportLogResponse) => void,
-  ): ClientUnaryCall;
-  exportLog(
-    request: ExportLogRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ExportLogResponse) => void,
-  ): ClientUnaryCall;
-  exportLog(
-    request: ExportLogRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ExportLogResponse) => void,
-  ): ClientUnaryCall;
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportLogResponse>;
   /** An event's chain of custody: every entry about it, each with its inclusion proof. */
   getCustodyReport(
     request: GetCustodyReportRequest,
