@@ -88,7 +88,7 @@ export async function startTestNatsCluster(
   };
   const handles: (NatsServerHandle | undefined)[] = new Array<NatsServerHandle | undefined>(size).fill(undefined);
   const stopAll = async (): Promise<void> => {
-    await Promise.all(handles.map((h) => h?.stop()));
+    await Promise.all(handles.map((h) => (h ? h.stop() : Promise.resolve())));
   };
   try {
     await Promise.all(
@@ -115,7 +115,7 @@ export async function startTestNatsCluster(
       const child = handles[i]?.process;
       return child !== undefined && child.exitCode === null && child.signalCode === null;
     },
-    kill: async () => handles[i]?.kill(),
+    kill: () => handles[i]?.kill() ?? Promise.resolve(),
     async restart() {
       handles[i] = await startNatsServer(options(i));
     },

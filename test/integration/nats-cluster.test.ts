@@ -134,7 +134,7 @@ describe('a 3-node JetStream cluster as the hub', { timeout: 120_000 }, () => {
     // Routes speak TLS from the first byte: a plain client hears nothing.
     expect(await firstWords(routePort)).toBe('');
     const pki = await testPki();
-    const [ca, cert, key] = await Promise.all([pki.caFile, pki.certFile, pki.keyFile].map((f) => readFile(f)));
+    const [ca, cert, key] = await Promise.all([readFile(pki.caFile), readFile(pki.certFile), readFile(pki.keyFile)]);
     // Without a client certificate the server ends the session before saying anything (verify: true).
     expect(await routeSession(routePort, { ca })).not.toMatch(/INFO|Authorization/);
     // With the run's certificate but a wrong route secret: refused.
