@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { JetStreamManager, StreamSource } from '@nats-io/jetstream';
+import type { JetStreamManager, StreamInfo, StreamSource } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -58,15 +58,25 @@ async function ensureStream(
   extra: { duplicate_window?: number; max_age?: number },
   replicas: number,
 ): Promise<void> {
-  const existing = await jsm.streams.info(name).then(
-    (info) => info,
-    () => undefined,
-  );
+  const info = (): Promise<StreamInfo | undefined> =>
+    jsm.streams.info(name).then(
+      (found) => found,
+      () => undefined,
+    );
+  let existing = await info();
   if (!existing) {
-    await jsm.streams.add({ name, subjects, storage: StorageType.File, num_replicas: replicas, ...extra });
-  } else if (subjects.some((s) => !existing.config.subjects?.includes(s))) {
+    // Two setups at once (replicas started together): the one that lost the race finds it made.
+    existing = await jsm.streams
+      .add({ name, subjects, storage: StorageType.File, num_replicas: replicas, ...extra })
+      .then(
+        () => undefined,
+        async (err: unknown) => (await info()) ?? Promise.reject(err),
+      );
+  }
+  const have = existing?.config.subjects ?? subjects;
+  if (subjects.some((s) => !have.includes(s))) {
     // A stream from an older version: add the missing subjects, keep everything else.
-    await jsm.streams.update(name, { subjects: [...new Set([...(existing.config.subjects ?? []), ...subjects])] });
+    await jsm.streams.update(name, { subjects: [...new Set([...have, ...subjects])] });
   }
   await ensureReplicas(jsm, name, replicas);
 }
