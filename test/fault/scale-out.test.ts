@@ -87,10 +87,13 @@ describe.skipIf(!process.env.DATABASE_URL)(
         const committed = async (): Promise<number> =>
           Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n);
 
-        // Both replicas take a share before the kill.
+        // Both replicas take a share, and a fifth of the events is in, before the kill.
         await waitFor(
           'both replicas storing',
-          async () => ((await storedBy(doomed)) > 0 && (await storedBy(survivor)) > 0 ? true : undefined),
+          async () =>
+            (await storedBy(doomed)) > 0 && (await storedBy(survivor)) > 0 && (await committed()) >= EVENTS / 5
+              ? true
+              : undefined,
           60_000,
         );
         const leader = (await jsm.streams.info(INFRACTIONS_STREAM)).cluster?.leader;
