@@ -66,12 +66,12 @@ async function ensureStream(
   let existing = await info();
   if (!existing) {
     // Two setups at once (replicas started together): the one that lost the race finds it made.
-    existing = await jsm.streams
-      .add({ name, subjects, storage: StorageType.File, num_replicas: replicas, ...extra })
-      .then(
-        () => undefined,
-        async (err: unknown) => (await info()) ?? Promise.reject(err),
-      );
+    try {
+      await jsm.streams.add({ name, subjects, storage: StorageType.File, num_replicas: replicas, ...extra });
+    } catch (err) {
+      existing = await info();
+      if (!existing) throw err;
+    }
   }
   const have = existing?.config.subjects ?? subjects;
   if (subjects.some((s) => !have.includes(s))) {
