@@ -2,18 +2,17 @@ import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
 import type { Database, Queryable } from './database.js';
+import { EXCLUSIVE_JOB } from './exclusive.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 /**
- * The transaction-scoped advisory lock every migration step takes first: core replicas
- * starting together on one empty database apply each migration once, in turn (without it both
- * run 0001 and one fails on a table that exists). A number no other zebra lock uses.
+ * Every migration step takes the transaction-scoped advisory lock EXCLUSIVE_JOB.migrations
+ * first (waiting for it): core replicas starting together on one empty database apply each
+ * migration once, in turn (without it both run 0001 and one fails on a table that exists).
  */
-export const MIGRATION_LOCK_KEY = 0x7a65_6272_0001;
-
 const lockMigrations = (tx: Queryable): Promise<unknown> =>
-  tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+  tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [EXCLUSIVE_JOB.migrations]);
 
 /**
  * Applies every migration in migrations/ not yet recorded, in file-name order, each in its own
