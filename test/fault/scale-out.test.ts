@@ -35,8 +35,12 @@ async function storedBy(core: CoreProcess): Promise<number> {
  * stream's leader) and one core get SIGKILL. PGlite is one process's database, so this needs
  * DATABASE_URL.
  */
+const NEEDS = process.env.DATABASE_URL
+  ? ''
+  : ' (skipped: needs DATABASE_URL, a PostgreSQL server; PGlite is one process’s database)';
+
 describe.skipIf(!process.env.DATABASE_URL)(
-  'scale-out: NATS cluster and two core replicas',
+  `scale-out: NATS cluster and two core replicas${NEEDS}`,
   { timeout: 150_000 },
   () => {
     it('a NATS node and a core killed during ingest: nothing lost or twice, the log gapless, verifying and checkpointed by the survivor', async () => {
