@@ -1,4 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { renderHubConf } from '../../cli/nats-deploy.js';
+import { freePort, stopProcess } from '../../cli/nats-server.js';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as tcpConnect } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -9,7 +16,7 @@ import { EVIDENCE_BUCKET, INFRACTIONS_STREAM, RECEIPTS_STREAM, eventSubject } fr
 import { startTestNatsCluster } from '../harness/nats-cluster.js';
 import { startTestSite } from '../harness/nats.js';
 import { testPki } from '../harness/pki.js';
-import { waitFor } from '../harness/temp.js';
+import { tempDir, waitFor } from '../harness/temp.js';
 
 const SITE = 'test-site';
 
@@ -141,5 +148,77 @@ describe('a 3-node JetStream cluster as the hub', { timeout: 120_000 }, () => {
     const wrong = await routeSession(routePort, { ca, cert, key }, 'wrong-secret-0000');
     expect(wrong).toMatch(/INFO /);
     expect(wrong).toMatch(/-ERR 'Authorization Violation'/);
+  });
+
+  it('the compose hub config (npm run gen:nats) boots as a 3-node cluster that setup makes R3 streams on', async () => {
+    await using dir = await tempDir('zebra-compose-hub-');
+    const pki = await testPki();
+    const ports: { client: number; route: number; leaf: number }[] = [];
+    for (let i = 0; i < 3; i++)
+      ports.push({ client: await freePort(), route: await freePort(), leaf: await freePort() });
+    const password = { setup: randomBytes(18).toString('base64url'), route: randomBytes(18).toString('base64url') };
+    const children: ChildProcess[] = [];
+    try {
+      for (const [i, p] of ports.entries()) {
+        const store = join(dir.path, `node-${i}`);
+        await mkdir(store);
+        // The container paths and ports, moved to this machine's loopback and temp folders.
+        const conf = renderHubConf()
+          .replaceAll('/etc/nats/tls/ca.pem', pki.caFile)
+          .replaceAll('/etc/nats/tls/nats-hub.pem', pki.certFile)
+          .replaceAll('/etc/nats/tls/nats-hub-key.pem', pki.keyFile)
+          .replace('store_dir: "/data"', `store_dir: ${JSON.stringify(store)}`)
+          .replace('"0.0.0.0:7422"', `"127.0.0.1:${p.leaf}"`)
+          .replace('"0.0.0.0:6222"', `"127.0.0.1:${p.route}"`)
+          .replace('http: "127.0.0.1:8222"\n', '');
+        await writeFile(join(store, 'hub.conf'), conf, { mode: 0o600 });
+        const routes = Object.fromEntries(
+          ports.map((q, j) => [
+            `ZEBRA_NATS_ROUTE_${j + 1}`,
+            `nats-route://route:${password.route}@127.0.0.1:${q.route}`,
+          ]),
+        );
+        const child = spawn('nats-server', ['-c', join(store, 'hub.conf'), '-a', '127.0.0.1', '-p', String(p.client)], {
+          stdio: 'ignore',
+          env: {
+            ...process.env,
+            ...routes,
+            ZEBRA_NATS_NODE_NAME: `nats-${i + 1}`,
+            ZEBRA_NATS_ROUTE_PASSWORD: password.route,
+            ZEBRA_NATS_HUB_SETUP_PASSWORD: password.setup,
+            ZEBRA_NATS_CORE_PASSWORD: randomBytes(18).toString('base64url'),
+            ZEBRA_SITE_LEAF_PASSWORD: randomBytes(18).toString('base64url'),
+          },
+        });
+        children.push(child);
+      }
+      const nc = await waitFor('the compose hub answering', () =>
+        connect({
+          servers: ports.map((p) => `nats://127.0.0.1:${p.client}`),
+          user: 'setup',
+          pass: password.setup,
+          tls: { caFile: pki.caFile },
+        }).catch(() => undefined),
+      );
+      try {
+        await waitFor('a JetStream meta leader', async () =>
+          (await jetstreamManager(nc, { timeout: 2_000 }).catch(() => undefined)) ? true : undefined,
+        );
+        await waitFor('three peers', () =>
+          setupHub(nc, coreConfig({ streamReplicas: 3 })).then(
+            () => true,
+            () => undefined,
+          ),
+        );
+        const info = await (await jetstreamManager(nc)).streams.info(INFRACTIONS_STREAM);
+        expect(info.cluster?.name).toBe('zebra-hub');
+        expect(info.cluster?.replicas?.map((r) => r.name).length).toBe(2);
+        expect(info.config.num_replicas).toBe(3);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      for (const child of children) await stopProcess(child);
+    }
   });
 });
