@@ -69,9 +69,12 @@ describe.skipIf(!process.env.DATABASE_URL)(
         );
       };
       // Both at once: migrations, setup and the admin bootstrap race as replicas' would.
-      const [doomed, survivor] = await Promise.all([startReplica('core-a'), startReplica('core-b')]);
-      const cores = [doomed, survivor];
+      const started = await Promise.allSettled([startReplica('core-a'), startReplica('core-b')]);
+      const cores = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       try {
+        const failed = started.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        const [doomed, survivor] = cores as [CoreProcess, CoreProcess];
         const nc = await hub.connect();
         const jsm = await jetstreamManager(nc);
         const stream = await jsm.streams.info(INFRACTIONS_STREAM);
