@@ -43,10 +43,24 @@ const HEADER = [
   '# The monitoring port listens on the container loopback only, for the healthcheck.',
 ];
 
+/** The hub's nodes in docker-compose: three nats-server containers, one JetStream cluster. */
+export const COMPOSE_HUB_NODES = ['nats-1', 'nats-2', 'nats-3'] as const;
+
+/** The route port of each hub node (inside the compose network only). */
+export const ROUTE_PORT = 6222;
+
+/**
+ * The hub's config, the same file on every node: each node's name comes from
+ * ZEBRA_NATS_NODE_NAME; the route URLs (with the route secret) from ZEBRA_NATS_ROUTE_<n>.
+ * Routes are TLS with client certificates both ways and a route user; a node skips the
+ * route to itself.
+ */
 export function renderHubConf(): string {
+  const routes = COMPOSE_HUB_NODES.map((_, i) => `$ZEBRA_NATS_ROUTE_${i + 1}`);
   return [
     ...HEADER,
-    'server_name: zebra-hub',
+    '# One node of the hub cluster: the same file on every node, its name from the environment.',
+    'server_name: $ZEBRA_NATS_NODE_NAME',
     'http: "127.0.0.1:8222"',
     `jetstream { store_dir: "/data", domain: "${HUB_DOMAIN}" }`,
     tls({ cert: 'nats-hub', ca: true }),
@@ -62,6 +76,12 @@ export function renderHubConf(): string {
     '# A site signs in to the leaf port as itself.',
     `leafnodes { listen: "0.0.0.0:7422", ${tls({ cert: 'nats-hub', ca: true })}, authorization { timeout: 5, ` +
       `users = [ { user: "${COMPOSE.siteId}", password: $ZEBRA_SITE_LEAF_PASSWORD } ] } }`,
+    '# The cluster: routes over TLS (client certificates both ways) with the route user; nothing in clear.',
+    `cluster { name: "zebra-hub", listen: "0.0.0.0:${ROUTE_PORT}", ` +
+      `tls { cert_file: "${TLS_DIR}/nats-hub.pem", key_file: "${TLS_DIR}/nats-hub-key.pem", ` +
+      `ca_file: "${TLS_DIR}/ca.pem", verify: true, timeout: 5 }, ` +
+      `authorization { user: "route", password: $ZEBRA_NATS_ROUTE_PASSWORD, timeout: 5 }, ` +
+      `routes: [${routes.join(', ')}] }`,
     '',
   ].join('\n');
 }
@@ -82,9 +102,10 @@ export function renderSiteConf(): string {
         permissions: siteDevicePermissions(COMPOSE.siteId, COMPOSE.deviceId),
       },
     ]).trimEnd(),
-    "# The link to the hub: tls://<site>:<secret>@nats:7422 from the environment; the site's own",
-    '# event, tally and evidence subjects stay off it (the hub takes them by sourcing).',
-    `leafnodes { reconnect: 1, remotes: [ { url: $ZEBRA_HUB_LEAF_URL, ${tls({ ca: true })}, ` +
+    '# The link to the hub: tls://<site>:<secret>@nats-<n>:7422 per hub node, from the environment',
+    "# (the leaf node moves to another node when its node goes); the site's own event, tally and",
+    '# evidence subjects stay off it (the hub takes them by sourcing).',
+    `leafnodes { reconnect: 1, remotes: [ { urls: [${COMPOSE_HUB_NODES.map((_, i) => `$ZEBRA_HUB_LEAF_URL_${i + 1}`).join(', ')}], ${tls({ ca: true })}, ` +
       `deny_exports: ${list(LEAF_LOCAL_SUBJECTS)}, deny_imports: ${list(LEAF_LOCAL_SUBJECTS)} } ] }`,
     '',
   ].join('\n');

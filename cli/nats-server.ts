@@ -21,8 +21,11 @@ export interface NatsServerOptions {
   readonly leafAdvertise?: string;
   /** Hub only: the sites that may attach as leaf nodes (required with `leafListenPort`). */
   readonly leafUsers?: readonly LeafCredentials[];
-  /** Site only: the hub's leaf node URL this server connects to. */
-  readonly leafRemoteUrl?: string;
+  /**
+   * Site only: the hub's leaf node URL this server connects to; several for a clustered hub
+   * (the leaf node tries them in turn and moves to another when its node goes).
+   */
+  readonly leafRemoteUrl?: string | readonly string[];
   /** Site only: what this site's leaf node signs in to the hub with. */
   readonly leafCredentials?: LeafCredentials;
   readonly startTimeoutMs?: number;
@@ -35,6 +38,30 @@ export interface NatsServerOptions {
   readonly tls: NatsTlsFiles;
   /** The server's own log; default: none (stderr is kept for startup errors). */
   readonly logFile?: string;
+  /** Hub only: this server is one node of a JetStream cluster (see {@link NatsClusterOptions}). */
+  readonly cluster?: NatsClusterOptions;
+}
+
+/**
+ * One node's part of a clustered hub: routes to the other nodes over TLS (both ends present
+ * the certificate from `tls`, signed by its CA), and a route user every node signs in with;
+ * there is no cleartext and no anonymous route. JetStream replicates streams over these routes.
+ */
+export interface NatsClusterOptions {
+  /** The cluster's name, the same on every node. */
+  readonly name: string;
+  /** This node's route port on 127.0.0.1. */
+  readonly port: number;
+  /** The other nodes' route addresses, host:port (at least one). */
+  readonly routes: readonly string[];
+  /** What nodes sign in to each other's route port with. */
+  readonly credentials: RouteCredentials;
+}
+
+/** The route user of a cluster: one user and secret shared by its nodes. */
+export interface RouteCredentials {
+  readonly user: string;
+  readonly password: string;
 }
 
 export interface NatsServerHandle {
@@ -124,6 +151,50 @@ function remoteUrl(url: string, credentials: LeafCredentials | undefined): strin
 
 const list = (items: readonly string[]): string => `[${items.map((s) => JSON.stringify(s)).join(', ')}]`;
 
+/** Route secrets shorter than this are refused: a guessed one lets a server join the cluster. */
+export const MIN_ROUTE_PASSWORD_LENGTH = 16;
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const HOST_PORT = /^[^\s:/@]+:\d{1,5}$/;
+
+/** Checks a cluster section; throws naming the key. */
+export function validateCluster(cluster: NatsClusterOptions, serverName: string | undefined): void {
+  const fail = (key: string, message: string): never => {
+    throw new Error(`cluster.${key}: ${message}`);
+  };
+  if (!NAME.test(cluster.name)) fail('name', 'must be 1-64 letters, digits, - or _');
+  if (!Number.isInteger(cluster.port) || cluster.port < 1 || cluster.port > 65_535)
+    fail('port', 'must be a port number (1-65535); every node needs a fixed one its peers can name');
+  if (cluster.routes.length === 0) fail('routes', 'at least one other node (host:port) is required');
+  cluster.routes.forEach((r, i) => {
+    if (!HOST_PORT.test(r)) fail(`routes[${i}]`, `must be host:port, not ${JSON.stringify(r)}`);
+  });
+  if (!NAME.test(cluster.credentials.user)) fail('credentials.user', 'must be 1-64 letters, digits, - or _');
+  if (cluster.credentials.password.length < MIN_ROUTE_PASSWORD_LENGTH)
+    fail('credentials.password', `must be at least ${MIN_ROUTE_PASSWORD_LENGTH} characters`);
+  if (!serverName) throw new Error('name: each cluster node needs its own server name');
+}
+
+/** The route URL of a peer, with the cluster's route user in it. */
+function routeUrl(hostPort: string, credentials: RouteCredentials): string {
+  const url = new URL(`nats-route://${hostPort}`);
+  url.username = encodeURIComponent(credentials.user);
+  url.password = encodeURIComponent(credentials.password);
+  return url.toString();
+}
+
+/** The `cluster { ... }` block of a node: TLS with client certificates both ways, a route user. */
+export function renderClusterSection(cluster: NatsClusterOptions, tls: NatsTlsFiles, listenHost = '127.0.0.1'): string {
+  const { user, password } = cluster.credentials;
+  return (
+    `cluster { name: ${JSON.stringify(cluster.name)}, listen: "${listenHost}:${cluster.port}", ` +
+    `tls { cert_file: ${JSON.stringify(tls.certFile)}, key_file: ${JSON.stringify(tls.keyFile)}, ` +
+    `ca_file: ${JSON.stringify(tls.caFile)}, verify: true, timeout: 5 }, ` +
+    `authorization { user: ${JSON.stringify(user)}, password: ${JSON.stringify(password)}, timeout: 5 }, ` +
+    `routes: ${list(cluster.routes.map((r) => routeUrl(r, cluster.credentials)))} }`
+  );
+}
+
 /**
  * The nats-server config file. A site's leaf node keeps the site's own event, tally and
  * evidence subjects off the link in both directions: the hub takes them only by sourcing the
@@ -151,10 +222,15 @@ export function renderNatsConfig(options: NatsServerOptions, leafPort: number | 
         `authorization { timeout: 5, users = [ ${users.join(', ')} ] } }`,
     );
   }
-  if (options.leafRemoteUrl) {
-    const url = remoteUrl(options.leafRemoteUrl, options.leafCredentials);
+  if (options.cluster) {
+    validateCluster(options.cluster, options.name);
+    lines.push(renderClusterSection(options.cluster, options.tls));
+  }
+  const remotes = typeof options.leafRemoteUrl === 'string' ? [options.leafRemoteUrl] : (options.leafRemoteUrl ?? []);
+  if (remotes.length > 0) {
+    const urls = remotes.map((u) => remoteUrl(u, options.leafCredentials));
     lines.push(
-      `leafnodes { reconnect: 1, remotes: [ { url: ${JSON.stringify(url)}, ${tls({ caFile: options.tls.caFile })}, ` +
+      `leafnodes { reconnect: 1, remotes: [ { urls: ${list(urls)}, ${tls({ caFile: options.tls.caFile })}, ` +
         `deny_exports: ${list(LEAF_LOCAL_SUBJECTS)}, deny_imports: ${list(LEAF_LOCAL_SUBJECTS)} } ] }`,
     );
   }

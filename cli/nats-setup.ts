@@ -16,9 +16,23 @@ import { NATS_SETUP_USER } from '../proto/index.js';
 
 const RECEIPTS_MAX_AGE_MS = 30 * 86_400_000;
 
-/** The hub: INFRACTIONS (sourcing each configured site), RECEIPTS, the evidence store, the ingest durable. */
-export async function setupHub(nc: NatsConnection, config: Pick<CoreConfig, 'ingest' | 'transport'>): Promise<void> {
-  await ensureIngestTopology(nc, { ...config.ingest, ...config.transport });
+/**
+ * The hub: INFRACTIONS (sourcing each configured site), RECEIPTS, the evidence store, the
+ * ingest durable, each with `transport.streamReplicas` copies (or `replicas`, from --replicas).
+ */
+export async function setupHub(
+  nc: NatsConnection,
+  config: Pick<CoreConfig, 'ingest' | 'transport'>,
+  replicas: number = config.transport.streamReplicas,
+): Promise<void> {
+  await ensureIngestTopology(nc, { ...config.ingest, ...config.transport, replicas });
+}
+
+/** `--replicas`: 1, 3 or 5. */
+export function parseReplicas(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[135]$/.test(text)) throw new Error(`--replicas: must be 1, 3 or 5, not ${JSON.stringify(text)}`);
+  return Number(text);
 }
 
 /** A site's leaf node: the outbox streams sized from the config, and the device's receipts durable. */
@@ -52,11 +66,12 @@ export async function natsSetup(args: string[]): Promise<number> {
       config: { type: 'string' },
       user: { type: 'string', default: NATS_SETUP_USER },
       'password-file': { type: 'string' },
+      replicas: { type: 'string' },
     },
   });
   if ((target !== 'hub' && target !== 'site') || !values.config || !values['password-file']) {
     process.stderr.write(
-      'usage: zebra nats setup hub --config CORE.yaml --password-file FILE [--user setup]\n' +
+      'usage: zebra nats setup hub --config CORE.yaml --password-file FILE [--user setup] [--replicas 1|3|5]\n' +
         '       zebra nats setup site --config EDGE.yaml --password-file FILE [--user setup]\n',
     );
     return 2;
@@ -71,13 +86,17 @@ export async function natsSetup(args: string[]): Promise<number> {
   if (!password) throw new Error(`--password-file: ${file} is empty`);
   if (target === 'hub') {
     const config = await loadCoreConfig(values.config, process.env);
+    const replicas = parseReplicas(values.replicas) ?? config.transport.streamReplicas;
     const nc = await connectAsSetup(config.nats.servers, config.nats.caFile, password, values.user);
     try {
-      await setupHub(nc, config);
+      await setupHub(nc, config, replicas);
     } finally {
       await nc.close();
     }
-    process.stdout.write(`hub set up: streams, evidence store and ingest durable (${config.ingest.durableName})\n`);
+    process.stdout.write(
+      `hub set up: streams, evidence store and ingest durable (${config.ingest.durableName}), ` +
+        `${replicas} ${replicas === 1 ? 'copy' : 'copies'} each\n`,
+    );
     return 0;
   }
   const config = await loadEdgeConfig(values.config, process.env);

@@ -283,9 +283,16 @@ export const CoreConfigSchema = z
           .min(100)
           .default(2_000)
           .describe('Redelivery delay for an event whose evidence has not reached the hub yet'),
+        streamReplicas: z
+          .union([z.literal(1), z.literal(3), z.literal(5)], { error: 'must be 1, 3 or 5' })
+          .default(1)
+          .describe(
+            'Copies of the hub streams, evidence store and ingest durable `zebra nats setup hub` makes: ' +
+              '1 on one server, 3 (or 5) on a NATS cluster',
+          ),
       })
       .strict()
-      .default({ sites: [], receiptsMaxAgeMs: 30 * DAY_MS, evidenceRetryMs: 2_000 }),
+      .default({ sites: [], receiptsMaxAgeMs: 30 * DAY_MS, evidenceRetryMs: 2_000, streamReplicas: 1 }),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import { loadOrCreateSigner, checkpointNow } from './audit/signer.js';
 import type { CoreConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { EXCLUSIVE_JOB, runExclusive } from './db/exclusive.js';
 import { openPglite } from './db/pglite.js';
 import { openPostgres } from './db/postgres.js';
 import { CoreError, CoreErrorCode, errorMessage } from './errors.js';
@@ -129,9 +130,13 @@ function startRetention(config: CoreConfig, deps: Omit<RetentionDeps, 'options' 
   let running: Promise<unknown> = Promise.resolve();
   const stop = new AbortController();
   const timer = setInterval(() => {
+    // One replica sweeps at a time; the others skip this turn (each would purge and audit the same items).
     running = running.then(() =>
-      sweepRetention(full, Date.now(), stop.signal).catch((err: unknown) =>
-        deps.logger.error({ err }, 'retention sweep failed'),
+      runExclusive(deps.db, EXCLUSIVE_JOB.retention, () => sweepRetention(full, Date.now(), stop.signal)).then(
+        (outcome) => {
+          if (!outcome.ran) deps.logger.debug('another core replica is sweeping; skipped');
+        },
+        (err: unknown) => deps.logger.error({ err }, 'retention sweep failed'),
       ),
     );
   }, config.retention.sweepIntervalMs);

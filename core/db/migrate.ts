@@ -1,18 +1,31 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
-import type { Database } from './database.js';
+import type { Database, Queryable } from './database.js';
+import { EXCLUSIVE_JOB } from './exclusive.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 /**
+ * Every migration step takes the transaction-scoped advisory lock EXCLUSIVE_JOB.migrations
+ * first (waiting for it): core replicas starting together on one empty database apply each
+ * migration once, in turn (without it both run 0001 and one fails on a table that exists).
+ */
+const lockMigrations = (tx: Queryable): Promise<unknown> =>
+  tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [EXCLUSIVE_JOB.migrations]);
+
+/**
  * Applies every migration in migrations/ not yet recorded, in file-name order, each in its own
- * transaction. Forward only: there are no down migrations. Returns the ids applied now.
+ * transaction. Forward only: there are no down migrations. Returns the ids applied now (by
+ * this call: one another replica applied meanwhile is skipped, not repeated).
  */
 export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
-  await db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-  );
+  await db.transaction(async (tx) => {
+    await lockMigrations(tx);
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+  });
   const applied = new Set((await db.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   const done: string[] = [];
@@ -20,17 +33,23 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
     const id = file.replace(/\.sql$/, '');
     if (applied.has(id)) continue;
     const sql = await readFile(`${dir}${file}`, 'utf8');
+    let isApplied = false;
     try {
       await db.transaction(async (tx) => {
+        await lockMigrations(tx);
+        // Read after the lock (read committed: a fresh snapshot), so another replica's is seen.
+        const { rows } = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [id]);
+        if (rows.length > 0) return;
         for (const statement of splitStatements(sql)) await tx.query(statement);
         await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [id]);
+        isApplied = true;
       });
     } catch (err) {
       throw new CoreError(CoreErrorCode.DB_UNAVAILABLE, `migration ${file} failed: ${errorMessage(err)}`, {
         cause: err,
       });
     }
-    done.push(id);
+    if (isApplied) done.push(id);
   }
   return done;
 }

@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { JetStreamManager, StreamSource } from '@nats-io/jetstream';
+import type { JetStreamManager, StreamInfo, StreamSource } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -26,6 +26,11 @@ export interface TopologyOptions {
   readonly sites?: readonly string[];
   /** Default 30 days. */
   readonly receiptsMaxAgeMs?: number;
+  /**
+   * Copies of each hub stream, the evidence store and the ingest durable: 1 on a single
+   * server, 3 (or 5) on a JetStream cluster so a node's loss loses nothing. Default 1.
+   */
+  readonly replicas?: number;
 }
 
 /** The hub's view of one site's stream: sourced across the leaf link through the site's domain. */
@@ -51,17 +56,35 @@ async function ensureStream(
   name: string,
   subjects: string[],
   extra: { duplicate_window?: number; max_age?: number },
+  replicas: number,
 ): Promise<void> {
-  const existing = await jsm.streams.info(name).then(
-    (info) => info,
-    () => undefined,
-  );
+  const info = (): Promise<StreamInfo | undefined> =>
+    jsm.streams.info(name).then(
+      (found) => found,
+      () => undefined,
+    );
+  let existing = await info();
   if (!existing) {
-    await jsm.streams.add({ name, subjects, storage: StorageType.File, ...extra });
-  } else if (subjects.some((s) => !existing.config.subjects?.includes(s))) {
-    // A stream from an older version: add the missing subjects, keep everything else.
-    await jsm.streams.update(name, { subjects: [...new Set([...(existing.config.subjects ?? []), ...subjects])] });
+    // Two setups at once (replicas started together): the one that lost the race finds it made.
+    try {
+      await jsm.streams.add({ name, subjects, storage: StorageType.File, num_replicas: replicas, ...extra });
+    } catch (err) {
+      existing = await info();
+      if (!existing) throw err;
+    }
   }
+  const have = existing?.config.subjects ?? subjects;
+  if (subjects.some((s) => !have.includes(s))) {
+    // A stream from an older version: add the missing subjects, keep everything else.
+    await jsm.streams.update(name, { subjects: [...new Set([...have, ...subjects])] });
+  }
+  await ensureReplicas(jsm, name, replicas);
+}
+
+/** Scales an existing stream to `replicas` copies (a hub that grew from one server to a cluster). */
+async function ensureReplicas(jsm: JetStreamManager, name: string, replicas: number): Promise<void> {
+  const info = await jsm.streams.info(name);
+  if ((info.config.num_replicas || 1) !== replicas) await jsm.streams.update(name, { num_replicas: replicas });
 }
 
 /**
@@ -72,14 +95,26 @@ async function ensureStream(
  */
 export async function ensureIngestTopology(nc: NatsConnection, options: TopologyOptions): Promise<ObjectStore> {
   const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, INFRACTIONS_STREAM, [EVENTS_SUBJECT_WILDCARD, TALLIES_SUBJECT_WILDCARD], {
-    duplicate_window: nanos(options.duplicateWindowMs),
-  });
-  await ensureStream(jsm, RECEIPTS_STREAM, [RECEIPTS_SUBJECT_WILDCARD], {
-    max_age: nanos(options.receiptsMaxAgeMs ?? 30 * 86_400_000),
-    duplicate_window: nanos(options.duplicateWindowMs),
-  });
-  const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: StorageType.File });
+  const replicas = options.replicas ?? 1;
+  await ensureStream(
+    jsm,
+    INFRACTIONS_STREAM,
+    [EVENTS_SUBJECT_WILDCARD, TALLIES_SUBJECT_WILDCARD],
+    { duplicate_window: nanos(options.duplicateWindowMs) },
+    replicas,
+  );
+  await ensureStream(
+    jsm,
+    RECEIPTS_STREAM,
+    [RECEIPTS_SUBJECT_WILDCARD],
+    {
+      max_age: nanos(options.receiptsMaxAgeMs ?? 30 * 86_400_000),
+      duplicate_window: nanos(options.duplicateWindowMs),
+    },
+    replicas,
+  );
+  const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: StorageType.File, replicas });
+  await ensureReplicas(jsm, `OBJ_${EVIDENCE_BUCKET}`, replicas);
   const sites = options.sites ?? [];
   if (sites.length > 0) {
     await addSources(

@@ -20,7 +20,7 @@ export async function writeTestNatsClient(
   if (!found) throw new Error(`test nats-server has no user ${user}`);
   const passwordFile = join(dir, `nats-${user}.secret`);
   await writeFile(passwordFile, `${found.password}\n`, { mode: 0o600 });
-  return { servers: [nats.url], user, passwordFile, caFile: nats.caFile };
+  return { servers: [...nats.servers], user, passwordFile, caFile: nats.caFile };
 }
 
 /** What `zebra nats setup hub` does, as the setup identity: streams, evidence store, ingest durable. */

@@ -21,7 +21,10 @@ import { tempDir } from './temp.js';
 export const TEST_INGEST_DURABLE = 'core-ingest';
 
 export interface TestNats extends AsyncDisposable {
+  /** The first (or only) server's client URL. */
   readonly url: string;
+  /** Every server's client URL: one, or each node of a cluster (clients get them all). */
+  readonly servers: readonly string[];
   readonly port: number;
   /** The hub's leaf node URL (sites connect here). */
   readonly leafUrl: string;
@@ -49,6 +52,8 @@ export interface TestNats extends AsyncDisposable {
 /** A NATS client's target and identity, as plain data. */
 export interface NatsClientTarget {
   readonly url: string;
+  /** Every server to try (a cluster's nodes); `url` is the first. */
+  readonly servers?: readonly string[];
   readonly user: string;
   readonly password: string;
   readonly caFile: string;
@@ -81,15 +86,10 @@ async function startServer(
     throw err;
   });
   const fixed = { ...withAuth(dir.path), port: server.port, leafListenPort: server.leafPort };
-  const connectOptions = (user = NATS_SETUP_USER, extra: Partial<ConnectionOptions> = {}): ConnectionOptions => {
-    const found = users.find((u) => u.user === user);
-    if (!found) throw new Error(`test nats-server has no user ${user}`);
-    // Each user but setup may read only its own replies (see natsInboxPrefix).
-    const inbox = user === NATS_SETUP_USER ? {} : { inboxPrefix: natsInboxPrefix(user) };
-    return { servers: server.url, user, pass: found.password, tls: { caFile: pki.caFile }, ...inbox, ...extra };
-  };
+  const connectOptions = testConnectOptions(users, pki.caFile, [server.url]);
   return {
     url: server.url,
+    servers: [server.url],
     port: server.port,
     leafUrl: `nats://127.0.0.1:${server.leafPort ?? 0}`,
     logFile: `${dir.path}/nats-server.log`,
@@ -101,7 +101,7 @@ async function startServer(
     options: connectOptions,
     client: (user) => {
       const options = connectOptions(user);
-      return { url: server.url, user, password: String(options.pass), caFile: pki.caFile };
+      return { url: server.url, servers: [server.url], user, password: String(options.pass), caFile: pki.caFile };
     },
     connect: (user, extra) => connect(connectOptions(user, extra)),
     stop: () => server.stop(),
@@ -113,6 +113,21 @@ async function startServer(
       await server.stop();
       await dir[Symbol.asyncDispose]();
     },
+  };
+}
+
+/** What a client needs to connect to `servers` as `user` (default: the setup identity), TLS included. */
+export function testConnectOptions(
+  users: readonly NatsUser[],
+  caFile: string,
+  servers: readonly string[],
+): (user?: string, extra?: Partial<ConnectionOptions>) => ConnectionOptions {
+  return (user = NATS_SETUP_USER, extra = {}) => {
+    const found = users.find((u) => u.user === user);
+    if (!found) throw new Error(`test nats-server has no user ${user}`);
+    // Each user but setup may read only its own replies (see natsInboxPrefix).
+    const inbox = user === NATS_SETUP_USER ? {} : { inboxPrefix: natsInboxPrefix(user) };
+    return { servers: [...servers], user, pass: found.password, tls: { caFile }, ...inbox, ...extra };
   };
 }
 
@@ -134,10 +149,7 @@ export function startTestNats(
   users: readonly NatsUser[] = [],
   leaf: { port: number; advertise: string; users?: readonly LeafCredentials[] } = { port: 0, advertise: '' },
 ): Promise<TestNats> {
-  const all = mergeUsers(
-    [testUser(NATS_SETUP_USER), testUser(NATS_CORE_USER, corePermissions(TEST_INGEST_DURABLE))],
-    users,
-  );
+  const all = hubUsers(users);
   return startServer('zebra-nats-', all, (storeDir) => ({
     storeDir,
     port: 0,
@@ -148,6 +160,11 @@ export function startTestNats(
     leafUsers: leaf.users ?? [TEST_LEAF_CREDENTIALS],
     logFile: `${storeDir}/nats-server.log`,
   }));
+}
+
+/** The hub's users: `setup`, `core` (its least privilege) and `extra`. */
+export function hubUsers(extra: readonly NatsUser[] = []): NatsUser[] {
+  return mergeUsers([testUser(NATS_SETUP_USER), testUser(NATS_CORE_USER, corePermissions(TEST_INGEST_DURABLE))], extra);
 }
 
 /** The users of a test site's leaf node for these devices and controllers. */
@@ -165,13 +182,13 @@ export function siteUsers(
 
 /**
  * A site's leaf node: JetStream domain = the site id, connected to the hub at `hubLeafUrl`
- * over TLS, signing in with `credentials`. Users: `setup`, one per device (named as the
+ * (or any of several, for a clustered hub) over TLS, signing in with `credentials`. Users: `setup`, one per device (named as the
  * device, with its least privilege) and `controller-<id>` per signal controller. With devices,
  * the site's outbox is set up for them (as `zebra nats setup site` would).
  */
 export async function startTestSite(
   siteId: string,
-  hubLeafUrl: string,
+  hubLeafUrl: string | readonly string[],
   credentials: LeafCredentials = TEST_LEAF_CREDENTIALS,
   people: { devices?: readonly string[]; controllers?: readonly string[] } = {},
 ): Promise<TestNats> {
@@ -187,7 +204,7 @@ export async function startTestSite(
 
 function startSiteServer(
   siteId: string,
-  hubLeafUrl: string,
+  hubLeafUrl: string | readonly string[],
   credentials: LeafCredentials,
   people: { devices?: readonly string[]; controllers?: readonly string[] },
 ): Promise<TestNats> {
