@@ -146,7 +146,8 @@ export async function publishEvents(
   onPublished(count);
 }
 
-interface LifecycleRows {
+/** The rows and audit entries of a batch of review lives, in the order they are written. */
+export interface LifecycleRows {
   readonly entries: NewAuditEntry[];
   readonly views: { eventId: string; actor: string; purpose: string }[];
   readonly decisions: { eventId: string; actor: string; kind: string; reason: string; viewedMs: number }[];
@@ -170,16 +171,16 @@ function reviewDetails(action: ReviewAction, record: ReviewRecord): Record<strin
   return details;
 }
 
-/** Event `i`'s review life after ingest, as rows and audit entries (pure). */
-function lifecycleOf(
+/** Event `i`'s review life after ingest (its fate unless told), as rows and audit entries (pure). */
+export function lifecycleOf(
   runSeed: string,
   i: number,
   count: number,
   nowMs: number,
   policy: LifecyclePolicy,
   out: LifecycleRows,
+  fate: Fate = fateOf(i),
 ): void {
-  const fate = fateOf(i);
   if (fate === 'queued') return;
   const eventId = eventIdOf(runSeed, i);
   const reviewer: Actor = { id: `rev-${pad(i % 20)}`, roles: ['reviewer'] };
@@ -304,7 +305,7 @@ async function writeLifecycleRows(tx: Queryable, rows: LifecycleRows, nowMs: num
   await appendAuditEntries(tx, rows.entries);
 }
 
-const newRows = (): LifecycleRows => ({ entries: [], views: [], decisions: [], ledger: [], reviews: [] });
+export const newRows = (): LifecycleRows => ({ entries: [], views: [], decisions: [], ledger: [], reviews: [] });
 
 /** Writes the review life of events [from, to) (already stored) in one transaction. */
 async function lifecycleBatch(

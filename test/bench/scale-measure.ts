@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { testHttps } from '../harness/pki.js';
 
 /** A figure, or why it could not be had (a failure is recorded, not thrown). */
-export type Figure = { readonly value: number; readonly note?: string } | { readonly failed: string };
+export type Figure =
+  { readonly value: number; readonly note?: string } | { readonly failed: string } | { readonly text: string };
 
 export interface CallFigures {
   readonly p50: Figure;
@@ -53,7 +54,11 @@ export async function sampleCalls(
     return { p50: { failed }, p99: { failed }, samples: latencies.length };
   }
   latencies.sort((a, b) => a - b);
-  return { p50: { value: percentile(latencies, 50) }, p99: { value: percentile(latencies, 99) }, samples: latencies.length };
+  return {
+    p50: { value: percentile(latencies, 50) },
+    p99: { value: percentile(latencies, 99) },
+    samples: latencies.length,
+  };
 }
 
 /** A process's resident set and its peak so far, in bytes; undefined where /proc is missing. */
