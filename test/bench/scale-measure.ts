@@ -175,9 +175,11 @@ export async function exportFullLog(target: CliTarget, outFile: string): Promise
 /** `zebra audit verify FILE --public-key PEM`, timed: entries/s, or the failure. */
 export async function verifyExport(target: CliTarget, file: string): Promise<Figure> {
   const run = await runCli(['audit', 'verify', file, '--public-key', target.publicKeyFile]);
-  const entries = Number(/(\d+) entries/.exec(run.out)?.[1] ?? NaN);
+  const counted = /(\d+) entries(?:, (\d+) checkpoints)?/.exec(run.out);
+  const entries = Number(counted?.[1] ?? NaN);
   if (run.code !== 0 || !Number.isFinite(entries)) return { failed: `FAIL ${lastLine(run.out)}` };
-  return { value: entries / run.seconds, note: `${entries} entries in ${run.seconds.toFixed(1)} s` };
+  const checkpoints = counted?.[2] ? `, ${counted[2]} checkpoints` : '';
+  return { value: entries / run.seconds, note: `${entries} entries${checkpoints} in ${run.seconds.toFixed(1)} s` };
 }
 
 function lastLine(out: string): string {

@@ -271,6 +271,9 @@ async function measureCore(
     process.stderr.write('  audit work…\n');
     await eventLoopMaxMs(core.httpAddress); // resets the core's event-loop delay histogram
     const health = pollHealth(core.httpAddress);
+    // The export first, while the log has few checkpoints (verify's cost grows with them), the
+    // same few at every size: those signed during loading and the one the check asked for.
+    await exportAndVerify(core, db, auditor, work, result);
     addCall(
       result,
       'Checkpoint signing',
@@ -304,29 +307,6 @@ async function measureCore(
         opts,
       ),
     );
-    const { publicKeyPem } = await auditor.call<{ publicKeyPem: string }>(
-      '/zebra.v1.AuditService/GetCheckpoint',
-      {},
-      DEADLINE,
-    );
-    const pki = await testPki();
-    const target: CliTarget = {
-      grpcAddress: core.grpcAddress,
-      tokenFile: join(work, 'auditor-token'),
-      caFile: pki.caFile,
-      certFile: pki.certFile,
-      keyFile: pki.keyFile,
-      publicKeyFile: join(work, 'audit-public.pem'),
-    };
-    await writeFile(target.tokenFile, `${auditor.token}\n`, { mode: 0o600 });
-    await writeFile(target.publicKeyFile, publicKeyPem);
-    const exportFile = join(work, 'export.json');
-    process.stderr.write('  full export…\n');
-    const rss = watchRss(core.child.pid!);
-    const exported = await exportFullLog(target, exportFile);
-    const peakRss = rss.stop();
-    result.set('Full export entries/s', exported);
-    process.stderr.write(`  export: ${show(exported)} ${'note' in exported ? exported.note : ''}\n`);
     const stallMs = await eventLoopMaxMs(core.httpAddress);
     const slowestHealthMs = await health.stop();
     result.set(
@@ -334,28 +314,60 @@ async function measureCore(
       stallMs === undefined ? { failed: 'no nodejs_eventloop_lag_max_seconds' } : { value: stallMs },
     );
     result.set('/healthz slowest ms', { value: slowestHealthMs });
-    result.set('Core RSS MB (peak, export)', { value: peakRss / 2 ** 20 });
     result.set('Core RSS MB (VmHWM)', { value: (residentBytes(core.child.pid!)?.hwm ?? 0) / 2 ** 20 });
-    process.stderr.write('  verify…\n');
-    // Where the export fails, the same file written by the bench, so verify is still timed.
-    let verifyFile = exportFile;
-    if ('failed' in exported) {
-      verifyFile = join(work, 'export-by-bench.json');
-      const { checkpoint } = await auditor.call<{ checkpoint: { origin: string } }>(
-        '/zebra.v1.AuditService/GetCheckpoint',
-        {},
-        DEADLINE,
-      );
-      await writeExportFile(db, checkpoint.origin, verifyFile);
-    }
-    const verified = await verifyExport(target, verifyFile);
-    result.set('Verify file written by', { text: 'failed' in exported ? 'bench (export failed)' : 'audit export' });
-    result.set('Verify entries/s', verified);
-    process.stderr.write(`  verify: ${show(verified)} ${'note' in verified ? verified.note : ''}\n`);
     return result;
   } finally {
     for (const c of clients) c.close();
   }
+}
+
+/**
+ * The full export with the CLI (the core's RSS sampled meanwhile), then `zebra audit verify` on
+ * its file, or, where the export fails, on the same file written by the bench, so that verify
+ * is timed at every size.
+ */
+async function exportAndVerify(
+  core: CoreProcess,
+  db: Database,
+  auditor: ApiClient,
+  work: string,
+  result: SizeResult,
+): Promise<void> {
+  const { checkpoint, publicKeyPem } = await auditor.call<{ checkpoint: { origin: string }; publicKeyPem: string }>(
+    '/zebra.v1.AuditService/GetCheckpoint',
+    {},
+    DEADLINE,
+  );
+  const pki = await testPki();
+  const target: CliTarget = {
+    grpcAddress: core.grpcAddress,
+    tokenFile: join(work, 'auditor-token'),
+    caFile: pki.caFile,
+    certFile: pki.certFile,
+    keyFile: pki.keyFile,
+    publicKeyFile: join(work, 'audit-public.pem'),
+  };
+  await writeFile(target.tokenFile, `${auditor.token}\n`, { mode: 0o600 });
+  await writeFile(target.publicKeyFile, publicKeyPem);
+  const exportFile = join(work, 'export.json');
+  process.stderr.write('  full export…\n');
+  const rss = watchRss(core.child.pid!);
+  const exported = await exportFullLog(target, exportFile);
+  const peakRss = rss.stop();
+  result.set('Full export entries/s', exported);
+  result.set('Core RSS MB (peak, export)', { value: peakRss / 2 ** 20 });
+  process.stderr.write(`  export: ${show(exported)} ${'note' in exported ? exported.note : ''}\n`);
+  let verifyFile = exportFile;
+  if ('failed' in exported) {
+    verifyFile = join(work, 'export-by-bench.json');
+    await writeExportFile(db, checkpoint.origin, verifyFile);
+  }
+  process.stderr.write('  verify…\n');
+  const verified = await verifyExport(target, verifyFile);
+  result.set('Verify file written by', { text: 'failed' in exported ? 'bench (export failed)' : 'audit export' });
+  result.set('Verify entries/s', verified);
+  process.stderr.write(`  verify: ${show(verified)} ${'note' in verified ? verified.note : ''}\n`);
+  await rm(verifyFile, { force: true });
 }
 
 function show(f: Figure): string {
@@ -423,6 +435,10 @@ async function main(): Promise<void> {
     table(SIZES, results),
     '',
   ];
+  const notes = SIZES.flatMap((size, k) =>
+    [...results[k]!].flatMap(([label, f]) => ('note' in f && f.note ? [`  ${size} events, ${label}: ${f.note}`] : [])),
+  );
+  if (notes.length > 0) out.push('notes:', ...notes, '');
   if (SIZES.length > 1) {
     const [small, large] = [0, SIZES.length - 1];
     out.push(ratios(SIZES[small]!, SIZES[large]!, results[small]!, results[large]!), '');
