@@ -116,7 +116,9 @@ export function pollHealth(httpAddress: string, everyMs = 50): { stop(): Promise
  * (prom-client resets the histogram behind nodejs_eventloop_lag_max_seconds at each scrape).
  */
 export async function eventLoopMaxMs(httpAddress: string): Promise<number | undefined> {
-  const res = await testHttps(`https://${httpAddress}/metrics`);
+  // A core that died (out of memory at a large export, say) has no figure; the bench goes on.
+  const res = await testHttps(`https://${httpAddress}/metrics`).catch(() => undefined);
+  if (!res?.ok) return undefined;
   const match = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})?\s+([0-9.eE+-]+)/m.exec(res.text());
   return match ? Number(match[1]) * 1000 : undefined;
 }

@@ -319,10 +319,14 @@ async function measureCore(
     const slowestHealthMs = await health.stop();
     result.set(
       'Event-loop max stall ms',
-      stallMs === undefined ? { failed: 'no nodejs_eventloop_lag_max_seconds' } : { value: stallMs },
+      stallMs === undefined ? { failed: 'no nodejs_eventloop_lag_max_seconds (is the core up?)' } : { value: stallMs },
     );
     result.set('/healthz slowest ms', { value: slowestHealthMs });
     result.set('Core RSS MB (VmHWM)', { value: (residentBytes(core.child.pid!)?.hwm ?? 0) / 2 ** 20 });
+    const { exitCode, signalCode } = core.child;
+    result.set('Core after the audit work', {
+      text: exitCode === null && signalCode === null ? 'running' : `exited (${signalCode ?? exitCode})`,
+    });
     return result;
   } finally {
     for (const c of clients) c.close();
