@@ -5,36 +5,13 @@
  * hash equal to the hash of those bytes, audit_head at n, and the Merkle root of the first
  * `size` leaves (folded as a compact range) for comparison with a signed checkpoint.
  */
-import { createWriteStream } from 'node:fs';
 import type { Queryable } from '../../core/db/database.js';
-import { listCheckpoints } from '../../core/audit/audit-repo.js';
-import { EXPORT_FORMAT, checkpointToJson } from '../../core/audit/export-format.js';
 import type { AuditEntry } from '../../core/audit/entry.js';
 import { canonicalEntryBytes } from '../../core/audit/entry.js';
-import { EMPTY_ROOT, leafHash, nodeHash } from '../../core/audit/merkle.js';
+import { leafHash } from '../../core/audit/merkle.js';
+import { Frontier } from '../../core/audit/stream-verify.js';
 
 const CHUNK = 20_000;
-
-/** RFC 6962 root built leaf by leaf: a stack of perfect subtrees, largest first. */
-export class CompactRange {
-  readonly #stack: { height: number; hash: Buffer }[] = [];
-
-  push(leaf: Buffer): void {
-    let node = { height: 0, hash: leaf };
-    while (this.#stack.length > 0 && this.#stack.at(-1)!.height === node.height) {
-      const left = this.#stack.pop()!;
-      node = { height: node.height + 1, hash: nodeHash(left.hash, node.hash) };
-    }
-    this.#stack.push(node);
-  }
-
-  root(): Buffer {
-    if (this.#stack.length === 0) return EMPTY_ROOT;
-    let hash = this.#stack.at(-1)!.hash;
-    for (let k = this.#stack.length - 2; k >= 0; k--) hash = nodeHash(this.#stack[k]!.hash, hash);
-    return hash;
-  }
-}
 
 export interface LogCheck {
   readonly size: number;
@@ -61,7 +38,7 @@ export async function checkAuditLog(
     throw new Error(`audit_head.next_seq ${head[0]!.next_seq} but the log holds ${logged} entries`);
   const total = size ?? logged;
   if (total > logged) throw new Error(`asked to check ${total} entries; the log holds ${logged}`);
-  const tree = new CompactRange();
+  const tree = new Frontier();
   for (let from = 0; from < total; from += CHUNK) {
     const to = Math.min(total, from + CHUNK);
     const { rows } = await db.query<{ seq: string | number; canonical: Uint8Array; leaf_hash: Uint8Array }>(
@@ -83,36 +60,4 @@ export async function checkAuditLog(
     onProgress?.(to, total);
   }
   return { size: total, root: tree.root(), seconds: (performance.now() - t0) / 1000 };
-}
-
-/**
- * Writes the file `zebra audit export` would have written (zebra-audit-export/v1: every entry
- * with its leaf hash, every checkpoint), streamed from the database in chunks, so that
- * `zebra audit verify` can be timed where the export itself fails. Returns the entries written.
- */
-export async function writeExportFile(db: Queryable, origin: string, file: string): Promise<number> {
-  const out = createWriteStream(file);
-  const write = (text: string): Promise<void> =>
-    out.write(text) ? Promise.resolve() : new Promise((r) => out.once('drain', () => r()));
-  await write(
-    `{"format":${JSON.stringify(EXPORT_FORMAT)},"origin":${JSON.stringify(origin)},"exportedAtMs":${Date.now()},"entries":[`,
-  );
-  let written = 0;
-  for (let from = 0; ; from += CHUNK) {
-    const { rows } = await db.query<{ canonical: Uint8Array; leaf_hash: Uint8Array }>(
-      'SELECT canonical, leaf_hash FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq',
-      [from, from + CHUNK],
-    );
-    if (rows.length === 0) break;
-    const parts = rows.map((r) => {
-      const entry = JSON.parse(Buffer.from(r.canonical).toString('utf8')) as AuditEntry;
-      return JSON.stringify({ ...entry, leafHash: Buffer.from(r.leaf_hash).toString('hex') });
-    });
-    await write(`${written > 0 ? ',' : ''}${parts.join(',')}`);
-    written += rows.length;
-  }
-  const checkpoints = (await listCheckpoints(db)).map(checkpointToJson);
-  await write(`],"checkpoints":${JSON.stringify(checkpoints)}}`);
-  await new Promise<void>((done, fail) => out.end((err?: Error | null) => (err ? fail(err) : done())));
-  return written;
 }

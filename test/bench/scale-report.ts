@@ -12,7 +12,7 @@ export function show(f: Figure): string {
 
 export function table(sizes: readonly number[], results: readonly SizeResult[]): string {
   const labels = [...results[0]!.keys()];
-  const width = 28;
+  const width = 36;
   const col = 22;
   const cell = (s: string): string => (s.length > col ? `${s.slice(0, col - 1)}…` : s).padStart(col);
   const lines = [`${'figure'.padEnd(width)}${sizes.map((n) => cell(`${n} events`)).join('')}`];
@@ -32,7 +32,7 @@ function targetOf(label: string): { text: string; met(ratio: number, large: numb
 }
 
 export function ratios(small: number, large: number, a: SizeResult, b: SizeResult): string {
-  const lines = [`${'ratio'.padEnd(28)}${`${large}/${small}`.padStart(10)}   target`];
+  const lines = [`${'ratio'.padEnd(36)}${`${large}/${small}`.padStart(10)}   target`];
   for (const [label, fa] of a) {
     const fb = b.get(label)!;
     if ('text' in fa || 'text' in fb) continue;
@@ -40,13 +40,13 @@ export function ratios(small: number, large: number, a: SizeResult, b: SizeResul
     if ('failed' in fa || 'failed' in fb) {
       const why = 'failed' in fb ? fb.failed : 'failed' in fa ? fa.failed : '';
       lines.push(
-        `${label.padEnd(28)}${'n/a'.padStart(10)}   ${target ? `${target.text}: NOT met` : ''} (${why.slice(0, 70)})`,
+        `${label.padEnd(36)}${'n/a'.padStart(10)}   ${target ? `${target.text}: NOT met` : ''} (${why.slice(0, 70)})`,
       );
       continue;
     }
     const ratio = fa.value === 0 ? NaN : fb.value / fa.value;
     const verdict = target ? `${target.text}: ${target.met(ratio, fb.value) ? 'met' : 'NOT met'}` : '';
-    lines.push(`${label.padEnd(28)}${ratio.toFixed(2).padStart(10)}   ${verdict}`);
+    lines.push(`${label.padEnd(36)}${ratio.toFixed(2).padStart(10)}   ${verdict}`);
   }
   return lines.join('\n');
 }

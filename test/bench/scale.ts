@@ -29,19 +29,20 @@ import { parseArgs } from 'node:util';
 import { ApiClient } from '../../cli/api-client.js';
 import { CoreConfigSchema, countEvents, isCheckpointSigned } from '../../core/index.js';
 import type { Database, SignedCheckpoint } from '../../core/index.js';
-import { auditSize } from '../../core/audit/audit-repo.js';
+import { auditLogSize } from '../../core/audit/audit-repo.js';
 import { startCoreProcess } from '../harness/core-process.js';
 import type { CoreProcess } from '../harness/core-process.js';
 import { createTestDatabase, openTestDatabase, preRegisterTestDevice } from '../harness/database.js';
 import { testDeviceKey } from '../harness/events.js';
 import { startTestNats } from '../harness/nats.js';
-import { testPki } from '../harness/pki.js';
+import { testClientTls, testPki } from '../harness/pki.js';
 import { eventIdOf, fateOf, Progress, bulkLoad, publishEvents, subjectRefOf, writeLifecycles } from './scale-load.js';
 import type { LifecyclePolicy } from './scale-load.js';
-import { checkAuditLog, writeExportFile } from './scale-check.js';
+import { checkAuditLog } from './scale-check.js';
 import {
   eventLoopMaxMs,
   exportFullLog,
+  exportOverGateway,
   pollHealth,
   residentBytes,
   sampleCalls,
@@ -169,11 +170,11 @@ async function runSize(count: number): Promise<{ result: SizeResult; loaded: Loa
       how = `real ingest (NATS → core: published at ${(count / publishSeconds).toFixed(0)}/s, stored at ${(count / ingested.seconds).toFixed(0)}/s), then review lifecycles in batches`;
       await nc.close();
       await writeLifecycles(db, runSeed, count, POLICY);
-      auditEntries = await auditSize(db);
+      auditEntries = await auditLogSize(db);
     } else {
       how = 'bulk: ingest store function + review lifecycles in batches (no NATS)';
       await bulkLoad(db, runSeed, count, privateKey, startMs, POLICY);
-      auditEntries = await auditSize(db);
+      auditEntries = await auditLogSize(db);
       process.stderr.write('  starting the core…\n');
       core = await startCore();
     }
@@ -280,7 +281,7 @@ async function measureCore(
     const health = pollHealth(core.httpAddress);
     // The export first, while the log has few checkpoints (verify's cost grows with them): those
     // signed every minute while a core ingested, and the one the check asked for.
-    await exportAndVerify(core, db, auditor, work, result);
+    await exportAndVerify(core, auditor, work, result);
     addCall(
       result,
       'Checkpoint signing',
@@ -301,10 +302,11 @@ async function measureCore(
     addCall(
       result,
       'Extract --event',
-      await sampleCalls(
-        (i) => auditor.call('/zebra.v1.AuditService/ExportLog', { eventId: approvedEvent(i) }, DEADLINE),
-        opts,
-      ),
+      await sampleCalls(async (i) => {
+        // A server stream: read to its end (header, the event's entries with proofs, end line).
+        for await (const chunk of auditor.stream('/zebra.v1.AuditService/ExportLog', { eventId: approvedEvent(i) }))
+          void chunk;
+      }, opts),
     );
     addCall(
       result,
@@ -333,18 +335,11 @@ async function measureCore(
 }
 
 /**
- * The full export with the CLI (the core's RSS sampled meanwhile), then `zebra audit verify` on
- * its file, or, where the export fails, on the same file written by the bench, so that verify
- * is timed at every size.
+ * The full export with the CLI over gRPC (the core's RSS sampled meanwhile), then over the HTTPS
+ * gateway; `zebra audit verify` on each file (the gRPC one timed).
  */
-async function exportAndVerify(
-  core: CoreProcess,
-  db: Database,
-  auditor: ApiClient,
-  work: string,
-  result: SizeResult,
-): Promise<void> {
-  const { checkpoint, publicKeyPem } = await auditor.call<{ checkpoint: { origin: string }; publicKeyPem: string }>(
+async function exportAndVerify(core: CoreProcess, auditor: ApiClient, work: string, result: SizeResult): Promise<void> {
+  const { publicKeyPem } = await auditor.call<{ publicKeyPem: string }>(
     '/zebra.v1.AuditService/GetCheckpoint',
     {},
     DEADLINE,
@@ -360,25 +355,34 @@ async function exportAndVerify(
   };
   await writeFile(target.tokenFile, `${auditor.token}\n`, { mode: 0o600 });
   await writeFile(target.publicKeyFile, publicKeyPem);
-  const exportFile = join(work, 'export.json');
-  process.stderr.write('  full export…\n');
-  const rss = watchRss(core.child.pid!);
+  const exportFile = join(work, 'export.ndjson');
+  process.stderr.write('  full export over gRPC…\n');
+  let rss = watchRss(core.child.pid!);
   const exported = await exportFullLog(target, exportFile);
-  const peakRss = rss.stop();
   result.set('Full export entries/s', exported);
-  result.set('Core RSS MB (peak, export)', { value: peakRss / 2 ** 20 });
+  result.set('Core RSS MB (peak, export)', { value: rss.stop() / 2 ** 20 });
   process.stderr.write(`  export: ${show(exported)} ${'note' in exported ? exported.note : ''}\n`);
-  let verifyFile = exportFile;
-  if ('failed' in exported) {
-    verifyFile = join(work, 'export-by-bench.json');
-    await writeExportFile(db, checkpoint.origin, verifyFile);
+  if ('failed' in exported) result.set('Verify entries/s', { failed: 'no export to verify' });
+  else {
+    process.stderr.write('  verify…\n');
+    const verified = await verifyExport(target, exportFile);
+    result.set('Verify entries/s', verified);
+    process.stderr.write(`  verify: ${show(verified)} ${'note' in verified ? verified.note : ''}\n`);
   }
-  process.stderr.write('  verify…\n');
-  const verified = await verifyExport(target, verifyFile);
-  result.set('Verify file written by', { text: 'failed' in exported ? 'bench (export failed)' : 'audit export' });
-  result.set('Verify entries/s', verified);
-  process.stderr.write(`  verify: ${show(verified)} ${'note' in verified ? verified.note : ''}\n`);
-  await rm(verifyFile, { force: true });
+  await rm(exportFile, { force: true });
+
+  const gatewayFile = join(work, 'export-gateway.ndjson');
+  process.stderr.write('  full export over the gateway…\n');
+  rss = watchRss(core.child.pid!);
+  const overGateway = await exportOverGateway(core.httpAddress, await testClientTls(), auditor.token!, gatewayFile);
+  result.set('Gateway export entries/s', overGateway);
+  result.set('Core RSS MB (peak, gateway export)', { value: rss.stop() / 2 ** 20 });
+  process.stderr.write(`  gateway export: ${show(overGateway)} ${'note' in overGateway ? overGateway.note : ''}\n`);
+  if (!('failed' in overGateway)) {
+    const verified = await verifyExport(target, gatewayFile);
+    result.set('Gateway export verifies', { text: 'failed' in verified ? verified.failed : 'yes' });
+  }
+  await rm(gatewayFile, { force: true });
 }
 
 async function main(): Promise<void> {
