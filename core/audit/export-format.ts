@@ -51,20 +51,6 @@ export function checkpointFromJson(cp: CheckpointJson): SignedCheckpoint {
   return { ...cp, rootHash: Buffer.from(cp.rootHash, 'base64'), signature: Buffer.from(cp.signature, 'base64') };
 }
 
-export function toExportJson(origin: string, exportedAtMs: number, log: AuditExport): ExportJson {
-  return {
-    format: EXPORT_FORMAT,
-    origin,
-    exportedAtMs,
-    entries: log.entries.map((e) => ({
-      ...e,
-      details: e.details as Record<string, z.core.util.JSONType>,
-      leafHash: e.leafHash.toString('hex'),
-    })),
-    checkpoints: log.checkpoints.map(checkpointToJson),
-  };
-}
-
 /** Parses an export file; throws a message naming the first bad field. */
 export function parseExportJson(raw: unknown): AuditExport {
   const parsed = ExportJson.safeParse(raw);

@@ -6,7 +6,7 @@ import type { SignedCheckpoint } from './checkpoint.js';
 import { isCheckpointSigned } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
 import { entryLeafHash } from './entry.js';
-import { CheckpointJson, EntryFields, checkpointFromJson, checkpointToJson } from './export-format.js';
+import { CheckpointJson, EntryFields, checkpointFromJson } from './export-format.js';
 import { verifyInclusion } from './merkle.js';
 import { proveInclusions } from './tree-repo.js';
 
@@ -127,23 +127,6 @@ const ExtractJson = z
     ),
   })
   .strict();
-
-export function extractToJson(extract: AuditExtract, exportedAtMs: number): unknown {
-  return {
-    format: EXTRACT_FORMAT,
-    exportedAtMs,
-    checkpoint: checkpointToJson(extract.checkpoint),
-    entries: extract.entries.map(({ entry, proof }) => ({
-      seq: entry.seq,
-      atMs: entry.atMs,
-      actor: entry.actor,
-      action: entry.action,
-      subject: entry.subject,
-      details: entry.details,
-      inclusionProof: proof.map((p) => p.toString('hex')),
-    })),
-  };
-}
 
 export function isExtractJson(raw: unknown): boolean {
   return typeof raw === 'object' && raw !== null && (raw as { format?: unknown }).format === EXTRACT_FORMAT;
