@@ -94,7 +94,7 @@ export async function insertCheckpoint(db: Queryable, cp: SignedCheckpoint): Pro
   );
 }
 
-interface CheckpointRow {
+export interface CheckpointRow {
   tree_size: string | number;
   root_hash: Uint8Array;
   at_ms: number;
@@ -103,9 +103,9 @@ interface CheckpointRow {
   signature: Uint8Array;
 }
 
-const CHECKPOINT_COLUMNS = `tree_size, root_hash, (extract(epoch FROM at) * 1000)::float8 AS at_ms, origin, key_id, signature`;
+export const CHECKPOINT_COLUMNS = `tree_size, root_hash, (extract(epoch FROM at) * 1000)::float8 AS at_ms, origin, key_id, signature`;
 
-function toCheckpoint(r: CheckpointRow): SignedCheckpoint {
+export function toCheckpoint(r: CheckpointRow): SignedCheckpoint {
   return {
     treeSize: Number(r.tree_size),
     rootHash: Buffer.from(r.root_hash),

@@ -1,5 +1,7 @@
 import type { Queryable } from '../db/database.js';
 import type { SignedCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_COLUMNS, toCheckpoint } from './audit-repo.js';
+import type { CheckpointRow } from './audit-repo.js';
 import type { ExtractFilter } from './extract.js';
 
 /** Reads for streaming exports: keyset pages on the primary keys, never the whole log. */
@@ -24,32 +26,10 @@ export async function entryPage(db: Queryable, fromSeq: number, toSeq: number, l
   }));
 }
 
-interface CheckpointRow {
-  tree_size: string | number;
-  root_hash: Uint8Array;
-  at_ms: number;
-  origin: string;
-  key_id: string;
-  signature: Uint8Array;
-}
-
-const COLUMNS = `tree_size, root_hash, (extract(epoch FROM at) * 1000)::float8 AS at_ms, origin, key_id, signature`;
-
-function toCheckpoint(r: CheckpointRow): SignedCheckpoint {
-  return {
-    treeSize: Number(r.tree_size),
-    rootHash: Buffer.from(r.root_hash),
-    atMs: Math.round(r.at_ms),
-    origin: r.origin,
-    keyId: r.key_id,
-    signature: Buffer.from(r.signature),
-  };
-}
-
 /** Checkpoints with tree size in [fromSize, toSize], smallest first (at most toSize-fromSize+1). */
 export async function checkpointsBetween(db: Queryable, fromSize: number, toSize: number): Promise<SignedCheckpoint[]> {
   const { rows } = await db.query<CheckpointRow>(
-    `SELECT ${COLUMNS} FROM audit_checkpoints WHERE tree_size >= $1 AND tree_size <= $2 ORDER BY tree_size`,
+    `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE tree_size >= $1 AND tree_size <= $2 ORDER BY tree_size`,
     [fromSize, toSize],
   );
   return rows.map(toCheckpoint);
@@ -57,9 +37,10 @@ export async function checkpointsBetween(db: Queryable, fromSize: number, toSize
 
 /** The checkpoint of exactly this tree size, if one was signed. */
 export async function checkpointOfSize(db: Queryable, treeSize: number): Promise<SignedCheckpoint | undefined> {
-  const { rows } = await db.query<CheckpointRow>(`SELECT ${COLUMNS} FROM audit_checkpoints WHERE tree_size = $1`, [
-    treeSize,
-  ]);
+  const { rows } = await db.query<CheckpointRow>(
+    `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE tree_size = $1`,
+    [treeSize],
+  );
   return rows[0] && toCheckpoint(rows[0]);
 }
 
