@@ -75,7 +75,7 @@ async function exportHead(ctx: CallContext, treeSize: number): Promise<SignedChe
     if (!cp) throw new CoreError(CoreErrorCode.NOT_FOUND, `no checkpoint of tree size ${treeSize} was signed`);
     return cp;
   }
-  const cp = await checkpointNow(ctx.deps.db, ctx.deps.signer, ctx.nowMs);
+  const cp = await checkpointNow(ctx.deps.db, ctx.deps.signer, ctx.nowMs, { waitForSigner: true });
   if (!cp) throw new CoreError(CoreErrorCode.NOT_FOUND, 'the audit log is empty');
   return cp;
 }

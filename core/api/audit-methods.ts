@@ -31,11 +31,11 @@ import type { CallContext } from './method.js';
 const AUDITORS = ['auditor'] as const;
 
 /**
- * A fresh signed checkpoint over the whole log: signed now if the log grew, unless another
- * replica is signing at this moment (then the newest one signed).
+ * A signed checkpoint over the whole log: signed now if the log grew (after waiting for a
+ * replica that is signing at this moment, and only over what it did not cover).
  */
 async function currentCheckpoint(ctx: CallContext): Promise<SignedCheckpoint> {
-  const cp = await checkpointNow(ctx.deps.db, ctx.deps.signer, ctx.nowMs);
+  const cp = await checkpointNow(ctx.deps.db, ctx.deps.signer, ctx.nowMs, { waitForSigner: true });
   if (!cp) throw new CoreError(CoreErrorCode.NOT_FOUND, 'no checkpoint is signed yet (the audit log is empty)');
   return cp;
 }

@@ -59,21 +59,29 @@ export const SIGNER_LOCK_KEY = '8819563688672579633';
 /**
  * Signs a checkpoint over the whole log if it grew since the last one; returns the newest
  * checkpoint either way (undefined while none is signed). Reads O(log n) tree nodes. Runs
- * under a transaction-scoped advisory lock: if another replica holds it (it is signing), this
- * returns the newest checkpoint already signed instead of waiting; the lock ends with the
- * transaction, so when a replica dies the next one signs on its next call.
+ * under a transaction-scoped advisory lock, so one replica signs at a time. If another replica
+ * holds it (it is signing), the timer (`waitForSigner` false) skips its turn and gets the
+ * newest checkpoint already signed; a caller who needs a checkpoint over the whole log (an
+ * export, a custody report) waits the few milliseconds a signature takes, then signs whatever
+ * the other did not cover. The lock ends with the transaction, so when a replica dies the next
+ * one signs on its next call.
  */
 export async function checkpointNow(
   db: Database,
   signer: CheckpointSigner,
   nowMs: number,
+  { waitForSigner = false }: { readonly waitForSigner?: boolean } = {},
 ): Promise<SignedCheckpoint | undefined> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS locked', [
-      SIGNER_LOCK_KEY,
-    ]);
+    if (waitForSigner) await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [SIGNER_LOCK_KEY]);
+    else {
+      const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS locked', [
+        SIGNER_LOCK_KEY,
+      ]);
+      if (!rows[0]!.locked) return latestCheckpoint(tx);
+    }
+    // Read after the lock: what a signer before us committed is seen (read committed).
     const latest = await latestCheckpoint(tx);
-    if (!rows[0]!.locked) return latest;
     const size = await auditLogSize(tx);
     if (size === 0 || (latest && latest.treeSize >= size)) return latest;
     const cp = signCheckpoint(

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { appendAuditMany, listCheckpoints } from '../../core/audit/audit-repo.js';
 import type { NewAuditEntry } from '../../core/audit/audit-repo.js';
 import { isCheckpointSigned, keyIdOf } from '../../core/audit/checkpoint.js';
+import type { SignedCheckpoint } from '../../core/audit/checkpoint.js';
 import { buildExtract, verifyExtract } from '../../core/audit/extract.js';
 import { consistencyProof, inclusionProof, merkleRoot } from '../../core/audit/merkle.js';
 import { SIGNER_LOCK_KEY, checkpointNow } from '../../core/audit/signer.js';
@@ -240,16 +241,25 @@ describe(`the audit tree in ${isPostgres ? 'PostgreSQL' : 'PGlite'} (seed ${SEED
           locked();
           await held;
         });
+        let waited: Promise<SignedCheckpoint | undefined> | undefined;
+        let hasWaited = false;
         try {
           await isLocked;
           expect(await checkpointNow(db, signer, 2)).toEqual(first);
           expect((await listCheckpoints(db)).length).toBe(1);
+          // A caller who needs the whole log (an export, a custody report) waits for the signer.
+          waited = checkpointNow(replicas[2]!, signer, 3, { waitForSigner: true });
+          void waited.finally(() => (hasWaited = true));
+          await new Promise((r) => setTimeout(r, 200));
+          expect(hasWaited).toBe(false);
         } finally {
           release();
           await holder;
         }
-        // The lock ended with the holder's transaction: the next call signs.
-        expect((await checkpointNow(db, signer, 3))!.treeSize).toBe(4);
+        // The lock ended with the holder's transaction (which signed nothing): the waiter signs.
+        expect((await waited)!.treeSize).toBe(4);
+        expect((await checkpointNow(db, signer, 4))!.treeSize).toBe(4);
+        expect((await listCheckpoints(db)).length).toBe(2);
 
         // Many concurrent calls on three connections pools, each with its own clock: whatever
         // each returns is the checkpoint before or the one stored; two signers would each return
