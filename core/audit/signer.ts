@@ -1,6 +1,6 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
 import type { Database } from '../db/database.js';
@@ -9,6 +9,34 @@ import type { SignedCheckpoint } from './checkpoint.js';
 import { keyIdOf, signCheckpoint } from './checkpoint.js';
 import { treeRoot } from './tree-repo.js';
 import { assertPrivateFile } from '../private-files.js';
+
+function keyFileError(path: string, err: unknown): CoreError {
+  return new CoreError(CoreErrorCode.CONFIG_INVALID, `audit.signingKeyFile: ${path}: ${errorMessage(err)}`, {
+    cause: err,
+  });
+}
+
+/**
+ * Writes a new Ed25519 key (mode 0600) to `path` and returns its PEM, or, when another core
+ * replica sharing the volume created it first, returns theirs. The key is written whole to a
+ * file of this process's own and then linked into place, so no reader sees half a key and two
+ * replicas starting together end up with one key.
+ */
+async function createKeyFile(path: string): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const own = `${path}.${randomUUID()}.new`;
+  await writeFile(own, pem, { mode: 0o600, flag: 'wx' });
+  try {
+    await link(own, path);
+    return pem;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw keyFileError(path, err);
+    return readFile(path, 'utf8');
+  } finally {
+    await unlink(own).catch(() => undefined);
+  }
+}
 
 /** The checkpoint signing key. It lives in a file outside the database. */
 export interface CheckpointSigner {
@@ -25,20 +53,18 @@ export interface CheckpointSigner {
  */
 export async function loadOrCreateSigner(path: string, origin: string): Promise<CheckpointSigner> {
   await assertPrivateFile(path, 'audit.signingKeyFile');
+  let pem = await readFile(path, 'utf8').catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw keyFileError(path, err);
+  });
+  pem ??= await createKeyFile(path);
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey(await readFile(path, 'utf8'));
+    privateKey = createPrivateKey(pem);
     if (privateKey.asymmetricKeyType !== 'ed25519')
       throw new Error(`key type is ${privateKey.asymmetricKeyType}, not ed25519`);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new CoreError(CoreErrorCode.CONFIG_INVALID, `audit.signingKeyFile: ${path}: ${errorMessage(err)}`, {
-        cause: err,
-      });
-    }
-    privateKey = generateKeyPairSync('ed25519').privateKey;
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    throw keyFileError(path, err);
   }
   const publicKey = createPublicKey(privateKey);
   return {
