@@ -189,7 +189,9 @@ export const EdgeConfigSchema = z
           .nonnegative()
           .max(600_000)
           .default(DEFAULT_RULE_OPTIONS.reentryOutsideMs)
-          .describe('After a stay inside, feet must be out (beyond the band) this long before coming back is a new entry'),
+          .describe(
+            'After a stay inside, feet must be out (beyond the band) this long before coming back is a new entry',
+          ),
         edgeHysteresis: z
           .number()
           .min(0, 'must be in [0,0.25]')

@@ -247,7 +247,10 @@ class CameraRun {
     if (reason !== 'infraction') this.#tally(decision.entry.capturedAtMs, reason);
     if (decision.outcome !== 'infraction') return;
     // Suspended infractions are still published, marked, so the trail shows them.
-    const track = trackOfEntry(this.#tracker.tracks.find((t) => t.id === decision.trackId)!, decision);
+    const track = trackOfEntry(
+      this.#tracker.tracks.find((t) => t.id === decision.trackId)!,
+      decision,
+    );
     const fromMs = decision.entry.capturedAtMs - this.#deps.window.clipBeforeMs;
     this.#pending.push(
       new EvidenceJob(decision, track, this.#ring.between(fromMs, nowMs), this.#deps.redactor, this.#deps.window),

@@ -124,7 +124,13 @@ function firstState(side: ZoneSide, atMs: number): TrackRuleState {
     : { where: 'outside', outsideSinceMs: atMs, isFirstApproach: true, entries: 0 };
 }
 
-function stepOutside(prior: TrackRuleState, point: TrackPoint, side: ZoneSide, context: RuleContext, options: RuleOptions): Step {
+function stepOutside(
+  prior: TrackRuleState,
+  point: TrackPoint,
+  side: ZoneSide,
+  context: RuleContext,
+  options: RuleOptions,
+): Step {
   const atMs = point.capturedAtMs;
   if (side === 'out') return { state: { ...prior, pending: undefined } };
   if (side === 'band') return { state: prior };

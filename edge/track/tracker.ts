@@ -149,7 +149,7 @@ interface Association {
   readonly jumped: ReadonlySet<number>;
 }
 
-/** Greedy association, best overlap first, over the given track and detection indices. */
+/** Greedy association over the given track and detection indices: most recently seen tracks first, then best overlap. */
 function associate(
   predicted: readonly NormBox[],
   trackIdx: readonly number[],
@@ -157,6 +157,7 @@ function associate(
   detIdx: readonly number[],
   minIou: number,
   isConsistent: (t: number, d: number) => boolean,
+  lastSeenMs: readonly number[],
 ): Association {
   const pairs: { t: number; d: number; overlap: number }[] = [];
   const jumped = new Set<number>();
@@ -167,7 +168,10 @@ function associate(
       if (isConsistent(t, d)) pairs.push({ t, d, overlap });
       else jumped.add(t);
     }
-  pairs.sort((a, b) => b.overlap - a.overlap || a.t - b.t || a.d - b.d);
+  // A matching cascade: tracks seen most recently choose first, each its best overlap, so a
+  // lost track's prediction (held still after MAX_PREDICT_MS) never takes the box of a person
+  // another track follows now.
+  pairs.sort((a, b) => lastSeenMs[b.t]! - lastSeenMs[a.t]! || b.overlap - a.overlap || a.t - b.t || a.d - b.d);
   const matched = new Map<number, number>();
   const usedDetections = new Set<number>();
   for (const { t, d } of pairs) {
@@ -201,9 +205,10 @@ export function updateTracker(
   const low = detections.flatMap((d, i) => (d.score < options.highScore ? [i] : []));
   const isConsistent = (t: number, d: number): boolean =>
     isConsistentMove(state.tracks[t]!, predicted[t]!, detections[d]!.box, capturedAtMs, options);
-  const first = associate(predicted, allTracks, detections, high, options.minIou, isConsistent);
+  const lastSeenMs = state.tracks.map((t) => lastPoint(t).capturedAtMs);
+  const first = associate(predicted, allTracks, detections, high, options.minIou, isConsistent, lastSeenMs);
   const rest = allTracks.filter((t) => !first.matched.has(t));
-  const second = associate(predicted, rest, detections, low, options.minIouLow, isConsistent);
+  const second = associate(predicted, rest, detections, low, options.minIouLow, isConsistent, lastSeenMs);
   const detOf = new Map([...first.matched, ...second.matched]);
 
   const tracks: Track[] = [];

@@ -82,7 +82,9 @@ async function sheet(args: string[]): Promise<void> {
   const rows = Math.ceil(times.length / cols);
   const tiles = await Promise.all(times.map((t) => tile(labels, dir!, t)));
   await sharp({ create: { width: cols * crop.width, height: rows * crop.height, channels: 3, background: '#000' } })
-    .composite(tiles.map((input, i) => ({ input, left: (i % cols) * crop.width, top: Math.floor(i / cols) * crop.height })))
+    .composite(
+      tiles.map((input, i) => ({ input, left: (i % cols) * crop.width, top: Math.floor(i / cols) * crop.height })),
+    )
     .png()
     .toFile(out);
   process.stdout.write(`${out}: ${times.length} tiles of ${crop.width}x${crop.height}\n`);
@@ -101,7 +103,9 @@ async function candidates(args: string[]): Promise<void> {
       const feet = feetPoint(track.history.at(-1)!.box);
       const inside = isInsidePolygon(feet, labels.zone.polygon);
       if (inside && wasInside.get(track.id) === false)
-        process.stdout.write(`${(frame.atMs / 1000).toFixed(1)}s track ${track.id} feet [${feet.map((v) => v.toFixed(3)).join(', ')}]\n`);
+        process.stdout.write(
+          `${(frame.atMs / 1000).toFixed(1)}s track ${track.id} feet [${feet.map((v) => v.toFixed(3)).join(', ')}]\n`,
+        );
       wasInside.set(track.id, inside);
     }
   }
@@ -111,7 +115,19 @@ async function extract(args: string[]): Promise<void> {
   const dir = args[0]!;
   await mkdir(dir, { recursive: true });
   const video = (await manifestFile('vtest-video')).path;
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-i', video, '-vf', 'fps=5', '-q:v', '2', '-start_number', '0', join(dir, 'f%04d.jpg')]);
+  execFileSync('ffmpeg', [
+    '-loglevel',
+    'error',
+    '-i',
+    video,
+    '-vf',
+    'fps=5',
+    '-q:v',
+    '2',
+    '-start_number',
+    '0',
+    join(dir, 'f%04d.jpg'),
+  ]);
 }
 
 const [command, ...rest] = process.argv.slice(2);

@@ -34,7 +34,13 @@ export type LabelledEntry = z.infer<typeof LabelledEntry>;
 const LabelFile = z
   .object({
     video: z.string().min(1),
-    zone: z.object({ id: z.string().min(1), version: z.number().int().positive(), polygon: z.array(z.tuple([Norm, Norm])).min(3) }).strict(),
+    zone: z
+      .object({
+        id: z.string().min(1),
+        version: z.number().int().positive(),
+        polygon: z.array(z.tuple([Norm, Norm])).min(3),
+      })
+      .strict(),
     schedule: z
       .object({
         id: z.string().min(1),
@@ -44,7 +50,9 @@ const LabelFile = z
       })
       .strict(),
     /** The rule the labeller applied; bench:rule runs the product's defaults and says if they differ. */
-    rule: z.object({ graceMs: z.number().int(), minDwellMs: z.number().int(), reentryOutsideMs: z.number().int() }).strict(),
+    rule: z
+      .object({ graceMs: z.number().int(), minDwellMs: z.number().int(), reentryOutsideMs: z.number().int() })
+      .strict(),
     entries: z.array(LabelledEntry).min(1),
   })
   .strict();
@@ -103,7 +111,11 @@ export interface MatchResult {
  * Matches flags to labelled entries one to one, closest in time first, within the window.
  * Pure.
  */
-export function matchFlags(entries: readonly LabelledEntry[], flags: readonly Flag[], window: MatchWindow): MatchResult {
+export function matchFlags(
+  entries: readonly LabelledEntry[],
+  flags: readonly Flag[],
+  window: MatchWindow,
+): MatchResult {
   const pairs: { e: number; f: number; dtMs: number }[] = [];
   entries.forEach((entry, e) =>
     flags.forEach((flag, f) => {

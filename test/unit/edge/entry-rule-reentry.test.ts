@@ -49,7 +49,12 @@ function decide(path: readonly Foot[], signal = steady, options = OPTIONS): Entr
   for (const { at, t } of path) {
     const [x, y] = at;
     history.push({ capturedAtMs: t, score: 0.9, box: { x1: x - 0.02, y1: y - 0.2, x2: x + 0.02, y2: y } });
-    const track: Track = { id: 7, isUpdated: true, velocity: { cxPerMs: 0, cyPerMs: 0, wPerMs: 0, hPerMs: 0 }, history };
+    const track: Track = {
+      id: 7,
+      isUpdated: true,
+      velocity: { cxPerMs: 0, cyPerMs: 0, wPerMs: 0, hPerMs: 0 },
+      history,
+    };
     const r = applyEntryRule(state, [track], ZONE, { signalAt: signal, isCameraObstructed: false }, options);
     state = r.state;
     decisions.push(...r.decisions);
@@ -85,8 +90,13 @@ function outsidePoint(edge: number, along: number, offset: number): Point {
 }
 
 const H = OPTIONS.edgeHysteresis;
-const arbInside = fc.array(fc.double({ min: 0.01, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }).map(insidePoint);
-const arbOnEdge = fc.record({ edge: fc.integer({ min: 0, max: 3 }), along: fc.double({ min: 0.05, max: 0.95, noNaN: true }) });
+const arbInside = fc
+  .array(fc.double({ min: 0.01, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 })
+  .map(insidePoint);
+const arbOnEdge = fc.record({
+  edge: fc.integer({ min: 0, max: 3 }),
+  along: fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+});
 /** Outside the polygon but within the band: jitter on the edge. */
 const arbBand = fc
   .tuple(arbOnEdge, fc.double({ min: 0.001, max: H * 0.95, noNaN: true }))
@@ -113,7 +123,10 @@ const arbRunPoints = (main: fc.Arbitrary<Point>) =>
   );
 
 const arbRuns = fc
-  .tuple(fc.boolean(), fc.array(fc.tuple(arbRunPoints(arbInside), arbRunPoints(arbOut)), { minLength: 1, maxLength: 6 }))
+  .tuple(
+    fc.boolean(),
+    fc.array(fc.tuple(arbRunPoints(arbInside), arbRunPoints(arbOut)), { minLength: 1, maxLength: 6 }),
+  )
   .map(([startInside, pairs]): Run[] =>
     pairs.flatMap(([inside, outside]) => {
       const runs = [
@@ -201,7 +214,12 @@ describe('entry rule: every entry decided', () => {
       score: 0.9,
       box: { x1: f.at[0] - 0.02, y1: f.at[1] - 0.2, x2: f.at[0] + 0.02, y2: f.at[1] },
     }));
-    const track: Track = { id: 7, isUpdated: true, velocity: { cxPerMs: 0, cyPerMs: 0, wPerMs: 0, hPerMs: 0 }, history };
+    const track: Track = {
+      id: 7,
+      isUpdated: true,
+      velocity: { cxPerMs: 0, cyPerMs: 0, wPerMs: 0, hPerMs: 0 },
+      history,
+    };
     const second = trackOfEntry(track, decisions[1]!).history.map((p) => p.capturedAtMs);
     expect(second[0]).toBe(1400);
     expect(second.at(-1)).toBe(decisions[1]!.decidedAt.capturedAtMs);
@@ -210,11 +228,18 @@ describe('entry rule: every entry decided', () => {
   });
 
   it('a step out shorter than reentryOutsideMs continues the stay: no second entry', () => {
-    const path = [...walkIn(0), { at: [0.25, 0.5] as Point, t: 1200 }, { at: [0.25, 0.5] as Point, t: 1400 }, ...walkIn(1600).slice(2)];
+    const path = [
+      ...walkIn(0),
+      { at: [0.25, 0.5] as Point, t: 1200 },
+      { at: [0.25, 0.5] as Point, t: 1400 },
+      ...walkIn(1600).slice(2),
+    ];
     // out from 1.2 s, back in at 2.0 s: 800 ms < 1000 ms
     expect(decide(path).map((d) => d.entry.capturedAtMs)).toEqual([400]);
     // the same path with a shorter minimum makes it a second entry
-    expect(decide(path, steady, { ...OPTIONS, reentryOutsideMs: 800 }).map((d) => d.entry.capturedAtMs)).toEqual([400, 2000]);
+    expect(decide(path, steady, { ...OPTIONS, reentryOutsideMs: 800 }).map((d) => d.entry.capturedAtMs)).toEqual([
+      400, 2000,
+    ]);
   });
 
   it('feet dithering across the edge within the band never make a second entry; beyond it they do', () => {

@@ -52,10 +52,22 @@ describe('edge config: re-entry and identity-switch keys', () => {
     const tracker = raw.tracker as Record<string, unknown>;
     expectInvalid({ ...raw, rule: { ...rule, reentryOutsideMs: -1 } }, /edge\.yaml: rule\.reentryOutsideMs: /);
     expectInvalid({ ...raw, rule: { ...rule, reentryOutsideMs: 1.5 } }, /edge\.yaml: rule\.reentryOutsideMs: /);
-    expectInvalid({ ...raw, rule: { ...rule, edgeHysteresis: 0.3 } }, /edge\.yaml: rule\.edgeHysteresis: must be in \[0,0\.25\]/);
-    expectInvalid({ ...raw, tracker: { ...tracker, switchAreaRatio: 1 } }, /edge\.yaml: tracker\.switchAreaRatio: must be at least 1\.1/);
-    expectInvalid({ ...raw, tracker: { ...tracker, switchShiftBoxes: -0.1 } }, /edge\.yaml: tracker\.switchShiftBoxes: /);
-    expectInvalid({ ...raw, tracker: { ...tracker, switchShiftBoxesPerS: 'fast' } }, /edge\.yaml: tracker\.switchShiftBoxesPerS: /);
+    expectInvalid(
+      { ...raw, rule: { ...rule, edgeHysteresis: 0.3 } },
+      /edge\.yaml: rule\.edgeHysteresis: must be in \[0,0\.25\]/,
+    );
+    expectInvalid(
+      { ...raw, tracker: { ...tracker, switchAreaRatio: 1 } },
+      /edge\.yaml: tracker\.switchAreaRatio: must be at least 1\.1/,
+    );
+    expectInvalid(
+      { ...raw, tracker: { ...tracker, switchShiftBoxes: -0.1 } },
+      /edge\.yaml: tracker\.switchShiftBoxes: /,
+    );
+    expectInvalid(
+      { ...raw, tracker: { ...tracker, switchShiftBoxesPerS: 'fast' } },
+      /edge\.yaml: tracker\.switchShiftBoxesPerS: /,
+    );
     expectInvalid({ ...raw, rule: { ...rule, reentryOutsideMz: 1 } }, /edge\.yaml: .*reentryOutsideMz/);
   });
 });

@@ -59,11 +59,22 @@ const arbWalk = (place: number, size: number): fc.Arbitrary<Walk> =>
     ),
   });
 
-/** The walker's box at frame i, shifted by `shiftW` widths and scaled in area by `areaFactor`. */
-function walkerBox(walk: Walk, i: number, shiftW = 0, areaFactor = 1): NormBox {
+/**
+ * The walker's box at frame i; from frame `jumpAt` on, shifted by `shiftW` widths and scaled in
+ * area by `areaFactor` (another person: a smaller one also moves less across the image).
+ */
+function walkerBox(walk: Walk, i: number, jump?: { at: number; shiftW: number; areaFactor: number }): NormBox {
   const n = walk.noise[i]!;
-  const scale = Math.sqrt(areaFactor) * (1 + n.ds);
-  return boxAt(walk.cx + (walk.vx * i + n.dx + shiftW) * W, walk.cy + (walk.vy * i + n.dy) * H, W * scale, H * scale);
+  const size = Math.sqrt(jump?.areaFactor ?? 1);
+  const after = jump ? i - jump.at : 0;
+  const frames = jump ? jump.at + after * size : i;
+  const scale = size * (1 + n.ds);
+  return boxAt(
+    walk.cx + (walk.vx * frames + n.dx + (jump?.shiftW ?? 0)) * W,
+    walk.cy + (walk.vy * frames + n.dy) * H,
+    W * scale,
+    H * scale,
+  );
 }
 
 describe('tracker: identity switches', () => {
@@ -94,25 +105,38 @@ describe('tracker: identity switches', () => {
 
   it('property: a walker with bounded noise keeps one id, also across missed frames', () => {
     fc.assert(
-      fc.property(arbWalk(0.03, 0.1), fc.integer({ min: 3, max: 12 }), fc.integer({ min: 0, max: 4 }), (walk, gapAt, gapFrames) => {
-        const boxes = walk.noise.map((_, i) => (i >= gapAt && i < gapAt + gapFrames ? undefined : walkerBox(walk, i)));
-        const { ids, states } = idsOf(boxes);
-        expect(new Set(ids.filter((id) => id !== undefined))).toEqual(new Set([1]));
-        expect(states.at(-1)!.switchesRefused).toBe(0);
-      }),
+      fc.property(
+        arbWalk(0.03, 0.1),
+        fc.integer({ min: 3, max: 12 }),
+        fc.integer({ min: 0, max: 4 }),
+        (walk, gapAt, gapFrames) => {
+          const boxes = walk.noise.map((_, i) =>
+            i >= gapAt && i < gapAt + gapFrames ? undefined : walkerBox(walk, i),
+          );
+          const { ids, states } = idsOf(boxes);
+          expect(new Set(ids.filter((id) => id !== undefined))).toEqual(new Set([1]));
+          expect(states.at(-1)!.switchesRefused).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('property: a walker whose box jumps (position or size) is split exactly at the jump, and never again', () => {
     const arbJump = fc.oneof(
-      fc.record({ shiftW: fc.double({ min: 0.55, max: 0.6, noNaN: true }), sign: fc.constantFrom(-1, 1), areaFactor: fc.constant(1) }),
+      fc.record({
+        shiftW: fc.double({ min: 0.55, max: 0.6, noNaN: true }),
+        sign: fc.constantFrom(-1, 1),
+        areaFactor: fc.constant(1),
+      }),
       fc.record({ shiftW: fc.constant(0), sign: fc.constant(1), areaFactor: fc.constantFrom(3.2, 4, 1 / 3.2, 1 / 4) }),
     );
     fc.assert(
       fc.property(arbWalk(0.005, 0.02), fc.integer({ min: 5, max: 16 }), arbJump, (walk, jumpAt, jump) => {
         const boxes = walk.noise.map((_, i) =>
-          i < jumpAt ? walkerBox(walk, i) : walkerBox(walk, i, jump.shiftW * jump.sign, jump.areaFactor),
+          i < jumpAt
+            ? walkerBox(walk, i)
+            : walkerBox(walk, i, { at: jumpAt, shiftW: jump.shiftW * jump.sign, areaFactor: jump.areaFactor }),
         );
         const { ids, states } = idsOf(boxes);
         // Without the check the jump would have continued the track: it overlaps the prediction.
