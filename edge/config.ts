@@ -4,6 +4,8 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { isSubjectToken } from '../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from './errors.js';
+import { DEFAULT_RULE_OPTIONS } from './rule/entry-rule.js';
+import { DEFAULT_TRACKER_OPTIONS } from './track/tracker.js';
 
 const Id = z.string().refine(isSubjectToken, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
 const Norm = z.number().min(0, 'must be in [0,1]').max(1, 'must be in [0,1]');
@@ -149,9 +151,29 @@ export const EdgeConfigSchema = z
           .describe('Overlap a low-score detection needs to continue a track'),
         maxLostMs: z.number().int().positive().default(1500),
         maxHistory: z.number().int().positive().default(100),
+        switchShiftBoxes: z
+          .number()
+          .min(0)
+          .max(10)
+          .default(DEFAULT_TRACKER_OPTIONS.switchShiftBoxes)
+          .describe(
+            'Identity switch: a box further than this many box sizes (plus switchShiftBoxesPerS per second of gap) from where the motion model put the track starts a new track',
+          ),
+        switchShiftBoxesPerS: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(DEFAULT_TRACKER_OPTIONS.switchShiftBoxesPerS)
+          .describe('How much further, in box sizes per second since the track was last seen'),
+        switchAreaRatio: z
+          .number()
+          .min(1.1, 'must be at least 1.1 (a box that may not change size at all would split every track)')
+          .max(100)
+          .default(DEFAULT_TRACKER_OPTIONS.switchAreaRatio)
+          .describe('Identity switch: a box whose area differs from the track’s last box by more than this factor'),
       })
       .strict()
-      .default({ highScore: 0.5, minIou: 0.2, minIouLow: 0.4, maxLostMs: 1500, maxHistory: 100 }),
+      .default({ ...DEFAULT_TRACKER_OPTIONS }),
     rule: z
       .object({
         graceMs: z
@@ -161,9 +183,26 @@ export const EdgeConfigSchema = z
           .default(1000)
           .describe("Entries this soon after steady DON'T WALK are lawful"),
         minDwellMs: z.number().int().nonnegative().default(400).describe('Feet must stay inside this long to count'),
+        reentryOutsideMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .max(600_000)
+          .default(DEFAULT_RULE_OPTIONS.reentryOutsideMs)
+          .describe(
+            'After a stay inside, feet must be out (beyond the band) this long before coming back is a new entry',
+          ),
+        edgeHysteresis: z
+          .number()
+          .min(0, 'must be in [0,0.25]')
+          .max(0.25, 'must be in [0,0.25]')
+          .default(DEFAULT_RULE_OPTIONS.edgeHysteresis)
+          .describe(
+            'Width of the band around the zone outline (normalised units) in which feet neither leave nor enter',
+          ),
       })
       .strict()
-      .default({ graceMs: 1000, minDwellMs: 400 }),
+      .default({ ...DEFAULT_RULE_OPTIONS }),
     redaction: z
       .object({
         method: z.enum(['pixelate', 'solid']).default('pixelate').describe('How faces and heads are masked'),

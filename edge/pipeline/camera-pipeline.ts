@@ -15,7 +15,7 @@ import type { EntryDecision, EntryOutcome, RuleOptions } from '../rule/entry-rul
 import type { SignalSource } from '../signal/signal.js';
 import { EMPTY_TRACKER, activeTrackCount, trackBoxesAt, updateTracker } from '../track/tracker.js';
 import type { TrackerOptions } from '../track/tracker.js';
-import { addToTallies, candidateReason, hourStartMs } from './candidates.js';
+import { addToTallies, candidateReason, hourStartMs, trackOfEntry } from './candidates.js';
 import type { Tallies } from './candidates.js';
 import { FrameRing } from './frame-ring.js';
 import type { DetectedFrame } from './frame-ring.js';
@@ -235,13 +235,22 @@ class CameraRun {
     this.summary.candidates[reason] = (this.summary.candidates[reason] ?? 0) + 1;
     this.#deps.metrics?.candidates.inc({ camera: this.#deps.cameraId, reason });
     this.#deps.logger.info(
-      { trackId: decision.trackId, outcome: decision.outcome, reason, signal: decision.signal.aspect },
+      {
+        trackId: decision.trackId,
+        entryNumber: decision.entryNumber,
+        outcome: decision.outcome,
+        reason,
+        signal: decision.signal.aspect,
+      },
       'entry decided',
     );
     if (reason !== 'infraction') this.#tally(decision.entry.capturedAtMs, reason);
     if (decision.outcome !== 'infraction') return;
     // Suspended infractions are still published, marked, so the trail shows them.
-    const track = this.#tracker.tracks.find((t) => t.id === decision.trackId)!;
+    const track = trackOfEntry(
+      this.#tracker.tracks.find((t) => t.id === decision.trackId)!,
+      decision,
+    );
     const fromMs = decision.entry.capturedAtMs - this.#deps.window.clipBeforeMs;
     this.#pending.push(
       new EvidenceJob(decision, track, this.#ring.between(fromMs, nowMs), this.#deps.redactor, this.#deps.window),

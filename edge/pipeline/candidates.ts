@@ -1,4 +1,5 @@
 import type { EntryDecision } from '../rule/entry-rule.js';
+import type { Track } from '../track/tracker.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -23,4 +24,17 @@ export function addToTallies(tallies: Tallies, atMs: number, reason: string): Ta
   const counts = new Map(tallies.get(hour) ?? []);
   counts.set(reason, (counts.get(reason) ?? 0) + 1);
   return new Map(tallies).set(hour, counts);
+}
+
+/**
+ * The track as one entry's event carries it: its observations from the approach to this entry
+ * on (not those of the track's earlier entries), up to the decision. Pure.
+ */
+export function trackOfEntry(track: Track, decision: EntryDecision): Track {
+  return {
+    ...track,
+    history: track.history.filter(
+      (p) => p.capturedAtMs >= decision.approachFromMs && p.capturedAtMs <= decision.decidedAt.capturedAtMs,
+    ),
+  };
 }

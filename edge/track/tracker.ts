@@ -38,6 +38,16 @@ export interface TrackerOptions {
   readonly maxLostMs: number;
   /** At most this many observations are kept per track. */
   readonly maxHistory: number;
+  /**
+   * Identity switch, position: a box whose centre is further from the motion model's
+   * prediction than `switchShiftBoxes + switchShiftBoxesPerS × gap in s` (in predicted box
+   * widths across and heights down) is another person: it does not continue the track.
+   * Checked once the track has a velocity (from its third observation).
+   */
+  readonly switchShiftBoxes: number;
+  readonly switchShiftBoxesPerS: number;
+  /** Identity switch, size: a box whose area differs from the track's last box by more than this factor. */
+  readonly switchAreaRatio: number;
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
@@ -46,14 +56,19 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   minIouLow: 0.4,
   maxLostMs: 1500,
   maxHistory: 100,
+  switchShiftBoxes: 0.25,
+  switchShiftBoxesPerS: 1,
+  switchAreaRatio: 2.5,
 };
 
 export interface TrackerState {
   readonly nextId: number;
   readonly tracks: readonly Track[];
+  /** Matches refused so far because the box jumped (identity switches split off), for counters. */
+  readonly switchesRefused: number;
 }
 
-export const EMPTY_TRACKER: TrackerState = { nextId: 1, tracks: [] };
+export const EMPTY_TRACKER: TrackerState = { nextId: 1, tracks: [], switchesRefused: 0 };
 
 const STILL: BoxVelocity = { cxPerMs: 0, cyPerMs: 0, wPerMs: 0, hPerMs: 0 };
 /** Weight of the newest displacement in the velocity estimate (alpha-beta filter). */
@@ -101,21 +116,62 @@ function updatedVelocity(track: Track, box: NormBox, atMs: number): BoxVelocity 
   };
 }
 
-/** Greedy association, best overlap first, over the given track and detection indices. */
+/** Observations a track needs before its velocity is trusted for the position check. */
+const MIN_HISTORY_FOR_SHIFT = 3;
+
+/**
+ * Whether `box` is consistent with the track's motion model at `atMs`, given its `predicted`
+ * box: its centre not further from the prediction than the gap allows, its area within the
+ * ratio of the track's last box (not the predicted size: extrapolating a noisy size over a
+ * gap would split tracks). Geometry and motion only: nothing about how the person looks. Pure.
+ */
+export function isConsistentMove(
+  track: Track,
+  predicted: NormBox,
+  box: NormBox,
+  atMs: number,
+  options: TrackerOptions,
+): boolean {
+  const p = centre(predicted);
+  const b = centre(box);
+  const last = centre(lastPoint(track).box);
+  const areaRatio = (b.w * b.h) / (last.w * last.h);
+  if (!(areaRatio <= options.switchAreaRatio && areaRatio >= 1 / options.switchAreaRatio)) return false;
+  if (track.history.length < MIN_HISTORY_FOR_SHIFT) return true;
+  const gapS = Math.max(0, atMs - lastPoint(track).capturedAtMs) / 1000;
+  const shiftBoxes = Math.hypot((b.cx - p.cx) / p.w, (b.cy - p.cy) / p.h);
+  return shiftBoxes <= options.switchShiftBoxes + options.switchShiftBoxesPerS * gapS;
+}
+
+interface Association {
+  readonly matched: Map<number, number>;
+  /** Tracks that overlapped a box enough but were refused it as a jump. */
+  readonly jumped: ReadonlySet<number>;
+}
+
+/** Greedy association over the given track and detection indices: most recently seen tracks first, then best overlap. */
 function associate(
   predicted: readonly NormBox[],
   trackIdx: readonly number[],
   detections: readonly Detection[],
   detIdx: readonly number[],
   minIou: number,
-): Map<number, number> {
+  isConsistent: (t: number, d: number) => boolean,
+  lastSeenMs: readonly number[],
+): Association {
   const pairs: { t: number; d: number; overlap: number }[] = [];
+  const jumped = new Set<number>();
   for (const t of trackIdx)
     for (const d of detIdx) {
       const overlap = iou(predicted[t]!, detections[d]!.box);
-      if (overlap >= minIou) pairs.push({ t, d, overlap });
+      if (overlap < minIou) continue;
+      if (isConsistent(t, d)) pairs.push({ t, d, overlap });
+      else jumped.add(t);
     }
-  pairs.sort((a, b) => b.overlap - a.overlap || a.t - b.t || a.d - b.d);
+  // A matching cascade: tracks seen most recently choose first, each its best overlap, so a
+  // lost track's prediction (held still after MAX_PREDICT_MS) never takes the box of a person
+  // another track follows now.
+  pairs.sort((a, b) => lastSeenMs[b.t]! - lastSeenMs[a.t]! || b.overlap - a.overlap || a.t - b.t || a.d - b.d);
   const matched = new Map<number, number>();
   const usedDetections = new Set<number>();
   for (const { t, d } of pairs) {
@@ -123,13 +179,16 @@ function associate(
     matched.set(t, d);
     usedDetections.add(d);
   }
-  return matched;
+  return { matched, jumped };
 }
 
 /**
  * ByteTrack-style two-stage association with a constant-velocity motion model. Stage one
  * matches high-score detections to every track's predicted box; stage two gives the tracks
  * still unmatched a chance at the low-score detections (people half hidden, motion blur).
+ * A box that overlaps the prediction but jumped (see `isConsistentMove`) never continues the
+ * track: the identity would pass to another person. The track goes on unmatched (lost) and
+ * the box, if high-score, starts a new track, so the new person is decided on their own.
  * Only unmatched high-score detections start tracks, so low-score noise never does. A track
  * unmatched for longer than `maxLostMs` is dropped, and its id is never reused.
  * Pure: returns a new state.
@@ -144,10 +203,13 @@ export function updateTracker(
   const allTracks = state.tracks.map((_, i) => i);
   const high = detections.flatMap((d, i) => (d.score >= options.highScore ? [i] : []));
   const low = detections.flatMap((d, i) => (d.score < options.highScore ? [i] : []));
-  const first = associate(predicted, allTracks, detections, high, options.minIou);
-  const rest = allTracks.filter((t) => !first.has(t));
-  const second = associate(predicted, rest, detections, low, options.minIouLow);
-  const detOf = new Map([...first, ...second]);
+  const isConsistent = (t: number, d: number): boolean =>
+    isConsistentMove(state.tracks[t]!, predicted[t]!, detections[d]!.box, capturedAtMs, options);
+  const lastSeenMs = state.tracks.map((t) => lastPoint(t).capturedAtMs);
+  const first = associate(predicted, allTracks, detections, high, options.minIou, isConsistent, lastSeenMs);
+  const rest = allTracks.filter((t) => !first.matched.has(t));
+  const second = associate(predicted, rest, detections, low, options.minIouLow, isConsistent, lastSeenMs);
+  const detOf = new Map([...first.matched, ...second.matched]);
 
   const tracks: Track[] = [];
   state.tracks.forEach((track, t) => {
@@ -173,7 +235,9 @@ export function updateTracker(
       velocity: STILL,
     });
   }
-  return { nextId, tracks };
+  // A refusal counts when the track then found no consistent box at all.
+  const refused = new Set([...first.jumped, ...second.jumped].filter((t) => !detOf.has(t)));
+  return { nextId, tracks, switchesRefused: state.switchesRefused + refused.size };
 }
 
 /** The boxes to mask in a frame: each updated track's detection and each lost track's prediction. */

@@ -2,10 +2,23 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Detection } from '../../../edge/detect/detection.js';
 import { iou } from '../../../edge/detect/detection.js';
-import { EMPTY_TRACKER, activeTrackCount, predictBox, updateTracker } from '../../../edge/track/tracker.js';
+import {
+  DEFAULT_TRACKER_OPTIONS,
+  EMPTY_TRACKER,
+  activeTrackCount,
+  predictBox,
+  updateTracker,
+} from '../../../edge/track/tracker.js';
 import type { TrackerState } from '../../../edge/track/tracker.js';
 
-const OPTIONS = { highScore: 0.5, minIou: 0.2, minIouLow: 0.4, maxLostMs: 1000, maxHistory: 5 };
+const OPTIONS = {
+  ...DEFAULT_TRACKER_OPTIONS,
+  highScore: 0.5,
+  minIou: 0.2,
+  minIouLow: 0.4,
+  maxLostMs: 1000,
+  maxHistory: 5,
+};
 const FRAME_MS = 200;
 
 const detection = fc
