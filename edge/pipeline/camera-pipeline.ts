@@ -268,7 +268,7 @@ class CameraRun {
     this.#openEvidence(decision, track, this.#ring.between(fromMs, nowMs));
   }
 
-  /** Queues the infraction's evidence, or, when the queue is full, publishes it without (in decision order). */
+  /** Queues the infraction's evidence, or, when the queue is full, publishes it at once without. */
   #openEvidence(decision: EntryDecision, track: Track, frames: DetectedFrame[]): void {
     const { cameraId, window, redactor } = this.#deps;
     const bound = evidenceBytesBound(frames, decision, window, this.#ring.frameIntervalMs());

@@ -26,7 +26,7 @@ const CLIP_AFTER_MS = 10_000;
 /** What one burst run left behind. */
 interface BurstRun {
   readonly summary: PipelineSummary;
-  /** Every event in the hub's stream, by camera sequence. */
+  /** Every event in the hub's stream, by camera sequence (publish order). */
   readonly events: InfractionEvent[];
   readonly withheldCounter: number;
   readonly alerts: Record<string, unknown>[];
@@ -146,6 +146,14 @@ const QUEUE_FULL = EvidenceStatus.EVIDENCE_STATUS_WITHHELD_QUEUE_FULL;
 /** When an event was decided: the last observation of its track as sent (the track as it stood at the decision). */
 const decidedMs = (e: InfractionEvent): number => e.track!.observations.at(-1)!.capturedAtMs;
 
+/**
+ * Events in the order they were decided. (Publish order differs: an event without evidence goes
+ * out at once, ahead of a queued one still collecting its clip.)
+ */
+const byDecision = (events: readonly InfractionEvent[]): InfractionEvent[] =>
+  // Decided on the same frame: the one queued came first.
+  [...events].sort((a, b) => decidedMs(a) - decidedMs(b) || a.evidenceStatus - b.evidenceStatus);
+
 /** What holds whatever the policy: every decided event sent once, in order, each with evidence or the reason. */
 function expectNoneLost(run: BurstRun): { withEvidence: InfractionEvent[]; withheld: InfractionEvent[] } {
   const { summary, events } = run;
@@ -184,7 +192,7 @@ describe('a camera with more infractions than its evidence queue holds', { timeo
     const { withheld } = expectNoneLost(run);
     // One place: the first is queued; a later one is withheld if and only if it was decided
     // before the last queued one's clip ended (capture time), since the frames wait for the rest.
-    const [first, ...rest] = run.events;
+    const [first, ...rest] = byDecision(run.events);
     expect(first!.evidenceStatus).toBe(PUBLISHED);
     let lastQueued = first!;
     for (const e of rest) {
@@ -206,9 +214,10 @@ describe('a camera with more infractions than its evidence queue holds', { timeo
     const run = await runBurst(25, true);
     expectNoneLost(run);
     // Whatever the machine's speed, one decided while the queued one still collects is withheld.
-    let lastQueued = run.events[0]!;
+    const [first, ...rest] = byDecision(run.events);
+    let lastQueued = first!;
     expect(lastQueued.evidenceStatus).toBe(PUBLISHED);
-    for (const e of run.events.slice(1)) {
+    for (const e of rest) {
       if (decidedMs(e) < lastQueued.occurredAtMs + CLIP_AFTER_MS) expect(e.evidenceStatus).toBe(QUEUE_FULL);
       if (e.evidenceStatus === PUBLISHED) lastQueued = e;
     }

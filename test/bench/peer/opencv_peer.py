@@ -64,7 +64,7 @@ def detect_persons(net, frame, min_score=0.3, nms_iou=0.45):
     return [boxes[i] for i in np.array(idx).flatten()]
 
 
-def detect_faces(net, frame, min_score=0.7, nms_iou=0.3):
+def detect_faces(net, frame, min_score=0.3, nms_iou=0.3):
     h, w = frame.shape[:2]
     blob = cv2.dnn.blobFromImage(frame, 1 / 128.0, (FACE_W, FACE_H), (127, 127, 127), swapRB=True)
     net.setInput(blob)
