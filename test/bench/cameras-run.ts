@@ -1,6 +1,6 @@
 /** One step of bench:cameras: N cameras in this process, sharing the inference pool, the publisher and the evidence queues. */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeConfig, Logger } from '../../edge/index.js';
 import { FfmpegFrameSource } from '../../edge/frames/ffmpeg-source.js';
@@ -46,6 +46,8 @@ export interface StepResult {
   readonly maxQueuedEvents: number;
   readonly maxHeldFrameBytes: number;
   readonly cpu: CpuSplit;
+  /** The machine's 1-minute load average at the end (other work on it shows here). */
+  readonly loadAverage: number;
 }
 
 const median = (values: readonly number[]): number => {
@@ -166,6 +168,7 @@ export async function runCamerasStep(options: StepOptions): Promise<StepResult> 
       maxQueuedEvents: maxQueued,
       maxHeldFrameBytes: maxHeld,
       cpu,
+      loadAverage: loadavg()[0]!,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -70,7 +70,8 @@ function keepsUp(r: StepResult): { ok: boolean; why: string } {
   return { ok: why.length === 0, why: why.join('; ') };
 }
 
-const pct = (ms: number, seconds: number): string => `${((ms / 1000 / seconds) * 100).toFixed(0)}%`;
+/** CPU in % of one core per camera: ms of CPU over the seconds of video the cameras played. */
+const perCamera = (ms: number, cameraSeconds: number): string => `${(ms / 10 / cameraSeconds).toFixed(0)}%`;
 
 function stepLine(r: StepResult): string {
   const frames = r.summaries.reduce((s, x) => s + x.frames, 0);
@@ -78,17 +79,20 @@ function stepLine(r: StepResult): string {
   const detect = r.summaries.reduce((s, x) => s + x.detectorCalls, 0);
   const lags = [...r.evidenceLagsMs].sort((a, b) => a - b);
   const lag = (p: number): string => ((lags[Math.floor(p * (lags.length - 1))] ?? 0) / 1000).toFixed(1);
-  const { cpu, seconds } = r;
+  const { cpu } = r;
+  const cs = frames / FPS;
   const verdict = keepsUp(r);
+  const perEvent = (ms: number): string => (events > 0 ? (ms / 1000 / events).toFixed(2) : '-');
   return (
     `${String(r.cameras).padStart(3)} cams  ${(frames / r.framesSeconds).toFixed(1).padStart(5)} fps in  ` +
-    `lag p50 ${(r.frameLagP50Ms / 1000).toFixed(2)} s growth ${(r.frameLagGrowthMs / 1000).toFixed(2)} s  ` +
-    `det/frame ${(detect / Math.max(1, frames)).toFixed(2)}  events ${events}  evidence lag p50 ${lag(0.5)} max ${lag(1)} s  ` +
-    `queued max ${r.maxQueuedEvents} (${(r.maxHeldFrameBytes / 2 ** 20).toFixed(0)} MB)  ` +
-    `cpu ${pct(cpu.totalMs, seconds)} of one core = ${pct(cpu.totalMs / r.cameras, seconds)}/camera ` +
-    `[persons ${pct(cpu.personsMs, seconds)}, faces ${pct(cpu.facesMs, seconds)}, main ${pct(cpu.mainMs, seconds)}, ` +
-    `other threads ${pct(cpu.otherThreadsMs, seconds)}, ffmpeg ${pct(cpu.childrenMs, seconds)}]  ` +
-    (verdict.ok ? 'keeps up' : `BEHIND: ${verdict.why}`)
+    `frame lag p50 ${(r.frameLagP50Ms / 1000).toFixed(2)} s, growth ${(r.frameLagGrowthMs / 1000).toFixed(2)} s  ` +
+    `detector calls/frame ${(detect / Math.max(1, frames)).toFixed(2)}  events ${events}, ` +
+    `evidence lag p50 ${lag(0.5)} s max ${lag(1)} s, queued max ${r.maxQueuedEvents} (${(r.maxHeldFrameBytes / 2 ** 20).toFixed(0)} MB held)\n` +
+    `        cpu per camera ${perCamera(cpu.totalMs, cs)} of a core: persons ${perCamera(cpu.personsMs, cs)}, ` +
+    `faces ${perCamera(cpu.facesMs, cs)}, main ${perCamera(cpu.mainMs, cs)}, other threads ${perCamera(cpu.otherThreadsMs, cs)}, ` +
+    `ffmpeg children ${perCamera(cpu.childrenMs, cs)} (per event: faces ${perEvent(cpu.facesMs)} s, ffmpeg ${perEvent(cpu.childrenMs)} s); ` +
+    `whole process ${((cpu.totalMs / 1000 / r.seconds) * 100).toFixed(0)}% over ${r.seconds.toFixed(0)} s, load average ${r.loadAverage.toFixed(2)}\n` +
+    `        ${verdict.ok ? 'keeps up' : `BEHIND: ${verdict.why}`}`
   );
 }
 
@@ -164,11 +168,15 @@ async function main(): Promise<void> {
     say('the OpenCV-Python peer on the same frames...');
     const peer = await runPeer(vtest, deps.yolox, deps.face);
     const cpuPerFrame = (replay.cpu.totalMs / replayFrames).toFixed(0);
+    const split = (ms: number): string => (ms / replayFrames).toFixed(0);
+    const { cpu } = replay;
     lines.push(
       '',
       `largest N that keeps up: ${largest} cameras (target >= 8): ${largest >= 8 ? 'met' : 'NOT met'}`,
       `zebra replay, evidence included: ${replayFrames} frames in ${replay.seconds.toFixed(1)} s = ${zebraFps.toFixed(1)} fps ` +
-        `(${events} events; cpu ${cpuPerFrame} ms per frame, ${(replay.cpu.totalMs / 1000 / replay.seconds).toFixed(2)} cores)`,
+        `(${events} events; cpu ${cpuPerFrame} ms per frame: persons ${split(cpu.personsMs)}, faces ${split(cpu.facesMs)}, ` +
+        `main ${split(cpu.mainMs)}, other threads ${split(cpu.otherThreadsMs)}, ffmpeg ${split(cpu.childrenMs)}; ` +
+        `${(cpu.totalMs / 1000 / replay.seconds).toFixed(2)} cores busy; load average ${replay.loadAverage.toFixed(2)})`,
     );
     if (typeof peer === 'string') lines.push(`OpenCV-Python peer: ${peer}`);
     else {
