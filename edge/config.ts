@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { isSubjectToken } from '../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from './errors.js';
+import { DEFAULT_EVIDENCE_QUEUE_LIMITS } from './pipeline/evidence-queue.js';
 import { DEFAULT_RULE_OPTIONS } from './rule/entry-rule.js';
 import { DEFAULT_TRACKER_OPTIONS } from './track/tracker.js';
 
@@ -246,9 +247,33 @@ export const EdgeConfigSchema = z
           .max(10_000)
           .default(1000)
           .describe('The before and after keyframes are this far from the entry'),
+        maxQueuedEvents: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(DEFAULT_EVIDENCE_QUEUE_LIMITS.maxQueuedEvents)
+          .describe(
+            'Per camera: events whose evidence may wait (collected, redacted, written) at once; another is sent at once without evidence, with the reason, counted and alarmed',
+          ),
+        maxQueuedFrameBytes: z
+          .number()
+          .int()
+          .min(64 * 1024 * 1024, 'must be at least 67108864 (64 MiB)')
+          .max(64 * 1024 * 1024 * 1024)
+          .default(DEFAULT_EVIDENCE_QUEUE_LIMITS.maxQueuedFrameBytes)
+          .describe(
+            'All cameras together: bytes of frames (unredacted and redacted) that queued evidence may hold; an event that would exceed it is sent without evidence, with the reason',
+          ),
       })
       .strict()
-      .default({ jpegQuality: 85, clipBeforeMs: 3000, clipAfterMs: 3000, keyframeOffsetMs: 1000 }),
+      .default({
+        jpegQuality: 85,
+        clipBeforeMs: 3000,
+        clipAfterMs: 3000,
+        keyframeOffsetMs: 1000,
+        ...DEFAULT_EVIDENCE_QUEUE_LIMITS,
+      }),
     gating: z
       .object({
         enabled: z.boolean().default(true).describe('Skip the detector on frames without motion and without tracks'),

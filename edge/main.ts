@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CandidateTally, tallySigningBytes } from '../proto/index.js';
 import type { ModelRef } from '../proto/index.js';
 import type { EdgeConfig } from './config.js';
-import { openFrameSource } from './frames/open-source.js';
+import { isStreamUrl, openFrameSource } from './frames/open-source.js';
 import type { FrameSource } from './frames/frame.js';
 import { startEdgeHttp } from './http.js';
 import type { EdgeHealth } from './http.js';
@@ -17,6 +17,7 @@ import type { FetchOptions } from './models/fetch.js';
 import { loadManifest, manifestEntry } from './models/manifest.js';
 import type { Manifest } from './models/manifest.js';
 import { runCameraPipeline } from './pipeline/camera-pipeline.js';
+import { EvidenceQueues } from './pipeline/evidence-queue.js';
 import type { PipelineSummary } from './pipeline/camera-pipeline.js';
 import type { Frame } from './frames/frame.js';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -290,19 +291,17 @@ export async function startEdge(
     throw err;
   }
   const hash = configSha256(config);
+  // One set of queues for the device: events per camera, frame bytes across all cameras.
+  const evidenceQueues = new EvidenceQueues(config.evidence, logger.child({ component: 'evidence' }), metrics);
   const sources: FrameSource[] = [];
   const signals: SignalSource[] = [];
   const cameraState = new Map<string, string>(config.cameras.map((c) => [c.id, 'starting']));
   const runCamera = async (camera: EdgeConfig['cameras'][number]): Promise<PipelineSummary> => {
     const startAtMs = Date.now();
     const cameraLogger = logger.child({ component: 'pipeline', camera: camera.id });
+    const input = await resolveInput(camera.source.input, manifest, fetchOptions);
     const source = await openFrameSource(
-      {
-        cameraId: camera.id,
-        ...camera.source,
-        input: await resolveInput(camera.source.input, manifest, fetchOptions),
-        startAtMs,
-      },
+      { cameraId: camera.id, ...camera.source, input, startAtMs },
       cameraLogger,
       () => metrics.sourceRestarts.inc({ camera: camera.id }),
     );
@@ -335,6 +334,9 @@ export async function startEdge(
       metrics,
       onTally: tallySender(publisher, deviceKey),
       onFrame: hooks.onFrame,
+      evidenceQueues,
+      // A file replayed as fast as it goes waits for evidence; a live camera cannot.
+      waitForEvidence: !camera.source.realtime && !isStreamUrl(input),
     });
     cameraState.set(camera.id, 'ended');
     cameraLogger.info(summary, 'camera source ended');
@@ -344,10 +346,13 @@ export async function startEdge(
     const checks: Record<string, string> = { nats: publisher.isConnected ? 'connected' : 'disconnected' };
     if (outbox) checks.outbox = outbox.monitor.state();
     for (const [id, state] of cameraState) checks[`camera:${id}`] = state;
+    const evidence = config.cameras.map((c) => evidenceQueues.state(c.id));
+    config.cameras.forEach((c, i) => (checks[`evidence:${c.id}`] = evidence[i]!));
     const ok =
       publisher.isConnected &&
       !checks.outbox?.startsWith('full') &&
-      ![...cameraState.values()].some((s) => s.startsWith('failed'));
+      ![...cameraState.values()].some((s) => s.startsWith('failed')) &&
+      !evidence.some((s) => s.startsWith('full'));
     return { ok, checks };
   };
   const http =

@@ -21,12 +21,18 @@ export interface EdgeMetrics {
   readonly spooledMessages: Gauge;
   readonly signalReportsAccepted: Counter<'camera'>;
   readonly signalReportsRefused: Counter<'camera' | 'reason'>;
+  readonly evidenceWithheld: Counter<'camera' | 'reason'>;
+  readonly evidenceQueuedEvents: Gauge<'camera'>;
+  readonly evidenceFrameBytes: Gauge<'kind'>;
+  /** Where evidenceFrameBytes reads its values at each scrape (the device's evidence queues). */
+  watchEvidenceFrameBytes(read: () => { readonly reserved: number; readonly held: number }): void;
 }
 
 export function createEdgeMetrics(): EdgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let readEvidenceBytes: () => { readonly reserved: number; readonly held: number } = () => ({ reserved: 0, held: 0 });
   return {
     registry,
     frames: new Counter({ name: 'zebra_edge_frames_total', help: 'Frames decoded', labelNames: ['camera'], registers }),
@@ -131,5 +137,31 @@ export function createEdgeMetrics(): EdgeMetrics {
       labelNames: ['camera', 'reason'],
       registers,
     }),
+    evidenceWithheld: new Counter({
+      name: 'zebra_edge_evidence_withheld_total',
+      help: 'Events sent without evidence, by reason: queue_full (the evidence queue was full) or redaction_failed; alert on any',
+      labelNames: ['camera', 'reason'],
+      registers,
+    }),
+    evidenceQueuedEvents: new Gauge({
+      name: 'zebra_edge_evidence_queued_events',
+      help: 'Events whose evidence is being collected, redacted or written (at most evidence.maxQueuedEvents)',
+      labelNames: ['camera'],
+      registers,
+    }),
+    evidenceFrameBytes: new Gauge({
+      name: 'zebra_edge_evidence_frame_bytes',
+      help: 'Frame bytes of queued evidence, all cameras: reserved (at most evidence.maxQueuedFrameBytes) and held now',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const { reserved, held } = readEvidenceBytes();
+        this.set({ kind: 'reserved' }, reserved);
+        this.set({ kind: 'held' }, held);
+      },
+    }),
+    watchEvidenceFrameBytes(read) {
+      readEvidenceBytes = read;
+    },
   };
 }

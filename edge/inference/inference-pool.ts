@@ -29,6 +29,7 @@ class InferenceThread {
   #worker: Promise<Worker> | undefined;
   #nextId = 1;
   #closed = false;
+  #osThreadId: number | undefined;
 
   constructor(init: InferenceWorkerInit, logger: Logger) {
     this.#init = init;
@@ -37,6 +38,11 @@ class InferenceThread {
 
   get inFlight(): number {
     return this.#pending.size;
+  }
+
+  /** The running worker's OS thread id (Linux), once it has started. */
+  get osThreadId(): number | undefined {
+    return this.#osThreadId;
   }
 
   start(): Promise<Worker> {
@@ -59,6 +65,7 @@ class InferenceThread {
           void worker.terminate();
           return;
         }
+        this.#osThreadId = startup.osThreadId;
         worker.on('message', (reply: InferenceReply) => {
           const pending = this.#pending.get(reply.id);
           this.#pending.delete(reply.id);
@@ -110,6 +117,8 @@ export class InferencePool {
   readonly persons: Detector;
   readonly faces: FaceDetector;
   readonly #threads: InferenceThread[];
+  readonly #personThreads: readonly InferenceThread[];
+  readonly #faceThreads: readonly InferenceThread[];
 
   private constructor(threads: InferenceThread[], init: InferenceWorkerInit) {
     this.#threads = threads;
@@ -117,6 +126,8 @@ export class InferencePool {
     // never waits behind evidence redaction; faces use the others. One thread serves both.
     const personThreads = threads.slice(0, 1);
     const faceThreads = threads.length > 1 ? threads.slice(1) : threads;
+    this.#personThreads = personThreads;
+    this.#faceThreads = faceThreads;
     const leastBusy = (from: readonly InferenceThread[]): InferenceThread =>
       from.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const personsModel = { id: init.persons.entry.id, sha256: init.persons.entry.sha256 };
@@ -156,6 +167,13 @@ export class InferencePool {
       throw err;
     }
     return pool;
+  }
+
+  /** OS thread ids of the workers (Linux), by what they run: for per-thread CPU in benches. */
+  osThreadIds(): { readonly persons: number[]; readonly faces: number[] } {
+    const ids = (from: readonly InferenceThread[]): number[] =>
+      from.flatMap((t) => (t.osThreadId === undefined ? [] : [t.osThreadId]));
+    return { persons: ids(this.#personThreads), faces: ids(this.#faceThreads) };
   }
 
   async close(): Promise<void> {

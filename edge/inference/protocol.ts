@@ -32,4 +32,9 @@ export type InferenceReply =
   | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
 
 export type WorkerStartup =
-  { readonly ready: true } | { readonly ready: false; readonly code: string; readonly message: string };
+  | {
+      readonly ready: true;
+      /** The thread's id in the OS (Linux: /proc/self/task/<id>), for per-thread CPU figures; absent elsewhere. */
+      readonly osThreadId?: number;
+    }
+  | { readonly ready: false; readonly code: string; readonly message: string };

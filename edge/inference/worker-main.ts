@@ -1,4 +1,5 @@
 // Runs inside the inference worker thread: loads the sessions once, then answers requests in order.
+import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -21,6 +22,15 @@ function lowerPriority(niceness: number | undefined): void {
   }
 }
 
+/** This thread's OS id (Linux), or undefined where /proc/thread-self is missing. */
+function osThreadId(): number | undefined {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return undefined;
+  }
+}
+
 async function serve(init: InferenceWorkerInit): Promise<void> {
   const port = parentPort!;
   lowerPriority(init.niceness);
@@ -38,7 +48,7 @@ async function serve(init: InferenceWorkerInit): Promise<void> {
   port.on('message', (request: InferenceRequest) => {
     queue = queue.then(async () => port.postMessage(await answer(request)));
   });
-  port.postMessage({ ready: true } satisfies WorkerStartup);
+  port.postMessage({ ready: true, osThreadId: osThreadId() } satisfies WorkerStartup);
 
   async function answer(request: InferenceRequest): Promise<InferenceReply> {
     const rgb = Buffer.from(request.rgb.buffer, request.rgb.byteOffset, request.rgb.byteLength);

@@ -20,8 +20,11 @@ import type { Tallies } from './candidates.js';
 import { FrameRing } from './frame-ring.js';
 import type { DetectedFrame } from './frame-ring.js';
 import { publishInfraction } from './infraction-job.js';
-import type { InfractionPublishDeps } from './infraction-job.js';
-import { EvidenceJob } from './evidence-job.js';
+import type { InfractionPublishDeps, InfractionToPublish } from './infraction-job.js';
+import { EvidenceJob, evidenceBytesBound } from './evidence-job.js';
+import { DEFAULT_EVIDENCE_QUEUE_LIMITS, EvidenceQueues } from './evidence-queue.js';
+import type { EvidenceTicket } from './evidence-queue.js';
+import type { Track } from '../track/tracker.js';
 
 export interface GatingOptions extends MotionOptions {
   readonly enabled: boolean;
@@ -48,6 +51,14 @@ export interface CameraPipelineDeps extends InfractionPublishDeps {
   readonly onTally?: (tally: Omit<CandidateTally, 'signature'>) => Promise<void>;
   /** Called after every frame, for progress displays. */
   readonly onFrame?: (frame: Frame, summary: Readonly<PipelineSummary>) => void;
+  /** The device's evidence queues (shared by its cameras); default: this camera's own, default limits. */
+  readonly evidenceQueues?: EvidenceQueues;
+  /**
+   * For a source whose frames can wait (a file replayed as fast as it goes): while the camera's
+   * evidence queue is full, the next frame waits for room instead of an event going without
+   * evidence. A live camera's frames cannot wait: there, a full queue withholds evidence.
+   */
+  readonly waitForEvidence?: boolean;
 }
 
 /** What one run of a camera pipeline did. */
@@ -65,6 +76,8 @@ export interface PipelineSummary {
   eventsPublished: number;
   eventsFailed: number;
   evidenceWithheld: number;
+  /** Of those, events whose evidence the full queue refused (the rest: redaction failed). */
+  evidenceQueueFull: number;
   /** Sum of detector latencies, for averages. */
   detectorMs: number;
   /** Sum over published events of evidence time: detect faces, redact, encode, store. */
@@ -83,6 +96,7 @@ function emptySummary(): PipelineSummary {
     eventsPublished: 0,
     eventsFailed: 0,
     evidenceWithheld: 0,
+    evidenceQueueFull: 0,
     detectorMs: 0,
     evidenceMs: 0,
   };
@@ -118,13 +132,21 @@ class CameraRun {
   #dirtyHour: number | undefined;
   #lastTallyAtMs = -Infinity;
   #pending: EvidenceJob[] = [];
+  readonly #evidence: EvidenceQueues;
+  /** Each queued job's place in the evidence queue, released once its event is published. */
+  readonly #tickets = new Map<EvidenceJob, EvidenceTicket>();
   /** Publishing runs one infraction at a time, in decision order, beside the frame loop. */
   #queue: Promise<void> = Promise.resolve();
+  /** The frame bytes the last infraction asked the queue for. */
+  #lastBoundBytes = 0;
+  /** Settles at the next release of one of this camera's places in the evidence queue. */
+  #released = released();
 
   constructor(deps: CameraPipelineDeps) {
     this.#deps = deps;
     const { window } = deps;
     this.#ring = new FrameRing(window.clipBeforeMs + deps.rule.minDwellMs + 2000);
+    this.#evidence = deps.evidenceQueues ?? new EvidenceQueues(DEFAULT_EVIDENCE_QUEUE_LIMITS, deps.logger);
   }
 
   /**
@@ -252,9 +274,25 @@ class CameraRun {
       decision,
     );
     const fromMs = decision.entry.capturedAtMs - this.#deps.window.clipBeforeMs;
-    this.#pending.push(
-      new EvidenceJob(decision, track, this.#ring.between(fromMs, nowMs), this.#deps.redactor, this.#deps.window),
-    );
+    this.#openEvidence(decision, track, this.#ring.between(fromMs, nowMs));
+  }
+
+  /** Queues the infraction's evidence, or, when the queue is full, publishes it at once without. */
+  #openEvidence(decision: EntryDecision, track: Track, frames: DetectedFrame[]): void {
+    const { cameraId, window, redactor } = this.#deps;
+    const bound = evidenceBytesBound(frames, decision, window, this.#ring.frameIntervalMs());
+    this.#lastBoundBytes = bound;
+    const held: { job?: EvidenceJob; heldBytes(): number } = { heldBytes: () => held.job?.heldBytes() ?? 0 };
+    const admission = this.#evidence.admit(cameraId, bound, held);
+    if (!admission.admitted) {
+      this.summary.evidenceQueueFull += 1;
+      this.#enqueue({ decision, track, evidence: { queueFull: admission.detail } });
+      return;
+    }
+    const job = new EvidenceJob(decision, track, frames, redactor, window);
+    held.job = job;
+    this.#tickets.set(job, admission.ticket);
+    this.#pending.push(job);
   }
 
   #tally(atMs: number, reason: string): void {
@@ -296,27 +334,48 @@ class CameraRun {
     for (const p of ready) this.#enqueue(p);
   }
 
-  #enqueue(pending: EvidenceJob): void {
-    this.#queue = this.#queue.then(() => this.#publish(pending));
+  #enqueue(job: EvidenceJob | InfractionToPublish): void {
+    const item = job instanceof EvidenceJob ? { decision: job.decision, track: job.track, evidence: job } : job;
+    this.#queue = this.#queue.then(() => this.#publish(item));
   }
 
-  async #publish(pending: EvidenceJob): Promise<void> {
+  async #publish(pending: InfractionToPublish): Promise<void> {
     const { metrics, cameraId, logger } = this.#deps;
     try {
       const startedAt = performance.now();
-      const { eventId, withheldReason } = await publishInfraction(pending, this.#deps);
-      this.summary.evidenceMs += performance.now() - startedAt;
+      const { eventId, withheldReason, withheldBecause } = await publishInfraction(pending, this.#deps);
+      if (withheldBecause !== 'queue_full') this.summary.evidenceMs += performance.now() - startedAt;
       this.summary.eventsPublished += 1;
       if (withheldReason !== undefined) this.summary.evidenceWithheld += 1;
+      if (withheldBecause === 'redaction_failed')
+        metrics?.evidenceWithheld.inc({ camera: cameraId, reason: 'redaction_failed' });
       metrics?.events.inc({ camera: cameraId, evidence: withheldReason === undefined ? 'published' : 'withheld' });
       logger.info(
-        { eventId, trackId: pending.track.id, suspended: pending.decision.suspendedReasons },
+        { eventId, trackId: pending.track.id, suspended: pending.decision.suspendedReasons, withheldBecause },
         'infraction published',
       );
     } catch (err) {
       this.summary.eventsFailed += 1;
       logger.error({ err, trackId: pending.track.id }, `infraction not published: ${errorMessage(err)}`);
+    } finally {
+      if (pending.evidence instanceof EvidenceJob) {
+        this.#tickets.get(pending.evidence)?.release();
+        this.#tickets.delete(pending.evidence);
+        const was = this.#released;
+        this.#released = released();
+        was.resolve();
+      }
     }
+  }
+
+  /**
+   * Waits while this camera's evidence queue is full and part of it is only being published
+   * (that part frees room without more frames; a job still collecting frames needs the next one).
+   */
+  async roomForEvidence(): Promise<void> {
+    const { cameraId } = this.#deps;
+    while (this.#evidence.isFull(cameraId, this.#lastBoundBytes) && this.#tickets.size > this.#pending.length)
+      await this.#released.promise;
   }
 
   /** Publishes what is still waiting (the source ended before their clip did) and waits for all. */
@@ -344,12 +403,19 @@ export async function runCameraPipeline(deps: CameraPipelineDeps): Promise<Pipel
       const current = run.begin(frame);
       if (previous) await completeFrame(previous);
       previous = current;
+      if (deps.waitForEvidence) await run.roomForEvidence();
     }
     if (previous) await completeFrame(previous);
   } finally {
     await run.finish();
   }
   return run.summary;
+}
+
+function released(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** Frames per second over the last 5 s of wall time. */

@@ -25,6 +25,19 @@ export class FrameRing {
     while (this.#frames.length > 1 && this.#frames[0]!.frame.capturedAtMs < cutoff) this.#frames.shift();
   }
 
+  /**
+   * The median gap between the frames held, in ms (the camera's frame interval as delivered),
+   * or undefined with fewer than two frames.
+   */
+  frameIntervalMs(): number | undefined {
+    const gaps: number[] = [];
+    for (let i = 1; i < this.#frames.length; i++)
+      gaps.push(this.#frames[i]!.frame.capturedAtMs - this.#frames[i - 1]!.frame.capturedAtMs);
+    if (gaps.length === 0) return undefined;
+    gaps.sort((a, b) => a - b);
+    return gaps[Math.floor(gaps.length / 2)];
+  }
+
   /** The frames captured in [fromMs, toMs], oldest first. */
   between(fromMs: number, toMs: number): DetectedFrame[] {
     return this.#frames.filter((f) => f.frame.capturedAtMs >= fromMs && f.frame.capturedAtMs <= toMs);

@@ -8,7 +8,8 @@ import type { EventEvidence } from '../publish/event-builder.js';
 import type { DeviceKey } from '../publish/device-key.js';
 import type { EventPublisher } from '../publish/publisher.js';
 import type { FileSequencer } from '../publish/sequencer.js';
-import type { CrosswalkZone } from '../rule/entry-rule.js';
+import type { CrosswalkZone, EntryDecision } from '../rule/entry-rule.js';
+import type { Track } from '../track/tracker.js';
 import type { EvidenceJob } from './evidence-job.js';
 import { writeEvidence } from './evidence-writer.js';
 
@@ -49,20 +50,32 @@ async function evidenceFor(pending: EvidenceJob, deps: InfractionPublishDeps, ev
     return written;
   } catch (err) {
     if (!(err instanceof EdgeError) || err.code !== EdgeErrorCode.REDACTION_FAILED) throw err;
-    return { refs: [], withheldReason: err.message };
+    return { refs: [], withheldReason: err.message, withheldBecause: 'redaction_failed' };
   }
+}
+
+/** An infraction to publish: its evidence job, or why its evidence was never collected. */
+export interface InfractionToPublish {
+  readonly decision: EntryDecision;
+  /** The track as it stood at the decision. */
+  readonly track: Track;
+  readonly evidence: EvidenceJob | { readonly queueFull: string };
 }
 
 /**
  * Redacts and stores the evidence, then signs and publishes the event. A redaction failure
- * publishes the event without evidence and says why (fail closed); any other failure throws.
+ * publishes the event without evidence and says why (fail closed); so does an infraction whose
+ * evidence the full queue refused. Any other failure throws.
  */
 export async function publishInfraction(
-  pending: EvidenceJob,
+  pending: InfractionToPublish,
   deps: InfractionPublishDeps,
-): Promise<{ eventId: string; withheldReason?: string }> {
+): Promise<{ eventId: string; withheldReason?: string; withheldBecause?: EventEvidence['withheldBecause'] }> {
   const eventId = randomUUID();
-  const evidence = await evidenceFor(pending, deps, eventId);
+  const evidence: EventEvidence =
+    'queueFull' in pending.evidence
+      ? { refs: [], withheldReason: pending.evidence.queueFull, withheldBecause: 'queue_full' }
+      : await evidenceFor(pending.evidence, deps, eventId);
   const cameraSeq = await deps.sequencer.next();
   const unsigned = buildInfractionEvent(
     {
@@ -82,5 +95,5 @@ export async function publishInfraction(
     evidence,
   );
   await deps.publisher.publishEvent(signEvent(unsigned, deps.deviceKey));
-  return { eventId, withheldReason: evidence.withheldReason };
+  return { eventId, withheldReason: evidence.withheldReason, withheldBecause: evidence.withheldBecause };
 }

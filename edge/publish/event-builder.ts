@@ -79,6 +79,8 @@ export interface EventEvidence {
   readonly refs: readonly EvidenceRef[];
   readonly attestation?: RedactionAttestation;
   readonly withheldReason?: string;
+  /** Why, as a status: redaction failed (the default) or the camera's evidence queue was full. */
+  readonly withheldBecause?: 'redaction_failed' | 'queue_full';
 }
 
 /** Builds the unsigned event for a decided infraction. Pure. */
@@ -109,7 +111,9 @@ export function buildInfractionEvent(
     evidenceStatus:
       evidenceWithheldReason === undefined
         ? EvidenceStatus.EVIDENCE_STATUS_PUBLISHED
-        : EvidenceStatus.EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED,
+        : evidence.withheldBecause === 'queue_full'
+          ? EvidenceStatus.EVIDENCE_STATUS_WITHHELD_QUEUE_FULL
+          : EvidenceStatus.EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED,
     evidenceStatusDetail: evidenceWithheldReason ?? '',
     models: [...context.models],
     edgeSoftwareVersion: context.edgeSoftwareVersion,

@@ -126,6 +126,7 @@ async function pipeline(
       jpegQuality: config.evidence.jpegQuality,
       window: config.evidence,
       logger,
+      waitForEvidence: true,
       onFrame: () => (lastFrameAt = performance.now()),
     });
     const seconds = (performance.now() - started) / 1000;

@@ -112,6 +112,12 @@ export enum EvidenceStatus {
   EVIDENCE_STATUS_PUBLISHED = 1,
   /** EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED - Redaction could not run, so no evidence left the device (fail closed). */
   EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED = 2,
+  /**
+   * EVIDENCE_STATUS_WITHHELD_QUEUE_FULL - The camera's evidence queue was full (evidence.maxQueuedEvents or maxQueuedFrameBytes on the
+   * device): the event is sent all the same, its frames were never kept, redacted or stored. The
+   * detail says which limit and how full.
+   */
+  EVIDENCE_STATUS_WITHHELD_QUEUE_FULL = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -126,6 +132,9 @@ export function evidenceStatusFromJSON(object: any): EvidenceStatus {
     case 2:
     case 'EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED':
       return EvidenceStatus.EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED;
+    case 3:
+    case 'EVIDENCE_STATUS_WITHHELD_QUEUE_FULL':
+      return EvidenceStatus.EVIDENCE_STATUS_WITHHELD_QUEUE_FULL;
     case -1:
     case 'UNRECOGNIZED':
     default:
@@ -141,6 +150,8 @@ export function evidenceStatusToJSON(object: EvidenceStatus): string {
       return 'EVIDENCE_STATUS_PUBLISHED';
     case EvidenceStatus.EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED:
       return 'EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED';
+    case EvidenceStatus.EVIDENCE_STATUS_WITHHELD_QUEUE_FULL:
+      return 'EVIDENCE_STATUS_WITHHELD_QUEUE_FULL';
     case EvidenceStatus.UNRECOGNIZED:
     default:
       return 'UNRECOGNIZED';
