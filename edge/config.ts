@@ -180,9 +180,44 @@ export const EdgeConfigSchema = z
           .max(1)
           .default(0.25)
           .describe('Widen each face box by this much on every side'),
+        faceSearch: z
+          .enum(['multi-scale', 'whole-frame'])
+          .default('multi-scale')
+          .describe(
+            "multi-scale: persons' upper boxes enlarged and overlapping tiles at tileScale (faces down to ~10 px); whole-frame: the frame once at model size (misses small faces)",
+          ),
+        tileScale: z
+          .number()
+          .min(1)
+          .max(4)
+          .default(2)
+          .describe('Enlargement of the tiled face search (2: a 10 px face is looked for at 20 px)'),
+        fullSearchEveryFrames: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(5)
+          .describe('Evidence: a full face search (tiles) at least every this many frames, and on every keyframe'),
+        lightSearchEveryFrames: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(2)
+          .describe('Evidence: a light face search (frame at 1x, upper boxes) at least every this many frames'),
       })
       .strict()
-      .default({ method: 'pixelate', faceModel: 'ultraface-rfb-640', faceMinScore: 0.3, faceMarginRatio: 0.25 }),
+      .default({
+        method: 'pixelate',
+        faceModel: 'ultraface-rfb-640',
+        faceMinScore: 0.3,
+        faceMarginRatio: 0.25,
+        faceSearch: 'multi-scale',
+        tileScale: 2,
+        fullSearchEveryFrames: 5,
+        lightSearchEveryFrames: 2,
+      }),
     evidence: z
       .object({
         jpegQuality: z.number().int().min(50).max(100).default(85),
@@ -207,9 +242,15 @@ export const EdgeConfigSchema = z
           .max(10_000)
           .default(1000)
           .describe('The before and after keyframes are this far from the entry'),
+        needToKnow: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Pixelate everything outside the zone and the offender's box (dilated) in blocks of 1/20 of the frame width",
+          ),
       })
       .strict()
-      .default({ jpegQuality: 85, clipBeforeMs: 3000, clipAfterMs: 3000, keyframeOffsetMs: 1000 }),
+      .default({ jpegQuality: 85, clipBeforeMs: 3000, clipAfterMs: 3000, keyframeOffsetMs: 1000, needToKnow: false }),
     gating: z
       .object({
         enabled: z.boolean().default(true).describe('Skip the detector on frames without motion and without tracks'),

@@ -244,7 +244,14 @@ class CameraRun {
     const track = this.#tracker.tracks.find((t) => t.id === decision.trackId)!;
     const fromMs = decision.entry.capturedAtMs - this.#deps.window.clipBeforeMs;
     this.#pending.push(
-      new EvidenceJob(decision, track, this.#ring.between(fromMs, nowMs), this.#deps.redactor, this.#deps.window),
+      new EvidenceJob(
+        decision,
+        track,
+        this.#ring.between(fromMs, nowMs),
+        this.#deps.redactor,
+        this.#deps.window,
+        this.#deps.zone,
+      ),
     );
   }
 
