@@ -75,6 +75,12 @@ export interface EvidenceRedactorOptions {
   readonly evidence?: EvidenceRedactionPolicy;
 }
 
+/**
+ * Every face mask is also widened by this many pixels on every side: a box found for a 10 px
+ * face is a few pixels off, and what it misses (an eye) was enough for another detector.
+ */
+const MIN_FACE_MARGIN_PX = 4;
+
 /** A masked region is looked at again enlarged so it spans about this many model pixels. */
 const RESIDUAL_TARGET_PX = 64;
 const MAX_RESIDUAL_SCALE = 4;
@@ -134,7 +140,8 @@ export class EvidenceRedactor implements Redactor {
       rgb.copy(out);
       if (keep)
         pixelateOutside(out, widthPx, heightPx, keep, Math.max(this.#options.minBlockPx, needToKnowBlockPx(widthPx)));
-      const regions = [...faces.map((f) => widenBox(f.box, this.#options.faceMarginRatio)), ...heads, ...carried];
+      const faceMask = (box: NormBox): NormBox => this.#faceMask(box, widthPx, heightPx);
+      const regions = [...faces.map((f) => faceMask(f.box)), ...heads, ...carried];
       const relevant = keep ? regions.filter((r) => keep.some((k) => intersect(r, k))) : regions;
       for (const region of relevant) {
         if (this.#options.method === 'solid') fillRegion(out, widthPx, heightPx, region);
@@ -163,6 +170,14 @@ export class EvidenceRedactor implements Redactor {
     } catch (err) {
       throw new EdgeError(EdgeErrorCode.REDACTION_FAILED, `redaction failed: ${errorMessage(err)}`, { cause: err });
     }
+  }
+
+  /** A face box widened by faceMarginRatio of its size and MIN_FACE_MARGIN_PX on every side. */
+  #faceMask(box: NormBox, widthPx: number, heightPx: number): NormBox {
+    const r = this.#options.faceMarginRatio;
+    const dx = (box.x2 - box.x1) * r + MIN_FACE_MARGIN_PX / widthPx;
+    const dy = (box.y2 - box.y1) * r + MIN_FACE_MARGIN_PX / heightPx;
+    return clampBox({ x1: box.x1 - dx, y1: box.y1 - dy, x2: box.x2 + dx, y2: box.y2 + dy });
   }
 
   #planOptions(widthPx: number, heightPx: number, faces: FaceDetector): FacePlanOptions {

@@ -3,7 +3,8 @@
  * with the earlier path beside the current one so the check is seen to catch leaks:
  *  - city.jpg and the crowd-dev photos downscaled to median faces of 11, 15 and 20 px, redacted
  *    as `zebra redact` does (stored as JPEG 85): multi-scale search, the earlier whole-frame
- *    search, and no redaction at all;
+ *    search, each also with no person detected (a dense crowd: the face search alone), and no
+ *    redaction at all;
  *  - every keyframe and decoded clip frame of the edge's evidence for all of vtest.avi at 5 fps:
  *    multi-scale standard, multi-scale need-to-know (the demo), and the earlier path.
  * Prints, per set, faces found before and still found at the same place after, by size band.
@@ -21,6 +22,7 @@ import {
   crowdDevPhotos,
   demoConfig,
   loadImage,
+  mosaic,
   redactAsStored,
   vtestEvidence,
   vtestPath,
@@ -52,8 +54,9 @@ async function main(): Promise<void> {
     nmsIou: 0.3,
     intraOpThreads: 1,
   });
+  const tileScale = Number(process.env.JUDGE_TILE_SCALE ?? 2);
   const paths = {
-    'multi-scale': new EvidenceRedactor({ ...BASE, faceSearch: 'multi-scale' }, faces),
+    'multi-scale': new EvidenceRedactor({ ...BASE, faceSearch: 'multi-scale', tileScale }, faces),
     'earlier whole-frame': new EvidenceRedactor({ ...BASE, faceSearch: 'whole-frame' }, faces),
   };
   const lines: string[] = [];
@@ -76,18 +79,27 @@ async function main(): Promise<void> {
           image: await loadImage(path, Math.min(1, target / median)),
         });
     }
+    // The downscaled photos side by side on one 1280x960 frame: a wide view of a crowd.
+    const crowd = images.slice(1).map((i) => i.image);
+    images.push({ name: 'mosaic', image: mosaic(crowd, 1280, 960) });
     const photoTallies: Record<string, LeakTally> = { none: emptyTally() };
-    for (const name of Object.keys(paths)) photoTallies[name] = emptyTally();
+    for (const name of Object.keys(paths)) {
+      photoTallies[name] = emptyTally();
+      photoTallies[`${name}, no person found`] = emptyTally();
+    }
     for (const { image } of images) {
       const before = await judge.faces(image.rgb, image.widthPx, image.heightPx);
       tallyLeaks(photoTallies.none!, before, before);
       for (const [name, redactor] of Object.entries(paths)) {
         const stored = await redactAsStored(image, persons, redactor);
         tallyLeaks(photoTallies[name]!, before, await judge.faces(stored.rgb, stored.widthPx, stored.heightPx));
+        // As in a dense crowd where the person detector finds nobody: the face search alone.
+        const alone = await redactAsStored(image, undefined, redactor);
+        tallyLeaks(photoTallies[`${name}, no person found`]!, before, await judge.faces(alone.rgb, alone.widthPx, alone.heightPx));
       }
     }
     say(
-      `photos: city.jpg and ${images.length - 1} downscaled crowd-dev images (median faces ${TARGETS_PX.join(', ')} px)`,
+      `photos: city.jpg, ${images.length - 2} crowd-dev images downscaled (median faces ${TARGETS_PX.join(', ')} px), and all of those on one 1280x960 frame`,
     );
     for (const [name, t] of Object.entries(photoTallies)) say(formatTally(`  ${name}`, t));
 

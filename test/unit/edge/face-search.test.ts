@@ -93,9 +93,9 @@ describe('face windows packed onto model inputs', () => {
     const p = canvas!.placements[0]!;
     expect(p.dst).toEqual({ x: 0, y: 0, w: 32, h: 24 });
     const t = canvasTensor(rgb, w, h, canvas!, 64, 48, { channels: [0, 1, 2], offset: 0, scale: 1, padValue: -1 });
-    // Canvas pixel (0,0) samples frame pixel (32,24) (clamped at the window's corner); (31,23) about (47.75,35.75).
-    expect(t[0]).toBeCloseTo(32 * 4, 0);
-    expect(t[64 * 48]).toBeCloseTo(24 * 4, 0);
+    // Pixel centres aligned as OpenCV does: canvas pixel (0,0) samples frame (31.75, 23.75), (31,23) about (47.25, 35.25).
+    expect(t[0]).toBeCloseTo(31.75 * 4, 0);
+    expect(t[64 * 48]).toBeCloseTo(23.75 * 4, 0);
     expect(t[23 * 64 + 31]).toBeGreaterThan(46 * 4);
     expect(t[40 * 64 + 50]).toBe(-1);
   });

@@ -31,7 +31,8 @@ describe('redaction and evidence config', () => {
     [{ redaction: { fullSearchEveryFrames: 0 } }, /redaction\.fullSearchEveryFrames/],
     [{ redaction: { lightSearchEveryFrames: 1.5 } }, /redaction\.lightSearchEveryFrames/],
   ])('refuses %j naming the key', async (patch, key) => {
-    expect(() => parseEdgeConfig({ ...(await demoRaw()), ...patch }, '/base', {}, 'edge.yaml')).toThrow(
+    const raw = await demoRaw();
+    expect(() => parseEdgeConfig({ ...raw, ...patch }, '/base', {}, 'edge.yaml')).toThrow(
       expect.objectContaining({ code: EdgeErrorCode.CONFIG_INVALID, message: expect.stringMatching(key) }),
     );
   });
