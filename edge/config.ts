@@ -180,12 +180,7 @@ export const EdgeConfigSchema = z
           .max(1)
           .default(0.25)
           .describe('Widen each face box by this much on every side'),
-        faceSearch: z
-          .enum(['multi-scale', 'whole-frame'])
-          .default('multi-scale')
-          .describe(
-            "multi-scale: persons' upper boxes enlarged and overlapping tiles at tileScale (faces down to ~10 px); whole-frame: the frame once at model size (misses small faces)",
-          ),
+        faceSearch: z.enum(['multi-scale', 'whole-frame']).default('multi-scale').describe('See README'),
         tileScale: z
           .number()
           .min(1)
@@ -242,12 +237,7 @@ export const EdgeConfigSchema = z
           .max(10_000)
           .default(1000)
           .describe('The before and after keyframes are this far from the entry'),
-        needToKnow: z
-          .boolean()
-          .default(false)
-          .describe(
-            "Pixelate everything outside the zone and the offender's box (dilated) in blocks of 1/20 of the frame width",
-          ),
+        needToKnow: z.boolean().default(false).describe('Pixelate all but the zone and the offender, coarsely'),
       })
       .strict()
       .default({ jpegQuality: 85, clipBeforeMs: 3000, clipAfterMs: 3000, keyframeOffsetMs: 1000, needToKnow: false }),

@@ -18,7 +18,7 @@ function toPixels(box: NormBox, widthPx: number, heightPx: number): PixelRect {
 }
 
 /**
- * Blocks across a region's short side. An independent face detector (YuNet, in the tests)
+ * Blocks across a region's short side. The independent face detector of the tests
  * still found faces in 4x4 and 3x3 mosaics of 10-24 px faces, and none in 2x2.
  */
 export const BLOCKS_ACROSS = 2;

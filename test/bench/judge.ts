@@ -95,7 +95,11 @@ async function main(): Promise<void> {
         tallyLeaks(photoTallies[name]!, before, await judge.faces(stored.rgb, stored.widthPx, stored.heightPx));
         // As in a dense crowd where the person detector finds nobody: the face search alone.
         const alone = await redactAsStored(image, undefined, redactor);
-        tallyLeaks(photoTallies[`${name}, no person found`]!, before, await judge.faces(alone.rgb, alone.widthPx, alone.heightPx));
+        tallyLeaks(
+          photoTallies[`${name}, no person found`]!,
+          before,
+          await judge.faces(alone.rgb, alone.widthPx, alone.heightPx),
+        );
       }
     }
     say(

@@ -210,12 +210,7 @@ export function mosaic(images: readonly RgbImage[], widthPx: number, heightPx: n
     }
     if (y + image.heightPx + gapPx > heightPx || image.widthPx + 2 * gapPx > widthPx) continue;
     for (let row = 0; row < image.heightPx; row++)
-      image.rgb.copy(
-        rgb,
-        ((y + row) * widthPx + x) * 3,
-        row * image.widthPx * 3,
-        (row + 1) * image.widthPx * 3,
-      );
+      image.rgb.copy(rgb, ((y + row) * widthPx + x) * 3, row * image.widthPx * 3, (row + 1) * image.widthPx * 3);
     x += image.widthPx + gapPx;
     shelf = Math.max(shelf, image.heightPx);
   }

@@ -99,7 +99,11 @@ describe('no face the judge finds before redaction is still found after it', { t
     // on the wide frame that the judge still finds.
     const earlier = emptyTally();
     const before = await judge.faces(wide.rgb, wide.widthPx, wide.heightPx);
-    const stored = await redactAsStored(wide, persons, new EvidenceRedactor({ ...REDACTOR, faceSearch: 'whole-frame' }, faces));
+    const stored = await redactAsStored(
+      wide,
+      persons,
+      new EvidenceRedactor({ ...REDACTOR, faceSearch: 'whole-frame' }, faces),
+    );
     tallyLeaks(earlier, before, await judge.faces(stored.rgb, stored.widthPx, stored.heightPx));
     process.stderr.write(`${formatTally('wide frame, earlier whole-frame search', earlier)}\n`);
     expect(earlier.leaked['<16'] + earlier.leaked['16-24']).toBeGreaterThanOrEqual(10);
