@@ -145,14 +145,23 @@ export function bandOf(face: JudgedFace): SizeBand {
   return s < 16 ? '<16' : s < 24 ? '16-24' : s < 48 ? '24-48' : '>=48';
 }
 
-/** True when `after` is at the place of `before`: overlap of 0.3 or more, or either's centre inside the other. */
+/** Sizes of two faces at the same place differ by at most this factor. */
+const MAX_SIZE_RATIO = 2;
+
+/**
+ * True when `after` is at the place of `before`: overlap of 0.3 or more, or either's centre
+ * inside the other at a comparable size (within 2x). A box ten times the face's size around
+ * a coarse mosaic (seen once on vtest: 89x129 px over an 11 px face) is not that face.
+ */
 export function samePlace(before: JudgedFace, after: JudgedFace): boolean {
+  const ratio = sizeOf(after) / sizeOf(before);
+  const comparable = ratio <= MAX_SIZE_RATIO && ratio >= 1 / MAX_SIZE_RATIO;
   const inside = (p: JudgedFace, q: JudgedFace): boolean => {
     const cx = (p.x1 + p.x2) / 2;
     const cy = (p.y1 + p.y2) / 2;
     return cx >= q.x1 && cx <= q.x2 && cy >= q.y1 && cy <= q.y2;
   };
-  return iouOf(before, after) >= 0.3 || inside(before, after) || inside(after, before);
+  return iouOf(before, after) >= 0.3 || (comparable && (inside(before, after) || inside(after, before)));
 }
 
 /** Faces found before and still found at the same place after, by size band. */
