@@ -192,14 +192,14 @@ export const EdgeConfigSchema = z
           .int()
           .min(1)
           .max(100)
-          .default(5)
+          .default(10)
           .describe('Evidence: a full face search (tiles) at least every this many frames, and on every keyframe'),
         lightSearchEveryFrames: z
           .number()
           .int()
           .min(1)
           .max(100)
-          .default(2)
+          .default(5)
           .describe('Evidence: a light face search (frame at 1x, upper boxes) at least every this many frames'),
       })
       .strict()
@@ -210,8 +210,8 @@ export const EdgeConfigSchema = z
         faceMarginRatio: 0.25,
         faceSearch: 'multi-scale',
         tileScale: 2,
-        fullSearchEveryFrames: 5,
-        lightSearchEveryFrames: 2,
+        fullSearchEveryFrames: 10,
+        lightSearchEveryFrames: 5,
       }),
     evidence: z
       .object({

@@ -14,8 +14,8 @@ export interface EvidenceRedactionPolicy {
   readonly needToKnow: boolean;
 }
 
-/** A full search on keyframes, a light one every other frame, a full one at least once a second at 5 fps. */
-export const DEFAULT_EVIDENCE_CADENCE: FaceCadence = { fullEveryFrames: 5, lightEveryFrames: 2 };
+/** A full search on keyframes and at least every 2 s at 5 fps, a light one at least every second. */
+export const DEFAULT_EVIDENCE_CADENCE: FaceCadence = { fullEveryFrames: 10, lightEveryFrames: 5 };
 
 export const DEFAULT_EVIDENCE_POLICY: EvidenceRedactionPolicy = {
   cadence: DEFAULT_EVIDENCE_CADENCE,

@@ -140,13 +140,35 @@ export function planFaceWindows(input: FacePlanInput, o: FacePlanOptions): FaceW
   if (input.search === 'none') return [];
   const windows: FaceWindow[] = [];
   for (const region of input.regions) {
-    windows.push(overviewWindow(region, o));
-    if (input.search === 'full') windows.push(...tileWindows(region, o));
+    const tiles = input.search === 'full' ? tileWindows(region, o) : [];
+    // A region that one tile holds whole needs no overview: every face in it is whole there.
+    const wholeInOneTile = tiles.length === 1 && tiles[0]!.scale >= overviewWindow(region, o).scale;
+    if (!wholeInOneTile) windows.push(overviewWindow(region, o));
+    windows.push(...tiles);
   }
   for (const person of input.persons) {
     const upper = upperBoxWindow(person, o);
     const inside = input.regions.map((r) => intersect(upper.box, r)).filter((b) => b !== undefined);
     for (const box of inside) windows.push({ box, scale: upper.scale });
   }
-  return windows.filter((w) => !isCovered(w.box, input.masked));
+  return dropDominated(windows.filter((w) => !isCovered(w.box, input.masked)));
+}
+
+function inside(inner: NormBox, outer: NormBox): boolean {
+  return inner.x1 >= outer.x1 && inner.y1 >= outer.y1 && inner.x2 <= outer.x2 && inner.y2 <= outer.y2;
+}
+
+/** Drops every window that lies inside another searched at the same or a larger scale. Pure. */
+export function dropDominated(windows: readonly FaceWindow[]): FaceWindow[] {
+  return windows.filter(
+    (w, i) =>
+      !windows.some(
+        (v, j) =>
+          j !== i &&
+          v.scale >= w.scale &&
+          inside(w.box, v.box) &&
+          // Of two identical windows the first is kept.
+          !(j > i && v.scale === w.scale && inside(v.box, w.box)),
+      ),
+  );
 }

@@ -25,6 +25,8 @@ export interface FrameRedaction {
   readonly carriedFaces?: readonly NormBox[];
   /** Need-to-know: only these regions stay sharp; everything else is pixelated coarsely. */
   readonly keep?: readonly NormBox[];
+  /** Look again at the masked regions after a full search; default true. */
+  readonly secondLook?: boolean;
 }
 
 /** What redaction did to one image. */
@@ -149,8 +151,10 @@ export class EvidenceRedactor implements Redactor {
       }
       // A second look at what would leave the device: a mosaic of a small head can still read
       // as a face (UltraFace scored some at 0.5), and whatever does is filled solid.
-      // (On full searches only: between them, what was filled is carried like any face.)
-      const residual = search === 'full' ? await this.#residual(out, widthPx, heightPx, relevant) : [];
+      // (After full searches only, and in a sequence on keyframes only: what was filled is
+      // carried to the next frames like any face.)
+      const secondLook = search === 'full' && (frame.secondLook ?? true);
+      const residual = secondLook ? await this.#residual(out, widthPx, heightPx, relevant) : [];
       for (const face of residual)
         fillRegion(out, widthPx, heightPx, widenBox(face.box, this.#options.faceMarginRatio));
       return {

@@ -58,6 +58,7 @@ export class RedactionSequence {
   }
 
   async redactAt(frames: readonly SequenceFrame[], i: number): Promise<RedactionResult> {
+    const { cadence } = this.#scope;
     const atMs = frames[i]!.frame.capturedAtMs;
     if (atMs <= this.#lastMs)
       throw new EdgeError(
@@ -72,9 +73,10 @@ export class RedactionSequence {
       }
     }
     this.#lastMs = atMs;
-    const { cadence } = this.#scope;
+    // Where every frame is searched in full (the thorough cadence), every frame is looked at again too.
+    const isKeyframe = cadence.fullEveryFrames === 1 || (this.#scope.isKeyframe?.(frames, i) ?? true);
     const search: FaceSearch =
-      this.#sinceFull >= cadence.fullEveryFrames || this.#scope.isKeyframe?.(frames, i)
+      this.#sinceFull >= cadence.fullEveryFrames || (this.#scope.isKeyframe && isKeyframe)
         ? 'full'
         : this.#sinceLight >= cadence.lightEveryFrames
           ? 'light'
@@ -85,6 +87,8 @@ export class RedactionSequence {
     const result = await this.#redactor.redact(frame.rgb, frame.widthPx, frame.heightPx, persons, {
       search,
       carriedFaces: this.#carried.map(carriedMask),
+      // The second look runs on keyframes only (all frames where nothing says which are).
+      secondLook: isKeyframe,
       ...(keep ? { keep } : {}),
     });
     if (search !== 'none') {

@@ -17,7 +17,7 @@ describe('redaction and evidence config', () => {
     expect(redactorOptionsFromConfig(demo, 'yolox-nano')).toMatchObject({
       faceSearch: 'multi-scale',
       tileScale: 2,
-      evidence: { needToKnow: true, cadence: { fullEveryFrames: 5, lightEveryFrames: 2 } },
+      evidence: { needToKnow: true, cadence: { fullEveryFrames: 10, lightEveryFrames: 5 } },
     });
     const plain = parseEdgeConfig({ ...raw, evidence: {} }, '/base', {}, 'edge.yaml');
     expect(plain.evidence.needToKnow).toBe(false);
