@@ -4,7 +4,7 @@ import type { NormBox } from '../../../edge/detect/detection.js';
 import { canvasTensor, mapCanvasFaces, packWindows } from '../../../edge/detect/face-windows.js';
 import type { FaceWindow } from '../../../edge/detect/face-windows.js';
 import { anchorFaces, carriedMask, carryFaces, mergeCarried } from '../../../edge/redact/carry-faces.js';
-import { isCovered, planFaceWindows, tileWindows } from '../../../edge/redact/face-plan.js';
+import { dropDominated, isCovered, planFaceWindows, tileWindows } from '../../../edge/redact/face-plan.js';
 import type { FacePlanOptions } from '../../../edge/redact/face-plan.js';
 
 const W = 768;
@@ -156,6 +156,14 @@ describe('where faces are looked for', () => {
       PLAN,
     );
     expect(maskedUpper).toHaveLength(1);
+  });
+
+  it('a window inside another searched at the same or a larger scale is dropped; of twins one stays', () => {
+    const tile = { box: { x1: 0, y1: 0, x2: 0.5, y2: 0.5 }, scale: 2 };
+    const crop = (scale: number) => ({ box: { x1: 0.1, y1: 0.1, x2: 0.2, y2: 0.2 }, scale });
+    expect(dropDominated([tile, crop(1.5)])).toEqual([tile]);
+    expect(dropDominated([tile, crop(3)])).toEqual([tile, crop(3)]);
+    expect(dropDominated([crop(3), crop(3)])).toEqual([crop(3)]);
   });
 
   it('a box is covered only when the masks cover all of it', () => {
