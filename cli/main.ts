@@ -27,7 +27,8 @@ const USAGE = `usage: zebra <command> [options]
 
   demo [--once]                     run nats-server, the core (PGlite) and the edge on the sample video
   models fetch [--cache DIR]        fetch and verify every file of models/manifest.json
-  redact INPUT -o OUTPUT [--method pixelate|solid]   mask faces and heads in an image, a folder of images or a video
+  redact INPUT -o OUTPUT [--method pixelate|solid] [--face-search multi-scale|whole-frame] [--full-every N]
+                                    mask faces (any size) and heads in an image, a folder of images or a video
   nats setup hub|site --config FILE --password-file FILE   (setup identity) make the streams the core or a site needs
   core run --config FILE            run the core service
   edge run --config FILE            run an edge worker

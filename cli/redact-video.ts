@@ -2,8 +2,9 @@ import { FfmpegFrameSource } from '../edge/frames/ffmpeg-source.js';
 import { probeTiming } from '../edge/frames/probe.js';
 import type { Detector } from '../edge/detect/detection.js';
 import { VideoFileWriter } from '../edge/evidence/video-writer.js';
-import { carriedMasks } from '../edge/redact/carried-masks.js';
 import type { Redactor } from '../edge/redact/redactor.js';
+import { EVERY_FRAME, RedactionSequence } from '../edge/redact/sequence.js';
+import type { FaceCadence } from '../edge/redact/sequence.js';
 import { DEFAULT_TRACKER_OPTIONS, EMPTY_TRACKER, trackBoxesAt, updateTracker } from '../edge/track/tracker.js';
 import type { NormBox } from '../edge/detect/detection.js';
 import type { Frame } from '../edge/frames/frame.js';
@@ -16,7 +17,8 @@ export interface VideoRedactionSummary {
 
 /**
  * Redacts a video frame by frame, as the edge does: person detection, a tracker so masks
- * persist through missed detections, faces, and the head fallback. A frame is written only
+ * persist through missed detections, faces (the edge's redaction sequence: searched at
+ * `cadence`, carried between searches), and the head fallback. A frame is written only
  * after its neighbours are known (one frame of look-ahead), so carried masks cover it.
  */
 export async function redactVideo(
@@ -25,7 +27,9 @@ export async function redactVideo(
   persons: Detector,
   redactor: Redactor,
   onProgress: (done: number, total: number | undefined, s: VideoRedactionSummary) => void,
+  cadence: FaceCadence = EVERY_FRAME,
 ): Promise<VideoRedactionSummary> {
+  const sequence = new RedactionSequence(redactor, { cadence });
   const { fps = 10, durationS } = await probeTiming(input);
   const total = durationS ? Math.round(durationS * fps) : undefined;
   const source = new FfmpegFrameSource({ cameraId: 'redact', input, fps, startAtMs: 0 });
@@ -36,7 +40,7 @@ export async function redactVideo(
   const emit = async (i: number): Promise<void> => {
     const { frame } = window[i]!;
     writer ??= new VideoFileWriter(output, frame.widthPx, frame.heightPx, fps);
-    const result = await redactor.redact(frame.rgb, frame.widthPx, frame.heightPx, carriedMasks(window, i));
+    const result = await sequence.redactAt(window, i);
     await writer.write(result.rgb);
     summary.frames += 1;
     summary.facesFound += result.facesFound;
@@ -47,10 +51,11 @@ export async function redactVideo(
     for await (const frame of source) {
       const detections = await persons.detect(frame.rgb, frame.widthPx, frame.heightPx);
       tracker = updateTracker(tracker, detections, frame.capturedAtMs, DEFAULT_TRACKER_OPTIONS);
-      window.push({
+      const entry = {
         frame,
         maskBoxes: [...trackBoxesAt(tracker, frame.capturedAtMs), ...detections.map((d) => d.box)],
-      });
+      };
+      window.push(entry);
       if (window.length === 3) {
         await emit(1);
         window.shift();

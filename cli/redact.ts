@@ -8,6 +8,7 @@ import { EvidenceRedactor } from '../edge/redact/redactor.js';
 import { defaultCacheDir, ensureFile, loadManifest, manifestEntry, mirrorDirsFromEnv } from '../edge/index.js';
 
 import { VIDEO_OUTPUT_EXTENSIONS } from '../edge/evidence/video-writer.js';
+import type { FaceCadence } from '../edge/redact/sequence.js';
 import { redactVideo } from './redact-video.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
@@ -20,20 +21,33 @@ async function listImages(input: string): Promise<string[]> {
 }
 
 /**
- * `zebra redact INPUT -o OUTPUT`: the edge's own redaction (faces, plus the head of every
- * detected person, carried along tracks in a video) applied to an image, a folder of images
- * or a video (written as .webm or .mp4).
+ * `zebra redact INPUT -o OUTPUT`: the edge's own redaction (faces of any size, plus the head
+ * of every detected person, carried along tracks in a video) applied to an image, a folder of
+ * images or a video (written as .webm or .mp4). `--face-search whole-frame` is the earlier,
+ * cheaper search that misses small faces; `--full-every N` searches a video's frames at 2x
+ * only every N frames (faces carried between), as the edge's evidence does.
  */
 export async function redact(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { out: { type: 'string', short: 'o' }, method: { type: 'string', default: 'pixelate' } },
+    options: {
+      out: { type: 'string', short: 'o' },
+      method: { type: 'string', default: 'pixelate' },
+      'face-search': { type: 'string', default: 'multi-scale' },
+      'full-every': { type: 'string', default: '1' },
+    },
   });
   const input = positionals[0];
   if (!input || !values.out)
     throw new Error('usage: zebra redact INPUT -o OUTPUT   (an image, a folder of images, or a video to .webm/.mp4)');
   if (values.method !== 'pixelate' && values.method !== 'solid') throw new Error('--method must be pixelate or solid');
+  const faceSearch = values['face-search'];
+  if (faceSearch !== 'multi-scale' && faceSearch !== 'whole-frame')
+    throw new Error('--face-search must be multi-scale or whole-frame');
+  const fullEvery = Number(values['full-every']);
+  if (!Number.isInteger(fullEvery) || fullEvery < 1 || fullEvery > 100)
+    throw new Error('--full-every must be a whole number of frames from 1 to 100');
   const isVideo = VIDEO_EXTENSIONS.has(extname(input).toLowerCase());
   if (isVideo && !VIDEO_OUTPUT_EXTENSIONS.includes(extname(values.out).toLowerCase()))
     throw new Error(`-o ${values.out}: a video is written as ${VIDEO_OUTPUT_EXTENSIONS.join(' or ')}`);
@@ -59,12 +73,16 @@ export async function redact(args: string[]): Promise<number> {
     intraOpThreads: 1,
   });
   const redactor = new EvidenceRedactor(
-    { method: values.method, minBlockPx: 6, personDetectorId: yolox.id, faceMarginRatio: 0.25 },
+    { method: values.method, minBlockPx: 6, personDetectorId: yolox.id, faceMarginRatio: 0.25, faceSearch },
     faces,
   );
   let failed = 0;
   try {
-    if (isVideo) return await redactVideoFile(input, values.out, persons, redactor);
+    if (isVideo)
+      return await redactVideoFile(input, values.out, persons, redactor, {
+        fullEveryFrames: fullEvery,
+        lightEveryFrames: 1,
+      });
     for (const [i, path] of images.entries()) {
       const target = isFolder ? join(values.out, basename(path)) : values.out;
       try {
@@ -95,17 +113,25 @@ async function redactVideoFile(
   output: string,
   persons: YoloxOnnxDetector,
   redactor: EvidenceRedactor,
+  cadence: FaceCadence,
 ): Promise<number> {
   let lastDecile = -1;
   try {
-    const s = await redactVideo(input, output, persons, redactor, (done, total, sum) => {
-      const decile = total ? Math.floor((10 * done) / total) : Math.floor(done / 100);
-      if (decile === lastDecile) return;
-      lastDecile = decile;
-      process.stderr.write(
-        `[${done}${total ? `/${total}` : ''}] frames, ${sum.facesFound} faces, ${sum.headsMasked} heads masked\n`,
-      );
-    });
+    const s = await redactVideo(
+      input,
+      output,
+      persons,
+      redactor,
+      (done, total, sum) => {
+        const decile = total ? Math.floor((10 * done) / total) : Math.floor(done / 100);
+        if (decile === lastDecile) return;
+        lastDecile = decile;
+        process.stderr.write(
+          `[${done}${total ? `/${total}` : ''}] frames, ${sum.facesFound} faces, ${sum.headsMasked} heads masked\n`,
+        );
+      },
+      cadence,
+    );
     process.stderr.write(
       `${input}: ${s.frames} frames, ${s.facesFound} faces, ${s.headsMasked} heads masked -> ${output}\n`,
     );

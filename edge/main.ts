@@ -30,6 +30,7 @@ import { ReceiptPurger, loadCoreKey, outboxLimits, startOutboxMonitor } from './
 import type { OutboxMonitor } from './outbox/index.js';
 import { FileSequencer } from './publish/sequencer.js';
 import { EvidenceRedactor } from './redact/redactor.js';
+import { redactorOptionsFromConfig } from './redact/redactor-config.js';
 import { loadPinnedKey } from './pinned-key.js';
 import type { PinnedKey } from './pinned-key.js';
 import { ControllerSignalSource } from './signal/controller-source.js';
@@ -186,15 +187,7 @@ async function startInference(config: EdgeConfig, manifest: Manifest, fetchOptio
     { modelId: yolox.id, sha256Hex: yolox.sha256 },
     { modelId: faceEntry.id, sha256Hex: faceEntry.sha256 },
   ];
-  const redactor = new EvidenceRedactor(
-    {
-      method: config.redaction.method,
-      minBlockPx: 6,
-      personDetectorId: yolox.id,
-      faceMarginRatio: config.redaction.faceMarginRatio,
-    },
-    pool.faces,
-  );
+  const redactor = new EvidenceRedactor(redactorOptionsFromConfig(config, yolox.id), pool.faces);
   return { pool, models, redactor };
 }
 

@@ -55,3 +55,34 @@ export function planEvidence(
 export function isWindowComplete(latestCapturedAtMs: number, entryMs: number, window: EvidenceWindow): boolean {
   return latestCapturedAtMs >= entryMs + window.clipAfterMs;
 }
+
+/**
+ * True when the frame at `i` of `heldTimesMs` (sorted, oldest first) is one of the keyframes
+ * {@link planEvidence} will pick, knowing the held frames only up to `i + 1`: the distance to a
+ * keyframe's target falls, then rises, so the next frame settles it. Pure.
+ */
+export function isPlannedKeyframe(
+  heldTimesMs: readonly number[],
+  i: number,
+  entryMs: number,
+  decidedMs: number,
+  window: EvidenceWindow,
+): boolean {
+  const t = heldTimesMs[i];
+  if (t === undefined) return false;
+  if (t === entryMs || t === decidedMs) return true;
+  const inClip = (v: number): boolean => v >= entryMs - window.clipBeforeMs && v <= entryMs + window.clipAfterMs;
+  const closestOf = (eligible: (v: number) => boolean, target: number): boolean => {
+    if (!inClip(t) || !eligible(t)) return false;
+    const prev = heldTimesMs[i - 1];
+    const next = heldTimesMs[i + 1];
+    const d = Math.abs(t - target);
+    const prevCloser = prev !== undefined && inClip(prev) && eligible(prev) && Math.abs(prev - target) <= d;
+    const nextCloser = next !== undefined && inClip(next) && eligible(next) && Math.abs(next - target) < d;
+    return !prevCloser && !nextCloser;
+  };
+  return (
+    closestOf((v) => v < entryMs, entryMs - window.keyframeOffsetMs) ||
+    closestOf((v) => v > decidedMs, entryMs + window.keyframeOffsetMs)
+  );
+}

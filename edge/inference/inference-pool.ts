@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Detection, Detector } from '../detect/detection.js';
 import type { FaceDetector } from '../detect/face-detector.js';
 import type { FaceBox } from '../detect/ultraface.js';
+import type { FaceWindow } from '../detect/face-windows.js';
 import { EdgeError, EdgeErrorCode } from '../errors.js';
 import type { EdgeErrorCode as Code } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -86,13 +87,19 @@ class InferenceThread {
     });
   }
 
-  async request(kind: InferenceKind, rgb: Buffer, widthPx: number, heightPx: number): Promise<InferenceReply> {
+  async request(
+    kind: InferenceKind,
+    rgb: Buffer,
+    widthPx: number,
+    heightPx: number,
+    windows?: readonly FaceWindow[],
+  ): Promise<InferenceReply> {
     if (this.#closed) throw new EdgeError(EdgeErrorCode.DETECTOR_FAILED, 'the inference pool is closed');
     const worker = await this.start();
     const id = this.#nextId++;
     const reply = new Promise<InferenceReply>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
     // The frame is copied, not transferred: the ring keeps it for evidence.
-    worker.postMessage({ id, kind, rgb, widthPx, heightPx } satisfies InferenceRequest);
+    worker.postMessage({ id, kind, rgb, widthPx, heightPx, windows } satisfies InferenceRequest);
     return reply;
   }
 
@@ -141,10 +148,22 @@ export class InferencePool {
       },
       dispose,
     };
+    const [, , faceHeightPx, faceWidthPx] = init.faces?.entry.spec?.inputs[0]?.shape ?? [1, 3, 480, 640];
     this.faces = {
       model: facesModel,
+      inputSizePx: { widthPx: faceWidthPx ?? 640, heightPx: faceHeightPx ?? 480 },
       async detectFaces(rgb: Buffer, widthPx: number, heightPx: number): Promise<FaceBox[]> {
         const reply = unwrap(await leastBusy(faceThreads).request('faces', rgb, widthPx, heightPx));
+        return 'faces' in reply ? reply.faces : [];
+      },
+      async detectFacesIn(
+        rgb: Buffer,
+        widthPx: number,
+        heightPx: number,
+        windows: readonly FaceWindow[],
+      ): Promise<FaceBox[]> {
+        if (windows.length === 0) return [];
+        const reply = unwrap(await leastBusy(faceThreads).request('faces', rgb, widthPx, heightPx, windows));
         return 'faces' in reply ? reply.faces : [];
       },
       dispose,

@@ -2,6 +2,7 @@ import type { Detection } from '../detect/detection.js';
 import type { YoloxDetectorOptions } from '../detect/onnx-detector.js';
 import type { FaceDetectorOptions } from '../detect/face-detector.js';
 import type { FaceBox } from '../detect/ultraface.js';
+import type { FaceWindow } from '../detect/face-windows.js';
 import type { ManifestFile } from '../models/manifest.js';
 
 /** What the inference worker loads once at start. Paths are hash-verified model files. */
@@ -23,6 +24,8 @@ export interface InferenceRequest {
   readonly rgb: Uint8Array;
   readonly widthPx: number;
   readonly heightPx: number;
+  /** Faces only: look in these windows (see FaceDetector.detectFacesIn); absent: the whole frame. */
+  readonly windows?: readonly FaceWindow[];
 }
 
 /** The worker's answer: detections (persons), face boxes (faces), or the error's code and message. */

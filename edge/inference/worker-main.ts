@@ -59,7 +59,9 @@ async function serve(init: InferenceWorkerInit): Promise<void> {
         return { id: request.id, persons: found, inferMs: performance.now() - startedAt };
       }
       if (!faces) throw new EdgeError(EdgeErrorCode.DETECTOR_FAILED, 'no face model was loaded in this worker');
-      const found = await faces.detectFaces(rgb, request.widthPx, request.heightPx);
+      const found = request.windows
+        ? await faces.detectFacesIn(rgb, request.widthPx, request.heightPx, request.windows)
+        : await faces.detectFaces(rgb, request.widthPx, request.heightPx);
       return { id: request.id, faces: found, inferMs: performance.now() - startedAt };
     } catch (err) {
       return { id: request.id, error: { code: codeOf(err), message: errorMessage(err) } };

@@ -289,7 +289,7 @@ class CameraRun {
       this.#enqueue({ decision, track, evidence: { queueFull: admission.detail } });
       return;
     }
-    const job = new EvidenceJob(decision, track, frames, redactor, window);
+    const job = new EvidenceJob(decision, track, frames, redactor, window, this.#deps.zone);
     held.job = job;
     this.#tickets.set(job, admission.ticket);
     this.#pending.push(job);

@@ -1,8 +1,9 @@
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { EvidenceWindow } from '../evidence/plan.js';
-import { carriedMasks } from '../redact/carried-masks.js';
+import { DEFAULT_EVIDENCE_POLICY, evidenceSequence } from '../redact/evidence-sequence.js';
 import type { RedactionResult, Redactor } from '../redact/redactor.js';
-import type { EntryDecision } from '../rule/entry-rule.js';
+import type { RedactionSequence } from '../redact/sequence.js';
+import type { CrosswalkZone, EntryDecision } from '../rule/entry-rule.js';
 import type { Track } from '../track/tracker.js';
 import type { DetectedFrame } from './frame-ring.js';
 
@@ -52,7 +53,7 @@ export class EvidenceJob {
   readonly track: Track;
   /** Frames from the clip's start on, growing until the clip's end has been seen; pixels only until redacted. */
   readonly frames: DetectedFrame[];
-  readonly #redactor: Redactor;
+  readonly #sequence: RedactionSequence;
   readonly #lastNeededMs: number;
   readonly #firstNeededMs: number;
   readonly #redacted = new Map<number, RedactionResult>();
@@ -66,12 +67,19 @@ export class EvidenceJob {
     frames: DetectedFrame[],
     redactor: Redactor,
     window: EvidenceWindow,
+    zone: CrosswalkZone,
   ) {
     this.decision = decision;
     this.track = track;
     this.frames = frames;
-    this.#redactor = redactor;
     const entryMs = decision.entry.capturedAtMs;
+    this.#sequence = evidenceSequence(redactor, redactor.evidencePolicy ?? DEFAULT_EVIDENCE_POLICY, {
+      entryMs,
+      decidedMs: decision.decidedAt.capturedAtMs,
+      window,
+      zonePolygon: zone.polygon,
+      offender: track.history,
+    });
     this.#firstNeededMs = entryMs - window.clipBeforeMs;
     this.#lastNeededMs = lastNeededMs(decision, window);
     this.#schedule(false);
@@ -92,14 +100,10 @@ export class EvidenceJob {
         this.frames[i] = withoutPixels(this.frames[i]!);
         continue;
       }
-      const masks = carriedMasks(this.frames, i);
       this.#chain = this.#chain.then(async () => {
         if (this.#failure) return void (this.frames[i] = withoutPixels(this.frames[i]!));
         try {
-          this.#redacted.set(
-            frame.capturedAtMs,
-            await this.#redactor.redact(frame.rgb, frame.widthPx, frame.heightPx, masks),
-          );
+          this.#redacted.set(frame.capturedAtMs, await this.#sequence.redactAt(this.frames, i));
         } catch (err) {
           this.#failure =
             err instanceof EdgeError && err.code === EdgeErrorCode.REDACTION_FAILED

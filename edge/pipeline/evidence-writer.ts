@@ -38,7 +38,15 @@ function attest(
     headsMasked: results.reduce((n, r) => n + r.headsMasked, 0),
     detectors: [...detectors],
     residualFacesFilled: results.reduce((n, r) => n + r.residualFacesFilled, 0),
+    ...modesOf(results),
+    framesSearched: results.filter((r) => r.search !== 'none').length,
   };
+}
+
+/** The redaction mode and face search of frames; mixed ones are listed joined by "+". */
+function modesOf(results: readonly RedactionResult[]): { mode: string; faceSearch: string } {
+  const join = (values: readonly string[]): string => [...new Set(values)].sort().join('+');
+  return { mode: join(results.map((r) => r.mode)), faceSearch: join(results.map((r) => r.faceSearch)) };
 }
 
 /**
@@ -71,6 +79,8 @@ export async function writeEvidence(
     headsMasked: r.headsMasked,
     detectorIds: [...r.detectorIds],
     residualFacesFilled: r.residualFacesFilled,
+    mode: r.mode,
+    faceSearch: r.faceSearch,
   });
   const refs: EvidenceRef[] = [];
   for (const { role, atMs } of plan.keyframes) {
@@ -118,6 +128,8 @@ export async function writeEvidence(
         headsMasked: clipAttestation.headsMasked,
         detectorIds: deps.detectors.map((d) => d.modelId),
         residualFacesFilled: clipAttestation.residualFacesFilled,
+        mode: clipAttestation.mode,
+        faceSearch: clipAttestation.faceSearch,
       },
       role: 'clip',
       clipEndCapturedAtMs: plan.clip[plan.clip.length - 1]!,

@@ -7,7 +7,12 @@
  *  2. event-loop delay p99 during the full pipeline against the detector's latency;
  *  3. detector calls per decoded frame with gating on and off, on the video as it is and on a
  *     quiet stretch (its last 10 s, then the last frame held for 20 s: nobody moves);
- *  4. evidence ms per event.
+ *  4. evidence ms per event;
+ *  5. evidence CPU seconds per event (every thread of this process and its ffmpeg children,
+ *     from /proc: a run's CPU minus that of the same run with the zone off every path, over
+ *     its events), side by side: the multi-scale search in the demo's need-to-know mode, the
+ *     same in standard mode, and the earlier path (UltraFace on the whole frame, twice, on
+ *     every evidence frame).
  * BENCH_FPS (default 5) is the detect fps.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,6 +20,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createEdgeLogger, parseEdgeConfig } from '../../edge/index.js';
@@ -27,11 +33,25 @@ import { FolderPublisher } from '../../edge/publish/folder-publisher.js';
 import { loadOrCreateDeviceKey } from '../../edge/publish/device-key.js';
 import { FileSequencer } from '../../edge/publish/sequencer.js';
 import { EvidenceRedactor } from '../../edge/redact/redactor.js';
+import { redactorOptionsFromConfig } from '../../edge/redact/redactor-config.js';
 import { ScheduleSignalSource, loadSchedule } from '../../edge/signal/schedule.js';
 import { manifestFile } from '../harness/models.js';
 
 const FPS = Number(process.env.BENCH_FPS ?? 5);
 const logger = createEdgeLogger('warn', process.stderr);
+
+/** CPU ms of this process (all threads) and its waited-for children (ffmpeg), from /proc; process.cpuUsage without /proc. */
+function cpuMsWithChildren(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime: fields 14-17 of stat, in clock ticks of 10 ms.
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
+  } catch {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  }
+}
 
 async function demoConfig(): Promise<EdgeConfig> {
   const raw = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as Record<string, unknown>;
@@ -76,19 +96,18 @@ async function pipeline(
   input: string,
   deps: Awaited<ReturnType<typeof startPool>>,
   gating: boolean,
-): Promise<{ summary: PipelineSummary; seconds: number; framesSeconds: number; loopP99Ms: number; loopMaxMs: number }> {
+): Promise<{
+  summary: PipelineSummary;
+  seconds: number;
+  framesSeconds: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  cpuMs: number;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'zebra-bench-edge-'));
   try {
     const camera = config.cameras[0]!;
-    const redactor = new EvidenceRedactor(
-      {
-        method: config.redaction.method,
-        minBlockPx: 6,
-        personDetectorId: 'yolox-nano',
-        faceMarginRatio: config.redaction.faceMarginRatio,
-      },
-      deps.pool.faces,
-    );
+    const redactor = new EvidenceRedactor(redactorOptionsFromConfig(config, 'yolox-nano'), deps.pool.faces);
     const latencies: number[] = [];
     const timed = {
       ...deps.pool.persons,
@@ -104,6 +123,7 @@ async function pipeline(
     const started = performance.now();
     let lastFrameAt = started;
     const cpuBefore = process.cpuUsage();
+    const cpuAllBefore = cpuMsWithChildren();
     const summary = await runCameraPipeline({
       deviceId: 'bench',
       siteId: 'bench',
@@ -131,6 +151,7 @@ async function pipeline(
     });
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = cpuMsWithChildren() - cpuAllBefore;
     latencies.sort((a, b) => a - b);
     const pct = (p: number): string => (latencies[Math.floor((p / 100) * (latencies.length - 1))] ?? 0).toFixed(1);
     process.stderr.write(
@@ -148,6 +169,7 @@ async function pipeline(
       framesSeconds,
       loopP99Ms: histogram.percentile(99) / 1e6 - 1,
       loopMaxMs: histogram.max / 1e6 - 1,
+      cpuMs,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -193,6 +215,20 @@ async function main(): Promise<void> {
       ],
     };
     const noEvidence = await pipeline(offPath, video, deps, true);
+    process.stderr.write('full pipeline, standard evidence (need-to-know off)...\n');
+    const standardConfig = { ...config, evidence: { ...config.evidence, needToKnow: false } };
+    const standard = await pipeline(standardConfig, video, deps, true);
+    process.stderr.write('full pipeline, the earlier evidence path (whole frame, twice, every frame)...\n');
+    const earlierConfig = {
+      ...standardConfig,
+      redaction: {
+        ...config.redaction,
+        faceSearch: 'whole-frame' as const,
+        fullSearchEveryFrames: 1,
+        lightSearchEveryFrames: 1,
+      },
+    };
+    const earlier = await pipeline(earlierConfig, video, deps, true);
     process.stderr.write('full pipeline, gating off...\n');
     const ungated = await pipeline(config, video, deps, false);
     const quiet = quietVariant(video, work);
@@ -209,6 +245,11 @@ async function main(): Promise<void> {
     const loopRatio = full.loopP99Ms / bare.meanMs;
     const evidenceMs = full.summary.evidenceMs / Math.max(1, full.summary.eventsPublished);
     const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+    const evidenceCpuS = (r: { summary: PipelineSummary; cpuMs: number }): number =>
+      (r.cpuMs - noEvidence.cpuMs) / 1000 / Math.max(1, r.summary.eventsPublished);
+    const cpuLine = (name: string, r: { summary: PipelineSummary; cpuMs: number }, target: boolean): string =>
+      `  ${name.padEnd(44)} ${evidenceCpuS(r).toFixed(2).padStart(5)} s  (${r.summary.eventsPublished} events; run ${(r.cpuMs / 1000).toFixed(1)} s cpu vs ${(noEvidence.cpuMs / 1000).toFixed(1)} s without events)` +
+      (target ? `  target <= 1.0: ${verdict(evidenceCpuS(r) <= 1.0)}` : '');
     const lines = [
       `bench:edge on vtest.avi, ${frames.length} frames at ${FPS} fps, ${config.detector.workers} inference workers (faces at lower priority)`,
       `detector only                  ${bare.fps.toFixed(1).padStart(6)} fps  (${bare.meanMs.toFixed(1)} ms per call)`,
@@ -219,6 +260,10 @@ async function main(): Promise<void> {
       `event-loop delay p99           ${full.loopP99Ms.toFixed(1).padStart(6)} ms   (max ${full.loopMaxMs.toFixed(1)}) vs detector ${bare.meanMs.toFixed(1)} ms: ratio ${loopRatio.toFixed(2)} (target <= 0.25): ${verdict(loopRatio <= 0.25)}`,
       `detector calls per frame       vtest ${perFrame(full)} gated, ${perFrame(ungated)} ungated; quiet stretch (${quietOn.summary.frames} frames) ${perFrame(quietOn)} gated, ${perFrame(quietOff)} ungated`,
       `evidence per event             ${evidenceMs.toFixed(0).padStart(6)} ms   (faces on every keyframe and clip frame, masks, JPEG + WebM, signature)`,
+      `evidence CPU per event at ${FPS} fps (all threads and ffmpeg children; run minus the run without events):`,
+      cpuLine(`multi-scale, need-to-know (demo: ${config.evidence.needToKnow ? 'on' : 'off'})`, full, true),
+      cpuLine('multi-scale, standard (need-to-know off)', standard, true),
+      cpuLine('earlier path: whole frame twice, every frame', earlier, false),
       '',
     ];
     process.stdout.write(lines.join('\n'));

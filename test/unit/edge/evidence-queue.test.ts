@@ -194,7 +194,16 @@ describe('an evidence job holds at most its bound, and one copy of each frame on
       personDetectorId: 'p',
       faceMarginRatio: 0.2,
     });
-    const job = new EvidenceJob(decision, { id: 1 } as Track, frames, redactor, WINDOW);
+    const zone = {
+      id: 'z',
+      version: 1,
+      polygon: [
+        [0, 0.5],
+        [1, 0.5],
+        [1, 1],
+      ] as const,
+    };
+    const job = new EvidenceJob(decision, { id: 1, history: [] } as unknown as Track, frames, redactor, WINDOW, zone);
     let maxHeld = job.heldBytes();
     for (let t = 1600; t <= 2400; t += 200) {
       job.add(detected(t));

@@ -4,6 +4,18 @@ import { headRegion } from '../../../edge/redact/head-region.js';
 import { pixelateRegion } from '../../../edge/redact/pixelate.js';
 import { EvidenceRedactor } from '../../../edge/redact/redactor.js';
 import type { FaceDetector } from '../../../edge/detect/face-detector.js';
+import type { FaceBox } from '../../../edge/detect/ultraface.js';
+
+/** A face detector that answers `find` for the whole frame and for any windows alike. */
+function fakeFaces(id: string, find: (rgb: Buffer) => Promise<FaceBox[]>): FaceDetector {
+  return {
+    model: { id, sha256: '0' },
+    inputSizePx: { widthPx: 320, heightPx: 240 },
+    detectFaces: find,
+    detectFacesIn: (rgb) => find(rgb),
+    dispose: () => Promise.resolve(),
+  };
+}
 
 const W = 40;
 const H = 40;
@@ -56,11 +68,10 @@ describe('pixelation', () => {
   });
 
   it('masks faces the face detector finds even where no person was detected, with solid fill', async () => {
-    const faces: FaceDetector = {
-      model: { id: 'ultraface-test', sha256: '0' },
-      detectFaces: () => Promise.resolve([{ box: { x1: 0.5, y1: 0.5, x2: 0.75, y2: 0.75 }, score: 0.9 }]),
-      dispose: () => Promise.resolve(),
-    };
+    let calls = 0;
+    const faces = fakeFaces('ultraface-test', () =>
+      Promise.resolve(calls++ === 0 ? [{ box: { x1: 0.5, y1: 0.5, x2: 0.75, y2: 0.75 }, score: 0.9 }] : []),
+    );
     const result = await new EvidenceRedactor({ ...OPTIONS, method: 'solid' }, faces).redact(noise(), W, H, []);
     expect(result).toMatchObject({
       facesFound: 1,
@@ -74,15 +85,11 @@ describe('pixelation', () => {
 
   it('looks again after masking, and fills solid a face still found (a mosaic that reads as one)', async () => {
     const seen: Buffer[] = [];
-    const faces: FaceDetector = {
-      model: { id: 'ultraface-test', sha256: '0' },
-      // Finds nothing in the frame, and a face where the person's head mosaic is.
-      detectFaces: (rgb) => {
-        seen.push(Buffer.from(rgb));
-        return Promise.resolve(seen.length === 1 ? [] : [{ box: { x1: 0, y1: 0, x2: 0.5, y2: 0.2 }, score: 0.4 }]);
-      },
-      dispose: () => Promise.resolve(),
-    };
+    // Finds nothing in the frame, and a face where the person's head mosaic is.
+    const faces = fakeFaces('ultraface-test', (rgb) => {
+      seen.push(Buffer.from(rgb));
+      return Promise.resolve(seen.length === 1 ? [] : [{ box: { x1: 0, y1: 0, x2: 0.5, y2: 0.2 }, score: 0.4 }]);
+    });
     const input = noise();
     const result = await new EvidenceRedactor(OPTIONS, faces).redact(input, W, H, [{ x1: 0, y1: 0, x2: 0.5, y2: 1 }]);
     expect(result).toMatchObject({ facesFound: 0, headsMasked: 1, residualFacesFilled: 1 });
@@ -98,11 +105,7 @@ describe('pixelation', () => {
     await expect(redactor.redact(Buffer.alloc(10), W, H, [])).rejects.toMatchObject({
       code: EdgeErrorCode.REDACTION_FAILED,
     });
-    const broken: FaceDetector = {
-      model: { id: 'x', sha256: '0' },
-      detectFaces: () => Promise.reject(new Error('session lost')),
-      dispose: () => Promise.resolve(),
-    };
+    const broken = fakeFaces('x', () => Promise.reject(new Error('session lost')));
     await expect(new EvidenceRedactor(OPTIONS, broken).redact(noise(), W, H, [])).rejects.toMatchObject({
       code: EdgeErrorCode.REDACTION_FAILED,
       message: expect.stringContaining('session lost'),

@@ -349,6 +349,16 @@ export interface RedactionSummary {
   detectorIds: string[];
   /** Faces the face detector still found in the masked image, then filled solid. */
   residualFacesFilled: number;
+  /**
+   * "standard" (faces and heads masked) or "need-to-know" (also everything outside the zone
+   * and the offender's box pixelated in blocks of at least 1/20 of the frame width).
+   */
+  mode: string;
+  /**
+   * How faces were looked for: "multi-scale" (persons' upper boxes enlarged, tiles at 2x) or
+   * "whole-frame" (the frame once at the model's size).
+   */
+  faceSearch: string;
 }
 
 /** A reference to one redacted evidence object in the device's object store. */
@@ -457,6 +467,12 @@ export interface RedactionAttestation {
   detectors: ModelRef[];
   /** Faces still found when the masked frames were looked at again, filled solid, summed. */
   residualFacesFilled: number;
+  /** "standard" or "need-to-know" (see RedactionSummary.mode); every frame of an event ran the same. */
+  mode: string;
+  /** "multi-scale" or "whole-frame" (see RedactionSummary.face_search). */
+  faceSearch: string;
+  /** Frames that had a face search of their own (the others carried faces from searched frames). */
+  framesSearched: number;
 }
 
 /**
@@ -1289,7 +1305,15 @@ export const Confidence: MessageFns<Confidence> = {
 };
 
 function createBaseRedactionSummary(): RedactionSummary {
-  return { method: '', facesFound: 0, headsMasked: 0, detectorIds: [], residualFacesFilled: 0 };
+  return {
+    method: '',
+    facesFound: 0,
+    headsMasked: 0,
+    detectorIds: [],
+    residualFacesFilled: 0,
+    mode: '',
+    faceSearch: '',
+  };
 }
 
 export const RedactionSummary: MessageFns<RedactionSummary> = {
@@ -1308,6 +1332,12 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
     }
     if (message.residualFacesFilled !== 0) {
       writer.uint32(40).int32(message.residualFacesFilled);
+    }
+    if (message.mode !== '') {
+      writer.uint32(50).string(message.mode);
+    }
+    if (message.faceSearch !== '') {
+      writer.uint32(58).string(message.faceSearch);
     }
     return writer;
   },
@@ -1365,6 +1395,22 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
             message.residualFacesFilled = reader.int32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.faceSearch = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1400,6 +1446,12 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
         : isSet(object.residual_faces_filled)
           ? globalThis.Number(object.residual_faces_filled)
           : 0,
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : '',
+      faceSearch: isSet(object.faceSearch)
+        ? globalThis.String(object.faceSearch)
+        : isSet(object.face_search)
+          ? globalThis.String(object.face_search)
+          : '',
     };
   },
 
@@ -1420,6 +1472,12 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
     if (message.residualFacesFilled !== 0) {
       obj.residualFacesFilled = Math.round(message.residualFacesFilled);
     }
+    if (message.mode !== '') {
+      obj.mode = message.mode;
+    }
+    if (message.faceSearch !== '') {
+      obj.faceSearch = message.faceSearch;
+    }
     return obj;
   },
 
@@ -1433,6 +1491,8 @@ export const RedactionSummary: MessageFns<RedactionSummary> = {
     message.headsMasked = object.headsMasked ?? 0;
     message.detectorIds = object.detectorIds?.map((e) => e) || [];
     message.residualFacesFilled = object.residualFacesFilled ?? 0;
+    message.mode = object.mode ?? '';
+    message.faceSearch = object.faceSearch ?? '';
     return message;
   },
 };
@@ -2628,7 +2688,17 @@ export const ClockSync: MessageFns<ClockSync> = {
 };
 
 function createBaseRedactionAttestation(): RedactionAttestation {
-  return { method: '', frames: 0, facesFound: 0, headsMasked: 0, detectors: [], residualFacesFilled: 0 };
+  return {
+    method: '',
+    frames: 0,
+    facesFound: 0,
+    headsMasked: 0,
+    detectors: [],
+    residualFacesFilled: 0,
+    mode: '',
+    faceSearch: '',
+    framesSearched: 0,
+  };
 }
 
 export const RedactionAttestation: MessageFns<RedactionAttestation> = {
@@ -2650,6 +2720,15 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
     }
     if (message.residualFacesFilled !== 0) {
       writer.uint32(48).int32(message.residualFacesFilled);
+    }
+    if (message.mode !== '') {
+      writer.uint32(58).string(message.mode);
+    }
+    if (message.faceSearch !== '') {
+      writer.uint32(66).string(message.faceSearch);
+    }
+    if (message.framesSearched !== 0) {
+      writer.uint32(72).int32(message.framesSearched);
     }
     return writer;
   },
@@ -2715,6 +2794,30 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
             message.residualFacesFilled = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.faceSearch = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.framesSearched = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2749,6 +2852,17 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
         : isSet(object.residual_faces_filled)
           ? globalThis.Number(object.residual_faces_filled)
           : 0,
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : '',
+      faceSearch: isSet(object.faceSearch)
+        ? globalThis.String(object.faceSearch)
+        : isSet(object.face_search)
+          ? globalThis.String(object.face_search)
+          : '',
+      framesSearched: isSet(object.framesSearched)
+        ? globalThis.Number(object.framesSearched)
+        : isSet(object.frames_searched)
+          ? globalThis.Number(object.frames_searched)
+          : 0,
     };
   },
 
@@ -2772,6 +2886,15 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
     if (message.residualFacesFilled !== 0) {
       obj.residualFacesFilled = Math.round(message.residualFacesFilled);
     }
+    if (message.mode !== '') {
+      obj.mode = message.mode;
+    }
+    if (message.faceSearch !== '') {
+      obj.faceSearch = message.faceSearch;
+    }
+    if (message.framesSearched !== 0) {
+      obj.framesSearched = Math.round(message.framesSearched);
+    }
     return obj;
   },
 
@@ -2786,6 +2909,9 @@ export const RedactionAttestation: MessageFns<RedactionAttestation> = {
     message.headsMasked = object.headsMasked ?? 0;
     message.detectors = object.detectors?.map((e) => ModelRef.fromPartial(e)) || [];
     message.residualFacesFilled = object.residualFacesFilled ?? 0;
+    message.mode = object.mode ?? '';
+    message.faceSearch = object.faceSearch ?? '';
+    message.framesSearched = object.framesSearched ?? 0;
     return message;
   },
 };
