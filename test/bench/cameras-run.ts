@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeConfig, Logger } from '../../edge/index.js';
+import { redactorOptionsFromConfig } from '../../edge/redact/redactor-config.js';
 import { FfmpegFrameSource } from '../../edge/frames/ffmpeg-source.js';
 import type { InferencePool } from '../../edge/inference/inference-pool.js';
 import { createEdgeMetrics } from '../../edge/metrics.js';
@@ -88,15 +89,8 @@ export async function runCamerasStep(options: StepOptions): Promise<StepResult> 
     const deviceKey = await loadOrCreateDeviceKey(join(dir, 'key.pem'));
     const metrics = createEdgeMetrics();
     const queues = new EvidenceQueues(config.evidence, logger, metrics);
-    const redactor = new EvidenceRedactor(
-      {
-        method: config.redaction.method,
-        minBlockPx: 6,
-        personDetectorId: 'yolox-nano',
-        faceMarginRatio: config.redaction.faceMarginRatio,
-      },
-      pool.faces,
-    );
+    // The redaction the device runs with this config (the demo's: multi-scale, need-to-know).
+    const redactor = new EvidenceRedactor(redactorOptionsFromConfig(config, 'yolox-nano'), pool.faces);
     const template = config.cameras[0]!;
     const lags: { atMs: number; lagMs: number }[] = [];
     let maxQueued = 0;
