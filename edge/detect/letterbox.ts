@@ -1,3 +1,5 @@
+import { canvasTensor } from './face-windows.js';
+
 /** How a frame was fitted into a square model input, top-left aligned. */
 export interface Letterbox {
   /** Model pixels per frame pixel. */
@@ -45,47 +47,12 @@ export function resizeToPlanarTensor(
   heightPx: number,
   t: PlanarTarget,
 ): Float32Array {
-  const plane = t.tensorWidthPx * t.tensorHeightPx;
-  const tensor = new Float32Array(3 * plane).fill(t.padValue);
-  const { resizedWidthPx: w, resizedHeightPx: h } = t;
-  const [c0, c1, c2] = t.channels;
-  const sx = widthPx / w;
-  const sy = heightPx / h;
-  const x0s = new Int32Array(w);
-  const x1s = new Int32Array(w);
-  const wxs = new Float32Array(w);
-  for (let x = 0; x < w; x++) {
-    const fx = Math.min(widthPx - 1, Math.max(0, (x + 0.5) * sx - 0.5));
-    x0s[x] = Math.floor(fx) * 3;
-    x1s[x] = Math.min(widthPx - 1, Math.floor(fx) + 1) * 3;
-    wxs[x] = fx - Math.floor(fx);
-  }
-  const k = t.scale;
-  const o = t.offset;
-  for (let y = 0; y < h; y++) {
-    const fy = Math.min(heightPx - 1, Math.max(0, (y + 0.5) * sy - 0.5));
-    const row0 = Math.floor(fy) * widthPx * 3;
-    const row1 = Math.min(heightPx - 1, Math.floor(fy) + 1) * widthPx * 3;
-    const wy = fy - Math.floor(fy);
-    const out = y * t.tensorWidthPx;
-    for (let x = 0; x < w; x++) {
-      const a = row0 + x0s[x]!;
-      const b = row0 + x1s[x]!;
-      const c = row1 + x0s[x]!;
-      const d = row1 + x1s[x]!;
-      const wx = wxs[x]!;
-      const w00 = (1 - wx) * (1 - wy);
-      const w01 = wx * (1 - wy);
-      const w10 = (1 - wx) * wy;
-      const w11 = wx * wy;
-      const dst = out + x;
-      tensor[dst] = (rgb[a + c0]! * w00 + rgb[b + c0]! * w01 + rgb[c + c0]! * w10 + rgb[d + c0]! * w11 - o) * k;
-      tensor[plane + dst] = (rgb[a + c1]! * w00 + rgb[b + c1]! * w01 + rgb[c + c1]! * w10 + rgb[d + c1]! * w11 - o) * k;
-      tensor[2 * plane + dst] =
-        (rgb[a + c2]! * w00 + rgb[b + c2]! * w01 + rgb[c + c2]! * w10 + rgb[d + c2]! * w11 - o) * k;
-    }
-  }
-  return tensor;
+  // The whole frame as the one window of a canvas the tensor's size, at its top-left.
+  const placement = {
+    src: { x: 0, y: 0, w: widthPx, h: heightPx },
+    dst: { x: 0, y: 0, w: t.resizedWidthPx, h: t.resizedHeightPx },
+  };
+  return canvasTensor(rgb, widthPx, heightPx, { placements: [placement] }, t.tensorWidthPx, t.tensorHeightPx, t);
 }
 
 /** YOLOX's input: the letterboxed frame as planar BGR, raw 0-255, padded with `padValue`. */
