@@ -2,6 +2,7 @@ import type { NormBox } from '../detect/detection.js';
 import { iou } from '../detect/detection.js';
 import type { TrackPoint } from '../track/tracker.js';
 import { clampBox, widenBox } from './face-plan.js';
+import { toPixels } from './pixelate.js';
 
 /** Need-to-know pixelation: blocks at least this fraction of the frame width (1/20: 38 px at 768). */
 export const NEED_TO_KNOW_BLOCK_FRACTION = 1 / 20;
@@ -54,22 +55,6 @@ function nearestBefore(history: readonly TrackPoint[], atMs: number): NormBox | 
   return best?.box;
 }
 
-interface Rect {
-  readonly x0: number;
-  readonly y0: number;
-  readonly x1: number;
-  readonly y1: number;
-}
-
-function toRect(b: NormBox, w: number, h: number): Rect {
-  return {
-    x0: Math.max(0, Math.floor(b.x1 * w)),
-    y0: Math.max(0, Math.floor(b.y1 * h)),
-    x1: Math.min(w, Math.ceil(b.x2 * w)),
-    y1: Math.min(h, Math.ceil(b.y2 * h)),
-  };
-}
-
 /**
  * Pixelates everything outside `keep`, in place, in blocks of `blockPx` on a grid over the
  * whole frame: a face there becomes at most one or two flat blocks, whatever any detector
@@ -82,7 +67,7 @@ export function pixelateOutside(
   keep: readonly NormBox[],
   blockPx: number,
 ): void {
-  const rects = keep.map((k) => toRect(k, widthPx, heightPx)).filter((r) => r.x1 > r.x0 && r.y1 > r.y0);
+  const rects = keep.map((k) => toPixels(k, widthPx, heightPx)).filter((r) => r.x1 > r.x0 && r.y1 > r.y0);
   const saved = rects.map((r) => {
     const rows: Buffer[] = [];
     for (let y = r.y0; y < r.y1; y++)

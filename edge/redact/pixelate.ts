@@ -1,14 +1,15 @@
 import type { NormBox } from '../detect/detection.js';
 
 /** Pixel rectangle, end exclusive. */
-interface PixelRect {
+export interface PixelRect {
   readonly x0: number;
   readonly y0: number;
   readonly x1: number;
   readonly y1: number;
 }
 
-function toPixels(box: NormBox, widthPx: number, heightPx: number): PixelRect {
+/** The pixels a normalised box covers, clipped to the frame. */
+export function toPixels(box: NormBox, widthPx: number, heightPx: number): PixelRect {
   return {
     x0: Math.max(0, Math.floor(box.x1 * widthPx)),
     y0: Math.max(0, Math.floor(box.y1 * heightPx)),
