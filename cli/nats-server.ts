@@ -108,6 +108,30 @@ export function freePort(preferred = 0): Promise<number> {
   return tryListen(preferred).catch(() => tryListen(0));
 }
 
+/**
+ * `count` distinct TCP ports on 127.0.0.1 that were free a moment ago. All are held open at
+ * once while they are picked, so two calls in a row cannot hand out the same port (one
+ * `freePort()` after another can: the kernel may give a just-closed port again).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolvePort, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => resolvePort((server.address() as { port: number }).port));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(
+      servers.map((server) => new Promise<void>((done) => (server.listening ? server.close(() => done()) : done()))),
+    );
+  }
+}
+
 async function readPortsFile(dir: string, pid: number): Promise<number | undefined> {
   const file = (await readdir(dir)).find((f) => f.endsWith(`_${pid}.ports`));
   if (!file) return undefined;

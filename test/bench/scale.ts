@@ -22,7 +22,7 @@
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePorts } from '../../cli/nats-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -92,17 +92,6 @@ interface Loaded {
   check?: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
 /** A person with these roles, created by the admin and enrolled with their one-time code. */
 async function person(core: CoreProcess, adminToken: string, userId: string, role: string): Promise<ApiClient> {
   const admin = new ApiClient(core.grpcAddress, adminToken, core.tls);
@@ -138,7 +127,8 @@ async function runSize(count: number): Promise<{ result: SizeResult; loaded: Loa
   await using db = await openTestDatabase(target);
   const { privateKey } = testDeviceKey();
   const startMs = Date.now();
-  const ports = { grpc: await freePort(), http: await freePort() };
+  const [grpc, http] = (await freePorts(2)) as [number, number];
+  const ports = { grpc, http };
   const startCore = (): Promise<CoreProcess> =>
     startCoreProcess(work, nats, target, ports, join(work, 'core.log'), { logLevel: 'warn' });
   process.stderr.write(`\n== ${count} events (database ${target.config.url?.replace(/^.*\//, '')}, ${work})\n`);

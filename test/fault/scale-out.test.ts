@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../cli/nats-server.js';
+import { freePorts } from '../../cli/nats-server.js';
 import { listCheckpoints, loadEntries } from '../../core/audit/audit-repo.js';
 import { verifyAuditExport } from '../../core/audit/verify-log.js';
 import { EVIDENCE_BUCKET, INFRACTIONS_STREAM } from '../../proto/index.js';
@@ -60,7 +60,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
           dir,
           hub,
           database,
-          { grpc: await freePort(), http: await freePort() },
+          await freePorts(2).then(([grpc, http]) => ({ grpc: grpc!, http: http! })),
           join(work.path, `${name}.log`),
           {
             transport: { sites: [SITE], evidenceRetryMs: 250, streamReplicas: 3 },

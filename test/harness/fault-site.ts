@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Objm } from '@nats-io/obj';
 import { fetchEvents } from '../../cli/events.js';
-import { freePort } from '../../cli/nats-server.js';
+import { freePort, freePorts } from '../../cli/nats-server.js';
 import {
   EDGE_STREAM,
   EVIDENCE_BUCKET,
@@ -74,7 +74,8 @@ export async function startFaultSite(): Promise<FaultSite> {
   const stateDir = join(work.path, 'device');
   const key = await SiteProducer.deviceKey(stateDir);
   await preRegisterTestDevice(database, { deviceId: FAULT_DEVICE, siteId: FAULT_SITE, publicKeyPem: key.publicKeyPem });
-  const ports = { grpc: await freePort(), http: await freePort() };
+  const [grpc, http] = (await freePorts(2)) as [number, number];
+  const ports = { grpc, http };
   const logFile = join(work.path, 'core.log');
   let core: CoreProcess | undefined;
   let token: string | undefined;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { freePort, startNatsServer } from '../../cli/nats-server.js';
+import { freePorts, startNatsServer } from '../../cli/nats-server.js';
 import type { LeafCredentials, NatsServerHandle, NatsServerOptions } from '../../cli/nats-server.js';
 import { HUB_DOMAIN } from '../../proto/index.js';
 import type { NatsUser } from '../../proto/index.js';
@@ -58,14 +58,8 @@ export async function startTestNatsCluster(
   const all = hubUsers(users);
   const credentials = { user: 'route', password: randomBytes(18).toString('base64url') };
   const ports: { client: number; route: number; leaf: number }[] = [];
-  const taken = new Set<number>();
-  const pick = async (): Promise<number> => {
-    for (;;) {
-      const port = await freePort();
-      if (!taken.has(port)) return (taken.add(port), port);
-    }
-  };
-  for (let i = 0; i < size; i++) ports.push({ client: await pick(), route: await pick(), leaf: await pick() });
+  const free = await freePorts(3 * size);
+  for (let i = 0; i < size; i++) ports.push({ client: free[3 * i]!, route: free[3 * i + 1]!, leaf: free[3 * i + 2]! });
   const options = (i: number): NatsServerOptions => {
     const storeDir = join(dir.path, `node-${i}`);
     return {

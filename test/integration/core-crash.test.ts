@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePorts } from '../../cli/nats-server.js';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
@@ -19,15 +19,6 @@ const INGEST = {
   retryDelayMs: 200,
   duplicateWindowMs: 120_000,
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Every stored event id, paging through the gRPC API. */
 async function allEventIds(server: string, token: string, tls: ClientTls): Promise<string[]> {
@@ -59,7 +50,8 @@ describe('killing the core during ingest', () => {
       }
     };
     await produce(1, 3000);
-    const ports = { grpc: await freePort(), http: await freePort() };
+    const [grpc, http] = (await freePorts(2)) as [number, number];
+    const ports = { grpc, http };
     const logFile = join(work.path, 'core.log');
     await preRegisterTestDevice(database);
     const first = await startCoreProcess(work.path, nats, database, ports, logFile);

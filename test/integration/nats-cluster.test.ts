@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { renderHubConf } from '../../cli/nats-deploy.js';
-import { freePort, stopProcess } from '../../cli/nats-server.js';
+import { freePorts, stopProcess } from '../../cli/nats-server.js';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as tcpConnect } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -154,8 +154,8 @@ describe('a 3-node JetStream cluster as the hub', { timeout: 120_000 }, () => {
     await using dir = await tempDir('zebra-compose-hub-');
     const pki = await testPki();
     const ports: { client: number; route: number; leaf: number }[] = [];
-    for (let i = 0; i < 3; i++)
-      ports.push({ client: await freePort(), route: await freePort(), leaf: await freePort() });
+    const free = await freePorts(9);
+    for (let i = 0; i < 3; i++) ports.push({ client: free[3 * i]!, route: free[3 * i + 1]!, leaf: free[3 * i + 2]! });
     const password = { setup: randomBytes(18).toString('base64url'), route: randomBytes(18).toString('base64url') };
     const children: ChildProcess[] = [];
     try {
@@ -178,7 +178,8 @@ describe('a 3-node JetStream cluster as the hub', { timeout: 120_000 }, () => {
             `nats-route://route:${password.route}@127.0.0.1:${q.route}`,
           ]),
         );
-        const child = spawn('nats-server', ['-c', join(store, 'hub.conf'), '-a', '127.0.0.1', '-p', String(p.client)], {
+        const args = ['-c', join(store, 'hub.conf'), '-a', '127.0.0.1', '-p', String(p.client)];
+        const child = spawn('nats-server', [...args, '-l', join(store, 'nats.log')], {
           stdio: 'ignore',
           env: {
             ...process.env,
@@ -204,12 +205,18 @@ describe('a 3-node JetStream cluster as the hub', { timeout: 120_000 }, () => {
         await waitFor('a JetStream meta leader', async () =>
           (await jetstreamManager(nc, { timeout: 2_000 }).catch(() => undefined)) ? true : undefined,
         );
-        await waitFor('three peers', () =>
-          setupHub(nc, coreConfig({ streamReplicas: 3 })).then(
+        await waitFor('three peers', async () => {
+          // A node that could not start (its port taken meanwhile) fails here with its own words.
+          const gone = children.findIndex((c) => c.exitCode !== null);
+          if (gone >= 0) {
+            const log = await readFile(join(dir.path, `node-${gone}`, 'nats.log'), 'utf8').catch(() => '');
+            throw new Error(`node ${gone + 1} exited (${children[gone]!.exitCode}): ${log.slice(-1_000)}`);
+          }
+          return setupHub(nc, coreConfig({ streamReplicas: 3 })).then(
             () => true,
             () => undefined,
-          ),
-        );
+          );
+        });
         const info = await (await jetstreamManager(nc)).streams.info(INFRACTIONS_STREAM);
         expect(info.cluster?.name).toBe('zebra-hub');
         expect(info.cluster?.replicas?.map((r) => r.name).length).toBe(2);
