@@ -49,6 +49,19 @@ export async function committedEvents(db: Queryable, deviceId: string): Promise<
   return rows.rows.map((r) => InfractionEvent.decode(r.payload));
 }
 
+/**
+ * The event ids of one device's `event.ingested` audit entries, in log order. The events table
+ * cannot hold an id twice (it is the primary key), so "committed twice" is read from here: an
+ * ingest that stored or audited a redelivered event again shows up as a repeated id.
+ */
+export async function ingestRecords(db: Queryable, deviceId: string): Promise<string[]> {
+  const rows = await db.query<{ subject: string }>(
+    "SELECT subject FROM audit_log WHERE action = 'event.ingested' AND actor = $1 ORDER BY seq",
+    [`device:${deviceId}`],
+  );
+  return rows.rows.map((r) => r.subject);
+}
+
 /** Evidence objects at the hub whose bytes differ from the SHA-256 the device signed, or that are missing. */
 export async function evidenceMismatches(store: ObjectStore, events: readonly InfractionEvent[]): Promise<string[]> {
   const bad: string[] = [];

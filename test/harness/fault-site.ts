@@ -17,7 +17,7 @@ import { startCoreProcess } from './core-process.js';
 import type { CoreProcess } from './core-process.js';
 import { createTestDatabase, openTestDatabase, preRegisterTestDevice } from './database.js';
 import type { TestDatabaseTarget } from './database.js';
-import { checkDelivery, committedEvents, evidenceMismatches } from './delivery.js';
+import { checkDelivery, committedEvents, evidenceMismatches, ingestRecords } from './delivery.js';
 import type { DeliveryReport } from './delivery.js';
 import { startTestNats, startTestSite } from './nats.js';
 import { setupTestSiteOutbox } from './nats-setup.js';
@@ -194,11 +194,7 @@ export async function startFaultSite(): Promise<FaultSite> {
         const events = await committedEvents(db, FAULT_DEVICE);
         const store = await new Objm(nc).open(EVIDENCE_BUCKET);
         return {
-          report: checkDelivery(
-            produced,
-            events.map((e) => e.eventId),
-            indeterminate,
-          ),
+          report: checkDelivery(produced, await ingestRecords(db, FAULT_DEVICE), indeterminate),
           evidence: await evidenceMismatches(store, events),
           events,
         };
