@@ -8,7 +8,7 @@ import { openTestDatabase } from '../harness/database.js';
 import { CLEAN } from '../harness/delivery.js';
 import { makeEvent, otherDeviceKey } from '../harness/events.js';
 import { FAULT_DEVICE, FAULT_SITE, startFaultSite } from '../harness/fault-site.js';
-import { producedLog } from '../harness/site-producer.js';
+import { producedLog, uploadCutShort } from '../harness/site-producer.js';
 import { waitFor } from '../harness/temp.js';
 import type { TestNats } from '../harness/nats.js';
 
@@ -78,8 +78,11 @@ describe('transport under faults (hub + site leaf + core process)', { timeout: F
     await waitFor('first events in', async () => ((await fault.committedCount()) >= 10 ? true : undefined));
     fault.link.cut();
     await producer.produce(60, 100); // six seconds of production with no uplink
-    await sleep(3_000);
-    // Nothing crosses a cut link: the events wait in the site outbox.
+    // All 60 have left the device's spool for the site outbox (the first 10 may be purged by
+    // their receipts), yet none crossed the cut link.
+    await waitFor('the outbox holding the 60', async () =>
+      (await outboxMessages(fault.site)) >= 60 ? true : undefined,
+    );
     expect(await fault.committedCount()).toBe(10);
     fault.link.restore();
     const { report, evidence } = await fault.verdict(producer.produced, 120_000);
@@ -91,7 +94,10 @@ describe('transport under faults (hub + site leaf + core process)', { timeout: F
     await using fault = await startFaultSite();
     await fault.startCore();
     // Room for 8 events' evidence; each refused write fails at once.
+    // Straight to the outbox (no spool): this is the outbox's own refusal; a real device's
+    // spool keeps such events on disk and sends them later (test/integration/edge-spool.test.ts).
     const producer = await fault.startProducer({
+      spool: false,
       evidenceBytes: 50_000,
       maxAttempts: 1,
       sizing: { promisedOutageHours: 1, peakEventsPerHour: 8, eventBytes: 32_768, evidenceBytesPerEvent: 60_000 },
@@ -124,8 +130,8 @@ describe('transport under faults (hub + site leaf + core process)', { timeout: F
       cameraId: 'cam-1',
       stateDir: fault.stateDir,
       evidenceBytes: 4_000_000, // an upload takes long enough to be killed inside it
-      count: 1_000,
-      intervalMs: 0,
+      count: 40,
+      intervalMs: 100,
     };
     const run = () =>
       spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'producer-main.ts')], {
@@ -137,8 +143,11 @@ describe('transport under faults (hub + site leaf + core process)', { timeout: F
       let produced = 0;
       child.stdout.on('data', (chunk: Buffer) => (produced += chunk.toString().split('produced').length - 1));
       await waitFor('device producing', () => Promise.resolve(produced >= 2 ? true : undefined), 60_000);
-      await sleep(150); // inside the next upload
+      // Its spool sending evidence to the site outbox: kill it inside an upload.
+      await waitFor('an upload under way', () => uploadCutShort(fault.stateDir), 60_000, 5);
       await killProcess(child);
+      // The kill must land inside the upload, or this proves nothing.
+      expect(await uploadCutShort(fault.stateDir)).toBeDefined();
     }
     options.count = 3;
     const last = run();

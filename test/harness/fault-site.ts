@@ -204,7 +204,7 @@ export async function startFaultSite(): Promise<FaultSite> {
       }
     },
     async [Symbol.asyncDispose]() {
-      for (const p of producers) await p.close().catch(() => undefined);
+      for (const p of producers) await p.close(0).catch(() => undefined);
       await core?.stop();
       await site[Symbol.asyncDispose]();
       await link[Symbol.asyncDispose]();

@@ -13,6 +13,9 @@ import { loadOrCreateDeviceKey } from '../../edge/publish/device-key.js';
 import type { DeviceKey } from '../../edge/publish/device-key.js';
 import { signEvent } from '../../edge/publish/event-builder.js';
 import { JetStreamPublisher } from '../../edge/publish/publisher.js';
+import type { EventPublisher } from '../../edge/publish/publisher.js';
+import { SpoolingPublisher } from '../../edge/publish/spooling-publisher.js';
+import type { SpoolTarget } from '../../edge/publish/spooling-publisher.js';
 import { FileSequencer } from '../../edge/publish/sequencer.js';
 import { HUB_DOMAIN, evidenceObjectKey } from '../../proto/index.js';
 import type { EvidenceRef } from '../../proto/index.js';
@@ -36,6 +39,11 @@ export interface SiteProducerOptions {
   readonly logger?: Logger;
   /** The core key receipts must be signed with; default: the test cores' key. */
   readonly coreKey?: CoreKey;
+  /**
+   * Send through the edge's write-ahead spool (<stateDir>/spool), as a real device does
+   * (default). `false` sends straight to the site outbox, for tests of the outbox itself.
+   */
+  readonly spool?: boolean;
 }
 
 /** What a producer's log says: the events acknowledged, and those sent without a known outcome. */
@@ -48,23 +56,62 @@ export async function producedLog(stateDir: string): Promise<{ produced: string[
 }
 
 /**
- * A device without perception: the edge's real publisher, outbox and receipt purger, fed
- * with signed events carrying random evidence. `<stateDir>/produced.log` gets `attempt <id>`
- * before each send and `ok <id>` once the site outbox acknowledged it ({@link producedLog}).
+ * The site outbox as the spool's target, writing `upload <key>` before each evidence upload
+ * and `uploaded <key>` after it to produced.log, so a test can tell a kill landed inside one.
+ */
+function loggedTarget(target: JetStreamPublisher, stateDir: string): SpoolTarget {
+  const log = (line: string): Promise<void> => appendFile(join(stateDir, 'produced.log'), `${line}\n`);
+  return {
+    get isConnected() {
+      return target.isConnected;
+    },
+    get connection() {
+      return target.connection;
+    },
+    async putEvidence(objectKey, bytes, mediaType) {
+      await log(`upload ${objectKey}`);
+      await target.putEvidence(objectKey, bytes, mediaType);
+      await log(`uploaded ${objectKey}`);
+    },
+    publishEvent: (event) => target.publishEvent(event),
+    publishTally: (tally) => target.publishTally(tally),
+    close: () => target.close(),
+  };
+}
+
+/** The evidence upload a log shows begun and not finished (the kill landed inside it), if any. */
+export async function uploadCutShort(stateDir: string): Promise<string | undefined> {
+  const lines = (await readFile(join(stateDir, 'produced.log'), 'utf8')).trim().split('\n');
+  const begun = new Set<string>();
+  for (const line of lines) {
+    if (line.startsWith('upload ')) begun.add(line.slice(7));
+    if (line.startsWith('uploaded ')) begun.delete(line.slice(9));
+  }
+  return [...begun].at(-1);
+}
+
+/**
+ * A device without perception: the edge's real spool, publisher, outbox and receipt purger,
+ * fed with signed events carrying random evidence. `<stateDir>/produced.log` gets
+ * `attempt <id>` before each event and `ok <id>` once the device holds it for sending: in its
+ * spool (as the real edge: on disk, sent for as long as it takes, after a restart too), or,
+ * with `spool: false`, acknowledged by the site outbox ({@link producedLog}).
  */
 export class SiteProducer {
   readonly metrics: EdgeMetrics;
   readonly produced: string[] = [];
   refused = 0;
   readonly #options: SiteProducerOptions;
-  readonly #publisher: JetStreamPublisher;
+  readonly #publisher: EventPublisher;
+  readonly #transport: JetStreamPublisher;
   readonly #purger: ReceiptPurger;
   readonly #sequencer: FileSequencer;
   readonly #key: DeviceKey;
 
   private constructor(
     options: SiteProducerOptions,
-    publisher: JetStreamPublisher,
+    publisher: EventPublisher,
+    transport: JetStreamPublisher,
     purger: ReceiptPurger,
     sequencer: FileSequencer,
     key: DeviceKey,
@@ -72,6 +119,7 @@ export class SiteProducer {
   ) {
     this.#options = options;
     this.#publisher = publisher;
+    this.#transport = transport;
     this.#purger = purger;
     this.#sequencer = sequencer;
     this.#key = key;
@@ -105,7 +153,17 @@ export class SiteProducer {
     const purger = await ReceiptPurger.start(publisher, ids, logger, metrics);
     const sequencer = await FileSequencer.open(options.stateDir, options.cameraId);
     const key = await SiteProducer.deviceKey(options.stateDir);
-    return new SiteProducer(options, publisher, purger, sequencer, key, metrics);
+    const sending =
+      options.spool === false
+        ? publisher
+        : await SpoolingPublisher.open(
+            join(options.stateDir, 'spool'),
+            loggedTarget(publisher, options.stateDir),
+            logger,
+            { retryDelayMs: 50, maxRetryDelayMs: 1_000 },
+            metrics,
+          );
+    return new SiteProducer(options, sending, publisher, purger, sequencer, key, metrics);
   }
 
   async #evidence(eventId: string): Promise<EvidenceRef[]> {
@@ -178,15 +236,18 @@ export class SiteProducer {
   }
 
   get evidenceStore(): JetStreamPublisher['evidenceStore'] {
-    return this.#publisher.evidenceStore;
+    return this.#transport.evidenceStore;
   }
 
   get connection(): JetStreamPublisher['connection'] {
-    return this.#publisher.connection;
+    return this.#transport.connection;
   }
 
-  async close(): Promise<void> {
+  /** Stops, after up to `drainMs` for the spool to send what it holds (the rest stays on disk for a restart). */
+  async close(drainMs = 60_000): Promise<void> {
     await this.#purger.close();
-    await this.#publisher.close();
+    // The spool closes the site connection it sends through.
+    if (this.#publisher instanceof SpoolingPublisher) await this.#publisher.close(drainMs);
+    else await this.#transport.close();
   }
 }

@@ -30,7 +30,10 @@ import { tempDir, waitFor } from '../harness/temp.js';
 const SITE = 'site-1';
 const DEVICE = 'dev-out';
 
-/** This file's device, producing on the site leaf node as itself. */
+/**
+ * This file's device, producing on the site leaf node as itself, straight into the outbox: these
+ * tests are about the outbox (its messages' sequence numbers, its purges), not the spool before it.
+ */
 function startProducer(site: TestNats, stateDir: string, evidenceBytes: number): Promise<SiteProducer> {
   const target = site.client(DEVICE);
   return SiteProducer.start({
@@ -40,6 +43,7 @@ function startProducer(site: TestNats, stateDir: string, evidenceBytes: number):
     cameraId: 'cam-1',
     stateDir,
     evidenceBytes,
+    spool: false,
   });
 }
 
