@@ -1,4 +1,5 @@
-export { isOutboxFullError, outboxLimits } from './limits.js';
+export { outboxLimits } from './limits.js';
+export { isMessageGone, isOutboxFullError, jetStreamErrorCode } from './js-errors.js';
 export type { OutboxLimits, OutboxSizing } from './limits.js';
 export { startOutboxMonitor } from './outbox-monitor.js';
 export type { OutboxMonitor } from './outbox-monitor.js';

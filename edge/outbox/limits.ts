@@ -29,9 +29,3 @@ export function outboxLimits(sizing: OutboxSizing, cameraCount: number): OutboxL
     evidenceMaxBytes: events * sizing.evidenceBytesPerEvent,
   };
 }
-
-/** True for a JetStream refusal because a discard-new stream is full. */
-export function isOutboxFullError(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : String(err);
-  return /maximum (bytes|messages|msgs)( per subject)? exceeded|insufficient (storage )?resources/i.test(message);
-}

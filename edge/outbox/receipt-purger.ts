@@ -17,7 +17,7 @@ import {
   receiptsDurable,
   tallySubject,
 } from '../../proto/index.js';
-import { errorMessage } from '../errors.js';
+import { isMessageGone } from './js-errors.js';
 import type { Logger } from '../logger.js';
 import type { EdgeMetrics } from '../metrics.js';
 import type { CoreKey } from './core-key.js';
@@ -33,8 +33,6 @@ export interface ReceiptPurgerOptions {
 export type PurgeTarget =
   | { readonly kind: 'none'; readonly why: string }
   | { readonly kind: 'message'; readonly seq: number; readonly evidenceKeys: readonly string[] };
-
-const isNotFound = (err: unknown): boolean => /no message found|not found|10037/i.test(errorMessage(err));
 
 /**
  * Decides what a receipt lets the device purge, given the outbox message it names. Pure. The
@@ -141,7 +139,7 @@ export class ReceiptPurger {
 
   async #applyOne(jsm: JetStreamManager, receipt: Receipt): Promise<void> {
     const stored = await jsm.streams.getMessage(EDGE_STREAM, { seq: receipt.sourceSequence }).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
+      if (isMessageGone(err)) return undefined;
       throw err;
     });
     const target = purgeTarget(receipt, stored ?? undefined, this.#options);
@@ -152,7 +150,7 @@ export class ReceiptPurger {
     }
     for (const key of target.evidenceKeys) await this.#purgeObject(jsm, key);
     await jsm.streams.deleteMessage(EDGE_STREAM, target.seq, false).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
+      if (!isMessageGone(err)) throw err;
     });
     const kind = receipt.kind === ReceiptKind.RECEIPT_KIND_TALLY ? 'tally' : 'event';
     const outcome = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_STORED ? 'stored' : 'quarantined';

@@ -15,7 +15,7 @@ import {
 } from '../../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { isOutboxFullError } from '../outbox/limits.js';
+import { isOutboxFullError } from '../outbox/js-errors.js';
 import { openSiteOutbox } from '../outbox/site-outbox.js';
 import type { SiteOutboxOptions } from '../outbox/site-outbox.js';
 

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isOutboxFullError, loadCoreKey, outboxLimits, purgeTarget } from '../../../edge/outbox/index.js';
+import { JetStreamApiError } from '@nats-io/jetstream';
+import {
+  isMessageGone,
+  isOutboxFullError,
+  loadCoreKey,
+  outboxLimits,
+  purgeTarget,
+} from '../../../edge/outbox/index.js';
 import { tempDir } from '../../harness/temp.js';
 import {
   InfractionEvent,
@@ -60,11 +67,26 @@ describe('outbox sizing', () => {
     );
   });
 
-  it('recognises a full discard-new stream, and nothing else', () => {
-    expect(isOutboxFullError(new Error('maximum bytes exceeded'))).toBe(true);
-    expect(isOutboxFullError(new Error('maximum messages exceeded'))).toBe(true);
+  it('recognises a full discard-new stream by its error code, not its wording', () => {
+    const api = (err_code: number, description: string): JetStreamApiError =>
+      new JetStreamApiError({ code: 503, err_code, description });
+    expect(isOutboxFullError(api(10077, 'maximum bytes exceeded'))).toBe(true);
+    expect(isOutboxFullError(api(10077, 'maximum messages per subject exceeded'))).toBe(true);
+    expect(isOutboxFullError(api(10023, 'insufficient resources'))).toBe(true);
+    // Wrapped by a caller, still found.
+    expect(isOutboxFullError(new Error('put failed', { cause: api(10077, 'x') }))).toBe(true);
+    // The words alone, or another code, are not a full outbox.
+    expect(isOutboxFullError(new Error('maximum bytes exceeded'))).toBe(false);
+    expect(isOutboxFullError(api(10059, 'stream not found'))).toBe(false);
     expect(isOutboxFullError(new Error('TIMEOUT'))).toBe(false);
-    expect(isOutboxFullError(new Error('no responders'))).toBe(false);
+  });
+
+  it('treats a purge of a message that is not there as done', () => {
+    const api = (err_code: number, description: string): JetStreamApiError =>
+      new JetStreamApiError({ code: 404, err_code, description });
+    expect(isMessageGone(api(10057, 'stream store EOF'))).toBe(true);
+    expect(isMessageGone(api(10037, 'no message found'))).toBe(true);
+    expect(isMessageGone(new Error('no message found'))).toBe(false);
   });
 });
 
