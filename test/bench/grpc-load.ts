@@ -22,6 +22,7 @@ export interface LoadRequest {
 interface Definition {
   readonly path: string;
   requestSerialize(value: unknown): Buffer;
+  responseDeserialize(bytes: Buffer): unknown;
 }
 
 const job = workerData as LoadRequest;
@@ -35,7 +36,12 @@ if (job.client === 'raw') {
   ).find((d) => d.path === job.path)!;
   const encoded = job.requests.map((r) => definition.requestSerialize(method.request.fromJSON(r)));
   const client = new RawGrpcClient(job.address, job.token, tls.ca);
-  result = await measure(job.label, (i) => client.call(job.path, encoded[i % encoded.length]!), job.options);
+  // Each answer decoded, as a real client must (the direct-call baseline returns decoded rows).
+  result = await measure(
+    job.label,
+    async (i) => definition.responseDeserialize(await client.call(job.path, encoded[i % encoded.length]!)),
+    job.options,
+  );
   client.close();
 } else {
   const client = new ApiClient(job.address, job.token, tls);
