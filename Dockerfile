@@ -12,7 +12,7 @@ COPY proto ./proto
 COPY models ./models
 COPY edge ./edge
 COPY core ./core
-COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs
+COPY deploy/healthcheck.js ./deploy/healthcheck.js
 # The state folder (audit key, device key, spool, model cache) belongs to the user the image
 # runs as: a named volume mounted here starts with this owner and mode, not root's.
 RUN mkdir -p /var/lib/zebra && chown node:node /var/lib/zebra && chmod 700 /var/lib/zebra

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertEvent } from '../../core/index.js';
 import { appendAudit } from '../../core/audit/audit-repo.js';
@@ -5,7 +7,7 @@ import { CHECKPOINT_LAG_SQL } from '../../core/audit/checkpoint-age.js';
 import { checkpointNow } from '../../core/audit/signer.js';
 import { QUEUE_AGE_SQL } from '../../core/review/queue-age.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
-import { testHttps } from '../harness/pki.js';
+import { testHttps, testPki } from '../harness/pki.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
 
@@ -68,6 +70,36 @@ describe('core health', () => {
     const green = await healthWhen('green once signed', (h) => h.status === 200);
     expect(green.checks.checkpoint).toBe('ok');
     expect(await metric('zebra_audit_checkpoint_stale')).toBe(0);
+  });
+
+  it("the containers' healthcheck (deploy/healthcheck.js) exits 0 on a green /healthz and 1 on a red one", async () => {
+    const check = () =>
+      testPki().then(({ caFile }) =>
+        promisify(execFile)(process.execPath, [
+          'deploy/healthcheck.js',
+          `https://${stack.core.core.httpAddress}/healthz`,
+          caFile,
+        ]).then(
+          () => 0,
+          (err: { code?: number }) => err.code,
+        ),
+      );
+    await healthWhen('green', (h) => h.status === 200);
+    expect(await check()).toBe(0);
+    const db = stack.core.core.db;
+    await db.transaction((tx) =>
+      appendAudit(tx, {
+        atMs: Date.now() - 2 * HOUR_MS,
+        actor: 'system:test',
+        action: 'test.old',
+        subject: 'y',
+        details: {},
+      }),
+    );
+    await healthWhen('red', (h) => h.status === 503);
+    expect(await check()).toBe(1);
+    await checkpointNow(db, stack.core.core.api.signer, Date.now(), { waitForSigner: true });
+    await healthWhen('green again', (h) => h.status === 200);
   });
 
   it('turns red when the oldest open review item is older than the SLA', async () => {

@@ -83,7 +83,9 @@ describe.each(Object.entries(KITS))('deploy/%s/compose.yml', (kit, dir) => {
 
   it('pins every image by its full version (PostgreSQL: major.minor), its own image to the package version', () => {
     for (const [name, service] of Object.entries(compose.services)) {
-      const full = service.image?.startsWith('postgres:') ? /^postgres:\d+\.\d+-alpine$/ : /^[a-z0-9./-]+:\d+\.\d+\.\d+(-alpine)?$/;
+      const full = service.image?.startsWith('postgres:')
+        ? /^postgres:\d+\.\d+-alpine$/
+        : /^[a-z0-9./-]+:\d+\.\d+\.\d+(-alpine)?$/;
       expect(service.image, name).toMatch(service.image?.includes('@sha256:') ? /@sha256:[0-9a-f]{64}$/ : full);
       if (service.build !== undefined) expect(service.image, name).toBe(`zebra:${version}`);
     }
@@ -109,12 +111,19 @@ describe.each(Object.entries(KITS))('deploy/%s/compose.yml', (kit, dir) => {
 
   it('mounts only files in this folder or operator-provided ones the deployment guide makes', async () => {
     const provided = compose['x-operator-provided'];
-    for (const file of provided) expect(deployment, `docs/deployment.md names ${file}`).toContain(withDefaults(file).replace(/^\.\//, ''));
+    for (const file of provided)
+      expect(deployment, `docs/deployment.md names ${file}`).toContain(withDefaults(file).replace(/^\.\//, ''));
     for (const [name, service] of Object.entries(compose.services))
       for (const { source } of binds(service)) {
         if (provided.includes(source)) continue;
         const file = join(dir, source);
-        expect(await stat(file).then((s) => s.isFile(), () => false), `${name}: ${file} is in the repository`).toBe(true);
+        expect(
+          await stat(file).then(
+            (s) => s.isFile(),
+            () => false,
+          ),
+          `${name}: ${file} is in the repository`,
+        ).toBe(true);
       }
   });
 
@@ -141,16 +150,20 @@ describe('the hub kit', () => {
     }
     expect(new Set(nodes.map((n) => n.environment!.ZEBRA_NATS_NODE_NAME)).size).toBe(3);
     expect(await readFile(DEPLOY_NATS_FILES.hub, 'utf8'), 'run npm run gen:nats').toBe(renderHubConf());
-    const config = await loadCoreConfig(configOf(KITS.hub, core), { ZEBRA_DATABASE_URL: 'postgres://zebra:x@postgres/zebra' });
+    const config = await loadCoreConfig(configOf(KITS.hub, core), {
+      ZEBRA_DATABASE_URL: 'postgres://zebra:x@postgres/zebra',
+    });
     expect(config.transport.streamReplicas).toBe(3);
     expect(config.nats.servers.map((s) => new URL(s).hostname)).toEqual(['nats-1', 'nats-2', 'nats-3']);
     // Every file the core config names is mounted: TLS, the NATS secret, the state volume.
-    for (const file of [config.grpc.tls.certFile, config.grpc.tls.keyFile, config.nats.caFile!])
+    for (const file of [config.grpc.tls.certFile, config.grpc.tls.keyFile, config.nats.caFile])
       expect(targets(core)).toContain(file);
     expect(config.nats.passwordFile).toBe(`/run/secrets/${core.secrets![0]}`);
     expect(config.audit.signingKeyFile.startsWith('/var/lib/zebra/')).toBe(true);
     expect(core.volumes).toContain('core-state:/var/lib/zebra');
-    expect(core.environment!.ZEBRA_DATABASE_URL).toMatch(/^postgres:\/\/zebra:\$\{ZEBRA_POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/zebra$/);
+    expect(core.environment!.ZEBRA_DATABASE_URL).toMatch(
+      /^postgres:\/\/zebra:\$\{ZEBRA_POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/zebra$/,
+    );
     expect(services.postgres!.environment!.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/postgres_password');
   });
 
@@ -179,7 +192,12 @@ describe('the site kit', () => {
       expect(targets(edge).some((t) => camera.signal.controller!.keyFile.startsWith(`${t}/`))).toBe(true);
     }
     expect(config.cameras.map((c) => c.signal.controller!.id)).toEqual([...SITE_KIT_CONTROLLERS]);
-    for (const file of [config.nats.caFile!, config.outbox!.coreKeyFile, config.http.tls!.certFile, config.http.tls!.keyFile])
+    for (const file of [
+      config.nats.caFile!,
+      config.outbox!.coreKeyFile,
+      config.http.tls!.certFile,
+      config.http.tls!.keyFile,
+    ])
       expect(targets(edge), file).toContain(file);
     expect(config.nats.passwordFile).toBe(`/run/secrets/${edge.secrets![0]}`);
     expect(config.stateDir.startsWith('/var/lib/zebra/')).toBe(true);
@@ -188,7 +206,9 @@ describe('the site kit', () => {
     // The site the hub kit's core expects, on the leaf user the hub's config has.
     const core = await loadCoreConfig(configOf(KITS.hub, kits.hub.services.core!), {});
     expect(core.transport.sites).toContain(config.siteId);
-    expect(await readFile(DEPLOY_NATS_FILES.hub, 'utf8')).toContain(`{ user: "${config.siteId}", password: $ZEBRA_SITE_LEAF_PASSWORD }`);
+    expect(await readFile(DEPLOY_NATS_FILES.hub, 'utf8')).toContain(
+      `{ user: "${config.siteId}", password: $ZEBRA_SITE_LEAF_PASSWORD }`,
+    );
   });
 
   it("runs the leaf node on the rendered site config with the device's and each controller's secret from the environment", async () => {
@@ -209,6 +229,6 @@ describe('Dockerfile', () => {
     expect(text).toMatch(/mkdir -p \/var\/lib\/zebra && chown node:node \/var\/lib\/zebra/);
     const user = text.indexOf('USER node');
     expect(user).toBeGreaterThan(text.indexOf('chown node:node /var/lib/zebra'));
-    expect(text).toContain('COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs');
+    expect(text).toContain('COPY deploy/healthcheck.js ./deploy/healthcheck.js');
   });
 });
