@@ -138,7 +138,7 @@ function healthGauges(registers: Registry[]) {
     healthy: gauge('zebra_core_healthy', '1 while /healthz is green (at its last answer or health check)'),
     checkpointTimestamp: gauge(
       'zebra_audit_checkpoint_timestamp_seconds',
-      'When the newest audit checkpoint was signed',
+      'When the newest audit checkpoint was signed; 0 before the first',
     ),
     checkpointUncoveredAge: gauge(
       'zebra_audit_uncovered_entry_age_seconds',
