@@ -1,6 +1,8 @@
 import { describeCamera, isCameraRed } from './camera-health.js';
-import type { CameraStatus } from './camera-health.js';
+import type { CameraBoard, CameraStatus } from './camera-health.js';
+import type { EdgeConfig } from './config.js';
 import type { HealthReading } from './metrics.js';
+import type { SignalSource } from './signal/signal.js';
 
 /** The edge's health as /healthz reports it. */
 export interface EdgeHealth {
@@ -62,5 +64,38 @@ export function judgeEdgeHealth(inputs: HealthInputs, limits: HealthLimits): Edg
     cameras: inputs.cameras,
     signalStale: inputs.signalStale,
     spoolWaitingMs: inputs.spoolWaitingMs,
+  };
+}
+
+/** Where the device's health is read from (edge/main.ts wires it). */
+export interface DeviceHealthParts {
+  readonly config: Pick<EdgeConfig, 'cameras' | 'health'>;
+  readonly board: CameraBoard;
+  /** Each camera's signal source, once it started. */
+  readonly signals: ReadonlyMap<string, SignalSource>;
+  readonly evidence: { state(cameraId: string): string };
+  readonly isConnected: () => boolean;
+  readonly outboxState?: (() => string) | undefined;
+  readonly spoolWaitingSinceMs: () => number | undefined;
+}
+
+/** Reads every part now and judges it (for /healthz and the health gauges). */
+export function deviceHealthReader(parts: DeviceHealthParts): () => EdgeHealth & HealthReading {
+  const { config } = parts;
+  return () => {
+    const nowMs = Date.now();
+    const waitingSinceMs = parts.spoolWaitingSinceMs();
+    const fedByController = config.cameras.filter((c) => c.signal.controller && parts.signals.has(c.id));
+    return judgeEdgeHealth(
+      {
+        natsConnected: parts.isConnected(),
+        outbox: parts.outboxState?.(),
+        cameras: parts.board.statuses(config.health.cameraNoFrameMs),
+        signalStale: new Map(fedByController.map((c) => [c.id, parts.signals.get(c.id)!.readingAt(nowMs).isStale])),
+        evidence: new Map(config.cameras.map((c) => [c.id, parts.evidence.state(c.id)])),
+        spoolWaitingMs: waitingSinceMs === undefined ? 0 : nowMs - waitingSinceMs,
+      },
+      config.health,
+    );
   };
 }

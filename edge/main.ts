@@ -8,7 +8,7 @@ import { isStreamUrl, openFrameSource } from './frames/open-source.js';
 import type { FrameSource } from './frames/frame.js';
 import { startEdgeHttp } from './http.js';
 import { CameraBoard } from './camera-health.js';
-import { judgeEdgeHealth } from './health.js';
+import { deviceHealthReader } from './health.js';
 import type { EdgeHealth } from './health.js';
 import { InferencePool } from './inference/inference-pool.js';
 import type { Logger } from './logger.js';
@@ -342,25 +342,15 @@ export async function startEdge(
     cameraLogger.info(summary, 'camera source ended');
     return summary;
   };
-  const reading = () => {
-    const nowMs = Date.now();
-    const waitingSinceMs = spooling?.waitingSinceMs;
-    return judgeEdgeHealth(
-      {
-        natsConnected: publisher.isConnected,
-        outbox: outbox?.monitor.state(),
-        cameras: board.statuses(config.health.cameraNoFrameMs),
-        signalStale: new Map(
-          config.cameras
-            .filter((c) => c.signal.controller && signals.has(c.id))
-            .map((c) => [c.id, signals.get(c.id)!.readingAt(nowMs).isStale]),
-        ),
-        evidence: new Map(config.cameras.map((c) => [c.id, evidenceQueues.state(c.id)])),
-        spoolWaitingMs: waitingSinceMs === undefined ? 0 : nowMs - waitingSinceMs,
-      },
-      config.health,
-    );
-  };
+  const reading = deviceHealthReader({
+    config,
+    board,
+    signals,
+    evidence: evidenceQueues,
+    isConnected: () => publisher.isConnected,
+    outboxState: outbox && (() => outbox.monitor.state()),
+    spoolWaitingSinceMs: () => spooling?.waitingSinceMs,
+  });
   metrics.watchHealth(reading);
   const health = (): EdgeHealth => {
     const { ok, checks } = reading();
