@@ -1,5 +1,6 @@
-# One image for both sides: `zebra core run` or `zebra edge run`.
-FROM node:20-bookworm-slim
+# One image for both sides: `zebra core run` or `zebra edge run` (deploy/hub, deploy/site).
+# The base is pinned by version; pin it by digest too where your registry policy asks for it.
+FROM node:20.18.1-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip NODE_ENV=production
@@ -11,5 +12,10 @@ COPY proto ./proto
 COPY models ./models
 COPY edge ./edge
 COPY core ./core
+COPY deploy/healthcheck.js ./deploy/healthcheck.js
+# The state folder (audit key, device key, spool, model cache) belongs to the user the image
+# runs as: a named volume mounted here starts with this owner and mode, not root's.
+RUN mkdir -p /var/lib/zebra && chown node:node /var/lib/zebra && chmod 700 /var/lib/zebra
 USER node
+VOLUME /var/lib/zebra
 ENTRYPOINT ["node", "bin/zebra.js"]

@@ -179,6 +179,7 @@ export async function runDemo(args: string[]): Promise<number> {
     say(`  hub nats-server with JetStream (domain ${HUB_DOMAIN}) on ${nats.url}, TLS (CA ${demoNats.tls.caFile})`);
     const grpcAddr = `127.0.0.1:${await freePort(50051)}`;
     const httpAddr = `127.0.0.1:${await freePort(8080)}`;
+    const edgeHttpAddr = `127.0.0.1:${await freePort(9464)}`;
     const natsClient = (url: string, id: { user: string; passwordFile: string }): Record<string, unknown> => ({
       servers: [url],
       user: id.user,
@@ -200,7 +201,12 @@ export async function runDemo(args: string[]): Promise<number> {
     );
     say(`  site leaf node (domain ${siteId}) on ${siteNats.url}, linked to the hub over TLS as user ${siteId}`);
     const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
-      Object.assign(c, { nats: natsClient(siteNats!.url, demoNats.device), stateDir: join(WORK, 'edge-state') });
+      Object.assign(c, {
+        nats: natsClient(siteNats!.url, demoNats.device),
+        stateDir: join(WORK, 'edge-state'),
+        // The device's /healthz and /metrics, over TLS like everything else.
+        http: { listen: edgeHttpAddr, tls: serverTls },
+      });
       c.outbox = { ...(c.outbox as object), coreKeyFile: join(WORK, 'core-receipt-key.pem') };
       for (const camera of c.cameras as { signal: { schedule: string } }[]) {
         camera.signal.schedule = join(REPO, 'edge/demo', camera.signal.schedule);
@@ -242,6 +248,8 @@ export async function runDemo(args: string[]): Promise<number> {
     const edgeLogStream = createWriteStream(edgeLog);
     edge.stdout.pipe(edgeLogStream);
     edge.stderr.pipe(edgeLogStream);
+    say(`  edge health and metrics while it runs: https://${edgeHttpAddr}/healthz and /metrics`);
+    say(`            curl --cacert ${pki.caFile} https://${edgeHttpAddr}/metrics`);
     followEdge(edge);
     const edgeCode = await new Promise<number | null>((r) => edge.once('exit', r));
     if (edgeCode !== 0) {

@@ -4,6 +4,7 @@ import {
   LEAF_LOCAL_SUBJECTS,
   NATS_CORE_USER,
   NATS_SETUP_USER,
+  controllerPermissions,
   corePermissions,
   renderNatsAuthorization,
   siteDevicePermissions,
@@ -17,12 +18,23 @@ import {
  */
 
 export const DEPLOY_NATS_FILES = {
-  hub: 'core/deploy/nats-hub.conf',
+  /** The hub's nodes, in deploy/hub/compose.yml and the root docker-compose.yml. */
+  hub: 'deploy/hub/nats-hub.conf',
+  /** The all-in-one docker-compose.yml's site leaf node (its edge plays a sample video). */
   site: 'edge/deploy/nats-site.conf',
+  /** The site kit's leaf node (deploy/site/compose.yml): the device and the signal controllers. */
+  siteKit: 'deploy/site/nats-site.conf',
 } as const;
 
-/** The compose site and device (edge/deploy/edge.compose.yaml) and the core's durable. */
+/** The compose site and device (edge/deploy/edge.compose.yaml, deploy/site/edge.yaml) and the core's durable. */
 const COMPOSE = { siteId: 'compose-site', deviceId: 'compose-device-1', ingestDurable: 'core-ingest' };
+
+/** The signal controllers (or their bridges) of the site kit's two cameras (deploy/site/edge.yaml). */
+export const SITE_KIT_CONTROLLERS = ['ctl-south', 'ctl-north'] as const;
+
+/** The environment variable holding a controller's NATS password: ZEBRA_NATS_CONTROLLER_CTL_SOUTH_PASSWORD. */
+export const controllerPasswordEnv = (controllerId: string): string =>
+  `ZEBRA_NATS_CONTROLLER_${controllerId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PASSWORD`;
 
 const TLS_DIR = '/etc/nats/tls';
 const tls = (files: { cert?: string; ca: boolean }): string =>
@@ -86,7 +98,11 @@ export function renderHubConf(): string {
   ].join('\n');
 }
 
-export function renderSiteConf(): string {
+/**
+ * A site leaf node's config: the setup identity, the device, and each signal controller
+ * (publishing its own signal subject only), each with its secret from the environment.
+ */
+export function renderSiteConf(controllers: readonly string[] = []): string {
   return [
     ...HEADER,
     `server_name: zebra-${COMPOSE.siteId}`,
@@ -101,6 +117,12 @@ export function renderSiteConf(): string {
         passwordEnv: 'ZEBRA_NATS_DEVICE_PASSWORD',
         permissions: siteDevicePermissions(COMPOSE.siteId, COMPOSE.deviceId),
       },
+      ...controllers.map((id) => ({
+        user: id,
+        password: '',
+        passwordEnv: controllerPasswordEnv(id),
+        permissions: controllerPermissions(COMPOSE.siteId, id),
+      })),
     ]).trimEnd(),
     '# The link to the hub: tls://<site>:<secret>@nats-<n>:7422 per hub node, from the environment',
     "# (the leaf node moves to another node when its node goes); the site's own event, tally and",
@@ -115,4 +137,5 @@ export function renderSiteConf(): string {
 export async function writeDeployNatsConfs(): Promise<void> {
   await writeFile(DEPLOY_NATS_FILES.hub, renderHubConf());
   await writeFile(DEPLOY_NATS_FILES.site, renderSiteConf());
+  await writeFile(DEPLOY_NATS_FILES.siteKit, renderSiteConf(SITE_KIT_CONTROLLERS));
 }

@@ -205,6 +205,33 @@ export const CoreConfigSchema = z
       })
       .strict()
       .prefault({}),
+    health: z
+      .object({
+        checkIntervalMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(15_000)
+          .describe('How often the checkpoint lag and the review queue are read for /healthz and the metrics'),
+        checkpointSlackMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(60_000)
+          .describe(
+            '/healthz turns red when an audit entry has waited for a checkpoint longer than audit.checkpointIntervalMs plus this',
+          ),
+        reviewQueueMaxAgeMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .default(48 * 60 * 60_000)
+          .describe(
+            "/healthz turns red when the oldest open review item's capture is older than this (the review SLA)",
+          ),
+      })
+      .strict()
+      .prefault({}),
     ingest: z
       .object({
         durableName: z

@@ -20,6 +20,7 @@ import { startGrpcServer } from './grpc/server.js';
 import { sweepRetention } from './retention/retention.js';
 import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
+import { CoreHealthMonitor } from './http/health.js';
 import { loadServerTls } from './tls.js';
 import { natsInboxPrefix } from '../proto/index.js';
 import { IngestConsumer, openIngestTopology } from './ingest/consumer.js';
@@ -236,19 +237,21 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
     metrics,
     logger.child({ component: 'ingest' }),
   );
+  const health = new CoreHealthMonitor(
+    db,
+    { ...config.health, checkpointIntervalMs: config.audit.checkpointIntervalMs },
+    metrics,
+    logger.child({ component: 'health' }),
+  );
+  await health.start();
+  cleanup.add('stopping the health checks', () => health.stop());
   const grpc = await startGrpcServer(config.grpc.listen, grpcTls, api);
   cleanup.add('closing gRPC', () => grpc.close());
   const http = await startHttpServer(config.http.listen, httpTls, {
     api,
-    health: async () => {
-      const database = await db.query('SELECT 1').then(
-        () => 'ok',
-        (err: unknown) => errorMessage(err),
-      );
+    health: () => {
       const nats = nc.isClosed() ? 'closed' : isNatsConnected ? 'ok' : 'reconnecting';
-      const verdict = monitor.check();
-      const ingest = verdict.ok ? 'ok' : verdict.detail;
-      return { ok: database === 'ok' && nats === 'ok' && ingest === 'ok', checks: { database, nats, ingest } };
+      return health.check({ nats, ingest: monitor.check() });
     },
   });
   cleanup.add('closing HTTP', () => http.close());

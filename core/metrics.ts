@@ -20,6 +20,13 @@ export interface CoreMetrics {
   readonly evidencePurged: Counter;
   readonly evidenceIntegrityFailures: Counter;
   readonly reviewsExpired: Counter;
+  readonly healthy: Gauge;
+  readonly checkpointTimestamp: Gauge;
+  readonly checkpointUncoveredAge: Gauge;
+  readonly checkpointStale: Gauge;
+  readonly reviewQueueItems: Gauge;
+  readonly reviewQueueOldestAge: Gauge;
+  readonly reviewQueueOverSla: Gauge;
 }
 
 export function createCoreMetrics(): CoreMetrics {
@@ -120,5 +127,38 @@ export function createCoreMetrics(): CoreMetrics {
       help: 'Open reviews expired by retention',
       registers: [registry],
     }),
+    ...healthGauges([registry]),
+  };
+}
+
+/** What /healthz judges besides ingest, read on the health timer (core/http/health.ts). */
+function healthGauges(registers: Registry[]) {
+  const gauge = (name: string, help: string): Gauge => new Gauge({ name, help, registers });
+  return {
+    healthy: gauge('zebra_core_healthy', '1 while /healthz is green (at its last answer or health check)'),
+    checkpointTimestamp: gauge(
+      'zebra_audit_checkpoint_timestamp_seconds',
+      'When the newest audit checkpoint was signed; 0 before the first',
+    ),
+    checkpointUncoveredAge: gauge(
+      'zebra_audit_uncovered_entry_age_seconds',
+      'Age of the oldest audit entry no signed checkpoint covers yet; 0 when all are covered',
+    ),
+    checkpointStale: gauge(
+      'zebra_audit_checkpoint_stale',
+      '1 while an audit entry has waited for a checkpoint longer than audit.checkpointIntervalMs + health.checkpointSlackMs',
+    ),
+    reviewQueueItems: gauge(
+      'zebra_review_queue_items',
+      'Review items waiting for a person (received, queued, in review, confirmed, linked); counted up to 10000',
+    ),
+    reviewQueueOldestAge: gauge(
+      'zebra_review_queue_oldest_age_seconds',
+      'Age of the oldest open review item, from its capture; 0 when the queue is empty',
+    ),
+    reviewQueueOverSla: gauge(
+      'zebra_review_queue_over_sla',
+      '1 while the oldest open review item is older than health.reviewQueueMaxAgeMs',
+    ),
   };
 }

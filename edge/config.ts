@@ -182,6 +182,25 @@ export const EdgeConfigSchema = z
         path: ['tls'],
       })
       .default({}),
+    health: z
+      .object({
+        cameraNoFrameMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe('/healthz turns red (camera "stalled") when a camera has had no frame for this long'),
+        spoolWaitMs: z
+          .number()
+          .int()
+          .positive()
+          .default(300_000)
+          .describe(
+            '/healthz turns red when signed messages have waited in the device spool this long without it emptying',
+          ),
+      })
+      .strict()
+      .default({ cameraNoFrameMs: 30_000, spoolWaitMs: 300_000 }),
     outbox: z
       .object({
         hubDomain: Id.default('hub').describe("The hub's JetStream domain, for sourcing this site's receipts"),

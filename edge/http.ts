@@ -2,13 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import { EdgeError, EdgeErrorCode, errorMessage } from './errors.js';
+import type { EdgeHealth } from './health.js';
 import type { EdgeMetrics } from './metrics.js';
 
-/** The edge's health as /healthz reports it. */
-export interface EdgeHealth {
-  readonly ok: boolean;
-  readonly checks: Record<string, string>;
-}
+export type { EdgeHealth } from './health.js';
 
 async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
   try {

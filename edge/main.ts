@@ -7,7 +7,9 @@ import type { EdgeConfig } from './config.js';
 import { isStreamUrl, openFrameSource } from './frames/open-source.js';
 import type { FrameSource } from './frames/frame.js';
 import { startEdgeHttp } from './http.js';
-import type { EdgeHealth } from './http.js';
+import { CameraBoard } from './camera-health.js';
+import { deviceHealthReader } from './health.js';
+import type { EdgeHealth } from './health.js';
 import { InferencePool } from './inference/inference-pool.js';
 import type { Logger } from './logger.js';
 import { createEdgeMetrics } from './metrics.js';
@@ -287,8 +289,8 @@ export async function startEdge(
   // One set of queues for the device: events per camera, frame bytes across all cameras.
   const evidenceQueues = new EvidenceQueues(config.evidence, logger.child({ component: 'evidence' }), metrics);
   const sources: FrameSource[] = [];
-  const signals: SignalSource[] = [];
-  const cameraState = new Map<string, string>(config.cameras.map((c) => [c.id, 'starting']));
+  const signals = new Map<string, SignalSource>();
+  const board = new CameraBoard(config.cameras.map((c) => c.id));
   const runCamera = async (camera: EdgeConfig['cameras'][number]): Promise<PipelineSummary> => {
     const startAtMs = Date.now();
     const cameraLogger = logger.child({ component: 'pipeline', camera: camera.id });
@@ -296,12 +298,14 @@ export async function startEdge(
     const source = await openFrameSource(
       { cameraId: camera.id, ...camera.source, input, startAtMs },
       cameraLogger,
-      () => metrics.sourceRestarts.inc({ camera: camera.id }),
+      (reason) => {
+        metrics.sourceRestarts.inc({ camera: camera.id });
+        board.dropped(camera.id, reason);
+      },
     );
     sources.push(source);
     const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger, metrics, controllerKeys);
-    signals.push(signal);
-    cameraState.set(camera.id, 'running');
+    signals.set(camera.id, signal);
     const summary = await runCameraPipeline({
       deviceId: config.deviceId,
       siteId: config.siteId,
@@ -326,26 +330,30 @@ export async function startEdge(
       logger: cameraLogger,
       metrics,
       onTally: tallySender(publisher, deviceKey),
-      onFrame: hooks.onFrame,
+      onFrame: (frame, summary) => {
+        board.frame(camera.id);
+        hooks.onFrame?.(frame, summary);
+      },
       evidenceQueues,
       // A file replayed as fast as it goes waits for evidence; a live camera cannot.
       waitForEvidence: !camera.source.realtime && !isStreamUrl(input),
     });
-    cameraState.set(camera.id, 'ended');
+    board.ended(camera.id);
     cameraLogger.info(summary, 'camera source ended');
     return summary;
   };
+  const reading = deviceHealthReader({
+    config,
+    board,
+    signals,
+    evidence: evidenceQueues,
+    isConnected: () => publisher.isConnected,
+    outboxState: outbox && (() => outbox.monitor.state()),
+    spoolWaitingSinceMs: () => spooling?.waitingSinceMs,
+  });
+  metrics.watchHealth(reading);
   const health = (): EdgeHealth => {
-    const checks: Record<string, string> = { nats: publisher.isConnected ? 'connected' : 'disconnected' };
-    if (outbox) checks.outbox = outbox.monitor.state();
-    for (const [id, state] of cameraState) checks[`camera:${id}`] = state;
-    const evidence = config.cameras.map((c) => evidenceQueues.state(c.id));
-    config.cameras.forEach((c, i) => (checks[`evidence:${c.id}`] = evidence[i]!));
-    const ok =
-      publisher.isConnected &&
-      !checks.outbox?.startsWith('full') &&
-      ![...cameraState.values()].some((s) => s.startsWith('failed')) &&
-      !evidence.some((s) => s.startsWith('full'));
+    const { ok, checks } = reading();
     return { ok, checks };
   };
   const http =
@@ -357,7 +365,7 @@ export async function startEdge(
     runCamera(camera).then(
       (summary): CameraResult => ({ cameraId: camera.id, summary }),
       (err: unknown): CameraResult => {
-        cameraState.set(camera.id, `failed: ${errorMessage(err)}`);
+        board.failed(camera.id, errorMessage(err));
         logger.error({ err, camera: camera.id }, 'camera stopped');
         return { cameraId: camera.id, error: errorMessage(err) };
       },
@@ -367,7 +375,7 @@ export async function startEdge(
     await Promise.all(sources.map((s) => s.close()));
   };
   const done = Promise.all(runs).finally(async () => {
-    await Promise.all(signals.map((s) => s.close()));
+    await Promise.all([...signals.values()].map((s) => s.close()));
     outbox?.monitor.close();
     await outbox?.purger.close();
     await (spooling ? spooling.close(DRAIN_ON_STOP_MS) : publisher.close());

@@ -1,4 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CAMERA_STATES } from './camera-health.js';
+import type { CameraStateName } from './camera-health.js';
+
+/** What the health gauges read at each scrape (edge/health.ts makes it). */
+export interface HealthReading {
+  readonly ok: boolean;
+  readonly cameras: ReadonlyMap<string, { readonly state: CameraStateName; readonly sinceFrameMs: number }>;
+  /** Cameras fed by a controller: whether the feed is stale now. */
+  readonly signalStale: ReadonlyMap<string, boolean>;
+  /** How long messages have waited in the spool without it emptying; 0 when empty. */
+  readonly spoolWaitingMs: number;
+}
+
+const NO_READING: HealthReading = { ok: true, cameras: new Map(), signalStale: new Map(), spoolWaitingMs: 0 };
 
 /** The edge's Prometheus metrics, on a registry of its own. */
 export interface EdgeMetrics {
@@ -24,14 +38,23 @@ export interface EdgeMetrics {
   readonly evidenceWithheld: Counter<'camera' | 'reason'>;
   readonly evidenceQueuedEvents: Gauge<'camera'>;
   readonly evidenceFrameBytes: Gauge<'kind'>;
+  readonly healthy: Gauge;
+  readonly cameraUp: Gauge<'camera'>;
+  readonly cameraState: Gauge<'camera' | 'state'>;
+  readonly cameraLastFrameAge: Gauge<'camera'>;
+  readonly signalStale: Gauge<'camera'>;
+  readonly spoolWaiting: Gauge;
   /** Where evidenceFrameBytes reads its values at each scrape (the device's evidence queues). */
   watchEvidenceFrameBytes(read: () => { readonly reserved: number; readonly held: number }): void;
+  /** Where the health gauges read their values at each scrape. */
+  watchHealth(read: () => HealthReading): void;
 }
 
 export function createEdgeMetrics(): EdgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let readHealth = (): HealthReading => NO_READING;
   let readEvidenceBytes: () => { readonly reserved: number; readonly held: number } = () => ({ reserved: 0, held: 0 });
   return {
     registry,
@@ -160,8 +183,71 @@ export function createEdgeMetrics(): EdgeMetrics {
         this.set({ kind: 'held' }, held);
       },
     }),
+    ...healthGauges(registers, () => readHealth()),
     watchEvidenceFrameBytes(read) {
       readEvidenceBytes = read;
     },
+    watchHealth(read) {
+      readHealth = read;
+    },
+  };
+}
+
+/** The gauges /healthz's verdict and each camera's state become, read at each scrape. */
+function healthGauges(registers: Registry[], read: () => HealthReading) {
+  return {
+    healthy: new Gauge({
+      name: 'zebra_edge_healthy',
+      help: '1 while /healthz is green (every camera delivers frames, no stale signal feed, the spool empties)',
+      registers,
+      collect() {
+        this.set(read().ok ? 1 : 0);
+      },
+    }),
+    cameraUp: new Gauge({
+      name: 'zebra_edge_camera_up',
+      help: '1 while the camera delivers frames (state running)',
+      labelNames: ['camera'],
+      registers,
+      collect() {
+        for (const [camera, c] of read().cameras) this.set({ camera }, c.state === 'running' ? 1 : 0);
+      },
+    }),
+    cameraState: new Gauge({
+      name: 'zebra_edge_camera_state',
+      help: "1 for the camera's current state (connecting, running, stalled, failed, ended), 0 for the others",
+      labelNames: ['camera', 'state'],
+      registers,
+      collect() {
+        for (const [camera, c] of read().cameras)
+          for (const state of CAMERA_STATES) this.set({ camera, state }, c.state === state ? 1 : 0);
+      },
+    }),
+    cameraLastFrameAge: new Gauge({
+      name: 'zebra_edge_camera_last_frame_age_seconds',
+      help: "Seconds since the camera's last frame (since it started when none came yet)",
+      labelNames: ['camera'],
+      registers,
+      collect() {
+        for (const [camera, c] of read().cameras) this.set({ camera }, c.sinceFrameMs / 1000);
+      },
+    }),
+    signalStale: new Gauge({
+      name: 'zebra_edge_signal_stale',
+      help: "1 while the camera's signal controller feed is stale (enforcement suspended)",
+      labelNames: ['camera'],
+      registers,
+      collect() {
+        for (const [camera, stale] of read().signalStale) this.set({ camera }, stale ? 1 : 0);
+      },
+    }),
+    spoolWaiting: new Gauge({
+      name: 'zebra_edge_spool_waiting_seconds',
+      help: 'Seconds signed messages have waited in the device spool without it emptying; 0 when empty',
+      registers,
+      collect() {
+        this.set(read().spoolWaitingMs / 1000);
+      },
+    }),
   };
 }

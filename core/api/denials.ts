@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/audit-repo.js';
 import type { AuditValue } from '../audit/entry.js';
 import type { Database } from '../db/database.js';
+import { grpcCodeName } from '../grpc/status-map.js';
 import type { Logger } from '../logger.js';
 import type { CoreMetrics } from '../metrics.js';
 
@@ -59,7 +60,7 @@ export class DenialLog {
   }
 
   async record(denial: Denial, nowMs: number): Promise<void> {
-    this.#metrics.apiDenials.inc({ method: denial.method, code: denial.code });
+    this.#metrics.apiDenials.inc({ method: denial.method, code: grpcCodeName(denial.code) });
     if (denial.actor !== 'anonymous') {
       this.#logger.warn({ denial }, 'call refused');
       return this.#append(nowMs, denial.actor, denial.method, {

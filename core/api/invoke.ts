@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/authenticator.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
+import { grpcCodeName } from '../grpc/status-map.js';
 import { findOutOfBounds } from '../input-bounds.js';
 import type { ApiDeps, ApiMethod, CallContext, ChunkSink, StreamMethod } from './method.js';
 
@@ -74,17 +75,15 @@ async function instrumented<T>(
   body: (ctx: CallContext) => Promise<T>,
 ): Promise<T> {
   const nowMs = Date.now();
-  const stop = deps.metrics.apiSeconds.startTimer({ method: methodName(method.path) });
+  // Metric labels: the full gRPC method name and gRPC code names, as gRPC's own metrics have them.
+  const stop = deps.metrics.apiSeconds.startTimer({ method: method.path });
   try {
     checkRequestBounds(request);
     const result = await body({ principal, nowMs, deps });
-    deps.metrics.apiCalls.inc({ method: methodName(method.path), code: 'OK' });
+    deps.metrics.apiCalls.inc({ method: method.path, code: 'OK' });
     return result;
   } catch (err) {
-    deps.metrics.apiCalls.inc({
-      method: methodName(method.path),
-      code: err instanceof CoreError ? err.code : 'INTERNAL',
-    });
+    deps.metrics.apiCalls.inc({ method: method.path, code: grpcCodeName(err) });
     await auditIfDenial(deps, method, principal.userId, err, origin, nowMs);
     throw err;
   } finally {

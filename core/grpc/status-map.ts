@@ -40,3 +40,13 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   }
   return { code: status.INTERNAL, details: 'internal error' };
 }
+
+/**
+ * The gRPC code name ("PERMISSION_DENIED") a call ends with, from its error or its core error
+ * code, for metric labels: the same mapping as the status the caller gets.
+ */
+export function grpcCodeName(errOrCode: unknown): string {
+  const code = errOrCode instanceof CoreError ? errOrCode.code : errOrCode;
+  const known = typeof code === 'string' && Object.hasOwn(STATUS_OF, code);
+  return status[known ? STATUS_OF[code as CoreErrorCode] : status.INTERNAL];
+}

@@ -37,6 +37,7 @@ export class SpoolingPublisher implements SpoolTarget {
   #retryTimer: NodeJS.Timeout | undefined;
   #delayMs: number;
   #closed = false;
+  #waitingSinceMs: number | undefined;
 
   constructor(spool: EventSpool, target: SpoolTarget, logger: Logger, options: SpoolingOptions, metrics?: EdgeMetrics) {
     this.#spool = spool;
@@ -89,6 +90,16 @@ export class SpoolingPublisher implements SpoolTarget {
     this.#kick();
   }
 
+  /** Since when messages have waited in the spool without it emptying; undefined while empty. */
+  get waitingSinceMs(): number | undefined {
+    return this.#waitingSinceMs;
+  }
+
+  #setWaiting(messages: number): void {
+    this.#metrics?.spooledMessages.set(messages);
+    this.#waitingSinceMs = messages > 0 ? (this.#waitingSinceMs ?? Date.now()) : undefined;
+  }
+
   #kick(): void {
     if (this.#closed) return;
     clearTimeout(this.#retryTimer);
@@ -106,12 +117,12 @@ export class SpoolingPublisher implements SpoolTarget {
   async #drain(): Promise<void> {
     this.#again = false;
     const names = await this.#spool.ready();
-    this.#metrics?.spooledMessages.set(names.length);
+    this.#setWaiting(names.length);
     for (const [i, name] of names.entries()) {
       if (this.#closed) return;
       try {
         await this.#send(name);
-        this.#metrics?.spooledMessages.set(names.length - i - 1);
+        this.#setWaiting(names.length - i - 1);
       } catch (err) {
         this.#logger.error(
           { err, event: name, waiting: names.length - i, retryInMs: this.#delayMs },

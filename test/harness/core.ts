@@ -62,9 +62,10 @@ export async function startTestCore(
       nats: natsConfig,
       grpc: { listen: '127.0.0.1:0', tls },
       http: { listen: '127.0.0.1:0', tls },
-      audit: { signingKeyFile: join(keyDir.path, 'audit-key.pem') },
       auth: { bootstrapTokenFile: join(keyDir.path, 'admin-token') },
       ...overrides,
+      // Audit settings in overrides add to the harness's key file.
+      audit: { signingKeyFile: join(keyDir.path, 'audit-key.pem'), ...(overrides.audit as object | undefined) },
     },
     process.cwd(),
     {},

@@ -162,7 +162,7 @@ describe('streaming audit export at a size one message cannot carry', () => {
       'the cancelled export counted',
       async () =>
         (await stack.core.core.api.metrics.apiCalls.get()).values.some(
-          (v) => v.labels.method === 'AuditService/ExportLog' && v.labels.code === 'CORE_CANCELLED',
+          (v) => v.labels.method === '/zebra.v1.AuditService/ExportLog' && v.labels.code === 'CANCELLED',
         ) || undefined,
     );
   });
