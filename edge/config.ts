@@ -74,6 +74,40 @@ const CameraConfig = z
   })
   .strict();
 
+const ClockSection = z
+  .object({
+    source: z
+      .enum(['auto', 'chrony', 'timedatectl', 'adjtimex', 'ignore'])
+      .default('auto')
+      .describe(
+        'Where the edge reads whether the system clock is synchronised: auto tries chrony (chronyc), systemd-timesyncd (timedatectl), then the kernel (adjtimex); ignore is for replays and tests only (the controller offset alone decides)',
+      ),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe('How often the system clock state is read again'),
+    maxOffsetMs: z
+      .number()
+      .positive()
+      .default(100)
+      .describe(
+        'The system clock is unsynced when its daemon (chrony) reports it further than this from its reference',
+      ),
+    chronySocket: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("chronyc's -h: chronyd's command socket (a path) or host; default chronyc's own"),
+  })
+  .strict()
+  .default({ source: 'auto', pollIntervalMs: 10_000, maxOffsetMs: 100 })
+  .describe(
+    'The system clock: on cameras with a controller feed, a clock the system does not report synchronised suspends enforcement',
+  );
+
 export const EdgeConfigSchema = z
   .object({
     deviceId: Id.describe('This device, as registered with the core'),
@@ -214,6 +248,7 @@ export const EdgeConfigSchema = z
       .describe(
         "Set when nats.servers is the site's leaf node: events and evidence wait in the site's outbox until the core's receipt",
       ),
+    clock: ClockSection,
     cameras: z.array(CameraConfig).min(1, 'configure at least one camera'),
   })
   .strict()

@@ -33,6 +33,8 @@ import { EvidenceRedactor } from './redact/redactor.js';
 import { redactorOptionsFromConfig } from './redact/redactor-config.js';
 import { loadPinnedKey } from './pinned-key.js';
 import type { PinnedKey } from './pinned-key.js';
+import { ClockedSignalSource } from './clock/clocked-signal.js';
+import { SystemClockMonitor } from './clock/system-clock.js';
 import { ControllerSignalSource } from './signal/controller-source.js';
 import { ScheduleSignalSource, loadSchedule } from './signal/schedule.js';
 import type { SignalSource } from './signal/signal.js';
@@ -212,6 +214,7 @@ function signalFor(
   logger: Logger,
   metrics: EdgeMetrics,
   controllerKeys: ReadonlyMap<string, PinnedKey>,
+  clock: SystemClockMonitor | undefined,
 ): Promise<SignalSource> {
   const { controller, schedule } = camera.signal;
   if (controller) {
@@ -228,9 +231,9 @@ function signalFor(
       keepMs: CONTROLLER_KEEP_MS,
     };
     const nc = publisher.connection;
-    return Promise.resolve(
-      ControllerSignalSource.subscribe(nc, config.siteId, options, { cameraId: camera.id, logger, metrics }),
-    );
+    const feed = ControllerSignalSource.subscribe(nc, config.siteId, options, { cameraId: camera.id, logger, metrics });
+    // The system's own clock state joins the controller offset (clock.source "ignore": not).
+    return Promise.resolve(clock ? new ClockedSignalSource(feed, () => clock.status) : feed);
   }
   return loadSchedule(schedule!).then((s) => new ScheduleSignalSource(s, startAtMs));
 }
@@ -283,6 +286,15 @@ export async function startEdge(
     await pool.close();
     throw err;
   }
+  // Read before the first frame when a camera decides on the device clock (a controller feed).
+  const clock =
+    config.clock.source !== 'ignore' && config.cameras.some((c) => c.signal.controller)
+      ? await SystemClockMonitor.start(
+          { ...config.clock, source: config.clock.source },
+          logger.child({ component: 'clock' }),
+          metrics,
+        )
+      : undefined;
   const hash = configSha256(config);
   // One set of queues for the device: events per camera, frame bytes across all cameras.
   const evidenceQueues = new EvidenceQueues(config.evidence, logger.child({ component: 'evidence' }), metrics);
@@ -299,7 +311,7 @@ export async function startEdge(
       () => metrics.sourceRestarts.inc({ camera: camera.id }),
     );
     sources.push(source);
-    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger, metrics, controllerKeys);
+    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger, metrics, controllerKeys, clock);
     signals.push(signal);
     cameraState.set(camera.id, 'running');
     const summary = await runCameraPipeline({
@@ -339,6 +351,7 @@ export async function startEdge(
     const checks: Record<string, string> = { nats: publisher.isConnected ? 'connected' : 'disconnected' };
     if (outbox) checks.outbox = outbox.monitor.state();
     for (const [id, state] of cameraState) checks[`camera:${id}`] = state;
+    if (clock) checks.clock = `${clock.status.state}: ${clock.status.detail}`;
     const evidence = config.cameras.map((c) => evidenceQueues.state(c.id));
     config.cameras.forEach((c, i) => (checks[`evidence:${c.id}`] = evidence[i]!));
     const ok =
@@ -367,6 +380,7 @@ export async function startEdge(
     await Promise.all(sources.map((s) => s.close()));
   };
   const done = Promise.all(runs).finally(async () => {
+    clock?.close();
     await Promise.all(signals.map((s) => s.close()));
     outbox?.monitor.close();
     await outbox?.purger.close();

@@ -6,6 +6,7 @@ import { makeFifo, openFifoReader } from './fifo.js';
 import type { Frame, FrameSource } from './frame.js';
 import { probeVideo } from './probe.js';
 import { RawFrameReader } from './raw-frame-reader.js';
+import { LIVE_STAMPS_START, stampLiveFrame } from './live-stamps.js';
 import { hideCredentials, isStreamUrl, streamInputArgs } from './stream-url.js';
 
 export interface FfmpegSourceOptions {
@@ -23,7 +24,8 @@ export interface FfmpegSourceOptions {
   readonly realtime?: boolean;
   /**
    * "timeline" (files): frames are stamped on the video's own timeline from `startAtMs`.
-   * "arrival" (live streams): frames are stamped with the device clock as they arrive.
+   * "arrival" (live streams): the stream's own timeline from the device clock at the first
+   * frame's arrival (see live-stamps.ts), so frames that arrive in a burst keep their spacing.
    */
   readonly stamping?: 'timeline' | 'arrival';
   /**
@@ -40,6 +42,8 @@ const STDERR_TAIL_BYTES = 2_000;
  * and up to RTSP_ANALYZE_US of analysis before decoding starts.
  */
 export const FIRST_FRAME_GRACE_MS = 5_000;
+/** A live stream's timeline may part from the arrivals by this much before it is re-anchored. */
+const MAX_DRIFT_MS = 2_000;
 const READ_AHEAD_FRAMES = 4;
 
 /** Frames decoded by an ffmpeg child process as raw RGB24. */
@@ -92,12 +96,19 @@ export class FfmpegFrameSource implements FrameSource {
     const watchdog = stallMs ? watchForStall(reader, stallMs, () => child.kill('SIGTERM')) : undefined;
     const { cameraId, startAtMs, stamping } = this.#options;
     let index = 0;
+    let stamps = LIVE_STAMPS_START;
+    let isBackedUp = false;
     let isComplete = false;
     try {
       for await (const rgb of reader) {
-        const capturedAtMs =
-          stamping === 'arrival' ? reader.lastArrivedAtMs : startAtMs + Math.round((index * 1000) / fps);
+        let capturedAtMs = startAtMs + Math.round((index * 1000) / fps);
+        if (stamping === 'arrival') {
+          const input = { index, fps, arrivedAtMs: reader.lastArrivedAtMs, isBackedUp, maxDriftMs: MAX_DRIFT_MS };
+          ({ state: stamps, capturedAtMs } = stampLiveFrame(stamps, input));
+        }
         yield { cameraId, index, capturedAtMs, widthPx, heightPx, rgb };
+        // Frames read ahead while this one was processed waited for us: their late arrival is ours.
+        isBackedUp = reader.isHeld;
         index += 1;
       }
       isComplete = true;
