@@ -17,15 +17,25 @@ const CameraConfig = z
         input: z.string().min(1).describe('Video file, stream URL, or "sample:<manifest id>" for a sample file'),
         fps: z.number().positive().max(30).default(5).describe('Frames per second to decode and detect'),
         realtime: z.boolean().default(false).describe('Read a file at its native rate, as a live camera would'),
-        stallTimeoutMs: z.number().int().positive().default(10_000).describe('A stream silent this long has dropped'),
+        stallTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe('A stream that delivers no frame this long has stalled: it is reopened'),
         reconnect: z
           .object({
             baseDelayMs: z.number().int().positive().default(500).describe('First wait after a stream drops'),
-            maxDelayMs: z.number().int().positive().default(30_000).describe('Longest wait between attempts'),
+            maxDelayMs: z
+              .number()
+              .int()
+              .positive()
+              .default(5_000)
+              .describe('Longest wait between attempts: a camera back from an outage is seen within this'),
             healthyAfterFrames: z.number().int().positive().default(25).describe('Frames in a row that reset the wait'),
           })
           .strict()
-          .default({ baseDelayMs: 500, maxDelayMs: 30_000, healthyAfterFrames: 25 }),
+          .default({ baseDelayMs: 500, maxDelayMs: 5_000, healthyAfterFrames: 25 }),
       })
       .strict(),
     zone: z
