@@ -83,8 +83,14 @@ export class FfmpegFrameSource implements FrameSource {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
     });
     const exited = new Promise<number | null>((resolve, reject) => {
+      // No cause: a spawn error carries the arguments (spawnargs), the camera URL among them.
       child.once('error', (err) =>
-        reject(new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `cannot start ffmpeg: ${err.message}`, { cause: err })),
+        reject(
+          new EdgeError(
+            EdgeErrorCode.FRAME_SOURCE_FAILED,
+            hideCredentials(`cannot start ffmpeg: ${err.message}`, input),
+          ),
+        ),
       );
       child.once('close', (code) => resolve(code));
     });
