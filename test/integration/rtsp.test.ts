@@ -16,11 +16,12 @@ const FPS = 5;
 const FRAME_MS = 1000 / FPS;
 const RECONNECT = { baseDelayMs: 200, maxDelayMs: 1000, healthyAfterFrames: 5 };
 /**
- * A reopen costs the backoff (at most maxDelayMs once the server is back), an RTSP probe for
- * the size and ffmpeg's own open, each analysing at most 1 s (RTSP_ANALYZE_US). Measured
- * here: 1.6-2.6 s on a loaded 2-core machine; 3x for the margin.
+ * What a reopen may cost beyond the outage: the backoff step that was waiting when the server
+ * came back (at most maxDelayMs), then a probe and ffmpeg's own open, each analysing at most
+ * 1 s (RTSP_ANALYZE_US). Bounded by twice what the first open took on this machine at the time
+ * (the load varies: seen 1.6-2.6 s quiet, ~4 s beside the end-to-end test).
  */
-const REOPEN_ALLOWANCE_MS = 6000;
+const reopenAllowanceMs = (firstOpenMs: number): number => RECONNECT.maxDelayMs + 2 * firstOpenMs;
 
 interface Seen {
   readonly index: number;
@@ -79,10 +80,13 @@ describe('RTSP cameras on a real RTSP server', () => {
     await using server = await startRtspServer({ file: await vtest(), user: USER, password: PASSWORD });
     const logs = createLogSink();
     const restarts: string[] = [];
+    const openedAtMs = Date.now();
     const source = await openCamera(server.url, logs, restarts);
     const { frames, done } = collect(source);
     try {
       await framesAtLeast(frames, 15);
+      const firstOpenMs = frames[0]!.atMs - openedAtMs;
+      const allowanceMs = reopenAllowanceMs(firstOpenMs);
       const outageStartMs = Date.now();
       await server.stop();
       // The outage itself: the camera is gone for 2 s.
@@ -102,12 +106,12 @@ describe('RTSP cameras on a real RTSP server', () => {
       }
       const framesLost = Math.round(gapMs / FRAME_MS) - 1;
       console.info(
-        `RTSP restart: outage ${outageMs} ms, gap ${gapMs} ms (${framesLost} frames at ${FPS} fps), reopen cost ${gapMs - outageMs} ms, restarts ${restarts.length}`,
+        `RTSP restart: first open ${firstOpenMs} ms, outage ${outageMs} ms, gap ${gapMs} ms (${framesLost} frames at ${FPS} fps), reopen cost ${gapMs - outageMs} ms (allowed ${allowanceMs}), restarts ${restarts.length}`,
       );
       expect(frames[gapAt - 1]!.atMs).toBeLessThanOrEqual(outageStartMs + 1000);
       expect(gapMs).toBeGreaterThanOrEqual(outageMs - 1000);
-      expect(gapMs).toBeLessThanOrEqual(outageMs + REOPEN_ALLOWANCE_MS);
-      expect(framesLost).toBeLessThanOrEqual(Math.ceil((outageMs + REOPEN_ALLOWANCE_MS) / FRAME_MS));
+      expect(gapMs).toBeLessThanOrEqual(outageMs + allowanceMs);
+      expect(framesLost).toBeLessThanOrEqual(Math.ceil((outageMs + allowanceMs) / FRAME_MS));
       expect(restarts.length).toBeGreaterThanOrEqual(1);
       expect(frames.map((f) => f.index)).toEqual(frames.map((_, i) => i));
       // While the server was down, the reopen failed with ffprobe's message, URL included: hidden.
@@ -130,19 +134,22 @@ describe('RTSP cameras on a real RTSP server', () => {
     const { frames, done } = collect(source);
     try {
       await framesAtLeast(frames, 10);
+      // Only what happens from the stall on (a loaded machine may have needed a second open).
+      const before = restarts.length;
       const stalledAtMs = Date.now();
       await server.stall();
-      await waitFor('the stall reported', () => Promise.resolve(restarts[0]), 20_000);
+      const reason = await waitFor('the stall reported', () => Promise.resolve(restarts[before]), 20_000);
       const detectedAfterMs = Date.now() - stalledAtMs;
       console.info(`RTSP stall detected after ${detectedAfterMs} ms (stallTimeoutMs ${stallTimeoutMs})`);
-      expect(restarts[0]).toMatch(
-        /^EDGE_FRAME_SOURCE_STALLED: rtsp:\/\/\*\*\*@127\.0\.0\.1:\d+\/cam: no frame for 1500 ms/,
-      );
+      expect(reason).toMatch(/^EDGE_FRAME_SOURCE_STALLED: rtsp:\/\/\*\*\*@127\.0\.0\.1:\d+\/cam: no frame for 1500 ms/);
       expect(detectedAfterMs).toBeGreaterThanOrEqual(stallTimeoutMs - FRAME_MS);
       expect(detectedAfterMs).toBeLessThan(stallTimeoutMs + 5000);
-      expect(logs.find('camera stream dropped; reconnecting')).toMatchObject({
-        reason: expect.stringMatching(/EDGE_FRAME_SOURCE_STALLED/),
-      });
+      expect(
+        logs.lines.some(
+          (l) =>
+            l.msg === 'camera stream dropped; reconnecting' && String(l.reason).startsWith('EDGE_FRAME_SOURCE_STALLED'),
+        ),
+      ).toBe(true);
       await server.resume();
       const resumedAt = frames.length;
       await framesAtLeast(frames, resumedAt + 10);
