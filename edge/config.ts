@@ -17,15 +17,25 @@ const CameraConfig = z
         input: z.string().min(1).describe('Video file, stream URL, or "sample:<manifest id>" for a sample file'),
         fps: z.number().positive().max(30).default(5).describe('Frames per second to decode and detect'),
         realtime: z.boolean().default(false).describe('Read a file at its native rate, as a live camera would'),
-        stallTimeoutMs: z.number().int().positive().default(10_000).describe('A stream silent this long has dropped'),
+        stallTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe('A stream that delivers no frame this long has stalled: it is reopened'),
         reconnect: z
           .object({
             baseDelayMs: z.number().int().positive().default(500).describe('First wait after a stream drops'),
-            maxDelayMs: z.number().int().positive().default(30_000).describe('Longest wait between attempts'),
+            maxDelayMs: z
+              .number()
+              .int()
+              .positive()
+              .default(5_000)
+              .describe('Longest wait between attempts: a camera back from an outage is seen within this'),
             healthyAfterFrames: z.number().int().positive().default(25).describe('Frames in a row that reset the wait'),
           })
           .strict()
-          .default({ baseDelayMs: 500, maxDelayMs: 30_000, healthyAfterFrames: 25 }),
+          .default({ baseDelayMs: 500, maxDelayMs: 5_000, healthyAfterFrames: 25 }),
       })
       .strict(),
     zone: z
@@ -73,6 +83,40 @@ const CameraConfig = z
       ),
   })
   .strict();
+
+const ClockSection = z
+  .object({
+    source: z
+      .enum(['auto', 'chrony', 'timedatectl', 'adjtimex', 'ignore'])
+      .default('auto')
+      .describe(
+        'Where the edge reads whether the system clock is synchronised: auto tries chrony (chronyc), systemd-timesyncd (timedatectl), then the kernel (adjtimex); ignore is for replays and tests only (the controller offset alone decides)',
+      ),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe('How often the system clock state is read again'),
+    maxOffsetMs: z
+      .number()
+      .positive()
+      .default(100)
+      .describe(
+        'The system clock is unsynced when its daemon (chrony) reports it further than this from its reference',
+      ),
+    chronySocket: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("chronyc's -h: chronyd's command socket (a path) or host; default chronyc's own"),
+  })
+  .strict()
+  .default({ source: 'auto', pollIntervalMs: 10_000, maxOffsetMs: 100 })
+  .describe(
+    'The system clock: on cameras with a controller feed, a clock the system does not report synchronised suspends enforcement',
+  );
 
 export const EdgeConfigSchema = z
   .object({
@@ -233,6 +277,7 @@ export const EdgeConfigSchema = z
       .describe(
         "Set when nats.servers is the site's leaf node: events and evidence wait in the site's outbox until the core's receipt",
       ),
+    clock: ClockSection,
     cameras: z.array(CameraConfig).min(1, 'configure at least one camera'),
   })
   .strict()

@@ -12,6 +12,8 @@ export const EdgeErrorCode = {
   MODEL_METADATA_MISMATCH: 'EDGE_MODEL_METADATA_MISMATCH',
   /** Thrown when ffmpeg or ffprobe is missing, fails, or the input cannot be decoded. */
   FRAME_SOURCE_FAILED: 'EDGE_FRAME_SOURCE_FAILED',
+  /** Thrown when a live stream delivers no frame for `stallTimeoutMs` (the source is then reopened). */
+  FRAME_SOURCE_STALLED: 'EDGE_FRAME_SOURCE_STALLED',
   /** Thrown when a frame does not have the size its header promises. */
   FRAME_INVALID: 'EDGE_FRAME_INVALID',
   /** Thrown when inference fails. */

@@ -35,6 +35,8 @@ import { EvidenceRedactor } from './redact/redactor.js';
 import { redactorOptionsFromConfig } from './redact/redactor-config.js';
 import { loadPinnedKey } from './pinned-key.js';
 import type { PinnedKey } from './pinned-key.js';
+import { ClockedSignalSource } from './clock/clocked-signal.js';
+import { SystemClockMonitor } from './clock/system-clock.js';
 import { ControllerSignalSource } from './signal/controller-source.js';
 import { ScheduleSignalSource, loadSchedule } from './signal/schedule.js';
 import type { SignalSource } from './signal/signal.js';
@@ -214,6 +216,7 @@ function signalFor(
   logger: Logger,
   metrics: EdgeMetrics,
   controllerKeys: ReadonlyMap<string, PinnedKey>,
+  clock: SystemClockMonitor | undefined,
 ): Promise<SignalSource> {
   const { controller, schedule } = camera.signal;
   if (controller) {
@@ -230,9 +233,9 @@ function signalFor(
       keepMs: CONTROLLER_KEEP_MS,
     };
     const nc = publisher.connection;
-    return Promise.resolve(
-      ControllerSignalSource.subscribe(nc, config.siteId, options, { cameraId: camera.id, logger, metrics }),
-    );
+    const feed = ControllerSignalSource.subscribe(nc, config.siteId, options, { cameraId: camera.id, logger, metrics });
+    // The system's own clock state joins the controller offset (clock.source "ignore": not).
+    return Promise.resolve(clock ? new ClockedSignalSource(feed, () => clock.status) : feed);
   }
   return loadSchedule(schedule!).then((s) => new ScheduleSignalSource(s, startAtMs));
 }
@@ -285,6 +288,15 @@ export async function startEdge(
     await pool.close();
     throw err;
   }
+  // Read before the first frame when a camera decides on the device clock (a controller feed).
+  const clock =
+    config.clock.source !== 'ignore' && config.cameras.some((c) => c.signal.controller)
+      ? await SystemClockMonitor.start(
+          { ...config.clock, source: config.clock.source },
+          logger.child({ component: 'clock' }),
+          metrics,
+        )
+      : undefined;
   const hash = configSha256(config);
   // One set of queues for the device: events per camera, frame bytes across all cameras.
   const evidenceQueues = new EvidenceQueues(config.evidence, logger.child({ component: 'evidence' }), metrics);
@@ -304,7 +316,7 @@ export async function startEdge(
       },
     );
     sources.push(source);
-    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger, metrics, controllerKeys);
+    const signal = await signalFor(camera, config, publisher, startAtMs, cameraLogger, metrics, controllerKeys, clock);
     signals.set(camera.id, signal);
     const summary = await runCameraPipeline({
       deviceId: config.deviceId,
@@ -354,6 +366,7 @@ export async function startEdge(
   metrics.watchHealth(reading);
   const health = (): EdgeHealth => {
     const { ok, checks } = reading();
+    if (clock) checks.clock = `${clock.status.state}: ${clock.status.detail}`;
     return { ok, checks };
   };
   const http =
@@ -375,6 +388,7 @@ export async function startEdge(
     await Promise.all(sources.map((s) => s.close()));
   };
   const done = Promise.all(runs).finally(async () => {
+    clock?.close();
     await Promise.all([...signals.values()].map((s) => s.close()));
     outbox?.monitor.close();
     await outbox?.purger.close();

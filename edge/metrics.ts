@@ -26,6 +26,7 @@ export interface EdgeMetrics {
   readonly events: Counter<'camera' | 'evidence'>;
   readonly suspended: Gauge<'camera' | 'reason'>;
   readonly sourceRestarts: Counter<'camera'>;
+  readonly systemClock: Gauge<'source' | 'state'>;
   readonly outboxRefusals: Counter<'store'>;
   readonly outboxUsedBytes: Gauge<'store'>;
   readonly outboxLimitBytes: Gauge<'store'>;
@@ -106,6 +107,12 @@ export function createEdgeMetrics(): EdgeMetrics {
       name: 'zebra_edge_source_restarts_total',
       help: 'Times a camera stream was reopened after it dropped',
       labelNames: ['camera'],
+      registers,
+    }),
+    systemClock: new Gauge({
+      name: 'zebra_edge_system_clock',
+      help: '1 for the system clock state last read, and the tool that said so (chrony, timedatectl, adjtimex, none)',
+      labelNames: ['source', 'state'],
       registers,
     }),
     outboxRefusals: new Counter({

@@ -6,6 +6,8 @@ import { makeFifo, openFifoReader } from './fifo.js';
 import type { Frame, FrameSource } from './frame.js';
 import { probeVideo } from './probe.js';
 import { RawFrameReader } from './raw-frame-reader.js';
+import { LIVE_STAMPS_START, stampLiveFrame } from './live-stamps.js';
+import { hideCredentials, isStreamUrl, streamInputArgs } from './stream-url.js';
 
 export interface FfmpegSourceOptions {
   readonly cameraId: string;
@@ -22,14 +24,26 @@ export interface FfmpegSourceOptions {
   readonly realtime?: boolean;
   /**
    * "timeline" (files): frames are stamped on the video's own timeline from `startAtMs`.
-   * "arrival" (live streams): frames are stamped with the device clock as they arrive.
+   * "arrival" (live streams): the stream's own timeline from the device clock at the first
+   * frame's arrival (see live-stamps.ts), so frames that arrive in a burst keep their spacing.
    */
   readonly stamping?: 'timeline' | 'arrival';
-  /** Give up on a stream that sends nothing for this long (ffmpeg's socket timeout). */
+  /**
+   * A stream that delivers no frame for this long has stalled: ffmpeg's socket timeout, and a
+   * watchdog for a connection that stays open without video (RTCP alone keeps a socket busy).
+   * The source then ends with EDGE_FRAME_SOURCE_STALLED.
+   */
   readonly stallTimeoutMs?: number;
 }
 
 const STDERR_TAIL_BYTES = 2_000;
+/**
+ * Extra time the first frame of a stream may take: connecting, RTSP's DESCRIBE/SETUP/PLAY,
+ * and up to RTSP_ANALYZE_US of analysis before decoding starts.
+ */
+export const FIRST_FRAME_GRACE_MS = 5_000;
+/** A live stream's timeline may part from the arrivals by this much before it is re-anchored. */
+const MAX_DRIFT_MS = 2_000;
 const READ_AHEAD_FRAMES = 4;
 
 /** Frames decoded by an ffmpeg child process as raw RGB24. */
@@ -43,22 +57,22 @@ export class FfmpegFrameSource implements FrameSource {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Frame> {
     const { input, fps } = this.#options;
-    const { widthPx, heightPx } = await probeVideo(input);
+    const isStream = isStreamUrl(input);
+    const stallMs = isStream ? this.#options.stallTimeoutMs : undefined;
+    const inputArgs = isStream ? streamInputArgs(input, stallMs) : [];
+    const { widthPx, heightPx } = await probeVideo(input, undefined, inputArgs);
     const frameBytes = widthPx * heightPx * 3;
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputArgs];
     if (this.#options.realtime) args.push('-re');
-    if (this.#options.stallTimeoutMs && /^(rtsp|http|https):/.test(input)) {
-      const micros = String(this.#options.stallTimeoutMs * 1000);
-      args.push(
-        ...(input.startsWith('rtsp:') ? ['-rtsp_transport', 'tcp', '-timeout', micros] : ['-rw_timeout', micros]),
-      );
-    }
     const fifo = await makeFifo().catch((err: unknown) => {
       throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `cannot make a pipe for ffmpeg: ${errorMessage(err)}`, {
         cause: err,
       });
     });
-    args.push('-i', input, '-an', '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-y', fifo.path);
+    // A camera that switches resolution mid-stream keeps delivering frames at the size it
+    // opened with (scaled; the zone is normalised, so it still fits); a reopen takes the new size.
+    const filters = isStream ? `fps=${fps},scale=${widthPx}:${heightPx}` : `fps=${fps}`;
+    args.push('-i', input, '-an', '-vf', filters, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-y', fifo.path);
     const reader = new RawFrameReader(frameBytes, READ_AHEAD_FRAMES);
     const socket = openFifoReader(fifo.path, reader.onread);
     reader.attach(socket);
@@ -69,8 +83,14 @@ export class FfmpegFrameSource implements FrameSource {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
     });
     const exited = new Promise<number | null>((resolve, reject) => {
+      // No cause: a spawn error carries the arguments (spawnargs), the camera URL among them.
       child.once('error', (err) =>
-        reject(new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `cannot start ffmpeg: ${err.message}`, { cause: err })),
+        reject(
+          new EdgeError(
+            EdgeErrorCode.FRAME_SOURCE_FAILED,
+            hideCredentials(`cannot start ffmpeg: ${err.message}`, input),
+          ),
+        ),
       );
       child.once('close', (code) => resolve(code));
     });
@@ -79,33 +99,50 @@ export class FfmpegFrameSource implements FrameSource {
     void exited.finally(() => {
       if (reader.bytesRead === 0) socket.destroy();
     });
+    const watchdog = stallMs ? watchForStall(reader, stallMs, () => child.kill('SIGTERM')) : undefined;
     const { cameraId, startAtMs, stamping } = this.#options;
     let index = 0;
+    let stamps = LIVE_STAMPS_START;
+    let isBackedUp = false;
     let isComplete = false;
     try {
       for await (const rgb of reader) {
-        const capturedAtMs = stamping === 'arrival' ? Date.now() : startAtMs + Math.round((index * 1000) / fps);
+        let capturedAtMs = startAtMs + Math.round((index * 1000) / fps);
+        if (stamping === 'arrival') {
+          const input = { index, fps, arrivedAtMs: reader.lastArrivedAtMs, isBackedUp, maxDriftMs: MAX_DRIFT_MS };
+          ({ state: stamps, capturedAtMs } = stampLiveFrame(stamps, input));
+        }
         yield { cameraId, index, capturedAtMs, widthPx, heightPx, rgb };
+        // Frames read ahead while this one was processed waited for us: their late arrival is ours.
+        isBackedUp = reader.isHeld;
         index += 1;
       }
       isComplete = true;
     } finally {
+      watchdog?.stop();
       // A consumer that stops early (break, an error) must not leave ffmpeg running.
       if (!isComplete && child.exitCode === null && this.#child === child) child.kill('SIGTERM');
       socket.destroy();
       await fifo.dispose();
     }
     const code = await exited;
+    const shownInput = hideCredentials(input);
+    if (watchdog?.hasStalled) {
+      throw new EdgeError(
+        EdgeErrorCode.FRAME_SOURCE_STALLED,
+        `${shownInput}: no frame for ${stallMs} ms: the stream stalled (after ${index} frames)`,
+      );
+    }
     if (code !== 0 && code !== null && this.#child) {
       throw new EdgeError(
         EdgeErrorCode.FRAME_SOURCE_FAILED,
-        `ffmpeg exited with code ${code} on ${input}: ${stderrTail.trim() || 'no message'}`,
+        hideCredentials(`ffmpeg exited with code ${code} on ${input}: ${stderrTail.trim() || 'no message'}`, input),
       );
     }
     if (reader.truncatedBytes > 0) {
       throw new EdgeError(
         EdgeErrorCode.FRAME_INVALID,
-        `${input}: the last frame is truncated (${reader.truncatedBytes} of ${frameBytes} bytes)`,
+        `${shownInput}: the last frame is truncated (${reader.truncatedBytes} of ${frameBytes} bytes)`,
       );
     }
   }
@@ -118,4 +155,40 @@ export class FfmpegFrameSource implements FrameSource {
     child.kill('SIGTERM');
     await closed;
   }
+}
+
+/**
+ * Calls `onStall` once when the reader gets no byte for `stallMs` while it is reading (a reader
+ * paused because frames wait for the consumer is not stalled); the first byte may take
+ * FIRST_FRAME_GRACE_MS longer.
+ */
+function watchForStall(
+  reader: RawFrameReader,
+  stallMs: number,
+  onStall: () => void,
+): { stop(): void; readonly hasStalled: boolean } {
+  let lastBytes = reader.bytesRead;
+  let lastProgressAtMs = Date.now() + FIRST_FRAME_GRACE_MS;
+  let hasStalled = false;
+  const timer = setInterval(
+    () => {
+      const nowMs = Date.now();
+      if (reader.bytesRead !== lastBytes || reader.isHeld) {
+        lastBytes = reader.bytesRead;
+        lastProgressAtMs = nowMs;
+      } else if (nowMs - lastProgressAtMs >= stallMs) {
+        hasStalled = true;
+        clearInterval(timer);
+        onStall();
+      }
+    },
+    Math.min(1000, Math.max(50, Math.floor(stallMs / 4))),
+  );
+  timer.unref();
+  return {
+    stop: () => clearInterval(timer),
+    get hasStalled() {
+      return hasStalled;
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { FfmpegFrameSource } from './ffmpeg-source.js';
 import { ImageFolderSource } from './folder-source.js';
 import type { FrameSource } from './frame.js';
 import { ReconnectingFrameSource } from './reconnecting-source.js';
+import { isStreamUrl } from './stream-url.js';
 import type { ReconnectOptions } from './reconnecting-source.js';
 
 export interface SourceSpec {
@@ -17,10 +18,7 @@ export interface SourceSpec {
   readonly stallTimeoutMs: number;
 }
 
-/** True for inputs that name a live stream rather than a file or a folder. */
-export function isStreamUrl(input: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(input) && !input.startsWith('file://');
-}
+export { isStreamUrl };
 
 /**
  * The frame source for a camera's input: a live stream (reopened with backoff whenever it

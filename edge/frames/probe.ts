@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
+import { hideCredentials } from './stream-url.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -9,21 +10,39 @@ export interface VideoInfo {
   readonly heightPx: number;
 }
 
-/** Width and height of the first video stream, read with ffprobe. */
-export async function probeVideo(input: string, timeoutMs = 15_000): Promise<VideoInfo> {
+/**
+ * Width and height of the first video stream, read with ffprobe. `inputArgs` go before the
+ * input (a stream's transport and timeout). Messages never carry the URL's credentials.
+ */
+export async function probeVideo(input: string, timeoutMs = 15_000, inputArgs: string[] = []): Promise<VideoInfo> {
   let stdout: string;
   try {
     ({ stdout } = await execFileAsync(
       'ffprobe',
-      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x', input],
+      [
+        '-v',
+        'error',
+        ...inputArgs,
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=width,height',
+        '-of',
+        'csv=p=0:s=x',
+        input,
+      ],
       { timeout: timeoutMs },
     ));
   } catch (err) {
     const detail = (err as { stderr?: string }).stderr?.trim() || errorMessage(err);
-    throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `ffprobe cannot read ${input}: ${detail}`, { cause: err });
+    // No cause: the child-process error's message carries the whole command line, URL included.
+    throw new EdgeError(
+      EdgeErrorCode.FRAME_SOURCE_FAILED,
+      hideCredentials(`ffprobe cannot read ${input}: ${detail}`, input),
+    );
   }
   const match = /^(\d+)x(\d+)/.exec(stdout.trim());
-  if (!match) throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `${input} has no video stream`);
+  if (!match) throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `${hideCredentials(input)} has no video stream`);
   return { widthPx: Number(match[1]), heightPx: Number(match[2]) };
 }
 

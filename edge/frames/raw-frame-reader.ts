@@ -18,6 +18,9 @@ export class RawFrameReader implements AsyncIterable<Buffer> {
   readonly #frameBytes: number;
   readonly #maxQueued: number;
   readonly #queue: Buffer[] = [];
+  /** When each queued frame's last byte arrived (device clock), in queue order. */
+  readonly #arrivals: number[] = [];
+  #lastArrivedAtMs = 0;
   #socket: Socket | undefined;
   #frame: Buffer;
   #filled = 0;
@@ -57,6 +60,19 @@ export class RawFrameReader implements AsyncIterable<Buffer> {
     return this.#bytesRead;
   }
 
+  /**
+   * When the frame yielded last had fully arrived (device clock): a live frame's capture time,
+   * not delayed by the time it waited for the consumer.
+   */
+  get lastArrivedAtMs(): number {
+    return this.#lastArrivedAtMs;
+  }
+
+  /** True while whole frames wait for the consumer (reading is paused: no bytes is no stall). */
+  get isHeld(): boolean {
+    return this.#isHeld;
+  }
+
   /** Bytes of a last, incomplete frame when the stream ended (0 when it ended on a frame boundary). */
   get truncatedBytes(): number {
     return this.#ended ? this.#filled : 0;
@@ -68,6 +84,7 @@ export class RawFrameReader implements AsyncIterable<Buffer> {
     this.#filled += bytes;
     if (this.#filled === this.#frameBytes) {
       this.#queue.push(this.#frame);
+      this.#arrivals.push(Date.now());
       this.#frame = newFrameBuffer(this.#frameBytes);
       this.#filled = 0;
     }
@@ -85,6 +102,7 @@ export class RawFrameReader implements AsyncIterable<Buffer> {
     for (;;) {
       const next = this.#queue.shift();
       if (next) {
+        this.#lastArrivedAtMs = this.#arrivals.shift()!;
         if (this.#isHeld && this.#queue.length < this.#maxQueued) {
           // resume() restarts a read the callback stopped (the stream itself never paused).
           this.#isHeld = false;

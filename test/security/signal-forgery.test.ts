@@ -203,6 +203,8 @@ describe('forged signal reports on a real nats-server', () => {
           nats: natsClient,
           stateDir: join(work.path, 'state'),
           models: { allowDownload: false },
+          // The reasons asserted are the feed's; this machine's clock state is not (see clock.test.ts).
+          clock: { source: 'ignore' },
           cameras: [
             {
               ...camera,

@@ -83,6 +83,17 @@ describe('edge config', () => {
     );
   });
 
+  it('reads the clock state from the system by default, and names a bad clock key', async () => {
+    const raw = await demoRaw();
+    expect(parseEdgeConfig(raw, '/base', {}, 'edge.yaml').clock).toEqual({
+      source: 'auto',
+      pollIntervalMs: 10_000,
+      maxOffsetMs: 100,
+    });
+    expectInvalid({ ...raw, clock: { source: 'config' } }, /^edge\.yaml: clock\.source: /);
+    expectInvalid({ ...raw, clock: { synced: true } }, /^edge\.yaml: clock: .*synced/);
+  });
+
   it("names the camera's controller keyFile when the key is not Ed25519", async () => {
     await using dir = await tempDir();
     const rsa = join(dir.path, 'rsa.pem');

@@ -1,0 +1,125 @@
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { freePorts } from '../../cli/nats-server.js';
+
+/** Debian's Python, which python3-gi and the GStreamer typelibs are installed for. */
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = join(import.meta.dirname, 'rtsp_server.py');
+const PACKAGES =
+  'gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav';
+
+export interface RtspServerOptions {
+  /** The video to serve (looped never: its end ends the stream, as a camera reboot would). */
+  readonly file: string;
+  readonly path?: string;
+  /** Basic auth: the server refuses clients without these. */
+  readonly user?: string;
+  readonly password?: string;
+  /** Served resolution, "WxH" (default 768x576, vtest's own). */
+  readonly size?: string;
+  /** Served frame rate (default 10, vtest's own). */
+  readonly fps?: number;
+}
+
+/** A running GStreamer RTSP server on 127.0.0.1 (test/harness/rtsp_server.py). */
+export interface TestRtspServer extends AsyncDisposable {
+  readonly port: number;
+  /** rtsp://[user:password@]127.0.0.1:port/path */
+  readonly url: string;
+  /** Stops sending video; the connection stays open. */
+  stall(): Promise<void>;
+  resume(): Promise<void>;
+  /** Switches the stream to another resolution, "WxH". */
+  setSize(size: string): Promise<void>;
+  /** Stops the server (clients see the connection close). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, from the start of the file (at another size, if given). */
+  start(size?: string): Promise<void>;
+}
+
+/** Fails with the packages to install when GStreamer's RTSP server cannot be loaded. */
+export function requireGstRtspServer(): void {
+  try {
+    execFileSync(
+      PYTHON,
+      [
+        '-c',
+        "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); " +
+          "assert Gst.ElementFactory.find('x264enc') and Gst.ElementFactory.find('avdec_msmpeg4'), 'x264enc or avdec_msmpeg4 missing (gstreamer1.0-plugins-ugly, gstreamer1.0-libav)'",
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  } catch (err) {
+    const detail = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n').at(-1) ?? String(err);
+    throw new Error(`GStreamer's RTSP server is not usable (${detail}): apt-get install -y ${PACKAGES}`);
+  }
+}
+
+type ServerProcess = ChildProcessByStdio<Writable, Readable, Readable>;
+
+/** Starts the RTSP server on a free port; dispose (or stop) ends it. */
+export async function startRtspServer(options: RtspServerOptions): Promise<TestRtspServer> {
+  requireGstRtspServer();
+  const [port] = await freePorts(1);
+  const path = options.path ?? '/cam';
+  const args = [SCRIPT, '--file', options.file, '--port', String(port), '--path', path];
+  if (options.user) args.push('--user', options.user, '--password', options.password ?? '');
+  if (options.size) args.push('--size', options.size);
+  if (options.fps) args.push('--fps', String(options.fps));
+  let child: ServerProcess | undefined;
+  let answers: string[] = [];
+  let waiting: (() => void) | undefined;
+  let stderr = '';
+
+  const nextLine = async (prefix: string, timeoutMs: number): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = answers.findIndex((l) => l.startsWith(prefix));
+      if (i !== -1) return answers.splice(i, 1)[0]!;
+      if (!child || child.exitCode !== null) throw new Error(`RTSP server exited: ${stderr.trim()}`);
+      if (Date.now() > deadline) throw new Error(`RTSP server: no "${prefix}" within ${timeoutMs} ms: ${stderr}`);
+      await new Promise<void>((resolve) => {
+        waiting = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+  };
+  const start = async (size?: string): Promise<void> => {
+    answers = [];
+    stderr = '';
+    const proc = spawn(PYTHON, size ? [...args, '--size', size] : args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      answers.push(line);
+      waiting?.();
+    });
+    await nextLine('ready', 20_000);
+  };
+  const stop = async (): Promise<void> => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+    proc.kill('SIGKILL');
+    await closed;
+  };
+  const command = async (line: string): Promise<void> => {
+    child?.stdin.write(`${line}\n`);
+    await nextLine(`ok ${line.split(' ')[0]}`, 10_000);
+  };
+  await start();
+  const auth = options.user ? `${encodeURIComponent(options.user)}:${encodeURIComponent(options.password ?? '')}@` : '';
+  return {
+    port: port!,
+    url: `rtsp://${auth}127.0.0.1:${port}${path}`,
+    stall: () => command('stall'),
+    resume: () => command('resume'),
+    setSize: (size) => command(`size ${size}`),
+    stop,
+    start,
+    [Symbol.asyncDispose]: stop,
+  };
+}
