@@ -1,3 +1,4 @@
+import { backoffDelayMs } from '../backoff.js';
 import { EdgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Frame, FrameSource } from './frame.js';
@@ -8,11 +9,6 @@ export interface ReconnectOptions {
   readonly maxDelayMs: number;
   /** After this many frames in a row the stream counts as healthy again and the delay resets. */
   readonly healthyAfterFrames: number;
-}
-
-/** The wait before reconnect attempt `attempt` (1-based): capped exponential backoff. Pure. */
-export function backoffDelayMs(attempt: number, options: ReconnectOptions): number {
-  return Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
 }
 
 /**
@@ -59,7 +55,10 @@ export class ReconnectingFrameSource implements FrameSource {
       }
       if (this.#closed) return;
       attempt += 1;
-      const delayMs = backoffDelayMs(attempt, this.#options);
+      const delayMs = backoffDelayMs(attempt, {
+        firstDelayMs: this.#options.baseDelayMs,
+        maxDelayMs: this.#options.maxDelayMs,
+      });
       this.#logger.warn({ reason, attempt, retryInMs: delayMs, framesThisRun }, 'camera stream dropped; reconnecting');
       this.#onRestart(reason, delayMs);
       await new Promise<void>((resolve) => {

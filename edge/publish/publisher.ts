@@ -15,8 +15,12 @@ import {
 } from '../../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { backoffDelayMs } from '../backoff.js';
 import { isOutboxFullError } from '../outbox/js-errors.js';
 import { openSiteOutbox } from '../outbox/site-outbox.js';
+
+/** The longest wait between two tries of one publish. */
+const MAX_RETRY_DELAY_MS = 30_000;
 import type { SiteOutboxOptions } from '../outbox/site-outbox.js';
 
 /** Sends evidence and events to the core. */
@@ -104,7 +108,6 @@ export class JetStreamPublisher implements EventPublisher {
   }
 
   async #withRetry(what: string, store: 'events' | 'evidence', attempt: () => Promise<unknown>): Promise<void> {
-    let delayMs = this.#options.retryDelayMs;
     for (let n = 1; ; n++) {
       try {
         await attempt();
@@ -125,9 +128,9 @@ export class JetStreamPublisher implements EventPublisher {
             { cause: err },
           );
         }
+        const delayMs = backoffDelayMs(n, { firstDelayMs: this.#options.retryDelayMs, maxDelayMs: MAX_RETRY_DELAY_MS });
         if (!isFull) this.#logger.warn({ err, attempt: n, retryInMs: delayMs }, `${what} failed, retrying`);
         await new Promise((r) => setTimeout(r, delayMs));
-        delayMs = Math.min(30_000, delayMs * 2);
       }
     }
   }

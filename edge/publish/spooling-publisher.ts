@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CandidateTally, InfractionEvent } from '../../proto/index.js';
+import { backoffDelayMs } from '../backoff.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EdgeMetrics } from '../metrics.js';
@@ -35,7 +36,8 @@ export class SpoolingPublisher implements SpoolTarget {
   #draining: Promise<void> | undefined;
   #again = false;
   #retryTimer: NodeJS.Timeout | undefined;
-  #delayMs: number;
+  /** Failed drains in a row: the backoff's attempt. */
+  #failures = 0;
   #closed = false;
   #waitingSinceMs: number | undefined;
 
@@ -45,7 +47,6 @@ export class SpoolingPublisher implements SpoolTarget {
     this.#logger = logger;
     this.#options = options;
     this.#metrics = metrics;
-    this.#delayMs = options.retryDelayMs;
   }
 
   /** Starts sending whatever an earlier run left in the spool. */
@@ -124,16 +125,20 @@ export class SpoolingPublisher implements SpoolTarget {
         await this.#send(name);
         this.#setWaiting(names.length - i - 1);
       } catch (err) {
+        this.#failures += 1;
+        const delayMs = backoffDelayMs(this.#failures, {
+          firstDelayMs: this.#options.retryDelayMs,
+          maxDelayMs: this.#options.maxRetryDelayMs,
+        });
         this.#logger.error(
-          { err, event: name, waiting: names.length - i, retryInMs: this.#delayMs },
+          { err, event: name, waiting: names.length - i, retryInMs: delayMs },
           `ALERT: spooled events cannot be sent (${errorMessage(err)}); they stay on the device and are tried again`,
         );
-        this.#retryTimer = setTimeout(() => this.#kick(), this.#delayMs);
-        this.#delayMs = Math.min(this.#options.maxRetryDelayMs, this.#delayMs * 2);
+        this.#retryTimer = setTimeout(() => this.#kick(), delayMs);
         return;
       }
     }
-    this.#delayMs = this.#options.retryDelayMs;
+    this.#failures = 0;
   }
 
   async #send(name: string): Promise<void> {
