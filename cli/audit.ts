@@ -8,7 +8,12 @@ import { parseArgs } from 'node:util';
 import {
   EXPORT_FORMAT_V2,
   EXTRACT_FORMAT_V2,
+  isPdf,
+  pdfAttachments,
   splitLines,
+  storyLine,
+  storySentence,
+  timeWithMs,
   verifyExportLines,
   isExtractJson,
   parseCheckpointJson,
@@ -145,6 +150,53 @@ async function verifyStreamFile(
   return 1;
 }
 
+/** Reads the first bytes of a file (to tell a PDF from an export). */
+async function headBytes(path: string): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await file.read(buf, 0, 8, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * An evidence package: verifies the audit extract attached to the PDF against the pinned key,
+ * then prints its entries as the custody story, to compare with the printed pages.
+ */
+async function verifyPackage(file: string, publicKey: KeyObject): Promise<number> {
+  const attachments = (await pdfAttachments(await readFile(file))).filter((a) => a.name.endsWith('.ndjson'));
+  if (attachments.length !== 1)
+    throw new Error(`${file} carries ${attachments.length} audit extracts (.ndjson attachments); a package has one`);
+  const { name, bytes } = attachments[0]!;
+  process.stdout.write(`${file}: checking the attached ${name}\n`);
+  const result = await verifyExportLines(
+    splitLines(
+      (async function* () {
+        yield bytes;
+      })(),
+    ),
+    publicKey,
+  );
+  if (result.header.format !== EXTRACT_FORMAT_V2) throw new Error(`${name} is not a ${EXTRACT_FORMAT_V2} extract`);
+  process.stdout.write(
+    `${result.entryCount} entries with inclusion proofs against the checkpoint of size ${result.headSize}\n`,
+  );
+  if (!result.isValid) {
+    printProblems(result);
+    return 1;
+  }
+  process.stdout.write('OK: the checkpoint signature and every inclusion proof verify\n\nThe verified custody story:\n');
+  for (const text of Buffer.from(bytes).toString('utf8').split('\n')) {
+    if (!text.startsWith('{"type":"entry"')) continue;
+    const entry = JSON.parse(text) as Parameters<typeof storyLine>[0];
+    process.stdout.write(`  ${timeWithMs(entry.atMs, 'utc')}  ${storySentence(storyLine(entry))}\n`);
+  }
+  return 0;
+}
+
 /** Verifies an export against a pinned public key and, optionally, a checkpoint the auditor kept. */
 async function verify(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -156,6 +208,10 @@ async function verify(args: string[]): Promise<number> {
   if (!file || !values['public-key'])
     throw new Error('usage: zebra audit verify FILE --public-key PEM [--checkpoint FILE]');
   const publicKey = await readPublicKey(values['public-key']);
+  const magic = await headBytes(file).catch((err: unknown) => {
+    throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+  if (isPdf(magic)) return verifyPackage(file, publicKey);
   let trusted: SignedCheckpoint | undefined;
   if (values.checkpoint) trusted = parseCheckpointJson(await readJson(values.checkpoint, 'checkpoint'));
   const head = await firstLine(file).catch((err: unknown) => {

@@ -12,6 +12,7 @@ import {
   startEdge,
 } from '../edge/index.js';
 import { audit } from './audit.js';
+import { evidencePackage } from './evidence-package.js';
 import { runDemo } from './demo.js';
 import { natsSetup } from './nats-setup.js';
 import { redact } from './redact.js';
@@ -46,7 +47,8 @@ const USAGE = `usage: zebra <command> [options]
   audit export [--event ID | --since DATE --until DATE] [-o FILE [--resume]] [--idle-timeout S]   (auditor) the log (NDJSON, streamed), or part with proofs
   audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint (over HTTPS): keep it
   audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key (over HTTPS): pin it
-  audit verify FILE --public-key PEM [--checkpoint FILE]
+  audit verify FILE --public-key PEM [--checkpoint FILE]   FILE: an export, an extract, or an evidence package PDF
+  evidence package EVENT_ID -o FILE.pdf --purpose TEXT [--http HOST:PORT]   (supervisor, auditor, admin) the PDF for a court
   pki init --dir DIR                the deployment's private CA (ca.pem, ca-key.pem: keep ca-key.pem offline)
   pki issue NAME --dir DIR --host H [--host H...]   a certificate for a service or device, signed by the CA
 
@@ -154,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'tokens' && sub === 'issue') return await tokensIssue(rest);
     if (command === 'nats' && sub === 'setup') return await natsSetup(rest);
     if (command === 'pki') return await pki(argv.slice(1));
+    if (command === 'evidence' && sub === 'package') return await evidencePackage(rest);
     if (command === 'audit') {
       const code = await audit(argv.slice(1));
       if (code !== undefined) return code;
