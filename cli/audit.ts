@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import {
@@ -173,11 +174,7 @@ async function verifyPackage(file: string, publicKey: KeyObject): Promise<number
   const { name, bytes } = attachments[0]!;
   process.stdout.write(`${file}: checking the attached ${name}\n`);
   const result = await verifyExportLines(
-    splitLines(
-      (async function* () {
-        yield bytes;
-      })(),
-    ),
+    splitLines(Readable.from([Buffer.from(bytes)]) as AsyncIterable<Buffer>),
     publicKey,
   );
   if (result.header.format !== EXTRACT_FORMAT_V2) throw new Error(`${name} is not a ${EXTRACT_FORMAT_V2} extract`);
@@ -188,7 +185,9 @@ async function verifyPackage(file: string, publicKey: KeyObject): Promise<number
     printProblems(result);
     return 1;
   }
-  process.stdout.write('OK: the checkpoint signature and every inclusion proof verify\n\nThe verified custody story:\n');
+  process.stdout.write(
+    'OK: the checkpoint signature and every inclusion proof verify\n\nThe verified custody story:\n',
+  );
   for (const text of Buffer.from(bytes).toString('utf8').split('\n')) {
     if (!text.startsWith('{"type":"entry"')) continue;
     const entry = JSON.parse(text) as Parameters<typeof storyLine>[0];

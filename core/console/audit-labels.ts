@@ -128,11 +128,13 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 type Teller = (d: Readonly<Record<string, unknown>>) => { what: string; why?: string; used: readonly string[] };
 
-const DECIDED = (verb: string): Teller => (d) => ({
-  what: verb,
-  why: d.reason === undefined ? '' : reasonLabel(str(d.reason)),
-  used: ['reason', 'evidenceViewedMs', 'state', 'version'],
-});
+const DECIDED =
+  (verb: string): Teller =>
+  (d) => ({
+    what: verb,
+    why: d.reason === undefined ? '' : reasonLabel(str(d.reason)),
+    used: ['reason', 'evidenceViewedMs', 'state', 'version'],
+  });
 
 const TELLERS: Readonly<Record<string, Teller>> = {
   'event.ingested': (d) => ({
@@ -203,6 +205,7 @@ export function storyLine(entry: StoryEntry): StoryLine {
 /** The line as one sentence: "rita confirmed the infraction (reason), after looking for 1.2 s." */
 export function storySentence(line: StoryLine): string {
   const why = line.why ? `: ${line.why}` : '';
-  const looked = line.lookedMs === undefined ? '' : `, after looking at the evidence for ${durationLabel(line.lookedMs)}`;
+  const looked =
+    line.lookedMs === undefined ? '' : `, after looking at the evidence for ${durationLabel(line.lookedMs)}`;
   return `${line.who} ${line.what}${why}${looked}.`;
 }

@@ -1,4 +1,13 @@
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFRawStream, PDFString, decodePDFRawStream } from 'pdf-lib';
+import {
+  PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFRawStream,
+  PDFString,
+  decodePDFRawStream,
+} from 'pdf-lib';
 
 /** A file attached to a PDF (its EmbeddedFiles name tree). */
 export interface PdfAttachment {
@@ -23,7 +32,8 @@ function leaves(node: PDFDict, depth: number, out: PdfAttachment[]): void {
     if (!(spec instanceof PDFDict) || !(key instanceof PDFString || key instanceof PDFHexString)) continue;
     const ef = spec.lookupMaybe(PDFName.of('EF'), PDFDict);
     const stream = ef?.lookup(PDFName.of('F'));
-    if (stream instanceof PDFRawStream) out.push({ name: key.decodeText(), bytes: decodePDFRawStream(stream).decode() });
+    if (stream instanceof PDFRawStream)
+      out.push({ name: key.decodeText(), bytes: decodePDFRawStream(stream).decode() });
   }
 }
 

@@ -101,7 +101,11 @@ export function drawTimeline(w: PdfWriter, event: InfractionEvent): void {
     w.page.drawText(safe, { x: at, y, size, font: w.fonts.regular, color });
   };
   label('not recorded by the device', (left + xOf(began)) / 2, barY + 20, 7.5, MUTED);
-  label(`steady DON'T WALK from ${timeWithMs(began, 'utc').slice(11)}`, (xOf(began) + left + CONTENT_WIDTH) / 2, barY + 20);
+  label(
+    `steady DON'T WALK from ${timeWithMs(began, 'utc').slice(11)}`,
+    (xOf(began) + left + CONTENT_WIDTH) / 2,
+    barY + 20,
+  );
   // Axis: a tick each second, labelled relative to the start of steady DON'T WALK.
   const stepMs = spanMs > 30_000 ? 5000 : 1000;
   for (let t = Math.ceil((fromMs - began) / stepMs) * stepMs; began + t <= toMs; t += stepMs) {

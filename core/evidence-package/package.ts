@@ -30,7 +30,9 @@ const MAX_KEYFRAMES = 8;
 const MAX_ENTRIES = 5000;
 
 async function keyframesOf(deps: ApiDeps, refs: PackageInput['event']['evidence']): Promise<PackageInput['keyframes']> {
-  const images = refs.filter((r) => r.mediaType === 'image/jpeg' || r.mediaType === 'image/png').slice(0, MAX_KEYFRAMES);
+  const images = refs
+    .filter((r) => r.mediaType === 'image/jpeg' || r.mediaType === 'image/png')
+    .slice(0, MAX_KEYFRAMES);
   const out: PackageInput['keyframes'][number][] = [];
   for (const ref of images) {
     if (!deps.evidence) {
@@ -41,7 +43,8 @@ async function keyframesOf(deps: ApiDeps, refs: PackageInput['event']['evidence'
       deps.logger.warn({ err: errorMessage(err), objectKey: ref.objectKey }, 'evidence package: object not read');
       return null;
     });
-    if (!bytes) out.push({ ref, missing: 'the object is no longer stored (purged under the retention rules, or lost)' });
+    if (!bytes)
+      out.push({ ref, missing: 'the object is no longer stored (purged under the retention rules, or lost)' });
     else if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256Hex)
       out.push({ ref, missing: 'the stored object does not match the hash the device signed, so it is not shown' });
     else out.push({ ref, bytes: Buffer.from(bytes) });

@@ -63,7 +63,7 @@ export class PdfWriter {
   /** Splits text into lines no wider than `width`; words longer than a line are cut. */
   wrap(text: string, font: PDFFont, size: number, width = CONTENT_WIDTH): string[] {
     const lines: string[] = [];
-    for (const paragraph of this.safe(text, font).split('\n')) {
+    for (const paragraph of text.split('\n').map((t) => this.safe(t, font))) {
       let line = '';
       for (const word of paragraph.split(' ')) {
         const candidate = line ? `${line} ${word}` : word;

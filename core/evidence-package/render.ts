@@ -113,6 +113,7 @@ async function keyframes(w: PdfWriter, p: PackageInput): Promise<void> {
 
 function rule(w: PdfWriter, p: PackageInput): void {
   const e = p.event;
+  w.ensure(170); // the heading stays with its figure
   w.heading('The signal around the entry');
   drawTimeline(w, e);
   w.text(
@@ -126,11 +127,17 @@ function rule(w: PdfWriter, p: PackageInput): void {
   );
   w.facts([
     ['Zone', `${e.zoneId}, version ${e.zoneVersion}, ${e.zonePolygon.length} corners (outlined on the keyframes)`],
-    ['Measured', `entered ${((e.signal?.msSinceSteadyDontWalk ?? 0) / 1000).toFixed(3)} s after steady DON'T WALK began`],
+    [
+      'Measured',
+      `entered ${((e.signal?.msSinceSteadyDontWalk ?? 0) / 1000).toFixed(3)} s after steady DON'T WALK began`,
+    ],
     ['Device software', e.edgeSoftwareVersion || 'not stated'],
     ['Device configuration', `SHA-256 ${e.configSha256 || 'not stated'} (fixes the grace period and dwell time)`],
     ['Models', e.models.map((m) => `${m.modelId} (SHA-256 ${m.sha256Hex.slice(0, 16)}...)`).join('; ') || 'none'],
-    ['Device signature', `${e.signature?.algorithm ?? 'none'}, verified at ingest against key ${p.signatureKeyId || 'none'}`],
+    [
+      'Device signature',
+      `${e.signature?.algorithm ?? 'none'}, verified at ingest against key ${p.signatureKeyId || 'none'}`,
+    ],
   ]);
 }
 

@@ -14,7 +14,11 @@ export const PACKAGE_ROUTE = /^\/api\/events\/([0-9A-Fa-f-]{36})\/evidence-packa
 const PACKAGE_ROLES: readonly UserRole[] = ['supervisor', 'auditor', 'admin'];
 
 function refuse(res: ServerResponse, statusCode: number, error: string, extra: Record<string, string> = {}): void {
-  res.writeHead(statusCode, { ...extra, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(statusCode, {
+    ...extra,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
   res.end(JSON.stringify({ error }));
 }
 
@@ -51,7 +55,11 @@ export async function servePackage(
   }
   const eventId = requireUuid('event id', eventIdText);
   const header = req.headers['x-zebra-purpose'];
-  const purpose = optionalText('purpose', (typeof header === 'string' ? header : url.searchParams.get('purpose')) ?? '', 200);
+  const purpose = optionalText(
+    'purpose',
+    (typeof header === 'string' ? header : url.searchParams.get('purpose')) ?? '',
+    200,
+  );
   if (!purpose) return refuse(res, 400, 'say why you print the package (the purpose is recorded in the audit log)');
   const { pdf, fileName } = await buildEvidencePackage(deps, eventId, principal.userId, purpose, nowMs);
   res.writeHead(200, {

@@ -66,9 +66,7 @@ export async function exportLog(body: Record<string, unknown>, name: string): Pr
 
 /** Events with their trails, the current checkpoint, and exports. */
 export async function renderAudit(_session: Session, main: HTMLElement): Promise<() => void> {
-  const { checkpoint } = await api<{ checkpoint: Checkpoint; publicKeyPem: string }>(
-    'AuditService/GetCheckpoint',
-  );
+  const { checkpoint } = await api<{ checkpoint: Checkpoint; publicKeyPem: string }>('AuditService/GetCheckpoint');
   const tbody = h('tbody');
   async function load(): Promise<void> {
     const { events = [] } = await api<{ events?: Summary[] }>('EventService/ListEvents', { pageSize: 100 });

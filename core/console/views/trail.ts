@@ -43,8 +43,18 @@ function storyItem(step: CustodyCheck['steps'][number]): HTMLElement {
     return h(
       'li',
       { class: 'story bad', 'data-ok': 'false' },
-      h('p', {}, h('strong', {}, '✗ Not verified: '), 'this entry is not in the signed log as shown, so it is not told.'),
-      h('details', {}, h('summary', {}, 'What the server claimed'), h('p', {}, `Log position ${step.seq}: ${step.action}`)),
+      h(
+        'p',
+        {},
+        h('strong', {}, '✗ Not verified: '),
+        'this entry is not in the signed log as shown, so it is not told.',
+      ),
+      h(
+        'details',
+        {},
+        h('summary', {}, 'What the server claimed'),
+        h('p', {}, `Log position ${step.seq}: ${step.action}`),
+      ),
     );
   const line = storyLine(step.entry);
   return h(
