@@ -47,7 +47,9 @@ async function keyframesOf(deps: ApiDeps, refs: PackageInput['event']['evidence'
       out.push({ ref, missing: 'the object is no longer stored (purged under the retention rules, or lost)' });
     else if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256Hex)
       out.push({ ref, missing: 'the stored object does not match the hash the device signed, so it is not shown' });
-    else out.push({ ref, bytes: Buffer.from(bytes) });
+    // A copy in its own ArrayBuffer: pdf-lib reads a JPEG through `.buffer` from offset 0, and
+    // a small Buffer is a slice of Node's shared pool.
+    else out.push({ ref, bytes: new Uint8Array(bytes) });
   }
   return out;
 }

@@ -23,7 +23,7 @@ export interface PackageInput {
   readonly receivedAtMs: number;
   readonly signatureKeyId: string;
   /** Each image evidence object with its bytes (checked against the signed hash), or why not. */
-  readonly keyframes: readonly { readonly ref: EvidenceRef; readonly bytes?: Buffer; readonly missing?: string }[];
+  readonly keyframes: readonly { readonly ref: EvidenceRef; readonly bytes?: Uint8Array; readonly missing?: string }[];
   readonly checkpoint: SignedCheckpoint;
   readonly entries: readonly ExtractEntry[];
   /** The zebra-audit-extract/v2 NDJSON of the same entries: attached to the PDF. */

@@ -131,7 +131,12 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
         'details',
         {},
         h('summary', {}, 'Checkpoint details'),
-        h('p', {}, `Log ${checkpoint.origin}, signing key fingerprint ${checkpoint.keyId}.`),
+        h(
+          'ul',
+          { class: 'details' },
+          h('li', {}, `log ${checkpoint.origin}`),
+          h('li', {}, `signing key fingerprint ${checkpoint.keyId}`),
+        ),
       ),
       h(
         'div',

@@ -64,17 +64,32 @@ export async function pinnedKeyPanel(onChange: () => void, serverKeyId?: string)
         'No log key is pinned in this browser. Paste the public key you were given (or load its file); ' +
           'the console never trusts a key from the server it is auditing.',
       );
+  // Hidden (not a closed <details>) while a key is pinned: nothing of it is laid out until asked for.
+  const form = h(
+    'div',
+    { class: 'pin-form', hidden: Boolean(id) },
+    field('Public key (PEM)', paste, 'e.g. from `zebra audit public-key`, obtained out of band'),
+    h('button', { type: 'button', onclick: () => void pin(paste.value) }, 'Pin this key'),
+    field('Or load the key file', file),
+  );
   panel.append(
     h('h2', { id: 'pinned-key-title' }, 'Pinned log key'),
     state,
-    h(
-      'details',
-      { open: !id },
-      h('summary', {}, id ? 'Pin another key' : 'Pin a key'),
-      field('Public key (PEM)', paste, 'e.g. from `zebra audit public-key`, obtained out of band'),
-      h('button', { type: 'button', onclick: () => void pin(paste.value) }, 'Pin this key'),
-      field('Or load the key file', file),
-    ),
+    form,
+    id
+      ? h(
+          'button',
+          {
+            type: 'button',
+            'aria-expanded': 'false',
+            onclick: (e: Event) => {
+              form.hidden = !form.hidden;
+              (e.currentTarget as HTMLElement).setAttribute('aria-expanded', String(!form.hidden));
+            },
+          },
+          'Pin another key',
+        )
+      : '',
     id
       ? h(
           'button',

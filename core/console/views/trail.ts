@@ -53,7 +53,7 @@ function storyItem(step: CustodyCheck['steps'][number]): HTMLElement {
         'details',
         {},
         h('summary', {}, 'What the server claimed'),
-        h('p', {}, `Log position ${step.seq}: ${step.action}`),
+        h('ul', { class: 'details' }, h('li', {}, `log position ${step.seq}: ${step.action}`)),
       ),
     );
   const line = storyLine(step.entry);
@@ -71,9 +71,9 @@ function storyItem(step: CustodyCheck['steps'][number]): HTMLElement {
       {},
       h('summary', {}, 'Details'),
       h(
-        'dl',
-        {},
-        line.details.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+        'ul',
+        { class: 'details' },
+        line.details.map(([k, v]) => h('li', {}, `${k}: ${v}`)),
       ),
     ),
   );
@@ -157,7 +157,12 @@ export async function renderTrail(session: Session, main: HTMLElement, eventId: 
       field('Purpose', purpose, 'Why you print it; recorded in the audit log'),
       h('button', { type: 'submit' }, 'Download the evidence package (PDF)'),
     ),
-    h('details', {}, h('summary', {}, 'Identifiers'), h('p', {}, `Event id ${eventId}`)),
+    h(
+      'details',
+      {},
+      h('summary', {}, 'Identifiers'),
+      h('ul', { class: 'details' }, h('li', {}, `event id ${eventId}`)),
+    ),
   );
   void session;
   await verify();
