@@ -73,6 +73,24 @@ export function reviewStateLabel(value: string): string {
   return REVIEW_STATES[key] ?? key.replace(/_/g, ' ');
 }
 
+const STAGES: Readonly<Record<string, string>> = {
+  machine_rejected: 'rejected on the device',
+  received: 'received',
+  rejected: 'rejected at first review',
+  confirmed: 'confirmed at first review',
+  approved: 'approved at second review',
+  denied_at_second_review: 'denied at second review',
+  appealed: 'appealed',
+  appeal_upheld: 'appeal upheld',
+  appeal_denied: 'appeal denied',
+  expired: 'expired unreviewed',
+};
+
+/** A transparency report stage ("denied_at_second_review") in words. */
+export function stageLabel(stage: string): string {
+  return STAGES[stage] ?? reviewStateLabel(stage);
+}
+
 const SIGNALS: Readonly<Record<string, string>> = {
   WALK: 'WALK',
   FLASHING_DONT_WALK: "flashing DON'T WALK",
@@ -170,8 +188,9 @@ const TELLERS: Readonly<Record<string, Teller>> = {
   }),
   'review.appeal': (d) => ({ what: 'filed an appeal', why: str(d.grounds), used: ['grounds', 'state', 'version'] }),
   'ledger.deducted': (d) => ({
-    what: `deducted ${str(d.points)} points`,
-    why: num(d.expiresAtMs) === undefined ? '' : `they count until ${timeWithMs(num(d.expiresAtMs)!, 'utc')}`,
+    what:
+      `deducted ${str(d.points)} points` +
+      (num(d.expiresAtMs) === undefined ? '' : `, counting until ${timeWithMs(num(d.expiresAtMs)!, 'utc')}`),
     used: ['points', 'expiresAtMs'],
   }),
   'ledger.reversed': (d) => ({ what: `gave back ${str(d.points)} points`, used: ['points'] }),

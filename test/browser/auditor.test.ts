@@ -120,7 +120,7 @@ describe('the auditor in Chromium: a custody story verified against a pinned key
       "rita confirmed the infraction at first review. Why: Entry after steady DON'T WALK is clearly visible Looked at the evidence for:",
       'rita linked the lawful reference, citation C-',
       'sam approved it at the blind second review. Why: The evidence and the reference support the infraction',
-      'The system (ledger) deducted 2 points.',
+      'The system (ledger) deducted 2 points, counting until 20',
     ])
       expect(story).toContain(words);
     expect(await page.locator('li.story[data-ok="false"]').count()).toBe(0);
@@ -214,7 +214,7 @@ describe('the auditor in Chromium: a custody story verified against a pinned key
     const csv = await readFile((await download.path())!, 'utf8');
     expect(csv.split('\r\n')[0]).toBe('period_start_utc,camera,stage,stage_label,reason,reason_label,count');
     expect(csv).toMatch(
-      /\d{4}-\d\d-\d\d,cam-1,approved,approved,evidence_supports,The evidence and the reference support the infraction,1\r\n/,
+      /\d{4}-\d\d-\d\d,cam-1,approved,approved at second review,evidence_supports,The evidence and the reference support the infraction,1\r\n/,
     );
     // A period with nothing in it says so, rather than showing the last year.
     await page.getByLabel('From').fill('2020-01-01');

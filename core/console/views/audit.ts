@@ -75,10 +75,10 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
         h(
           'tr',
           {},
-          h('td', {}, h('a', { href: `#/trail/${e.eventId}` }, timeWithMs(e.occurredAtMs))),
-          h('td', {}, `${e.cameraId}, number ${e.cameraSeq}`),
-          h('td', {}, reviewStateLabel(e.reviewState)),
-          h('td', {}, h('a', { href: `#/item/${e.eventId}` }, 'Evidence')),
+          h('td', { 'data-label': 'Occurred' }, h('a', { href: `#/trail/${e.eventId}` }, timeWithMs(e.occurredAtMs))),
+          h('td', { 'data-label': 'Camera' }, `${e.cameraId}, number ${e.cameraSeq}`),
+          h('td', { 'data-label': 'State' }, reviewStateLabel(e.reviewState)),
+          h('td', { 'data-label': 'Evidence' }, h('a', { href: `#/item/${e.eventId}` }, 'Evidence')),
         ),
       ),
     );
@@ -171,7 +171,7 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
       { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Events (scrolls sideways)' },
       h(
         'table',
-        { 'aria-label': 'Events' },
+        { 'aria-label': 'Events', class: 'cards' },
         h(
           'thead',
           {},

@@ -95,7 +95,7 @@ function balance(b: Balance, isAuditor: boolean): HTMLElement {
     entries.length
       ? h(
           'table',
-          { 'aria-label': 'Movements' },
+          { 'aria-label': 'Movements', class: 'cards' },
           h(
             'thead',
             {},
@@ -112,10 +112,10 @@ function balance(b: Balance, isAuditor: boolean): HTMLElement {
               h(
                 'tr',
                 {},
-                h('td', {}, timeWithMs(e.atMs)),
+                h('td', { 'data-label': 'When' }, timeWithMs(e.atMs)),
                 h(
                   'td',
-                  {},
+                  { 'data-label': 'Event' },
                   h(
                     'a',
                     { href: isAuditor ? `#/trail/${e.eventId}` : `#/item/${e.eventId}` },
@@ -124,12 +124,12 @@ function balance(b: Balance, isAuditor: boolean): HTMLElement {
                 ),
                 h(
                   'td',
-                  {},
+                  { 'data-label': 'Movement' },
                   KINDS[e.kind] ?? e.kind,
                   e.auditFlag ? h('span', { class: 'flag' }, flagLabel(e.auditFlag)) : null,
                 ),
-                h('td', {}, String(e.points)),
-                h('td', {}, e.kind === 'deduction' ? timeWithMs(e.expiresAtMs) : '—'),
+                h('td', { 'data-label': 'Points' }, String(e.points)),
+                h('td', { 'data-label': 'Counts until' }, e.kind === 'deduction' ? timeWithMs(e.expiresAtMs) : '—'),
               ),
             ),
           ),

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { api } from '../api.js';
 import type { Session } from '../app.js';
-import { reasonLabel, reviewStateLabel, timeWithMs } from '../audit-labels.js';
+import { reasonLabel, stageLabel, timeWithMs } from '../audit-labels.js';
 import { announce, field, h, isoTime, svg } from '../dom.js';
 
 interface Row {
@@ -34,7 +34,7 @@ function bars(totals: Map<string, number>): HTMLElement {
     ...STAGES.flatMap((stage, i) => {
       const n = totals.get(stage) ?? 0;
       const label = svg('text', { x: 0, y: i * rowH + 15, class: 'label' });
-      label.textContent = reviewStateLabel(stage);
+      label.textContent = stageLabel(stage);
       const value = svg('text', { x: 170 + (n / max) * 200 + 4, y: i * rowH + 15, class: 'label' });
       value.textContent = String(n);
       return [
@@ -65,7 +65,7 @@ export function reportCsv(rows: readonly Row[], isMonth: boolean): string {
       (isoTime(r.periodStartMs) ?? '').slice(0, isMonth ? 7 : 10),
       r.cameraId,
       r.stage,
-      reviewStateLabel(r.stage),
+      stageLabel(r.stage),
       r.reasonCode,
       r.reasonCode ? reasonLabel(r.reasonCode) : '',
       r.count,
@@ -134,7 +134,7 @@ export async function renderReport(_session: Session, main: HTMLElement): Promis
             { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Report rows (scrolls sideways)' },
             h(
               'table',
-              { 'aria-label': 'Transparency report' },
+              { 'aria-label': 'Transparency report', class: 'cards' },
               h(
                 'thead',
                 {},
@@ -153,11 +153,15 @@ export async function renderReport(_session: Session, main: HTMLElement): Promis
                   h(
                     'tr',
                     {},
-                    h('td', {}, (isoTime(r.periodStartMs) ?? 'invalid date').slice(0, isMonth ? 7 : 10)),
-                    h('td', {}, r.cameraId),
-                    h('td', {}, reviewStateLabel(r.stage)),
-                    h('td', {}, r.reasonCode ? reasonLabel(r.reasonCode) : '—'),
-                    h('td', {}, String(r.count)),
+                    h(
+                      'td',
+                      { 'data-label': isMonth ? 'Month' : 'Day' },
+                      (isoTime(r.periodStartMs) ?? 'invalid date').slice(0, isMonth ? 7 : 10),
+                    ),
+                    h('td', { 'data-label': 'Camera' }, r.cameraId),
+                    h('td', { 'data-label': 'Stage' }, stageLabel(r.stage)),
+                    h('td', { 'data-label': 'Reason' }, r.reasonCode ? reasonLabel(r.reasonCode) : '—'),
+                    h('td', { 'data-label': 'Count' }, String(r.count)),
                   ),
                 ),
               ),
