@@ -3,18 +3,12 @@ import type { KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import {
   EXPORT_FORMAT_V2,
   EXTRACT_FORMAT_V2,
-  isPdf,
-  pdfAttachments,
   splitLines,
-  storyLine,
-  storySentence,
-  timeWithMs,
   verifyExportLines,
   isExtractJson,
   parseCheckpointJson,
@@ -29,6 +23,7 @@ import { TLS_OPTIONS, httpsRequest, resolveClientTls } from './client-tls.js';
 import type { ClientTls } from './client-tls.js';
 import { resolveToken } from './events.js';
 import type { SignedCheckpoint, VerifyResult } from '../core/index.js';
+import { headBytes, isPdf, verifyPackage } from './verify-package.js';
 
 const DEFAULT_HTTP_ADDR = '127.0.0.1:8080';
 const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
@@ -104,7 +99,7 @@ function isV2Header(line: string | undefined): boolean {
   }
 }
 
-function printProblems(result: VerifyResult): void {
+export function printProblems(result: VerifyResult): void {
   for (const p of result.problems) process.stdout.write(`FAIL ${p.kind}: ${p.message}\n`);
   if (result.firstBadSeq !== undefined) process.stdout.write(`first bad entry: seq ${result.firstBadSeq}\n`);
   else if (result.firstBadRange)
@@ -149,51 +144,6 @@ async function verifyStreamFile(
   }
   printProblems(result);
   return 1;
-}
-
-/** Reads the first bytes of a file (to tell a PDF from an export). */
-async function headBytes(path: string): Promise<Buffer> {
-  const file = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(8);
-    const { bytesRead } = await file.read(buf, 0, 8, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
-
-/**
- * An evidence package: verifies the audit extract attached to the PDF against the pinned key,
- * then prints its entries as the custody story, to compare with the printed pages.
- */
-async function verifyPackage(file: string, publicKey: KeyObject): Promise<number> {
-  const attachments = (await pdfAttachments(await readFile(file))).filter((a) => a.name.endsWith('.ndjson'));
-  if (attachments.length !== 1)
-    throw new Error(`${file} carries ${attachments.length} audit extracts (.ndjson attachments); a package has one`);
-  const { name, bytes } = attachments[0]!;
-  process.stdout.write(`${file}: checking the attached ${name}\n`);
-  const result = await verifyExportLines(
-    splitLines(Readable.from([Buffer.from(bytes)]) as AsyncIterable<Buffer>),
-    publicKey,
-  );
-  if (result.header.format !== EXTRACT_FORMAT_V2) throw new Error(`${name} is not a ${EXTRACT_FORMAT_V2} extract`);
-  process.stdout.write(
-    `${result.entryCount} entries with inclusion proofs against the checkpoint of size ${result.headSize}\n`,
-  );
-  if (!result.isValid) {
-    printProblems(result);
-    return 1;
-  }
-  process.stdout.write(
-    'OK: the checkpoint signature and every inclusion proof verify\n\nThe verified custody story:\n',
-  );
-  for (const text of Buffer.from(bytes).toString('utf8').split('\n')) {
-    if (!text.startsWith('{"type":"entry"')) continue;
-    const entry = JSON.parse(text) as Parameters<typeof storyLine>[0];
-    process.stdout.write(`  ${timeWithMs(entry.atMs, 'utc')}  ${storySentence(storyLine(entry))}\n`);
-  }
-  return 0;
 }
 
 /** Verifies an export against a pinned public key and, optionally, a checkpoint the auditor kept. */

@@ -193,7 +193,7 @@ describe('the auditor in Chromium: a custody story verified against a pinned key
       page.getByRole('button', { name: 'Download the evidence package (PDF)' }).click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/^zebra-evidence-cam-1-\d{4}-\d\d-\d\d\.pdf$/);
-    const pdf = await readFile((await download.path()));
+    const pdf = await readFile(await download.path());
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const [attachment] = await pdfAttachments(pdf);
     expect(Buffer.from(attachment!.bytes).toString('utf8')).toContain('"purpose":"court hearing 2026/114"');
@@ -211,7 +211,7 @@ describe('the auditor in Chromium: a custody story verified against a pinned key
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Export as CSV' }).click(),
     ]);
-    const csv = await readFile((await download.path()), 'utf8');
+    const csv = await readFile(await download.path(), 'utf8');
     expect(csv.split('\r\n')[0]).toBe('period_start_utc,camera,stage,stage_label,reason,reason_label,count');
     expect(csv).toMatch(
       /\d{4}-\d\d-\d\d,cam-1,approved,approved at second review,evidence_supports,The evidence and the reference support the infraction,1\r\n/,
