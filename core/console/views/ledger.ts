@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import type { Session } from '../app.js';
 import { timeWithMs } from '../audit-labels.js';
 import { announce, field, h } from '../dom.js';
+import { packageForm } from './package-download.js';
 
 interface Balance {
   subjectRef: string;
@@ -22,6 +23,8 @@ interface Balance {
 /** A subject's balance and movements (supervisors, auditors); filing an appeal (admins). */
 export function renderLedger(session: Session, main: HTMLElement): Promise<void> {
   main.append(h('h1', {}, 'Points and appeals'));
+  // Auditors print it from an event's custody story; supervisors and admins by the event's id.
+  if (session.roles.includes('supervisor') || session.roles.includes('admin')) main.append(packageForm());
   if (session.roles.includes('supervisor') || session.roles.includes('auditor')) {
     const subject = h('input', { type: 'text', name: 'subject', required: true });
     const out = h('div', { 'aria-live': 'polite' });

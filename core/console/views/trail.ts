@@ -1,40 +1,17 @@
 /// <reference lib="dom" />
-import { api, storedToken } from '../api.js';
+import { api } from '../api.js';
 import type { Session } from '../app.js';
 import { durationLabel, reviewStateLabel, storyLine, timeWithMs } from '../audit-labels.js';
-import { announce, field, h } from '../dom.js';
+import { announce, h } from '../dom.js';
 import { verifyCustody } from '../verify.js';
 import type { Checkpoint, CustodyCheck, CustodyStep } from '../verify.js';
 import { exportLog } from './audit.js';
+import { packageForm } from './package-download.js';
 import { pinnedKeyPanel, pinnedKeyPem } from './pinned-key.js';
 
 interface EventHead {
   event?: { cameraId?: string; siteId?: string; zoneId?: string; occurredAtMs?: string | number };
   reviewState?: string;
-}
-
-function download(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  URL.revokeObjectURL(url);
-}
-
-/** Fetches the evidence package (the request is audited with its purpose) and saves it. */
-async function downloadPackage(eventId: string, purpose: string, name: string): Promise<void> {
-  announce('Preparing the evidence package…');
-  const res = await fetch(`/api/events/${encodeURIComponent(eventId)}/evidence-package.pdf`, {
-    headers: { authorization: `Bearer ${storedToken()}`, 'x-zebra-purpose': purpose },
-    cache: 'no-store',
-  });
-  if (!res.ok) {
-    const json = (await res.json().catch(() => ({}))) as { error?: string };
-    throw new Error(json.error ?? `HTTP ${res.status}`);
-  }
-  download(name, await res.blob());
-  announce(`Saved ${name}. Check it offline: zebra audit verify ${name} --public-key audit.pub.pem`);
 }
 
 /** One verified line of the story; a line whose entry does not verify says so and tells nothing. */
@@ -114,7 +91,6 @@ export async function renderTrail(session: Session, main: HTMLElement, eventId: 
     result.dataset.ok = String(check.isValid);
     announce(result.textContent, check.isValid ? 'info' : 'error');
   };
-  const purpose = h('input', { type: 'text', name: 'purpose', required: true, maxlength: 200 });
   const day = new Date(Number(head.event?.occurredAtMs ?? 0)).toISOString().slice(0, 10);
   main.append(
     h('p', {}, h('a', { href: '#/audit' }, '← Audit')),
@@ -137,26 +113,7 @@ export async function renderTrail(session: Session, main: HTMLElement, eventId: 
     ),
     result,
     story,
-    h(
-      'form',
-      {
-        class: 'card',
-        onsubmit: (e: Event) => {
-          e.preventDefault();
-          void downloadPackage(eventId, purpose.value.trim(), `zebra-evidence-${camera}-${day}.pdf`).catch(
-            (err: Error) => announce(`No evidence package: ${err.message}`, 'error'),
-          );
-        },
-      },
-      h('h2', {}, 'Evidence package'),
-      h(
-        'p',
-        {},
-        'A PDF with the redacted keyframes, the signal, the rule, the decisions and this custody story with its proofs, for a court or the person flagged. It is recorded in the log.',
-      ),
-      field('Purpose', purpose, 'Why you print it; recorded in the audit log'),
-      h('button', { type: 'submit' }, 'Download the evidence package (PDF)'),
-    ),
+    packageForm(eventId, `zebra-evidence-${camera}-${day}.pdf`),
     h(
       'details',
       {},
