@@ -91,6 +91,15 @@ export function stageLabel(stage: string): string {
   return STAGES[stage] ?? reviewStateLabel(stage);
 }
 
+const INFRACTION_KINDS: Readonly<Record<string, string>> = {
+  entered_on_steady_dont_walk: "entry into the crosswalk on steady DON'T WALK",
+};
+
+/** An infraction kind ("entered_on_steady_dont_walk") in words; '' (old events) is the entry rule. */
+export function infractionKindLabel(kind: string): string {
+  return INFRACTION_KINDS[kind || 'entered_on_steady_dont_walk'] ?? kind.replace(/_/g, ' ');
+}
+
 const SIGNALS: Readonly<Record<string, string>> = {
   WALK: 'WALK',
   FLASHING_DONT_WALK: "flashing DON'T WALK",

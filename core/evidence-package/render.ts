@@ -5,6 +5,7 @@ import { entryLeafHash } from '../audit/entry.js';
 import type { ExtractEntry } from '../audit/extract.js';
 import {
   durationLabel,
+  infractionKindLabel,
   reasonLabel,
   reviewStateLabel,
   signalLabel,
@@ -122,7 +123,7 @@ function rule(w: PdfWriter, p: PackageInput): void {
   );
   w.heading('The rule and its parameters');
   w.text(
-    `Rule "${e.infractionKind || 'entry on steady DON\u2019T WALK'}": a person's feet enter crosswalk zone ${e.zoneId} ` +
+    `Rule "${infractionKindLabel(e.infractionKind)}": a person's feet enter crosswalk zone ${e.zoneId} ` +
       "while the pedestrian signal shows steady DON'T WALK, later than the grace period after it began, and stay in the zone for the minimum dwell time.",
   );
   w.facts([
@@ -136,7 +137,9 @@ function rule(w: PdfWriter, p: PackageInput): void {
     ['Models', e.models.map((m) => `${m.modelId} (SHA-256 ${m.sha256Hex.slice(0, 16)}...)`).join('; ') || 'none'],
     [
       'Device signature',
-      `${e.signature?.algorithm ?? 'none'}, verified at ingest against key ${p.signatureKeyId || 'none'}`,
+      p.signatureKeyId
+        ? `${e.signature?.algorithm ?? 'none'}, verified at ingest against the registered device key ${p.signatureKeyId}`
+        : 'not checked against a registered device key (stored before the device was registered)',
     ],
   ]);
 }

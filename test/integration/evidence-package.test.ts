@@ -138,6 +138,8 @@ describe('the evidence package: a PDF a court clerk can check offline', () => {
     for (const words of [
       'Evidence package',
       'Camera cam-1 at site site-1',
+      'Rule "entry into the crosswalk on steady DON\'T WALK"',
+      'verified at ingest against the registered device key',
       "steady DON'T WALK, entered 5.0 s after steady DON'T WALK began",
       'a schedule file, not a controller',
       "Entry after steady DON'T WALK is clearly visible",
