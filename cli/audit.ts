@@ -23,6 +23,7 @@ import { TLS_OPTIONS, httpsRequest, resolveClientTls } from './client-tls.js';
 import type { ClientTls } from './client-tls.js';
 import { resolveToken } from './events.js';
 import type { SignedCheckpoint, VerifyResult } from '../core/index.js';
+import { headBytes, isPdf, verifyPackage } from './verify-package.js';
 
 const DEFAULT_HTTP_ADDR = '127.0.0.1:8080';
 const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
@@ -98,7 +99,7 @@ function isV2Header(line: string | undefined): boolean {
   }
 }
 
-function printProblems(result: VerifyResult): void {
+export function printProblems(result: VerifyResult): void {
   for (const p of result.problems) process.stdout.write(`FAIL ${p.kind}: ${p.message}\n`);
   if (result.firstBadSeq !== undefined) process.stdout.write(`first bad entry: seq ${result.firstBadSeq}\n`);
   else if (result.firstBadRange)
@@ -156,6 +157,10 @@ async function verify(args: string[]): Promise<number> {
   if (!file || !values['public-key'])
     throw new Error('usage: zebra audit verify FILE --public-key PEM [--checkpoint FILE]');
   const publicKey = await readPublicKey(values['public-key']);
+  const magic = await headBytes(file).catch((err: unknown) => {
+    throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+  if (isPdf(magic)) return verifyPackage(file, publicKey);
   let trusted: SignedCheckpoint | undefined;
   if (values.checkpoint) trusted = parseCheckpointJson(await readJson(values.checkpoint, 'checkpoint'));
   const head = await firstLine(file).catch((err: unknown) => {

@@ -36,7 +36,7 @@ function typeOf(schema: Schema): string {
   if (variants) return [...new Set(variants.map(typeOf))].join(' or ');
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(', ');
-  const base = Array.isArray(schema.type) ? schema.type.join(' or ') : (schema.type ?? 'any');
+  const base: string = typeof schema.type === 'string' ? schema.type : (schema.type?.join(' or ') ?? 'any');
   if (base === 'array') return `list of ${schema.items ? typeOf(schema.items) : 'any'}`;
   const low = schema.minimum ?? schema.exclusiveMinimum;
   const rawHigh = schema.maximum ?? schema.exclusiveMaximum;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ReviewState, SignalState } from '../proto/index.js';
+import { ClockSyncState, EvidenceStatus, ReviewState, SignalSourceKind } from '../proto/index.js';
+import { reviewStateLabel, signalLabel, timeWithMs } from '../core/index.js';
 import type { EventSummary, GetEventResponse, ListEventsResponse } from '../proto/index.js';
 import { ApiClient } from './api-client.js';
 import type { ClientTls } from './client-tls.js';
@@ -81,28 +82,106 @@ export async function fetchMissing(
   }
 }
 
-const short = (name: string, prefix: string): string => name.replace(prefix, '').toLowerCase();
-
-/** A fixed-width table of events for a terminal. */
-export function formatEventTable(events: readonly EventSummary[]): string {
-  if (events.length === 0) return 'No events.\n';
-  const rows = events.map((e) => [
-    new Date(e.occurredAtMs).toISOString().replace('T', ' ').slice(0, 19),
-    e.eventId,
-    `${e.cameraId}#${e.cameraSeq}`,
-    e.zoneId,
-    short(SignalState[e.signalState] ?? '', 'SIGNAL_STATE_'),
-    `${(e.msSinceSteadyDontWalk / 1000).toFixed(1)}s`,
-    e.confidence.toFixed(2),
-    String(e.evidenceCount),
-    short(ReviewState[e.reviewState] ?? '', 'REVIEW_STATE_'),
-  ]);
-  const header = ['OCCURRED (UTC)', 'EVENT', 'CAMERA#SEQ', 'ZONE', 'SIGNAL', 'DW FOR', 'CONF', 'EVIDENCE', 'STATE'];
+/** A fixed-width table: each column as wide as its widest cell. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + `\n${events.length} event(s)\n`;
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+const stateWords = (state: ReviewState): string => reviewStateLabel(ReviewState[state] ?? 'unknown');
+
+/** A table of events for a terminal: local times to the millisecond, states in words. */
+export function formatEventTable(events: readonly EventSummary[]): string {
+  if (events.length === 0) return 'No events.\n';
+  const rows = events.map((e) => [
+    timeWithMs(e.occurredAtMs),
+    `${e.cameraId} #${e.cameraSeq}`,
+    e.zoneId,
+    signalLabel(e.signalState),
+    e.msSinceSteadyDontWalk > 0 ? `${(e.msSinceSteadyDontWalk / 1000).toFixed(1)} s` : '—',
+    `${Math.round(e.confidence * 100)} %`,
+    String(e.evidenceCount),
+    stateWords(e.reviewState),
+    e.eventId,
+  ]);
+  const header = ['OCCURRED (LOCAL)', 'CAMERA', 'ZONE', 'SIGNAL', 'AFTER DW', 'CONF', 'EVIDENCE', 'STATE', 'EVENT ID'];
+  return table(header, rows) + `${events.length} event(s)\n`;
+}
+
+const SOURCES: Readonly<Record<number, string>> = {
+  [SignalSourceKind.SIGNAL_SOURCE_KIND_CONTROLLER_FEED]: "the signal controller's feed",
+  [SignalSourceKind.SIGNAL_SOURCE_KIND_SCHEDULE_FILE]: 'a schedule file (a timetable, not the controller)',
+};
+const CLOCKS: Readonly<Record<number, string>> = {
+  [ClockSyncState.CLOCK_SYNC_STATE_SYNCED]: 'synchronised',
+  [ClockSyncState.CLOCK_SYNC_STATE_UNSYNCED]: 'NOT synchronised',
+  [ClockSyncState.CLOCK_SYNC_STATE_UNKNOWN]: 'unknown',
+};
+const EVIDENCE: Readonly<Record<number, string>> = {
+  [EvidenceStatus.EVIDENCE_STATUS_PUBLISHED]: 'published',
+  [EvidenceStatus.EVIDENCE_STATUS_WITHHELD_REDACTION_FAILED]: 'withheld: redaction failed on the device',
+  [EvidenceStatus.EVIDENCE_STATUS_WITHHELD_QUEUE_FULL]: "withheld: the device's evidence queue was full",
+};
+
+/** One event for a terminal: what happened in words, then the identifiers and hashes. */
+export function formatEventDetail(response: GetEventResponse): string {
+  const e = response.event;
+  if (!e) return 'No event.\n';
+  const s = e.signal;
+  const facts: [string, string][] = [
+    ['Occurred', timeWithMs(e.occurredAtMs)],
+    ['Where', `site ${e.siteId}, camera ${e.cameraId} (#${e.cameraSeq}), zone ${e.zoneId} v${e.zoneVersion}`],
+    [
+      'Signal',
+      s
+        ? `${signalLabel(s.state)}${s.msSinceSteadyDontWalk > 0 ? `, entered ${(s.msSinceSteadyDontWalk / 1000).toFixed(1)} s after steady DON'T WALK began` : ''}`
+        : 'not recorded',
+    ],
+    ['Signal source', s ? `${SOURCES[s.source] ?? 'unknown'} (${s.sourceId || 'unnamed'})` : 'unknown'],
+    ['Device clock', CLOCKS[e.clock?.state ?? 0] ?? 'not stated'],
+    ['Enforcement', e.enforcement?.suspended ? `SUSPENDED (${e.enforcement.reasonCodes.join(', ')})` : 'active'],
+    ['Confidence', `${Math.round((e.confidence?.value ?? 0) * 100)} %`],
+    ['Review', stateWords(response.reviewState)],
+    ['Received', timeWithMs(response.receivedAtMs)],
+    ['Evidence', EVIDENCE[e.evidenceStatus] ?? 'not stated'],
+  ];
+  const evidence = e.evidence.map((r) => [
+    r.role || 'object',
+    timeWithMs(r.frameCapturedAtMs),
+    r.mediaType,
+    `${(r.sizeBytes / 1024).toFixed(1)} KiB`,
+    r.redaction ? `${r.redaction.method}, ${r.redaction.facesFound} faces` : '—',
+  ]);
+  const track = e.track?.observations ?? [];
+  const details: [string, string][] = [
+    ['Event id', e.eventId],
+    ['Device', `${e.deviceId}, software ${e.edgeSoftwareVersion || 'not stated'}`],
+    ['Signature key', response.signatureKeyId || 'none registered at ingest'],
+    ['Config SHA-256', e.configSha256 || 'not stated'],
+    ...e.models.map((m): [string, string] => [`Model ${m.modelId}`, m.sha256Hex]),
+    ...e.evidence.map((r): [string, string] => [`SHA-256 ${r.role || 'object'}`, r.sha256Hex]),
+  ];
+  const width = Math.max(...[...facts, ...details].map(([k]) => k.length));
+  const lines = (rows: readonly [string, string][]): string =>
+    rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+  return (
+    `Event on ${e.cameraId}, ${timeWithMs(e.occurredAtMs)}\n` +
+    lines(facts) +
+    `\nEvidence (${e.evidence.length})\n` +
+    (evidence.length
+      ? table(['ROLE', 'CAPTURED (LOCAL)', 'TYPE', 'SIZE', 'REDACTION'], evidence)
+          .split('\n')
+          .map((l) => (l ? `  ${l}` : l))
+          .join('\n')
+      : '  none\n') +
+    `\nTrack: ${track.length} observations` +
+    (track.length ? `, ${timeWithMs(track[0]!.capturedAtMs)} to ${timeWithMs(track.at(-1)!.capturedAtMs)}` : '') +
+    '\n\nDetails\n' +
+    lines(details)
+  );
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { GetEventResponse } from '../proto/index.js';
+import { GetEventResponse, ListEventsResponse } from '../proto/index.js';
 import { createCoreLogger, loadCoreConfig, startCore } from '../core/index.js';
 import {
   createEdgeLogger,
@@ -12,11 +12,12 @@ import {
   startEdge,
 } from '../edge/index.js';
 import { audit } from './audit.js';
+import { evidencePackage } from './evidence-package.js';
 import { runDemo } from './demo.js';
 import { natsSetup } from './nats-setup.js';
 import { redact } from './redact.js';
 import { edgeReplay } from './replay.js';
-import { fetchEvent, fetchEvents, fetchMissing, formatEventTable, resolveToken } from './events.js';
+import { fetchEvent, fetchEvents, fetchMissing, formatEventDetail, formatEventTable, resolveToken } from './events.js';
 import { devicesRegister, edgePublicKey } from './devices.js';
 import { tokensIssue, usersAdd, usersEnrol, usersReset } from './people.js';
 import { printError, untilSignal } from './output.js';
@@ -40,13 +41,14 @@ const USAGE = `usage: zebra <command> [options]
   users reset USER                  (admin) revokes USER's tokens; prints a new enrolment code
   users enrol --code CODE [--label TEXT] [-o FILE]           your own token, from the code an admin gave you
   tokens issue [--days N] [--label TEXT] [-o FILE]           a new token for your own account, shown once
-  events list [--camera ID] [--limit N]
-  events show EVENT_ID
+  events list [--camera ID] [--limit N] [--json]   a table (local times to the ms); --json: the API's JSON
+  events show EVENT_ID [--json]
   events fetch-missing DEVICE --camera ID                   (supervisor) look for a camera's gaps in its site's outbox
   audit export [--event ID | --since DATE --until DATE] [-o FILE [--resume]] [--idle-timeout S]   (auditor) the log (NDJSON, streamed), or part with proofs
   audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint (over HTTPS): keep it
   audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key (over HTTPS): pin it
-  audit verify FILE --public-key PEM [--checkpoint FILE]
+  audit verify FILE --public-key PEM [--checkpoint FILE]   FILE: an export, an extract, or an evidence package PDF
+  evidence package EVENT_ID -o FILE.pdf --purpose TEXT [--http HOST:PORT]   (supervisor, auditor, admin) the PDF for a court
   pki init --dir DIR                the deployment's private CA (ca.pem, ca-key.pem: keep ca-key.pem offline)
   pki issue NAME --dir DIR --host H [--host H...]   a certificate for a service or device, signed by the CA
 
@@ -110,6 +112,7 @@ async function events(args: string[]): Promise<number> {
       camera: { type: 'string' },
       limit: { type: 'string' },
       'token-file': { type: 'string' },
+      json: { type: 'boolean' },
       ...TLS_OPTIONS,
     },
   });
@@ -119,7 +122,10 @@ async function events(args: string[]): Promise<number> {
   if (sub === 'list') {
     const limit = Number(values.limit ?? 50);
     if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
-    process.stdout.write(formatEventTable((await fetchEvents(server, token, tls, limit, values.camera)).events));
+    const listed = await fetchEvents(server, token, tls, limit, values.camera);
+    process.stdout.write(
+      values.json ? `${JSON.stringify(ListEventsResponse.toJSON(listed), null, 2)}\n` : formatEventTable(listed.events),
+    );
     return 0;
   }
   if (sub === 'fetch-missing' && positionals[0] && values.camera) {
@@ -128,7 +134,9 @@ async function events(args: string[]): Promise<number> {
   }
   if (sub === 'show' && positionals[0]) {
     const response = await fetchEvent(server, token, tls, positionals[0]);
-    process.stdout.write(`${JSON.stringify(GetEventResponse.toJSON(response), null, 2)}\n`);
+    process.stdout.write(
+      values.json ? `${JSON.stringify(GetEventResponse.toJSON(response), null, 2)}\n` : formatEventDetail(response),
+    );
     return 0;
   }
   process.stderr.write(USAGE);
@@ -154,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'tokens' && sub === 'issue') return await tokensIssue(rest);
     if (command === 'nats' && sub === 'setup') return await natsSetup(rest);
     if (command === 'pki') return await pki(argv.slice(1));
+    if (command === 'evidence' && sub === 'package') return await evidencePackage(rest);
     if (command === 'audit') {
       const code = await audit(argv.slice(1));
       if (code !== undefined) return code;

@@ -26,4 +26,13 @@ export type { AuditExtract } from './audit/extract.js';
 export { entryLeafHash } from './audit/entry.js';
 export { isCheckpointSigned } from './audit/checkpoint.js';
 export { verifyInclusion } from './audit/merkle.js';
+export { isPdf, pdfAttachments } from './evidence-package/attachments.js';
+export {
+  reasonLabel,
+  reviewStateLabel,
+  signalLabel,
+  storyLine,
+  storySentence,
+  timeWithMs,
+} from './console/audit-labels.js';
 export { ensureIngestTopology } from './ingest/topology.js';

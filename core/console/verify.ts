@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 /**
  * Checks a custody report in the browser, trusting nothing the server says: the Ed25519
- * signature of the checkpoint against the log's public key, and every entry's RFC 6962 leaf
- * hash and inclusion proof against the signed root.
+ * signature of the checkpoint against the log's public key (the one the auditor pinned), and
+ * every entry's RFC 6962 leaf hash and inclusion proof against the signed root; the entries are
+ * returned as decoded from the very bytes that were hashed. WebCrypto only, so Node runs it too.
  */
 
 export interface Checkpoint {
@@ -79,18 +80,53 @@ async function publicKeyFrom(pem: string): Promise<CryptoKey> {
   return crypto.subtle.importKey('spki', fromBase64(body), { name: 'Ed25519' }, false, ['verify']);
 }
 
+/** The fingerprint of a public key (PEM), as the log names it: 16 hex digits of SHA-256(SPKI DER). */
+export async function keyIdOfPem(pem: string): Promise<string> {
+  const der = fromBase64(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''));
+  return [...(await sha256(der)).subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** An entry decoded from the canonical bytes that were hashed (not from the server's other fields). */
+export interface CanonicalEntry {
+  readonly seq: number;
+  readonly atMs: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly subject: string;
+  readonly details: Record<string, unknown>;
+}
+
 export interface StepCheck {
   readonly seq: number;
   readonly action: string;
   readonly actor: string;
   readonly atMs: number;
   readonly isIncluded: boolean;
+  /** The verified entry; undefined when the bytes are not an entry at this position. */
+  readonly entry: CanonicalEntry | undefined;
 }
 
 export interface CustodyCheck {
   readonly isSigned: boolean;
   readonly steps: readonly StepCheck[];
   readonly isValid: boolean;
+}
+
+function decodeEntry(bytes: Uint8Array, seq: number): CanonicalEntry | undefined {
+  try {
+    const e = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Partial<CanonicalEntry>;
+    const ok =
+      e.seq === seq &&
+      typeof e.atMs === 'number' &&
+      typeof e.actor === 'string' &&
+      typeof e.action === 'string' &&
+      typeof e.subject === 'string' &&
+      typeof e.details === 'object' &&
+      e.details !== null;
+    return ok ? (e as CanonicalEntry) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function verifyCustody(
@@ -103,15 +139,26 @@ export async function verifyCustody(
   const root = fromBase64(cp.rootHash);
   const steps: StepCheck[] = [];
   for (const step of report.steps) {
-    const leaf = await leafHash(fromBase64(step.canonicalEntry));
-    const isIncluded = await verifyInclusion(
+    const bytes = fromBase64(step.canonicalEntry);
+    const leaf = await leafHash(bytes);
+    const isProved = await verifyInclusion(
       Number(step.seq),
       Number(cp.treeSize),
       leaf,
       step.inclusionProof.map(fromBase64),
       root,
     );
-    steps.push({ seq: Number(step.seq), action: step.action, actor: step.actor, atMs: Number(step.atMs), isIncluded });
+    // The story is told from the hashed bytes: an entry that does not decode, or names another
+    // position than the one proved, is not included.
+    const entry = isProved ? decodeEntry(bytes, Number(step.seq)) : undefined;
+    steps.push({
+      seq: Number(step.seq),
+      action: entry?.action ?? step.action,
+      actor: entry?.actor ?? step.actor,
+      atMs: entry?.atMs ?? Number(step.atMs),
+      isIncluded: entry !== undefined,
+      entry,
+    });
   }
   return { isSigned, steps, isValid: isSigned && steps.every((s) => s.isIncluded) };
 }

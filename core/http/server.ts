@@ -11,6 +11,7 @@ import type { ServerTlsMaterial } from '../tls.js';
 import { FetchAudits, serveEvidence } from './evidence-route.js';
 import { gatewayError, serveGateway } from './gateway.js';
 import { BASE_HEADERS, consoleHeaders } from './headers.js';
+import { PACKAGE_ROUTE, servePackage } from './package-route.js';
 
 const CONSOLE_HTML = new URL('../console/index.html', import.meta.url);
 
@@ -55,6 +56,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps, 
   }
   const evidence = /^\/api\/evidence\/([A-Za-z0-9_.-]+)$/.exec(url.pathname);
   if (evidence) return serveEvidence(req, res, deps.api, audits, evidence[1]!);
+  const pkg = PACKAGE_ROUTE.exec(url.pathname);
+  if (pkg) return servePackage(req, res, deps.api, pkg[1]!, url);
   // The log's public key and latest signed tree head are public, as in Certificate Transparency.
   if (url.pathname === '/api/audit/public-key') {
     res.writeHead(200, { 'content-type': 'application/x-pem-file' });

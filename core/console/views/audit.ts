@@ -1,9 +1,12 @@
 /// <reference lib="dom" />
 import { api, apiStream } from '../api.js';
 import type { Session } from '../app.js';
-import { announce, enumLabel, field, h, when } from '../dom.js';
-import { verifyCustody } from '../verify.js';
-import type { Checkpoint, CustodyStep } from '../verify.js';
+import { reviewStateLabel, timeWithMs } from '../audit-labels.js';
+import { announce, field, h } from '../dom.js';
+import type { Checkpoint } from '../verify.js';
+import { pinnedKeyPanel } from './pinned-key.js';
+
+export { renderTrail } from './trail.js';
 
 interface Summary {
   eventId: string;
@@ -27,7 +30,7 @@ function download(name: string, blob: Blob): void {
  * string), entries are counted on the way for the progress line, and a file that does not end
  * with its trailer line is reported as cut short rather than saved.
  */
-async function exportLog(body: Record<string, unknown>, name: string): Promise<void> {
+export async function exportLog(body: Record<string, unknown>, name: string): Promise<void> {
   try {
     announce('Exporting…');
     const reader = await apiStream('AuditService/ExportLog', body);
@@ -63,9 +66,7 @@ async function exportLog(body: Record<string, unknown>, name: string): Promise<v
 
 /** Events with their trails, the current checkpoint, and exports. */
 export async function renderAudit(_session: Session, main: HTMLElement): Promise<() => void> {
-  const { checkpoint, publicKeyPem } = await api<{ checkpoint: Checkpoint; publicKeyPem: string }>(
-    'AuditService/GetCheckpoint',
-  );
+  const { checkpoint } = await api<{ checkpoint: Checkpoint; publicKeyPem: string }>('AuditService/GetCheckpoint');
   const tbody = h('tbody');
   async function load(): Promise<void> {
     const { events = [] } = await api<{ events?: Summary[] }>('EventService/ListEvents', { pageSize: 100 });
@@ -74,10 +75,10 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
         h(
           'tr',
           {},
-          h('td', {}, h('a', { href: `#/trail/${e.eventId}` }, when(e.occurredAtMs))),
-          h('td', {}, `${e.cameraId} #${e.cameraSeq}`),
-          h('td', {}, enumLabel(e.reviewState, 'REVIEW_STATE_')),
-          h('td', {}, h('a', { href: `#/item/${e.eventId}` }, 'Evidence')),
+          h('td', { 'data-label': 'Occurred' }, h('a', { href: `#/trail/${e.eventId}` }, timeWithMs(e.occurredAtMs))),
+          h('td', { 'data-label': 'Camera' }, `${e.cameraId}, number ${e.cameraSeq}`),
+          h('td', { 'data-label': 'State' }, reviewStateLabel(e.reviewState)),
+          h('td', { 'data-label': 'Evidence' }, h('a', { href: `#/item/${e.eventId}` }, 'Evidence')),
         ),
       ),
     );
@@ -116,6 +117,7 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
   const until = h('input', { type: 'date', name: 'until', required: true });
   main.append(
     h('h1', {}, 'Audit'),
+    await pinnedKeyPanel(() => undefined, checkpoint.keyId),
     h(
       'section',
       { class: 'card' },
@@ -123,9 +125,19 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
       h(
         'p',
         {},
-        `The log holds ${checkpoint.treeSize} entries; signed ${when(checkpoint.atMs)} by key ${checkpoint.keyId} (${checkpoint.origin}).`,
+        `The log holds ${Number(checkpoint.treeSize).toLocaleString('en')} entries; its newest checkpoint was signed ${timeWithMs(checkpoint.atMs)}.`,
       ),
-      h('details', {}, h('summary', {}, 'Public key (compare it with the one you pinned)'), h('pre', {}, publicKeyPem)),
+      h(
+        'details',
+        {},
+        h('summary', {}, 'Checkpoint details'),
+        h(
+          'ul',
+          { class: 'details' },
+          h('li', {}, `log ${checkpoint.origin}`),
+          h('li', {}, `signing key fingerprint ${checkpoint.keyId}`),
+        ),
+      ),
       h(
         'div',
         { class: 'actions' },
@@ -159,14 +171,14 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
       { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Events (scrolls sideways)' },
       h(
         'table',
-        { 'aria-label': 'Events' },
+        { 'aria-label': 'Events', class: 'cards' },
         h(
           'thead',
           {},
           h(
             'tr',
             {},
-            ['Occurred (trail)', 'Camera', 'State', 'Evidence'].map((t) => h('th', { scope: 'col' }, t)),
+            ['Occurred (custody story)', 'Camera', 'State', 'Evidence'].map((t) => h('th', { scope: 'col' }, t)),
           ),
         ),
         tbody,
@@ -174,79 +186,9 @@ export async function renderAudit(_session: Session, main: HTMLElement): Promise
     ),
   );
   await load();
-  const timer = setInterval(() => void load().catch(() => undefined), 5000);
-  return () => clearInterval(timer);
-}
-
-/** One event's chain of custody, each step's proof checked in this browser. */
-export async function renderTrail(_session: Session, main: HTMLElement, eventId: string): Promise<void> {
-  const report = await api<{ checkpoint: Checkpoint; steps?: CustodyStep[] }>('AuditService/GetCustodyReport', {
-    eventId,
-  });
-  const pem = await (await fetch('/api/audit/public-key')).text();
-  const steps = report.steps ?? [];
-  const result = h('p', { class: 'verdict', 'aria-live': 'polite' }, 'Not verified yet.');
-  const tbody = h('tbody');
-  const render = (checks?: Map<number, boolean>): void =>
-    tbody.replaceChildren(
-      ...steps.map((s) =>
-        h(
-          'tr',
-          {},
-          h('td', {}, String(s.seq)),
-          h('td', {}, when(s.atMs)),
-          h('td', {}, s.actor),
-          h('td', {}, s.action),
-          h('td', {}, checks ? (checks.get(Number(s.seq)) ? 'included ✓' : 'NOT included ✗') : '—'),
-        ),
-      ),
-    );
-  render();
-  const verify = async (): Promise<void> => {
-    const check = await verifyCustody({ checkpoint: report.checkpoint, steps }, pem);
-    render(new Map(check.steps.map((s) => [s.seq, s.isIncluded])));
-    result.textContent = check.isValid
-      ? `Verified: the checkpoint of ${report.checkpoint.treeSize} entries is signed by key ${report.checkpoint.keyId}, and all ${steps.length} entries are in it.`
-      : `FAILED: ${check.isSigned ? '' : 'the checkpoint signature does not verify; '}${check.steps.filter((s) => !s.isIncluded).length} entries are not in the signed tree.`;
-    result.dataset.ok = String(check.isValid);
-    announce(result.textContent);
-  };
-  main.append(
-    h('p', {}, h('a', { href: '#/audit' }, '← Audit')),
-    h('h1', {}, 'Event trail'),
-    h(
-      'p',
-      { class: 'muted' },
-      `Event ${eventId}: every audit entry about it, checked here against the signed checkpoint.`,
-    ),
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'button', class: 'primary', onclick: () => void verify() }, 'Verify the trail'),
-      h(
-        'button',
-        { type: 'button', onclick: () => void exportLog({ eventId }, `zebra-event-${eventId}.ndjson`) },
-        'Export with proofs',
-      ),
-    ),
-    result,
-    h(
-      'div',
-      { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Custody steps (scrolls sideways)' },
-      h(
-        'table',
-        { 'aria-label': 'Custody steps' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Seq', 'When', 'Who', 'What', 'Proof'].map((t) => h('th', { scope: 'col' }, t)),
-          ),
-        ),
-        tbody,
-      ),
-    ),
+  const timer = setInterval(
+    () => void load().catch((err: Error) => announce(`Could not refresh the events: ${err.message}`, 'error')),
+    5000,
   );
+  return () => clearInterval(timer);
 }

@@ -1,7 +1,9 @@
 /// <reference lib="dom" />
 import { api } from '../api.js';
 import type { Session } from '../app.js';
-import { announce, field, h, when } from '../dom.js';
+import { timeWithMs } from '../audit-labels.js';
+import { announce, field, h } from '../dom.js';
+import { packageForm } from './package-download.js';
 
 interface Balance {
   subjectRef: string;
@@ -21,6 +23,8 @@ interface Balance {
 /** A subject's balance and movements (supervisors, auditors); filing an appeal (admins). */
 export function renderLedger(session: Session, main: HTMLElement): Promise<void> {
   main.append(h('h1', {}, 'Points and appeals'));
+  // Auditors print it from an event's custody story; supervisors and admins by the event's id.
+  if (session.roles.includes('supervisor') || session.roles.includes('admin')) main.append(packageForm());
   if (session.roles.includes('supervisor') || session.roles.includes('auditor')) {
     const subject = h('input', { type: 'text', name: 'subject', required: true });
     const out = h('div', { 'aria-live': 'polite' });
@@ -32,7 +36,7 @@ export function renderLedger(session: Session, main: HTMLElement): Promise<void>
           onsubmit: (e: Event) => {
             e.preventDefault();
             void api<Balance>('LedgerService/GetBalance', { subjectRef: subject.value.trim() }).then(
-              (b) => out.replaceChildren(balance(b)),
+              (b) => out.replaceChildren(balance(b, session.roles.includes('auditor'))),
               (err: Error) => announce(err.message, 'error'),
             );
           },
@@ -75,7 +79,17 @@ export function renderLedger(session: Session, main: HTMLElement): Promise<void>
   return Promise.resolve();
 }
 
-function balance(b: Balance): HTMLElement {
+const KINDS: Readonly<Record<string, string>> = { deduction: 'points deducted', reversal: 'points given back' };
+
+/** "same_admin:admin" → words an auditor reads. */
+function flagLabel(flag: string): string {
+  const [kind, who] = flag.split(':');
+  return kind === 'same_admin'
+    ? ` (flagged for audit: the same administrator, ${who}, set up both deciders)`
+    : ` (flagged for audit: ${flag.replace(/_/g, ' ')})`;
+}
+
+function balance(b: Balance, isAuditor: boolean): HTMLElement {
   const entries = b.entries ?? [];
   return h(
     'section',
@@ -84,14 +98,14 @@ function balance(b: Balance): HTMLElement {
     entries.length
       ? h(
           'table',
-          { 'aria-label': 'Movements' },
+          { 'aria-label': 'Movements', class: 'cards' },
           h(
             'thead',
             {},
             h(
               'tr',
               {},
-              ['When', 'Event', 'Kind', 'Points', 'Counts until'].map((t) => h('th', { scope: 'col' }, t)),
+              ['When', 'Event', 'Movement', 'Points', 'Counts until'].map((t) => h('th', { scope: 'col' }, t)),
             ),
           ),
           h(
@@ -101,16 +115,24 @@ function balance(b: Balance): HTMLElement {
               h(
                 'tr',
                 {},
-                h('td', {}, when(e.atMs)),
-                h('td', {}, e.eventId),
+                h('td', { 'data-label': 'When' }, timeWithMs(e.atMs)),
                 h(
                   'td',
-                  {},
-                  e.kind,
-                  e.auditFlag ? h('span', { class: 'flag' }, ` (flagged for audit: ${e.auditFlag})`) : null,
+                  { 'data-label': 'Event' },
+                  h(
+                    'a',
+                    { href: isAuditor ? `#/trail/${e.eventId}` : `#/item/${e.eventId}` },
+                    isAuditor ? 'Custody story' : 'Evidence',
+                  ),
                 ),
-                h('td', {}, String(e.points)),
-                h('td', {}, e.kind === 'deduction' ? when(e.expiresAtMs) : '—'),
+                h(
+                  'td',
+                  { 'data-label': 'Movement' },
+                  KINDS[e.kind] ?? e.kind,
+                  e.auditFlag ? h('span', { class: 'flag' }, flagLabel(e.auditFlag)) : null,
+                ),
+                h('td', { 'data-label': 'Points' }, String(e.points)),
+                h('td', { 'data-label': 'Counts until' }, e.kind === 'deduction' ? timeWithMs(e.expiresAtMs) : '—'),
               ),
             ),
           ),

@@ -1,0 +1,58 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { TLS_OPTIONS, httpsRequest, resolveClientTls } from './client-tls.js';
+import { resolveToken } from './events.js';
+
+const DEFAULT_HTTP_ADDR = '127.0.0.1:8080';
+const USAGE =
+  'usage: zebra evidence package EVENT_ID -o FILE.pdf --purpose TEXT [--http HOST:PORT] [--token-file FILE] [--ca FILE]';
+
+/**
+ * `zebra evidence package EVENT_ID -o FILE.pdf`: the event's evidence package from the core
+ * (HTTPS, the caller's token; supervisors, auditors and admins, once the review is over). The
+ * request and its purpose are recorded in the audit log. Check the file offline with
+ * `zebra audit verify FILE.pdf --public-key audit.pub.pem`.
+ */
+export async function evidencePackage(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      purpose: { type: 'string' },
+      http: { type: 'string' },
+      'token-file': { type: 'string' },
+      ...TLS_OPTIONS,
+    },
+  });
+  const eventId = positionals[0];
+  if (!eventId || positionals.length > 1 || !values.out) throw new Error(USAGE);
+  if (!values.purpose?.trim()) throw new Error(`--purpose is required: it is recorded in the audit log\n${USAGE}`);
+  const httpAddr = values.http ?? process.env.ZEBRA_HTTP_ADDR ?? DEFAULT_HTTP_ADDR;
+  const tls = await resolveClientTls(values, process.env);
+  const token = await resolveToken(values['token-file'], process.env);
+  const url = `https://${httpAddr}/api/events/${encodeURIComponent(eventId)}/evidence-package.pdf`;
+  const res = await httpsRequest(url, tls, {
+    headers: { authorization: `Bearer ${token}`, 'x-zebra-purpose': values.purpose.trim() },
+    timeoutMs: 120_000,
+  }).catch((err: unknown) => {
+    throw new Error(
+      `cannot reach the zebra core at https://${httpAddr} (${err instanceof Error ? err.message : String(err)}); ` +
+        'pass --http HOST:PORT, and --ca FILE (ZEBRA_CA_FILE) with the CA that signed its certificate',
+    );
+  });
+  if (!res.ok) {
+    let message = res.text().slice(0, 300);
+    try {
+      message = (res.json() as { error?: string }).error ?? message;
+    } catch {
+      // not JSON: the text as it is
+    }
+    throw new Error(`the core refused the evidence package (HTTP ${res.status}): ${message}`);
+  }
+  await writeFile(values.out, res.body);
+  process.stderr.write(
+    `wrote ${values.out} (${res.body.length.toLocaleString('en')} bytes); check it offline: zebra audit verify ${values.out} --public-key audit.pub.pem\n`,
+  );
+  return 0;
+}
