@@ -22,6 +22,7 @@ import { tokensIssue, usersAdd, usersEnrol, usersReset } from './people.js';
 import { printError, untilSignal } from './output.js';
 import { TLS_OPTIONS, resolveClientTls } from './client-tls.js';
 import { pki } from './pki-command.js';
+import { signalBridge } from './signal-bridge.js';
 
 const USAGE = `usage: zebra <command> [options]
 
@@ -47,6 +48,7 @@ const USAGE = `usage: zebra <command> [options]
   audit checkpoint [--http HOST:PORT] [-o FILE]   the current signed checkpoint (over HTTPS): keep it
   audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key (over HTTPS): pin it
   audit verify FILE --public-key PEM [--checkpoint FILE]
+  signal bridge --config FILE       read the controller's pedestrian signal over SNMP (NTCIP 1202); publish signed reports
   pki init --dir DIR                the deployment's private CA (ca.pem, ca-key.pem: keep ca-key.pem offline)
   pki issue NAME --dir DIR --host H [--host H...]   a certificate for a service or device, signed by the CA
 
@@ -154,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'tokens' && sub === 'issue') return await tokensIssue(rest);
     if (command === 'nats' && sub === 'setup') return await natsSetup(rest);
     if (command === 'pki') return await pki(argv.slice(1));
+    if (command === 'signal' && sub === 'bridge') return await signalBridge(rest);
     if (command === 'audit') {
       const code = await audit(argv.slice(1));
       if (code !== undefined) return code;
