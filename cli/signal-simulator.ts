@@ -154,7 +154,10 @@ export class SignalControllerSimulator {
       tableColumns: columns,
       tableIndex: [{ columnName: 'phaseStatusGroupColumn1' }],
       handler: (request: MibRequest) => {
-        const [column, group] = request.oid.slice(PHASE_STATUS_GROUP_ENTRY.length + 1).split('.').map(Number);
+        const [column, group] = request.oid
+          .slice(PHASE_STATUS_GROUP_ENTRY.length + 1)
+          .split('.')
+          .map(Number);
         const cell = this.#cell(column!, group!);
         request.instanceNode.valueType = cell.type;
         request.instanceNode.value = cell.value;
@@ -211,7 +214,10 @@ interface MibRequest {
 /** The part of net-snmp's Agent this uses (its types declare createAgent as any). */
 interface SnmpAgent {
   getAuthorizer(): { addCommunity(community: string): void; addUser(user: snmp.User): void };
-  getMib(): { addTableRow(provider: string, row: unknown[]): void; setScalarValue(provider: string, value: unknown): void };
+  getMib(): {
+    addTableRow(provider: string, row: unknown[]): void;
+    setScalarValue(provider: string, value: unknown): void;
+  };
   registerProvider(provider: object): void;
   close(callback: () => void): void;
 }
@@ -221,7 +227,7 @@ interface AgentInternals {
 }
 
 /** A UDP port free now (net-snmp's agent takes port 0 as its default, 161). */
-async function freeUdpPort(address: string): Promise<number> {
+export async function freeUdpPort(address: string): Promise<number> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);

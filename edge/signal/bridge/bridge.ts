@@ -1,3 +1,4 @@
+import type { Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -31,7 +32,9 @@ async function loadSigner(config: BridgeConfig): Promise<SignalReportSigner> {
   try {
     return SignalReportSigner.fromPem(config.controllerId, await readFile(config.keyFile, 'utf8'));
   } catch (err) {
-    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `keyFile: ${config.keyFile}: ${errorMessage(err)}`, { cause: err });
+    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `keyFile: ${config.keyFile}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -57,8 +60,18 @@ async function connectNats(config: BridgeConfig): Promise<NatsConnection> {
 }
 
 interface Receiver {
+  readonly listener: { readonly sockets: Record<string, Socket> };
   close(callback: () => void): void;
   getAuthorizer(): { addCommunity(c: string): void; addUser(u: snmp.User): void };
+}
+
+function isBound(socket: Socket): boolean {
+  try {
+    socket.address();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -84,7 +97,13 @@ export class SignalBridge {
   #http: { address: string; close(): Promise<void> } | undefined;
   #published = 0;
 
-  private constructor(config: BridgeConfig, logger: Logger, client: SnmpClient, signer: SignalReportSigner, nc: NatsConnection) {
+  private constructor(
+    config: BridgeConfig,
+    logger: Logger,
+    client: SnmpClient,
+    signer: SignalReportSigner,
+    nc: NatsConnection,
+  ) {
     this.#config = config;
     this.#logger = logger;
     this.#metrics = createBridgeMetrics();
@@ -253,6 +272,14 @@ export class SignalBridge {
     ) as Receiver;
     if (credentials.version === 'v2c') receiver.getAuthorizer().addCommunity(credentials.community);
     else receiver.getAuthorizer().addUser(usmUser(credentials));
+    const socket = Object.values(receiver.listener.sockets)[0]!;
+    await new Promise<void>((resolve, reject) => {
+      if (isBound(socket)) return resolve();
+      socket.once('listening', () => resolve());
+      socket.once('error', (err) =>
+        reject(new EdgeError(EdgeErrorCode.CONFIG_INVALID, `traps.listen: cannot listen on ${listen}: ${err.message}`)),
+      );
+    });
     return receiver;
   }
 }

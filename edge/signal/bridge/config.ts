@@ -65,10 +65,12 @@ export const BridgeConfigSchema = z
       .min(50)
       .max(60_000)
       .default(1000)
-      .describe("A controller whose sysUpTime stands still this long is frozen: nothing is published"),
+      .describe('A controller whose sysUpTime stands still this long is frozen: nothing is published'),
     traps: z
       .object({
-        listen: HostPort.describe('Where to receive the controller\'s traps (host:port); each one triggers a poll at once'),
+        listen: HostPort.describe(
+          "Where to receive the controller's traps (host:port); each one triggers a poll at once",
+        ),
       })
       .strict()
       .optional(),
@@ -76,7 +78,10 @@ export const BridgeConfigSchema = z
     nats: z
       .object({
         servers: z.array(z.string().min(1)).min(1).describe("The site leaf node's NATS URLs"),
-        user: z.string().min(1).describe('This bridge\'s NATS user, controller-<controllerId>: may publish only its signal subject'),
+        user: z
+          .string()
+          .min(1)
+          .describe("This bridge's NATS user, controller-<controllerId>: may publish only its signal subject"),
         passwordFile: File.describe('File holding that user’s password, relative to this config'),
         caFile: File.describe('The private CA that signed the NATS server’s certificate (TLS is always on)'),
       })
@@ -128,7 +133,9 @@ export async function loadBridgeConfig(path: string): Promise<BridgeConfig> {
   try {
     raw = parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, { cause: err });
+    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
   return parseBridgeConfig(raw, dirname(resolve(path)), path);
 }
@@ -139,7 +146,9 @@ export async function readSecret(path: string, key: string, minLength = 1): Prom
   try {
     text = (await readFile(path, 'utf8')).trim();
   } catch (err) {
-    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `${key}: cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `${key}: cannot read ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
   if (text.length < minLength)
     throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `${key}: ${path} holds fewer than ${minLength} characters`);

@@ -79,7 +79,11 @@ export function decodePoll(varbinds: readonly Varbind[], phase: number): PollRea
     return garbage(`sysUpTime is ${String(upTime.value)}`);
   if (upTime.value > TIME_TICKS_MAX) return garbage(`sysUpTime is ${upTime.value}, above 2^32-1`);
   const masks: number[] = [];
-  for (const [i, name] of ['phaseStatusGroupWalks', 'phaseStatusGroupPedClears', 'phaseStatusGroupDontWalks'].entries()) {
+  for (const [i, name] of [
+    'phaseStatusGroupWalks',
+    'phaseStatusGroupPedClears',
+    'phaseStatusGroupDontWalks',
+  ].entries()) {
     const mask = maskOf(varbinds[i + 1]!, name);
     if (typeof mask === 'string') return garbage(mask);
     masks.push(mask);

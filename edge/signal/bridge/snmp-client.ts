@@ -78,7 +78,7 @@ export class SnmpClient {
           this.#answered = true;
           resolve({
             ok: true,
-            varbinds: (varbinds ?? []).map((v) => ({ oid: v.oid, type: Number(v.type), value: v.value as unknown })),
+            varbinds: (varbinds ?? []).map((v) => ({ oid: v.oid, type: Number(v.type), value: v.value })),
           });
         });
       } catch (err) {

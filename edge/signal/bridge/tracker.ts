@@ -54,7 +54,13 @@ export interface TrackerStep {
   readonly publish: ReportToPublish | undefined;
 }
 
-function faulted(state: TrackerState, reason: BridgeFault, detail: string, nowMs: number, keepUpTime: boolean): TrackerStep {
+function faulted(
+  state: TrackerState,
+  reason: BridgeFault,
+  detail: string,
+  nowMs: number,
+  keepUpTime: boolean,
+): TrackerStep {
   const sinceMs = state.fault?.reason === reason ? state.fault.sinceMs : nowMs;
   return {
     state: {
@@ -77,7 +83,12 @@ function faulted(state: TrackerState, reason: BridgeFault, detail: string, nowMs
  * is a fault. A report goes out on every change and otherwise
  * every `publishEveryMs`. Pure.
  */
-export function trackPoll(state: TrackerState, outcome: PollOutcome, nowMs: number, options: TrackerOptions): TrackerStep {
+export function trackPoll(
+  state: TrackerState,
+  outcome: PollOutcome,
+  nowMs: number,
+  options: TrackerOptions,
+): TrackerStep {
   if (!outcome.ok) return faulted(state, outcome.fault, outcome.detail, nowMs, false);
   const ticks = outcome.upTimeTicks;
   const previous = state.upTime;
