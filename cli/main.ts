@@ -26,7 +26,8 @@ import { signalBridge } from './signal-bridge.js';
 
 const USAGE = `usage: zebra <command> [options]
 
-  demo [--once]                     run nats-server, the core (PGlite) and the edge on the sample video
+  demo [--once] [--signal snmp]     run nats-server, the core (PGlite) and the edge on the sample video
+                                    (--signal snmp: the signal from a simulated NTCIP controller through the bridge)
   models fetch [--cache DIR]        fetch and verify every file of models/manifest.json
   redact INPUT -o OUTPUT [--method pixelate|solid] [--face-search multi-scale|whole-frame] [--full-every N]
                                     mask faces (any size) and heads in an image, a folder of images or a video

@@ -77,6 +77,8 @@ export interface EdgeRunHooks {
   readonly onFrame?: (frame: Frame, summary: Readonly<PipelineSummary>) => void;
   /** Replaces the NATS connection (replays write to a folder). */
   readonly transport?: EdgeTransport;
+  /** When each camera's first frame of a file is stamped (default: the camera's start, now). */
+  readonly startAtMs?: () => number;
 }
 
 async function resolveInput(input: string, manifest: Manifest, fetchOptions: FetchOptions): Promise<string> {
@@ -290,7 +292,7 @@ export async function startEdge(
   const signals: SignalSource[] = [];
   const cameraState = new Map<string, string>(config.cameras.map((c) => [c.id, 'starting']));
   const runCamera = async (camera: EdgeConfig['cameras'][number]): Promise<PipelineSummary> => {
-    const startAtMs = Date.now();
+    const startAtMs = hooks.startAtMs?.() ?? Date.now();
     const cameraLogger = logger.child({ component: 'pipeline', camera: camera.id });
     const input = await resolveInput(camera.source.input, manifest, fetchOptions);
     const source = await openFrameSource(

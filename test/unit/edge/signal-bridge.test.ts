@@ -213,3 +213,28 @@ describe('signal bridge transitions', () => {
     expect(restarted.publish).toEqual({ aspect: 'steady_dont_walk', stateBeganAtMs: 700, sentAtMs: 700 });
   });
 });
+
+describe('signal bridge config', () => {
+  it('reads the example and demo configs, and names the key of a bad value', async () => {
+    const { parse } = await import('yaml');
+    const { readFile } = await import('node:fs/promises');
+    const { parseBridgeConfig } = await import('../../../edge/signal/bridge/config.js');
+    for (const file of ['docs/examples/signal-bridge.yaml', 'edge/demo/signal-bridge.yaml']) {
+      const raw = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      const config = parseBridgeConfig(raw, '/base', file);
+      expect(config.pollIntervalMs).toBeLessThanOrEqual(100);
+      expect(config.controller.snmp.version).toBe('v3');
+      expect(() => parseBridgeConfig({ ...raw, pedestrianPhase: 0 }, '/base', file)).toThrow(
+        new RegExp(`^${file}: pedestrianPhase: `),
+      );
+      expect(() =>
+        parseBridgeConfig({ ...raw, controller: { ...(raw.controller as object), snmp: { version: 'v1' } } }, '/', file),
+      ).toThrow(/controller\.snmp\.version/);
+      expect(() => parseBridgeConfig({ ...raw, extra: 1 }, '/', file)).toThrow(/Unrecognized key/);
+    }
+    const raw = parse(await readFile('edge/demo/signal-bridge.yaml', 'utf8')) as Record<string, unknown>;
+    const defaults = parseBridgeConfig({ ...raw, pollIntervalMs: undefined, publishEveryMs: undefined }, '/b', 'x');
+    expect(defaults.pollIntervalMs).toBe(100);
+    expect(defaults.keyFile).toBe('/b/signal/bridge.key');
+  });
+});
