@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SignalControllerSimulator } from '../../cli/signal-simulator.js';
 import type { SimulatorOptions } from '../../cli/signal-simulator.js';
@@ -49,6 +50,12 @@ export interface BridgeWorld extends AsyncDisposable {
   readonly nats: TestNats;
   readonly work: TempDir;
   readonly edgeNc: NatsConnection;
+  /** Writes the bridge's files and its config (YAML); returns the config file. */
+  writeBridgeConfig(
+    simulatorPort: number,
+    credentials: SnmpCredentials,
+    extra?: Record<string, unknown>,
+  ): Promise<string>;
   /** Writes the bridge's files and returns its parsed config. */
   bridgeConfig(
     simulatorPort: number,
@@ -69,48 +76,56 @@ export async function bridgeWorld(): Promise<BridgeWorld> {
   const other = generateKeyPairSync('ed25519').publicKey;
   await writeFile(join(work.path, 'other.pub.pem'), other.export({ type: 'spki', format: 'pem' }));
   await writeFile(join(work.path, 'nats-password'), controllerUser.password);
+  const raw = async (
+    port: number,
+    credentials: SnmpCredentials,
+    extra: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> => {
+    const secret = async (name: string, value: string): Promise<string> => {
+      await writeFile(join(work.path, name), `${value}\n`, { mode: 0o600 });
+      return name;
+    };
+    const snmp =
+      credentials.version === 'v2c'
+        ? { version: 'v2c', communityFile: await secret('community', credentials.community) }
+        : {
+            version: 'v3',
+            user: credentials.user,
+            authProtocol: credentials.authProtocol,
+            authKeyFile: await secret('auth-key', credentials.authKey),
+            privProtocol: credentials.privProtocol,
+            privKeyFile: await secret('priv-key', credentials.privKey),
+          };
+    return {
+      siteId: SITE,
+      controllerId: CONTROLLER,
+      logLevel: 'debug',
+      controller: { host: '127.0.0.1', port, snmp, timeoutMs: 150 },
+      pedestrianPhase: PHASE,
+      pollIntervalMs: 50,
+      publishEveryMs: 200,
+      frozenAfterMs: 300,
+      keyFile: 'bridge.key',
+      nats: {
+        servers: [nats.url],
+        user: controllerUser.user,
+        passwordFile: 'nats-password',
+        caFile: nats.caFile,
+      },
+      ...extra,
+    };
+  };
   return {
     nats,
     work,
     edgeNc,
+    async writeBridgeConfig(port, credentials, extra = {}) {
+      const file = join(work.path, 'signal-bridge.yaml');
+      await writeFile(file, stringify(await raw(port, credentials, extra)));
+      return file;
+    },
     async bridgeConfig(port, credentials, extra = {}) {
-      const secret = async (name: string, value: string): Promise<string> => {
-        await writeFile(join(work.path, name), `${value}\n`, { mode: 0o600 });
-        return name;
-      };
-      const snmp =
-        credentials.version === 'v2c'
-          ? { version: 'v2c', communityFile: await secret('community', credentials.community) }
-          : {
-              version: 'v3',
-              user: credentials.user,
-              authProtocol: credentials.authProtocol,
-              authKeyFile: await secret('auth-key', credentials.authKey),
-              privProtocol: credentials.privProtocol,
-              privKeyFile: await secret('priv-key', credentials.privKey),
-            };
-      return parseBridgeConfig(
-        {
-          siteId: SITE,
-          controllerId: CONTROLLER,
-          logLevel: 'debug',
-          controller: { host: '127.0.0.1', port, snmp, timeoutMs: 150 },
-          pedestrianPhase: PHASE,
-          pollIntervalMs: 50,
-          publishEveryMs: 200,
-          frozenAfterMs: 300,
-          keyFile: 'bridge.key',
-          nats: {
-            servers: [nats.url],
-            user: controllerUser.user,
-            passwordFile: 'nats-password',
-            caFile: nats.caFile,
-          },
-          ...extra,
-        },
-        work.path,
-        'test bridge config',
-      );
+      return parseBridgeConfig(await raw(port, credentials, extra), work.path, 'test bridge config');
     },
     async [Symbol.asyncDispose]() {
       await edgeNc.close();

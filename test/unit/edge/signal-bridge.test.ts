@@ -228,7 +228,11 @@ describe('signal bridge config', () => {
         new RegExp(`^${file}: pedestrianPhase: `),
       );
       expect(() =>
-        parseBridgeConfig({ ...raw, controller: { ...(raw.controller as object), snmp: { version: 'v1' } } }, '/', file),
+        parseBridgeConfig(
+          { ...raw, controller: { ...(raw.controller as object), snmp: { version: 'v1' } } },
+          '/',
+          file,
+        ),
       ).toThrow(/controller\.snmp\.version/);
       expect(() => parseBridgeConfig({ ...raw, extra: 1 }, '/', file)).toThrow(/Unrecognized key/);
     }
