@@ -1,6 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SignalControllerSimulator } from '../../cli/signal-simulator.js';
@@ -165,4 +168,26 @@ export async function edgeFeed(
   );
   await world.edgeNc.flush();
   return source;
+}
+
+/** The simulator in a child process; resolves with its port once it answers. */
+export async function spawnSimulator(
+  options: SimulatorOptions,
+): Promise<{ port: number; child: ChildProcessByStdio<null, Readable, Readable> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(import.meta.dirname, 'signal-simulator-main.ts'), JSON.stringify(options)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const port = await new Promise<number>((resolvePort, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /\{"port":(\d+)\}/.exec(output);
+      if (match) resolvePort(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the simulator exited with code ${code}: ${output}`)));
+  });
+  return { port, child };
 }

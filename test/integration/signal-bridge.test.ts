@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { suspensionReasons } from '../../edge/rule/enforcement.js';
 import type { SignalAspect } from '../../edge/signal/signal.js';
+import { testHttps, testServerTls } from '../harness/pki.js';
 import { SHORT_CYCLE, V2C, V3, bridgeWorld, edgeFeed, startBridge, startSimulator } from '../harness/signal-bridge.js';
 import type { SignalControllerSimulator } from '../../cli/signal-simulator.js';
 import type { ControllerSignalSource } from '../../edge/signal/controller-source.js';
@@ -96,8 +97,14 @@ describe('NTCIP 1202 signal bridge against a simulated controller', { timeout: 6
   it('a controller that freezes, drops, conflicts or answers garbage suspends enforcement within the staleness window, with the reason', async () => {
     await using world = await bridgeWorld();
     const sim = await startSimulator(V2C);
-    const config = await world.bridgeConfig(sim.port, V2C);
+    const config = await world.bridgeConfig(sim.port, V2C, {
+      http: { listen: '127.0.0.1:0', tls: await testServerTls() },
+    });
     const { bridge, logs } = await startBridge(config);
+    const healthz = async (): Promise<{ status: number; body: string }> => {
+      const res = await testHttps(`https://${bridge.httpAddress!}/healthz`);
+      return { status: res.status, body: res.text() };
+    };
     const source = await edgeFeed(world, STALE_AFTER_MS);
     const cases = [
       { mode: 'conflict', reason: 'conflict', detailHas: 'walk 1' },
@@ -124,6 +131,11 @@ describe('NTCIP 1202 signal bridge against a simulated controller', { timeout: 6
         expect(bridge.state.fault?.detail, c.mode).toContain(c.detailHas);
         expect(bridge.health().ok).toBe(false);
         expect(bridge.health().checks.controller).toMatch(new RegExp(`^fault ${c.reason}: `));
+        const unhealthy = await healthz();
+        expect(unhealthy.status).toBe(503);
+        expect(unhealthy.body).toContain(`fault ${c.reason}: `);
+        const metricsText = (await testHttps(`https://${bridge.httpAddress!}/metrics`)).text();
+        expect(metricsText).toContain(`zebra_signal_bridge_fault{reason="${c.reason}"} 1`);
         const gauge = (await bridge.metrics.fault.get()).values.find((v) => v.labels.reason === c.reason);
         expect(gauge?.value, c.mode).toBe(1);
         expect(logs.lines.some((l) => l.reason === c.reason && l.level === 40)).toBe(true);
@@ -133,6 +145,7 @@ describe('NTCIP 1202 signal bridge against a simulated controller', { timeout: 6
         expect(bridge.reportsPublished, c.mode).toBe(published);
         await sim.setMode('run');
         await vi.waitFor(() => expect(bridge.health().ok).toBe(true), { timeout: 5000 });
+        expect((await healthz()).status).toBe(200);
       }
       const faults = (await bridge.metrics.faults.get()).values;
       expect(Object.fromEntries(faults.map((v) => [v.labels.reason, v.value]))).toMatchObject({
