@@ -81,7 +81,7 @@ describe('NTCIP 1202 signal bridge against a simulated controller', { timeout: 6
       await vi.waitFor(() => expect(wrong.bridge.state.fault?.reason).toBe('snmp_error'), { timeout: 5000 });
       expect(wrong.bridge.state.fault?.detail).toMatch(/^SNMPv3 authentication refused: .*authKeyFile/);
       expect(
-        wrong.logs.find('signal bridge: controller fault; publishing nothing, so the edge suspends enforcement'),
+        wrong.logs.find('signal bridge: controller fault; one DARK report, then nothing, so the edge stops enforcing'),
       ).toMatchObject({ reason: 'snmp_error', detail: expect.stringContaining('SNMPv3 authentication refused') });
       expect(wrong.bridge.health()).toMatchObject({
         ok: false,
@@ -118,14 +118,29 @@ describe('NTCIP 1202 signal bridge against a simulated controller', { timeout: 6
         await vi.waitFor(() => expect(source.readingAt(Date.now()).isStale).toBe(false), { timeout: 5000 });
         const faultAtMs = Date.now();
         await sim.setMode(c.mode);
+        // No entry can be an infraction from the moment the edge reads DARK (the bridge's
+        // last report) or a stale feed; enforcement is suspended once the feed is stale.
+        await vi.waitFor(
+          () => {
+            const reading = source.readingAt(Date.now());
+            expect(reading.aspect === 'dark' || reading.isStale).toBe(true);
+          },
+          { timeout: 5000, interval: 20 },
+        );
+        const stoppedAfterMs = Date.now() - faultAtMs;
         await vi.waitFor(() => expect(source.readingAt(Date.now()).isStale).toBe(true), {
           timeout: 5000,
           interval: 20,
         });
         const staleAfterMs = Date.now() - faultAtMs;
-        // Stale once the last report before the fault is older than the window (frozen: the
-        // bridge stops refreshing at the first poll whose clock stood still).
-        expect(staleAfterMs, c.mode).toBeLessThan(STALE_AFTER_MS + config.publishEveryMs + LATE_MS);
+        expect(stoppedAfterMs, c.mode).toBeLessThan(STALE_AFTER_MS + LATE_MS);
+        // Stale once the bridge's last report is older than the window: at most a detection
+        // (a timeout, or frozenAfterMs for a still clock) plus the window.
+        expect(staleAfterMs, c.mode).toBeLessThan(
+          STALE_AFTER_MS + config.frozenAfterMs + config.publishEveryMs + LATE_MS,
+        );
+        // The last report was the bridge's DARK: from the fault on, no entry was an infraction.
+        expect(source.readingAt(Date.now())).toMatchObject({ aspect: 'dark', isStale: true });
         expect(suspensionReasons(source.readingAt(Date.now()), false)).toEqual(['signal_stale']);
         await vi.waitFor(() => expect(bridge.state.fault?.reason).toBe(c.reason), { timeout: 3000 });
         expect(bridge.state.fault?.detail, c.mode).toContain(c.detailHas);
@@ -139,7 +154,7 @@ describe('NTCIP 1202 signal bridge against a simulated controller', { timeout: 6
         const gauge = (await bridge.metrics.fault.get()).values.find((v) => v.labels.reason === c.reason);
         expect(gauge?.value, c.mode).toBe(1);
         expect(logs.lines.some((l) => l.reason === c.reason && l.level === 40)).toBe(true);
-        // While the fault lasts the bridge publishes nothing.
+        // While the fault lasts the bridge publishes nothing more.
         const published = bridge.reportsPublished;
         await new Promise((r) => setTimeout(r, 3 * config.pollIntervalMs));
         expect(bridge.reportsPublished, c.mode).toBe(published);

@@ -225,7 +225,7 @@ export class SignalBridge {
       this.#metrics.setFault(fault.reason);
       this.#logger.warn(
         { reason: fault.reason, detail: fault.detail },
-        'signal bridge: controller fault; publishing nothing, so the edge suspends enforcement',
+        'signal bridge: controller fault; one DARK report, then nothing, so the edge stops enforcing',
       );
     } else if (!fault && before.fault) {
       this.#metrics.setFault(undefined);

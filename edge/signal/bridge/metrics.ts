@@ -21,7 +21,7 @@ export function createBridgeMetrics(): BridgeMetrics {
   const registers = [registry];
   const fault = new Gauge({
     name: 'zebra_signal_bridge_fault',
-    help: '1 while the bridge publishes nothing because of this fault',
+    help: '1 while this fault stops the bridge reporting the aspect (one DARK report, then nothing)',
     labelNames: ['reason'],
     registers,
   });

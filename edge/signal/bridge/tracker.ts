@@ -1,7 +1,7 @@
 import type { SignalAspect } from '../signal.js';
 import type { PollFault, PollReading } from './decode.js';
 
-/** Why the bridge publishes nothing: each is a label of zebra_signal_bridge_faults_total. */
+/** Why the bridge stops reporting the controller's aspect: each is a label of zebra_signal_bridge_faults_total. */
 export type BridgeFault =
   | PollFault
   /** The controller did not answer within the timeout. */
@@ -17,7 +17,10 @@ export const BRIDGE_FAULTS: readonly BridgeFault[] = ['no_answer', 'snmp_error',
 export type PollOutcome = PollReading | { readonly ok: false; readonly fault: BridgeFault; readonly detail: string };
 
 export interface TrackerOptions {
-  /** A controller whose sysUpTime stands still this long is frozen. */
+  /**
+   * A controller whose sysUpTime has not been seen advancing for this long is in fault:
+   * `frozen` if it answers with a clock that stands still, `no_answer` if it does not answer.
+   */
   readonly frozenAfterMs: number;
   /** Without a change, a report goes out at least this often. */
   readonly publishEveryMs: number;
@@ -62,21 +65,26 @@ function faulted(
   keepUpTime: boolean,
 ): TrackerStep {
   const sinceMs = state.fault?.reason === reason ? state.fault.sinceMs : nowMs;
+  // Entering a fault after reporting: one last report says DARK (the contract's "dark or in
+  // fault"), so the edge stops enforcing at once instead of at the end of its staleness window.
+  const isAnnounced = state.fault === undefined && Number.isFinite(state.lastPublishedAtMs);
   return {
     state: {
       ...state,
       current: undefined,
       upTime: keepUpTime ? state.upTime : undefined,
+      lastPublishedAtMs: isAnnounced ? nowMs : state.lastPublishedAtMs,
       fault: { reason, detail, sinceMs },
     },
-    publish: undefined,
+    publish: isAnnounced ? { aspect: 'dark', stateBeganAtMs: nowMs, sentAtMs: nowMs } : undefined,
   };
 }
 
 /**
  * Takes one poll's outcome at `nowMs` (bridge clock) and says what to publish. A fault
- * publishes nothing (the edge's feed goes stale and enforcement is suspended) and forgets the
- * aspect, so after it the next aspect counts as begun when it is seen again. An aspect begins
+ * publishes one DARK report as it begins (if anything was reported before it), then nothing:
+ * the edge decides `signal_dark` at once and, once its feed is stale, suspends enforcement.
+ * It forgets the aspect, so after it the next aspect counts as begun when it is seen again. An aspect begins
  * when a poll first sees it (never earlier than observed: a DON'T WALK is never older than
  * the bridge knows). A poll whose sysUpTime did not advance refreshes nothing (the first
  * answer, also after a fault, only sets the mark); standing still longer than `frozenAfterMs`
@@ -89,7 +97,19 @@ export function trackPoll(
   nowMs: number,
   options: TrackerOptions,
 ): TrackerStep {
-  if (!outcome.ok) return faulted(state, outcome.fault, outcome.detail, nowMs, false);
+  if (!outcome.ok) {
+    // A missed answer says nothing about the signal: within frozenAfterMs of the clock last
+    // seen moving it is only a gap (nothing is published meanwhile); longer, the controller
+    // has stopped answering.
+    const silentMs = state.upTime ? nowMs - state.upTime.advancedAtMs : Infinity;
+    if (outcome.fault === 'no_answer' && !state.fault && silentMs <= options.frozenAfterMs)
+      return { state, publish: undefined };
+    const detail =
+      outcome.fault === 'no_answer' && Number.isFinite(silentMs)
+        ? `no answer for ${silentMs} ms: ${outcome.detail}`
+        : outcome.detail;
+    return faulted(state, outcome.fault, detail, nowMs, false);
+  }
   const ticks = outcome.upTimeTicks;
   const previous = state.upTime;
   // The first answer (also after a fault) only sets the mark: a report needs a clock seen moving.

@@ -166,7 +166,7 @@ describe('signal bridge transitions', () => {
     );
   });
 
-  it('publishes nothing on a fault or a clock that stands still, and calls a still clock frozen after frozenAfterMs', () => {
+  it('a fault publishes one DARK then nothing; a clock that stands still refreshes nothing and is frozen after frozenAfterMs', () => {
     const ok = (ticks: number, aspect: SignalAspect = 'steady_dont_walk'): PollOutcome => ({
       ok: true,
       aspect,
@@ -183,6 +183,9 @@ describe('signal bridge transitions', () => {
     expect(s.state.fault).toBeUndefined();
     s = trackPoll(s.state, ok(20), 401, OPTIONS);
     expect(s.state.fault).toMatchObject({ reason: 'frozen', sinceMs: 401 });
+    expect(s.publish).toEqual({ aspect: 'dark', stateBeganAtMs: 401, sentAtMs: 401 });
+    // Still frozen: nothing more.
+    expect(trackPoll(s.state, ok(20), 450, OPTIONS).publish).toBeUndefined();
     // Moving again: the aspect starts over from when it is seen (its start is not known).
     s = trackPoll(s.state, ok(30), 500, OPTIONS);
     expect(s.publish).toEqual({ aspect: 'steady_dont_walk', stateBeganAtMs: 500, sentAtMs: 500 });
@@ -192,22 +195,33 @@ describe('signal bridge transitions', () => {
         fc.constantFrom('no_answer', 'snmp_error', 'garbage', 'conflict', 'frozen' as const),
         fc.integer({ min: 0, max: 10_000 }),
         (fault, atMs) => {
-          const step = trackPoll(s.state, { ok: false, fault, detail: 'x' }, 600 + atMs, OPTIONS);
-          expect(step.publish).toBeUndefined();
+          // (A missed answer is a fault only once the clock has not been seen moving for frozenAfterMs.)
+          const t = 801 + atMs;
+          const step = trackPoll(s.state, { ok: false, fault, detail: 'x' }, t, OPTIONS);
+          expect(step.publish).toEqual({ aspect: 'dark', stateBeganAtMs: t, sentAtMs: t });
+          expect(trackPoll(step.state, { ok: false, fault, detail: 'y' }, t + 50, OPTIONS).publish).toBeUndefined();
           expect(step.state.current).toBeUndefined();
           expect(step.state.fault?.reason).toBe(fault);
           // After any fault, the first good answer only sets the mark; the next one reports.
-          const first = trackPoll(step.state, ok(1000), 700 + atMs, OPTIONS);
+          const first = trackPoll(step.state, ok(1000), t + 100, OPTIONS);
           expect(first.publish).toBeUndefined();
-          const second = trackPoll(first.state, ok(1010), 800 + atMs, OPTIONS);
-          expect(second.publish).toEqual({
-            aspect: 'steady_dont_walk',
-            stateBeganAtMs: 800 + atMs,
-            sentAtMs: 800 + atMs,
-          });
+          const second = trackPoll(first.state, ok(1010), t + 200, OPTIONS);
+          expect(second.publish).toEqual({ aspect: 'steady_dont_walk', stateBeganAtMs: t + 200, sentAtMs: t + 200 });
         },
       ),
     );
+    // A missed answer within frozenAfterMs of the clock last moving is a gap, not a fault: the
+    // aspect and its start are kept.
+    const timedOut = { ok: false, fault: 'no_answer', detail: 'Request timed out' } as const;
+    const gap = trackPoll(s.state, timedOut, 650, OPTIONS);
+    expect(gap).toEqual({ state: s.state, publish: undefined });
+    const after = trackPoll(gap.state, ok(45), 750, OPTIONS);
+    expect(after.publish).toEqual({ aspect: 'steady_dont_walk', stateBeganAtMs: 500, sentAtMs: 750 });
+    const silent = trackPoll(s.state, timedOut, 801, OPTIONS);
+    expect(silent.state.fault).toMatchObject({
+      reason: 'no_answer',
+      detail: 'no answer for 301 ms: Request timed out',
+    });
     // A controller that restarted (its clock went back) starts the aspect over.
     const restarted = trackPoll(s.state, ok(5), 700, OPTIONS);
     expect(restarted.publish).toEqual({ aspect: 'steady_dont_walk', stateBeganAtMs: 700, sentAtMs: 700 });
