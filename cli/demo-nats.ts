@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HUB_DOMAIN, NATS_CORE_USER, NATS_SETUP_USER, corePermissions, siteDevicePermissions } from '../proto/index.js';
+import {
+  HUB_DOMAIN,
+  NATS_CORE_USER,
+  NATS_SETUP_USER,
+  controllerPermissions,
+  corePermissions,
+  siteDevicePermissions,
+} from '../proto/index.js';
 import type { NatsUser } from '../proto/index.js';
 import { freePort, startNatsServer } from './nats-server.js';
 import type { NatsServerHandle } from './nats-server.js';
@@ -23,6 +30,8 @@ export interface DemoNats {
   readonly siteSetup: NatsIdentity;
   readonly core: NatsIdentity;
   readonly device: NatsIdentity;
+  /** One per signal controller (`controller-<id>`: may publish only its signal subject). */
+  readonly controllers: readonly NatsIdentity[];
   stop(): Promise<void>;
 }
 
@@ -46,7 +55,7 @@ const asUser = (id: NatsIdentity, permissions?: NatsUser['permissions']): NatsUs
  */
 export async function startDemoNats(
   work: string,
-  ids: { siteId: string; deviceId: string; ingestDurable: string },
+  ids: { siteId: string; deviceId: string; ingestDurable: string; controllers?: readonly string[] },
 ): Promise<DemoNats> {
   const tls = await loopbackPki(join(work, 'pki'));
   const secrets = join(work, 'secrets');
@@ -56,6 +65,9 @@ export async function startDemoNats(
   const core = await identity(secrets, 'nats-core', NATS_CORE_USER);
   const device = await identity(secrets, 'nats-device', ids.deviceId);
   const leaf = await identity(secrets, 'nats-leaf', ids.siteId);
+  const controllers = await Promise.all(
+    (ids.controllers ?? []).map((c) => identity(secrets, `nats-controller-${c}`, `controller-${c}`)),
+  );
   const hub = await startNatsServer({
     storeDir: join(work, 'nats-hub'),
     port: await freePort(4222),
@@ -74,7 +86,11 @@ export async function startDemoNats(
     domain: ids.siteId,
     leafRemoteUrl: `nats://127.0.0.1:${hub.leafPort}`,
     leafCredentials: { user: leaf.user, password: leaf.password },
-    users: [asUser(siteSetup), asUser(device, siteDevicePermissions(ids.siteId, ids.deviceId))],
+    users: [
+      asUser(siteSetup),
+      asUser(device, siteDevicePermissions(ids.siteId, ids.deviceId)),
+      ...controllers.map((c, i) => asUser(c, controllerPermissions(ids.siteId, ids.controllers![i]!))),
+    ],
     tls,
     logFile: join(work, 'logs', 'nats-site.log'),
   }).catch(async (err: unknown) => {
@@ -89,6 +105,7 @@ export async function startDemoNats(
     siteSetup,
     core,
     device,
+    controllers,
     async stop() {
       await site.stop();
       await hub.stop();

@@ -15,6 +15,8 @@ import { HUB_DOMAIN } from '../proto/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadCoreConfig } from '../core/index.js';
 import { startDemoNats } from './demo-nats.js';
+import { DEMO_CONTROLLER, startDemoSignal } from './demo-signal.js';
+import type { DemoSignal } from './demo-signal.js';
 import { connectAsSetup, setupHub, setupSite } from './nats-setup.js';
 import { freePort, stopProcess } from './nats-server.js';
 import type { NatsServerHandle } from './nats-server.js';
@@ -136,12 +138,20 @@ async function waitForEvents(
 
 /** `zebra demo`: nats-server, the core on PGlite, the edge on the sample video, then the results. */
 export async function runDemo(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { once: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: { once: { type: 'boolean', default: false }, signal: { type: 'string', default: 'schedule' } },
+  });
+  if (values.signal !== 'schedule' && values.signal !== 'snmp')
+    throw new Error(`--signal ${values.signal}: use schedule (the default) or snmp`);
+  const isSnmp = values.signal === 'snmp';
   const children: ChildProcess[] = [];
+  let demoSignal: DemoSignal | undefined;
   let nats: NatsServerHandle | undefined;
   let siteNats: NatsServerHandle | undefined;
   const stopAll = async (): Promise<void> => {
     for (const child of children.reverse()) await stopProcess(child);
+    await demoSignal?.simulator.close();
     await siteNats?.stop();
     await nats?.stop();
   };
@@ -173,6 +183,7 @@ export async function runDemo(args: string[]): Promise<number> {
       siteId,
       deviceId: String(demoEdge.deviceId),
       ingestDurable: 'core-ingest',
+      controllers: isSnmp ? [DEMO_CONTROLLER] : [],
     });
     nats = demoNats.hub;
     siteNats = demoNats.site;
@@ -200,6 +211,19 @@ export async function runDemo(args: string[]): Promise<number> {
       setupHub(nc, await loadCoreConfig(coreConfig, process.env)),
     );
     say(`  site leaf node (domain ${siteId}) on ${siteNats.url}, linked to the hub over TLS as user ${siteId}`);
+    if (isSnmp) {
+      demoSignal = await startDemoSignal(
+        WORK,
+        REPO,
+        { url: siteNats.url, caFile: demoNats.tls.caFile, identity: demoNats.controllers[0]!, siteId },
+        spawnZebra,
+      );
+      children.push(demoSignal.bridge);
+      say(
+        `  signal: simulated NTCIP 1202 controller (SNMPv3 authPriv, 127.0.0.1:${demoSignal.simulator.port}); ` +
+          `zebra signal bridge publishes signed reports as controller-${DEMO_CONTROLLER} (log ${demoSignal.logFile})`,
+      );
+    }
     const edgeConfig = await writeConfig(join(REPO, 'edge/demo/edge.yaml'), join(WORK, 'edge.yaml'), (c) => {
       Object.assign(c, {
         nats: natsClient(siteNats!.url, demoNats.device),
@@ -208,10 +232,18 @@ export async function runDemo(args: string[]): Promise<number> {
         http: { listen: edgeHttpAddr, tls: serverTls },
       });
       c.outbox = { ...(c.outbox as object), coreKeyFile: join(WORK, 'core-receipt-key.pem') };
-      for (const camera of c.cameras as { signal: { schedule: string } }[]) {
-        camera.signal.schedule = join(REPO, 'edge/demo', camera.signal.schedule);
+      for (const camera of c.cameras as { signal: object }[]) {
+        const { schedule } = camera.signal as { schedule: string };
+        camera.signal = demoSignal ? demoSignal.edgeSignal : { schedule: join(REPO, 'edge/demo', schedule) };
       }
+      // The simulated controller and the bridge share this machine's clock, so their offset is 0;
+      // whether the machine itself is synchronised is not the demo's business (a site's is).
+      if (demoSignal) c.clock = { source: 'ignore' };
     });
+    if (demoSignal)
+      say(
+        `  clock: the demo does not ask the system whether its clock is synchronised; a site does (docs/field.md, "Clock")`,
+      );
     await runSetup(siteNats.url, demoNats.tls.caFile, demoNats.siteSetup.password, async (nc) =>
       setupSite(nc, await loadEdgeConfig(edgeConfig, process.env)),
     );

@@ -23,10 +23,12 @@ import { tokensIssue, usersAdd, usersEnrol, usersReset } from './people.js';
 import { printError, untilSignal } from './output.js';
 import { TLS_OPTIONS, resolveClientTls } from './client-tls.js';
 import { pki } from './pki-command.js';
+import { signalBridge } from './signal-bridge.js';
 
 const USAGE = `usage: zebra <command> [options]
 
-  demo [--once]                     run nats-server, the core (PGlite) and the edge on the sample video
+  demo [--once] [--signal snmp]     run nats-server, the core (PGlite) and the edge on the sample video
+                                    (--signal snmp: the signal from a simulated NTCIP controller through the bridge)
   models fetch [--cache DIR]        fetch and verify every file of models/manifest.json
   redact INPUT -o OUTPUT [--method pixelate|solid] [--face-search multi-scale|whole-frame] [--full-every N]
                                     mask faces (any size) and heads in an image, a folder of images or a video
@@ -49,6 +51,7 @@ const USAGE = `usage: zebra <command> [options]
   audit public-key [--http HOST:PORT] [-o FILE]   the checkpoint key (over HTTPS): pin it
   audit verify FILE --public-key PEM [--checkpoint FILE]   FILE: an export, an extract, or an evidence package PDF
   evidence package EVENT_ID -o FILE.pdf --purpose TEXT [--http HOST:PORT]   (supervisor, auditor, admin) the PDF for a court
+  signal bridge --config FILE       read the controller's pedestrian signal over SNMP (NTCIP 1202); publish signed reports
   pki init --dir DIR                the deployment's private CA (ca.pem, ca-key.pem: keep ca-key.pem offline)
   pki issue NAME --dir DIR --host H [--host H...]   a certificate for a service or device, signed by the CA
 
@@ -163,6 +166,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'nats' && sub === 'setup') return await natsSetup(rest);
     if (command === 'pki') return await pki(argv.slice(1));
     if (command === 'evidence' && sub === 'package') return await evidencePackage(rest);
+    if (command === 'signal' && sub === 'bridge') return await signalBridge(rest);
     if (command === 'audit') {
       const code = await audit(argv.slice(1));
       if (code !== undefined) return code;

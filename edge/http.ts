@@ -19,7 +19,7 @@ async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ ce
 export async function startEdgeHttp(
   listen: string,
   tls: { certFile: string; keyFile: string },
-  metrics: EdgeMetrics,
+  metrics: Pick<EdgeMetrics, 'registry'>,
   health: () => EdgeHealth,
 ): Promise<{ address: string; close(): Promise<void> }> {
   const match = /^(.*):(\d+)$/.exec(listen);

@@ -81,6 +81,8 @@ export interface EdgeRunHooks {
   readonly onFrame?: (frame: Frame, summary: Readonly<PipelineSummary>) => void;
   /** Replaces the NATS connection (replays write to a folder). */
   readonly transport?: EdgeTransport;
+  /** When each camera's first frame of a file is stamped (default: the camera's start, now). */
+  readonly startAtMs?: () => number;
 }
 
 async function resolveInput(input: string, manifest: Manifest, fetchOptions: FetchOptions): Promise<string> {
@@ -304,7 +306,7 @@ export async function startEdge(
   const signals = new Map<string, SignalSource>();
   const board = new CameraBoard(config.cameras.map((c) => c.id));
   const runCamera = async (camera: EdgeConfig['cameras'][number]): Promise<PipelineSummary> => {
-    const startAtMs = Date.now();
+    const startAtMs = hooks.startAtMs?.() ?? Date.now();
     const cameraLogger = logger.child({ component: 'pipeline', camera: camera.id });
     const input = await resolveInput(camera.source.input, manifest, fetchOptions);
     const source = await openFrameSource(

@@ -1,0 +1,10 @@
+export { SignalBridge } from './bridge.js';
+export { BridgeConfigSchema, loadBridgeConfig, parseBridgeConfig } from './config.js';
+export type { BridgeConfig } from './config.js';
+export { aspectOfBits, decodePoll } from './decode.js';
+export type { PollReading, Varbind } from './decode.js';
+export { PHASE_STATUS_GROUP_ENTRY, PhaseStatusColumn, SYS_UP_TIME, columnOid, phaseBit, pollOids } from './oids.js';
+export { SnmpClient, readCredentials } from './snmp-client.js';
+export type { SnmpCredentials } from './snmp-client.js';
+export { BRIDGE_FAULTS, INITIAL_TRACKER, trackPoll } from './tracker.js';
+export type { BridgeFault, TrackerState } from './tracker.js';
