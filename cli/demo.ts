@@ -5,7 +5,6 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { fetchEvents, formatEventTable } from './events.js';
 import { DEMO_PEOPLE, createDemoPeople } from './people.js';
@@ -135,8 +134,7 @@ async function waitForEvents(
 }
 
 /** `zebra demo`: nats-server, the core on PGlite, the edge on the sample video, then the results. */
-export async function runDemo(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { once: { type: 'boolean', default: false } } });
+export async function runDemo(values: { once?: boolean }): Promise<number> {
   const children: ChildProcess[] = [];
   let nats: NatsServerHandle | undefined;
   let siteNats: NatsServerHandle | undefined;

@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   createEdgeLogger,
   defaultCacheDir,
@@ -88,13 +87,13 @@ function replayConfig(base: EdgeConfig, video: string, cameraId: string | undefi
  * pipeline over a file as fast as it goes, writes what the device would send (redacted
  * evidence, signed events, tallies) into DIR, and prints a summary.
  */
-export async function edgeReplay(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { config: { type: 'string' }, camera: { type: 'string' }, out: { type: 'string', short: 'o' } },
-  });
-  const video = positionals[0];
+export interface ReplayOpts {
+  readonly config?: string;
+  readonly camera?: string;
+  readonly out?: string;
+}
+
+export async function edgeReplay(values: ReplayOpts, [video]: string[]): Promise<number> {
   if (!video) throw new Error('usage: zebra edge replay VIDEO [--config FILE] [--camera ID] [-o DIR]');
   const out = resolve(values.out ?? `replay-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await mkdir(out, { recursive: true });

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { act } from '../command-kit.js';
+import { edgePublicKey } from '../devices.js';
+import { edgeReplay } from '../replay.js';
+import { edgeRun } from '../services.js';
+
+/** edge run|replay|public-key. */
+export function registerEdge(program: Command): void {
+  const edge = program.command('edge').description('an edge device: run it, replay a file, set a camera up');
+  edge
+    .command('run')
+    .description('run an edge worker')
+    .requiredOption('--config <file>', 'the edge config (YAML)')
+    .action(act(edgeRun));
+  edge
+    .command('replay')
+    .description("run one camera's pipeline over a file; write what would be sent")
+    .argument('<video>', 'a video file (or sample:<id> from the model manifest)')
+    .option('--config <file>', 'the edge config (default: the demo config)')
+    .option('--camera <id>', 'the camera whose zones and schedule apply (default: the first)')
+    .option('-o, --out <dir>', 'where the events and evidence go (default: replay-<time>)')
+    .action(act(edgeReplay));
+  edge
+    .command('public-key')
+    .description("the device's public key (created on first use), to register it")
+    .requiredOption('--config <file>', 'the edge config (YAML)')
+    .action(act(edgePublicKey));
+}
