@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeOf } from './command-kit.js';
 import { registerApi } from './commands/api.js';
 import { registerEdge } from './commands/edge.js';
+import { registerOperations } from './commands/operations.js';
 import { registerServices } from './commands/services.js';
 import { printError } from './output.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerServices(program);
   registerEdge(program);
   registerApi(program);
+  registerOperations(program);
   return program;
 }
 

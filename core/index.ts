@@ -27,3 +27,5 @@ export { entryLeafHash } from './audit/entry.js';
 export { isCheckpointSigned } from './audit/checkpoint.js';
 export { verifyInclusion } from './audit/merkle.js';
 export { ensureIngestTopology } from './ingest/topology.js';
+export { backupCore, createBackupDir, readBackup, restoreCore } from './backup/backup.js';
+export { BACKUP_FORMAT, BackupManifest, fileEntry, safeName } from './backup/manifest.js';

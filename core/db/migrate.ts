@@ -55,6 +55,11 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
   return done;
 }
 
+/** The migration ids this core has, in order. */
+export async function knownMigrations(dir = MIGRATIONS_DIR): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+}
+
 /**
  * Forward only, checked at start: a database that holds a migration this core does not have was
  * migrated by a newer core, and this one refuses it rather than run against a schema it does
