@@ -55,9 +55,11 @@ export async function dumpDatabase(config: DatabaseConfig, file: string): Promis
     await runTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${file}`, url], env);
     return;
   }
+  const dir = config.pgliteDir;
+  if (!dir) throw new CoreError(CoreErrorCode.BACKUP_INVALID, 'set database.url or database.pgliteDir');
   let db: PGlite;
   try {
-    db = await PGlite.create(config.pgliteDir!);
+    db = await PGlite.create(dir);
   } catch (err) {
     throw new CoreError(
       CoreErrorCode.BACKUP_INVALID,
