@@ -93,8 +93,14 @@ export interface ReplayOpts {
   readonly out?: string;
 }
 
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|bmp|gif|tiff?)$/i;
+
 export async function edgeReplay(values: ReplayOpts, [video]: string[]): Promise<number> {
   if (!video) throw new Error('usage: zebra edge replay VIDEO [--config FILE] [--camera ID] [-o DIR]');
+  if (IMAGE_EXTENSIONS.test(video))
+    throw new Error(
+      `${video} is an image: edge replay runs the pipeline over a video (to mask one image: zebra redact)`,
+    );
   const out = resolve(values.out ?? `replay-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await mkdir(out, { recursive: true });
   const config = replayConfig(
@@ -122,5 +128,9 @@ export async function edgeReplay(values: ReplayOpts, [video]: string[]): Promise
     return 1;
   }
   process.stdout.write(formatReplaySummary(video, result.summary, seconds, publisher.eventsDir));
+  if (result.summary.frames === 0) {
+    process.stderr.write(`zebra: no frame could be decoded from ${video}: is it a video?\n`);
+    return 1;
+  }
   return result.error ? 1 : 0;
 }
