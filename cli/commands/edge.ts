@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { act } from '../command-kit.js';
+import { act, seconds } from '../command-kit.js';
+import { edgeCheck } from '../edge-check.js';
 import { edgePublicKey } from '../devices.js';
 import { edgeReplay } from '../replay.js';
 import { edgeRun } from '../services.js';
@@ -20,6 +21,14 @@ export function registerEdge(program: Command): void {
     .option('--camera <id>', 'the camera whose zones and schedule apply (default: the first)')
     .option('-o, --out <dir>', 'where the events and evidence go (default: replay-<time>)')
     .action(act(edgeReplay));
+  edge
+    .command('check')
+    .description(
+      'check everything at once: config keys, files, streams, zones, models, NATS and the core key (✓/✗, exit 1 on any ✗)',
+    )
+    .requiredOption('--config <file>', 'the edge config (YAML)')
+    .option('--timeout <s>', 'seconds each stream probe and the NATS connection may take', seconds(120), 5)
+    .action(act(edgeCheck));
   edge
     .command('public-key')
     .description("the device's public key (created on first use), to register it")
