@@ -34,9 +34,9 @@ export async function edgeCheck(opts: EdgeCheckOpts): Promise<number> {
   const baseDir = dirname(resolve(opts.config));
   const timeoutMs = opts.timeout * 1000;
   const groups = await Promise.all([
-    schemaChecks(raw),
+    Promise.resolve(schemaChecks(raw)),
     fileChecks(raw, baseDir),
-    zoneChecks(raw),
+    Promise.resolve(zoneChecks(raw)),
     streamChecks(raw, baseDir, timeoutMs),
     modelChecks(raw, baseDir, process.env),
     natsChecks(raw, baseDir, process.env, timeoutMs),
