@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { act, seconds } from '../command-kit.js';
 import { edgeCheck } from '../edge-check.js';
+import { edgeSnapshot } from '../snapshot.js';
 import { edgePublicKey } from '../devices.js';
 import { edgeReplay } from '../replay.js';
 import { edgeRun } from '../services.js';
@@ -29,6 +30,14 @@ export function registerEdge(program: Command): void {
     .requiredOption('--config <file>', 'the edge config (YAML)')
     .option('--timeout <s>', 'seconds each stream probe and the NATS connection may take', seconds(120), 5)
     .action(act(edgeCheck));
+  edge
+    .command('snapshot')
+    .description('one redacted frame of a camera with its zone drawn, for setting the camera up')
+    .requiredOption('--config <file>', 'the edge config (YAML)')
+    .requiredOption('--camera <id>', 'the camera')
+    .requiredOption('-o, --out <file>', 'the image to write (.jpg)')
+    .option('--timeout <s>', 'seconds to wait for the first frame', seconds(120), 15)
+    .action(act(edgeSnapshot));
   edge
     .command('public-key')
     .description("the device's public key (created on first use), to register it")
