@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { loadEdgeConfig, loadOrCreateDeviceKey } from '../edge/index.js';
 import { AdminServiceService, RegisterDeviceRequest } from '../proto/index.js';
 import { ApiClient } from './api-client.js';
@@ -14,6 +14,28 @@ export async function edgePublicKey(values: { config: string }): Promise<number>
   process.stdout.write(key.publicKeyPem);
   process.stderr.write(
     `device ${config.deviceId} at site ${config.siteId}, key ${key.keyId}. Register it:\n` +
+      `  zebra devices register ${config.deviceId} --site ${config.siteId} --public-key FILE\n`,
+  );
+  return 0;
+}
+
+/**
+ * `zebra edge rotate-key --config FILE`: retires the device key (kept beside it as
+ * device-key.retired-<keyId>.pem) and makes a new one; registering the new key
+ * (`zebra devices register`) re-keys the device at the core, which records it in the audit log.
+ * Run it with the edge stopped and its outbox drained: events signed with the old key and
+ * not yet ingested are quarantined once the new key is registered.
+ */
+export async function edgeRotateKey(values: { config: string }): Promise<number> {
+  const config = await loadEdgeConfig(values.config, process.env);
+  const path = join(config.stateDir, 'device-key.pem');
+  const old = await loadOrCreateDeviceKey(path);
+  const retired = join(config.stateDir, `device-key.retired-${old.keyId}.pem`);
+  await rename(path, retired);
+  const key = await loadOrCreateDeviceKey(path);
+  process.stdout.write(key.publicKeyPem);
+  process.stderr.write(
+    `device ${config.deviceId}: key ${old.keyId} retired (${retired}), new key ${key.keyId}. Register it:\n` +
       `  zebra devices register ${config.deviceId} --site ${config.siteId} --public-key FILE\n`,
   );
   return 0;

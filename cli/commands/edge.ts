@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { act, seconds } from '../command-kit.js';
 import { edgeCheck } from '../edge-check.js';
 import { edgeSnapshot } from '../snapshot.js';
-import { edgePublicKey } from '../devices.js';
+import { edgePublicKey, edgeRotateKey } from '../devices.js';
 import { edgeReplay } from '../replay.js';
 import { edgeRun } from '../services.js';
 
@@ -43,4 +43,9 @@ export function registerEdge(program: Command): void {
     .description("the device's public key (created on first use), to register it")
     .requiredOption('--config <file>', 'the edge config (YAML)')
     .action(act(edgePublicKey));
+  edge
+    .command('rotate-key')
+    .description('retire the device key and make a new one (then register it: the audit log records the re-keying)')
+    .requiredOption('--config <file>', 'the edge config (YAML)')
+    .action(act(edgeRotateKey));
 }

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
 import { main } from '../../cli/main.js';
 import { otherDeviceKey } from '../harness/events.js';
 import { testPki } from '../harness/pki.js';
@@ -22,7 +23,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 describe('the admin commands: devices, users, tokens', () => {
-  it('lists devices and users as tables and JSON, refuses a site the core does not know, revokes a token', async () => {
+  it('lists devices and users (tables and JSON), refuses a site the core does not know, revokes a token, re-keys a device with the rotation in the audit log', async () => {
     await using stack = await startTestStack({ transport: { sites: ['site-1', 'site-2'] } });
     await using work = await tempDir();
     const adminFile = join(work.path, 'admin.token');
@@ -69,5 +70,65 @@ describe('the admin commands: devices, users, tokens', () => {
     const after = await cli(['users', 'list', ...withSecond]);
     expect(after.code).toBe(1);
     expect(after.err).toMatch(/token|unauthenticated|revoked/i);
+
+    // Device key rotation: a new key on the device, registered; the audit log shows both keys.
+    const edgeConfig = join(work.path, 'edge.yaml');
+    await writeFile(
+      edgeConfig,
+      stringify({
+        deviceId: 'dev-3',
+        siteId: 'site-2',
+        stateDir: 'state',
+        nats: { servers: ['tls://127.0.0.1:1'] },
+        cameras: [
+          {
+            id: 'cam-1',
+            source: { input: 'sample:vtest-video' },
+            zone: {
+              id: 'z',
+              version: 1,
+              polygon: [
+                [0.1, 0.1],
+                [0.9, 0.1],
+                [0.9, 0.9],
+              ],
+            },
+            signal: { schedule: resolve(import.meta.dirname, '../../edge/demo/signal-schedule.yaml') },
+          },
+        ],
+      }),
+    );
+    const keys: string[] = [];
+    for (const command of ['public-key', 'rotate-key']) {
+      const printed = await cli(['edge', command, '--config', edgeConfig]);
+      expect(printed.code, printed.err).toBe(0);
+      await writeFile(join(work.path, `${command}.pem`), printed.out);
+      const registered = await cli([
+        'devices',
+        'register',
+        'dev-3',
+        '--site',
+        'site-2',
+        '--public-key',
+        join(work.path, `${command}.pem`),
+        ...api,
+      ]);
+      expect(registered.code, registered.err).toBe(0);
+      keys.push(/with key (\S+)/.exec(registered.out)![1]!);
+    }
+    expect(keys[0]).not.toBe(keys[1]);
+    const devices = await cli(['devices', 'list', ...api]);
+    expect(devices.out).toMatch(new RegExp(`^dev-3\\s+site-2\\s+${keys[1]}\\s`, 'm'));
+    const auditor = await stack.core.person('ada', ['auditor']);
+    const lines: string[] = [];
+    for await (const chunk of auditor.stream<{ lines: Buffer }>('/zebra.v1.AuditService/ExportLog', {}))
+      lines.push(chunk.lines.toString('utf8'));
+    const rekeys = lines
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('device.registered') && l.includes('device:dev-3'));
+    expect(rekeys).toHaveLength(2);
+    expect(rekeys[0]).toContain(keys[0]);
+    expect(rekeys[1]).toContain(keys[1]);
   }, 120_000);
 });
