@@ -26,7 +26,7 @@ export function buildProgram(): Command {
   const program = new Command('zebra')
     .description('zebra: pedestrian-crossing infractions from edge cameras to a reviewed, audited core')
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
+    .showHelpAfterError(true)
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (text) => void process.stdout.write(text),
