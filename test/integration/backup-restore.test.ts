@@ -1,5 +1,5 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { ApiClient } from '../../cli/api-client.js';
@@ -66,7 +66,6 @@ describe('zebra backup / zebra restore', () => {
     const tls = await testClientTls();
     const dirA = join(work.path, 'a');
     const dirB = join(work.path, 'b');
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(dirA);
     await mkdir(dirB);
     const configA = await writeCoreConfig(dirA, nats, dbA);
@@ -175,10 +174,56 @@ describe('zebra backup / zebra restore', () => {
     }
   }, 180_000);
 
+  it("backs up a device's key and puts it back in its stateDir, refusing to overwrite another key", async () => {
+    await using work = await tempDir();
+    const edgeConfig = join(work.path, 'edge.yaml');
+    await writeFile(
+      edgeConfig,
+      stringify({
+        deviceId: 'dev-7',
+        siteId: 'site-1',
+        stateDir: 'state',
+        nats: { servers: ['tls://127.0.0.1:1'] },
+        cameras: [
+          {
+            id: 'cam-1',
+            source: { input: 'sample:vtest-video' },
+            zone: {
+              id: 'z',
+              version: 1,
+              polygon: [
+                [0.1, 0.1],
+                [0.9, 0.1],
+                [0.9, 0.9],
+              ],
+            },
+            signal: { schedule: resolve(import.meta.dirname, '../../edge/demo/signal-schedule.yaml') },
+          },
+        ],
+      }),
+    );
+    const key = join(work.path, 'state', 'device-key.pem');
+    expect((await cli(['edge', 'public-key', '--config', edgeConfig])).code).toBe(0);
+    const original = await readFile(key, 'utf8');
+    const dir = join(work.path, 'backup');
+    const made = await cli(['backup', '--edge-config', edgeConfig, '-o', dir]);
+    expect(made.code, made.err).toBe(0);
+    expect(await readFile(join(dir, 'edge', 'dev-7', 'device-key.pem'), 'utf8')).toBe(original);
+    // The device is replaced: a new key was made on the new disk before the restore.
+    expect((await cli(['edge', 'rotate-key', '--config', edgeConfig])).code).toBe(0);
+    const refused = await cli(['restore', '--edge-config', edgeConfig, '--from', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/holds another key; move it aside/);
+    await rm(key);
+    const restored = await cli(['restore', '--edge-config', edgeConfig, '--from', dir]);
+    expect(restored.code, restored.err).toBe(0);
+    expect(await readFile(key, 'utf8')).toBe(original);
+    expect((await stat(key)).mode & 0o777).toBe(0o600);
+  });
+
   it('refuses a backup whose file was altered, naming the file', async () => {
     await using work = await tempDir();
     const dir = join(work.path, 'backup');
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(dir);
     await writeFile(join(dir, 'audit-signing-key.pem'), 'changed');
     await writeFile(

@@ -7,6 +7,7 @@ import { freePorts } from '../../cli/nats-server.js';
 import { defaultCacheDir } from '../../edge/index.js';
 import { manifestFile, vtestClip } from '../harness/models.js';
 import { startTestNats, testUser } from '../harness/nats.js';
+import { testPki } from '../harness/pki.js';
 import { tempDir } from '../harness/temp.js';
 
 /** Runs the CLI in-process: exit code, stdout and stderr. */
@@ -94,7 +95,7 @@ describe('zebra edge check', () => {
           servers: [`tls://127.0.0.1:${closedNats}`],
           user: 'dev-1',
           passwordFile: 'nats.secret',
-          caFile: (await import('../harness/pki.js').then((m) => m.testPki())).caFile,
+          caFile: (await testPki()).caFile,
         },
         models: { cacheDir: defaultCacheDir(process.env) },
         cameras: [
