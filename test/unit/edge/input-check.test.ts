@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseEdgeConfig } from '../../../edge/config.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { loadEdgeConfig, parseEdgeConfig } from '../../../edge/config.js';
+import { tempDir } from '../../harness/temp.js';
 import { sourceInputProblem } from '../../../edge/frames/input-check.js';
 
 describe('a camera source input', () => {
@@ -71,5 +75,28 @@ describe('edge config errors', () => {
     expect(message).toMatch(/cameras\.0\.source\.input: "rtsp\/\/host\/s": looks like a mistyped URL/);
     expect(message).toMatch(/cameras\.1\.zone\.polygon: edge \d-\d crosses edge \d-\d/);
     expect(message).toMatch(/cameras\.2\.source\.fps: /);
+  });
+});
+
+describe('files an edge config names', () => {
+  it('a missing schedule file is named at config load, with its key, not later by ffprobe', async () => {
+    await using dir = await tempDir();
+    const file = join(dir.path, 'edge.yaml');
+    await writeFile(
+      file,
+      stringify({
+        deviceId: 'dev-1',
+        siteId: 'site-1',
+        stateDir: 'state',
+        nats: { servers: ['tls://127.0.0.1:4222'] },
+        cameras: [CAMERA, { ...CAMERA, id: 'north', signal: { schedule: 'other.yaml' } }],
+      }),
+    );
+    await expect(loadEdgeConfig(file, {})).rejects.toThrow(
+      new RegExp(
+        `^${file}: 2 problems:\\n  cameras\\.0\\.signal\\.schedule: cannot read ${join(dir.path, 'schedule.yaml')}.*\\n` +
+          `  cameras\\.1\\.signal\\.schedule: cannot read ${join(dir.path, 'other.yaml')}`,
+      ),
+    );
   });
 });
