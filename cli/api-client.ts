@@ -3,6 +3,15 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { API_SERVICES } from '../core/index.js';
 import type { ClientTls } from './client-tls.js';
 
+/** One method of a generated service definition (proto/gen `*ServiceService.method`). */
+export interface MethodDefinition<Req, Res> {
+  readonly path: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+  requestSerialize(value: Req): Buffer;
+  responseDeserialize(bytes: Buffer): Res;
+}
+
 interface UnaryDefinition {
   readonly path: string;
   readonly responseStream?: boolean;
@@ -46,31 +55,40 @@ export class ApiClient {
     this.token = token;
   }
 
-  /** Calls `path` (e.g. "/zebra.v1.ReviewService/ClaimEvent"); rejects with the ServiceError. */
-  call<Res>(path: string, request: Record<string, unknown> = {}, options: ApiCallOptions = {}): Promise<Res> {
-    const definition = DEFINITIONS.get(path);
-    const codec = CODECS.get(path);
-    if (!definition || !codec) return Promise.reject(new Error(`no method ${path}`));
-    if (definition.responseStream) return Promise.reject(new Error(`${path} streams its answer: use stream()`));
+  #metadata(): Metadata {
     const metadata = new Metadata();
     if (this.token) metadata.set('authorization', `Bearer ${this.token}`);
+    return metadata;
+  }
+
+  #unreachable(details: string): string {
+    return (
+      `cannot reach the zebra core at ${this.address} over TLS (${details}): is it running, ` +
+      'and is --ca (ZEBRA_CA_FILE) the CA that signed its certificate? (--server HOST:PORT or ZEBRA_GRPC_ADDR)'
+    );
+  }
+
+  /**
+   * Calls one unary method of a generated service definition, typed by it, e.g.
+   * `client.unary(AdminServiceService.listUsers, ListUsersRequest.fromPartial({}))`.
+   * Rejects with the ServiceError.
+   */
+  unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: ApiCallOptions = {}): Promise<Res> {
+    if (method.responseStream)
+      return Promise.reject(new Error(`${method.path} streams its answer: use serverStream()`));
     const deadlineMs = options.deadlineMs === undefined ? 10_000 : options.deadlineMs;
     const callOptions = deadlineMs === null ? {} : { deadline: new Date(Date.now() + deadlineMs) };
     return new Promise((resolve, reject) =>
       this.#client.makeUnaryRequest(
-        path,
-        (value: unknown) => definition.requestSerialize(value),
-        (bytes: Buffer) => definition.responseDeserialize(bytes),
-        codec.fromJSON(request),
-        metadata,
+        method.path,
+        (value: Req) => method.requestSerialize(value),
+        (bytes: Buffer) => method.responseDeserialize(bytes),
+        request,
+        this.#metadata(),
         callOptions,
-        (err: ServiceError | null, response?: unknown) => {
+        (err: ServiceError | null, response?: Res) => {
           if (!err) return resolve(response as Res);
-          if (err.code === status.UNAVAILABLE) {
-            err.details =
-              `cannot reach the zebra core at ${this.address} over TLS (${err.details}): is it running, ` +
-              'and is --ca (ZEBRA_CA_FILE) the CA that signed its certificate? (--server HOST:PORT or ZEBRA_GRPC_ADDR)';
-          }
+          if (err.code === status.UNAVAILABLE) err.details = this.#unreachable(err.details);
           reject(err);
         },
       ),
@@ -78,11 +96,22 @@ export class ApiClient {
   }
 
   /**
+   * Calls `path` (e.g. "/zebra.v1.ReviewService/ClaimEvent") with a proto3-JSON request, for
+   * tests and tools that name methods as data; the CLI's own commands use `unary`.
+   */
+  call<Res>(path: string, request: Record<string, unknown> = {}, options: ApiCallOptions = {}): Promise<Res> {
+    const definition = DEFINITIONS.get(path);
+    const codec = CODECS.get(path);
+    if (!definition || !codec) return Promise.reject(new Error(`no method ${path}`));
+    return this.unary(definition as unknown as MethodDefinition<unknown, Res>, codec.fromJSON(request), options);
+  }
+
+  /**
    * Calls a server-streaming method and yields its chunks as they come (grpc-js pauses the
    * stream while the consumer is busy). The deadline fits the size: a long export runs as
    * long as chunks keep coming, and is cancelled after `idleTimeoutMs` without one.
    */
-  async *stream<Res>(
+  stream<Res>(
     path: string,
     request: Record<string, unknown> = {},
     options: ApiStreamOptions = {},
@@ -90,16 +119,23 @@ export class ApiClient {
     const definition = DEFINITIONS.get(path);
     const codec = CODECS.get(path);
     if (!definition || !codec) throw new Error(`no method ${path}`);
-    const metadata = new Metadata();
-    if (this.token) metadata.set('authorization', `Bearer ${this.token}`);
+    return this.serverStream(definition as unknown as MethodDefinition<unknown, Res>, codec.fromJSON(request), options);
+  }
+
+  /** A server-streaming method of a generated service definition, typed by it (see `stream`). */
+  async *serverStream<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    options: ApiStreamOptions = {},
+  ): AsyncGenerator<Res> {
     const deadline = new Date(Date.now() + (options.deadlineMs ?? 24 * 3_600_000));
     const idleMs = options.idleTimeoutMs ?? 60_000;
     const call = this.#client.makeServerStreamRequest(
-      path,
-      (value: unknown) => definition.requestSerialize(value),
-      (bytes: Buffer) => definition.responseDeserialize(bytes),
-      codec.fromJSON(request),
-      metadata,
+      method.path,
+      (value: Req) => method.requestSerialize(value),
+      (bytes: Buffer) => method.responseDeserialize(bytes),
+      request,
+      this.#metadata(),
       { deadline },
     );
     let isIdle = false;
@@ -124,8 +160,7 @@ export class ApiClient {
           cause: err,
         });
       const e = err as ServiceError;
-      if (e.code === status.UNAVAILABLE)
-        e.details = `cannot reach the zebra core at ${this.address} over TLS (${e.details}): is it running, and is --ca (ZEBRA_CA_FILE) the CA that signed its certificate?`;
+      if (e.code === status.UNAVAILABLE) e.details = this.#unreachable(e.details);
       throw err;
     } finally {
       clearTimeout(timer);

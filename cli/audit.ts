@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import {
   EXPORT_FORMAT_V2,
   EXTRACT_FORMAT_V2,
@@ -17,16 +16,14 @@ import {
   verifyAuditExport,
   verifyExtract,
 } from '../core/index.js';
-import { ApiClient } from './api-client.js';
+import { AuditServiceService, ExportLogRequest } from '../proto/index.js';
 import { Progress, findResumePoint, reopenForResume, resumeRequest, writeAll } from './audit-export.js';
-import { TLS_OPTIONS, httpsRequest, resolveClientTls } from './client-tls.js';
+import { httpsRequest } from './client-tls.js';
 import type { ClientTls } from './client-tls.js';
-import { resolveToken } from './events.js';
+import { clientTls, openApi } from './command-kit.js';
+import type { ApiOpts, TlsOpts } from './command-kit.js';
 import type { SignedCheckpoint, VerifyResult } from '../core/index.js';
 import { headBytes, isPdf, verifyPackage } from './verify-package.js';
-
-const DEFAULT_HTTP_ADDR = '127.0.0.1:8080';
-const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
 
 async function getFromCore(path: string, httpAddr: string, tls: ClientTls): Promise<string> {
   const url = `https://${httpAddr}${path}`;
@@ -60,14 +57,15 @@ async function readPublicKey(path: string): Promise<KeyObject> {
   }
 }
 
+export interface SaveOpts extends TlsOpts {
+  readonly http: string;
+  readonly out?: string;
+}
+
 /** Fetches something from the core and writes it to --out (or stdout). */
-async function save(args: string[], path: string): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { http: { type: 'string' }, out: { type: 'string', short: 'o' }, ...TLS_OPTIONS },
-  });
-  const tls = await resolveClientTls(values, process.env);
-  const body = await getFromCore(path, values.http ?? process.env.ZEBRA_HTTP_ADDR ?? DEFAULT_HTTP_ADDR, tls);
+async function save(values: SaveOpts, path: string): Promise<number> {
+  const tls = await clientTls(values);
+  const body = await getFromCore(path, values.http, tls);
   if (values.out) {
     await writeFile(values.out, body);
     process.stderr.write(`wrote ${values.out}\n`);
@@ -146,17 +144,15 @@ async function verifyStreamFile(
   return 1;
 }
 
+export interface VerifyOpts {
+  readonly publicKey: string;
+  readonly checkpoint?: string;
+}
+
 /** Verifies an export against a pinned public key and, optionally, a checkpoint the auditor kept. */
-async function verify(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { 'public-key': { type: 'string' }, checkpoint: { type: 'string' } },
-  });
-  const file = positionals[0];
-  if (!file || !values['public-key'])
-    throw new Error('usage: zebra audit verify FILE --public-key PEM [--checkpoint FILE]');
-  const publicKey = await readPublicKey(values['public-key']);
+export async function auditVerify(values: VerifyOpts, [file]: string[]): Promise<number> {
+  if (!file) throw new Error('usage: zebra audit verify FILE --public-key PEM [--checkpoint FILE]');
+  const publicKey = await readPublicKey(values.publicKey);
   const magic = await headBytes(file).catch((err: unknown) => {
     throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
@@ -185,6 +181,15 @@ async function verify(args: string[]): Promise<number> {
   return 1;
 }
 
+export interface ExportOpts extends ApiOpts {
+  readonly event?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly out?: string;
+  readonly resume?: boolean;
+  readonly idleTimeout: number;
+}
+
 function parseTime(name: string, value: string | undefined): number {
   if (value === undefined) return 0;
   const ms = Date.parse(value);
@@ -203,30 +208,14 @@ interface ExportChunk {
  * `zebra audit export`: the whole log, one event's entries, or a period, through the gRPC API
  * (auditor), streamed to disk as it comes; `--resume` continues a file that was cut short.
  */
-async function exportLog(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      server: { type: 'string' },
-      'token-file': { type: 'string' },
-      event: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      resume: { type: 'boolean' },
-      'idle-timeout': { type: 'string' },
-      ...TLS_OPTIONS,
-    },
-  });
-  const idleSeconds = Number(values['idle-timeout'] ?? 60);
-  if (!(idleSeconds > 0 && idleSeconds <= 86_400))
-    throw new Error(`--idle-timeout ${values['idle-timeout']} must be a number of seconds from 1 to 86400`);
+export async function auditExport(values: ExportOpts): Promise<number> {
+  const idleSeconds = values.idleTimeout;
   if (values.resume && !values.out) throw new Error('--resume continues the file named by --out');
-  let request: Record<string, unknown> = {
+  let request = ExportLogRequest.fromPartial({
     eventId: values.event ?? '',
     sinceMs: parseTime('since', values.since),
     untilMs: parseTime('until', values.until),
-  };
+  });
   let out: Writable = process.stdout;
   let startEntries = 0;
   if (values.resume) {
@@ -239,22 +228,18 @@ async function exportLog(args: string[]): Promise<number> {
       return 0;
     }
     if (point) {
-      request = resumeRequest(point);
+      request = ExportLogRequest.fromJSON(resumeRequest(point));
       startEntries = point.fromSeq;
       process.stderr.write(`resuming ${values.out} from entry ${point.fromSeq}\n`);
       out = await reopenForResume(values.out!, point.keepBytes);
     }
   }
   if (out === process.stdout && values.out) out = createWriteStream(values.out);
-  const client = new ApiClient(
-    values.server ?? process.env.ZEBRA_GRPC_ADDR ?? DEFAULT_GRPC_ADDR,
-    await resolveToken(values['token-file'], process.env),
-    await resolveClientTls(values, process.env),
-  );
+  const client = await openApi(values);
   const progress = new Progress();
   let last: ExportChunk | undefined;
   try {
-    const chunks = client.stream<ExportChunk>('/zebra.v1.AuditService/ExportLog', request, {
+    const chunks = client.serverStream(AuditServiceService.exportLog, request, {
       idleTimeoutMs: idleSeconds * 1000,
     });
     for await (const chunk of chunks) {
@@ -293,12 +278,8 @@ function verifyExtractFile(raw: unknown, publicKey: KeyObject): number {
   return 1;
 }
 
-/** `zebra audit export|checkpoint|public-key|verify`. */
-export async function audit(args: string[]): Promise<number | undefined> {
-  const [sub, ...rest] = args;
-  if (sub === 'export') return exportLog(rest);
-  if (sub === 'checkpoint') return save(rest, '/api/audit/checkpoint');
-  if (sub === 'public-key') return save(rest, '/api/audit/public-key');
-  if (sub === 'verify') return verify(rest);
-  return undefined;
-}
+/** `zebra audit checkpoint`: the current signed checkpoint, over HTTPS. */
+export const auditCheckpoint = (values: SaveOpts): Promise<number> => save(values, '/api/audit/checkpoint');
+
+/** `zebra audit public-key`: the checkpoint key, over HTTPS. */
+export const auditPublicKey = (values: SaveOpts): Promise<number> => save(values, '/api/audit/public-key');

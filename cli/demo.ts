@@ -5,7 +5,6 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { fetchEvents, formatEventTable } from './events.js';
 import { DEMO_PEOPLE, createDemoPeople } from './people.js';
@@ -137,14 +136,11 @@ async function waitForEvents(
 }
 
 /** `zebra demo`: nats-server, the core on PGlite, the edge on the sample video, then the results. */
-export async function runDemo(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { once: { type: 'boolean', default: false }, signal: { type: 'string', default: 'schedule' } },
-  });
-  if (values.signal !== 'schedule' && values.signal !== 'snmp')
-    throw new Error(`--signal ${values.signal}: use schedule (the default) or snmp`);
-  const isSnmp = values.signal === 'snmp';
+export async function runDemo(values: { once?: boolean; signal?: string }): Promise<number> {
+  const signal = values.signal ?? 'schedule';
+  if (signal !== 'schedule' && signal !== 'snmp')
+    throw new Error(`--signal ${signal}: use schedule (the default) or snmp`);
+  const isSnmp = signal === 'snmp';
   const children: ChildProcess[] = [];
   let demoSignal: DemoSignal | undefined;
   let nats: NatsServerHandle | undefined;

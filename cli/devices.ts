@@ -1,21 +1,41 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { loadEdgeConfig, loadOrCreateDeviceKey } from '../edge/index.js';
+import { AdminServiceService, RegisterDeviceRequest } from '../proto/index.js';
 import { ApiClient } from './api-client.js';
-import { TLS_OPTIONS, resolveClientTls } from './client-tls.js';
 import type { ClientTls } from './client-tls.js';
-import { resolveToken } from './events.js';
+import { withApi } from './command-kit.js';
+import type { ApiOpts } from './command-kit.js';
 
 /** `zebra edge public-key --config FILE`: the device's public key (created on first use), to register it. */
-export async function edgePublicKey(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
-  if (!values.config) throw new Error('usage: zebra edge public-key --config FILE');
+export async function edgePublicKey(values: { config: string }): Promise<number> {
   const config = await loadEdgeConfig(values.config, process.env);
   const key = await loadOrCreateDeviceKey(join(config.stateDir, 'device-key.pem'));
   process.stdout.write(key.publicKeyPem);
   process.stderr.write(
     `device ${config.deviceId} at site ${config.siteId}, key ${key.keyId}. Register it:\n` +
+      `  zebra devices register ${config.deviceId} --site ${config.siteId} --public-key FILE\n`,
+  );
+  return 0;
+}
+
+/**
+ * `zebra edge rotate-key --config FILE`: retires the device key (kept beside it as
+ * device-key.retired-<keyId>.pem) and makes a new one; registering the new key
+ * (`zebra devices register`) re-keys the device at the core, which records it in the audit log.
+ * Run it with the edge stopped and its outbox drained: events signed with the old key and
+ * not yet ingested are quarantined once the new key is registered.
+ */
+export async function edgeRotateKey(values: { config: string }): Promise<number> {
+  const config = await loadEdgeConfig(values.config, process.env);
+  const path = join(config.stateDir, 'device-key.pem');
+  const old = await loadOrCreateDeviceKey(path);
+  const retired = join(config.stateDir, `device-key.retired-${old.keyId}.pem`);
+  await rename(path, retired);
+  const key = await loadOrCreateDeviceKey(path);
+  process.stdout.write(key.publicKeyPem);
+  process.stderr.write(
+    `device ${config.deviceId}: key ${old.keyId} retired (${retired}), new key ${key.keyId}. Register it:\n` +
       `  zebra devices register ${config.deviceId} --site ${config.siteId} --public-key FILE\n`,
   );
   return 0;
@@ -30,43 +50,35 @@ export async function registerDevice(
 ): Promise<string> {
   const client = new ApiClient(server, adminToken, tls);
   try {
-    const { device: registered } = await client.call<{ device: { keyId: string } }>(
-      '/zebra.v1.AdminService/RegisterDevice',
-      device,
+    const { device: registered } = await client.unary(
+      AdminServiceService.registerDevice,
+      RegisterDeviceRequest.fromPartial(device),
     );
-    return registered.keyId;
+    return registered?.keyId ?? '';
   } finally {
     client.close();
   }
 }
 
+export interface DevicesRegisterOpts extends ApiOpts {
+  readonly site: string;
+  readonly publicKey: string;
+}
+
 /** `zebra devices register DEVICE --site SITE --public-key PEM`, as an admin. */
-export async function devicesRegister(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      site: { type: 'string' },
-      'public-key': { type: 'string' },
-      server: { type: 'string' },
-      'token-file': { type: 'string' },
-      ...TLS_OPTIONS,
-    },
-  });
-  const deviceId = positionals[0];
-  if (!deviceId || !values.site || !values['public-key'])
-    throw new Error('usage: zebra devices register DEVICE --site SITE --public-key PEM');
-  const publicKeyPem = await readFile(values['public-key'], 'utf8').catch((err: unknown) => {
+export async function devicesRegister(values: DevicesRegisterOpts, [deviceId]: string[]): Promise<number> {
+  const publicKeyPem = await readFile(values.publicKey, 'utf8').catch((err: unknown) => {
     throw new Error(
-      `cannot read --public-key ${values['public-key']}: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot read --public-key ${values.publicKey}: ${err instanceof Error ? err.message : String(err)}`,
     );
   });
-  const keyId = await registerDevice(
-    values.server ?? process.env.ZEBRA_GRPC_ADDR ?? '127.0.0.1:50051',
-    await resolveToken(values['token-file'], process.env),
-    await resolveClientTls(values, process.env),
-    { deviceId, siteId: values.site, publicKeyPem },
+  const registered = await withApi(values, (client) =>
+    client.unary(
+      AdminServiceService.registerDevice,
+      RegisterDeviceRequest.fromPartial({ deviceId, siteId: values.site, publicKeyPem }),
+    ),
   );
+  const keyId = registered.device?.keyId ?? '';
   process.stdout.write(`device ${deviceId} registered at site ${values.site} with key ${keyId}\n`);
   return 0;
 }

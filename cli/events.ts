@@ -1,5 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { ClockSyncState, EvidenceStatus, ReviewState, SignalSourceKind } from '../proto/index.js';
+import {
+  ClockSyncState,
+  EventServiceService,
+  EvidenceStatus,
+  FetchMissingEventsRequest,
+  GetEventRequest,
+  ListEventsRequest,
+  ReviewState,
+  SignalSourceKind,
+} from '../proto/index.js';
 import { reviewStateLabel, signalLabel, timeWithMs } from '../core/index.js';
 import type { EventSummary, GetEventResponse, ListEventsResponse } from '../proto/index.js';
 import { ApiClient } from './api-client.js';
@@ -37,7 +46,10 @@ export async function fetchEvents(
 ): Promise<ListEventsResponse> {
   const client = new ApiClient(server, token, tls);
   try {
-    return await client.call('/zebra.v1.EventService/ListEvents', { pageSize, cameraId, pageToken });
+    return await client.unary(
+      EventServiceService.listEvents,
+      ListEventsRequest.fromPartial({ pageSize, cameraId, pageToken }),
+    );
   } finally {
     client.close();
   }
@@ -51,7 +63,7 @@ export async function fetchEvent(
 ): Promise<GetEventResponse> {
   const client = new ApiClient(server, token, tls);
   try {
-    return await client.call('/zebra.v1.EventService/GetEvent', { eventId });
+    return await client.unary(EventServiceService.getEvent, GetEventRequest.fromPartial({ eventId }));
   } finally {
     client.close();
   }
@@ -67,9 +79,9 @@ export async function fetchMissing(
 ): Promise<string> {
   const client = new ApiClient(server, token, tls);
   try {
-    const r = await client.call<{ siteId: string; found: number[]; notInOutbox: number[] }>(
-      '/zebra.v1.EventService/FetchMissingEvents',
-      { deviceId, cameraId },
+    const r = await client.unary(
+      EventServiceService.fetchMissingEvents,
+      FetchMissingEventsRequest.fromPartial({ deviceId, cameraId }),
     );
     if (r.found.length === 0 && r.notInOutbox.length === 0) return `${deviceId}/${cameraId}: no gaps\n`;
     const list = (seqs: number[]): string => (seqs.length ? seqs.join(', ') : 'none');

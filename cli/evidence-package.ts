@@ -1,9 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { TLS_OPTIONS, httpsRequest, resolveClientTls } from './client-tls.js';
+import { httpsRequest, resolveClientTls } from './client-tls.js';
+import type { TlsOpts } from './command-kit.js';
 import { resolveToken } from './events.js';
 
-const DEFAULT_HTTP_ADDR = '127.0.0.1:8080';
 const USAGE =
   'usage: zebra evidence package EVENT_ID -o FILE.pdf --purpose TEXT [--http HOST:PORT] [--token-file FILE] [--ca FILE]';
 
@@ -13,27 +12,18 @@ const USAGE =
  * request and its purpose are recorded in the audit log. Check the file offline with
  * `zebra audit verify FILE.pdf --public-key audit.pub.pem`.
  */
-export async function evidencePackage(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      purpose: { type: 'string' },
-      http: { type: 'string' },
-      'token-file': { type: 'string' },
-      ...TLS_OPTIONS,
-    },
-  });
-  const eventId = positionals[0];
-  if (!eventId || positionals.length > 1 || !values.out) throw new Error(USAGE);
-  if (!values.purpose?.trim()) throw new Error(`--purpose is required: it is recorded in the audit log\n${USAGE}`);
-  const httpAddr = values.http ?? process.env.ZEBRA_HTTP_ADDR ?? DEFAULT_HTTP_ADDR;
-  const tls = await resolveClientTls(values, process.env);
-  const token = await resolveToken(values['token-file'], process.env);
+export async function evidencePackage(
+  o: TlsOpts & { out: string; purpose: string; http: string; tokenFile?: string },
+  [eventId]: string[],
+): Promise<number> {
+  if (!eventId) throw new Error(USAGE);
+  if (!o.purpose.trim()) throw new Error(`--purpose is required: it is recorded in the audit log\n${USAGE}`);
+  const httpAddr = o.http;
+  const tls = await resolveClientTls(o, process.env);
+  const token = await resolveToken(o.tokenFile, process.env);
   const url = `https://${httpAddr}/api/events/${encodeURIComponent(eventId)}/evidence-package.pdf`;
   const res = await httpsRequest(url, tls, {
-    headers: { authorization: `Bearer ${token}`, 'x-zebra-purpose': values.purpose.trim() },
+    headers: { authorization: `Bearer ${token}`, 'x-zebra-purpose': o.purpose.trim() },
     timeoutMs: 120_000,
   }).catch((err: unknown) => {
     throw new Error(
@@ -50,9 +40,9 @@ export async function evidencePackage(argv: string[]): Promise<number> {
     }
     throw new Error(`the core refused the evidence package (HTTP ${res.status}): ${message}`);
   }
-  await writeFile(values.out, res.body);
+  await writeFile(o.out, res.body);
   process.stderr.write(
-    `wrote ${values.out} (${res.body.length.toLocaleString('en')} bytes); check it offline: zebra audit verify ${values.out} --public-key audit.pub.pem\n`,
+    `wrote ${o.out} (${res.body.length.toLocaleString('en')} bytes); check it offline: zebra audit verify ${o.out} --public-key audit.pub.pem\n`,
   );
   return 0;
 }

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureIngestTopology, loadCoreConfig } from '../core/index.js';
@@ -58,25 +57,16 @@ export async function connectAsSetup(
   return connect({ servers: [...servers], user, pass: password, tls: { caFile }, name: 'zebra-setup' });
 }
 
-export async function natsSetup(args: string[]): Promise<number> {
-  const [target, ...rest] = args;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      config: { type: 'string' },
-      user: { type: 'string', default: NATS_SETUP_USER },
-      'password-file': { type: 'string' },
-      replicas: { type: 'string' },
-    },
-  });
-  if ((target !== 'hub' && target !== 'site') || !values.config || !values['password-file']) {
-    process.stderr.write(
-      'usage: zebra nats setup hub --config CORE.yaml --password-file FILE [--user setup] [--replicas 1|3|5]\n' +
-        '       zebra nats setup site --config EDGE.yaml --password-file FILE [--user setup]\n',
-    );
-    return 2;
-  }
-  const file = values['password-file'];
+export interface NatsSetupOpts {
+  readonly config: string;
+  readonly user: string;
+  readonly passwordFile: string;
+  readonly replicas?: number;
+}
+
+/** `zebra nats setup hub|site --config FILE --password-file FILE`. */
+export async function natsSetup(target: 'hub' | 'site', values: NatsSetupOpts): Promise<number> {
+  const file = values.passwordFile;
   const password = await readFile(file, 'utf8').then(
     (text) => text.trim(),
     (err: unknown) => {
@@ -86,7 +76,7 @@ export async function natsSetup(args: string[]): Promise<number> {
   if (!password) throw new Error(`--password-file: ${file} is empty`);
   if (target === 'hub') {
     const config = await loadCoreConfig(values.config, process.env);
-    const replicas = parseReplicas(values.replicas) ?? config.transport.streamReplicas;
+    const replicas = values.replicas ?? config.transport.streamReplicas;
     const nc = await connectAsSetup(config.nats.servers, config.nats.caFile, password, values.user);
     try {
       await setupHub(nc, config, replicas);

@@ -24,3 +24,19 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', on);
   });
 }
+
+/** A fixed-width table for a terminal: a header line, one line per row, columns two spaces apart. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** A time for a table: UTC, to the second. */
+export function tableTime(atMs: number): string {
+  return atMs > 0 ? new Date(atMs).toISOString().replace('T', ' ').slice(0, 19) : '-';
+}

@@ -1,16 +1,28 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import {
+  AdminServiceService,
+  CreateUserRequest,
+  EnrolRequest,
+  EnrolmentServiceService,
+  IssueTokenRequest,
+  ResetEnrolmentRequest,
+  Role,
+} from '../proto/index.js';
 import { ApiClient } from './api-client.js';
-import { TLS_OPTIONS, resolveClientTls } from './client-tls.js';
 import type { ClientTls } from './client-tls.js';
-import { resolveToken } from './events.js';
+import { clientTls, withApi } from './command-kit.js';
+import type { ApiOpts } from './command-kit.js';
 
-const ROLES = ['reviewer', 'supervisor', 'auditor', 'admin'] as const;
+/** The roles a user may hold, as the CLI names them. */
+export const ROLES = ['reviewer', 'supervisor', 'auditor', 'admin'] as const;
 const DAY_MS = 86_400_000;
+/** The longest token the core issues (it refuses more than a year). */
+export const MAX_TOKEN_DAYS = 366;
 
-function grpcServer(value: string | undefined): string {
-  return value ?? process.env.ZEBRA_GRPC_ADDR ?? '127.0.0.1:50051';
+/** ROLE_REVIEWER etc. from 'reviewer'. */
+function toRole(name: string): Role {
+  return Role[`ROLE_${name.toUpperCase()}` as keyof typeof Role];
 }
 
 interface Enrolment {
@@ -26,61 +38,32 @@ function printCode(userId: string, enrolment: Enrolment): void {
   );
 }
 
+export interface UsersAddOpts extends ApiOpts {
+  readonly role: string[];
+  readonly name?: string;
+}
+
 /** `zebra users add USER --role R [--role R] [--name NAME]`, as an admin: prints the enrolment code. */
-export async function usersAdd(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      role: { type: 'string', multiple: true },
-      name: { type: 'string' },
-      server: { type: 'string' },
-      'token-file': { type: 'string' },
-      ...TLS_OPTIONS,
-    },
-  });
-  const userId = positionals[0];
-  const roles = values.role ?? [];
-  if (!userId || roles.length === 0)
-    throw new Error(`usage: zebra users add USER --role ${ROLES.join('|')} [--role …] [--name "Full Name"]`);
-  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (unknown.length > 0) throw new Error(`--role ${unknown[0]} is not one of ${ROLES.join(', ')}`);
-  const tls = await resolveClientTls(values, process.env);
-  const client = new ApiClient(grpcServer(values.server), await resolveToken(values['token-file'], process.env), tls);
-  let created: Enrolment;
-  try {
-    created = await client.call('/zebra.v1.AdminService/CreateUser', {
-      userId,
-      displayName: values.name ?? userId,
-      roles: roles.map((r) => `ROLE_${r.toUpperCase()}`),
-    });
-  } finally {
-    client.close();
-  }
+export async function usersAdd(values: UsersAddOpts, [userId]: string[]): Promise<number> {
+  const roles = values.role;
+  const created = await withApi(values, (client) =>
+    client.unary(
+      AdminServiceService.createUser,
+      CreateUserRequest.fromPartial({ userId, displayName: values.name ?? userId, roles: roles.map(toRole) }),
+    ),
+  );
   process.stderr.write(`user ${userId} added with role ${roles.join(', ')}\n`);
-  printCode(userId, created);
+  printCode(userId!, created);
   return 0;
 }
 
 /** `zebra users reset USER`, as an admin: revokes the user's tokens and prints a new enrolment code. */
-export async function usersReset(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { server: { type: 'string' }, 'token-file': { type: 'string' }, ...TLS_OPTIONS },
-  });
-  const userId = positionals[0];
-  if (!userId) throw new Error('usage: zebra users reset USER');
-  const tls = await resolveClientTls(values, process.env);
-  const client = new ApiClient(grpcServer(values.server), await resolveToken(values['token-file'], process.env), tls);
-  let reset: Enrolment;
-  try {
-    reset = await client.call('/zebra.v1.AdminService/ResetEnrolment', { userId });
-  } finally {
-    client.close();
-  }
+export async function usersReset(values: ApiOpts, [userId]: string[]): Promise<number> {
+  const reset = await withApi(values, (client) =>
+    client.unary(AdminServiceService.resetEnrolment, ResetEnrolmentRequest.fromPartial({ userId })),
+  );
   process.stderr.write(`every token of ${userId} is revoked\n`);
-  printCode(userId, reset);
+  printCode(userId!, reset);
   return 0;
 }
 
@@ -93,7 +76,7 @@ export async function enrol(
 ): Promise<{ userId: string; token: string; tokenId: string; expiresAtMs: number }> {
   const client = new ApiClient(server, undefined, tls);
   try {
-    return await client.call('/zebra.v1.EnrolmentService/Enrol', { code, label });
+    return await client.unary(EnrolmentServiceService.enrol, EnrolRequest.fromPartial({ code, label }));
   } finally {
     client.close();
   }
@@ -116,60 +99,40 @@ async function writeToken(
   }
 }
 
+export interface EnrolOpts extends Omit<ApiOpts, 'tokenFile'> {
+  readonly code: string;
+  readonly label: string;
+  readonly out?: string;
+}
+
 /** `zebra users enrol --code CODE [--label TEXT] [-o FILE]`: your own token, from the code an admin gave you. */
-export async function usersEnrol(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      code: { type: 'string' },
-      label: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      server: { type: 'string' },
-      ...TLS_OPTIONS,
-    },
-  });
-  if (!values.code) throw new Error('usage: zebra users enrol --code CODE [--label TEXT] [-o FILE]');
-  const issued = await enrol(
-    grpcServer(values.server),
-    await resolveClientTls(values, process.env),
-    values.code,
-    values.label ?? 'cli',
-  );
+export async function usersEnrol(values: EnrolOpts): Promise<number> {
+  const issued = await enrol(values.server, await clientTls(values), values.code, values.label);
   await writeToken(issued, issued.userId, values.out);
   return 0;
 }
 
-/** `zebra tokens issue [--days N] [--label TEXT] [-o FILE]`: a new token for your own account. */
-export async function tokensIssue(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      days: { type: 'string' },
-      label: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      server: { type: 'string' },
-      'token-file': { type: 'string' },
-      ...TLS_OPTIONS,
-    },
-  });
-  if (positionals.length > 1) throw new Error('usage: zebra tokens issue [--days N] [--label TEXT] [-o FILE]');
-  const days = values.days === undefined ? 0 : Number(values.days);
-  if (!(days >= 0) || !Number.isFinite(days)) throw new Error('--days must be a positive number');
-  const tls = await resolveClientTls(values, process.env);
-  const client = new ApiClient(grpcServer(values.server), await resolveToken(values['token-file'], process.env), tls);
-  let issued: { token: string; tokenId: string; expiresAtMs: number };
-  try {
-    issued = await client.call('/zebra.v1.AdminService/IssueToken', {
-      // Only ever the caller's own account; a name here must be the caller's.
-      userId: positionals[0] ?? '',
-      ttlMs: Math.round(days * DAY_MS),
-      label: values.label ?? '',
-    });
-  } finally {
-    client.close();
-  }
-  await writeToken(issued, positionals[0] ?? 'you', values.out);
+export interface TokensIssueOpts extends ApiOpts {
+  readonly days?: number;
+  readonly label?: string;
+  readonly out?: string;
+}
+
+/** `zebra tokens issue [USER] [--days N] [--label TEXT] [-o FILE]`: a new token for your own account. */
+export async function tokensIssue(values: TokensIssueOpts, [userId]: string[]): Promise<number> {
+  const issued = await withApi(values, (client) =>
+    client.unary(
+      AdminServiceService.issueToken,
+      IssueTokenRequest.fromPartial({
+        // Only ever the caller's own account; a name here must be the caller's.
+        userId: userId ?? '',
+        // No --days: the core's configured default.
+        ttlMs: values.days === undefined ? 0 : values.days * DAY_MS,
+        label: values.label ?? '',
+      }),
+    ),
+  );
+  await writeToken(issued, userId ?? 'you', values.out);
   return 0;
 }
 
@@ -197,11 +160,14 @@ export async function createDemoPeople(
   await mkdir(dir, { recursive: true });
   try {
     for (const person of DEMO_PEOPLE) {
-      const { enrolmentCode } = await client.call<Enrolment>('/zebra.v1.AdminService/CreateUser', {
-        userId: person.userId,
-        displayName: person.name,
-        roles: person.roles.map((r) => `ROLE_${r.toUpperCase()}`),
-      });
+      const { enrolmentCode } = await client.unary(
+        AdminServiceService.createUser,
+        CreateUserRequest.fromPartial({
+          userId: person.userId,
+          displayName: person.name,
+          roles: person.roles.map(toRole),
+        }),
+      );
       const { token } = await enrol(server, tls, enrolmentCode, 'demo');
       const file = join(dir, person.userId);
       await writeFile(file, `${token}\n`, { mode: 0o600 });

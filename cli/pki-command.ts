@@ -1,9 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { caFiles, certFiles, initCa, issueCertificate } from './pki.js';
-
-const USAGE =
-  'usage: zebra pki init --dir DIR\n' + '       zebra pki issue NAME --dir DIR --host HOST [--host HOST...] [--days N]';
 
 const OFFLINE =
   'keep ca-key.pem offline (off the servers, e.g. on an encrypted drive in a safe): it is only needed to issue ' +
@@ -18,9 +14,7 @@ const exists = (file: string): Promise<boolean> =>
   );
 
 /** `zebra pki init --dir DIR`: the deployment's private CA, unless the folder has one already. */
-async function init(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { dir: { type: 'string' } } });
-  if (!values.dir) throw new Error(USAGE);
+export async function pkiInit(values: { dir: string }): Promise<number> {
   const before = await exists(caFiles(values.dir).certFile);
   const ca = await initCa(values.dir);
   if (before) {
@@ -35,17 +29,12 @@ async function init(args: string[]): Promise<number> {
 }
 
 /** `zebra pki issue NAME --dir DIR --host H...`: a certificate for a service or device, signed by the CA. */
-async function issue(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { dir: { type: 'string' }, host: { type: 'string', multiple: true }, days: { type: 'string' } },
-  });
-  const name = positionals[0];
-  if (!name || !values.dir || !values.host?.length) throw new Error(USAGE);
-  const validDays = values.days === undefined ? undefined : Number(values.days);
-  if (validDays !== undefined && !(Number.isInteger(validDays) && validDays >= 1))
-    throw new Error('--days must be a whole number of days, at least 1');
+export async function pkiIssue(
+  values: { dir: string; host: string[]; days?: number },
+  [name]: string[],
+): Promise<number> {
+  if (!name) throw new Error('pki issue needs a NAME');
+  const validDays = values.days;
   const replaced = await exists(certFiles(values.dir, name).certFile);
   const files = await issueCertificate(values.dir, name, { hosts: values.host, validDays }).catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
@@ -62,13 +51,4 @@ async function issue(args: string[]): Promise<number> {
   if (replaced) say(`(replaced the previous ${name} certificate: restart the service that uses it)`);
   say(`${OFFLINE}.`);
   return 0;
-}
-
-/** `zebra pki init|issue`. */
-export async function pki(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'init') return init(rest);
-  if (sub === 'issue') return issue(rest);
-  process.stderr.write(`${USAGE}\n`);
-  return 2;
 }

@@ -1,6 +1,5 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { UltrafaceOnnxDetector } from '../edge/detect/face-detector.js';
 import { YoloxOnnxDetector } from '../edge/detect/onnx-detector.js';
@@ -27,27 +26,16 @@ async function listImages(input: string): Promise<string[]> {
  * cheaper search that misses small faces; `--full-every N` searches a video's frames at 2x
  * only every N frames (faces carried between), as the edge's evidence does.
  */
-export async function redact(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      method: { type: 'string', default: 'pixelate' },
-      'face-search': { type: 'string', default: 'multi-scale' },
-      'full-every': { type: 'string', default: '1' },
-    },
-  });
-  const input = positionals[0];
-  if (!input || !values.out)
-    throw new Error('usage: zebra redact INPUT -o OUTPUT   (an image, a folder of images, or a video to .webm/.mp4)');
-  if (values.method !== 'pixelate' && values.method !== 'solid') throw new Error('--method must be pixelate or solid');
-  const faceSearch = values['face-search'];
-  if (faceSearch !== 'multi-scale' && faceSearch !== 'whole-frame')
-    throw new Error('--face-search must be multi-scale or whole-frame');
-  const fullEvery = Number(values['full-every']);
-  if (!Number.isInteger(fullEvery) || fullEvery < 1 || fullEvery > 100)
-    throw new Error('--full-every must be a whole number of frames from 1 to 100');
+export interface RedactOpts {
+  readonly out: string;
+  readonly method: 'pixelate' | 'solid';
+  readonly faceSearch: 'multi-scale' | 'whole-frame';
+  readonly fullEvery: number;
+}
+
+export async function redact(values: RedactOpts, [input]: string[]): Promise<number> {
+  if (!input) throw new Error('usage: zebra redact INPUT -o OUTPUT');
+  const { faceSearch, fullEvery } = values;
   const isVideo = VIDEO_EXTENSIONS.has(extname(input).toLowerCase());
   if (isVideo && !VIDEO_OUTPUT_EXTENSIONS.includes(extname(values.out).toLowerCase()))
     throw new Error(`-o ${values.out}: a video is written as ${VIDEO_OUTPUT_EXTENSIONS.join(' or ')}`);

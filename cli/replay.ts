@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   createEdgeLogger,
   defaultCacheDir,
@@ -88,14 +87,20 @@ function replayConfig(base: EdgeConfig, video: string, cameraId: string | undefi
  * pipeline over a file as fast as it goes, writes what the device would send (redacted
  * evidence, signed events, tallies) into DIR, and prints a summary.
  */
-export async function edgeReplay(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { config: { type: 'string' }, camera: { type: 'string' }, out: { type: 'string', short: 'o' } },
-  });
-  const video = positionals[0];
+export interface ReplayOpts {
+  readonly config?: string;
+  readonly camera?: string;
+  readonly out?: string;
+}
+
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|bmp|gif|tiff?)$/i;
+
+export async function edgeReplay(values: ReplayOpts, [video]: string[]): Promise<number> {
   if (!video) throw new Error('usage: zebra edge replay VIDEO [--config FILE] [--camera ID] [-o DIR]');
+  if (IMAGE_EXTENSIONS.test(video))
+    throw new Error(
+      `${video} is an image: edge replay runs the pipeline over a video (to mask one image: zebra redact)`,
+    );
   const out = resolve(values.out ?? `replay-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await mkdir(out, { recursive: true });
   const config = replayConfig(
@@ -123,5 +128,9 @@ export async function edgeReplay(args: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(formatReplaySummary(video, result.summary, seconds, publisher.eventsDir));
+  if (result.summary.frames === 0) {
+    process.stderr.write(`zebra: no frame could be decoded from ${video}: is it a video?\n`);
+    return 1;
+  }
   return result.error ? 1 : 0;
 }

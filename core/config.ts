@@ -337,9 +337,12 @@ function deepFreeze<T>(value: T): T {
 export function parseCoreConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv, origin: string): CoreConfig {
   const parsed = CoreConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue && issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `${origin}: ${key}: ${issue?.message ?? 'invalid'}`);
+    // Every problem at once, each naming its key.
+    const lines = parsed.error.issues.map(
+      (i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`,
+    );
+    const text = lines.length <= 1 ? (lines[0] ?? 'invalid') : `${lines.length} problems:\n  ${lines.join('\n  ')}`;
+    throw new CoreError(CoreErrorCode.CONFIG_INVALID, `${origin}: ${text}`);
   }
   const config = parsed.data;
   const pgliteDir = config.database.pgliteDir;

@@ -38,6 +38,10 @@ export const CoreErrorCode = {
   REVIEW_BAD_REASON: 'CORE_REVIEW_BAD_REASON',
   /** Thrown when the review changed since the caller read it (ABORTED: read again and retry). */
   REVIEW_VERSION_CONFLICT: 'CORE_REVIEW_VERSION_CONFLICT',
+  /** Thrown at start when the database holds migrations this core does not know (a newer core's). */
+  SCHEMA_NEWER: 'CORE_SCHEMA_NEWER',
+  /** Thrown when a backup cannot be made, or a backup folder is incomplete, altered or unfit to restore. */
+  BACKUP_INVALID: 'CORE_BACKUP_INVALID',
   /** Thrown inside a streaming call once its caller cancelled or went away (CANCELLED). */
   CANCELLED: 'CORE_CANCELLED',
 } as const;

@@ -36,3 +36,5 @@ export {
   timeWithMs,
 } from './console/audit-labels.js';
 export { ensureIngestTopology } from './ingest/topology.js';
+export { backupCore, createBackupDir, readBackup, restoreCore } from './backup/backup.js';
+export { BACKUP_FORMAT, BackupManifest, fileEntry, safeName } from './backup/manifest.js';

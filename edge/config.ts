@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { isSubjectToken } from '../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from './errors.js';
 import { EvidenceSection, RedactionSection, RuleSection, TrackerSection } from './config-vision.js';
+import { sourceInputProblem } from './frames/input-check.js';
+import { polygonProblem } from './rule/polygon-check.js';
 
 const Id = z.string().refine(isSubjectToken, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
 const Norm = z.number().min(0, 'must be in [0,1]').max(1, 'must be in [0,1]');
@@ -14,7 +17,14 @@ const CameraConfig = z
     id: Id.describe('Camera id, unique on this device'),
     source: z
       .object({
-        input: z.string().min(1).describe('Video file, stream URL, or "sample:<manifest id>" for a sample file'),
+        input: z
+          .string()
+          .min(1)
+          .superRefine((input, ctx) => {
+            const problem = sourceInputProblem(input);
+            if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(input)}: ${problem}` });
+          })
+          .describe('Video file, stream URL (rtsp://, http(s)://...), or "sample:<manifest id>" for a sample file'),
         fps: z.number().positive().max(30).default(5).describe('Frames per second to decode and detect'),
         realtime: z.boolean().default(false).describe('Read a file at its native rate, as a live camera would'),
         stallTimeoutMs: z
@@ -45,7 +55,11 @@ const CameraConfig = z
         polygon: z
           .array(z.tuple([Norm, Norm]))
           .min(3, 'needs at least 3 points')
-          .describe('Normalised [x,y] corners'),
+          .superRefine((polygon, ctx) => {
+            const problem = polygonProblem(polygon);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .describe('Normalised [x,y] corners, in order around the zone (no edge may cross another)'),
       })
       .strict(),
     signal: z
@@ -300,11 +314,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Formats the first zod issue as "key.path: problem". */
+/** Every zod issue as "key.path: problem": one on the line, several each on their own line. */
 export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid';
-  return `${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`;
+  const lines = error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
+  if (lines.length === 0) return 'invalid';
+  return lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join('\n  ')}`;
 }
 
 /**
@@ -357,5 +371,27 @@ export async function loadEdgeConfig(path: string, env: NodeJS.ProcessEnv): Prom
       cause: err,
     });
   }
-  return parseEdgeConfig(raw, dirname(resolve(path)), env, path);
+  const config = parseEdgeConfig(raw, dirname(resolve(path)), env, path);
+  await assertFilesPresent(config, path);
+  return config;
+}
+
+/** The files a config names that must be there before anything starts (schedules, controller keys). */
+async function assertFilesPresent(config: EdgeConfig, origin: string): Promise<void> {
+  const named = config.cameras.flatMap((c, i) => [
+    ...(c.signal.schedule ? [[`cameras.${i}.signal.schedule`, c.signal.schedule] as const] : []),
+    ...(c.signal.controller ? [[`cameras.${i}.signal.controller.keyFile`, c.signal.controller.keyFile] as const] : []),
+  ]);
+  const missing: string[] = [];
+  for (const [key, file] of named) {
+    await access(file, constants.R_OK).catch((err: unknown) =>
+      missing.push(`${key}: cannot read ${file} (${errorMessage(err)})`),
+    );
+  }
+  if (missing.length === 1) throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `${origin}: ${missing[0]}`);
+  if (missing.length > 1)
+    throw new EdgeError(
+      EdgeErrorCode.CONFIG_INVALID,
+      `${origin}: ${missing.length} problems:\n  ${missing.join('\n  ')}`,
+    );
 }

@@ -28,6 +28,7 @@ import { findUser, insertToken, insertUser, listUsers, revokeToken } from '../au
 import type { UserRecord } from '../auth/users-repo.js';
 import { listDevices, registerDevice } from '../devices/devices-repo.js';
 import type { DeviceRecord } from '../devices/devices-repo.js';
+import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { releaseQuarantined } from '../ingest/release.js';
 import { durationMs, optionalText, requireText } from './args.js';
@@ -151,6 +152,25 @@ async function resetEnrolment(ctx: CallContext, userId: string): Promise<ResetEn
   return { enrolmentCode: result.enrolment.code, enrolmentExpiresAtMs: result.enrolment.expiresAtMs };
 }
 
+/**
+ * A device is registered at a site the core knows: one of `transport.sites` (the leaf nodes
+ * the hub sources) or a site of an already registered device. A core configured with no
+ * sites (devices publish to the hub directly) takes any well-formed site id.
+ */
+async function assertKnownSite(db: Queryable, sites: readonly string[], siteId: string): Promise<void> {
+  if (sites.length === 0 || sites.includes(siteId)) return;
+  const { rows } = await db.query<{ site_id: string }>(
+    'SELECT DISTINCT site_id FROM devices ORDER BY site_id LIMIT 100',
+  );
+  const known = [...new Set([...sites, ...rows.map((r) => r.site_id)])];
+  if (known.includes(siteId)) return;
+  throw new CoreError(
+    CoreErrorCode.INVALID_ARGUMENT,
+    `site_id ${JSON.stringify(siteId.slice(0, 64))} is not a site this core knows (${known.join(', ')}): ` +
+      'add it to transport.sites in the core config (and run `zebra nats setup hub`) first',
+  );
+}
+
 export const adminService = defineService(AdminServiceService, {
   createUser: rpc(ADMINS, CreateUserRequest, CreateUserResponse, async (ctx, req) => {
     const roles = req.roles.map((r) => {
@@ -216,6 +236,7 @@ export const adminService = defineService(AdminServiceService, {
     return {};
   }),
   registerDevice: rpc(ADMINS, RegisterDeviceRequest, RegisterDeviceResponse, async (ctx, req) => {
+    await assertKnownSite(ctx.deps.db, ctx.deps.config.transport?.sites ?? [], req.siteId);
     const device = await ctx.deps.db.transaction(async (tx) => {
       const registered = await registerDevice(tx, req, ctx.principal.userId, ctx.nowMs);
       await appendAudit(tx, {

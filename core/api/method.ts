@@ -23,7 +23,10 @@ export interface ApiDeps {
   readonly evidence: ObjectStore | undefined;
   /** The hub connection, for reading site outboxes; undefined without NATS. */
   readonly nats?: NatsConnection;
-  readonly config: Pick<CoreConfig, 'review' | 'ledger' | 'auth'>;
+  /** `transport.sites`, when given, are the sites a device may be registered at (with those of registered devices). */
+  readonly config: Pick<CoreConfig, 'review' | 'ledger' | 'auth'> & {
+    readonly transport?: Pick<CoreConfig['transport'], 'sites'>;
+  };
   readonly metrics: CoreMetrics;
   readonly logger: Logger;
   /** Audits refused calls; unauthenticated ones aggregated per source and minute. */

@@ -28,6 +28,7 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
   });
   const applied = new Set((await db.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  assertNotNewer(applied, files);
   const done: string[] = [];
   for (const file of files) {
     const id = file.replace(/\.sql$/, '');
@@ -52,6 +53,28 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
     if (isApplied) done.push(id);
   }
   return done;
+}
+
+/** The migration ids this core has, in order. */
+export async function knownMigrations(dir = MIGRATIONS_DIR): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+}
+
+/**
+ * Forward only, checked at start: a database that holds a migration this core does not have was
+ * migrated by a newer core, and this one refuses it rather than run against a schema it does
+ * not know (a rolled-back upgrade restores the backup taken before it instead).
+ */
+export function assertNotNewer(applied: ReadonlySet<string>, files: readonly string[]): void {
+  const known = new Set(files.map((f) => f.replace(/\.sql$/, '')));
+  const unknown = [...applied].filter((id) => !known.has(id)).sort();
+  if (unknown.length === 0) return;
+  throw new CoreError(
+    CoreErrorCode.SCHEMA_NEWER,
+    `the database is newer than this core: it holds migration ${unknown.join(', ')}, which this core does not ` +
+      `know (its newest is ${[...known].sort().at(-1) ?? 'none'}). Run the core version that migrated it, or ` +
+      'restore the backup taken before the upgrade (docs/operations.md)',
+  );
 }
 
 /**

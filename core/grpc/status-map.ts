@@ -7,6 +7,8 @@ const STATUS_OF: Record<CoreErrorCode, status> = {
   [CoreErrorCode.CONFIG_INVALID]: status.INTERNAL,
   [CoreErrorCode.DB_UNAVAILABLE]: status.UNAVAILABLE,
   [CoreErrorCode.NATS_UNAVAILABLE]: status.UNAVAILABLE,
+  [CoreErrorCode.SCHEMA_NEWER]: status.FAILED_PRECONDITION,
+  [CoreErrorCode.BACKUP_INVALID]: status.FAILED_PRECONDITION,
   [CoreErrorCode.INVALID_ARGUMENT]: status.INVALID_ARGUMENT,
   [CoreErrorCode.EVENT_NOT_FOUND]: status.NOT_FOUND,
   [CoreErrorCode.NOT_FOUND]: status.NOT_FOUND,

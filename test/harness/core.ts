@@ -78,7 +78,10 @@ export async function startTestCore(
   const clients: ApiClient[] = [];
   const admin = new ApiClient(core.grpcAddress, adminToken, clientTls);
   clients.push(admin);
-  await admin.call('/zebra.v1.AdminService/RegisterDevice', { ...TEST_DEVICE });
+  // The test device's site must be one this core knows (a core with transport.sites refuses others).
+  const sites = config.transport.sites;
+  if (sites.length === 0 || sites.includes(TEST_DEVICE.siteId))
+    await admin.call('/zebra.v1.AdminService/RegisterDevice', { ...TEST_DEVICE });
   const anonymous = new ApiClient(core.grpcAddress, undefined, clientTls);
   clients.push(anonymous);
   const enrol = async (code: string): Promise<string> =>

@@ -97,8 +97,8 @@ describe('zebra pki init | issue', () => {
     expect(noCa.err).toMatch(/zebra pki init --dir/);
     await cli(['pki', 'init', '--dir', dir.path]);
     const noHost = await cli(['pki', 'issue', 'core', '--dir', dir.path]);
-    expect(noHost.code).toBe(1);
-    expect(noHost.err).toMatch(/--host HOST/);
+    expect(noHost.code).toBe(2);
+    expect(noHost.err).toMatch(/required option '--host <host>'/);
     const badName = await cli(['pki', 'issue', '../evil', '--dir', dir.path, '--host', 'x']);
     expect(badName.code).toBe(1);
     expect(badName.err).toMatch(/letters, digits/);

@@ -12,6 +12,23 @@ const BASE = {
 };
 
 describe('core config', () => {
+  it('reports every problem at once, each naming its key', () => {
+    const raw = {
+      ...BASE,
+      audit: { signingKeyFile: 'k.pem', checkpointIntervalMs: 5 },
+      transport: { sites: ['no spaces'], streamReplicas: 2 },
+      extra: true,
+    };
+    expect(() => parseCoreConfig(raw, '/b', {}, 'core.yaml')).toThrow(
+      expect.objectContaining({
+        code: CoreErrorCode.CONFIG_INVALID,
+        message: expect.stringMatching(
+          /^core\.yaml: 4 problems:\n {2}.*(?=[\s\S]*audit\.checkpointIntervalMs: )(?=[\s\S]*transport\.sites\.0: )(?=[\s\S]*transport\.streamReplicas: must be 1, 3 or 5)(?=[\s\S]*extra)/,
+        ),
+      }),
+    );
+  });
+
   it('loads the demo config with defaults filled in', async () => {
     const config = await loadCoreConfig('core/demo/core.yaml', {});
     expect(config.database.pgliteDir).toMatch(/\.zebra\/demo\/core-db$/);
