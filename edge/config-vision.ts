@@ -87,7 +87,12 @@ export const RedactionSection = z
       .default(0.3)
       .describe('Mask faces at or above this score (low on purpose)'),
     faceMarginRatio: z.number().min(0).max(1).default(0.25).describe('Widen each face box by this much on every side'),
-    faceSearch: z.enum(['multi-scale', 'whole-frame']).default('multi-scale').describe('See README'),
+    faceSearch: z
+      .enum(['multi-scale', 'whole-frame'])
+      .default('multi-scale')
+      .describe(
+        'multi-scale: person boxes, the frame at up to 1x and, on a full search, tiles at tileScale (faces down to about 10 px); whole-frame: the frame once at the model size (misses faces under about 24 px)',
+      ),
     tileScale: z
       .number()
       .min(1)

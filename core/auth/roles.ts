@@ -1,4 +1,4 @@
-/** The roles a person can hold (DESIGN.md). `system` is for the core's own workers only. */
+/** The roles a person can hold (docs/design.md). `system` is for the core's own workers only. */
 export const USER_ROLES = ['reviewer', 'supervisor', 'auditor', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 

@@ -7,7 +7,7 @@ import {
   isReason,
 } from './reasons.js';
 
-/** Review states (DESIGN.md, review workflow). */
+/** Review states (docs/design.md, review workflow). */
 export const REVIEW_STATES = [
   'received',
   'queued',
