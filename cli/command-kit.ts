@@ -10,8 +10,8 @@ import { resolveToken } from './events.js';
  * `main`, the options of the API commands, and argument parsers that name the accepted range.
  */
 
-export const DEFAULT_GRPC_ADDR = '127.0.0.1:50051';
-export const DEFAULT_HTTP_ADDR = '127.0.0.1:8080';
+export { DEFAULT_GRPC_LISTEN as DEFAULT_GRPC_ADDR, DEFAULT_HTTP_LISTEN as DEFAULT_HTTP_ADDR } from '../core/config.js';
+import { DEFAULT_GRPC_LISTEN as DEFAULT_GRPC_ADDR, DEFAULT_HTTP_LISTEN as DEFAULT_HTTP_ADDR } from '../core/config.js';
 
 /** The options of a command that talks to the core over TLS. */
 export interface TlsOpts {

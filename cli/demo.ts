@@ -23,6 +23,7 @@ import { untilSignal } from './output.js';
 import { ensureDemoTools } from './system-tools.js';
 import { loopbackPki } from './pki.js';
 import { httpsRequest, loadClientTls } from './client-tls.js';
+import { DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN } from '../core/config.js';
 import type { ClientTls } from './client-tls.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -184,8 +185,8 @@ export async function runDemo(values: { once?: boolean; signal?: string }): Prom
     nats = demoNats.hub;
     siteNats = demoNats.site;
     say(`  hub nats-server with JetStream (domain ${HUB_DOMAIN}) on ${nats.url}, TLS (CA ${demoNats.tls.caFile})`);
-    const grpcAddr = `127.0.0.1:${await freePort(50051)}`;
-    const httpAddr = `127.0.0.1:${await freePort(8080)}`;
+    const grpcAddr = `127.0.0.1:${await freePort(Number(DEFAULT_GRPC_LISTEN.split(':')[1]))}`;
+    const httpAddr = `127.0.0.1:${await freePort(Number(DEFAULT_HTTP_LISTEN.split(':')[1]))}`;
     const edgeHttpAddr = `127.0.0.1:${await freePort(9464)}`;
     const natsClient = (url: string, id: { user: string; passwordFile: string }): Record<string, unknown> => ({
       servers: [url],

@@ -6,6 +6,10 @@ import { CoreError, CoreErrorCode, errorMessage } from './errors.js';
 
 const DAY_MS = 86_400_000;
 
+/** Where the core listens unless its config says otherwise, and where the CLI looks by default. */
+export const DEFAULT_GRPC_LISTEN = '127.0.0.1:50051';
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:8080';
+
 const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50051');
 
 /** There is no cleartext listener: a config without certificates says how to make them. */
@@ -48,7 +52,7 @@ export const CoreConfigSchema = z
       .strict(),
     grpc: z
       .object({
-        listen: HostPort.default('127.0.0.1:50051'),
+        listen: HostPort.default(DEFAULT_GRPC_LISTEN),
         tls: z
           .object(
             {
@@ -67,7 +71,7 @@ export const CoreConfigSchema = z
       .prefault(ABSENT),
     http: z
       .object({
-        listen: HostPort.default('127.0.0.1:8080'),
+        listen: HostPort.default(DEFAULT_HTTP_LISTEN),
         tls: z.object(TLS_FILES, tlsRequired).strict(),
       })
       .strict()
