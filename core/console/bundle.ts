@@ -3,6 +3,7 @@ import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
 
 const ENTRY = fileURLToPath(new URL('./app.ts', import.meta.url));
+const BUFFER_SHIM = fileURLToPath(new URL('./buffer-shim.ts', import.meta.url));
 
 /**
  * The console uses the generated messages' JSON codecs (proto/gen), whose files also define
@@ -37,6 +38,8 @@ export function consoleScript(): Promise<string> {
     legalComments: 'none',
     logLevel: 'silent',
     plugins: [grpcStandIn],
+    inject: [BUFFER_SHIM],
+    define: { 'globalThis.Buffer': 'Buffer' },
   }).then((result) => result.outputFiles[0]!.text);
   return bundled;
 }

@@ -77,7 +77,7 @@ function choiceGroup(
     'fieldset',
     { class: 'choices' },
     h('legend', {}, legend),
-    inputs.map(({ c, input }) => h('label', { class: 'choice' }, input, ` ${c.label} `, h('kbd', {}, c.key))),
+    inputs.map(({ c, input }) => h('label', { class: 'choice' }, input, h('span', {}, c.label), h('kbd', {}, c.key))),
   );
   return {
     element,
@@ -414,7 +414,7 @@ export function decisionPanel(ctx: DecisionContext): DecisionPanel {
     ...panel,
     element: h(
       'section',
-      { class: 'card decide', id: 'decide', 'aria-labelledby': 'decide-h' },
+      { class: 'card decide', id: 'decide', 'data-item': ctx.itemId, 'aria-labelledby': 'decide-h' },
       h('h2', { id: 'decide-h' }, 'Decision'),
       panel.element,
     ),

@@ -146,7 +146,7 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
   );
   purpose.value = purposeFor(state, canReview);
   const openButton = h('button', { type: 'button', class: 'primary' }, 'Open evidence ', h('kbd', {}, 'o'));
-  const countdown = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const countdown = h('p', { class: 'muted countdown', 'aria-live': 'polite' });
   const evidenceError = h('p', { class: 'error', role: 'alert' });
   let objectUrls: string[] = [];
   let video: HTMLVideoElement | undefined;
@@ -305,7 +305,10 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
             stateBeganAtMs: event.signal?.stateBeganAtMs ?? event.occurredAtMs,
             entryAtMs: event.occurredAtMs,
             decisionAtMs,
-            frames: event.evidence.map((e) => ({ label: e.role, atMs: e.frameCapturedAtMs })),
+            frames: event.evidence.flatMap((e) => [
+              { label: e.role, atMs: e.frameCapturedAtMs },
+              ...(e.clipEndCapturedAtMs > 0 ? [{ label: 'clip end', atMs: e.clipEndCapturedAtMs }] : []),
+            ]),
           }),
           facts(event, view.signatureKeyId),
           technicalDetails(event, view.signatureKeyId),

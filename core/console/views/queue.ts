@@ -9,12 +9,11 @@ import {
   ListQueueResponse,
   QueueKind,
   QueueOrder,
-  queueKindFromJSON,
+  ReviewItem,
   queueKindToJSON,
   queueOrderFromJSON,
   queueOrderToJSON,
 } from '../../../proto/gen/zebra/v1/review_service.js';
-import type { ReviewItem } from '../../../proto/gen/zebra/v1/review_service.js';
 import { EARLIEST_DAY, cameraKey, checkFilters } from './queue-filters.js';
 import type { QueueFilters } from './queue-filters.js';
 import { claim, isHeldByOther, isMine, nextItemId } from './next.js';
@@ -80,6 +79,7 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
   const cameras = new Map<string, { siteId: string; cameraId: string }>();
   let known = new Set<string>();
   let isFirstLoad = true;
+  let lastDrawn = '';
   let applied: QueueFilters = { siteId: '', cameraId: '', sinceMs: 0, untilMs: 0, minConfidence: 0 };
 
   const listFor = async (kind: QueueKind, f: QueueFilters): Promise<ReviewItem[]> => {
@@ -156,10 +156,14 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
     isFirstLoad = false;
     known = new Set(items.map((i) => i.itemId));
     count.textContent = `${items.length} item${items.length === 1 ? '' : 's'} shown`;
+    pollError.textContent = '';
+    // Redrawn only when something changed, so focus and the keyboard position stay put.
+    const drawn = JSON.stringify(items.map((i) => ReviewItem.toJSON(i)));
+    if (drawn === lastDrawn) return;
+    lastDrawn = drawn;
     const focusedId = (document.activeElement as HTMLElement | null)?.closest('li')?.dataset.id;
     list.replaceChildren(...(items.length ? items.map(card) : [h('li', { class: 'empty' }, 'Nothing waiting.')]));
     if (focusedId) list.querySelector<HTMLElement>(`li[data-id="${CSS.escape(focusedId)}"] a.rowlink`)?.focus();
-    pollError.textContent = '';
   }
 
   const claimAndOpen = async (itemId: string): Promise<void> => {
@@ -316,9 +320,4 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
     clearInterval(timer);
     document.removeEventListener('keydown', onKey);
   };
-}
-
-/** The queue kind named in an address ("QUEUE_KIND_LINK"), for links from other pages. */
-export function queueKindOf(arg: string): QueueKind {
-  return queueKindFromJSON(arg);
 }
