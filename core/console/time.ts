@@ -14,6 +14,12 @@ export function dateTimeMs(ms: number): string {
   return date ? `${date.toISOString().replace('T', ' ').slice(0, 23)} UTC` : 'not recorded';
 }
 
+/** "2026-01-02 03:04:05 UTC"; "not recorded" when unset. */
+export function dateTimeSeconds(ms: number): string {
+  const date = dateOf(ms);
+  return date ? `${date.toISOString().replace('T', ' ').slice(0, 19)} UTC` : 'not recorded';
+}
+
 /** "2026-01-02 03:04 UTC"; "not recorded" when unset. */
 export function dateTimeMinutes(ms: number): string {
   const date = dateOf(ms);

@@ -143,7 +143,7 @@ describe('the review console: no defaults, a keyboard shift, a blind supervisor,
       els.map((e) =>
         e
           .closest('label')!
-          .textContent!.replace(/\s*\d+\s*$/, '')
+          .textContent.replace(/\s*\d+\s*$/, '')
           .trim(),
       ),
     );

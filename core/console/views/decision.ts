@@ -131,6 +131,8 @@ interface DecisionSpec {
   /** Which reasons go with a choice. */
   reasonsFor(choice: string): readonly string[];
   readonly button: string;
+  /** Whether the server requires the minimum viewing time first (appeal decisions do not). */
+  readonly gated: boolean;
   readonly extra?: (choice: string) => HTMLElement | undefined;
   record(choice: string, reason: string): Promise<string>;
 }
@@ -155,7 +157,8 @@ function decisionForm(ctx: DecisionContext, spec: DecisionSpec, after: HTMLEleme
       );
     const reason = reasons?.value() ?? '';
     if (!reason) return refuse(error, 'Nothing recorded: choose a reason.');
-    if (!ctx.isReady()) return refuse(error, 'Nothing recorded: the minimum viewing time has not passed.');
+    if (spec.gated && !ctx.isReady())
+      return refuse(error, 'Nothing recorded: the minimum viewing time has not passed.');
     void attempt(async () => ctx.done(await spec.record(choice, reason)), error);
   };
   const button = h(
@@ -181,12 +184,12 @@ function decisionForm(ctx: DecisionContext, spec: DecisionSpec, after: HTMLEleme
       decision.element,
       reasonSlot,
       extraSlot,
-      ctx.countdown,
+      spec.gated ? ctx.countdown : null,
       h('div', { class: 'actions' }, button, ...after),
       error,
     ),
     keys,
-    gated: [button],
+    gated: spec.gated ? [button] : [],
   };
 }
 
@@ -252,6 +255,7 @@ function firstReviewPanel(ctx: DecisionContext): DecisionPanel {
       ],
       reasonsFor: (choice) => [choice],
       button: 'Record decision',
+      gated: true,
       extra: (choice) => {
         citation = choice === 'confirm' ? citationFields() : undefined;
         return citation?.element;
@@ -291,6 +295,7 @@ function secondReviewPanel(ctx: DecisionContext): DecisionPanel {
     ],
     reasonsFor: (choice) => [choice],
     button: 'Record second decision',
+    gated: true,
     record: async (choice, reasonCode) => {
       await call(
         'ReviewService/ApproveEvent',
@@ -317,6 +322,7 @@ function appealPanel(ctx: DecisionContext): DecisionPanel {
     ],
     reasonsFor: () => ['appeal'],
     button: 'Record appeal decision',
+    gated: false,
     record: async (choice, reasonCode) => {
       await call(
         'LedgerService/DecideAppeal',

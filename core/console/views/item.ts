@@ -156,9 +156,15 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
     objectUrls = [];
   };
 
+  /** Set when the page goes away: a late answer must not touch the next page. */
+  let isGone = false;
   async function open(): Promise<void> {
     try {
       const opened = await openEvidence(event, itemId, purpose.value);
+      if (isGone) {
+        for (const u of opened.objectUrls) URL.revokeObjectURL(u);
+        return;
+      }
       revokeObjectUrls();
       objectUrls = opened.objectUrls;
       video = opened.video;
@@ -172,6 +178,7 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
       announce(`Evidence opened for “${purpose.value}”; the read is recorded in the audit log.`);
       tick();
     } catch (err) {
+      if (isGone) return;
       evidenceError.textContent = `Could not open the evidence: ${(err as Error).message}`;
       announce(evidenceError.textContent, 'error');
     }
@@ -342,6 +349,7 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
   document.addEventListener('keydown', onKey);
   const timer = setInterval(tick, 250);
   return () => {
+    isGone = true;
     clearInterval(timer);
     document.removeEventListener('keydown', onKey);
     revokeObjectUrls();

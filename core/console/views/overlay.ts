@@ -148,6 +148,8 @@ export function signalTimeline(t: TimelineInput): HTMLElement {
   const ticks: SVGElement[] = [];
   for (let ms = Math.ceil((start - t.stateBeganAtMs) / step) * step; t.stateBeganAtMs + ms <= end; ms += step) {
     const tx = x(t.stateBeganAtMs + ms);
+    // A label too near an edge would be cut off.
+    if (tx < 40 || tx > W - 40) continue;
     ticks.push(
       svg('line', { x1: tx, x2: tx, y1: 92, y2: 100, class: 'tick' }),
       svg(

@@ -3,7 +3,7 @@ import { call } from '../api.js';
 import type { Session } from '../app.js';
 import { announce, field, h } from '../dom.js';
 import { REVIEW_STATE_LABEL } from '../labels.js';
-import { clockSeconds, dateTimeMinutes } from '../time.js';
+import { clockSeconds, dateTimeSeconds } from '../time.js';
 import {
   ListQueueRequest,
   ListQueueResponse,
@@ -209,7 +209,7 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
               class: 'primary',
               onclick: () => void claimAndOpen(item.itemId),
               disabled: held,
-              'aria-label': `Claim the event of ${dateTimeMinutes(item.occurredAtMs)} on camera ${item.cameraId}`,
+              'aria-label': `Claim the event of ${dateTimeSeconds(item.occurredAtMs)} on camera ${item.cameraId}`,
             },
             'Claim',
           )
@@ -217,7 +217,7 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
     return h(
       'li',
       { 'data-id': item.itemId, class: 'item' },
-      h('a', { href: `#/item/${item.itemId}`, class: 'rowlink' }, h('strong', {}, dateTimeMinutes(item.occurredAtMs))),
+      h('a', { href: `#/item/${item.itemId}`, class: 'rowlink' }, h('strong', {}, dateTimeSeconds(item.occurredAtMs))),
       h('span', { class: 'where' }, `${item.siteId} · camera ${item.cameraId}`),
       h('span', { class: 'conf' }, `confidence ${item.confidence.toFixed(2)}`),
       h('span', { class: 'state' }, REVIEW_STATE_LABEL[item.state]),
@@ -294,7 +294,7 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
     h(
       'p',
       { class: 'muted keys' },
-      'Keys: n takes the next item · j / k move between items · Enter opens · c claims the focused item.',
+      `Keys: n takes the next item · j / k move between items · Enter opens${isFirst ? ' · c claims the focused item' : ''}.`,
     ),
   );
   await load();
