@@ -1,11 +1,16 @@
 /// <reference lib="dom" />
 /** Times for people: UTC, to the millisecond where a reviewer compares moments. */
 
-/** A Date for `ms`, or undefined when it is no time a Date can hold (the console never throws on stored data). */
+/** The last millisecond of the year 9999: later times do not print as YYYY-MM-DD. */
+const LAST_MS = 253_402_300_799_999;
+
+/**
+ * A Date for `ms`; undefined when unset (0 or less) or no time a four-digit year holds (the
+ * console never throws on stored data, and never prints garbage for it).
+ */
 function dateOf(ms: number): Date | undefined {
-  if (!Number.isFinite(ms) || ms <= 0) return undefined;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  if (!Number.isFinite(ms) || ms <= 0 || ms > LAST_MS) return undefined;
+  return new Date(ms);
 }
 
 /** "2026-01-02 03:04:05.678 UTC"; "not recorded" when unset. */

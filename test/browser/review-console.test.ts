@@ -116,6 +116,9 @@ describe('the review console: no defaults, a keyboard shift, a blind supervisor,
   }
 
   it('refuses the decision button pressed with no explicit choice, in the browser and on the server', async () => {
+    await page.goto(url());
+    await expect.poll(() => page.getByLabel('API token').count()).toBe(1);
+    await screen('sign-in');
     await signInAs(FIRST_ID, FIRST_NAME);
     await expect.poll(() => page.locator('li.item').count()).toBe(SHIFT + 1);
     await screen('review-queue');
@@ -334,6 +337,9 @@ describe('the review console: no defaults, a keyboard shift, a blind supervisor,
     await expect.poll(status).toContain('Approved');
     // An appeal, filed by an administrator, decided by the other supervisor.
     await clerk.call('/zebra.v1.LedgerService/FileAppeal', { eventId, grounds: 'I was abroad that day.' });
+    // The message about the decision went with the move it caused; the next move clears it.
+    await page.locator('#nav a', { hasText: 'Review queue' }).click();
+    await expect.poll(status).toBe('');
     await signInAs('sue', 'sue');
     await page.goto(url('#/queue/QUEUE_KIND_APPEAL'));
     await page.locator(`li[data-id="${eventId}"] a.rowlink`).click();
