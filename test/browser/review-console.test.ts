@@ -298,6 +298,19 @@ describe('the review console: no defaults, a keyboard shift, a blind supervisor,
     await page.keyboard.press('o');
     await readyOn(eventId);
     await look('second-review-item');
+    // On a phone the jump bar stays at the top and takes the reviewer to the decision at once.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.mouse.wheel(0, 1500);
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(1000);
+    expect((await page.locator('nav.jump').boundingBox())!.y).toBeLessThan(5);
+    await page.locator('nav.jump').getByRole('link', { name: 'Decision' }).click();
+    await expect
+      .poll(async () => {
+        const box = await page.locator('#decide').boundingBox();
+        return box !== null && box.y >= 0 && box.y < 844 / 2;
+      })
+      .toBe(true);
+    await page.setViewportSize({ width: 1280, height: 800 });
     for (const tab of ['QUEUE_KIND_APPEAL', 'QUEUE_KIND_FIRST_REVIEW', 'QUEUE_KIND_LINK']) {
       await page.goto(url(`#/queue/${tab}`));
       await expect.poll(() => page.locator('.tabs .count').first().textContent()).toMatch(/^\d+$/);
@@ -338,7 +351,7 @@ describe('the review console: no defaults, a keyboard shift, a blind supervisor,
     // An appeal, filed by an administrator, decided by the other supervisor.
     await clerk.call('/zebra.v1.LedgerService/FileAppeal', { eventId, grounds: 'I was abroad that day.' });
     // The message about the decision went with the move it caused; the next move clears it.
-    await page.locator('#nav a', { hasText: 'Review queue' }).click();
+    await page.locator('#nav a', { hasText: 'Points and appeals' }).click();
     await expect.poll(status).toBe('');
     await signInAs('sue', 'sue');
     await page.goto(url('#/queue/QUEUE_KIND_APPEAL'));

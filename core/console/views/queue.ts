@@ -277,7 +277,13 @@ export async function renderQueue(session: Session, main: HTMLElement, arg: stri
         );
       }),
     ),
-    form,
+    // Folded on a phone, so the items and their Claim buttons come first; open on a desk.
+    h(
+      'details',
+      { class: 'filter-box', open: window.matchMedia('(min-width: 801px)').matches },
+      h('summary', {}, 'Filters and sort'),
+      form,
+    ),
     filterError,
     h(
       'div',

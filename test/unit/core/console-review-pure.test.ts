@@ -6,6 +6,7 @@ import { clockMs, dateTimeMs, offsetSeconds } from '../../../core/console/time.j
 import { REVIEW_STATE_LABEL, SIGNAL_STATE_LABEL } from '../../../core/console/labels.js';
 import { EvidenceLink } from '../../../proto/gen/zebra/v1/review_service.js';
 import { EvidenceRef } from '../../../proto/gen/zebra/v1/event.js';
+import { RAW_TEXT } from '../../browser/text-scan.js';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
 const none = { camera: '', since: '', until: '', minConfidence: '' };
@@ -98,5 +99,28 @@ describe('times and words for people', () => {
   it('have words for every review state and signal state (no enum names)', () => {
     for (const label of [...Object.values(REVIEW_STATE_LABEL), ...Object.values(SIGNAL_STATE_LABEL)])
       expect(label).not.toMatch(/_|[A-Z]{2,}_/);
+  });
+});
+
+describe('the raw-text scan the browser tests apply to every screen', () => {
+  const flagged = (line: string): string[] => RAW_TEXT.filter((r) => r.pattern.test(line)).map((r) => r.what);
+
+  it('flags what the issue saw on the screens', () => {
+    expect(flagged('State REVIEW_STATE_LINKED')).toEqual(['enum name']);
+    expect(flagged('entered on steady dont_walk')).toEqual(['code with underscores']);
+    expect(flagged('pixelate, undefined face(s)')).toEqual(['undefined']);
+    expect(flagged('for NaN s')).toEqual(['NaN']);
+    expect(flagged('at 1764783416600')).toContain('epoch ms');
+    expect(flagged('id 5e97de23-abf8-4ad0-85f3-f568bee2b9ba')).toContain('UUID');
+    expect(flagged('model (3f9a0c2b1d4e…)')).toEqual(['hex']);
+  });
+
+  it('passes the words the console shows instead', () => {
+    for (const line of [
+      'Entry · 09:44:50.099 UTC (+0.000 s from the entry) · pixelated on the device: 1 face found',
+      'Signal from a fixed schedule file (not the controller): schedule “demo-cycle”, version 1',
+      'Intersection site-1, camera cam-2 · Waiting for the second review',
+    ])
+      expect(flagged(line)).toEqual([]);
   });
 });
