@@ -162,6 +162,17 @@ describe('the review console: no defaults, a keyboard shift, a blind supervisor,
     await expect
       .poll(() => page.locator('.frame video').evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 10_000 })
       .toBeGreaterThanOrEqual(2);
+    // Keys: a frame forward (paused, one clip frame of 200 ms on), then play and pause.
+    const clip = page.locator('.frame video');
+    await page.locator('h1').focus();
+    await page.keyboard.press('.');
+    await expect.poll(() => clip.evaluate((v: HTMLVideoElement) => v.currentTime)).toBeCloseTo(0.2, 2);
+    await page.keyboard.press(' ');
+    await expect.poll(() => clip.evaluate((v: HTMLVideoElement) => v.paused)).toBe(false);
+    await page.keyboard.press(' ');
+    await expect.poll(() => clip.evaluate((v: HTMLVideoElement) => v.paused)).toBe(true);
+    await page.keyboard.press(',');
+    await clip.evaluate((v: HTMLVideoElement) => (v.currentTime = 0));
     const main = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
     // Captions and marks to the millisecond.
     expect(main).toMatch(/Entry · \d\d:\d\d:\d\d\.\d{3} UTC \(\+0\.000 s from the entry\)/);

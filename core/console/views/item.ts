@@ -122,10 +122,15 @@ export async function renderItem(session: Session, main: HTMLElement, itemId: st
     }
   };
   const pageKeys: PanelKey[] = [
-    ...((event.evidence ?? []).length ? [{ key: 'o', what: 'open evidence', run: () => void open() }] : []),
-    { key: 'Space', what: 'play / pause', run: () => (video?.paused ? void video.play() : video?.pause()) },
-    { key: ',', what: 'frame back', run: () => step(-1) },
-    { key: '.', what: 'frame forward', run: () => step(1) },
+    ...(event.evidence.length ? [{ key: 'o', what: 'open evidence', run: () => void open() }] : []),
+    // Clip keys only where there is a clip (Space scrolls the page otherwise).
+    ...(event.evidence.some((e) => e.role === 'clip')
+      ? [
+          { key: 'Space', what: 'play / pause', run: () => (video?.paused ? void video.play() : video?.pause()) },
+          { key: ',', what: 'frame back', run: () => step(-1) },
+          { key: '.', what: 'frame forward', run: () => step(1) },
+        ]
+      : []),
   ];
   const endKeys: PanelKey[] = [
     { key: 'n', what: 'next item (this one stays as it is)', run: () => void goNext() },
