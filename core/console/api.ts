@@ -34,6 +34,27 @@ export async function api<T = Record<string, unknown>>(method: string, body: Rec
   return json as T;
 }
 
+/** A generated message's proto3 JSON codec (ts-proto's fromJSON / toJSON in proto/gen). */
+export interface JsonCodec<T> {
+  fromJSON(object: unknown): T;
+  toJSON(message: T): unknown;
+}
+
+/**
+ * Calls one method with a generated request message and reads the answer with the generated
+ * response codec: enums arrive as the proto's enum values, 64-bit times as numbers, missing
+ * fields as their defaults. The wire shapes are the contract's, never declared here.
+ */
+export async function call<Req, Res>(
+  method: string,
+  request: JsonCodec<Req>,
+  response: JsonCodec<Res>,
+  message: Req,
+): Promise<Res> {
+  const json = await api(method, request.toJSON(message) as Record<string, unknown>);
+  return response.fromJSON(json);
+}
+
 /**
  * Calls a server-streaming method: the gateway answers NDJSON as it is produced. Returns the
  * body's reader; throws ApiError when the call is refused before the stream begins.

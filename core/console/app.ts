@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { ApiError, api, rolesOf, storeToken, storedToken } from './api.js';
 import type { Role, User } from './api.js';
-import { announce, h } from './dom.js';
+import { announce, clearStatusOnNavigation, h } from './dom.js';
 import { renderAdmin } from './views/admin.js';
 import { renderAudit, renderTrail } from './views/audit.js';
 import { renderItem } from './views/item.js';
@@ -29,6 +29,7 @@ interface Route {
 
 const ROUTES: readonly Route[] = [
   // The first route a role may use is its home page.
+  // Supervisors land on their own stage, Second review (the queue's first tab for them).
   { path: 'queue', label: 'Review queue', roles: ['reviewer', 'supervisor'], render: renderQueue },
   { path: 'audit', label: 'Audit', roles: ['auditor'], render: renderAudit },
   { path: 'admin', label: 'People', roles: ['admin'], render: renderAdmin },
@@ -129,6 +130,11 @@ function signOut(): void {
   void render();
 }
 
-window.addEventListener('hashchange', () => void render());
+window.addEventListener('hashchange', () => {
+  // "#main", "#decide": a place on this page (the skip link, the item page's jump links).
+  if (location.hash && !location.hash.startsWith('#/')) return;
+  clearStatusOnNavigation();
+  void render();
+});
 if (storedToken()) void signIn(storedToken());
 else void render();

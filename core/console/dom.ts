@@ -62,12 +62,30 @@ export function enumLabel(value: string | undefined, prefix: string): string {
     .replace(/_/g, ' ');
 }
 
-/** Announces a message to screen readers and shows it in the status bar. */
-export function announce(message: string, kind: 'info' | 'error' = 'info'): void {
+/**
+ * Announces a message to screen readers and shows it in the status bar. The bar is cleared when
+ * the user moves to another page, unless `keepOnNextPage` (a message about the move itself, such
+ * as "Confirmed; here is the next item").
+ */
+export function announce(message: string, kind: 'info' | 'error' = 'info', keepOnNextPage = false): void {
   const status = document.getElementById('status');
   if (!status) return;
   status.textContent = message;
   status.dataset.kind = kind;
+  if (keepOnNextPage) status.dataset.keep = 'true';
+  else delete status.dataset.keep;
+}
+
+/** Clears the status bar on navigation, except a message meant for the next page (kept once). */
+export function clearStatusOnNavigation(): void {
+  const status = document.getElementById('status');
+  if (!status) return;
+  if (status.dataset.keep === 'true') {
+    delete status.dataset.keep;
+    return;
+  }
+  status.textContent = '';
+  delete status.dataset.kind;
 }
 
 /** A labelled form field. */

@@ -55,7 +55,15 @@ async function unreachableByTab(page: Page): Promise<string[]> {
   const controls = await page.evaluate(() => {
     const selector =
       'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea, summary, [tabindex="0"]';
-    const els = [...document.querySelectorAll<HTMLElement>(selector)].filter((el) => el.offsetParent !== null);
+    // A radio group is one Tab stop (arrow keys move within it): its checked radio, or its first.
+    const isTabStop = (el: HTMLElement): boolean => {
+      if (!(el instanceof HTMLInputElement) || el.type !== 'radio') return true;
+      const group = [...document.querySelectorAll<HTMLInputElement>(`input[type=radio][name="${el.name}"]`)];
+      return el === (group.find((r) => r.checked) ?? group[0]);
+    };
+    const els = [...document.querySelectorAll<HTMLElement>(selector)].filter(
+      (el) => el.offsetParent !== null && isTabStop(el),
+    );
     els.forEach((el, i) => el.setAttribute('data-k', String(i)));
     return els.map(
       (el) => `${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute('name') || '').trim().slice(0, 30)}"`,
@@ -80,7 +88,14 @@ async function overlaps(page: Page): Promise<string[]> {
       ...document.querySelectorAll<HTMLElement>(
         'h1, h2, p, label, button, a, th, td, dt, dd, figcaption, input, select',
       ),
-    ].filter((el) => el.offsetParent !== null && el.getBoundingClientRect().width > 0 && !el.closest('#status'));
+    ].filter(
+      (el) =>
+        el.offsetParent !== null &&
+        el.getBoundingClientRect().width > 0 &&
+        !el.closest('#status') &&
+        // The content of a closed <details> is not shown (Chromium still gives it boxes).
+        !el.closest('details:not([open]) > :not(summary)'),
+    );
     const boxes = els.map((el) => ({ el, r: el.getBoundingClientRect() }));
     const found: string[] = [];
     for (let i = 0; i < boxes.length; i++) {

@@ -107,17 +107,20 @@ describe('the web console, driven in Chromium against a real core', () => {
 
   it('a reviewer claims, views the evidence for the minimum time, confirms and links a reference', async () => {
     await signInAs('rita');
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    await expect.poll(() => page.locator('li.item').count()).toBe(2);
     checks.push(await checkScreen(page, 'queue'));
     // Live: a new event appears without a reload.
     await ingestEvents(stack, 1, 'cam-2', syntheticFrame);
-    await expect.poll(() => page.locator('tbody tr').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => page.locator('li.item').count(), { timeout: 10_000 }).toBe(3);
     const eventId = events[0]!.eventId;
-    await page.locator(`tr[data-id="${eventId}"]`).getByRole('button', { name: 'Claim' }).click();
-    await expect.poll(() => page.locator('h1').textContent()).toContain('Event on cam-1');
-    const decide = page.getByRole('button', { name: 'Record decision' });
+    await page
+      .locator(`li[data-id="${eventId}"]`)
+      .getByRole('button', { name: /^Claim/ })
+      .click();
+    await expect.poll(() => page.locator('h1').textContent()).toContain('camera cam-1');
+    const decide = page.getByRole('button', { name: /^Record decision/ });
     await expect(decide.isDisabled()).resolves.toBe(true);
-    await page.getByRole('button', { name: 'Open evidence' }).click();
+    // Claimed to review it: the evidence opens with the item.
     await expect.poll(() => page.locator('.frame img').count()).toBe(1);
     // Evidence is fetched with the reviewer's token and shown from memory, never by its link.
     expect(await page.locator('.frame img').getAttribute('src')).toMatch(/^blob:/);
@@ -138,13 +141,14 @@ describe('the web console, driven in Chromium against a real core', () => {
       .poll(() => page.locator('.frame video').evaluate((v: HTMLVideoElement) => !v.seeking && v.currentTime > 3.5))
       .toBe(true);
     await expect.poll(() => decide.isDisabled(), { timeout: 5000 }).toBe(false);
-    expect(await page.locator('main').textContent()).toContain('verified at ingest against the registered key');
+    expect(await page.locator('main').textContent()).toContain('verified when the event arrived, against the key');
     checks.push(await checkScreen(page, 'first-review'));
-    await page.getByLabel('Reason').selectOption('confirm:clear_infraction');
+    await page.getByRole('radio', { name: /^Confirm/ }).check();
+    await page.getByRole('radio', { name: /clearly visible/ }).check();
     await decide.click();
     await expect.poll(status).toContain('Confirmed');
     await page.goto(url(`#/queue/QUEUE_KIND_LINK`));
-    await page.locator(`tr[data-id="${eventId}"] a`).first().click();
+    await page.locator(`li[data-id="${eventId}"] a`).first().click();
     await page.getByLabel('Citation number').fill('C-2026-0042');
     await page.getByLabel('Issuing officer').fill('PC 4411');
     await page.getByLabel('Subject reference').fill('DL-100-200');
@@ -157,14 +161,15 @@ describe('the web console, driven in Chromium against a real core', () => {
     const eventId = events[0]!.eventId;
     await signInAs('sam');
     await page.goto(url('#/queue/QUEUE_KIND_SECOND_REVIEW'));
-    await page.locator(`tr[data-id="${eventId}"] a`).first().click();
+    await page.locator(`li[data-id="${eventId}"] a`).first().click();
     await expect.poll(() => page.locator('main').textContent()).toContain('Second review, blind');
     expect(await page.locator('main').textContent()).not.toContain('rita');
-    await page.getByRole('button', { name: 'Open evidence' }).click();
-    const record = page.getByRole('button', { name: 'Record second decision' });
+    await page.getByRole('button', { name: /^Open evidence/ }).click();
+    const record = page.getByRole('button', { name: /^Record second decision/ });
     await expect.poll(() => record.isDisabled(), { timeout: 5000 }).toBe(false);
     checks.push(await checkScreen(page, 'second-review'));
-    await page.getByLabel('Reason').selectOption('approve:evidence_supports');
+    await page.getByRole('radio', { name: /^Approve/ }).check();
+    await page.getByRole('radio', { name: /support the infraction/ }).check();
     await record.click();
     await expect.poll(status).toContain('Approved');
     await page.goto(url('#/ledger'));
@@ -205,11 +210,11 @@ describe('the web console, driven in Chromium against a real core', () => {
     const eventId = events[0]!.eventId;
     await signInAs('sue');
     await page.goto(url('#/queue/QUEUE_KIND_APPEAL'));
-    await page.locator(`tr[data-id="${eventId}"] a`).first().click();
-    await page.getByLabel('Outcome').selectOption('uphold');
-    await page.getByLabel('Reason').selectOption('appeal:identity_disputed');
+    await page.locator(`li[data-id="${eventId}"] a`).first().click();
+    await page.getByRole('radio', { name: /^Uphold the appeal/ }).check();
+    await page.getByRole('radio', { name: /names the wrong person/ }).check();
     checks.push(await checkScreen(page, 'appeal-decision'));
-    await page.getByRole('button', { name: 'Record appeal decision' }).click();
+    await page.getByRole('button', { name: /^Record appeal decision/ }).click();
     await expect.poll(status).toContain('Appeal upheld');
     await page.goto(url('#/ledger'));
     await page.getByLabel('Subject reference').fill('DL-100-200');
@@ -256,7 +261,7 @@ describe('the web console, driven in Chromium against a real core', () => {
       expect(story).toContain(words);
     checks.push(await checkScreen(page, 'trail'));
     await page.goto(url(`#/item/${eventId}`));
-    await expect.poll(() => page.locator('h1').textContent()).toContain('Event on cam-1');
+    await expect.poll(() => page.locator('h1').textContent()).toContain('camera cam-1');
     checks.push(await checkScreen(page, 'auditor-evidence'));
     await page.goto(url('#/report'));
     await expect.poll(() => page.locator('tbody').textContent()).toContain('approved');

@@ -4,7 +4,7 @@ import { Objm } from '@nats-io/obj';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../cli/api-client.js';
 import { entryLeafHash, isCheckpointSigned, verifyInclusion } from '../../core/index.js';
-import { EVIDENCE_BUCKET } from '../../proto/index.js';
+import { EVIDENCE_BUCKET, ReviewState } from '../../proto/index.js';
 import type { InfractionEvent } from '../../proto/index.js';
 import type { AuditEntry } from '../../core/audit/entry.js';
 import { testHttps } from '../harness/pki.js';
@@ -120,6 +120,36 @@ describe('the review workflow through the gRPC API', () => {
       ['deduction', -2],
       ['reversal', 2],
     ]);
+  });
+
+  it('refuses a decision with no explicit choice: no decision, an unspecified one, or no reason', async () => {
+    const [fresh, linkedEvent] = await ingestEvents(stack, 2, 'cam-7');
+    const eventId = fresh!.eventId;
+    const { version } = await rita.call<{ version: number }>('/zebra.v1.ReviewService/ClaimEvent', { eventId });
+    await openAndView(rita, eventId);
+    const decide = (body: Record<string, unknown>) =>
+      rita.call('/zebra.v1.ReviewService/DecideEvent', { eventId, expectedVersion: version, ...body });
+    const noChoice = { code: status.INVALID_ARGUMENT, details: expect.stringContaining('CONFIRM or REJECT') };
+    await expect(decide({ reasonCode: 'clear_infraction' })).rejects.toMatchObject(noChoice);
+    await expect(decide({ decision: 'DECISION_UNSPECIFIED', reasonCode: 'clear_infraction' })).rejects.toMatchObject(
+      noChoice,
+    );
+    await expect(decide({ decision: 'DECISION_CONFIRM' })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining('is not one of'),
+    });
+    const view = await rita.call<ItemView>('/zebra.v1.ReviewService/GetReviewItem', { itemId: eventId });
+    expect(view.item).toMatchObject({ state: ReviewState.REVIEW_STATE_IN_REVIEW, version });
+    // The blind second review likewise.
+    const linkedVersion = await confirmAndLink(rita, linkedEvent!.eventId, 'DL-700');
+    await openAndView(sam, linkedEvent!.eventId, 'second review');
+    await expect(
+      sam.call('/zebra.v1.ReviewService/ApproveEvent', {
+        eventId: linkedEvent!.eventId,
+        reasonCode: 'evidence_supports',
+        expectedVersion: linkedVersion,
+      }),
+    ).rejects.toMatchObject(noChoice);
   });
 
   it('a supervisor who confirmed may not approve the same event', async () => {

@@ -1,220 +1,217 @@
 /// <reference lib="dom" />
-import { ApiError, api } from '../api.js';
-import type { Session } from '../app.js';
-import { announce, enumLabel, field, h } from '../dom.js';
+import { call } from '../api.js';
+import { announce, h } from '../dom.js';
+import { REVIEW_STATE_LABEL } from '../labels.js';
+import { ReviewState } from '../../../proto/gen/zebra/v1/review.js';
+import {
+  ApproveEventRequest,
+  ApproveEventResponse,
+  DecideEventRequest,
+  DecideEventResponse,
+  Decision,
+  ReleaseEventRequest,
+  ReleaseEventResponse,
+} from '../../../proto/gen/zebra/v1/review_service.js';
+import { DecideAppealRequest, DecideAppealResponse } from '../../../proto/gen/zebra/v1/ledger_service.js';
+import { attempt, citationFields, decisionForm, linkReference, refuse } from './decision-form.js';
+import type { DecisionContext, DecisionPanel } from './decision-form.js';
+import { claim } from './next.js';
 
-export interface Reason {
-  decision: string;
-  code: string;
-  label: string;
-}
+export type { DecisionContext, DecisionPanel, PanelKey } from './decision-form.js';
 
-/** What the decision panel needs to know about the item and the page. */
-export interface DecisionContext {
-  readonly session: Session;
-  readonly itemId: string;
-  readonly state: string;
-  readonly version: number;
-  /** The caller's own id when they hold the claim; the server names no one else. */
-  readonly claimedBy: string;
-  /** Someone else holds an unexpired claim. */
-  readonly claimedByOther?: boolean;
-  readonly canReview: boolean;
-  readonly reasons: readonly Reason[];
-  /** The minimum-viewing-time countdown line. */
-  readonly countdown: HTMLElement;
-  /** Buttons that stay disabled until the minimum viewing time has passed. */
-  readonly gated: HTMLButtonElement[];
-}
-
-async function act(ctx: DecisionContext, method: string, body: Record<string, unknown>, done: string): Promise<void> {
-  try {
-    await api(method, body);
-    announce(done);
-    ctx.session.go('#/queue');
-  } catch (err) {
-    const hint = err instanceof ApiError && err.status === 409 ? ' Reload the page: the event changed.' : '';
-    announce(`${(err as Error).message}.${hint}`, 'error');
-  }
-}
-
-function reasonPicker(ctx: DecisionContext, kinds: string[]): HTMLSelectElement {
-  return h(
-    'select',
-    { name: 'reason' },
-    kinds.flatMap((k) =>
-      ctx.reasons
-        .filter((r) => r.decision === k)
-        .map((r) => h('option', { value: `${k}:${r.code}` }, `${k}: ${r.label}`)),
-    ),
+function firstReviewPanel(ctx: DecisionContext): DecisionPanel {
+  let citation: ReturnType<typeof citationFields> | undefined;
+  const release = (): void =>
+    void call(
+      'ReviewService/ReleaseEvent',
+      ReleaseEventRequest,
+      ReleaseEventResponse,
+      ReleaseEventRequest.fromPartial({ eventId: ctx.itemId }),
+    ).then(
+      () => {
+        announce('Released to the queue.', 'info', true);
+        ctx.session.go('#/queue');
+      },
+      (err: Error) => announce(`Could not release: ${err.message}`, 'error'),
+    );
+  return decisionForm(
+    ctx,
+    {
+      intro: 'First review: does the evidence show the rule broken? Nothing is chosen for you.',
+      choices: [
+        { value: 'confirm', label: 'Confirm: the evidence shows the infraction', key: 'c' },
+        { value: 'reject', label: 'Reject: it does not', key: 'r' },
+      ],
+      reasonsFor: (choice) => [choice],
+      button: 'Record decision',
+      gated: true,
+      extra: (choice) => {
+        citation = choice === 'confirm' ? citationFields() : undefined;
+        return citation?.element;
+      },
+      record: async (choice, reasonCode) => {
+        const reference = choice === 'confirm' ? citation?.read() : undefined;
+        const given = reference ? Object.values(reference).filter(Boolean).length : 0;
+        if (given > 0 && given < 3) throw new Error('fill in all three citation fields, or none');
+        const { version } = await call(
+          'ReviewService/DecideEvent',
+          DecideEventRequest,
+          DecideEventResponse,
+          DecideEventRequest.fromPartial({
+            eventId: ctx.itemId,
+            decision: choice === 'confirm' ? Decision.DECISION_CONFIRM : Decision.DECISION_REJECT,
+            reasonCode,
+            expectedVersion: ctx.version,
+          }),
+        );
+        if (choice === 'reject') return 'Rejected.';
+        if (given < 3) return 'Confirmed. The lawful reference is linked next (Link reference tab).';
+        await linkReference(ctx, reference!, version);
+        return 'Confirmed and the reference linked; a supervisor does the blind second review.';
+      },
+    },
+    [h('button', { type: 'button', onclick: release }, 'Release')],
   );
 }
 
-function gatedButton(ctx: DecisionContext, label: string, onClick: () => void): HTMLButtonElement {
-  const b = h('button', { type: 'button', class: 'primary', onclick: onClick }, label);
-  ctx.gated.push(b);
-  return b;
+function secondReviewPanel(ctx: DecisionContext): DecisionPanel {
+  return decisionForm(ctx, {
+    intro:
+      'Second review, blind: you are not shown the first decision or who made it. Check the evidence and the reference.',
+    choices: [
+      { value: 'approve', label: 'Approve: the evidence and the reference support it', key: 'a' },
+      { value: 'deny', label: 'Deny: they do not', key: 'd' },
+    ],
+    reasonsFor: (choice) => [choice],
+    button: 'Record second decision',
+    gated: true,
+    record: async (choice, reasonCode) => {
+      await call(
+        'ReviewService/ApproveEvent',
+        ApproveEventRequest,
+        ApproveEventResponse,
+        ApproveEventRequest.fromPartial({
+          eventId: ctx.itemId,
+          decision: choice === 'approve' ? Decision.DECISION_CONFIRM : Decision.DECISION_REJECT,
+          reasonCode,
+          expectedVersion: ctx.version,
+        }),
+      );
+      return choice === 'approve' ? 'Approved: the points are deducted.' : 'Denied: the event is closed.';
+    },
+  });
 }
 
-function claimPanel(ctx: DecisionContext): HTMLElement[] {
-  const claim = (): void =>
-    void api('ReviewService/ClaimEvent', { eventId: ctx.itemId }).then(
+function appealPanel(ctx: DecisionContext): DecisionPanel {
+  return decisionForm(ctx, {
+    intro: 'Appeal: decided by someone who took no part in the decision.',
+    choices: [
+      { value: 'deny', label: 'Deny the appeal: the decision stands', key: 'd' },
+      { value: 'uphold', label: 'Uphold the appeal: give the points back', key: 'u' },
+    ],
+    reasonsFor: () => ['appeal'],
+    button: 'Record appeal decision',
+    gated: false,
+    record: async (choice, reasonCode) => {
+      await call(
+        'LedgerService/DecideAppeal',
+        DecideAppealRequest,
+        DecideAppealResponse,
+        DecideAppealRequest.fromPartial({
+          eventId: ctx.itemId,
+          uphold: choice === 'uphold',
+          reasonCode,
+          expectedVersion: ctx.version,
+        }),
+      );
+      return choice === 'uphold' ? 'Appeal upheld: the points are given back.' : 'Appeal denied.';
+    },
+  });
+}
+
+function linkPanel(ctx: DecisionContext): DecisionPanel {
+  const fields = citationFields();
+  const error = h('p', { class: 'error', role: 'alert' });
+  const submit = (e?: Event): void => {
+    e?.preventDefault();
+    const reference = fields.read();
+    if (!reference.citationNumber || !reference.issuingOfficer || !reference.subjectRef)
+      return refuse(error, 'Nothing recorded: fill in all three fields.');
+    void attempt(async () => {
+      await linkReference(ctx, reference, ctx.version);
+      await ctx.done('Reference linked; the event goes to a supervisor for the blind second review.');
+    }, error);
+  };
+  fields.element.querySelector('legend')!.textContent = 'The lawful reference';
+  return {
+    element: h(
+      'form',
+      { onsubmit: submit },
+      h(
+        'p',
+        {},
+        'Link the lawful record: the citation issued on scene, the issuing officer, and the record’s own subject reference. Nothing here comes from the images.',
+      ),
+      fields.element,
+      h('button', { type: 'submit', class: 'primary' }, 'Link reference'),
+      error,
+    ),
+    keys: [],
+    gated: [],
+  };
+}
+
+function claimPanel(ctx: DecisionContext): DecisionPanel {
+  const take = (): void =>
+    void claim(ctx.itemId).then(
       () => ctx.session.reload(),
       (err: Error) => announce(`Could not claim: ${err.message}`, 'error'),
     );
-  return [
-    h(
-      'p',
-      {},
-      ctx.claimedBy
-        ? 'Claimed by you.'
-        : ctx.claimedByOther
-          ? 'Another reviewer holds this event.'
-          : 'Claim this event to review it.',
-    ),
-    h('button', { type: 'button', class: 'primary', onclick: claim }, 'Claim'),
-  ];
-}
-
-function firstReviewPanel(ctx: DecisionContext): HTMLElement[] {
-  const picker = reasonPicker(ctx, ['confirm', 'reject']);
-  const decide = (): void => {
-    const [kind, code] = picker.value.split(':');
-    void act(
-      ctx,
-      'ReviewService/DecideEvent',
-      {
-        eventId: ctx.itemId,
-        decision: kind === 'confirm' ? 'DECISION_CONFIRM' : 'DECISION_REJECT',
-        reasonCode: code,
-        expectedVersion: ctx.version,
-      },
-      kind === 'confirm' ? 'Confirmed. Link the lawful reference next (Link reference tab).' : 'Rejected.',
-    );
-  };
-  const release = (): void =>
-    void act(ctx, 'ReviewService/ReleaseEvent', { eventId: ctx.itemId }, 'Released to the queue.');
-  return [
-    field('Reason', picker),
-    ctx.countdown,
-    h(
+  return {
+    element: h(
       'div',
-      { class: 'actions' },
-      gatedButton(ctx, 'Record decision', decide),
-      h('button', { type: 'button', onclick: release }, 'Release'),
-    ),
-  ];
-}
-
-function linkPanel(ctx: DecisionContext): HTMLElement[] {
-  const citation = h('input', { type: 'text', name: 'citation', required: true });
-  const officer = h('input', { type: 'text', name: 'officer', required: true });
-  const subject = h('input', { type: 'text', name: 'subject', required: true });
-  const submit = (e: Event): void => {
-    e.preventDefault();
-    void act(
-      ctx,
-      'ReviewService/LinkReference',
-      {
-        eventId: ctx.itemId,
-        reference: { citationNumber: citation.value, issuingOfficer: officer.value, subjectRef: subject.value },
-        expectedVersion: ctx.version,
-      },
-      'Reference linked; the event goes to a supervisor for the blind second review.',
-    );
-  };
-  return [
-    h(
-      'p',
       {},
-      'Link the lawful record: the citation issued on scene, the issuing officer, and the record’s own subject reference. Nothing here comes from the images.',
+      h('p', {}, ctx.isHeldByOther ? 'Another reviewer holds this event.' : 'Claim this event to review it.'),
+      h(
+        'button',
+        { type: 'button', class: 'primary', onclick: take, disabled: ctx.isHeldByOther },
+        'Claim ',
+        h('kbd', {}, 'c'),
+      ),
     ),
-    h(
-      'form',
-      { onsubmit: submit },
-      field('Citation number', citation),
-      field('Issuing officer', officer),
-      field('Subject reference', subject, 'As written on the lawful record, e.g. a licence number'),
-      h('button', { type: 'submit', class: 'primary' }, 'Link reference'),
-    ),
-  ];
+    keys: ctx.isHeldByOther ? [] : [{ key: 'c', what: 'claim', run: take }],
+    gated: [],
+  };
 }
 
-function secondReviewPanel(ctx: DecisionContext): HTMLElement[] {
-  const picker = reasonPicker(ctx, ['approve', 'deny']);
-  const decide = (): void => {
-    const [kind, code] = picker.value.split(':');
-    void act(
-      ctx,
-      'ReviewService/ApproveEvent',
-      {
-        eventId: ctx.itemId,
-        decision: kind === 'approve' ? 'DECISION_CONFIRM' : 'DECISION_REJECT',
-        reasonCode: code,
-        expectedVersion: ctx.version,
-      },
-      kind === 'approve' ? 'Approved: the points are deducted.' : 'Denied: the event is closed.',
-    );
-  };
-  return [
-    h(
-      'p',
-      {},
-      'Second review, blind: you do not see the first reviewer’s decision. Check the evidence and the reference.',
-    ),
-    field('Reason', picker),
-    ctx.countdown,
-    gatedButton(ctx, 'Record second decision', decide),
-  ];
-}
-
-function appealPanel(ctx: DecisionContext): HTMLElement[] {
-  const picker = reasonPicker(ctx, ['appeal']);
-  const outcome = h(
-    'select',
-    { name: 'outcome' },
-    h('option', { value: 'uphold' }, 'Uphold the appeal (give the points back)'),
-    h('option', { value: 'deny' }, 'Deny the appeal'),
-  );
-  const decide = (): void => {
-    const uphold = outcome.value === 'uphold';
-    void act(
-      ctx,
-      'LedgerService/DecideAppeal',
-      { eventId: ctx.itemId, uphold, reasonCode: picker.value.split(':')[1], expectedVersion: ctx.version },
-      uphold ? 'Appeal upheld: the points are given back.' : 'Appeal denied.',
-    );
-  };
-  return [
-    h('p', {}, 'Appeal: decided by someone who took no part in the decision.'),
-    field('Outcome', outcome),
-    field('Reason', picker),
-    h('button', { type: 'button', class: 'primary', onclick: decide }, 'Record appeal decision'),
-  ];
-}
+const isFirstReviewState = (s: ReviewState): boolean =>
+  s === ReviewState.REVIEW_STATE_QUEUED || s === ReviewState.REVIEW_STATE_IN_REVIEW;
 
 /** The decision panel for the item's state and the caller's roles. */
-export function decisionPanel(ctx: DecisionContext): HTMLElement {
-  const stateLabel = enumLabel(ctx.state, 'REVIEW_STATE_');
+export function decisionPanel(ctx: DecisionContext): DecisionPanel {
   const isSupervisor = ctx.session.roles.includes('supervisor');
-  const isMine = ctx.claimedBy === ctx.session.user.userId;
-  const body = !ctx.canReview
-    ? [h('p', {}, `State: ${stateLabel}. Auditors read; they do not decide.`)]
-    : ctx.state.endsWith('QUEUED') || ctx.state.endsWith('IN_REVIEW')
-      ? isMine
+  const note = (text: string): DecisionPanel => ({ element: h('p', {}, text), keys: [], gated: [] });
+  const stateLabel = REVIEW_STATE_LABEL[ctx.state];
+  const panel = !ctx.canReview
+    ? note(`${stateLabel}. Auditors read; they do not decide.`)
+    : isFirstReviewState(ctx.state)
+      ? ctx.isMine
         ? firstReviewPanel(ctx)
         : claimPanel(ctx)
-      : ctx.state.endsWith('CONFIRMED')
+      : ctx.state === ReviewState.REVIEW_STATE_CONFIRMED
         ? linkPanel(ctx)
-        : ctx.state.endsWith('LINKED') && isSupervisor
+        : ctx.state === ReviewState.REVIEW_STATE_LINKED && isSupervisor
           ? secondReviewPanel(ctx)
-          : ctx.state.endsWith('APPEALED') && isSupervisor
+          : ctx.state === ReviewState.REVIEW_STATE_APPEALED && isSupervisor
             ? appealPanel(ctx)
-            : [h('p', {}, `State: ${stateLabel}. Nothing to decide here.`)];
-  return h(
-    'section',
-    { class: 'card', 'aria-labelledby': 'decide-h' },
-    h('h2', { id: 'decide-h' }, 'Decision'),
-    ...body,
-  );
+            : note(`${stateLabel}. Nothing to decide here.`);
+  return {
+    ...panel,
+    element: h(
+      'section',
+      { class: 'card decide', id: 'decide', 'data-item': ctx.itemId, 'aria-labelledby': 'decide-h' },
+      h('h2', { id: 'decide-h' }, 'Decision'),
+      panel.element,
+    ),
+  };
 }

@@ -1,299 +1,247 @@
 /// <reference lib="dom" />
-import { api, evidenceObjectUrl } from '../api.js';
+import { call } from '../api.js';
 import type { Session } from '../app.js';
-import { announce, enumLabel, field, h, seconds, when } from '../dom.js';
+import { announce, field, h } from '../dom.js';
+import { REVIEW_STATE_LABEL } from '../labels.js';
+import { clockSeconds, dateTimeMs, duration } from '../time.js';
+import { ListReasonsRequest, ListReasonsResponse, QueueKind } from '../../../proto/gen/zebra/v1/review_service.js';
 import { decisionPanel } from './decision.js';
-import type { Reason } from './decision.js';
-import { framedClip, framedEvidence, signalTimeline } from './overlay.js';
-import type { Observation, Point } from './overlay.js';
+import type { PanelKey } from './decision.js';
+import { openEvidence } from './evidence.js';
+import { facts, technicalDetails, warnings } from './facts.js';
+import { PURPOSES, jumpLink, keyLegend, load, purposeFor, referenceCard, stageOf } from './item-parts.js';
+import { nextItemId } from './next.js';
+import { overlayLegend, signalTimeline } from './overlay.js';
 
-interface EvidenceRef {
-  role: string;
-  sha256Hex: string;
-  frameCapturedAtMs: string;
-  clipEndCapturedAtMs?: string;
-  clipFrames?: number;
-  redaction?: { method: string; facesFound: number; headsMasked: number; detectorIds: string[] };
-}
-interface InfractionEvent {
-  eventId: string;
-  deviceId: string;
-  siteId: string;
-  cameraId: string;
-  cameraSeq: string;
-  occurredAtMs: string;
-  zoneId: string;
-  zoneVersion: number;
-  zonePolygon?: Point[];
-  signal?: { state: string; stateBeganAtMs: string; msSinceSteadyDontWalk: string; sourceId: string };
-  track?: { trackId: string; observations?: Observation[] };
-  confidence?: { value: number; parts?: { name: string; value: number }[] };
-  evidence?: EvidenceRef[];
-  evidenceStatusDetail?: string;
-  models?: { modelId: string; sha256Hex: string }[];
-  signature?: { algorithm: string; keyId: string };
-  infractionKind?: string;
-  enforcement?: { suspended?: boolean; reasonCodes?: string[] };
-  clock?: { state?: string; offsetMs?: string; reference?: string };
-  configSha256?: string;
-  redaction?: {
-    method: string;
-    frames: number;
-    facesFound: number;
-    headsMasked: number;
-    detectors?: { modelId: string }[];
-    residualFacesFilled?: number;
-  };
-}
-interface ItemView {
-  item?: { itemId: string; state: string; version: number; claimedBy: string; claimExpiresAtMs: string };
-  event: InfractionEvent;
-  reference?: { citationNumber: string; issuingOfficer: string; subjectRef: string };
-  minEvidenceViewMs: string;
-  evidenceViewedMs: string;
-  signatureKeyId?: string;
-}
-
-const PURPOSES = ['first review', 'second review', 'appeal review', 'audit', 'reference check'];
-
-function facts(event: InfractionEvent, signatureKeyId: string): HTMLElement {
-  const parts = event.confidence?.parts ?? [];
-  return h(
-    'dl',
-    { class: 'facts' },
-    h('dt', {}, 'Camera'),
-    h('dd', {}, `${event.siteId} / ${event.cameraId} #${event.cameraSeq} (device ${event.deviceId})`),
-    h('dt', {}, 'Occurred'),
-    h('dd', {}, when(event.occurredAtMs)),
-    h('dt', {}, 'Infraction'),
-    h('dd', {}, enumLabel(event.infractionKind || 'entered_on_steady_dont_walk', '')),
-    h('dt', {}, 'Zone'),
-    h('dd', {}, `${event.zoneId} v${event.zoneVersion}`),
-    h('dt', {}, 'Signal'),
-    h(
-      'dd',
-      {},
-      `${enumLabel(event.signal?.state, 'SIGNAL_STATE_')} for ${seconds(event.signal?.msSinceSteadyDontWalk)} (source ${event.signal?.sourceId ?? '—'})`,
-    ),
-    h('dt', {}, 'Confidence'),
-    h(
-      'dd',
-      {},
-      `${Number(event.confidence?.value ?? 0).toFixed(2)}${parts.length ? ' — ' + parts.map((p) => `${p.name} ${Number(p.value).toFixed(2)}`).join(', ') : ''}`,
-    ),
-    h('dt', {}, 'Track'),
-    h('dd', {}, `#${event.track?.trackId ?? '—'}, ${event.track?.observations?.length ?? 0} observations`),
-    h('dt', {}, 'Models'),
-    h('dd', {}, (event.models ?? []).map((m) => `${m.modelId} (${m.sha256Hex.slice(0, 12)}…)`).join(', ') || '—'),
-    h('dt', {}, 'Enforcement'),
-    h(
-      'dd',
-      {},
-      event.enforcement?.suspended
-        ? `suspended on the device (${(event.enforcement.reasonCodes ?? []).map((r) => enumLabel(r, '')).join(', ')}): held out of review`
-        : 'active',
-    ),
-    h('dt', {}, 'Device clock'),
-    h(
-      'dd',
-      {},
-      `${enumLabel(event.clock?.state ?? 'CLOCK_SYNC_STATE_UNKNOWN', 'CLOCK_SYNC_STATE_')}${event.clock?.reference ? ` against ${event.clock.reference}, offset ${event.clock.offsetMs ?? 0} ms` : ''}; config ${event.configSha256 ? `${event.configSha256.slice(0, 12)}…` : '—'}`,
-    ),
-    h('dt', {}, 'Device signature'),
-    h(
-      'dd',
-      {},
-      signatureKeyId
-        ? `${event.signature?.algorithm ?? 'ed25519'}: verified at ingest against the registered key ${signatureKeyId} of device ${event.deviceId}`
-        : event.signature
-          ? `${event.signature.algorithm}, key ${event.signature.keyId}: not verified (stored before devices were registered)`
-          : 'missing',
-    ),
-  );
-}
-
-function redactionAttestation(event: InfractionEvent, evidence: EvidenceRef[]): HTMLElement {
-  const a = event.redaction;
-  const summary = a
-    ? [
-        h(
-          'li',
-          {},
-          `Attested by the device: ${a.frames} frames redacted (${a.method}), ${a.facesFound} face(s) found and ${a.headsMasked} head region(s) masked${a.residualFacesFilled ? `, ${a.residualFacesFilled} more found on a second look and filled solid` : ''}, with ${(a.detectors ?? []).map((d) => d.modelId).join(', ')}`,
-        ),
-      ]
-    : [];
-  return h(
-    'ul',
-    { class: 'attest' },
-    ...summary,
-    evidence.map((e) =>
-      h(
-        'li',
-        {},
-        `${e.role}: ${e.redaction ? `${e.redaction.method}, ${e.redaction.facesFound} face(s) and ${e.redaction.headsMasked} head(s) masked on the device (${e.redaction.detectorIds.join(', ')})` : 'no redaction record'}; sha256 ${e.sha256Hex.slice(0, 16)}…`,
-      ),
-    ),
-  );
-}
-
+/** One event: warnings, evidence with overlays, the signal timeline, facts, and the decision. */
 export async function renderItem(session: Session, main: HTMLElement, itemId: string): Promise<() => void> {
   const canReview = session.roles.includes('reviewer') || session.roles.includes('supervisor');
-  const view: ItemView = canReview
-    ? await api<ItemView>('ReviewService/GetReviewItem', { itemId })
-    : await api<ItemView>('EventService/GetEvent', { eventId: itemId });
-  const { reasons = [] } = await api<{ reasons?: Reason[] }>('ReviewService/ListReasons');
-  const event = view.event;
-  const state = view.item?.state ?? (view as unknown as { reviewState?: string }).reviewState ?? '';
-  const minViewMs = Number(view.minEvidenceViewMs ?? 0);
-  let viewedSinceMs = Date.now() - Number(view.evidenceViewedMs ?? 0);
-  let hasOpened = Number(view.evidenceViewedMs ?? 0) > 0;
+  const [view, { reasons }] = await Promise.all([
+    load(canReview, itemId, session.user.userId),
+    call('ReviewService/ListReasons', ListReasonsRequest, ListReasonsResponse, {}),
+  ]);
+  const { event, state } = view;
+  let viewedSinceMs = Date.now() - view.viewedMs;
+  let hasOpened = view.viewedMs > 0;
   const frames = h('div', { class: 'frames' });
   const purpose = h(
     'select',
     { name: 'purpose' },
     PURPOSES.map((p) => h('option', { value: p }, p)),
   );
-  if (state.includes('LINKED') || state.includes('APPEALED'))
-    purpose.value = state.includes('LINKED') ? 'second review' : 'appeal review';
-  if (!canReview) purpose.value = 'audit';
-  const openButton = h('button', { type: 'button', class: 'primary' }, 'Open evidence');
-  openButton.addEventListener('click', () => void openEvidence());
-  const countdown = h('p', { class: 'muted', 'aria-live': 'polite' });
-  /** blob: URLs of the evidence on screen; revoked when replaced or when the view goes away. */
+  purpose.value = purposeFor(state, canReview);
+  const openButton = h('button', { type: 'button', class: 'primary' }, 'Open evidence ', h('kbd', {}, 'o'));
+  const countdown = h('p', { class: 'muted countdown', 'aria-live': 'polite' });
+  const evidenceError = h('p', { class: 'error', role: 'alert' });
   let objectUrls: string[] = [];
+  let video: HTMLVideoElement | undefined;
+  let frameMs = 200;
   const revokeObjectUrls = (): void => {
     for (const u of objectUrls) URL.revokeObjectURL(u);
     objectUrls = [];
   };
 
-  async function openEvidence(): Promise<void> {
+  /** Set when the page goes away: a late answer must not touch the next page. */
+  let isGone = false;
+  async function open(): Promise<void> {
     try {
-      const { links: issued = [] } = await api<{ links?: { role: string; url: string }[] }>(
-        'ReviewService/OpenEvidence',
-        { eventId: itemId, purpose: purpose.value },
-      );
-      const urls = await Promise.all(issued.map((link) => evidenceObjectUrl(link.url)));
+      const opened = await openEvidence(event, itemId, purpose.value);
+      if (isGone) {
+        for (const u of opened.objectUrls) URL.revokeObjectURL(u);
+        return;
+      }
       revokeObjectUrls();
-      objectUrls = urls;
-      const links = issued.map((link, i) => ({ role: link.role, url: urls[i]! }));
+      objectUrls = opened.objectUrls;
+      video = opened.video;
+      frameMs = opened.frameMs;
       if (!hasOpened) viewedSinceMs = Date.now();
       hasOpened = true;
-      const evidence = event.evidence ?? [];
-      frames.replaceChildren(
-        ...links.map((link, i) =>
-          link.role === 'clip'
-            ? h(
-                'figure',
-                { class: 'clip' },
-                framedClip(
-                  link.url,
-                  'Redacted clip, about 3 s before to 3 s after the entry, with the crosswalk zone and the person',
-                  event.zonePolygon ?? [],
-                  event.track?.observations ?? [],
-                  Number(evidence[i]?.frameCapturedAtMs ?? 0),
-                ),
-                h(
-                  'figcaption',
-                  {},
-                  `clip · ${evidence[i]?.clipFrames ?? 0} frames from ${when(evidence[i]?.frameCapturedAtMs)}`,
-                ),
-              )
-            : h(
-                'figure',
-                {},
-                framedEvidence(
-                  link.url,
-                  `Redacted ${link.role} frame with the crosswalk zone and the person's path`,
-                  event.zonePolygon ?? [],
-                  event.track?.observations ?? [],
-                  Number(evidence[i]?.frameCapturedAtMs ?? 0),
-                ),
-                h('figcaption', {}, `${link.role} · ${when(evidence[i]?.frameCapturedAtMs)}`),
-              ),
-        ),
-      );
-      announce(`Evidence opened for "${purpose.value}"; the read is recorded in the audit log.`);
+      frames.replaceChildren(...opened.figures);
+      evidenceError.textContent = opened.unmatched
+        ? `${opened.unmatched} evidence link(s) named no object of this event and are not shown.`
+        : '';
+      announce(`Evidence opened for “${purpose.value}”; the read is recorded in the audit log.`);
       tick();
     } catch (err) {
-      announce(`Could not open the evidence: ${(err as Error).message}`, 'error');
+      if (isGone) return;
+      evidenceError.textContent = `Could not open the evidence: ${(err as Error).message}`;
+      announce(evidenceError.textContent, 'error');
     }
   }
+  openButton.addEventListener('click', () => void open());
 
-  const decisionButtons: HTMLButtonElement[] = [];
-  function tick(): void {
-    const remaining = hasOpened ? Math.max(0, minViewMs - (Date.now() - viewedSinceMs)) : minViewMs;
-    const ready = hasOpened && remaining === 0;
-    for (const b of decisionButtons) b.disabled = !ready;
-    countdown.textContent = !hasOpened
-      ? `Open the evidence first; a decision is possible ${seconds(minViewMs)} after that.`
-      : ready
-        ? 'Minimum viewing time reached: you may decide.'
-        : `Decision possible in ${Math.ceil(remaining / 1000)} s (minimum viewing time ${seconds(minViewMs)}).`;
-  }
-
-  const decision = decisionPanel({
+  const isReady = (): boolean => hasOpened && Date.now() - viewedSinceMs >= view.minViewMs;
+  const stage = stageOf(state);
+  const done = async (message: string): Promise<void> => {
+    const next = stage === undefined ? undefined : await nextItemId(stage, session.user.userId, itemId);
+    if (next) {
+      announce(`${message} Next item.`, 'info', true);
+      session.go(`#/item/${next}`);
+    } else {
+      announce(`${message} Nothing more is waiting in this queue.`, 'info', true);
+      session.go('#/queue');
+    }
+  };
+  const panel = decisionPanel({
     session,
     itemId,
     state,
-    version: view.item?.version ?? 0,
-    claimedBy: view.item?.claimedBy ?? '',
-    claimedByOther: !view.item?.claimedBy && Number(view.item?.claimExpiresAtMs ?? 0) > Date.now(),
+    version: view.version,
+    isMine: view.isMine,
+    isHeldByOther: view.isHeldByOther,
     canReview,
     reasons,
     countdown,
-    gated: decisionButtons,
+    isReady,
+    done,
   });
 
+  function tick(): void {
+    const remaining = hasOpened ? Math.max(0, view.minViewMs - (Date.now() - viewedSinceMs)) : view.minViewMs;
+    for (const b of panel.gated) b.disabled = !isReady();
+    countdown.textContent = !hasOpened
+      ? `Open the evidence first; a decision is possible ${duration(view.minViewMs)} after that.`
+      : remaining === 0
+        ? 'Minimum viewing time reached: you may decide.'
+        : `Decision possible in ${Math.ceil(remaining / 1000)} s (minimum viewing time ${duration(view.minViewMs)}).`;
+  }
+
+  const step = (frames: number): void => {
+    if (!video) return;
+    video.pause();
+    video.currentTime = Math.max(0, Math.min(video.duration || 0, video.currentTime + (frames * frameMs) / 1000));
+  };
+  const goNext = async (): Promise<void> => {
+    if (stage === undefined) return session.go('#/queue');
+    try {
+      const next = await nextItemId(stage, session.user.userId, itemId);
+      if (next) session.go(`#/item/${next}`);
+      else announce('Nothing more is waiting in this queue.');
+    } catch (err) {
+      announce(`Could not take the next item: ${(err as Error).message}`, 'error');
+    }
+  };
+  const pageKeys: PanelKey[] = [
+    ...(event.evidence.length ? [{ key: 'o', what: 'open evidence', run: () => void open() }] : []),
+    // Clip keys only where there is a clip (Space scrolls the page otherwise).
+    ...(event.evidence.some((e) => e.role === 'clip')
+      ? [
+          { key: 'Space', what: 'play / pause', run: () => (video?.paused ? void video.play() : video?.pause()) },
+          { key: ',', what: 'frame back', run: () => step(-1) },
+          { key: '.', what: 'frame forward', run: () => step(1) },
+        ]
+      : []),
+  ];
+  const endKeys: PanelKey[] = [
+    { key: 'n', what: 'next item (this one stays as it is)', run: () => void goNext() },
+    { key: 'Esc', what: 'back to the queue', run: () => session.go('#/queue') },
+  ];
+  const panelKeys = panel.keys.filter((k) => !/^[2-9]$/.test(k.key));
+  const legend = keyLegend([
+    ...pageKeys,
+    ...panelKeys.map((k) => (k.key === '1' ? { key: '1–9', what: 'reason' } : k)),
+    ...endKeys,
+  ]);
+  const alerts = warnings(event, view.signatureKeyId);
+  const decisionAtMs = event.evidence.find((e) => e.role === 'decision')?.frameCapturedAtMs;
+  const heading = `Event at intersection ${event.siteId}, camera ${event.cameraId}`;
   main.append(
-    h('p', {}, h('a', { href: canReview ? '#/queue' : '#/audit' }, '← Back')),
-    h('h1', {}, `Event on ${event.cameraId} at ${when(event.occurredAtMs)}`),
+    h('p', {}, h('a', { href: canReview ? '#/queue' : '#/audit' }, '← Back to the queue')),
+    h('h1', {}, heading),
     h(
       'p',
       { class: 'muted' },
-      `State ${enumLabel(state, 'REVIEW_STATE_')}${view.item ? ` · version ${view.item.version}` : ''} · id ${itemId}`,
+      `${dateTimeMs(event.occurredAtMs)} · ${REVIEW_STATE_LABEL[state]}${view.isMine ? ` · claimed by you until ${clockSeconds(view.claimExpiresAtMs)} UTC` : view.isHeldByOther ? ` · claimed by another reviewer until ${clockSeconds(view.claimExpiresAtMs)} UTC` : ''}`,
     ),
-    ...(view.reference
+    h(
+      'nav',
+      { class: 'jump', 'aria-label': 'On this page' },
+      jumpLink('evidence', 'Evidence'),
+      jumpLink('facts', 'Signal and facts'),
+      jumpLink('decide', 'Decision'),
+    ),
+    ...(alerts.length
       ? [
           h(
-            'p',
-            { class: 'card' },
-            `Lawful reference: citation ${view.reference.citationNumber}, officer ${view.reference.issuingOfficer}, subject ${view.reference.subjectRef}`,
+            'section',
+            { class: 'warn', 'aria-label': 'Warnings' },
+            h('strong', {}, 'Check before deciding'),
+            h(
+              'ul',
+              {},
+              alerts.map((a) => h('li', {}, a)),
+            ),
           ),
         ]
       : []),
+    ...(view.reference ? [referenceCard(view.reference)] : []),
+    legend,
     h(
       'div',
       { class: 'columns' },
       h(
-        'section',
-        { 'aria-labelledby': 'ev-h' },
-        h('h2', { id: 'ev-h' }, 'Evidence'),
-        (event.evidence ?? []).length
-          ? h('div', { class: 'actions' }, field('Purpose', purpose), openButton)
-          : h('p', {}, `No evidence was published: ${event.evidenceStatusDetail || 'unknown reason'}`),
-        frames,
-        h('h3', {}, 'Redaction on the device'),
-        redactionAttestation(event, event.evidence ?? []),
-      ),
-      h(
-        'section',
-        { 'aria-labelledby': 'facts-h' },
-        h('h2', { id: 'facts-h' }, 'What the device recorded'),
-        signalTimeline(
-          Number(event.signal?.stateBeganAtMs ?? 0),
-          Number(event.occurredAtMs),
-          Number(event.signal?.msSinceSteadyDontWalk ?? 0),
+        'div',
+        {},
+        h(
+          'section',
+          { id: 'evidence', 'aria-labelledby': 'evidence-h' },
+          h('h2', { id: 'evidence-h' }, 'Evidence'),
+          event.evidence.length
+            ? h('div', { class: 'actions' }, field('Purpose', purpose), openButton)
+            : h('p', {}, `No evidence was published: ${event.evidenceStatusDetail || 'no reason recorded'}`),
+          evidenceError,
+          overlayLegend(),
+          frames,
         ),
-        facts(event, view.signatureKeyId ?? ''),
-        decision,
+        h(
+          'section',
+          { id: 'facts', 'aria-labelledby': 'facts-h' },
+          h('h2', { id: 'facts-h' }, 'Signal and what the device recorded'),
+          signalTimeline({
+            state: event.signal?.state ?? 0,
+            stateBeganAtMs: event.signal?.stateBeganAtMs ?? event.occurredAtMs,
+            entryAtMs: event.occurredAtMs,
+            decisionAtMs,
+            frames: event.evidence.flatMap((e) => [
+              { label: e.role, atMs: e.frameCapturedAtMs },
+              ...(e.clipEndCapturedAtMs > 0 ? [{ label: 'clip end', atMs: e.clipEndCapturedAtMs }] : []),
+            ]),
+          }),
+          facts(event, view.signatureKeyId),
+          technicalDetails(event, view.signatureKeyId),
+        ),
       ),
+      h('div', { class: 'side' }, panel.element),
     ),
   );
   tick();
-  const timer = setInterval(tick, 500);
+  // Claimed to be reviewed: the evidence opens with the item (the read is audited with its purpose).
+  if (view.isMine && stage === QueueKind.QUEUE_KIND_FIRST_REVIEW && event.evidence.length) void open();
+  const keys = new Map<string, () => void>();
+  for (const k of [...pageKeys, ...panel.keys, ...endKeys])
+    keys.set(k.key === 'Space' ? ' ' : k.key === 'Esc' ? 'Escape' : k.key, k.run);
+  const onKey = (e: KeyboardEvent): void => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+    const t = e.target;
+    const typing =
+      t instanceof HTMLTextAreaElement ||
+      t instanceof HTMLSelectElement ||
+      (t instanceof HTMLInputElement && t.type !== 'radio' && t.type !== 'checkbox');
+    if (typing) return;
+    // Enter on a link or a button does what it says there.
+    if (e.key === 'Enter' && (t instanceof HTMLAnchorElement || t instanceof HTMLButtonElement)) return;
+    if (e.key === ' ' && (t instanceof HTMLButtonElement || t instanceof HTMLVideoElement)) return;
+    const run = keys.get(e.key);
+    if (!run) return;
+    e.preventDefault();
+    run();
+  };
+  document.addEventListener('keydown', onKey);
+  const timer = setInterval(tick, 250);
   return () => {
+    isGone = true;
     clearInterval(timer);
+    document.removeEventListener('keydown', onKey);
     revokeObjectUrls();
   };
 }
