@@ -83,10 +83,21 @@ async function startPool(config: EdgeConfig) {
   return { pool, models };
 }
 
+/**
+ * The best a user could write with the same detector: every frame detected, with the next
+ * request sent while one is running (the pipeline also keeps one frame queued ahead), so the
+ * workers never wait on this loop.
+ */
 async function detectorOnly(pool: InferencePool, frames: readonly Frame[]): Promise<{ fps: number; meanMs: number }> {
   for (const f of frames.slice(0, 5)) await pool.persons.detect(f.rgb, f.widthPx, f.heightPx);
   const started = performance.now();
-  for (const f of frames) await pool.persons.detect(f.rgb, f.widthPx, f.heightPx);
+  let ahead: Promise<unknown> = Promise.resolve();
+  for (const f of frames) {
+    const current = pool.persons.detect(f.rgb, f.widthPx, f.heightPx);
+    await ahead;
+    ahead = current;
+  }
+  await ahead;
   const seconds = (performance.now() - started) / 1000;
   return { fps: frames.length / seconds, meanMs: (seconds * 1000) / frames.length };
 }
@@ -157,7 +168,7 @@ async function pipeline(
     process.stderr.write(
       `  ${summary.frames} frames through at ${((lastFrameAt - started) / 1000).toFixed(1)} s, evidence stored at ` +
         `${seconds.toFixed(1)} s; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in this process; ` +
-        `detect request to result p50 ${pct(50)} p99 ${pct(99)} ms (one frame queued ahead); ` +
+        `detect request to result p50 ${pct(50)} p99 ${pct(99)} ms (one frame queued ahead, as in the baseline); ` +
         `event-loop delay p99 ${(histogram.percentile(99) / 1e6 - 1).toFixed(1)} ms\n`,
     );
     histogram.disable();
@@ -253,8 +264,8 @@ async function main(): Promise<void> {
     const lines = [
       `bench:edge on vtest.avi, ${frames.length} frames at ${FPS} fps, ${config.detector.workers} inference workers (faces at lower priority)`,
       `detector only                  ${bare.fps.toFixed(1).padStart(6)} fps  (${bare.meanMs.toFixed(1)} ms per call)`,
-      `full pipeline, frames through  ${framesFps.toFixed(1).padStart(6)} fps  ratio ${ratio(framesFps)} (target >= 0.80): ${verdict(framesFps / bare.fps >= 0.8)}`,
-      `full pipeline, evidence stored ${drainedFps.toFixed(1).padStart(6)} fps  ratio ${ratio(drainedFps)} (until the last of ${full.summary.eventsPublished} events is stored)`,
+      `full pipeline, frames through  ${framesFps.toFixed(1).padStart(6)} fps  ratio ${ratio(framesFps)} (evidence still being made after the last frame)`,
+      `full pipeline, evidence stored ${drainedFps.toFixed(1).padStart(6)} fps  ratio ${ratio(drainedFps)} (until the last of ${full.summary.eventsPublished} events is stored; target >= 0.80): ${verdict(drainedFps / bare.fps >= 0.8)}`,
       `pipeline without events        ${fps(noEvidence, noEvidence.seconds).toFixed(1).padStart(6)} fps  ratio ${ratio(fps(noEvidence, noEvidence.seconds))} (zone off every path)`,
       `gating off, frames through     ${fps(ungated, ungated.framesSeconds).toFixed(1).padStart(6)} fps  ratio ${ratio(fps(ungated, ungated.framesSeconds))}`,
       `event-loop delay p99           ${full.loopP99Ms.toFixed(1).padStart(6)} ms   (max ${full.loopMaxMs.toFixed(1)}) vs detector ${bare.meanMs.toFixed(1)} ms: ratio ${loopRatio.toFixed(2)} (target <= 0.25): ${verdict(loopRatio <= 0.25)}`,
@@ -267,6 +278,11 @@ async function main(): Promise<void> {
       '',
     ];
     process.stdout.write(lines.join('\n'));
+    // The verdict is the exit code: any target missed fails the run.
+    const isMet =
+      drainedFps / bare.fps >= 0.8 && loopRatio <= 0.25 && evidenceCpuS(full) <= 1.0 && evidenceCpuS(standard) <= 1.0;
+    process.stdout.write(`verdict: ${isMet ? 'every target met' : 'a target NOT met'}\n`);
+    if (!isMet) process.exitCode = 1;
   } finally {
     await deps.pool.close();
     await rm(work, { recursive: true, force: true });
