@@ -361,16 +361,20 @@ export function parseEdgeConfig(raw: unknown, baseDir: string, env: NodeJS.Proce
   });
 }
 
-/** Reads a YAML or JSON config file. */
-export async function loadEdgeConfig(path: string, env: NodeJS.ProcessEnv): Promise<EdgeConfig> {
-  let raw: unknown;
+/** The parsed YAML (or JSON) of a config file, or an EdgeError naming the file and why it cannot be read. */
+export async function readConfigFile(path: string): Promise<unknown> {
   try {
-    raw = parse(await readFile(path, 'utf8'));
+    return parse(await readFile(path, 'utf8'));
   } catch (err) {
     throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, {
       cause: err,
     });
   }
+}
+
+/** Reads a YAML or JSON config file. */
+export async function loadEdgeConfig(path: string, env: NodeJS.ProcessEnv): Promise<EdgeConfig> {
+  const raw = await readConfigFile(path);
   const config = parseEdgeConfig(raw, dirname(resolve(path)), env, path);
   await assertFilesPresent(config, path);
   return config;

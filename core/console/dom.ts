@@ -94,3 +94,13 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLE
   control.id = id;
   return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('small', {}, hint) : null);
 }
+
+/** Saves `blob` as a file named `name` (the browser's download). */
+export function download(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  URL.revokeObjectURL(url);
+}

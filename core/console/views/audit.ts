@@ -2,7 +2,7 @@
 import { api, apiStream } from '../api.js';
 import type { Session } from '../app.js';
 import { reviewStateLabel, timeWithMs } from '../audit-labels.js';
-import { announce, field, h } from '../dom.js';
+import { announce, download, field, h } from '../dom.js';
 import type { Checkpoint } from '../verify.js';
 import { pinnedKeyPanel } from './pinned-key.js';
 
@@ -14,15 +14,6 @@ interface Summary {
   cameraSeq: string;
   occurredAtMs: string;
   reviewState: string;
-}
-
-function download(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  URL.revokeObjectURL(url);
 }
 
 /**

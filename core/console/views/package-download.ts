@@ -1,15 +1,6 @@
 /// <reference lib="dom" />
 import { storedToken } from '../api.js';
-import { announce, field, h } from '../dom.js';
-
-function download(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  URL.revokeObjectURL(url);
-}
+import { announce, download, field, h } from '../dom.js';
 
 /** Fetches an event's evidence package (the request is audited with its purpose) and saves it. */
 export async function downloadPackage(eventId: string, purpose: string, name: string): Promise<void> {

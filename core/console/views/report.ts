@@ -2,7 +2,7 @@
 import { api } from '../api.js';
 import type { Session } from '../app.js';
 import { reasonLabel, stageLabel, timeWithMs } from '../audit-labels.js';
-import { announce, field, h, isoTime, svg } from '../dom.js';
+import { announce, download, field, h, isoTime, svg } from '../dom.js';
 
 interface Row {
   periodStartMs: string;
@@ -74,15 +74,6 @@ export function reportCsv(rows: readonly Row[], isMonth: boolean): string {
       .join(','),
   );
   return [header.join(','), ...lines].join('\r\n') + '\r\n';
-}
-
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-  const a = h('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  URL.revokeObjectURL(url);
 }
 
 /** Counts per period, camera, stage and reason, machine rejections included; filters and CSV. */
@@ -197,7 +188,7 @@ export async function renderReport(_session: Session, main: HTMLElement): Promis
           onclick: () => {
             download(
               `zebra-transparency-${since.value}-${until.value}${camera.value ? `-${camera.value}` : ''}.csv`,
-              reportCsv(shown, period.value.endsWith('MONTH')),
+              new Blob([reportCsv(shown, period.value.endsWith('MONTH'))], { type: 'text/csv' }),
             );
             announce(`Saved ${shown.length} rows as CSV.`);
           },

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { isSubjectToken } from '../../../proto/index.js';
-import { describeIssue } from '../../config.js';
+import { describeIssue, readConfigFile } from '../../config.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../../errors.js';
 import { MAX_PHASE } from './oids.js';
 
@@ -129,15 +128,7 @@ export function parseBridgeConfig(raw: unknown, baseDir: string, origin: string)
 
 /** Reads a bridge config file (YAML or JSON). */
 export async function loadBridgeConfig(path: string): Promise<BridgeConfig> {
-  let raw: unknown;
-  try {
-    raw = parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new EdgeError(EdgeErrorCode.CONFIG_INVALID, `cannot read config ${path}: ${errorMessage(err)}`, {
-      cause: err,
-    });
-  }
-  return parseBridgeConfig(raw, dirname(resolve(path)), path);
+  return parseBridgeConfig(await readConfigFile(path), dirname(resolve(path)), path);
 }
 
 /** Reads a secret file named by config key `key`: trimmed, non-empty. */
