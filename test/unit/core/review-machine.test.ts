@@ -187,7 +187,11 @@ describe('review state machine', () => {
       ],
       [approver, { kind: 'approve', reason: 'evidence_supports', evidenceViewedMs: viewedMs[1] }, 40_000],
       [appealer, { kind: 'appeal', grounds: 'not me' }, 50_000],
-      [decider, { kind: outcome, reason: outcome === 'uphold_appeal' ? 'identity_disputed' : 'appeal_unfounded' }, 60_000],
+      [
+        decider,
+        { kind: outcome, reason: outcome === 'uphold_appeal' ? 'identity_disputed' : 'appeal_unfounded' },
+        60_000,
+      ],
     ]);
 
   const stepsArb = fc
