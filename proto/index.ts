@@ -79,6 +79,7 @@ export {
 } from './gen/zebra/v1/review_service.js';
 export type { ReviewServiceServer } from './gen/zebra/v1/review_service.js';
 export {
+  AppealOutcome,
   DecideAppealRequest,
   DecideAppealResponse,
   FileAppealRequest,

@@ -1,4 +1,5 @@
 import {
+  AppealOutcome,
   DecideAppealRequest,
   DecideAppealResponse,
   FileAppealRequest,
@@ -9,9 +10,23 @@ import {
 } from '../../proto/index.js';
 import { balanceOf, movementsOf } from '../review/ledger.js';
 import { actOnReview } from '../review/review-service.js';
+import { CoreError, CoreErrorCode } from '../errors.js';
 import { requireText, requireUuid, requireVersion } from './args.js';
 import { defineService, rpc } from './method.js';
 import { actorOf, reviewOptions } from './review-items.js';
+
+/**
+ * The appeal decision the caller chose. There is no default: a request without `outcome` (or
+ * with UNSPECIFIED) is refused, whatever the deprecated `uphold` field says.
+ */
+function appealDecision(outcome: AppealOutcome): 'uphold_appeal' | 'deny_appeal' {
+  if (outcome === AppealOutcome.APPEAL_OUTCOME_UPHOLD) return 'uphold_appeal';
+  if (outcome === AppealOutcome.APPEAL_OUTCOME_DENY) return 'deny_appeal';
+  throw new CoreError(
+    CoreErrorCode.INVALID_ARGUMENT,
+    'outcome is required: APPEAL_OUTCOME_UPHOLD or APPEAL_OUTCOME_DENY (the deprecated uphold field is ignored)',
+  );
+}
 
 export const ledgerService = defineService(LedgerServiceService, {
   getBalance: rpc(['supervisor', 'auditor'], GetBalanceRequest, GetBalanceResponse, async (ctx, req) => {
@@ -40,10 +55,11 @@ export const ledgerService = defineService(LedgerServiceService, {
     return { version: record.version };
   }),
   decideAppeal: rpc(['supervisor'], DecideAppealRequest, DecideAppealResponse, async (ctx, req) => {
+    const kind = appealDecision(req.outcome);
     const record = await actOnReview(
       ctx.deps.db,
       requireUuid('event_id', req.eventId),
-      { kind: req.uphold ? 'uphold_appeal' : 'deny_appeal', reason: req.reasonCode },
+      { kind, reason: req.reasonCode },
       actorOf(ctx),
       ctx.nowMs,
       reviewOptions(ctx),

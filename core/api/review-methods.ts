@@ -33,11 +33,12 @@ import type { ReviewStateName } from '../review/machine.js';
 import { listQueue } from '../review/queue-repo.js';
 import type { QueueOrderName } from '../review/queue-repo.js';
 import {
-  APPEAL_OUTCOME_REASONS,
   APPROVE_REASONS,
   CONFIRM_REASONS,
+  DENY_APPEAL_REASONS,
   DENY_REASONS,
   REJECT_REASONS,
+  UPHOLD_APPEAL_REASONS,
 } from '../review/reasons.js';
 import { actOnReview } from '../review/review-service.js';
 import { epochMs, fraction, optionalText, pageSize, period, requireText, requireUuid, requireVersion } from './args.js';
@@ -192,7 +193,8 @@ function reasons(): ListReasonsResponse {
     ['confirm', CONFIRM_REASONS],
     ['approve', APPROVE_REASONS],
     ['deny', DENY_REASONS],
-    ['appeal', APPEAL_OUTCOME_REASONS],
+    ['appeal_uphold', UPHOLD_APPEAL_REASONS],
+    ['appeal_deny', DENY_APPEAL_REASONS],
   ];
   return {
     reasons: all.flatMap(([decision, taxonomy]) =>

@@ -1,9 +1,10 @@
 import {
-  APPEAL_OUTCOME_REASONS,
   APPROVE_REASONS,
   CONFIRM_REASONS,
+  DENY_APPEAL_REASONS,
   DENY_REASONS,
   REJECT_REASONS,
+  UPHOLD_APPEAL_REASONS,
   isReason,
 } from './reasons.js';
 
@@ -230,8 +231,11 @@ function apply(
     case 'deny_appeal':
       if (participants(record).includes(actor.id))
         return refuse('CORE_REVIEW_SAME_PERSON', 'an appeal is decided by someone not involved in the decision');
-      if (!isReason(APPEAL_OUTCOME_REASONS, action.reason))
-        return refuse('CORE_REVIEW_BAD_REASON', `"${action.reason}" is not an appeal outcome reason`);
+      if (!isReason(action.kind === 'uphold_appeal' ? UPHOLD_APPEAL_REASONS : DENY_APPEAL_REASONS, action.reason))
+        return refuse(
+          'CORE_REVIEW_BAD_REASON',
+          `"${action.reason}" is not a reason to ${action.kind === 'uphold_appeal' ? 'uphold' : 'deny'} an appeal`,
+        );
       return action.kind === 'uphold_appeal'
         ? next(record, { state: 'upheld' }, [{ kind: 'reverse_points' }])
         : next(record, { state: 'denied' });

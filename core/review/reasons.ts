@@ -23,12 +23,20 @@ export const APPROVE_REASONS = {
   evidence_supports: 'The evidence and the reference support the infraction',
 } as const;
 
-export const APPEAL_OUTCOME_REASONS = {
+/** Reasons to uphold an appeal (the points are given back). */
+export const UPHOLD_APPEAL_REASONS = {
   identity_disputed: 'The lawful reference names the wrong person',
   evidence_insufficient: 'On appeal the evidence is not sufficient',
   exemption_accepted: 'An exemption applies',
+} as const;
+
+/** Reasons to deny an appeal (the decision stands). */
+export const DENY_APPEAL_REASONS = {
   appeal_unfounded: 'The appeal raises nothing that changes the decision',
 } as const;
+
+/** Every appeal outcome reason, for labels; a decision takes only its own outcome's reasons. */
+export const APPEAL_OUTCOME_REASONS = { ...UPHOLD_APPEAL_REASONS, ...DENY_APPEAL_REASONS } as const;
 
 export type RejectReason = keyof typeof REJECT_REASONS;
 export type ConfirmReason = keyof typeof CONFIRM_REASONS;

@@ -374,7 +374,14 @@ describe('the review console: no defaults, a keyboard shift, a blind supervisor,
     await screen('appeal-item');
     await page.getByRole('button', { name: /^Record appeal decision/ }).click();
     await expect.poll(() => page.locator('#decide .error').textContent()).toContain('choose a decision first');
+    // Each outcome offers only its own reasons (the server refuses the other outcome's too).
+    const reasonLabels = () => page.locator('#decide input[name=reason] + span').allTextContents();
+    await page.keyboard.press('d');
+    await expect.poll(async () => (await reasonLabels()).join('|')).toMatch(/raises nothing/);
+    expect((await reasonLabels()).join('|')).not.toMatch(/wrong person|exemption/i);
     await page.keyboard.press('u');
+    await expect.poll(async () => (await reasonLabels()).join('|')).toMatch(/wrong person/);
+    expect((await reasonLabels()).join('|')).not.toMatch(/raises nothing/);
     await page.keyboard.press('1');
     await page.keyboard.press('Enter');
     await expect.poll(status).toContain('Appeal upheld');

@@ -136,3 +136,30 @@ export async function approve(supervisor: ApiClient, eventId: string, expectedVe
   });
   return approved.version;
 }
+
+/** Files an appeal as `admin` against an approved event; returns the version after filing. */
+export async function fileAppeal(admin: ApiClient, eventId: string, expectedVersion: number): Promise<number> {
+  const filed = await admin.call<{ version: number }>('/zebra.v1.LedgerService/FileAppeal', {
+    eventId,
+    grounds: 'The person named was abroad that day',
+    expectedVersion,
+  });
+  return filed.version;
+}
+
+/** Decides an appeal with an explicit outcome (there is no default); returns the version after. */
+export async function decideAppeal(
+  supervisor: ApiClient,
+  eventId: string,
+  outcome: 'APPEAL_OUTCOME_UPHOLD' | 'APPEAL_OUTCOME_DENY',
+  reasonCode: string,
+  expectedVersion: number,
+): Promise<number> {
+  const decided = await supervisor.call<{ version: number }>('/zebra.v1.LedgerService/DecideAppeal', {
+    eventId,
+    outcome,
+    reasonCode,
+    expectedVersion,
+  });
+  return decided.version;
+}

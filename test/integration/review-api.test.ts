@@ -103,14 +103,14 @@ describe('the review workflow through the gRPC API', () => {
     await expect(
       sam.call('/zebra.v1.LedgerService/DecideAppeal', {
         eventId,
-        uphold: true,
+        outcome: 'APPEAL_OUTCOME_UPHOLD',
         reasonCode: 'identity_disputed',
         expectedVersion: appealed.version,
       }),
     ).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     await sue.call('/zebra.v1.LedgerService/DecideAppeal', {
       eventId,
-      uphold: true,
+      outcome: 'APPEAL_OUTCOME_UPHOLD',
       reasonCode: 'identity_disputed',
       expectedVersion: appealed.version,
     });

@@ -12,7 +12,11 @@ import {
   ReleaseEventRequest,
   ReleaseEventResponse,
 } from '../../../proto/gen/zebra/v1/review_service.js';
-import { DecideAppealRequest, DecideAppealResponse } from '../../../proto/gen/zebra/v1/ledger_service.js';
+import {
+  AppealOutcome,
+  DecideAppealRequest,
+  DecideAppealResponse,
+} from '../../../proto/gen/zebra/v1/ledger_service.js';
 import { attempt, citationFields, decisionForm, linkReference, refuse } from './decision-form.js';
 import type { DecisionContext, DecisionPanel } from './decision-form.js';
 import { claim } from './next.js';
@@ -109,7 +113,7 @@ function appealPanel(ctx: DecisionContext): DecisionPanel {
       { value: 'deny', label: 'Deny the appeal: the decision stands', key: 'd' },
       { value: 'uphold', label: 'Uphold the appeal: give the points back', key: 'u' },
     ],
-    reasonsFor: () => ['appeal'],
+    reasonsFor: (choice) => [`appeal_${choice}`],
     button: 'Record appeal decision',
     gated: false,
     record: async (choice, reasonCode) => {
@@ -119,7 +123,7 @@ function appealPanel(ctx: DecisionContext): DecisionPanel {
         DecideAppealResponse,
         DecideAppealRequest.fromPartial({
           eventId: ctx.itemId,
-          uphold: choice === 'uphold',
+          outcome: choice === 'uphold' ? AppealOutcome.APPEAL_OUTCOME_UPHOLD : AppealOutcome.APPEAL_OUTCOME_DENY,
           reasonCode,
           expectedVersion: ctx.version,
         }),

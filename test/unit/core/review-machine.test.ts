@@ -119,6 +119,25 @@ describe('review state machine', () => {
     expect(upheld).toMatchObject({ ok: true, record: { state: 'upheld' }, effects: [{ kind: 'reverse_points' }] });
   });
 
+  it('takes an appeal reason only for its own outcome', () => {
+    const { record } = run([...happyPath(), [admin, { kind: 'appeal', grounds: 'I was not there' }, 30_000]]);
+    expect(transition(record, { kind: 'uphold_appeal', reason: 'appeal_unfounded' }, s2, 40_000, POLICY)).toMatchObject(
+      {
+        ok: false,
+        code: 'CORE_REVIEW_BAD_REASON',
+      },
+    );
+    expect(transition(record, { kind: 'deny_appeal', reason: 'identity_disputed' }, s2, 40_000, POLICY)).toMatchObject({
+      ok: false,
+      code: 'CORE_REVIEW_BAD_REASON',
+    });
+    expect(transition(record, { kind: 'deny_appeal', reason: 'appeal_unfounded' }, s2, 40_000, POLICY)).toMatchObject({
+      ok: true,
+      record: { state: 'denied' },
+      effects: [],
+    });
+  });
+
   it('never lets an auditor change anything', () => {
     for (const action of happyPath().map(([, a]) => a)) {
       expect(transition(NEW_REVIEW, action, auditor, 0, POLICY)).toMatchObject({
@@ -187,7 +206,11 @@ describe('review state machine', () => {
       ],
       [approver, { kind: 'approve', reason: 'evidence_supports', evidenceViewedMs: viewedMs[1] }, 40_000],
       [appealer, { kind: 'appeal', grounds: 'not me' }, 50_000],
-      [decider, { kind: outcome, reason: 'identity_disputed' }, 60_000],
+      [
+        decider,
+        { kind: outcome, reason: outcome === 'uphold_appeal' ? 'identity_disputed' : 'appeal_unfounded' },
+        60_000,
+      ],
     ]);
 
   const stepsArb = fc

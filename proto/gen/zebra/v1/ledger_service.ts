@@ -23,6 +23,48 @@ export const protobufPackage = 'zebra.v1';
 
 export const protobufFileName = 'zebra/v1/ledger_service.proto';
 
+/** The outcome of an appeal. There is no default: UNSPECIFIED is refused. */
+export enum AppealOutcome {
+  APPEAL_OUTCOME_UNSPECIFIED = 0,
+  /** APPEAL_OUTCOME_UPHOLD - The appeal succeeds: the points are given back. */
+  APPEAL_OUTCOME_UPHOLD = 1,
+  /** APPEAL_OUTCOME_DENY - The appeal fails: the decision stands. */
+  APPEAL_OUTCOME_DENY = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function appealOutcomeFromJSON(object: any): AppealOutcome {
+  switch (object) {
+    case 0:
+    case 'APPEAL_OUTCOME_UNSPECIFIED':
+      return AppealOutcome.APPEAL_OUTCOME_UNSPECIFIED;
+    case 1:
+    case 'APPEAL_OUTCOME_UPHOLD':
+      return AppealOutcome.APPEAL_OUTCOME_UPHOLD;
+    case 2:
+    case 'APPEAL_OUTCOME_DENY':
+      return AppealOutcome.APPEAL_OUTCOME_DENY;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return AppealOutcome.UNRECOGNIZED;
+  }
+}
+
+export function appealOutcomeToJSON(object: AppealOutcome): string {
+  switch (object) {
+    case AppealOutcome.APPEAL_OUTCOME_UNSPECIFIED:
+      return 'APPEAL_OUTCOME_UNSPECIFIED';
+    case AppealOutcome.APPEAL_OUTCOME_UPHOLD:
+      return 'APPEAL_OUTCOME_UPHOLD';
+    case AppealOutcome.APPEAL_OUTCOME_DENY:
+      return 'APPEAL_OUTCOME_DENY';
+    case AppealOutcome.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 export interface GetBalanceRequest {
   subjectRef: string;
 }
@@ -62,9 +104,19 @@ export interface FileAppealResponse {
 
 export interface DecideAppealRequest {
   eventId: string;
+  /**
+   * Ignored: its unset value read as "deny", a default decision. Kept only so field 2 is never
+   * reused (the FILE breaking rules forbid deleting it). Send `outcome`; a request without it is
+   * refused even when this is set.
+   *
+   * @deprecated
+   */
   uphold: boolean;
+  /** A reason from ListReasons for the chosen outcome ("appeal_uphold" or "appeal_deny"). */
   reasonCode: string;
   expectedVersion: number;
+  /** Required: APPEAL_OUTCOME_UNSPECIFIED (or leaving it out) is refused with INVALID_ARGUMENT. */
+  outcome: AppealOutcome;
 }
 
 export interface DecideAppealResponse {
@@ -611,7 +663,7 @@ export const FileAppealResponse: MessageFns<FileAppealResponse> = {
 };
 
 function createBaseDecideAppealRequest(): DecideAppealRequest {
-  return { eventId: '', uphold: false, reasonCode: '', expectedVersion: 0 };
+  return { eventId: '', uphold: false, reasonCode: '', expectedVersion: 0, outcome: 0 };
 }
 
 export const DecideAppealRequest: MessageFns<DecideAppealRequest> = {
@@ -627,6 +679,9 @@ export const DecideAppealRequest: MessageFns<DecideAppealRequest> = {
     }
     if (message.expectedVersion !== 0) {
       writer.uint32(32).uint32(message.expectedVersion);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(40).int32(message.outcome);
     }
     return writer;
   },
@@ -676,6 +731,14 @@ export const DecideAppealRequest: MessageFns<DecideAppealRequest> = {
             message.expectedVersion = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -706,6 +769,7 @@ export const DecideAppealRequest: MessageFns<DecideAppealRequest> = {
         : isSet(object.expected_version)
           ? globalThis.Number(object.expected_version)
           : 0,
+      outcome: isSet(object.outcome) ? appealOutcomeFromJSON(object.outcome) : 0,
     };
   },
 
@@ -723,6 +787,9 @@ export const DecideAppealRequest: MessageFns<DecideAppealRequest> = {
     if (message.expectedVersion !== 0) {
       obj.expectedVersion = Math.round(message.expectedVersion);
     }
+    if (message.outcome !== 0) {
+      obj.outcome = appealOutcomeToJSON(message.outcome);
+    }
     return obj;
   },
 
@@ -735,6 +802,7 @@ export const DecideAppealRequest: MessageFns<DecideAppealRequest> = {
     message.uphold = object.uphold ?? false;
     message.reasonCode = object.reasonCode ?? '';
     message.expectedVersion = object.expectedVersion ?? 0;
+    message.outcome = object.outcome ?? 0;
     return message;
   },
 };

@@ -322,7 +322,7 @@ export interface GetAgreementResponse {
 export interface ListReasonsRequest {}
 
 export interface Reason {
-  /** "reject", "confirm", "approve", "deny" or "appeal". */
+  /** "reject", "confirm", "approve", "deny", "appeal_uphold" or "appeal_deny". */
   decision: string;
   code: string;
   label: string;
