@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { GetEventResponse, ListEventsResponse } from '../../proto/index.js';
 import { evidencePackage } from '../evidence-package.js';
 import { devicesList, tokensRevoke, usersList } from '../admin-lists.js';
+import { devicesRevoke, tokensList, usersDisable } from '../admin-revocations.js';
 import { auditCheckpoint, auditExport, auditPublicKey, auditVerify } from '../audit.js';
 import {
   act,
@@ -140,6 +141,11 @@ function registerPeople(program: Command): void {
   withJson(withApiOptions(users.command('list').description('(admin) every user, their roles and state'))).action(
     act(usersList),
   );
+  withApiOptions(
+    users.command('disable').description('(admin) USER can no longer sign in; their tokens stop working at once'),
+  )
+    .argument('<user>', 'the user id (not your own)')
+    .action(act(usersDisable));
 
   const tokens = program.command('tokens').description('API tokens');
   withApiOptions(tokens.command('issue').description('a new token for your own account, shown once'))
@@ -151,6 +157,12 @@ function registerPeople(program: Command): void {
   withApiOptions(tokens.command('revoke').description('(admin) a token stops working at once'))
     .argument('<token-id>', 'the token id (as printed when it was issued)')
     .action(act(tokensRevoke));
+  withJson(
+    withApiOptions(tokens.command('list').description("your own tokens, or (admin) another user's; never secrets")),
+  )
+    .option('--user <user>', "(admin) this user's tokens instead of yours")
+    .option('--limit <n>', 'at most this many, newest first', wholeNumber(1, 1000), 100)
+    .action(act(tokensList));
 
   const devices = program.command('devices').description('edge devices');
   withApiOptions(devices.command('register').description('(admin) events from unregistered devices are quarantined'))
@@ -161,6 +173,9 @@ function registerPeople(program: Command): void {
   withJson(withApiOptions(devices.command('list').description('(admin) the registered devices'))).action(
     act(devicesList),
   );
+  withApiOptions(devices.command('revoke').description('(admin) events the device signs are quarantined from now on'))
+    .argument('<device>', 'the device id')
+    .action(act(devicesRevoke));
 }
 
 /** events, audit, users, tokens, devices: the commands that call the core's API. */
