@@ -37,10 +37,15 @@ export {
   FetchMissingEventsResponse,
   GetEventRequest,
   GetEventResponse,
+  GetQuarantinedRequest,
+  GetQuarantinedResponse,
   ListEventsRequest,
   ListEventsResponse,
+  ListQuarantineRequest,
+  ListQuarantineResponse,
   ListSequenceGapsRequest,
   ListSequenceGapsResponse,
+  QuarantinedMessage,
 } from './gen/zebra/v1/event_service.js';
 export type { EventServiceServer } from './gen/zebra/v1/event_service.js';
 export {

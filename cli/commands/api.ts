@@ -18,6 +18,7 @@ import {
 import type { ApiOpts, TlsOpts } from '../command-kit.js';
 import { devicesRegister } from '../devices.js';
 import { fetchEvent, fetchEvents, fetchMissing, formatEventDetail, formatEventTable, resolveToken } from '../events.js';
+import { quarantineList, quarantineShow } from '../quarantine.js';
 import { MAX_TOKEN_DAYS, ROLES, tokensIssue, usersAdd, usersEnrol, usersReset } from '../people.js';
 
 function role(value: string, previous: string[] | undefined): string[] {
@@ -178,9 +179,29 @@ function registerPeople(program: Command): void {
     .action(act(devicesRevoke));
 }
 
-/** events, audit, users, tokens, devices: the commands that call the core's API. */
+function registerQuarantine(program: Command): void {
+  const quarantine = program.command('quarantine').description('messages ingest refused and kept');
+  withJson(withApiOptions(quarantine.command('list').description('(supervisor, auditor) newest first; no payloads')))
+    .option('--limit <n>', 'at most this many', wholeNumber(1, 500), 50)
+    .option(
+      '--before <id>',
+      'only messages older than this id (the next page)',
+      wholeNumber(1, Number.MAX_SAFE_INTEGER),
+    )
+    .action(act(quarantineList));
+  withJson(
+    withApiOptions(
+      quarantine.command('show').description('(supervisor, auditor) one message, decoded, or its first bytes in hex'),
+    ),
+  )
+    .argument('<id>', 'the id from quarantine list', wholeNumber(1, Number.MAX_SAFE_INTEGER))
+    .action(act(quarantineShow));
+}
+
+/** events, audit, users, tokens, devices, quarantine: the commands that call the core's API. */
 export function registerApi(program: Command): void {
   registerEvents(program);
+  registerQuarantine(program);
   registerEvidence(program);
   registerAudit(program);
   registerPeople(program);

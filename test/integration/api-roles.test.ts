@@ -16,6 +16,8 @@ const ALLOWED: Record<string, readonly UserRole[]> = {
   'EventService/GetEvent': ['reviewer', 'supervisor', 'auditor'],
   'EventService/ListSequenceGaps': ['supervisor', 'auditor'],
   'EventService/FetchMissingEvents': ['supervisor'],
+  'EventService/ListQuarantine': ['supervisor', 'auditor'],
+  'EventService/GetQuarantined': ['supervisor', 'auditor'],
   'ReviewService/ListQueue': ['reviewer', 'supervisor'],
   'ReviewService/GetReviewItem': ['reviewer', 'supervisor'],
   'ReviewService/ClaimEvent': ['reviewer', 'supervisor'],
