@@ -27,8 +27,9 @@ export function formatDevices(response: ListDevicesResponse): string {
     d.keyId,
     tableTime(d.registeredAtMs),
     d.registeredBy,
+    d.revokedAtMs > 0 ? `revoked ${tableTime(d.revokedAtMs)}` : 'active',
   ]);
-  return formatTable(['DEVICE', 'SITE', 'KEY', 'REGISTERED (UTC)', 'BY'], rows);
+  return formatTable(['DEVICE', 'SITE', 'KEY', 'REGISTERED (UTC)', 'BY', 'STATE'], rows);
 }
 
 /** The users table. */

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { GetEventResponse, ListEventsResponse } from '../../proto/index.js';
 import { evidencePackage } from '../evidence-package.js';
 import { devicesList, tokensRevoke, usersList } from '../admin-lists.js';
+import { devicesRevoke, tokensList, usersDisable } from '../admin-revocations.js';
 import { auditCheckpoint, auditExport, auditPublicKey, auditVerify } from '../audit.js';
 import {
   act,
@@ -17,6 +18,7 @@ import {
 import type { ApiOpts, TlsOpts } from '../command-kit.js';
 import { devicesRegister } from '../devices.js';
 import { fetchEvent, fetchEvents, fetchMissing, formatEventDetail, formatEventTable, resolveToken } from '../events.js';
+import { quarantineList, quarantineShow } from '../quarantine.js';
 import { MAX_TOKEN_DAYS, ROLES, tokensIssue, usersAdd, usersEnrol, usersReset } from '../people.js';
 
 function role(value: string, previous: string[] | undefined): string[] {
@@ -140,6 +142,11 @@ function registerPeople(program: Command): void {
   withJson(withApiOptions(users.command('list').description('(admin) every user, their roles and state'))).action(
     act(usersList),
   );
+  withApiOptions(
+    users.command('disable').description('(admin) USER can no longer sign in; their tokens stop working at once'),
+  )
+    .argument('<user>', 'the user id (not your own)')
+    .action(act(usersDisable));
 
   const tokens = program.command('tokens').description('API tokens');
   withApiOptions(tokens.command('issue').description('a new token for your own account, shown once'))
@@ -151,6 +158,12 @@ function registerPeople(program: Command): void {
   withApiOptions(tokens.command('revoke').description('(admin) a token stops working at once'))
     .argument('<token-id>', 'the token id (as printed when it was issued)')
     .action(act(tokensRevoke));
+  withJson(
+    withApiOptions(tokens.command('list').description("your own tokens, or (admin) another user's; never secrets")),
+  )
+    .option('--user <user>', "(admin) this user's tokens instead of yours")
+    .option('--limit <n>', 'at most this many, newest first', wholeNumber(1, 1000), 100)
+    .action(act(tokensList));
 
   const devices = program.command('devices').description('edge devices');
   withApiOptions(devices.command('register').description('(admin) events from unregistered devices are quarantined'))
@@ -161,11 +174,34 @@ function registerPeople(program: Command): void {
   withJson(withApiOptions(devices.command('list').description('(admin) the registered devices'))).action(
     act(devicesList),
   );
+  withApiOptions(devices.command('revoke').description('(admin) events the device signs are quarantined from now on'))
+    .argument('<device>', 'the device id')
+    .action(act(devicesRevoke));
 }
 
-/** events, audit, users, tokens, devices: the commands that call the core's API. */
+function registerQuarantine(program: Command): void {
+  const quarantine = program.command('quarantine').description('messages ingest refused and kept');
+  withJson(withApiOptions(quarantine.command('list').description('(supervisor, auditor) newest first; no payloads')))
+    .option('--limit <n>', 'at most this many', wholeNumber(1, 500), 50)
+    .option(
+      '--before <id>',
+      'only messages older than this id (the next page)',
+      wholeNumber(1, Number.MAX_SAFE_INTEGER),
+    )
+    .action(act(quarantineList));
+  withJson(
+    withApiOptions(
+      quarantine.command('show').description('(supervisor, auditor) one message, decoded, or its first bytes in hex'),
+    ),
+  )
+    .argument('<id>', 'the id from quarantine list', wholeNumber(1, Number.MAX_SAFE_INTEGER))
+    .action(act(quarantineShow));
+}
+
+/** events, audit, users, tokens, devices, quarantine: the commands that call the core's API. */
 export function registerApi(program: Command): void {
   registerEvents(program);
+  registerQuarantine(program);
   registerEvidence(program);
   registerAudit(program);
   registerPeople(program);

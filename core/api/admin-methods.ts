@@ -18,7 +18,7 @@ import {
   WhoAmIRequest,
   WhoAmIResponse,
 } from '../../proto/index.js';
-import type { Device, User } from '../../proto/index.js';
+import type { User } from '../../proto/index.js';
 import { appendAudit } from '../audit/audit-repo.js';
 import { issueEnrolment, revokeTokensOf } from '../auth/enrolment.js';
 import type { IssuedEnrolment } from '../auth/enrolment.js';
@@ -27,10 +27,10 @@ import { mintToken } from '../auth/tokens.js';
 import { findUser, insertToken, insertUser, listUsers, revokeToken } from '../auth/users-repo.js';
 import type { UserRecord } from '../auth/users-repo.js';
 import { listDevices, registerDevice } from '../devices/devices-repo.js';
-import type { DeviceRecord } from '../devices/devices-repo.js';
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { releaseQuarantined } from '../ingest/release.js';
+import { toDeviceMessage, revocationMethods } from './admin-revocations.js';
 import { durationMs, optionalText, requireText } from './args.js';
 import { ANY_ROLE, defineService, rpc } from './method.js';
 import type { CallContext } from './method.js';
@@ -49,16 +49,6 @@ const ROLE_ENUMS = Object.fromEntries(Object.entries(ROLE_NAMES).map(([k, v]) =>
   UserRole,
   Role
 >;
-
-function toDeviceMessage(device: DeviceRecord): Device {
-  return {
-    deviceId: device.deviceId,
-    siteId: device.siteId,
-    keyId: device.keyId,
-    registeredAtMs: device.registeredAtMs,
-    registeredBy: device.registeredBy,
-  };
-}
 
 function toUserMessage(user: UserRecord): User {
   return { ...user, roles: user.roles.map((r) => ROLE_ENUMS[r]) };
@@ -260,4 +250,5 @@ export const adminService = defineService(AdminServiceService, {
     if (!user) throw new CoreError(CoreErrorCode.NOT_FOUND, `no user ${ctx.principal.userId}`);
     return { user: toUserMessage(user) };
   }),
+  ...revocationMethods(toUserMessage),
 });

@@ -12,6 +12,7 @@ import {
 import { sequenceGaps } from '../events/sequence-state.js';
 import { getEventById, listEventsPage } from './event-queries.js';
 import { defineService, rpc } from './method.js';
+import { quarantineMethods } from './quarantine-methods.js';
 import { fetchMissingEvents } from './refetch.js';
 
 const READERS = ['reviewer', 'supervisor', 'auditor'] as const;
@@ -23,4 +24,5 @@ export const eventService = defineService(EventServiceService, {
     cameras: await sequenceGaps(ctx.deps.db),
   })),
   fetchMissingEvents: rpc(['supervisor'], FetchMissingEventsRequest, FetchMissingEventsResponse, fetchMissingEvents),
+  ...quarantineMethods,
 });

@@ -119,3 +119,49 @@ export async function revokeToken(db: Queryable, tokenId: string, nowMs: number)
   );
   return result.rowCount === 1;
 }
+
+/** A token as listed: never its secret. */
+export interface TokenListing {
+  readonly tokenId: string;
+  readonly userId: string;
+  readonly label: string;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+  /** 0 while not revoked. */
+  readonly revokedAtMs: number;
+}
+
+/** A user's newest `limit` tokens, newest first (one index range, whatever the history). */
+export async function listTokens(db: Queryable, userId: string, limit: number): Promise<TokenListing[]> {
+  const ms = (column: string): string => `(extract(epoch FROM ${column}) * 1000)::float8`;
+  const { rows } = await db.query<{
+    token_id: string;
+    user_id: string;
+    label: string;
+    created_at_ms: number;
+    expires_at_ms: number;
+    revoked_at_ms: number | null;
+  }>(
+    `SELECT token_id, user_id, label, ${ms('created_at')} AS created_at_ms, ${ms('expires_at')} AS expires_at_ms,
+       ${ms('revoked_at')} AS revoked_at_ms
+     FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, token_id LIMIT $2`,
+    [userId, limit],
+  );
+  return rows.map((r) => ({
+    tokenId: r.token_id,
+    userId: r.user_id,
+    label: r.label,
+    createdAtMs: Math.round(Number(r.created_at_ms)),
+    expiresAtMs: Math.round(Number(r.expires_at_ms)),
+    revokedAtMs: r.revoked_at_ms === null ? 0 : Math.round(Number(r.revoked_at_ms)),
+  }));
+}
+
+/** Marks a user disabled; undefined when there is no such user. */
+export async function disableUser(db: Queryable, userId: string): Promise<UserRecord | undefined> {
+  const { rows } = await db.query<UserRow>(
+    `UPDATE users SET disabled = true WHERE user_id = $1 RETURNING ${USER_COLUMNS}`,
+    [userId],
+  );
+  return rows[0] ? toUser(rows[0]) : undefined;
+}

@@ -13,6 +13,8 @@ export interface DeviceRecord {
   readonly publicKey: KeyObject;
   readonly registeredAtMs: number;
   readonly registeredBy: string;
+  /** 0 while not revoked; a revoked device's messages are refused as `revoked_device`. */
+  readonly revokedAtMs: number;
 }
 
 const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -57,7 +59,8 @@ export async function registerDevice(
     `INSERT INTO devices (device_id, site_id, key_id, public_key, registered_at, registered_by)
      VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1000), $6)
      ON CONFLICT (device_id) DO UPDATE SET site_id = excluded.site_id, key_id = excluded.key_id,
-       public_key = excluded.public_key, registered_at = excluded.registered_at, registered_by = excluded.registered_by`,
+       public_key = excluded.public_key, registered_at = excluded.registered_at, registered_by = excluded.registered_by,
+       revoked_at = NULL`,
     [device.deviceId, device.siteId, keyId, publicKey.export({ type: 'spki', format: 'der' }), nowMs, by],
   );
   return {
@@ -67,6 +70,7 @@ export async function registerDevice(
     publicKey,
     registeredAtMs: nowMs,
     registeredBy: by,
+    revokedAtMs: 0,
   };
 }
 
@@ -77,9 +81,11 @@ interface DeviceRow {
   public_key: Uint8Array;
   registered_at_ms: number;
   registered_by: string;
+  revoked_at_ms: number | null;
 }
 
-const COLUMNS = `device_id, site_id, key_id, public_key, (extract(epoch FROM registered_at) * 1000)::float8 AS registered_at_ms, registered_by`;
+const COLUMNS = `device_id, site_id, key_id, public_key, (extract(epoch FROM registered_at) * 1000)::float8 AS registered_at_ms, registered_by,
+  (extract(epoch FROM revoked_at) * 1000)::float8 AS revoked_at_ms`;
 
 function toDevice(row: DeviceRow): DeviceRecord {
   return {
@@ -89,6 +95,7 @@ function toDevice(row: DeviceRow): DeviceRecord {
     publicKey: createPublicKey({ key: Buffer.from(row.public_key), format: 'der', type: 'spki' }),
     registeredAtMs: Math.round(Number(row.registered_at_ms)),
     registeredBy: row.registered_by,
+    revokedAtMs: row.revoked_at_ms === null ? 0 : Math.round(Number(row.revoked_at_ms)),
   };
 }
 
@@ -110,7 +117,20 @@ export async function listDevices(db: Queryable): Promise<DeviceRecord[]> {
   return rows.map(toDevice);
 }
 
-export type SignatureRefusal = 'unknown_device' | 'site_mismatch' | 'unknown_key' | 'bad_signature';
+/**
+ * Marks a device revoked (keeping the first revocation time); undefined when there is no such
+ * device. Callers drop it from the {@link DeviceKeyCache}.
+ */
+export async function revokeDevice(tx: Queryable, deviceId: string, nowMs: number): Promise<DeviceRecord | undefined> {
+  const { rows } = await tx.query<DeviceRow>(
+    `UPDATE devices SET revoked_at = coalesce(revoked_at, to_timestamp($2::float8 / 1000)) WHERE device_id = $1
+     RETURNING ${COLUMNS}`,
+    [deviceId, nowMs],
+  );
+  return rows[0] ? toDevice(rows[0]) : undefined;
+}
+
+export type SignatureRefusal = 'unknown_device' | 'revoked_device' | 'site_mismatch' | 'unknown_key' | 'bad_signature';
 
 /** Checks an event against its device's registered key. Pure apart from the key passed in. */
 export function checkEventSignature(event: InfractionEvent, device: DeviceRecord | undefined): SignatureCheck {
@@ -125,6 +145,10 @@ function refusalBeforeVerify(
   device: DeviceRecord | undefined,
 ): Extract<SignatureCheck, { ok: false }> | undefined {
   if (!device) return { ok: false, code: 'unknown_device', reason: `device ${message.deviceId} is not registered` };
+  if (device.revokedAtMs > 0) {
+    const at = new Date(device.revokedAtMs).toISOString();
+    return { ok: false, code: 'revoked_device', reason: `device ${message.deviceId} was revoked at ${at}` };
+  }
   if (device.siteId !== message.siteId) {
     return {
       ok: false,

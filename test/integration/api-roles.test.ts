@@ -16,6 +16,8 @@ const ALLOWED: Record<string, readonly UserRole[]> = {
   'EventService/GetEvent': ['reviewer', 'supervisor', 'auditor'],
   'EventService/ListSequenceGaps': ['supervisor', 'auditor'],
   'EventService/FetchMissingEvents': ['supervisor'],
+  'EventService/ListQuarantine': ['supervisor', 'auditor'],
+  'EventService/GetQuarantined': ['supervisor', 'auditor'],
   'ReviewService/ListQueue': ['reviewer', 'supervisor'],
   'ReviewService/GetReviewItem': ['reviewer', 'supervisor'],
   'ReviewService/ClaimEvent': ['reviewer', 'supervisor'],
@@ -42,9 +44,13 @@ const ALLOWED: Record<string, readonly UserRole[]> = {
   'AdminService/IssueToken': ['reviewer', 'supervisor', 'auditor', 'admin'],
   'AdminService/ResetEnrolment': ['admin'],
   'AdminService/RevokeToken': ['admin'],
+  // Another user's only for an admin (test/integration/cli-revocations.test.ts).
+  'AdminService/ListTokens': ['reviewer', 'supervisor', 'auditor', 'admin'],
+  'AdminService/DisableUser': ['admin'],
   'AdminService/WhoAmI': ['reviewer', 'supervisor', 'auditor', 'admin'],
   'AdminService/RegisterDevice': ['admin'],
   'AdminService/ListDevices': ['admin'],
+  'AdminService/RevokeDevice': ['admin'],
 };
 
 /** Methods that take no token: the request carries its own credential (an enrolment code). */

@@ -40,7 +40,7 @@ describe('the admin commands: devices, users, tokens', () => {
 
     const table = await cli(['devices', 'list', ...api]);
     expect(table.code, table.err).toBe(0);
-    expect(table.out.split('\n')[0]).toMatch(/^DEVICE\s+SITE\s+KEY\s+REGISTERED \(UTC\)\s+BY$/);
+    expect(table.out.split('\n')[0]).toMatch(/^DEVICE\s+SITE\s+KEY\s+REGISTERED \(UTC\)\s+BY\s+STATE$/);
     expect(table.out).toMatch(/^dev-1\s+site-1\s/m);
     expect(table.out).toMatch(/^dev-2\s+site-2\s/m);
     expect(table.out).not.toMatch(/dev-9/);

@@ -29,7 +29,19 @@ describe('zebra <command> --help', () => {
   it('covers the whole tree', () => {
     const names = commands.map(([path]) => path.join(' '));
     // Those the issue names, so that a lost registration fails here.
-    for (const name of ['edge replay', 'events list', 'devices list', 'users list', 'tokens revoke', 'audit verify'])
+    for (const name of [
+      'edge replay',
+      'events list',
+      'devices list',
+      'devices revoke',
+      'users list',
+      'users disable',
+      'tokens list',
+      'tokens revoke',
+      'quarantine list',
+      'quarantine show',
+      'audit verify',
+    ])
       expect(names).toContain(name);
     expect(names.length).toBeGreaterThan(25);
   });

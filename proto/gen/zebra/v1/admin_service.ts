@@ -81,6 +81,16 @@ export interface Device {
   keyId: string;
   registeredAtMs: number;
   registeredBy: string;
+  /** 0 while the device is not revoked. */
+  revokedAtMs: number;
+}
+
+export interface RevokeDeviceRequest {
+  deviceId: string;
+}
+
+export interface RevokeDeviceResponse {
+  device: Device | undefined;
 }
 
 export interface RegisterDeviceRequest {
@@ -158,6 +168,38 @@ export interface RevokeTokenRequest {
 
 export interface RevokeTokenResponse {}
 
+export interface ListTokensRequest {
+  /** Empty for the caller's own tokens; another user's only for an admin. */
+  userId: string;
+  /** 0 means 100; at most 1000. */
+  limit: number;
+}
+
+/** A token as listed: never its secret. */
+export interface TokenInfo {
+  tokenId: string;
+  userId: string;
+  label: string;
+  createdAtMs: number;
+  expiresAtMs: number;
+  /** 0 while not revoked. */
+  revokedAtMs: number;
+}
+
+export interface ListTokensResponse {
+  tokens: TokenInfo[];
+}
+
+export interface DisableUserRequest {
+  userId: string;
+}
+
+export interface DisableUserResponse {
+  user: User | undefined;
+  /** The tokens revoked with it. */
+  revokedTokenIds: string[];
+}
+
 export interface WhoAmIRequest {}
 
 export interface WhoAmIResponse {
@@ -178,7 +220,7 @@ export interface EnrolResponse {
 }
 
 function createBaseDevice(): Device {
-  return { deviceId: '', siteId: '', keyId: '', registeredAtMs: 0, registeredBy: '' };
+  return { deviceId: '', siteId: '', keyId: '', registeredAtMs: 0, registeredBy: '', revokedAtMs: 0 };
 }
 
 export const Device: MessageFns<Device> = {
@@ -197,6 +239,9 @@ export const Device: MessageFns<Device> = {
     }
     if (message.registeredBy !== '') {
       writer.uint32(42).string(message.registeredBy);
+    }
+    if (message.revokedAtMs !== 0) {
+      writer.uint32(48).int64(message.revokedAtMs);
     }
     return writer;
   },
@@ -254,6 +299,14 @@ export const Device: MessageFns<Device> = {
             message.registeredBy = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.revokedAtMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -293,6 +346,11 @@ export const Device: MessageFns<Device> = {
         : isSet(object.registered_by)
           ? globalThis.String(object.registered_by)
           : '',
+      revokedAtMs: isSet(object.revokedAtMs)
+        ? globalThis.Number(object.revokedAtMs)
+        : isSet(object.revoked_at_ms)
+          ? globalThis.Number(object.revoked_at_ms)
+          : 0,
     };
   },
 
@@ -313,6 +371,9 @@ export const Device: MessageFns<Device> = {
     if (message.registeredBy !== '') {
       obj.registeredBy = message.registeredBy;
     }
+    if (message.revokedAtMs !== 0) {
+      obj.revokedAtMs = Math.round(message.revokedAtMs);
+    }
     return obj;
   },
 
@@ -326,6 +387,148 @@ export const Device: MessageFns<Device> = {
     message.keyId = object.keyId ?? '';
     message.registeredAtMs = object.registeredAtMs ?? 0;
     message.registeredBy = object.registeredBy ?? '';
+    message.revokedAtMs = object.revokedAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseRevokeDeviceRequest(): RevokeDeviceRequest {
+  return { deviceId: '' };
+}
+
+export const RevokeDeviceRequest: MessageFns<RevokeDeviceRequest> = {
+  encode(message: RevokeDeviceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== '') {
+      writer.uint32(10).string(message.deviceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeDeviceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeDeviceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeDeviceRequest {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+          ? globalThis.String(object.device_id)
+          : '',
+    };
+  },
+
+  toJSON(message: RevokeDeviceRequest): unknown {
+    const obj: any = {};
+    if (message.deviceId !== '') {
+      obj.deviceId = message.deviceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeDeviceRequest>, I>>(base?: I): RevokeDeviceRequest {
+    return RevokeDeviceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeDeviceRequest>, I>>(object: I): RevokeDeviceRequest {
+    const message = createBaseRevokeDeviceRequest();
+    message.deviceId = object.deviceId ?? '';
+    return message;
+  },
+};
+
+function createBaseRevokeDeviceResponse(): RevokeDeviceResponse {
+  return { device: undefined };
+}
+
+export const RevokeDeviceResponse: MessageFns<RevokeDeviceResponse> = {
+  encode(message: RevokeDeviceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.device !== undefined) {
+      Device.encode(message.device, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeDeviceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeDeviceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.device = Device.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeDeviceResponse {
+    return { device: isSet(object.device) ? Device.fromJSON(object.device) : undefined };
+  },
+
+  toJSON(message: RevokeDeviceResponse): unknown {
+    const obj: any = {};
+    if (message.device !== undefined) {
+      obj.device = Device.toJSON(message.device);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeDeviceResponse>, I>>(base?: I): RevokeDeviceResponse {
+    return RevokeDeviceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeDeviceResponse>, I>>(object: I): RevokeDeviceResponse {
+    const message = createBaseRevokeDeviceResponse();
+    message.device =
+      object.device !== undefined && object.device !== null ? Device.fromPartial(object.device) : undefined;
     return message;
   },
 };
@@ -1673,6 +1876,495 @@ export const RevokeTokenResponse: MessageFns<RevokeTokenResponse> = {
   },
 };
 
+function createBaseListTokensRequest(): ListTokensRequest {
+  return { userId: '', limit: 0 };
+}
+
+export const ListTokensRequest: MessageFns<ListTokensRequest> = {
+  encode(message: ListTokensRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== '') {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTokensRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTokensRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTokensRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+          ? globalThis.String(object.user_id)
+          : '',
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListTokensRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== '') {
+      obj.userId = message.userId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTokensRequest>, I>>(base?: I): ListTokensRequest {
+    return ListTokensRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTokensRequest>, I>>(object: I): ListTokensRequest {
+    const message = createBaseListTokensRequest();
+    message.userId = object.userId ?? '';
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseTokenInfo(): TokenInfo {
+  return { tokenId: '', userId: '', label: '', createdAtMs: 0, expiresAtMs: 0, revokedAtMs: 0 };
+}
+
+export const TokenInfo: MessageFns<TokenInfo> = {
+  encode(message: TokenInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokenId !== '') {
+      writer.uint32(10).string(message.tokenId);
+    }
+    if (message.userId !== '') {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.label !== '') {
+      writer.uint32(26).string(message.label);
+    }
+    if (message.createdAtMs !== 0) {
+      writer.uint32(32).int64(message.createdAtMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(40).int64(message.expiresAtMs);
+    }
+    if (message.revokedAtMs !== 0) {
+      writer.uint32(48).int64(message.revokedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokenId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.createdAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.revokedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenInfo {
+    return {
+      tokenId: isSet(object.tokenId)
+        ? globalThis.String(object.tokenId)
+        : isSet(object.token_id)
+          ? globalThis.String(object.token_id)
+          : '',
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+          ? globalThis.String(object.user_id)
+          : '',
+      label: isSet(object.label) ? globalThis.String(object.label) : '',
+      createdAtMs: isSet(object.createdAtMs)
+        ? globalThis.Number(object.createdAtMs)
+        : isSet(object.created_at_ms)
+          ? globalThis.Number(object.created_at_ms)
+          : 0,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+          ? globalThis.Number(object.expires_at_ms)
+          : 0,
+      revokedAtMs: isSet(object.revokedAtMs)
+        ? globalThis.Number(object.revokedAtMs)
+        : isSet(object.revoked_at_ms)
+          ? globalThis.Number(object.revoked_at_ms)
+          : 0,
+    };
+  },
+
+  toJSON(message: TokenInfo): unknown {
+    const obj: any = {};
+    if (message.tokenId !== '') {
+      obj.tokenId = message.tokenId;
+    }
+    if (message.userId !== '') {
+      obj.userId = message.userId;
+    }
+    if (message.label !== '') {
+      obj.label = message.label;
+    }
+    if (message.createdAtMs !== 0) {
+      obj.createdAtMs = Math.round(message.createdAtMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
+    if (message.revokedAtMs !== 0) {
+      obj.revokedAtMs = Math.round(message.revokedAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TokenInfo>, I>>(base?: I): TokenInfo {
+    return TokenInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TokenInfo>, I>>(object: I): TokenInfo {
+    const message = createBaseTokenInfo();
+    message.tokenId = object.tokenId ?? '';
+    message.userId = object.userId ?? '';
+    message.label = object.label ?? '';
+    message.createdAtMs = object.createdAtMs ?? 0;
+    message.expiresAtMs = object.expiresAtMs ?? 0;
+    message.revokedAtMs = object.revokedAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseListTokensResponse(): ListTokensResponse {
+  return { tokens: [] };
+}
+
+export const ListTokensResponse: MessageFns<ListTokensResponse> = {
+  encode(message: ListTokensResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tokens) {
+      TokenInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTokensResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTokensResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokens.push(TokenInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTokensResponse {
+    return {
+      tokens: globalThis.Array.isArray(object?.tokens) ? object.tokens.map((e: any) => TokenInfo.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListTokensResponse): unknown {
+    const obj: any = {};
+    if (message.tokens?.length) {
+      obj.tokens = message.tokens.map((e) => TokenInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTokensResponse>, I>>(base?: I): ListTokensResponse {
+    return ListTokensResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTokensResponse>, I>>(object: I): ListTokensResponse {
+    const message = createBaseListTokensResponse();
+    message.tokens = object.tokens?.map((e) => TokenInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDisableUserRequest(): DisableUserRequest {
+  return { userId: '' };
+}
+
+export const DisableUserRequest: MessageFns<DisableUserRequest> = {
+  encode(message: DisableUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== '') {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisableUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisableUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DisableUserRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+          ? globalThis.String(object.user_id)
+          : '',
+    };
+  },
+
+  toJSON(message: DisableUserRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== '') {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DisableUserRequest>, I>>(base?: I): DisableUserRequest {
+    return DisableUserRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DisableUserRequest>, I>>(object: I): DisableUserRequest {
+    const message = createBaseDisableUserRequest();
+    message.userId = object.userId ?? '';
+    return message;
+  },
+};
+
+function createBaseDisableUserResponse(): DisableUserResponse {
+  return { user: undefined, revokedTokenIds: [] };
+}
+
+export const DisableUserResponse: MessageFns<DisableUserResponse> = {
+  encode(message: DisableUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.revokedTokenIds) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisableUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisableUserResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.revokedTokenIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DisableUserResponse {
+    return {
+      user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
+      revokedTokenIds: globalThis.Array.isArray(object?.revokedTokenIds)
+        ? object.revokedTokenIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.revoked_token_ids)
+          ? object.revoked_token_ids.map((e: any) => globalThis.String(e))
+          : [],
+    };
+  },
+
+  toJSON(message: DisableUserResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    if (message.revokedTokenIds?.length) {
+      obj.revokedTokenIds = message.revokedTokenIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DisableUserResponse>, I>>(base?: I): DisableUserResponse {
+    return DisableUserResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DisableUserResponse>, I>>(object: I): DisableUserResponse {
+    const message = createBaseDisableUserResponse();
+    message.user = object.user !== undefined && object.user !== null ? User.fromPartial(object.user) : undefined;
+    message.revokedTokenIds = object.revokedTokenIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseWhoAmIRequest(): WhoAmIRequest {
   return {};
 }
@@ -2069,6 +2761,32 @@ export const AdminServiceService = {
     responseSerialize: (value: RevokeTokenResponse): Buffer => Buffer.from(RevokeTokenResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeTokenResponse => RevokeTokenResponse.decode(value),
   },
+  /**
+   * The tokens of a user, newest first, never their secrets: any user's for an admin, else only
+   * the caller's own (user_id empty or the caller's).
+   */
+  listTokens: {
+    path: '/zebra.v1.AdminService/ListTokens' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTokensRequest): Buffer => Buffer.from(ListTokensRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTokensRequest => ListTokensRequest.decode(value),
+    responseSerialize: (value: ListTokensResponse): Buffer => Buffer.from(ListTokensResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTokensResponse => ListTokensResponse.decode(value),
+  },
+  /**
+   * Disables a user: their tokens and unused enrolment codes stop working at once. Audited; an
+   * admin may not disable themselves.
+   */
+  disableUser: {
+    path: '/zebra.v1.AdminService/DisableUser' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DisableUserRequest): Buffer => Buffer.from(DisableUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DisableUserRequest => DisableUserRequest.decode(value),
+    responseSerialize: (value: DisableUserResponse): Buffer => Buffer.from(DisableUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DisableUserResponse => DisableUserResponse.decode(value),
+  },
   /** The caller's own user and roles. */
   whoAmI: {
     path: '/zebra.v1.AdminService/WhoAmI' as const,
@@ -2103,6 +2821,20 @@ export const AdminServiceService = {
     responseSerialize: (value: ListDevicesResponse): Buffer => Buffer.from(ListDevicesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListDevicesResponse => ListDevicesResponse.decode(value),
   },
+  /**
+   * Revokes a device: events it signs are quarantined (reason revoked_device) from then on,
+   * until it is registered again with a new key. Audited.
+   */
+  revokeDevice: {
+    path: '/zebra.v1.AdminService/RevokeDevice' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeDeviceRequest): Buffer => Buffer.from(RevokeDeviceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeDeviceRequest => RevokeDeviceRequest.decode(value),
+    responseSerialize: (value: RevokeDeviceResponse): Buffer =>
+      Buffer.from(RevokeDeviceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeDeviceResponse => RevokeDeviceResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -2124,6 +2856,16 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    */
   resetEnrolment: handleUnaryCall<ResetEnrolmentRequest, ResetEnrolmentResponse>;
   revokeToken: handleUnaryCall<RevokeTokenRequest, RevokeTokenResponse>;
+  /**
+   * The tokens of a user, newest first, never their secrets: any user's for an admin, else only
+   * the caller's own (user_id empty or the caller's).
+   */
+  listTokens: handleUnaryCall<ListTokensRequest, ListTokensResponse>;
+  /**
+   * Disables a user: their tokens and unused enrolment codes stop working at once. Audited; an
+   * admin may not disable themselves.
+   */
+  disableUser: handleUnaryCall<DisableUserRequest, DisableUserResponse>;
   /** The caller's own user and roles. */
   whoAmI: handleUnaryCall<WhoAmIRequest, WhoAmIResponse>;
   /**
@@ -2132,6 +2874,11 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    */
   registerDevice: handleUnaryCall<RegisterDeviceRequest, RegisterDeviceResponse>;
   listDevices: handleUnaryCall<ListDevicesRequest, ListDevicesResponse>;
+  /**
+   * Revokes a device: events it signs are quarantined (reason revoked_device) from then on,
+   * until it is registered again with a new key. Audited.
+   */
+  revokeDevice: handleUnaryCall<RevokeDeviceRequest, RevokeDeviceResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -2223,6 +2970,44 @@ export interface AdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeTokenResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The tokens of a user, newest first, never their secrets: any user's for an admin, else only
+   * the caller's own (user_id empty or the caller's).
+   */
+  listTokens(
+    request: ListTokensRequest,
+    callback: (error: ServiceError | null, response: ListTokensResponse) => void,
+  ): ClientUnaryCall;
+  listTokens(
+    request: ListTokensRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTokensResponse) => void,
+  ): ClientUnaryCall;
+  listTokens(
+    request: ListTokensRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTokensResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Disables a user: their tokens and unused enrolment codes stop working at once. Audited; an
+   * admin may not disable themselves.
+   */
+  disableUser(
+    request: DisableUserRequest,
+    callback: (error: ServiceError | null, response: DisableUserResponse) => void,
+  ): ClientUnaryCall;
+  disableUser(
+    request: DisableUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DisableUserResponse) => void,
+  ): ClientUnaryCall;
+  disableUser(
+    request: DisableUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DisableUserResponse) => void,
+  ): ClientUnaryCall;
   /** The caller's own user and roles. */
   whoAmI(
     request: WhoAmIRequest,
@@ -2272,6 +3057,25 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDevicesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Revokes a device: events it signs are quarantined (reason revoked_device) from then on,
+   * until it is registered again with a new key. Audited.
+   */
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
+  ): ClientUnaryCall;
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
+  ): ClientUnaryCall;
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -25,6 +25,47 @@ export const protobufPackage = 'zebra.v1';
 
 export const protobufFileName = 'zebra/v1/event_service.proto';
 
+export interface QuarantinedMessage {
+  id: number;
+  /** The message's sequence number on the hub stream. */
+  streamSeq: number;
+  /** The NATS subject it came on (events or tallies of one device and camera). */
+  subject: string;
+  /** Machine-readable reason, e.g. unknown_device, revoked_device, bad_signature, malformed. */
+  reasonCode: string;
+  reason: string;
+  receivedAtMs: number;
+  /** The message's full size; the quarantine may keep only a prefix of a junk payload. */
+  payloadSizeBytes: number;
+  payloadKeptBytes: number;
+  /** SHA-256 of the full payload, hex (empty for rows older than the bounded quarantine). */
+  payloadSha256: string;
+  /** Set once its device was registered and the event stored after all (0 / empty otherwise). */
+  releasedAtMs: number;
+  releasedEventId: string;
+}
+
+export interface ListQuarantineRequest {
+  /** 0 means 50; at most 500. */
+  limit: number;
+  /** Only messages with a smaller id (the next page: the last id of the previous one); 0 for the newest. */
+  beforeId: number;
+}
+
+export interface ListQuarantineResponse {
+  messages: QuarantinedMessage[];
+}
+
+export interface GetQuarantinedRequest {
+  id: number;
+}
+
+export interface GetQuarantinedResponse {
+  message: QuarantinedMessage | undefined;
+  /** The first bytes of the kept payload, at most 64 KiB. */
+  payloadHead: Buffer;
+}
+
 export interface ListSequenceGapsRequest {}
 
 export interface FetchMissingEventsRequest {
@@ -115,6 +156,598 @@ export interface GetEventResponse {
    */
   signatureKeyId: string;
 }
+
+function createBaseQuarantinedMessage(): QuarantinedMessage {
+  return {
+    id: 0,
+    streamSeq: 0,
+    subject: '',
+    reasonCode: '',
+    reason: '',
+    receivedAtMs: 0,
+    payloadSizeBytes: 0,
+    payloadKeptBytes: 0,
+    payloadSha256: '',
+    releasedAtMs: 0,
+    releasedEventId: '',
+  };
+}
+
+export const QuarantinedMessage: MessageFns<QuarantinedMessage> = {
+  encode(message: QuarantinedMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).int64(message.id);
+    }
+    if (message.streamSeq !== 0) {
+      writer.uint32(16).int64(message.streamSeq);
+    }
+    if (message.subject !== '') {
+      writer.uint32(26).string(message.subject);
+    }
+    if (message.reasonCode !== '') {
+      writer.uint32(34).string(message.reasonCode);
+    }
+    if (message.reason !== '') {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.receivedAtMs !== 0) {
+      writer.uint32(48).int64(message.receivedAtMs);
+    }
+    if (message.payloadSizeBytes !== 0) {
+      writer.uint32(56).int64(message.payloadSizeBytes);
+    }
+    if (message.payloadKeptBytes !== 0) {
+      writer.uint32(64).int64(message.payloadKeptBytes);
+    }
+    if (message.payloadSha256 !== '') {
+      writer.uint32(74).string(message.payloadSha256);
+    }
+    if (message.releasedAtMs !== 0) {
+      writer.uint32(80).int64(message.releasedAtMs);
+    }
+    if (message.releasedEventId !== '') {
+      writer.uint32(90).string(message.releasedEventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuarantinedMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuarantinedMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.streamSeq = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reasonCode = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.receivedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.payloadSizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.payloadKeptBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.payloadSha256 = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.releasedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.releasedEventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QuarantinedMessage {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      streamSeq: isSet(object.streamSeq)
+        ? globalThis.Number(object.streamSeq)
+        : isSet(object.stream_seq)
+          ? globalThis.Number(object.stream_seq)
+          : 0,
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : '',
+      reasonCode: isSet(object.reasonCode)
+        ? globalThis.String(object.reasonCode)
+        : isSet(object.reason_code)
+          ? globalThis.String(object.reason_code)
+          : '',
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
+      receivedAtMs: isSet(object.receivedAtMs)
+        ? globalThis.Number(object.receivedAtMs)
+        : isSet(object.received_at_ms)
+          ? globalThis.Number(object.received_at_ms)
+          : 0,
+      payloadSizeBytes: isSet(object.payloadSizeBytes)
+        ? globalThis.Number(object.payloadSizeBytes)
+        : isSet(object.payload_size_bytes)
+          ? globalThis.Number(object.payload_size_bytes)
+          : 0,
+      payloadKeptBytes: isSet(object.payloadKeptBytes)
+        ? globalThis.Number(object.payloadKeptBytes)
+        : isSet(object.payload_kept_bytes)
+          ? globalThis.Number(object.payload_kept_bytes)
+          : 0,
+      payloadSha256: isSet(object.payloadSha256)
+        ? globalThis.String(object.payloadSha256)
+        : isSet(object.payload_sha256)
+          ? globalThis.String(object.payload_sha256)
+          : '',
+      releasedAtMs: isSet(object.releasedAtMs)
+        ? globalThis.Number(object.releasedAtMs)
+        : isSet(object.released_at_ms)
+          ? globalThis.Number(object.released_at_ms)
+          : 0,
+      releasedEventId: isSet(object.releasedEventId)
+        ? globalThis.String(object.releasedEventId)
+        : isSet(object.released_event_id)
+          ? globalThis.String(object.released_event_id)
+          : '',
+    };
+  },
+
+  toJSON(message: QuarantinedMessage): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.streamSeq !== 0) {
+      obj.streamSeq = Math.round(message.streamSeq);
+    }
+    if (message.subject !== '') {
+      obj.subject = message.subject;
+    }
+    if (message.reasonCode !== '') {
+      obj.reasonCode = message.reasonCode;
+    }
+    if (message.reason !== '') {
+      obj.reason = message.reason;
+    }
+    if (message.receivedAtMs !== 0) {
+      obj.receivedAtMs = Math.round(message.receivedAtMs);
+    }
+    if (message.payloadSizeBytes !== 0) {
+      obj.payloadSizeBytes = Math.round(message.payloadSizeBytes);
+    }
+    if (message.payloadKeptBytes !== 0) {
+      obj.payloadKeptBytes = Math.round(message.payloadKeptBytes);
+    }
+    if (message.payloadSha256 !== '') {
+      obj.payloadSha256 = message.payloadSha256;
+    }
+    if (message.releasedAtMs !== 0) {
+      obj.releasedAtMs = Math.round(message.releasedAtMs);
+    }
+    if (message.releasedEventId !== '') {
+      obj.releasedEventId = message.releasedEventId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QuarantinedMessage>, I>>(base?: I): QuarantinedMessage {
+    return QuarantinedMessage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QuarantinedMessage>, I>>(object: I): QuarantinedMessage {
+    const message = createBaseQuarantinedMessage();
+    message.id = object.id ?? 0;
+    message.streamSeq = object.streamSeq ?? 0;
+    message.subject = object.subject ?? '';
+    message.reasonCode = object.reasonCode ?? '';
+    message.reason = object.reason ?? '';
+    message.receivedAtMs = object.receivedAtMs ?? 0;
+    message.payloadSizeBytes = object.payloadSizeBytes ?? 0;
+    message.payloadKeptBytes = object.payloadKeptBytes ?? 0;
+    message.payloadSha256 = object.payloadSha256 ?? '';
+    message.releasedAtMs = object.releasedAtMs ?? 0;
+    message.releasedEventId = object.releasedEventId ?? '';
+    return message;
+  },
+};
+
+function createBaseListQuarantineRequest(): ListQuarantineRequest {
+  return { limit: 0, beforeId: 0 };
+}
+
+export const ListQuarantineRequest: MessageFns<ListQuarantineRequest> = {
+  encode(message: ListQuarantineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== 0) {
+      writer.uint32(8).uint32(message.limit);
+    }
+    if (message.beforeId !== 0) {
+      writer.uint32(16).int64(message.beforeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListQuarantineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListQuarantineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.beforeId = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListQuarantineRequest {
+    return {
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      beforeId: isSet(object.beforeId)
+        ? globalThis.Number(object.beforeId)
+        : isSet(object.before_id)
+          ? globalThis.Number(object.before_id)
+          : 0,
+    };
+  },
+
+  toJSON(message: ListQuarantineRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.beforeId !== 0) {
+      obj.beforeId = Math.round(message.beforeId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListQuarantineRequest>, I>>(base?: I): ListQuarantineRequest {
+    return ListQuarantineRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListQuarantineRequest>, I>>(object: I): ListQuarantineRequest {
+    const message = createBaseListQuarantineRequest();
+    message.limit = object.limit ?? 0;
+    message.beforeId = object.beforeId ?? 0;
+    return message;
+  },
+};
+
+function createBaseListQuarantineResponse(): ListQuarantineResponse {
+  return { messages: [] };
+}
+
+export const ListQuarantineResponse: MessageFns<ListQuarantineResponse> = {
+  encode(message: ListQuarantineResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      QuarantinedMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListQuarantineResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListQuarantineResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(QuarantinedMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListQuarantineResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => QuarantinedMessage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListQuarantineResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => QuarantinedMessage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListQuarantineResponse>, I>>(base?: I): ListQuarantineResponse {
+    return ListQuarantineResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListQuarantineResponse>, I>>(object: I): ListQuarantineResponse {
+    const message = createBaseListQuarantineResponse();
+    message.messages = object.messages?.map((e) => QuarantinedMessage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetQuarantinedRequest(): GetQuarantinedRequest {
+  return { id: 0 };
+}
+
+export const GetQuarantinedRequest: MessageFns<GetQuarantinedRequest> = {
+  encode(message: GetQuarantinedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).int64(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetQuarantinedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetQuarantinedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetQuarantinedRequest {
+    return { id: isSet(object.id) ? globalThis.Number(object.id) : 0 };
+  },
+
+  toJSON(message: GetQuarantinedRequest): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetQuarantinedRequest>, I>>(base?: I): GetQuarantinedRequest {
+    return GetQuarantinedRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetQuarantinedRequest>, I>>(object: I): GetQuarantinedRequest {
+    const message = createBaseGetQuarantinedRequest();
+    message.id = object.id ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetQuarantinedResponse(): GetQuarantinedResponse {
+  return { message: undefined, payloadHead: Buffer.alloc(0) };
+}
+
+export const GetQuarantinedResponse: MessageFns<GetQuarantinedResponse> = {
+  encode(message: GetQuarantinedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== undefined) {
+      QuarantinedMessage.encode(message.message, writer.uint32(10).fork()).join();
+    }
+    if (message.payloadHead.length !== 0) {
+      writer.uint32(18).bytes(message.payloadHead);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetQuarantinedResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetQuarantinedResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = QuarantinedMessage.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.payloadHead = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetQuarantinedResponse {
+    return {
+      message: isSet(object.message) ? QuarantinedMessage.fromJSON(object.message) : undefined,
+      payloadHead: isSet(object.payloadHead)
+        ? Buffer.from(bytesFromBase64(object.payloadHead))
+        : isSet(object.payload_head)
+          ? Buffer.from(bytesFromBase64(object.payload_head))
+          : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: GetQuarantinedResponse): unknown {
+    const obj: any = {};
+    if (message.message !== undefined) {
+      obj.message = QuarantinedMessage.toJSON(message.message);
+    }
+    if (message.payloadHead.length !== 0) {
+      obj.payloadHead = base64FromBytes(message.payloadHead);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetQuarantinedResponse>, I>>(base?: I): GetQuarantinedResponse {
+    return GetQuarantinedResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetQuarantinedResponse>, I>>(object: I): GetQuarantinedResponse {
+    const message = createBaseGetQuarantinedResponse();
+    message.message =
+      object.message !== undefined && object.message !== null
+        ? QuarantinedMessage.fromPartial(object.message)
+        : undefined;
+    message.payloadHead = object.payloadHead ?? Buffer.alloc(0);
+    return message;
+  },
+};
 
 function createBaseListSequenceGapsRequest(): ListSequenceGapsRequest {
   return {};
@@ -1582,6 +2215,33 @@ export const EventServiceService = {
       Buffer.from(FetchMissingEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FetchMissingEventsResponse => FetchMissingEventsResponse.decode(value),
   },
+  /**
+   * Messages ingest refused and kept, newest first: reason, subject, time and size, no payload.
+   * Supervisors and auditors.
+   */
+  listQuarantine: {
+    path: '/zebra.v1.EventService/ListQuarantine' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListQuarantineRequest): Buffer =>
+      Buffer.from(ListQuarantineRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListQuarantineRequest => ListQuarantineRequest.decode(value),
+    responseSerialize: (value: ListQuarantineResponse): Buffer =>
+      Buffer.from(ListQuarantineResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListQuarantineResponse => ListQuarantineResponse.decode(value),
+  },
+  /** One kept message with at most the first 64 KiB of its kept payload. Supervisors and auditors. */
+  getQuarantined: {
+    path: '/zebra.v1.EventService/GetQuarantined' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetQuarantinedRequest): Buffer =>
+      Buffer.from(GetQuarantinedRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetQuarantinedRequest => GetQuarantinedRequest.decode(value),
+    responseSerialize: (value: GetQuarantinedResponse): Buffer =>
+      Buffer.from(GetQuarantinedResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetQuarantinedResponse => GetQuarantinedResponse.decode(value),
+  },
 } as const;
 
 export interface EventServiceServer extends UntypedServiceImplementation {
@@ -1600,6 +2260,13 @@ export interface EventServiceServer extends UntypedServiceImplementation {
    * Supervisors; audited.
    */
   fetchMissingEvents: handleUnaryCall<FetchMissingEventsRequest, FetchMissingEventsResponse>;
+  /**
+   * Messages ingest refused and kept, newest first: reason, subject, time and size, no payload.
+   * Supervisors and auditors.
+   */
+  listQuarantine: handleUnaryCall<ListQuarantineRequest, ListQuarantineResponse>;
+  /** One kept message with at most the first 64 KiB of its kept payload. Supervisors and auditors. */
+  getQuarantined: handleUnaryCall<GetQuarantinedRequest, GetQuarantinedResponse>;
 }
 
 export interface EventServiceClient extends Client {
@@ -1674,6 +2341,41 @@ export interface EventServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FetchMissingEventsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Messages ingest refused and kept, newest first: reason, subject, time and size, no payload.
+   * Supervisors and auditors.
+   */
+  listQuarantine(
+    request: ListQuarantineRequest,
+    callback: (error: ServiceError | null, response: ListQuarantineResponse) => void,
+  ): ClientUnaryCall;
+  listQuarantine(
+    request: ListQuarantineRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListQuarantineResponse) => void,
+  ): ClientUnaryCall;
+  listQuarantine(
+    request: ListQuarantineRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListQuarantineResponse) => void,
+  ): ClientUnaryCall;
+  /** One kept message with at most the first 64 KiB of its kept payload. Supervisors and auditors. */
+  getQuarantined(
+    request: GetQuarantinedRequest,
+    callback: (error: ServiceError | null, response: GetQuarantinedResponse) => void,
+  ): ClientUnaryCall;
+  getQuarantined(
+    request: GetQuarantinedRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetQuarantinedResponse) => void,
+  ): ClientUnaryCall;
+  getQuarantined(
+    request: GetQuarantinedRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetQuarantinedResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const EventServiceClient = makeGenericClientConstructor(
@@ -1684,6 +2386,14 @@ export const EventServiceClient = makeGenericClientConstructor(
   service: typeof EventServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, 'base64'));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString('base64');
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
