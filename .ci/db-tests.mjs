@@ -37,5 +37,7 @@ function usesDb(file, seen = new Set()) {
   return testImports(file).some((f) => usesDb(f, seen));
 }
 
-for (const file of walk(testDir).filter((f) => f.endsWith('.test.ts')).sort())
+for (const file of walk(testDir)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort())
   if (usesDb(file)) console.log(relative(root, file));
