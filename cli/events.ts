@@ -12,6 +12,7 @@ import {
 import { reviewStateLabel, signalLabel, timeWithMs } from '../core/index.js';
 import type { EventSummary, GetEventResponse, ListEventsResponse } from '../proto/index.js';
 import { ApiClient } from './api-client.js';
+import { formatTable } from './output.js';
 import type { ClientTls } from './client-tls.js';
 
 /**
@@ -94,17 +95,6 @@ export async function fetchMissing(
   }
 }
 
-/** A fixed-width table: each column as wide as its widest cell. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
-
 const stateWords = (state: ReviewState): string => reviewStateLabel(ReviewState[state] ?? 'unknown');
 
 /** A table of events for a terminal: local times to the millisecond, states in words. */
@@ -122,7 +112,7 @@ export function formatEventTable(events: readonly EventSummary[]): string {
     e.eventId,
   ]);
   const header = ['OCCURRED (LOCAL)', 'CAMERA', 'ZONE', 'SIGNAL', 'AFTER DW', 'CONF', 'EVIDENCE', 'STATE', 'EVENT ID'];
-  return table(header, rows) + `${events.length} event(s)\n`;
+  return formatTable(header, rows) + `${events.length} event(s)\n`;
 }
 
 const SOURCES: Readonly<Record<number, string>> = {
@@ -186,7 +176,7 @@ export function formatEventDetail(response: GetEventResponse): string {
     lines(facts) +
     `\nEvidence (${e.evidence.length})\n` +
     (evidence.length
-      ? table(['ROLE', 'CAPTURED (LOCAL)', 'TYPE', 'SIZE', 'REDACTION'], evidence)
+      ? formatTable(['ROLE', 'CAPTURED (LOCAL)', 'TYPE', 'SIZE', 'REDACTION'], evidence)
           .split('\n')
           .map((l) => (l ? `  ${l}` : l))
           .join('\n')
