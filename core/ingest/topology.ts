@@ -1,4 +1,12 @@
-import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import type { JetStreamManager, StreamInfo, StreamSource } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import type { ObjectStore } from '@nats-io/obj';
@@ -14,6 +22,7 @@ import {
   TALLIES_SUBJECT_WILDCARD,
   siteSourceFilter,
 } from '../../proto/index.js';
+import { isTransientJsError, retryTransientJs } from './js-retry.js';
 
 export interface TopologyOptions {
   readonly durableName: string;
@@ -44,11 +53,14 @@ function siteSource(streamName: string, siteId: string, filter?: string): Stream
 
 /** Adds the sources a stream lacks; never removes one (a site taken out of config keeps its history). */
 async function addSources(jsm: JetStreamManager, stream: string, wanted: readonly StreamSource[]): Promise<void> {
-  const info = await jsm.streams.info(stream);
+  const info = await retryTransientJs(`stream ${stream}`, () => jsm.streams.info(stream));
   const have = info.config.sources ?? [];
   const key = (s: StreamSource): string => `${s.name}@${s.external?.api ?? ''}`;
   const missing = wanted.filter((w) => !have.some((h) => key(h) === key(w)));
-  if (missing.length > 0) await jsm.streams.update(stream, { sources: [...have, ...missing] });
+  if (missing.length > 0)
+    await retryTransientJs(`stream ${stream}: add sources`, () =>
+      jsm.streams.update(stream, { sources: [...have, ...missing] }),
+    );
 }
 
 async function ensureStream(
@@ -58,10 +70,13 @@ async function ensureStream(
   extra: { duplicate_window?: number; max_age?: number },
   replicas: number,
 ): Promise<void> {
+  // Undefined only when the server says there is no such stream; a slow answer is asked again.
   const info = (): Promise<StreamInfo | undefined> =>
-    jsm.streams.info(name).then(
-      (found) => found,
-      () => undefined,
+    retryTransientJs(`stream ${name}`, () =>
+      jsm.streams.info(name).catch((err: unknown) => {
+        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return undefined;
+        throw err;
+      }),
     );
   let existing = await info();
   if (!existing) {
@@ -76,15 +91,20 @@ async function ensureStream(
   const have = existing?.config.subjects ?? subjects;
   if (subjects.some((s) => !have.includes(s))) {
     // A stream from an older version: add the missing subjects, keep everything else.
-    await jsm.streams.update(name, { subjects: [...new Set([...have, ...subjects])] });
+    await retryTransientJs(`stream ${name}: add subjects`, () =>
+      jsm.streams.update(name, { subjects: [...new Set([...have, ...subjects])] }),
+    );
   }
   await ensureReplicas(jsm, name, replicas);
 }
 
 /** Scales an existing stream to `replicas` copies (a hub that grew from one server to a cluster). */
 async function ensureReplicas(jsm: JetStreamManager, name: string, replicas: number): Promise<void> {
-  const info = await jsm.streams.info(name);
-  if ((info.config.num_replicas || 1) !== replicas) await jsm.streams.update(name, { num_replicas: replicas });
+  const info = await retryTransientJs(`stream ${name}`, () => jsm.streams.info(name));
+  if ((info.config.num_replicas || 1) !== replicas)
+    await retryTransientJs(`stream ${name}: scale to ${replicas} copies`, () =>
+      jsm.streams.update(name, { num_replicas: replicas }),
+    );
 }
 
 /**
@@ -94,7 +114,7 @@ async function ensureReplicas(jsm: JetStreamManager, name: string, replicas: num
  * Idempotent.
  */
 export async function ensureIngestTopology(nc: NatsConnection, options: TopologyOptions): Promise<ObjectStore> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await retryTransientJs('JetStream', () => jetstreamManager(nc));
   const replicas = options.replicas ?? 1;
   await ensureStream(
     jsm,
@@ -113,7 +133,9 @@ export async function ensureIngestTopology(nc: NatsConnection, options: Topology
     },
     replicas,
   );
-  const evidence = await new Objm(nc).create(EVIDENCE_BUCKET, { storage: StorageType.File, replicas });
+  const evidence = await retryTransientJs(`evidence store ${EVIDENCE_BUCKET}`, () =>
+    new Objm(nc).create(EVIDENCE_BUCKET, { storage: StorageType.File, replicas }),
+  );
   await ensureReplicas(jsm, `OBJ_${EVIDENCE_BUCKET}`, replicas);
   const sites = options.sites ?? [];
   if (sites.length > 0) {
@@ -127,16 +149,21 @@ export async function ensureIngestTopology(nc: NatsConnection, options: Topology
     ack_wait: nanos(options.ackWaitMs),
     ...(options.maxAckPending ? { max_ack_pending: options.maxAckPending } : {}),
   };
-  await jsm.consumers
-    .add(INFRACTIONS_STREAM, {
-      durable_name: options.durableName,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      max_deliver: -1,
-      ...limits,
-    })
-    // A consumer made with other limits (servers from 2.10 refuse a create that changes it).
-    .catch(() => jsm.consumers.update(INFRACTIONS_STREAM, options.durableName, limits));
+  await retryTransientJs(`consumer ${INFRACTIONS_STREAM}/${options.durableName}`, () =>
+    jsm.consumers
+      .add(INFRACTIONS_STREAM, {
+        durable_name: options.durableName,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        max_deliver: -1,
+        ...limits,
+      })
+      // A consumer made with other limits (servers from 2.10 refuse a create that changes it).
+      .catch((err: unknown) => {
+        if (isTransientJsError(err)) throw err;
+        return jsm.consumers.update(INFRACTIONS_STREAM, options.durableName, limits);
+      }),
+  );
   return evidence;
 }
 

@@ -1,4 +1,4 @@
-import { backoffDelayMs } from '../backoff.js';
+import { backoffDelayMs } from '../../proto/backoff.js';
 import { EdgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Frame, FrameSource } from './frame.js';

@@ -15,7 +15,7 @@ import {
 } from '../../proto/index.js';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { backoffDelayMs } from '../backoff.js';
+import { backoffDelayMs } from '../../proto/backoff.js';
 import { isOutboxFullError } from '../outbox/js-errors.js';
 import { openSiteOutbox } from '../outbox/site-outbox.js';
 

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CandidateTally, InfractionEvent } from '../../proto/index.js';
-import { backoffDelayMs } from '../backoff.js';
+import { backoffDelayMs } from '../../proto/backoff.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EdgeMetrics } from '../metrics.js';

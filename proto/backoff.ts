@@ -1,4 +1,4 @@
-/** Capped exponential backoff, the one the edge uses everywhere it tries again. */
+/** Capped exponential backoff, the one every part of zebra uses where it tries again. */
 export interface Backoff {
   /** The wait before the first retry; each later one doubles it. */
   readonly firstDelayMs: number;

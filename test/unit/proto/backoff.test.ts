@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs } from '../../../edge/backoff.js';
+import { backoffDelayMs } from '../../../proto/backoff.js';
 
 describe('the edge backoff', () => {
   it('starts at the first delay, doubles, and never passes the cap (property)', () => {
