@@ -132,7 +132,8 @@ export async function freePorts(count: number): Promise<number[]> {
   }
 }
 
-async function readPortsFile(dir: string, pid: number): Promise<number | undefined> {
+/** The client port a nats-server started with `-p -1 --ports_file_dir DIR` wrote down, once it has. */
+export async function readPortsFile(dir: string, pid: number): Promise<number | undefined> {
   const file = (await readdir(dir)).find((f) => f.endsWith(`_${pid}.ports`));
   if (!file) return undefined;
   const ports = JSON.parse(await readFile(join(dir, file), 'utf8')) as { nats?: string[] };

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { appendAuditMany, listCheckpoints } from '../../core/audit/audit-repo.js';
 import type { NewAuditEntry } from '../../core/audit/audit-repo.js';
 import { isCheckpointSigned, keyIdOf } from '../../core/audit/checkpoint.js';
@@ -250,7 +250,18 @@ describe(`the audit tree in ${isPostgres ? 'PostgreSQL' : 'PGlite'} (seed ${SEED
           // A caller who needs the whole log (an export, a custody report) waits for the signer.
           waited = checkpointNow(replicas[2]!, signer, 3, { waitForSigner: true });
           void waited.finally(() => (hasWaited = true));
-          await new Promise((r) => setTimeout(r, 200));
+          // Seen waiting: its request for the signer's lock is in the server, not granted.
+          await vi.waitFor(
+            async () => {
+              const { rows } = await db.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_locks
+                  WHERE locktype = 'advisory' AND NOT granted
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+              );
+              expect(rows[0]!.n).toBe(1);
+            },
+            { timeout: 30_000, interval: 50 },
+          );
           expect(hasWaited).toBe(false);
         } finally {
           release();

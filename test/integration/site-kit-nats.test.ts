@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { DEPLOY_NATS_FILES, SITE_KIT_CONTROLLERS, controllerPasswordEnv } from '../../cli/nats-deploy.js';
-import { freePorts, stopProcess } from '../../cli/nats-server.js';
+import { freePort, readPortsFile, stopProcess } from '../../cli/nats-server.js';
 import { testPki } from '../harness/pki.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 
@@ -15,7 +15,8 @@ describe('the site kit’s NATS config (deploy/site/nats-site.conf)', () => {
   it('boots with TLS; the device signs in, and each controller may publish its own signal subject only', async () => {
     await using dir = await tempDir('zebra-site-kit-');
     const pki = await testPki();
-    const [client, closedHub] = await freePorts(2);
+    // The hub's port: nothing listens there (the leaf link only retries).
+    const closedHub = await freePort();
     // The container paths moved to this machine's temp folder and loopback; the hub is away.
     const conf = (await readFile(DEPLOY_NATS_FILES.siteKit, 'utf8'))
       .replaceAll('/etc/nats/tls/ca.pem', pki.caFile)
@@ -29,7 +30,8 @@ describe('the site kit’s NATS config (deploy/site/nats-site.conf)', () => {
       ...Object.fromEntries(SITE_KIT_CONTROLLERS.map((id) => [id, secret()])),
     } as Record<string, string>;
     const hubUrl = `tls://compose-site:${secret()}@127.0.0.1:${closedHub}`;
-    const args = ['-c', join(dir.path, 'site.conf'), '-a', '127.0.0.1', '-p', String(client)];
+    // The server picks its own client port (no race with other tests for a free one) and writes it down.
+    const args = ['-c', join(dir.path, 'site.conf'), '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir.path];
     const child = spawn('nats-server', [...args, '-l', join(dir.path, 'nats.log')], {
       stdio: 'ignore',
       env: {
@@ -43,11 +45,23 @@ describe('the site kit’s NATS config (deploy/site/nats-site.conf)', () => {
       },
     });
     try {
+      const log = (): Promise<string> => readFile(join(dir.path, 'nats.log'), 'utf8').catch(() => '');
+      const client = await waitFor('the site leaf node listening', async () => {
+        if (child.exitCode !== null)
+          throw new Error(`nats-server exited (${child.exitCode}): ${(await log()).slice(-1_000)}`);
+        return readPortsFile(dir.path, child.pid!).catch(() => undefined);
+      });
       const as = (user: string, pass: string) =>
         connect({ servers: `nats://127.0.0.1:${client}`, user, pass, tls: { caFile: pki.caFile } });
+      let lastRefusal = '';
       const device = await waitFor('the site leaf node answering', () =>
-        as('compose-device-1', passwords.device!).catch(() => undefined),
-      );
+        as('compose-device-1', passwords.device!).catch((err: unknown) => {
+          lastRefusal = String(err);
+          return undefined;
+        }),
+      ).catch(async (err: unknown) => {
+        throw new Error(`${String(err)}; last refusal: ${lastRefusal}; log: ${(await log()).slice(-1_000)}`);
+      });
       const [south, north] = SITE_KIT_CONTROLLERS;
       const controller = await as(south, passwords[south]!);
       try {
