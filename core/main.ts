@@ -17,6 +17,7 @@ import { bootstrapAdmin } from './auth/bootstrap.js';
 import { DeviceKeyCache } from './devices/devices-repo.js';
 import { EvidenceTickets } from './evidence/tickets.js';
 import { startGrpcServer } from './grpc/server.js';
+import { assertCanListen } from './listen-check.js';
 import { sweepRetention } from './retention/retention.js';
 import type { RetentionDeps } from './retention/retention.js';
 import { startHttpServer } from './http/server.js';
@@ -168,6 +169,9 @@ async function startParts(config: CoreConfig, logger: Logger, cleanup: Cleanup):
   const httpTls = await loadServerTls(config.http.tls, 'http.tls');
   await assertPrivateFile(config.auth.bootstrapTokenFile, 'auth.bootstrapTokenFile');
   const signer = await loadOrCreateSigner(config.audit.signingKeyFile, config.audit.origin);
+  // Then the ports: a taken one stops the start before the database and NATS are opened.
+  await assertCanListen(config.grpc.listen, 'grpc.listen');
+  await assertCanListen(config.http.listen, 'http.listen');
   logger.info({ keyId: signer.keyId, origin: signer.origin }, 'audit checkpoint key ready');
   const db = await openDatabase(config.database);
   cleanup.add('closing the database', () => db.close());
