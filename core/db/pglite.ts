@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ownBytes } from '../transfer.js';
-import type { Database, Queryable } from './database.js';
+import type { Database, Transaction } from './database.js';
 import type { PgliteErrorData, PgliteReply, PgliteRequest, PgliteStartup } from './pglite-protocol.js';
 
 const ENTRY = new URL('./pglite-thread-entry.js', import.meta.url);
@@ -142,12 +142,20 @@ export async function openPglite(dataDir: string): Promise<Database> {
       let isOpen = true;
       // BEGIN goes with the first statement: one round trip to the thread fewer.
       let began = false;
-      const tx: Queryable = {
+      const opens = (): boolean => {
+        const begin = !began;
+        began = true;
+        return begin;
+      };
+      const tx: Transaction = {
         query: <R>(sql: string, params: readonly unknown[] = []) => {
           if (!isOpen) return Promise.reject(new Error('query on a transaction that has ended'));
-          const begin = !began;
-          began = true;
-          return run<R>(sql, params, begin);
+          return run<R>(sql, params, opens());
+        },
+        exec: async (sql: string) => {
+          if (!isOpen) throw new Error('exec on a transaction that has ended');
+          const begin = opens();
+          await thread.send({ op: 'exec', sql, ...(begin ? { begin } : {}) });
         },
       };
       try {
