@@ -5,8 +5,9 @@ import {
   ListUsersRequest,
   ListUsersResponse,
   RevokeTokenRequest,
-  Role,
+  roleNameOf,
 } from '../proto/index.js';
+import type { Role } from '../proto/index.js';
 import { withApi } from './command-kit.js';
 import type { ApiOpts } from './command-kit.js';
 import { formatTable, tableTime } from './output.js';
@@ -16,7 +17,7 @@ export interface ListOpts extends ApiOpts {
   readonly json?: boolean;
 }
 
-const roleName = (r: Role): string => (Role[r] ?? String(r)).replace('ROLE_', '').toLowerCase();
+const roleName = (r: Role): string => roleNameOf(r) ?? `unknown role ${r}`;
 
 /** The devices table. */
 export function formatDevices(response: ListDevicesResponse): string {

@@ -7,23 +7,17 @@ import {
   EnrolmentServiceService,
   IssueTokenRequest,
   ResetEnrolmentRequest,
-  Role,
+  roleOf,
 } from '../proto/index.js';
+import type { RoleName } from '../proto/index.js';
 import { ApiClient } from './api-client.js';
 import type { ClientTls } from './client-tls.js';
 import { clientTls, withApi } from './command-kit.js';
 import type { ApiOpts } from './command-kit.js';
 
-/** The roles a user may hold, as the CLI names them. */
-export const ROLES = ['reviewer', 'supervisor', 'auditor', 'admin'] as const;
 const DAY_MS = 86_400_000;
 /** The longest token the core issues (it refuses more than a year). */
 export const MAX_TOKEN_DAYS = 366;
-
-/** ROLE_REVIEWER etc. from 'reviewer'. */
-function toRole(name: string): Role {
-  return Role[`ROLE_${name.toUpperCase()}` as keyof typeof Role];
-}
 
 interface Enrolment {
   enrolmentCode: string;
@@ -39,7 +33,7 @@ function printCode(userId: string, enrolment: Enrolment): void {
 }
 
 export interface UsersAddOpts extends ApiOpts {
-  readonly role: string[];
+  readonly role: RoleName[];
   readonly name?: string;
 }
 
@@ -49,7 +43,7 @@ export async function usersAdd(values: UsersAddOpts, [userId]: string[]): Promis
   const created = await withApi(values, (client) =>
     client.unary(
       AdminServiceService.createUser,
-      CreateUserRequest.fromPartial({ userId, displayName: values.name ?? userId, roles: roles.map(toRole) }),
+      CreateUserRequest.fromPartial({ userId, displayName: values.name ?? userId, roles: roles.map(roleOf) }),
     ),
   );
   process.stderr.write(`user ${userId} added with role ${roles.join(', ')}\n`);
@@ -137,7 +131,7 @@ export async function tokensIssue(values: TokensIssueOpts, [userId]: string[]): 
 }
 
 /** The demo's people: one of each role, plus a second supervisor for appeals. */
-export const DEMO_PEOPLE: readonly { userId: string; name: string; roles: readonly string[] }[] = [
+export const DEMO_PEOPLE: readonly { userId: string; name: string; roles: readonly RoleName[] }[] = [
   { userId: 'rita', name: 'Rita Reviewer', roles: ['reviewer'] },
   { userId: 'sam', name: 'Sam Supervisor', roles: ['supervisor'] },
   { userId: 'sue', name: 'Sue Supervisor', roles: ['supervisor'] },
@@ -165,7 +159,7 @@ export async function createDemoPeople(
         CreateUserRequest.fromPartial({
           userId: person.userId,
           displayName: person.name,
-          roles: person.roles.map(toRole),
+          roles: person.roles.map(roleOf),
         }),
       );
       const { token } = await enrol(server, tls, enrolmentCode, 'demo');

@@ -5,7 +5,7 @@ export { CoreConfigSchema, loadCoreConfig, parseCoreConfig } from './config.js';
 export type { CoreConfig } from './config.js';
 export { openDatabase, startCore } from './main.js';
 export type { CoreHandle } from './main.js';
-export type { Database, Queryable } from './db/database.js';
+export type { Database, Queryable, Transaction } from './db/database.js';
 export { migrate } from './db/migrate.js';
 export { countEvents, getEvent, insertEvent, listEvents } from './events/events-repo.js';
 export { validateEventMessage } from './ingest/validate.js';

@@ -145,6 +145,7 @@ export {
   RevokeTokenRequest,
   RevokeTokenResponse,
   Role,
+  roleToJSON,
   TokenInfo,
   User,
   WhoAmIRequest,
@@ -179,6 +180,8 @@ export {
 export { eventSigningBytes, eventSigningBytesFromPayload, tallySigningBytes } from './signing.js';
 export { openReceiptBatch, signReceiptBatch } from './receipt-signing.js';
 export { keyIdOf } from './key-id.js';
+export { ROLE_NAMES, isRoleName, roleNameOf, roleOf } from './roles.js';
+export type { RoleName } from './roles.js';
 export type { OpenedReceipts, ReceiptSigningKey } from './receipt-signing.js';
 export {
   NATS_CORE_USER,

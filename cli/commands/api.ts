@@ -8,7 +8,6 @@ import { auditCheckpoint, auditExport, auditPublicKey, auditVerify } from '../au
 import {
   act,
   clientTls,
-  collect,
   seconds,
   withApiOptions,
   withHttpOption,
@@ -19,12 +18,13 @@ import type { ApiOpts, TlsOpts } from '../command-kit.js';
 import { devicesRegister } from '../devices.js';
 import { fetchEvent, fetchEvents, fetchMissing, formatEventDetail, formatEventTable, resolveToken } from '../events.js';
 import { quarantineList, quarantineShow } from '../quarantine.js';
-import { MAX_TOKEN_DAYS, ROLES, tokensIssue, usersAdd, usersEnrol, usersReset } from '../people.js';
+import { ROLE_NAMES, isRoleName } from '../../proto/index.js';
+import type { RoleName } from '../../proto/index.js';
+import { MAX_TOKEN_DAYS, tokensIssue, usersAdd, usersEnrol, usersReset } from '../people.js';
 
-function role(value: string, previous: string[] | undefined): string[] {
-  if (!(ROLES as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`must be one of ${ROLES.join(', ')}`);
-  return collect(value, previous);
+function role(value: string, previous: RoleName[] | undefined): RoleName[] {
+  if (!isRoleName(value)) throw new InvalidArgumentError(`must be one of ${ROLE_NAMES.join(', ')}`);
+  return [...(previous ?? []), value];
 }
 
 const withJson = (c: Command): Command => c.option('--json', 'the API answer as JSON instead of a table');
@@ -125,7 +125,7 @@ function registerPeople(program: Command): void {
   const users = program.command('users').description('people and their roles');
   withApiOptions(users.command('add').description('(admin) prints a one-time enrolment code for USER'))
     .argument('<user>', 'the user id')
-    .requiredOption(`--role <role>`, `${ROLES.join('|')} (repeatable; an admin may not also review)`, role)
+    .requiredOption(`--role <role>`, `${ROLE_NAMES.join('|')} (repeatable; an admin may not also review)`, role)
     .option('--name <name>', 'the full name')
     .action(act(usersAdd));
   withApiOptions(users.command('reset').description("(admin) revokes USER's tokens; prints a new enrolment code"))

@@ -14,15 +14,16 @@ import {
   ResetEnrolmentResponse,
   RevokeTokenRequest,
   RevokeTokenResponse,
-  Role,
+  ROLE_NAMES,
+  roleNameOf,
+  roleOf,
   WhoAmIRequest,
   WhoAmIResponse,
 } from '../../proto/index.js';
-import type { User } from '../../proto/index.js';
+import type { RoleName, User } from '../../proto/index.js';
 import { appendAudit } from '../audit/audit-repo.js';
 import { issueEnrolment, revokeTokensOf } from '../auth/enrolment.js';
 import type { IssuedEnrolment } from '../auth/enrolment.js';
-import type { UserRole } from '../auth/roles.js';
 import { mintToken } from '../auth/tokens.js';
 import { findUser, insertToken, insertUser, listUsers, revokeToken } from '../auth/users-repo.js';
 import type { UserRecord } from '../auth/users-repo.js';
@@ -39,19 +40,8 @@ const ADMINS = ['admin'] as const;
 /** The longest token a caller may ask for. */
 const MAX_TOKEN_TTL_MS = 366 * 86_400_000;
 
-const ROLE_NAMES: Partial<Record<Role, UserRole>> = {
-  [Role.ROLE_REVIEWER]: 'reviewer',
-  [Role.ROLE_SUPERVISOR]: 'supervisor',
-  [Role.ROLE_AUDITOR]: 'auditor',
-  [Role.ROLE_ADMIN]: 'admin',
-};
-const ROLE_ENUMS = Object.fromEntries(Object.entries(ROLE_NAMES).map(([k, v]) => [v, Number(k) as Role])) as Record<
-  UserRole,
-  Role
->;
-
 function toUserMessage(user: UserRecord): User {
-  return { ...user, roles: user.roles.map((r) => ROLE_ENUMS[r]) };
+  return { ...user, roles: user.roles.map(roleOf) };
 }
 
 /** Issues a token for `userId` and audits it; the secret is only in the return value. */
@@ -89,7 +79,7 @@ export async function issueToken(
  */
 export async function createUser(
   ctx: Pick<CallContext, 'deps' | 'nowMs'> & { actor: string },
-  user: { userId: string; displayName: string; roles: readonly UserRole[] },
+  user: { userId: string; displayName: string; roles: readonly RoleName[] },
   enrol = false,
 ): Promise<UserRecord & { enrolment?: IssuedEnrolment }> {
   return ctx.deps.db.transaction(async (tx) => {
@@ -164,11 +154,11 @@ async function assertKnownSite(db: Queryable, sites: readonly string[], siteId: 
 export const adminService = defineService(AdminServiceService, {
   createUser: rpc(ADMINS, CreateUserRequest, CreateUserResponse, async (ctx, req) => {
     const roles = req.roles.map((r) => {
-      const name = ROLE_NAMES[r];
+      const name = roleNameOf(r);
       if (!name)
         throw new CoreError(
           CoreErrorCode.INVALID_ARGUMENT,
-          `role ${r} is not one of REVIEWER, SUPERVISOR, AUDITOR, ADMIN`,
+          `role ${r} is not one of ${ROLE_NAMES.map((n) => n.toUpperCase()).join(', ')}`,
         );
       return name;
     });

@@ -1,7 +1,8 @@
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
-import type { UserRole } from '../auth/roles.js';
+import { ROLE_NAMES } from '../../proto/index.js';
+import type { RoleName } from '../../proto/index.js';
 import type { CheckpointSigner } from '../audit/signer.js';
 import type { CoreConfig } from '../config.js';
 import type { Database } from '../db/database.js';
@@ -49,7 +50,7 @@ export interface Codec<T> {
 interface MethodCommon<Req, Res> {
   /** The gRPC path, e.g. "/zebra.v1.ReviewService/ClaimEvent". */
   readonly path: string;
-  readonly roles: readonly UserRole[];
+  readonly roles: readonly RoleName[];
   readonly request: Codec<Req>;
   readonly response: Codec<Res>;
   /** Takes no bearer token (enrolment: the request itself carries the credential). */
@@ -87,7 +88,7 @@ export interface StreamMethod<Req = unknown, Res = unknown> extends MethodCommon
 export type ApiMethod<Req = unknown, Res = unknown> = UnaryMethod<Req, Res> | StreamMethod<Req, Res>;
 
 /** Every role: for calls any signed-in user may make. */
-export const ANY_ROLE: readonly UserRole[] = ['reviewer', 'supervisor', 'auditor', 'admin'];
+export const ANY_ROLE: readonly RoleName[] = ROLE_NAMES;
 
 /** A grpc-js service definition as ts-proto emits it: method key → path and codecs. */
 export type ServiceDefinitionLike = Record<string, { readonly path: string }>;
@@ -97,7 +98,7 @@ export type MethodSpec = Omit<UnaryMethod, 'path'> | Omit<StreamMethod, 'path'>;
 
 /** Declares one method; the helper ties the codecs' types to the handler's. */
 export function rpc<Req, Res>(
-  roles: readonly UserRole[],
+  roles: readonly RoleName[],
   request: Codec<Req>,
   response: Codec<Res>,
   handle: (ctx: CallContext, request: Req) => Promise<Res>,
@@ -107,7 +108,7 @@ export function rpc<Req, Res>(
 
 /** Declares a server-streaming method; `httpBody` picks what the gateway writes per chunk. */
 export function streamRpc<Req, Res>(
-  roles: readonly UserRole[],
+  roles: readonly RoleName[],
   request: Codec<Req>,
   response: Codec<Res>,
   stream: (ctx: CallContext, request: Req, sink: ChunkSink<Res>) => Promise<void>,

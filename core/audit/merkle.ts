@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { equalBytes, verifyInclusionSync } from './inclusion.js';
 
 /**
  * RFC 6962 / RFC 9162 Merkle tree hashing, proofs and proof verification. Pure (no I/O).
@@ -80,11 +81,7 @@ export function consistencyProof(m: number, n: number, leaves: readonly Uint8Arr
   return subproof(m, leaves, 0, n, true);
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
-/** RFC 9162 section 2.1.3.2. */
+/** RFC 9162 section 2.1.3.2, with Node's SHA-256 (the walk itself is inclusion.ts, shared with the console). */
 export function verifyInclusion(
   index: number,
   size: number,
@@ -92,27 +89,7 @@ export function verifyInclusion(
   proof: readonly Uint8Array[],
   root: Uint8Array,
 ): boolean {
-  if (index < 0 || index >= size) return false;
-  let fn = index;
-  let sn = size - 1;
-  let r: Buffer = Buffer.from(leaf);
-  for (const p of proof) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && equal(r, root);
+  return verifyInclusionSync(nodeHash, index, size, leaf, proof, root);
 }
 
 /** RFC 9162 section 2.1.4.2; a tree of size 0 is a prefix of every tree. */
@@ -125,7 +102,7 @@ export function verifyConsistency(
 ): boolean {
   if (m < 0 || m > n) return false;
   if (m === 0) return proof.length === 0;
-  if (m === n) return proof.length === 0 && equal(rootM, rootN);
+  if (m === n) return proof.length === 0 && equalBytes(rootM, rootN);
   // Not (m & (m - 1)): bit operators truncate to 32 bits, and sizes go past 2^31.
   let isPowerOfTwo = m === 1;
   for (let p = 1; p < m && !isPowerOfTwo;) isPowerOfTwo = (p *= 2) === m;
@@ -156,5 +133,5 @@ export function verifyConsistency(
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && equal(fr, rootM) && equal(sr, rootN);
+  return sn === 0 && equalBytes(fr, rootM) && equalBytes(sr, rootN);
 }

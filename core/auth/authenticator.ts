@@ -1,14 +1,14 @@
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
 import { effectiveRoles } from './roles.js';
-import type { UserRole } from './roles.js';
+import type { RoleName } from '../../proto/index.js';
 import { parseToken, sameSecret } from './tokens.js';
 import { findToken, findUser } from './users-repo.js';
 
 /** Who is calling, as established from a verified token. */
 export interface Principal {
   readonly userId: string;
-  readonly roles: readonly UserRole[];
+  readonly roles: readonly RoleName[];
   readonly tokenId: string;
 }
 

@@ -1,16 +1,14 @@
-/** The roles a person can hold (docs/design.md). `system` is for the core's own workers only. */
-export const USER_ROLES = ['reviewer', 'supervisor', 'auditor', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
-
-export function isUserRole(text: string): text is UserRole {
-  return (USER_ROLES as readonly string[]).includes(text);
-}
+/**
+ * Rules over the roles a person can hold (docs/design.md); the roles themselves are the proto's
+ * `Role` enum, by name `RoleName` (proto/roles.ts).
+ */
+import type { RoleName } from '../../proto/index.js';
 
 /** Roles that decide on reviews; an admin may not hold them (one person, one side of the rule). */
-export const REVIEW_ROLES: readonly UserRole[] = ['reviewer', 'supervisor'];
+export const REVIEW_ROLES: readonly RoleName[] = ['reviewer', 'supervisor'];
 
 /** Why these roles may not be held together, or undefined when they may. */
-export function roleConflict(roles: readonly UserRole[]): string | undefined {
+export function roleConflict(roles: readonly RoleName[]): string | undefined {
   if (!roles.includes('admin')) return undefined;
   const review = roles.filter((r) => REVIEW_ROLES.includes(r));
   return review.length > 0
@@ -22,6 +20,6 @@ export function roleConflict(roles: readonly UserRole[]): string | undefined {
  * The roles a user acts with: an admin's review roles (from rows written before the rule) are
  * dropped, so they grant nothing.
  */
-export function effectiveRoles(roles: readonly UserRole[]): readonly UserRole[] {
+export function effectiveRoles(roles: readonly RoleName[]): readonly RoleName[] {
   return roles.includes('admin') ? roles.filter((r) => !REVIEW_ROLES.includes(r)) : roles;
 }

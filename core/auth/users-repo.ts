@@ -1,12 +1,13 @@
 import type { Queryable } from '../db/database.js';
 import { CoreError, CoreErrorCode } from '../errors.js';
-import type { UserRole } from './roles.js';
-import { USER_ROLES, roleConflict } from './roles.js';
+import { isRoleName } from '../../proto/index.js';
+import type { RoleName } from '../../proto/index.js';
+import { roleConflict } from './roles.js';
 
 export interface UserRecord {
   readonly userId: string;
   readonly displayName: string;
-  readonly roles: readonly UserRole[];
+  readonly roles: readonly RoleName[];
   readonly createdAtMs: number;
   readonly disabled: boolean;
 }
@@ -26,7 +27,7 @@ function toUser(row: UserRow): UserRecord {
   return {
     userId: row.user_id,
     displayName: row.display_name,
-    roles: row.roles.filter((r): r is UserRole => (USER_ROLES as readonly string[]).includes(r)),
+    roles: row.roles.filter(isRoleName),
     createdAtMs: Math.round(Number(row.created_at_ms)),
     disabled: row.disabled,
   };
@@ -34,7 +35,7 @@ function toUser(row: UserRow): UserRecord {
 
 export async function insertUser(
   db: Queryable,
-  user: { userId: string; displayName: string; roles: readonly UserRole[]; createdBy?: string },
+  user: { userId: string; displayName: string; roles: readonly RoleName[]; createdBy?: string },
   nowMs: number,
 ): Promise<UserRecord> {
   if (!USER_ID.test(user.userId)) {

@@ -1,5 +1,7 @@
 /// <reference lib="dom" />
 /** The JSON gateway: POST /api/v1/zebra.v1.<Service>/<Method> with the signed-in token. */
+import { roleNameOf } from '../../proto/roles.js';
+import type { RoleName } from '../../proto/roles.js';
 
 const TOKEN_KEY = 'zebra-token';
 
@@ -96,8 +98,7 @@ export interface User {
   roles: string[];
 }
 
-export type Role = 'reviewer' | 'supervisor' | 'auditor' | 'admin';
-
-export function rolesOf(user: User): Role[] {
-  return user.roles.map((r) => r.replace('ROLE_', '').toLowerCase() as Role);
+/** The user's roles by name (proto/roles.ts, shared with core and CLI); a role this build does not know is dropped. */
+export function rolesOf(user: User): RoleName[] {
+  return user.roles.map(roleNameOf).filter((r) => r !== undefined);
 }

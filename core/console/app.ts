@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { ApiError, api, rolesOf, storeToken, storedToken } from './api.js';
-import type { Role, User } from './api.js';
+import type { User } from './api.js';
+import type { RoleName } from '../../proto/roles.js';
 import { announce, clearStatusOnNavigation, h } from './dom.js';
 import { renderAdmin } from './views/admin.js';
 import { renderAudit, renderTrail } from './views/audit.js';
@@ -14,7 +15,7 @@ import { renderSignIn } from './views/signin.js';
 /** What a view gets: the signed-in user and a way to navigate. */
 export interface Session {
   readonly user: User;
-  readonly roles: readonly Role[];
+  readonly roles: readonly RoleName[];
   go(hash: string): void;
   /** Renders the current page again (after a change that keeps the address). */
   reload(): void;
@@ -23,7 +24,7 @@ export interface Session {
 interface Route {
   readonly path: string;
   readonly label: string;
-  readonly roles: readonly Role[];
+  readonly roles: readonly RoleName[];
   render(session: Session, main: HTMLElement, arg: string): Promise<(() => void) | void>;
 }
 
@@ -46,7 +47,7 @@ const HIDDEN_ROUTES: readonly Route[] = [
 let session: Session | undefined;
 let stopView: (() => void) | undefined;
 
-function nav(roles: readonly Role[], current: string): HTMLElement {
+function nav(roles: readonly RoleName[], current: string): HTMLElement {
   const allowed = ROUTES.filter((r) => r.roles.some((role) => roles.includes(role)));
   return h(
     'ul',

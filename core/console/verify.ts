@@ -5,6 +5,7 @@
  * every entry's RFC 6962 leaf hash and inclusion proof against the signed root; the entries are
  * returned as decoded from the very bytes that were hashed. WebCrypto only, so Node runs it too.
  */
+import { verifyInclusionAsync } from '../audit/inclusion.js';
 
 export interface Checkpoint {
   origin: string;
@@ -38,38 +39,15 @@ async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
 
 const leafHash = (data: Uint8Array): Promise<Uint8Array> => sha256(new Uint8Array([0]), data);
 const nodeHash = (l: Uint8Array, r: Uint8Array): Promise<Uint8Array> => sha256(new Uint8Array([1]), l, r);
-const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
-/** RFC 9162, 2.1.3.2. */
-export async function verifyInclusion(
+/** RFC 9162, 2.1.3.2: the core's own verifier (core/audit/inclusion.ts), with Web Crypto's SHA-256. */
+export const verifyInclusion = (
   index: number,
   size: number,
   leaf: Uint8Array,
-  proof: Uint8Array[],
+  proof: readonly Uint8Array[],
   root: Uint8Array,
-): Promise<boolean> {
-  if (index < 0 || index >= size) return false;
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
-  for (const p of proof) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = await nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = await nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && equal(r, root);
-}
+): Promise<boolean> => verifyInclusionAsync(nodeHash, index, size, leaf, proof, root);
 
 function checkpointBody(cp: Checkpoint): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(`${cp.origin}\n${cp.treeSize}\n${cp.rootHash}\nat ${cp.atMs}\n`);

@@ -41,7 +41,7 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
         // Read after the lock (read committed: a fresh snapshot), so another replica's is seen.
         const { rows } = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [id]);
         if (rows.length > 0) return;
-        for (const statement of splitStatements(sql)) await tx.query(statement);
+        await tx.exec(sql); // the database parses the script: strings, $$ bodies and comments included
         await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [id]);
         isApplied = true;
       });
@@ -75,26 +75,4 @@ export function assertNotNewer(applied: ReadonlySet<string>, files: readonly str
       `know (its newest is ${[...known].sort().at(-1) ?? 'none'}). Run the core version that migrated it, or ` +
       'restore the backup taken before the upgrade (docs/operations.md)',
   );
-}
-
-/**
- * Splits a migration script into statements at semicolons that end a line, except inside
- * dollar-quoted bodies ($$ ... $$); drops comment lines.
- */
-export function splitStatements(sql: string): string[] {
-  const statements: string[] = [];
-  let current: string[] = [];
-  let isInDollarQuote = false;
-  for (const line of sql.split('\n')) {
-    if (!isInDollarQuote && /^\s*--/.test(line)) continue;
-    current.push(line);
-    if ((line.match(/\$\$/g) ?? []).length % 2 === 1) isInDollarQuote = !isInDollarQuote;
-    if (!isInDollarQuote && /;\s*$/.test(line)) {
-      statements.push(current.join('\n').trim().replace(/;$/, ''));
-      current = [];
-    }
-  }
-  const rest = current.join('\n').trim();
-  if (rest) statements.push(rest);
-  return statements.filter((s) => s.length > 0);
 }

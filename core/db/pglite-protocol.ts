@@ -13,7 +13,7 @@ export type PgliteRequest =
       /** Opens a transaction first: a transaction's BEGIN rides with its first statement. */
       readonly begin?: boolean;
     }
-  | { readonly id: number; readonly op: 'exec'; readonly sql: string }
+  | { readonly id: number; readonly op: 'exec'; readonly sql: string; readonly begin?: boolean }
   | { readonly id: number; readonly op: 'close' };
 
 /** A database error as it crosses the thread: the message plus PostgreSQL's fields (code, constraint, ...). */

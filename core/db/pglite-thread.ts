@@ -28,8 +28,10 @@ async function answer(db: PGlite, request: PgliteRequest): Promise<PgliteReply> 
       const result = await db.query(request.sql, [...request.params]);
       return { id: request.id, ok: true, rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     }
-    if (request.op === 'exec') await db.exec(request.sql);
-    else await db.close();
+    if (request.op === 'exec') {
+      if (request.begin) await db.exec('BEGIN');
+      await db.exec(request.sql);
+    } else await db.close();
     return { id: request.id, ok: true, rows: [], rowCount: 0 };
   } catch (err) {
     return { id: request.id, ok: false, error: errorData(err) };

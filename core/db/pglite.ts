@@ -1,12 +1,11 @@
-import { Worker } from 'node:worker_threads';
+import { WorkerRpc } from '../../proto/worker-rpc.js';
+import type { Unnumbered } from '../../proto/worker-rpc.js';
 import { ownBytes } from '../transfer.js';
-import type { Database, Queryable } from './database.js';
+import type { Database, Transaction } from './database.js';
 import type { PgliteErrorData, PgliteReply, PgliteRequest, PgliteStartup } from './pglite-protocol.js';
 
 const ENTRY = new URL('./pglite-thread-entry.js', import.meta.url);
 
-/** A request before it is numbered. */
-type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 type Rows = { rows: unknown[]; rowCount: number };
 
 function toError(data: PgliteErrorData): Error {
@@ -18,73 +17,42 @@ function toError(data: PgliteErrorData): Error {
 /**
  * The PGlite thread: the embedded database runs on its own thread, so a long query never
  * blocks the core's event loop (ingest, gRPC, health), and SQL work runs beside the core's
- * own on a second core. Requests are answered in the order they are sent.
+ * own on a second core. Requests are answered in the order they are sent. A thread that dies
+ * is not restarted: every later statement fails with the reason.
  */
 class PgliteThread {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve(r: Rows): void; reject(e: Error): void }>();
-  #nextId = 1;
-  #failure: Error | undefined;
+  readonly #rpc: WorkerRpc<PgliteRequest, PgliteReply>;
 
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-    worker.on('message', (reply: PgliteReply) => this.#settle(reply));
-    const fail = (err: Error): void => {
-      this.#failure ??= err;
-      for (const p of this.#pending.values()) p.reject(this.#failure);
-      this.#pending.clear();
-    };
-    worker.on('error', (err) => fail(new Error(`the PGlite thread failed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => fail(new Error(`the PGlite thread exited (code ${code})`)));
+  private constructor(rpc: WorkerRpc<PgliteRequest, PgliteReply>) {
+    this.#rpc = rpc;
   }
 
   static async start(dataDir: string): Promise<PgliteThread> {
-    const worker = new Worker(ENTRY, { workerData: { dataDir } });
-    let onExit: ((code: number) => void) | undefined;
-    let onError: ((err: Error) => void) | undefined;
-    const startup = await new Promise<PgliteStartup>((resolve, reject) => {
-      onError = reject;
-      onExit = (code) => reject(new Error(`the PGlite thread exited (code ${code}) while opening ${dataDir}`));
-      worker.once('message', resolve);
-      worker.once('error', onError);
-      worker.once('exit', onExit);
+    const { rpc, startup } = await WorkerRpc.startWithHandshake<PgliteRequest, PgliteReply, PgliteStartup>({
+      entry: ENTRY,
+      workerData: { dataDir },
+      name: 'the PGlite thread',
+      // Referenced only while a request waits, so an idle database never keeps the process alive.
+      unrefWhenIdle: true,
     });
-    worker.off('error', onError!);
-    worker.off('exit', onExit!);
     if (!startup.ready) {
-      await worker.terminate();
+      await rpc.terminate();
       throw toError(startup.error);
     }
-    worker.unref();
-    return new PgliteThread(worker);
+    return new PgliteThread(rpc);
   }
 
-  #settle(reply: PgliteReply): void {
-    const pending = this.#pending.get(reply.id);
-    if (!pending) return;
-    this.#pending.delete(reply.id);
-    if (this.#pending.size === 0) this.#worker.unref();
-    if (reply.ok) pending.resolve({ rows: reply.rows, rowCount: reply.rowCount });
-    else pending.reject(toError(reply.error));
-  }
-
-  send(request: Request): Promise<Rows> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const id = this.#nextId++;
-    // Referenced only while a request waits, so an idle database never keeps the process alive.
-    if (this.#pending.size === 0) this.#worker.ref();
-    return new Promise<Rows>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      const message: PgliteRequest = { ...request, id };
-      this.#worker.postMessage(message);
-    });
+  async send(request: Unnumbered<PgliteRequest>): Promise<Rows> {
+    const reply = await this.#rpc.request(request);
+    if (!reply.ok) throw toError(reply.error);
+    return { rows: reply.rows, rowCount: reply.rowCount };
   }
 
   async close(): Promise<void> {
     try {
       await this.send({ op: 'close' });
     } finally {
-      await this.#worker.terminate();
+      await this.#rpc.terminate();
     }
   }
 }
@@ -142,12 +110,20 @@ export async function openPglite(dataDir: string): Promise<Database> {
       let isOpen = true;
       // BEGIN goes with the first statement: one round trip to the thread fewer.
       let began = false;
-      const tx: Queryable = {
+      const opens = (): boolean => {
+        const begin = !began;
+        began = true;
+        return begin;
+      };
+      const tx: Transaction = {
         query: <R>(sql: string, params: readonly unknown[] = []) => {
           if (!isOpen) return Promise.reject(new Error('query on a transaction that has ended'));
-          const begin = !began;
-          began = true;
-          return run<R>(sql, params, begin);
+          return run<R>(sql, params, opens());
+        },
+        exec: async (sql: string) => {
+          if (!isOpen) throw new Error('exec on a transaction that has ended');
+          const begin = opens();
+          await thread.send({ op: 'exec', sql, ...(begin ? { begin } : {}) });
         },
       };
       try {

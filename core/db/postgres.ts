@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Queryable } from './database.js';
+import type { Database, Queryable, Transaction } from './database.js';
 
 /** A real PostgreSQL server through a `pg` pool. */
 export async function openPostgres(url: string, applicationName: string): Promise<Database> {
@@ -17,10 +17,14 @@ export async function openPostgres(url: string, applicationName: string): Promis
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const tx: Queryable = {
+        const tx: Transaction = {
           query: async <R>(sql: string, params: readonly unknown[] = []) => {
             const r = await client.query(sql, [...params]);
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          },
+          // No parameters: pg sends the text as one simple query, which may hold several statements.
+          exec: async (sql: string) => {
+            await client.query(sql);
           },
         };
         const result = await fn(tx);

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { WorkerRpc } from '../../proto/worker-rpc.js';
 import { ownBytes } from '../transfer.js';
 import type { VerifyJob, VerifyReply, VerifyRequest } from './verify-protocol.js';
 
@@ -12,10 +12,8 @@ const ENTRY = new URL('./verify-thread-entry.js', import.meta.url);
  * ingest takes those events down its one-message path.
  */
 export class SignatureVerifier {
-  #worker: Worker | undefined;
-  readonly #pending = new Map<number, { resolve(v: Uint8Array): void; reject(e: Error): void }>();
+  #thread: WorkerRpc<VerifyRequest, VerifyReply> | undefined;
   #queued: { job: VerifyJob; resolve(ok: boolean): void; reject(e: Error): void }[] = [];
-  #nextId = 1;
   #closed = false;
 
   /** Resolves true when the signature verifies against the key. */
@@ -27,46 +25,28 @@ export class SignatureVerifier {
     });
   }
 
-  #thread(): Worker {
-    if (this.#worker) return this.#worker;
-    const worker = new Worker(ENTRY);
-    const fail = (message: string): void => {
-      if (this.#worker === worker) this.#worker = undefined;
-      for (const p of this.#pending.values()) p.reject(new Error(message));
-      this.#pending.clear();
-    };
-    worker.on('message', (reply: VerifyReply) => {
-      const pending = this.#pending.get(reply.id);
-      this.#pending.delete(reply.id);
-      if (this.#pending.size === 0) worker.unref();
-      pending?.resolve(reply.verified);
-    });
-    worker.on('error', (err) => fail(`the signature thread failed: ${err.message}`));
-    worker.on('exit', (code) => fail(`the signature thread exited (code ${code})`));
-    this.#worker = worker;
-    return worker;
+  /** The running thread, or a new one when there is none or the last one died. */
+  #running(): WorkerRpc<VerifyRequest, VerifyReply> {
+    if (!this.#thread || this.#thread.failure)
+      this.#thread = WorkerRpc.start({ entry: ENTRY, name: 'the signature thread', unrefWhenIdle: true });
+    return this.#thread;
   }
 
   #flush(): void {
     const queued = this.#queued;
     this.#queued = [];
     if (queued.length === 0) return;
-    const id = this.#nextId++;
-    const worker = this.#thread();
-    if (this.#pending.size === 0) worker.ref();
-    this.#pending.set(id, {
-      resolve: (verified) => queued.forEach((q, i) => q.resolve(verified[i] === 1)),
-      reject: (err) => queued.forEach((q) => q.reject(err)),
-    });
-    worker.postMessage({
-      id,
-      jobs: queued.map(({ job }) => ({ ...job, payload: ownBytes(job.payload) })),
-    } satisfies VerifyRequest);
+    this.#running()
+      .request({ jobs: queued.map(({ job }) => ({ ...job, payload: ownBytes(job.payload) })) })
+      .then(
+        ({ verified }) => queued.forEach((q, i) => q.resolve(verified[i] === 1)),
+        (err: Error) => queued.forEach((q) => q.reject(err)),
+      );
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#worker?.terminate();
-    this.#worker = undefined;
+    await this.#thread?.terminate();
+    this.#thread = undefined;
   }
 }

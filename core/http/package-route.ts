@@ -3,7 +3,7 @@ import type { ApiDeps } from '../api/method.js';
 import { optionalText, requireUuid } from '../api/args.js';
 import { recordDenial } from '../api/denials.js';
 import { bearerToken } from '../auth/tokens.js';
-import type { UserRole } from '../auth/roles.js';
+import type { RoleName } from '../../proto/index.js';
 import { CoreError, CoreErrorCode, errorMessage } from '../errors.js';
 import { buildEvidencePackage } from '../evidence-package/package.js';
 
@@ -11,7 +11,7 @@ import { buildEvidencePackage } from '../evidence-package/package.js';
 export const PACKAGE_ROUTE = /^\/api\/events\/([0-9A-Fa-f-]{36})\/evidence-package\.pdf$/;
 
 /** Who may print a package: the people who answer for a decision, not reviewers. */
-const PACKAGE_ROLES: readonly UserRole[] = ['supervisor', 'auditor', 'admin'];
+const PACKAGE_ROLES: readonly RoleName[] = ['supervisor', 'auditor', 'admin'];
 
 function refuse(res: ServerResponse, statusCode: number, error: string, extra: Record<string, string> = {}): void {
   res.writeHead(statusCode, {

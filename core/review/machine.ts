@@ -1,3 +1,4 @@
+import type { RoleName } from '../../proto/index.js';
 import {
   APPROVE_REASONS,
   CONFIRM_REASONS,
@@ -25,11 +26,12 @@ export const REVIEW_STATES = [
 ] as const;
 export type ReviewStateName = (typeof REVIEW_STATES)[number];
 
-export type Role = 'reviewer' | 'supervisor' | 'auditor' | 'admin' | 'system';
+/** Who acts: a person's role (the proto's, by name), or `system` for the core's own workers. */
+export type ActorRole = RoleName | 'system';
 
 export interface Actor {
   readonly id: string;
-  readonly roles: readonly Role[];
+  readonly roles: readonly ActorRole[];
 }
 
 export interface ReviewPolicy {
@@ -94,7 +96,7 @@ export type TransitionResult =
 const OPEN_STATES: readonly ReviewStateName[] = ['received', 'queued', 'in_review', 'confirmed', 'linked'];
 
 /** Who may take each action. */
-const ROLES_FOR: Record<ReviewAction['kind'], readonly Role[]> = {
+const ROLES_FOR: Record<ReviewAction['kind'], readonly ActorRole[]> = {
   enqueue: ['system'],
   expire: ['system'],
   claim: ['reviewer', 'supervisor'],

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { WorkerRpc } from '../../proto/worker-rpc.js';
 import type { Detection, Detector } from '../detect/detection.js';
 import type { FaceDetector } from '../detect/face-detector.js';
 import type { FaceBox } from '../detect/ultraface.js';
@@ -17,18 +17,14 @@ import type {
 const ENTRY = new URL('./worker-entry.js', import.meta.url);
 const FACE_NICENESS = 10;
 
-interface Pending {
-  resolve(reply: InferenceReply): void;
-  reject(err: EdgeError): void;
-}
+type Rpc = WorkerRpc<InferenceRequest, InferenceReply>;
 
 /** One worker thread holding one session per model. Restarted on the next request after it dies. */
 class InferenceThread {
   readonly #init: InferenceWorkerInit;
   readonly #logger: Logger;
-  readonly #pending = new Map<number, Pending>();
-  #worker: Promise<Worker> | undefined;
-  #nextId = 1;
+  #rpc: Promise<Rpc> | undefined;
+  #live: Rpc | undefined;
   #closed = false;
   #osThreadId: number | undefined;
 
@@ -38,7 +34,7 @@ class InferenceThread {
   }
 
   get inFlight(): number {
-    return this.#pending.size;
+    return this.#live?.inFlight ?? 0;
   }
 
   /** The running worker's OS thread id (Linux), once it has started. */
@@ -46,45 +42,34 @@ class InferenceThread {
     return this.#osThreadId;
   }
 
-  start(): Promise<Worker> {
-    this.#worker ??= this.#spawn();
-    return this.#worker;
+  start(): Promise<Rpc> {
+    this.#rpc ??= this.#spawn().catch((err: unknown) => {
+      this.#rpc = undefined;
+      throw err;
+    });
+    return this.#rpc;
   }
 
-  #spawn(): Promise<Worker> {
-    const worker = new Worker(ENTRY, { workerData: this.#init });
-    const failAll = (message: string): void => {
-      this.#worker = undefined;
-      for (const pending of this.#pending.values())
-        pending.reject(new EdgeError(EdgeErrorCode.DETECTOR_FAILED, message));
-      this.#pending.clear();
-    };
-    return new Promise<Worker>((resolve, reject) => {
-      worker.once('message', (startup: WorkerStartup) => {
-        if (!startup.ready) {
-          reject(new EdgeError(startup.code as Code, startup.message));
-          void worker.terminate();
-          return;
-        }
-        this.#osThreadId = startup.osThreadId;
-        worker.on('message', (reply: InferenceReply) => {
-          const pending = this.#pending.get(reply.id);
-          this.#pending.delete(reply.id);
-          pending?.resolve(reply);
-        });
-        resolve(worker);
-      });
-      worker.once('error', (err) => {
-        this.#logger.error({ err }, 'inference worker failed');
-        reject(new EdgeError(EdgeErrorCode.DETECTOR_FAILED, `inference worker failed: ${err.message}`, { cause: err }));
-        failAll(`inference worker failed: ${err.message}`);
-      });
-      worker.once('exit', (code) => {
-        if (!this.#closed)
-          this.#logger.error({ exitCode: code }, 'inference worker exited; restarting on next request');
-        failAll(`inference worker exited with code ${code}`);
-      });
+  async #spawn(): Promise<Rpc> {
+    const { rpc, startup } = await WorkerRpc.startWithHandshake<InferenceRequest, InferenceReply, WorkerStartup>({
+      entry: ENTRY,
+      workerData: this.#init,
+      name: 'the inference worker',
+      toError: (message, cause) => new EdgeError(EdgeErrorCode.DETECTOR_FAILED, message, cause ? { cause } : undefined),
+      onFailure: (_, { err, exitCode }) => {
+        this.#rpc = undefined;
+        this.#live = undefined;
+        if (err) this.#logger.error({ err }, 'inference worker failed; restarting on next request');
+        else this.#logger.error({ exitCode }, 'inference worker exited; restarting on next request');
+      },
     });
+    if (!startup.ready) {
+      await rpc.terminate();
+      throw new EdgeError(startup.code as Code, startup.message);
+    }
+    this.#osThreadId = startup.osThreadId;
+    this.#live = rpc;
+    return rpc;
   }
 
   async request(
@@ -95,19 +80,17 @@ class InferenceThread {
     windows?: readonly FaceWindow[],
   ): Promise<InferenceReply> {
     if (this.#closed) throw new EdgeError(EdgeErrorCode.DETECTOR_FAILED, 'the inference pool is closed');
-    const worker = await this.start();
-    const id = this.#nextId++;
-    const reply = new Promise<InferenceReply>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    const rpc = await this.start();
     // The frame is copied, not transferred: the ring keeps it for evidence.
-    worker.postMessage({ id, kind, rgb, widthPx, heightPx, windows } satisfies InferenceRequest);
-    return reply;
+    return rpc.request({ kind, rgb, widthPx, heightPx, windows });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    const worker = this.#worker;
-    this.#worker = undefined;
-    if (worker) await (await worker.catch(() => undefined))?.terminate();
+    const rpc = this.#rpc;
+    this.#rpc = undefined;
+    this.#live = undefined;
+    if (rpc) await (await rpc.catch(() => undefined))?.terminate();
   }
 }
 

@@ -11,14 +11,14 @@ import { readFile } from 'node:fs/promises';
 import { ApiClient } from '../../cli/api-client.js';
 import type { ClientTls } from '../../cli/client-tls.js';
 import { TEST_DEVICE } from './events.js';
-import { NATS_CORE_USER } from '../../proto/index.js';
+import { NATS_CORE_USER, roleOf, roleToJSON } from '../../proto/index.js';
+import type { RoleName } from '../../proto/index.js';
 import type { TestNats } from './nats.js';
 import { setupTestHub, writeTestNatsClient } from './nats-setup.js';
 import { testClientTls, testServerTls } from './pki.js';
 
-export type UserRole = 'reviewer' | 'supervisor' | 'auditor' | 'admin';
-
-const roleEnum = (role: UserRole): string => `ROLE_${role.toUpperCase()}`;
+/** ROLE_REVIEWER etc., as the JSON body of a request names it. */
+const roleEnum = (role: RoleName): string => roleToJSON(roleOf(role));
 
 export interface TestCore extends AsyncDisposable {
   readonly core: CoreHandle;
@@ -33,7 +33,7 @@ export interface TestCore extends AsyncDisposable {
    * Creates a user with these roles through the admin API, enrols them with the one-time code
    * (as the person would), and returns a gRPC client with their own token.
    */
-  person(userId: string, roles: readonly UserRole[]): Promise<ApiClient>;
+  person(userId: string, roles: readonly RoleName[]): Promise<ApiClient>;
   /** Redeems an enrolment code without a token; returns the new token. */
   enrol(code: string): Promise<string>;
   /** Registers a device through the admin API. */

@@ -2,7 +2,8 @@ import { credentials, makeGenericClientConstructor, status } from '@grpc/grpc-js
 import { service as healthService } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, apiPaths } from '../../cli/api-client.js';
-import type { UserRole } from '../harness/core.js';
+import { ROLE_NAMES } from '../../proto/index.js';
+import type { RoleName } from '../../proto/index.js';
 import { testHttps } from '../harness/pki.js';
 import { startTestStack } from '../harness/stack.js';
 import type { TestStack } from '../harness/stack.js';
@@ -11,7 +12,7 @@ import type { TestStack } from '../harness/stack.js';
  * Who may call what, written out here independently of the server's table: a change to either
  * that the other does not share fails this test.
  */
-const ALLOWED: Record<string, readonly UserRole[]> = {
+const ALLOWED: Record<string, readonly RoleName[]> = {
   'EventService/ListEvents': ['reviewer', 'supervisor', 'auditor'],
   'EventService/GetEvent': ['reviewer', 'supervisor', 'auditor'],
   'EventService/ListSequenceGaps': ['supervisor', 'auditor'],
@@ -56,7 +57,7 @@ const ALLOWED: Record<string, readonly UserRole[]> = {
 /** Methods that take no token: the request carries its own credential (an enrolment code). */
 const PUBLIC = ['EnrolmentService/Enrol'];
 
-const ROLES: readonly UserRole[] = ['reviewer', 'supervisor', 'auditor', 'admin'];
+const ROLES = ROLE_NAMES;
 const path = (name: string): string => `/zebra.v1.${name}`;
 
 /** Server-streaming methods: called by reading the stream to its end. */
@@ -77,7 +78,7 @@ interface DenialEntry {
 
 describe('every RPC refuses the roles that must not call it, and audits each refusal', () => {
   let stack: TestStack;
-  const clients = new Map<UserRole, ApiClient>();
+  const clients = new Map<RoleName, ApiClient>();
   let anonymous: ApiClient;
   let forged: ApiClient;
 
@@ -234,7 +235,7 @@ describe('every RPC refuses the roles that must not call it, and audits each ref
   });
 
   async function issue(userId: string): Promise<string> {
-    const own = clients.get(userId.replace(/^only-/, '') as UserRole)!;
+    const own = clients.get(userId.replace(/^only-/, '') as RoleName)!;
     return (await own.call<{ token: string }>('/zebra.v1.AdminService/IssueToken', {})).token;
   }
 });

@@ -1,12 +1,13 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { insertEvent, migrate } from '../../core/index.js';
 import { insertQuarantine } from '../../core/events/events-repo.js';
-import { splitStatements } from '../../core/db/migrate.js';
 import { storeVerifiedEvents } from '../../core/ingest/store.js';
 import { appendAudit, insertAuditEntries, reserveAuditSeqsSql } from '../../core/audit/audit-repo.js';
 import { createTestDatabase, openTestDatabase } from '../harness/database.js';
+import { tempDir } from '../harness/temp.js';
 import { makeEvent, testDeviceKey } from '../harness/events.js';
 
 /** The migration files' ids, in file-name order. */
@@ -172,19 +173,58 @@ describe('database', () => {
     expect(rows[0]!.n).toBe(20 + 10 * 100);
   });
 
-  it('keeps dollar-quoted function bodies whole', () => {
-    const sql =
-      "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RAISE EXCEPTION 'no';\nEND;\n$$;\nSELECT 1;\n";
-    expect(splitStatements(sql)).toEqual([
-      "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RAISE EXCEPTION 'no';\nEND;\n$$",
-      'SELECT 1',
+  it('runs a migration script as the database parses it: semicolons in strings, $$ and $tag$ bodies, comments', async () => {
+    await using target = await createTestDatabase();
+    await using db = await openTestDatabase(target);
+    await using dir = await tempDir('zebra-migrations-');
+    // A splitter at line-ending semicolons cuts the string literal after "two;" and the $body$
+    // function after "a;", and would drop nothing here that PostgreSQL does not drop itself.
+    await writeFile(
+      join(dir.path, '0001_tricky.sql'),
+      [
+        '-- a comment; with a semicolon;',
+        'CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL); /* two statements; one line */ CREATE TABLE t2 (x int);',
+        "INSERT INTO notes VALUES (1, 'one; two;",
+        "three;'), (2, 'it''s -- not a comment;');",
+        'CREATE FUNCTION notes_guard() RETURNS trigger LANGUAGE plpgsql AS $$',
+        'BEGIN',
+        "  IF NEW.body = 'x;' THEN RAISE EXCEPTION 'refused;'; END IF;",
+        '  RETURN NEW;',
+        'END;',
+        '$$;',
+        'CREATE TRIGGER notes_guard BEFORE INSERT ON notes FOR EACH ROW EXECUTE FUNCTION notes_guard();',
+        "CREATE FUNCTION tagged() RETURNS text LANGUAGE sql AS $body$ SELECT 'a;",
+        "b;' $body$;",
+        '',
+      ].join('\n'),
+    );
+    expect(await migrate(db, `${dir.path}/`)).toEqual(['0001_tricky']);
+    const { rows } = await db.query<{ id: number; body: string }>('SELECT id, body FROM notes ORDER BY id');
+    expect(rows).toEqual([
+      { id: 1, body: 'one; two;\nthree;' },
+      { id: 2, body: "it's -- not a comment;" },
     ]);
+    expect((await db.query<{ t: string }>('SELECT tagged() AS t')).rows[0]!.t).toBe('a;\nb;');
+    await expect(db.query("INSERT INTO notes VALUES (3, 'x;')")).rejects.toThrow('refused;');
+    expect((await db.query('SELECT x FROM t2')).rows).toEqual([]);
   });
 
-  it('splits migration scripts on statement ends and drops comments', () => {
-    expect(splitStatements('-- c\nCREATE TABLE a (x int);\n\nCREATE INDEX i ON a (x);\n')).toEqual([
-      'CREATE TABLE a (x int)',
-      'CREATE INDEX i ON a (x)',
-    ]);
+  it('a migration that fails part-way leaves nothing of itself behind and is not recorded', async () => {
+    await using target = await createTestDatabase();
+    await using db = await openTestDatabase(target);
+    await using dir = await tempDir('zebra-migrations-');
+    await writeFile(join(dir.path, '0001_ok.sql'), 'CREATE TABLE a (x int);\n');
+    await writeFile(
+      join(dir.path, '0002_broken.sql'),
+      "CREATE TABLE b (x int);\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES ('not a number');\n",
+    );
+    await expect(migrate(db, `${dir.path}/`)).rejects.toThrow(/migration 0002_broken\.sql failed: .*not a number/);
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
+    expect(rows.map((r) => r.id)).toEqual(['0001_ok']);
+    expect((await db.query('SELECT x FROM a')).rows).toEqual([]);
+    const tables = await db.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'b'");
+    expect(tables.rows).toEqual([]);
+    // The session is usable afterwards (no transaction left open or aborted).
+    expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
 });

@@ -1,4 +1,6 @@
 /// <reference lib="dom" />
+import { roleToJSON } from '../../../proto/gen/zebra/v1/admin_service.js';
+import { ROLE_NAMES, roleNameOf, roleOf } from '../../../proto/roles.js';
 import { api } from '../api.js';
 import type { Session } from '../app.js';
 import { announce, field, h, when } from '../dom.js';
@@ -11,8 +13,6 @@ interface User {
   disabled: boolean;
 }
 
-const ROLES = ['reviewer', 'supervisor', 'auditor', 'admin'];
-
 /**
  * People and their enrolment. An admin never holds anyone's token: it hands over a one-time
  * enrolment code, and the person redeems it for their own token at sign-in.
@@ -21,7 +21,7 @@ export async function renderAdmin(_session: Session, main: HTMLElement): Promise
   const { users = [] } = await api<{ users?: User[] }>('AdminService/ListUsers');
   const userId = h('input', { type: 'text', name: 'user', required: true, pattern: '[a-z0-9][a-z0-9._-]{1,62}' });
   const name = h('input', { type: 'text', name: 'name' });
-  const boxes = ROLES.map((r) => h('input', { type: 'checkbox', name: 'role', value: r, id: `role-${r}` }));
+  const boxes = ROLE_NAMES.map((r) => h('input', { type: 'checkbox', name: 'role', value: r, id: `role-${r}` }));
   const codeOut = h('div', { 'aria-live': 'polite' });
   const showCode = (id: string, code: { enrolmentCode: string; enrolmentExpiresAtMs: string }): void => {
     codeOut.replaceChildren(
@@ -77,7 +77,7 @@ export async function renderAdmin(_session: Session, main: HTMLElement): Promise
               {},
               h('td', {}, u.userId),
               h('td', {}, u.displayName),
-              h('td', {}, u.roles.map((r) => r.replace('ROLE_', '').toLowerCase()).join(', ')),
+              h('td', {}, u.roles.map((r) => roleNameOf(r) ?? r).join(', ')),
               h('td', {}, when(u.createdAtMs)),
               h(
                 'td',
@@ -100,7 +100,7 @@ export async function renderAdmin(_session: Session, main: HTMLElement): Promise
         class: 'card',
         onsubmit: (e: Event) => {
           e.preventDefault();
-          const roles = boxes.filter((b) => b.checked).map((b) => `ROLE_${b.value.toUpperCase()}`);
+          const roles = ROLE_NAMES.filter((_, i) => boxes[i]!.checked).map((r) => roleToJSON(roleOf(r)));
           const id = userId.value.trim();
           void api<{ enrolmentCode: string; enrolmentExpiresAtMs: string }>('AdminService/CreateUser', {
             userId: id,
