@@ -4,6 +4,13 @@ with python3-gi) serving a video file as H.264 (x264) at rtsp://127.0.0.1:PORT/P
 by every client, as an IP camera does.
 
 Usage: rtsp_server.py --file F --port N [--path /cam] [--user U --password P] [--size WxH] [--fps N]
+                      [--gop-s S] [--key-on-play 0|1]
+
+Encoded like a typical IP camera: H.264 with a key frame every --gop-s seconds (1 by default;
+cameras ship with 1-2 s), SPS/PPS in the SDP and repeated in band every second, and each new
+session starts at a key frame (--key-on-play 1: the encoder is asked for one when a client's PLAY
+is answered, as many cameras do; a client otherwise waits for the next one, up to a GOP). The
+pipeline starts with the first client, so its first frame is a key frame too.
 
 Prints "ready" on stdout once it listens. Commands on stdin, one a line, each answered "ok <cmd>":
   stall           stop sending (the connection stays open, no packets flow)
@@ -80,6 +87,7 @@ def main():
 
     factory.connect("media-configure", on_configure)
     def on_play(_client, _context):
+        # Each new session starts at a key frame (sent upstream to the encoder).
         if args.key_on_play:
             each("enc", lambda e: e.get_static_pad("src").send_event(
                 GstVideo.video_event_new_upstream_force_key_unit(Gst.CLOCK_TIME_NONE, True, 0)))
