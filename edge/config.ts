@@ -35,17 +35,19 @@ const CameraConfig = z
           .describe('A stream that delivers no frame this long has stalled: it is reopened'),
         reconnect: z
           .object({
-            baseDelayMs: z.number().int().positive().default(500).describe('First wait after a stream drops'),
-            maxDelayMs: z
+            baseDelayMs: z.number().int().positive().default(500).describe('Backoff: first wait (after fast retries)'),
+            maxDelayMs: z.number().int().positive().default(5_000).describe('Backoff: longest wait between attempts'),
+            healthyAfterFrames: z.number().int().positive().default(25).describe('Frames in a row that reset the wait'),
+            fastRetryDelayMs: z.number().int().positive().default(250).describe('Early in an outage, wait this long'),
+            fastRetryForMs: z
               .number()
               .int()
-              .positive()
-              .default(5_000)
-              .describe('Longest wait between attempts: a camera back from an outage is seen within this'),
-            healthyAfterFrames: z.number().int().positive().default(25).describe('Frames in a row that reset the wait'),
+              .nonnegative()
+              .default(10_000)
+              .describe('How long is early (0: back off at once)'),
           })
           .strict()
-          .default({ baseDelayMs: 500, maxDelayMs: 5_000, healthyAfterFrames: 25 }),
+          .prefault({}),
       })
       .strict(),
     zone: z

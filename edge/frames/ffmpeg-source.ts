@@ -3,11 +3,14 @@ import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import { makeFifo, openFifoReader } from './fifo.js';
+import type { Fifo } from './fifo.js';
 import type { Frame, FrameSource } from './frame.js';
+import { inputVideoSize, isNoteworthy } from './ffmpeg-log.js';
 import { probeVideo } from './probe.js';
+import type { VideoInfo } from './probe.js';
 import { RawFrameReader } from './raw-frame-reader.js';
 import { LIVE_STAMPS_START, stampLiveFrame } from './live-stamps.js';
-import { hideCredentials, isStreamUrl, streamInputArgs } from './stream-url.js';
+import { RTSP_PROBE_ANALYZE_US, hideCredentials, isStreamUrl, streamInputArgs } from './stream-url.js';
 
 export interface FfmpegSourceOptions {
   readonly cameraId: string;
@@ -34,6 +37,16 @@ export interface FfmpegSourceOptions {
    * The source then ends with EDGE_FRAME_SOURCE_STALLED.
    */
   readonly stallTimeoutMs?: number;
+  /**
+   * A stream's size as the last open saw it: no ffprobe first (a reopen costs one connection,
+   * not two). ffmpeg's own header says the size it found; if that differs, the source ends
+   * with the new size reported to `onSize`, so the next open uses it.
+   */
+  readonly knownSize?: VideoInfo;
+  /** The named pipe for the frames (made ahead by a reconnecting source); a new one by default. */
+  readonly fifo?: () => Promise<Fifo>;
+  /** Called once a stream's size is confirmed by ffmpeg's header (undefined: it said none). */
+  readonly onSize?: (size: VideoInfo | undefined) => void;
 }
 
 const STDERR_TAIL_BYTES = 2_000;
@@ -45,6 +58,8 @@ export const FIRST_FRAME_GRACE_MS = 5_000;
 /** A live stream's timeline may part from the arrivals by this much before it is re-anchored. */
 const MAX_DRIFT_MS = 2_000;
 const READ_AHEAD_FRAMES = 4;
+/** How long the first frame waits for ffmpeg's header line, printed before any frame. */
+const HEADER_WAIT_MS = 1_000;
 
 /** Frames decoded by an ffmpeg child process as raw RGB24. */
 export class FfmpegFrameSource implements FrameSource {
@@ -60,11 +75,15 @@ export class FfmpegFrameSource implements FrameSource {
     const isStream = isStreamUrl(input);
     const stallMs = isStream ? this.#options.stallTimeoutMs : undefined;
     const inputArgs = isStream ? streamInputArgs(input, stallMs) : [];
-    const { widthPx, heightPx } = await probeVideo(input, undefined, inputArgs);
+    const { widthPx, heightPx } =
+      this.#options.knownSize ??
+      (await probeVideo(input, undefined, isStream ? streamInputArgs(input, stallMs, RTSP_PROBE_ANALYZE_US) : []));
     const frameBytes = widthPx * heightPx * 3;
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputArgs];
+    // A stream's header (level-tagged) tells the size ffmpeg found; only warnings and errors are kept.
+    const logLevel = isStream ? ['-loglevel', 'level+info', '-nostats'] : ['-loglevel', 'error'];
+    const args = ['-hide_banner', ...logLevel, '-nostdin', ...inputArgs];
     if (this.#options.realtime) args.push('-re');
-    const fifo = await makeFifo().catch((err: unknown) => {
+    const fifo = await (this.#options.fifo ?? makeFifo)().catch((err: unknown) => {
       throw new EdgeError(EdgeErrorCode.FRAME_SOURCE_FAILED, `cannot make a pipe for ffmpeg: ${errorMessage(err)}`, {
         cause: err,
       });
@@ -79,8 +98,21 @@ export class FfmpegFrameSource implements FrameSource {
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     let stderrTail = '';
+    let partialLine = '';
+    let headerSize: VideoInfo | undefined;
+    let onHeader: (() => void) | undefined;
+    const headerSeen = new Promise<void>((resolve) => (onHeader = resolve));
     child.stderr.on('data', (chunk: Buffer) => {
-      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+      if (!isStream) {
+        stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+        return;
+      }
+      const lines = (partialLine + chunk.toString('utf8')).split(/\r?\n/);
+      partialLine = lines.pop()!.slice(-STDERR_TAIL_BYTES);
+      for (const line of lines) {
+        if (!headerSize && (headerSize = inputVideoSize(line))) onHeader?.();
+        if (isNoteworthy(line)) stderrTail = `${stderrTail}${line}\n`.slice(-STDERR_TAIL_BYTES);
+      }
     });
     const exited = new Promise<number | null>((resolve, reject) => {
       // No cause: a spawn error carries the arguments (spawnargs), the camera URL among them.
@@ -99,6 +131,7 @@ export class FfmpegFrameSource implements FrameSource {
     void exited.finally(() => {
       if (reader.bytesRead === 0) socket.destroy();
     });
+    const lastWords = (): string => stderrTail + (isNoteworthy(partialLine) ? partialLine : '');
     const watchdog = stallMs ? watchForStall(reader, stallMs, () => child.kill('SIGTERM')) : undefined;
     const { cameraId, startAtMs, stamping } = this.#options;
     let index = 0;
@@ -107,6 +140,16 @@ export class FfmpegFrameSource implements FrameSource {
     let isComplete = false;
     try {
       for await (const rgb of reader) {
+        if (index === 0 && isStream) {
+          if (!headerSize) await Promise.race([headerSeen, exited.catch(() => undefined), sleep(HEADER_WAIT_MS)]);
+          this.#options.onSize?.(headerSize);
+          if (headerSize && (headerSize.widthPx !== widthPx || headerSize.heightPx !== heightPx)) {
+            throw new EdgeError(
+              EdgeErrorCode.FRAME_SOURCE_FAILED,
+              `${hideCredentials(input)}: the stream is ${headerSize.widthPx}x${headerSize.heightPx}, not ${widthPx}x${heightPx} as before: reopening at the new size`,
+            );
+          }
+        }
         let capturedAtMs = startAtMs + Math.round((index * 1000) / fps);
         if (stamping === 'arrival') {
           const input = { index, fps, arrivedAtMs: reader.lastArrivedAtMs, isBackedUp, maxDriftMs: MAX_DRIFT_MS };
@@ -136,7 +179,7 @@ export class FfmpegFrameSource implements FrameSource {
     if (code !== 0 && code !== null && this.#child) {
       throw new EdgeError(
         EdgeErrorCode.FRAME_SOURCE_FAILED,
-        hideCredentials(`ffmpeg exited with code ${code} on ${input}: ${stderrTail.trim() || 'no message'}`, input),
+        hideCredentials(`ffmpeg exited with code ${code} on ${input}: ${lastWords().trim() || 'no message'}`, input),
       );
     }
     if (reader.truncatedBytes > 0) {
@@ -191,4 +234,8 @@ function watchForStall(
       return hasStalled;
     },
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

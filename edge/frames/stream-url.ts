@@ -3,8 +3,15 @@
  * every message. Pure.
  */
 
-/** Longest an RTSP input is analysed before decoding starts (µs). */
-export const RTSP_ANALYZE_US = 1_000_000;
+/**
+ * Longest ffmpeg analyses an RTSP input before decoding starts (µs). The size comes from the
+ * SPS (in the SDP or before the first key frame); analysis beyond that only estimates the frame
+ * rate, which the fps filter does not need, and would delay every reconnect (1 s cost ~0.9 s more
+ * than this on a loopback camera; ffmpeg's default is 5 s).
+ */
+export const RTSP_ANALYZE_US = 100_000;
+/** Analysis for ffprobe's size reading on a first open: not on the reconnect path, so generous. */
+export const RTSP_PROBE_ANALYZE_US = 1_000_000;
 
 const SCHEME_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s?#@]*(?:@[^/\s?#@]*)*@/gi;
 
@@ -49,12 +56,16 @@ export function hideCredentials(text: string, input?: string): string {
 
 /**
  * ffmpeg (and ffprobe) input options for a stream: RTSP over TCP (interleaved: no UDP ports
- * to open, no packet loss that corrupts frames), video only, at most 1 s of analysis before
- * the first frame (the SDP's SPS gives the size; the 5 s default delays every reconnect), and
+ * to open, no packet loss that corrupts frames), video only, bounded analysis before the first
+ * frame (`analyzeUs`, RTSP_ANALYZE_US by default; the 5 s default delays every reconnect), and
  * a socket timeout so a connection that goes silent ends the process; HTTP(S) gets a
  * read/write timeout. Files get none.
  */
-export function streamInputArgs(input: string, stallTimeoutMs: number | undefined): string[] {
+export function streamInputArgs(
+  input: string,
+  stallTimeoutMs: number | undefined,
+  analyzeUs: number = RTSP_ANALYZE_US,
+): string[] {
   const micros = stallTimeoutMs ? String(Math.round(stallTimeoutMs * 1000)) : undefined;
   if (/^rtsps?:\/\//i.test(input)) {
     return [
@@ -63,7 +74,7 @@ export function streamInputArgs(input: string, stallTimeoutMs: number | undefine
       '-allowed_media_types',
       'video',
       '-analyzeduration',
-      String(RTSP_ANALYZE_US),
+      String(analyzeUs),
       ...(micros ? ['-timeout', micros] : []),
     ];
   }

@@ -123,3 +123,38 @@ export async function startRtspServer(options: RtspServerOptions): Promise<TestR
     [Symbol.asyncDispose]: stop,
   };
 }
+
+/** A fresh RTSP client (ffmpeg), started now: when its first decoded frame arrived. */
+export interface FirstFrameClient extends AsyncDisposable {
+  /** Date.now() when the first byte of the first decoded frame reached us. */
+  readonly firstFrameAtMs: Promise<number>;
+}
+
+/**
+ * Starts one ffmpeg that opens `url` with `inputArgs` (the options a client chooses: transport,
+ * analysis) and decodes one frame to a pipe, no filter: the independent measure of when the
+ * server can deliver a frame to anyone who asks.
+ */
+export function startFirstFrameClient(url: string, inputArgs: readonly string[]): FirstFrameClient {
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputArgs, '-i', url];
+  args.push('-an', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const firstFrameAtMs = new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', () => resolve(Date.now()));
+    child.stdout.resume();
+    child.once('error', reject);
+    child.once('close', (code) => reject(new Error(`the fresh client ended (code ${code}) before a frame: ${stderr}`)));
+  });
+  firstFrameAtMs.catch(() => undefined);
+  return {
+    firstFrameAtMs,
+    [Symbol.asyncDispose]: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+      child.kill('SIGKILL');
+      await closed;
+    },
+  };
+}

@@ -4,6 +4,13 @@ with python3-gi) serving a video file as H.264 (x264) at rtsp://127.0.0.1:PORT/P
 by every client, as an IP camera does.
 
 Usage: rtsp_server.py --file F --port N [--path /cam] [--user U --password P] [--size WxH] [--fps N]
+                      [--gop-s S] [--key-on-play 0|1]
+
+Encoded like a typical IP camera: H.264 with a key frame every --gop-s seconds (1 by default;
+cameras ship with 1-2 s), SPS/PPS in the SDP and repeated in band every second, and each new
+session starts at a key frame (--key-on-play 1: the encoder is asked for one when a client's PLAY
+is answered, as many cameras do; a client otherwise waits for the next one, up to a GOP). The
+pipeline starts with the first client, so its first frame is a key frame too.
 
 Prints "ready" on stdout once it listens. Commands on stdin, one a line, each answered "ok <cmd>":
   stall           stop sending (the connection stays open, no packets flow)
@@ -20,7 +27,8 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version("GstVideo", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer, GstVideo  # noqa: E402
 
 
 def parse_size(text):
@@ -39,6 +47,8 @@ def main():
     parser.add_argument("--password")
     parser.add_argument("--size", default="768x576")
     parser.add_argument("--fps", type=int, default=10)
+    parser.add_argument("--gop-s", type=int, default=1)
+    parser.add_argument("--key-on-play", type=int, default=1)
     args = parser.parse_args()
     Gst.init(None)
     width, height = parse_size(args.size)
@@ -47,7 +57,7 @@ def main():
             f'( filesrc location="{args.file}" ! decodebin ! videoconvert ! videorate ! videoscale '
             f"! capsfilter name=size caps=video/x-raw,format=I420,width={width},height={height},framerate={args.fps}/1 "
             "! valve name=valve drop=false "
-            f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={args.fps} bitrate=3000 "
+            f"! x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max={args.fps * args.gop_s} bitrate=3000 "
             "! rtph264pay name=pay0 pt=96 config-interval=1 )"
         )
 
@@ -76,6 +86,13 @@ def main():
         media_elements.append(media.get_element())
 
     factory.connect("media-configure", on_configure)
+    def on_play(_client, _context):
+        # Each new session starts at a key frame (sent upstream to the encoder).
+        if args.key_on_play:
+            each("enc", lambda e: e.get_static_pad("src").send_event(
+                GstVideo.video_event_new_upstream_force_key_unit(Gst.CLOCK_TIME_NONE, True, 0)))
+
+    server.connect("client-connected", lambda _s, client: client.connect("play-request", on_play))
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port}", file=sys.stderr, flush=True)
         sys.exit(2)
