@@ -167,6 +167,5 @@ describe('vtest.avi over RTSP, end to end', () => {
       expect(live.summary.tracksStarted).toBe(file.summary.tracksStarted);
       expect(live.logs).not.toContain(PASSWORD);
     },
-    400_000,
   );
 });
