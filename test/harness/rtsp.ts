@@ -9,7 +9,7 @@ import { freePorts } from '../../cli/nats-server.js';
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, 'rtsp_server.py');
 const PACKAGES =
-  'gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav';
+  'gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav';
 
 export interface RtspServerOptions {
   /** The video to serve (looped never: its end ends the stream, as a camera reboot would). */
@@ -22,6 +22,11 @@ export interface RtspServerOptions {
   readonly size?: string;
   /** Served frame rate (default 10, vtest's own). */
   readonly fps?: number;
+  /**
+   * Serve the H.264 in `file` (an MP4) as it is, not re-encoded: the stream carries the file's
+   * own bytes (size, fps and the size command do not apply).
+   */
+  readonly passthrough?: boolean;
 }
 
 /** A running GStreamer RTSP server on 127.0.0.1 (test/harness/rtsp_server.py). */
@@ -48,7 +53,8 @@ export function requireGstRtspServer(): void {
       [
         '-c',
         "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); " +
-          "assert Gst.ElementFactory.find('x264enc') and Gst.ElementFactory.find('avdec_msmpeg4'), 'x264enc or avdec_msmpeg4 missing (gstreamer1.0-plugins-ugly, gstreamer1.0-libav)'",
+          "missing = [e for e in ('x264enc', 'avdec_msmpeg4', 'h264parse', 'qtdemux') if not Gst.ElementFactory.find(e)]; " +
+          "assert not missing, ' '.join(missing) + ' missing (gstreamer1.0-plugins-ugly, -bad, -good, gstreamer1.0-libav)'",
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -69,6 +75,7 @@ export async function startRtspServer(options: RtspServerOptions): Promise<TestR
   if (options.user) args.push('--user', options.user, '--password', options.password ?? '');
   if (options.size) args.push('--size', options.size);
   if (options.fps) args.push('--fps', String(options.fps));
+  if (options.passthrough) args.push('--passthrough');
   let child: ServerProcess | undefined;
   let answers: string[] = [];
   let waiting: (() => void) | undefined;

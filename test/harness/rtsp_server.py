@@ -4,13 +4,18 @@ with python3-gi) serving a video file as H.264 (x264) at rtsp://127.0.0.1:PORT/P
 by every client, as an IP camera does.
 
 Usage: rtsp_server.py --file F --port N [--path /cam] [--user U --password P] [--size WxH] [--fps N]
-                      [--gop-s S] [--key-on-play 0|1]
+                      [--gop-s S] [--key-on-play 0|1] [--passthrough]
 
 Encoded like a typical IP camera: H.264 with a key frame every --gop-s seconds (1 by default;
 cameras ship with 1-2 s), SPS/PPS in the SDP and repeated in band every second, and each new
 session starts at a key frame (--key-on-play 1: the encoder is asked for one when a client's PLAY
 is answered, as many cameras do; a client otherwise waits for the next one, up to a GOP). The
 pipeline starts with the first client, so its first frame is a key frame too.
+
+--passthrough serves the H.264 already in F (an MP4) as it is, not re-encoded: the same bytes a
+file reader decodes, paced at real time by their own timestamps (the RTSP media's sinks sync to
+the clock), ending at the file's end. The encoding is then the file's (its GOP, its first frame a
+key frame); --size, --fps, --gop-s and --key-on-play do not apply, nor the "size" command.
 
 Prints "ready" on stdout once it listens. Commands on stdin, one a line, each answered "ok <cmd>":
   stall           stop sending (the connection stays open, no packets flow)
@@ -49,10 +54,18 @@ def main():
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--gop-s", type=int, default=1)
     parser.add_argument("--key-on-play", type=int, default=1)
+    parser.add_argument("--passthrough", action="store_true")
     args = parser.parse_args()
+    if args.passthrough:
+        args.key_on_play = 0
     Gst.init(None)
     width, height = parse_size(args.size)
     def launch_for(width, height):
+        if args.passthrough:
+            return (
+                f'( filesrc location="{args.file}" ! qtdemux ! h264parse ! valve name=valve drop=false '
+                "! rtph264pay name=pay0 pt=96 config-interval=1 )"
+            )
         return (
             f'( filesrc location="{args.file}" ! decodebin ! videoconvert ! videorate ! videoscale '
             f"! capsfilter name=size caps=video/x-raw,format=I420,width={width},height={height},framerate={args.fps}/1 "
@@ -117,6 +130,9 @@ def main():
             each("valve", lambda v: v.set_property("drop", True))
         elif cmd == "resume":
             each("valve", lambda v: v.set_property("drop", False))
+        elif cmd == "size" and args.passthrough:
+            print("size: not with --passthrough (the file's own encoding is served)", file=sys.stderr, flush=True)
+            return True
         elif cmd == "size":
             w, h = parse_size(words[1])
             caps = Gst.Caps.from_string(f"video/x-raw,format=I420,width={w},height={h},framerate={args.fps}/1")
