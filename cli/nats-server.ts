@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { LEAF_LOCAL_SUBJECTS, renderNatsAuthorization } from '../proto/index.js';
 import type { NatsUser } from '../proto/index.js';
@@ -94,18 +96,52 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago: `preferred` if it is, else any. */
-export function freePort(preferred = 0): Promise<number> {
-  const tryListen = (port: number): Promise<number> =>
+/**
+ * The lowest port the kernel hands out for `listen(0)` (Linux's ip_local_port_range), or
+ * undefined where that cannot be read.
+ */
+function ephemeralPortsFrom(): number | undefined {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Listens on `port`, or on a random port below the kernel's ephemeral range, or on any. */
+function listenOnFreePort(server: Server, port: number): Promise<number> {
+  const attempt = (p: number): Promise<number> =>
     new Promise((resolvePort, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        const bound = (server.address() as { port: number }).port;
-        server.close(() => resolvePort(bound));
+      const onError = (err: Error): void => reject(err);
+      server.once('error', onError);
+      server.listen(p, '127.0.0.1', () => {
+        server.off('error', onError);
+        resolvePort((server.address() as { port: number }).port);
       });
     });
-  return tryListen(preferred).catch(() => tryListen(0));
+  if (port !== 0) return attempt(port);
+  // Below the ephemeral range: a server another process starts with port 0 (a nats-server
+  // with `-p -1`, a test's listener) can never be given the port between this pick and its use.
+  const high = ephemeralPortsFrom();
+  const tryRandom = async (left: number): Promise<number> => {
+    if (high === undefined || left === 0) return attempt(0);
+    return attempt(10_000 + Math.floor(Math.random() * (high - 10_000))).catch(() => tryRandom(left - 1));
+  };
+  return tryRandom(20);
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago: `preferred` if it is, else any. */
+export async function freePort(preferred = 0): Promise<number> {
+  const pick = async (port: number): Promise<number> => {
+    const server = createServer();
+    try {
+      return await listenOnFreePort(server, port);
+    } finally {
+      if (server.listening) await new Promise<void>((done) => server.close(() => done()));
+    }
+  };
+  return pick(preferred).catch(() => pick(0));
 }
 
 /**
@@ -116,15 +152,7 @@ export function freePort(preferred = 0): Promise<number> {
 export async function freePorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer());
   try {
-    return await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<number>((resolvePort, reject) => {
-            server.once('error', reject);
-            server.listen(0, '127.0.0.1', () => resolvePort((server.address() as { port: number }).port));
-          }),
-      ),
-    );
+    return await Promise.all(servers.map((server) => listenOnFreePort(server, 0)));
   } finally {
     await Promise.all(
       servers.map((server) => new Promise<void>((done) => (server.listening ? server.close(() => done()) : done()))),
