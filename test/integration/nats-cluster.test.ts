@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -16,6 +15,7 @@ import { EVIDENCE_BUCKET, INFRACTIONS_STREAM, RECEIPTS_STREAM, eventSubject } fr
 import { startTestNatsCluster } from '../harness/nats-cluster.js';
 import { startTestSite } from '../harness/nats.js';
 import { testPki } from '../harness/pki.js';
+import { natsEnvSecret } from '../harness/secrets.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 
 const SITE = 'test-site';
@@ -156,7 +156,7 @@ describe('a 3-node JetStream cluster as the hub', { timeout: 120_000 }, () => {
     const ports: { client: number; route: number; leaf: number }[] = [];
     const free = await freePorts(9);
     for (let i = 0; i < 3; i++) ports.push({ client: free[3 * i]!, route: free[3 * i + 1]!, leaf: free[3 * i + 2]! });
-    const password = { setup: randomBytes(18).toString('base64url'), route: randomBytes(18).toString('base64url') };
+    const password = { setup: natsEnvSecret(), route: natsEnvSecret() };
     const children: ChildProcess[] = [];
     try {
       for (const [i, p] of ports.entries()) {
@@ -187,8 +187,8 @@ describe('a 3-node JetStream cluster as the hub', { timeout: 120_000 }, () => {
             ZEBRA_NATS_NODE_NAME: `nats-${i + 1}`,
             ZEBRA_NATS_ROUTE_PASSWORD: password.route,
             ZEBRA_NATS_HUB_SETUP_PASSWORD: password.setup,
-            ZEBRA_NATS_CORE_PASSWORD: randomBytes(18).toString('base64url'),
-            ZEBRA_SITE_LEAF_PASSWORD: randomBytes(18).toString('base64url'),
+            ZEBRA_NATS_CORE_PASSWORD: natsEnvSecret(),
+            ZEBRA_SITE_LEAF_PASSWORD: natsEnvSecret(),
           },
         });
         children.push(child);

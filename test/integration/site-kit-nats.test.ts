@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -7,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { DEPLOY_NATS_FILES, SITE_KIT_CONTROLLERS, controllerPasswordEnv } from '../../cli/nats-deploy.js';
 import { freePort, readPortsFile, stopProcess } from '../../cli/nats-server.js';
 import { testPki } from '../harness/pki.js';
+import { natsEnvSecret } from '../harness/secrets.js';
 import { tempDir, waitFor } from '../harness/temp.js';
 
-const secret = (): string => randomBytes(18).toString('hex');
+const secret = natsEnvSecret;
 
 describe('the site kit’s NATS config (deploy/site/nats-site.conf)', () => {
   it('boots with TLS; the device signs in, and each controller may publish its own signal subject only', async () => {
@@ -33,7 +33,7 @@ describe('the site kit’s NATS config (deploy/site/nats-site.conf)', () => {
     // The server picks its own client port (no race with other tests for a free one) and writes it down.
     const args = ['-c', join(dir.path, 'site.conf'), '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir.path];
     const child = spawn('nats-server', [...args, '-l', join(dir.path, 'nats.log')], {
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
       env: {
         ...process.env,
         ZEBRA_HUB_LEAF_URL_1: hubUrl,
@@ -44,11 +44,13 @@ describe('the site kit’s NATS config (deploy/site/nats-site.conf)', () => {
         ...Object.fromEntries(SITE_KIT_CONTROLLERS.map((id) => [controllerPasswordEnv(id), passwords[id]])),
       },
     });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
     try {
       const log = (): Promise<string> => readFile(join(dir.path, 'nats.log'), 'utf8').catch(() => '');
       const client = await waitFor('the site leaf node listening', async () => {
         if (child.exitCode !== null)
-          throw new Error(`nats-server exited (${child.exitCode}): ${(await log()).slice(-1_000)}`);
+          throw new Error(`nats-server exited (${child.exitCode}): ${stderr}${(await log()).slice(-1_000)}`);
         return readPortsFile(dir.path, child.pid!).catch(() => undefined);
       });
       const as = (user: string, pass: string) =>
