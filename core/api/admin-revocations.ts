@@ -50,7 +50,7 @@ export function revocationMethods(
           CoreErrorCode.PERMISSION_DENIED,
           `only an admin lists another user's tokens: ${self} may list only their own`,
         );
-      const limit = pageSize(req.limit, DEFAULT_TOKENS, MAX_TOKENS);
+      const limit = pageSize(req.limit, DEFAULT_TOKENS, MAX_TOKENS, 'limit');
       if (userId !== self && !(await findUser(ctx.deps.db, userId)))
         throw new CoreError(CoreErrorCode.NOT_FOUND, `no user ${userId}`);
       return { tokens: await listTokens(ctx.deps.db, userId, limit) };

@@ -40,9 +40,12 @@ export function requireVersion(value: number): number {
   return value;
 }
 
-/** A page size: 0 means `defaultSize`, above `maxSize` is capped; negative or fractional is refused. */
-export function pageSize(value: number, defaultSize: number, maxSize: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw invalid('page_size must be a whole number, 0 or more');
+/**
+ * A page size in the request field `name`: 0 means `defaultSize`, above `maxSize` is capped;
+ * negative or fractional is refused, naming the field.
+ */
+export function pageSize(value: number, defaultSize: number, maxSize: number, name = 'page_size'): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${name} must be a whole number, 0 or more`);
   return value === 0 ? defaultSize : Math.min(value, maxSize);
 }
 

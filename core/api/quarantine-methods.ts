@@ -84,7 +84,7 @@ export const quarantineMethods: Record<'listQuarantine' | 'getQuarantined', Meth
   listQuarantine: rpc(READERS, ListQuarantineRequest, ListQuarantineResponse, async (ctx, req) => ({
     messages: await listQuarantine(
       ctx.deps.db,
-      pageSize(req.limit, DEFAULT_PAGE, MAX_PAGE),
+      pageSize(req.limit, DEFAULT_PAGE, MAX_PAGE, 'limit'),
       positiveId('before_id', req.beforeId),
     ),
   })),

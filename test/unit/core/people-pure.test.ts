@@ -41,6 +41,8 @@ describe('people, pure parts', () => {
     expect(() => pageSize(1.5, 50, 200)).toThrow(invalid);
     expect(pageSize(0, 50, 200)).toBe(50);
     expect(pageSize(4_294_967_295, 50, 200)).toBe(200);
+    expect(() => pageSize(-1, 50, 200)).toThrow(/^page_size must/);
+    expect(() => pageSize(-1, 50, 200, 'limit')).toThrow(/^limit must be a whole number/);
     expect(() => durationMs('ttl_ms', 1e300, 1000)).toThrow(invalid);
     expect(() => durationMs('ttl_ms', Number.NaN, 1000)).toThrow(invalid);
     expect(() => optionalText('display_name', 'x'.repeat(129), 128)).toThrow(invalid);
