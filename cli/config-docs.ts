@@ -38,15 +38,24 @@ function typeOf(schema: Schema): string {
   if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(', ');
   const base: string = typeof schema.type === 'string' ? schema.type : (schema.type?.join(' or ') ?? 'any');
   if (base === 'array') return `list of ${schema.items ? typeOf(schema.items) : 'any'}`;
-  const low = schema.minimum ?? schema.exclusiveMinimum;
-  const rawHigh = schema.maximum ?? schema.exclusiveMaximum;
+  if (base !== 'number' && base !== 'integer') return base;
+  // An exclusive bound (z.positive() writes exclusiveMinimum 0) is the next whole number for an
+  // integer; for a number it keeps its strict sign.
+  const step = base === 'integer' ? 1 : 0;
+  const low = schema.minimum ?? (schema.exclusiveMinimum === undefined ? undefined : schema.exclusiveMinimum + step);
+  const rawHigh =
+    schema.maximum ?? (schema.exclusiveMaximum === undefined ? undefined : schema.exclusiveMaximum - step);
+  const isStrictLow = step === 0 && schema.minimum === undefined && schema.exclusiveMinimum !== undefined;
+  const isStrictHigh = step === 0 && schema.maximum === undefined && schema.exclusiveMaximum !== undefined;
   // z.int() writes the safe-integer bounds; they say nothing to a reader.
   const high = rawHigh !== undefined && rawHigh >= Number.MAX_SAFE_INTEGER ? undefined : rawHigh;
-  if (base !== 'number' && base !== 'integer') return base;
-  if (low !== undefined && high !== undefined) return `${base} ${low}–${high}`;
-  if (low !== undefined && low > -Number.MAX_SAFE_INTEGER) return `${base} ≥ ${low}`;
-  if (high !== undefined) return `${base} ≤ ${high}`;
-  return base;
+  const hasLow = low !== undefined && low > -Number.MAX_SAFE_INTEGER;
+  if (hasLow && high !== undefined && !isStrictLow && !isStrictHigh) return `${base} ${low}–${high}`;
+  const parts = [
+    ...(hasLow ? [`${isStrictLow ? '>' : '≥'} ${low}`] : []),
+    ...(high !== undefined ? [`${isStrictHigh ? '<' : '≤'} ${high}`] : []),
+  ];
+  return parts.length > 0 ? `${base} ${parts.join(', ')}` : base;
 }
 
 /** The object schema inside `schema` (an object, a list of objects, or an optional object), if any. */

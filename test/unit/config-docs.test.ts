@@ -13,4 +13,11 @@ describe('docs/config.md', () => {
     expect(text).toMatch(/\| `cameras\[\]\.zone` \|/);
     expect(text).toMatch(/\| `database\.url` \|/);
   });
+
+  it('states a bound the way the schema checks it: positive integers from 1, positive numbers above 0', () => {
+    const text = renderConfigReference();
+    expect(text).toMatch(/\| `cameras\[\]\.source\.reconnect\.fastRetryDelayMs` \| integer ≥ 1 \|/);
+    expect(text).toMatch(/\| `cameras\[\]\.source\.reconnect\.fastRetryForMs` \| integer ≥ 0 \|/);
+    expect(text).toMatch(/\| `cameras\[\]\.source\.fps` \| number > 0, ≤ 30 \|/);
+  });
 });
