@@ -4,6 +4,7 @@ import { migrate, openDatabase } from '../../core/index.js';
 import { registerDevice } from '../../core/devices/devices-repo.js';
 import { TEST_DEVICE } from './events.js';
 import type { Database } from '../../core/index.js';
+import { copyPgliteTemplate } from './pglite-template.js';
 import { tempDir } from './temp.js';
 
 /** Where a test database lives: a PGlite folder, or a database on the server of DATABASE_URL. */
@@ -14,12 +15,14 @@ export interface TestDatabaseTarget extends AsyncDisposable {
 
 /**
  * A fresh, empty database: a new database on the PostgreSQL server named by DATABASE_URL
- * when it is set, else a PGlite folder in a temporary directory.
+ * when it is set, else a PGlite folder in a temporary directory (a copy of the run's empty
+ * cluster: test/harness/pglite-template.ts).
  */
 export async function createTestDatabase(): Promise<TestDatabaseTarget> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const dir = await tempDir('zebra-pglite-');
+    await copyPgliteTemplate(dir.path);
     return { kind: 'pglite', config: { pgliteDir: dir.path }, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
   }
   const name = `zebra_test_${randomBytes(6).toString('hex')}`;
