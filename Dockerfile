@@ -25,7 +25,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -r
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip NODE_ENV=production
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev
 COPY --from=build /src/dist ./
 COPY deploy/healthcheck.js ./deploy/healthcheck.js
 # The state folder (audit key, device key, spool, model cache) belongs to the user the image

@@ -87,6 +87,25 @@ describe('the production build (npm run build: dist/)', () => {
       expect(own).toContain(needed);
   });
 
+  it('the image installs no tsx, esbuild or typescript, and ships dist/ with no sources', async () => {
+    // What `npm ci --omit=dev` installs: the lock's packages not marked dev.
+    const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const production = Object.entries(lock.packages).filter(([path, p]) => path !== '' && !p.dev);
+    expect(production.length).toBeGreaterThan(0);
+    expect(
+      production.map(([path]) => path).filter((path) => /\/(tsx|esbuild|@esbuild\/[^/]+|typescript)$/.test(path)),
+    ).toEqual([]);
+    // The Dockerfile's last stage: production dependencies, then dist/ from the build stage only.
+    const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+    const last = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(last).toMatch(/^RUN npm ci --omit=dev$/m);
+    expect(last).toMatch(/^COPY --from=build \S+\/dist \.\/$/m);
+    expect(last).not.toMatch(/^COPY (\.\/)?(bin|cli|edge|core|proto|models|scripts)\b/m);
+  });
+
   it('the hook catches a forbidden import: the source tree CLI (tsx) fails under it', async () => {
     const run = await runNode([...FORBID, join(ROOT, 'bin/zebra.js'), '--help']);
     expect(run.code).not.toBe(0);
