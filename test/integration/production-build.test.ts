@@ -30,7 +30,7 @@ interface Exited {
 }
 
 /** Runs `node args…` to its end (killed after `timeoutMs`). */
-function runNode(args: readonly string[], timeoutMs = 60_000): Promise<Exited> {
+function runNode(args: readonly string[], timeoutMs = 90_000): Promise<Exited> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';
