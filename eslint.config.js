@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['proto/gen/**', 'node_modules/**', '.zebra/**', 'core/console/public/**', '.ci/**'] },
+  { ignores: ['proto/gen/**', 'node_modules/**', 'dist/**', '.zebra/**', 'core/console/public/**', '.ci/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

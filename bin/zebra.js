@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Entry point: registers the TypeScript loader, then runs the CLI.
-import { register } from 'tsx/esm/api';
+// Entry point: runs the CLI. In a build (dist/) the CLI is JavaScript beside this file; in the
+// source tree it is TypeScript, and the TypeScript loader (tsx, a dev dependency) is registered first.
+import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
 // grpc-js passes an IP address target (the default 127.0.0.1) as the TLS server name, which
 // Node flags once per process (DEP0123); the certificate is still checked against that IP.
@@ -11,6 +13,8 @@ process.emitWarning = (warning, ...rest) => {
   if (code !== 'DEP0123') emitWarning(warning, ...rest);
 };
 
-register();
-const { main } = await import('../cli/main.ts');
+const built = new URL('../cli/main.js', import.meta.url);
+const fromBuild = existsSync(built);
+if (!fromBuild) (await import('tsx/esm/api')).register();
+const { main } = await import(fromBuild ? built.href : '../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,11 @@
-// PGlite thread bootstrap: registers the TypeScript loader in this thread, then loads the thread.
-import { register } from 'tsx/esm/api';
+// PGlite thread bootstrap: loads ./pglite-thread.js in a build (dist/); in the source tree, registers the
+// TypeScript loader (tsx, a dev dependency) in this thread and loads ./pglite-thread.ts.
+import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
-register();
-await import('./pglite-thread.ts');
+const built = new URL('./pglite-thread.js', import.meta.url);
+if (existsSync(built)) await import(built.href);
+else {
+  (await import('tsx/esm/api')).register();
+  await import('./pglite-thread.ts');
+}

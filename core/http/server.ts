@@ -90,6 +90,8 @@ export async function startHttpServer(
   tls: ServerTlsMaterial,
   deps: HttpDeps,
 ): Promise<HttpServerHandle> {
+  // The console's script is ready before the first request (read from dist/, or bundled from source).
+  await consoleScript();
   const audits = new FetchAudits();
   const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
     for (const [name, value] of Object.entries(BASE_HEADERS)) res.setHeader(name, value!);

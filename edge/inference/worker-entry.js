@@ -1,5 +1,11 @@
-// Worker thread bootstrap: registers the TypeScript loader in this thread, then loads the worker.
-import { register } from 'tsx/esm/api';
+// Worker thread bootstrap: loads ./worker-main.js in a build (dist/); in the source tree, registers the
+// TypeScript loader (tsx, a dev dependency) in this thread and loads ./worker-main.ts.
+import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
-register();
-await import('./worker-main.ts');
+const built = new URL('./worker-main.js', import.meta.url);
+if (existsSync(built)) await import(built.href);
+else {
+  (await import('tsx/esm/api')).register();
+  await import('./worker-main.ts');
+}

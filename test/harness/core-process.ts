@@ -42,7 +42,10 @@ export interface CoreProcess {
   stop(): Promise<void>;
 }
 
-/** `zebra core run` as a child process, like production; its log goes to `logFile`. */
+/**
+ * `zebra core run` as a child process, like production; its log goes to `logFile`. `launch`
+ * runs another build of the CLI (`cli`, default the source tree's bin/zebra.js) under Node options.
+ */
 export async function startCoreProcess(
   workDir: string,
   nats: TestNats,
@@ -50,6 +53,7 @@ export async function startCoreProcess(
   ports: { grpc: number; http: number },
   logFile: string,
   extra: Record<string, unknown> = {},
+  launch: { cli?: string; nodeArgs?: readonly string[] } = {},
 ): Promise<CoreProcess> {
   const config = join(workDir, 'core.yaml');
   // A restart keeps the key the first start was given.
@@ -71,7 +75,8 @@ export async function startCoreProcess(
       ...extra,
     }),
   );
-  const child = spawn(process.execPath, [CLI, 'core', 'run', '--config', config], {
+  const cli = [...(launch.nodeArgs ?? []), launch.cli ?? CLI];
+  const child = spawn(process.execPath, [...cli, 'core', 'run', '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile, { flags: 'a' });
