@@ -1,7 +1,8 @@
 // Prints the test files that use a database: those that, themselves or through the test
 // harness modules they import, make one (createTestDatabase, a test core or stack, a core
 // process, openDatabase, DATABASE_URL). CI runs only these a second time, on PostgreSQL;
-// the rest (edge, ONNX, RTSP, pure units) run once.
+// the rest (edge, ONNX, RTSP, pure units) run once, and so does a file that says
+// `ci: once` in a comment (its database is incidental: it tests something else).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -38,6 +39,6 @@ function usesDb(file, seen = new Set()) {
 }
 
 for (const file of walk(testDir)
-  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => f.endsWith('.test.ts') && !/\bci: once\b/.test(readFileSync(f, 'utf8')))
   .sort())
   if (usesDb(file)) console.log(relative(root, file));

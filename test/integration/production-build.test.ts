@@ -1,3 +1,4 @@
+// ci: once (a build runs the same on either database; CI does not run it again on PostgreSQL).
 import { spawn } from 'node:child_process';
 import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
