@@ -4,11 +4,13 @@ import { parse } from 'yaml';
 import { loadCoreConfig } from '../../core/config.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { HUB_DOMAIN, LEAF_LOCAL_SUBJECTS } from '../../proto/index.js';
+import { buildProgram } from '../../cli/main.js';
 import { COMPOSE_HUB_NODES, DEPLOY_NATS_FILES, renderHubConf, renderSiteConf } from '../../cli/nats-deploy.js';
 
 interface Service {
   image?: string;
   build?: string;
+  entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
@@ -76,6 +78,27 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services['nats-setup']!.depends_on!)).toEqual(
       expect.arrayContaining([...COMPOSE_HUB_NODES]),
     );
+  });
+
+  it('runs every service built from the image as a zebra command, under its entrypoint or a shell that calls it', async () => {
+    const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(await readFile('Dockerfile', 'utf8'))![1]!) as string[];
+    expect(entrypoint).toEqual(['node', 'bin/zebra.js']);
+    const commands = new Set(buildProgram().commands.map((c) => c.name()));
+    const built = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
+    expect(built.length).toBeGreaterThanOrEqual(4);
+    for (const [name, service] of built) {
+      if (service.entrypoint === undefined) {
+        expect(commands, name).toContain(service.command![0]);
+        continue;
+      }
+      // A shell in place of the entrypoint: each command in its script is the image's entrypoint.
+      expect(service.entrypoint, name).toEqual(['sh', '-c']);
+      const calls = service.command![0]!.split('&&').map((c) => c.trim());
+      for (const call of calls) {
+        expect(call.startsWith(`${entrypoint.join(' ')} `), `${name}: ${call}`).toBe(true);
+        expect(commands, name).toContain(call.split(/\s+/)[2]);
+      }
+    }
   });
 
   it('runs two core replicas of one image and config on the same database, NATS secret and audit key volume', () => {
