@@ -13,6 +13,15 @@ process.emitWarning = (warning, ...rest) => {
   if (code !== 'DEP0123') emitWarning(warning, ...rest);
 };
 
+// `zebra … | head`: the reader may close the pipe before the output ends. That ends the output,
+// quietly, as with any Unix command; it is not a crash with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const built = new URL('../cli/main.js', import.meta.url);
 const fromBuild = existsSync(built);
 if (!fromBuild) (await import('tsx/esm/api')).register();
