@@ -16,13 +16,16 @@ export interface TestDatabaseTarget extends AsyncDisposable {
 /**
  * A fresh, empty database: a new database on the PostgreSQL server named by DATABASE_URL
  * when it is set, else a PGlite folder in a temporary directory (a copy of the run's empty
- * cluster: test/harness/pglite-template.ts).
+ * cluster: test/harness/pglite-template.ts). `emptyFolder`: on PGlite, a folder with no cluster
+ * in it yet (what `zebra restore` asks for; PGlite makes one on first open).
  */
-export async function createTestDatabase(): Promise<TestDatabaseTarget> {
+export async function createTestDatabase(
+  options: { readonly emptyFolder?: boolean } = {},
+): Promise<TestDatabaseTarget> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const dir = await tempDir('zebra-pglite-');
-    await copyPgliteTemplate(dir.path);
+    if (!options.emptyFolder) await copyPgliteTemplate(dir.path);
     return { kind: 'pglite', config: { pgliteDir: dir.path }, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
   }
   const name = `zebra_test_${randomBytes(6).toString('hex')}`;
