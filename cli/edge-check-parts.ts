@@ -144,7 +144,8 @@ export async function modelChecks(raw: unknown, baseDir: string, env: NodeJS.Pro
   const cacheDirRaw = at<string>(raw, ['models', 'cacheDir'], 'string');
   const cacheDir = cacheDirRaw ? abs(baseDir, cacheDirRaw) : defaultCacheDir(env);
   const face = at<string>(raw, ['redaction', 'faceModel'], 'string') ?? 'ultraface-rfb-640';
-  const smallFace = at<string>(raw, ['redaction', 'smallFaceModel'], 'string') ?? 'ultraface-rfb-320';
+  const smallRaw = at<string>(raw, ['redaction', 'smallFaceModel'], 'string') ?? 'ultraface-rfb-320';
+  const smallFace = smallRaw === face ? 'none' : smallRaw;
   const samples = cameras(raw)
     .map(({ camera }) => at<string>(camera, ['source', 'input'], 'string'))
     .filter((s): s is string => s?.startsWith('sample:') === true)

@@ -13,7 +13,7 @@ import {
   mirrorDirsFromEnv,
 } from '../edge/index.js';
 import type { EdgeConfig } from '../edge/index.js';
-import { redactorOptionsFromConfig } from '../edge/redact/redactor-config.js';
+import { redactorOptionsFromConfig, smallFaceModelId } from '../edge/redact/redactor-config.js';
 import { EvidenceRedactor } from '../edge/redact/redactor.js';
 
 export interface SnapshotOpts {
@@ -110,8 +110,8 @@ export async function edgeSnapshot(opts: SnapshotOpts): Promise<number> {
     classIds: [0],
     intraOpThreads: 1,
   });
-  const smallId = config.redaction.smallFaceModel;
-  const smallEntry = smallId === 'none' ? undefined : manifestEntry(manifest, smallId);
+  const smallId = smallFaceModelId(config.redaction);
+  const smallEntry = smallId === undefined ? undefined : manifestEntry(manifest, smallId);
   const faces = await UltrafaceOnnxDetector.create(
     await ensureFile(faceEntry, fetchOptions),
     faceEntry,

@@ -32,7 +32,7 @@ import { ReceiptPurger, loadCoreKey, outboxLimits, startOutboxMonitor } from './
 import type { OutboxMonitor } from './outbox/index.js';
 import { FileSequencer } from './publish/sequencer.js';
 import { EvidenceRedactor } from './redact/redactor.js';
-import { redactorOptionsFromConfig } from './redact/redactor-config.js';
+import { redactorOptionsFromConfig, smallFaceModelId } from './redact/redactor-config.js';
 import { loadPinnedKey } from './pinned-key.js';
 import type { PinnedKey } from './pinned-key.js';
 import { ClockedSignalSource } from './clock/clocked-signal.js';
@@ -168,8 +168,8 @@ export function configSha256(config: EdgeConfig): string {
 async function startInference(config: EdgeConfig, manifest: Manifest, fetchOptions: FetchOptions, logger: Logger) {
   const yolox = manifestEntry(manifest, 'yolox-nano');
   const faceEntry = manifestEntry(manifest, config.redaction.faceModel);
-  const smallModel = config.redaction.smallFaceModel;
-  const smallEntry = smallModel === 'none' ? undefined : manifestEntry(manifest, smallModel);
+  const smallModel = smallFaceModelId(config.redaction);
+  const smallEntry = smallModel === undefined ? undefined : manifestEntry(manifest, smallModel);
   const { intraOpThreads, minScore, nmsIou, minBoxHeight, workers } = config.detector;
   const pool = await InferencePool.start(
     {

@@ -25,6 +25,7 @@ import { parse } from 'yaml';
 import { createEdgeLogger, parseEdgeConfig } from '../../edge/index.js';
 import type { EdgeConfig } from '../../edge/index.js';
 import { InferencePool } from '../../edge/inference/inference-pool.js';
+import { smallFaceModelId } from '../../edge/redact/redactor-config.js';
 import { manifestFile } from '../harness/models.js';
 import { runCamerasStep } from './cameras-run.js';
 import type { StepResult } from './cameras-run.js';
@@ -46,8 +47,8 @@ async function demoConfig(): Promise<EdgeConfig> {
 async function startPool(config: EdgeConfig) {
   const yolox = await manifestFile('yolox-nano');
   const face = await manifestFile(config.redaction.faceModel);
-  const smallId = config.redaction.smallFaceModel;
-  const small = smallId === 'none' ? undefined : await manifestFile(smallId);
+  const smallId = smallFaceModelId(config.redaction);
+  const small = smallId === undefined ? undefined : await manifestFile(smallId);
   const { minScore, nmsIou, minBoxHeight, intraOpThreads, workers } = config.detector;
   const pool = await InferencePool.start(
     {

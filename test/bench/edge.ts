@@ -33,7 +33,7 @@ import { FolderPublisher } from '../../edge/publish/folder-publisher.js';
 import { loadOrCreateDeviceKey } from '../../edge/publish/device-key.js';
 import { FileSequencer } from '../../edge/publish/sequencer.js';
 import { EvidenceRedactor } from '../../edge/redact/redactor.js';
-import { redactorOptionsFromConfig } from '../../edge/redact/redactor-config.js';
+import { redactorOptionsFromConfig, smallFaceModelId } from '../../edge/redact/redactor-config.js';
 import { ScheduleSignalSource, loadSchedule } from '../../edge/signal/schedule.js';
 import { manifestFile } from '../harness/models.js';
 
@@ -67,8 +67,8 @@ async function decodeAll(input: string): Promise<Frame[]> {
 async function startPool(config: EdgeConfig) {
   const yolox = await manifestFile('yolox-nano');
   const face = await manifestFile(config.redaction.faceModel);
-  const smallId = config.redaction.smallFaceModel;
-  const small = smallId === 'none' ? undefined : await manifestFile(smallId);
+  const smallId = smallFaceModelId(config.redaction);
+  const small = smallId === undefined ? undefined : await manifestFile(smallId);
   const { minScore, nmsIou, minBoxHeight, intraOpThreads, workers } = config.detector;
   const pool = await InferencePool.start(
     {
