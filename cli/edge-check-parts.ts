@@ -144,13 +144,15 @@ export async function modelChecks(raw: unknown, baseDir: string, env: NodeJS.Pro
   const cacheDirRaw = at<string>(raw, ['models', 'cacheDir'], 'string');
   const cacheDir = cacheDirRaw ? abs(baseDir, cacheDirRaw) : defaultCacheDir(env);
   const face = at<string>(raw, ['redaction', 'faceModel'], 'string') ?? 'ultraface-rfb-640';
+  const smallRaw = at<string>(raw, ['redaction', 'smallFaceModel'], 'string') ?? 'ultraface-rfb-320';
+  const smallFace = smallRaw === face ? 'none' : smallRaw;
   const samples = cameras(raw)
     .map(({ camera }) => at<string>(camera, ['source', 'input'], 'string'))
     .filter((s): s is string => s?.startsWith('sample:') === true)
     .map((s) => s.slice('sample:'.length));
   const manifest = await loadManifest();
   return Promise.all(
-    [...new Set(['yolox-nano', face, ...samples])].map(async (id) => {
+    [...new Set(['yolox-nano', face, ...(smallFace === 'none' ? [] : [smallFace]), ...samples])].map(async (id) => {
       const label = `model ${id}`;
       try {
         const entry = manifestEntry(manifest, id);

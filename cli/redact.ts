@@ -48,6 +48,8 @@ export async function redact(values: RedactOpts, [input]: string[]): Promise<num
   const fetchOptions = { cacheDir: defaultCacheDir(process.env), mirrorDirs: mirrorDirsFromEnv(process.env) };
   const yolox = manifestEntry(manifest, 'yolox-nano');
   const face = manifestEntry(manifest, 'ultraface-rfb-640');
+  // Windows that fit UltraFace-320's input are searched there, as on the edge by default.
+  const smallFace = manifestEntry(manifest, 'ultraface-rfb-320');
   const persons = await YoloxOnnxDetector.create(await ensureFile(yolox, fetchOptions), yolox, {
     minScore: 0.3,
     nmsIou: 0.45,
@@ -55,11 +57,12 @@ export async function redact(values: RedactOpts, [input]: string[]): Promise<num
     classIds: [0],
     intraOpThreads: 1,
   });
-  const faces = await UltrafaceOnnxDetector.create(await ensureFile(face, fetchOptions), face, {
-    minScore: 0.3,
-    nmsIou: 0.3,
-    intraOpThreads: 1,
-  });
+  const faces = await UltrafaceOnnxDetector.create(
+    await ensureFile(face, fetchOptions),
+    face,
+    { minScore: 0.3, nmsIou: 0.3, intraOpThreads: 1 },
+    { path: await ensureFile(smallFace, fetchOptions), entry: smallFace },
+  );
   const redactor = new EvidenceRedactor(
     { method: values.method, minBlockPx: 6, personDetectorId: yolox.id, faceMarginRatio: 0.25, faceSearch },
     faces,

@@ -13,7 +13,7 @@ import {
   mirrorDirsFromEnv,
 } from '../edge/index.js';
 import type { EdgeConfig } from '../edge/index.js';
-import { redactorOptionsFromConfig } from '../edge/redact/redactor-config.js';
+import { redactorOptionsFromConfig, smallFaceModelId } from '../edge/redact/redactor-config.js';
 import { EvidenceRedactor } from '../edge/redact/redactor.js';
 
 export interface SnapshotOpts {
@@ -110,11 +110,14 @@ export async function edgeSnapshot(opts: SnapshotOpts): Promise<number> {
     classIds: [0],
     intraOpThreads: 1,
   });
-  const faces = await UltrafaceOnnxDetector.create(await ensureFile(faceEntry, fetchOptions), faceEntry, {
-    minScore: config.redaction.faceMinScore,
-    nmsIou: 0.3,
-    intraOpThreads: 1,
-  });
+  const smallId = smallFaceModelId(config.redaction);
+  const smallEntry = smallId === undefined ? undefined : manifestEntry(manifest, smallId);
+  const faces = await UltrafaceOnnxDetector.create(
+    await ensureFile(faceEntry, fetchOptions),
+    faceEntry,
+    { minScore: config.redaction.faceMinScore, nmsIou: 0.3, intraOpThreads: 1 },
+    smallEntry ? { path: await ensureFile(smallEntry, fetchOptions), entry: smallEntry } : undefined,
+  );
   try {
     const redactor = new EvidenceRedactor(redactorOptionsFromConfig(config, yolox.id), faces);
     const boxes = (await persons.detect(frame.rgb, frame.widthPx, frame.heightPx)).map((d) => d.box);

@@ -32,7 +32,7 @@ import { ReceiptPurger, loadCoreKey, outboxLimits, startOutboxMonitor } from './
 import type { OutboxMonitor } from './outbox/index.js';
 import { FileSequencer } from './publish/sequencer.js';
 import { EvidenceRedactor } from './redact/redactor.js';
-import { redactorOptionsFromConfig } from './redact/redactor-config.js';
+import { redactorOptionsFromConfig, smallFaceModelId } from './redact/redactor-config.js';
 import { loadPinnedKey } from './pinned-key.js';
 import type { PinnedKey } from './pinned-key.js';
 import { ClockedSignalSource } from './clock/clocked-signal.js';
@@ -168,6 +168,8 @@ export function configSha256(config: EdgeConfig): string {
 async function startInference(config: EdgeConfig, manifest: Manifest, fetchOptions: FetchOptions, logger: Logger) {
   const yolox = manifestEntry(manifest, 'yolox-nano');
   const faceEntry = manifestEntry(manifest, config.redaction.faceModel);
+  const smallModel = smallFaceModelId(config.redaction);
+  const smallEntry = smallModel === undefined ? undefined : manifestEntry(manifest, smallModel);
   const { intraOpThreads, minScore, nmsIou, minBoxHeight, workers } = config.detector;
   const pool = await InferencePool.start(
     {
@@ -180,18 +182,20 @@ async function startInference(config: EdgeConfig, manifest: Manifest, fetchOptio
         path: await ensureFile(faceEntry, fetchOptions),
         entry: faceEntry,
         options: { minScore: config.redaction.faceMinScore, nmsIou: 0.3, intraOpThreads },
+        ...(smallEntry ? { small: { path: await ensureFile(smallEntry, fetchOptions), entry: smallEntry } } : {}),
       },
     },
     workers,
     logger.child({ component: 'inference' }),
   );
   logger.info(
-    { persons: yolox.id, faces: faceEntry.id, workers, intraOpThreads },
+    { persons: yolox.id, faces: faceEntry.id, smallFaces: smallEntry?.id, workers, intraOpThreads },
     'models loaded in worker threads (faces only to mask them)',
   );
   const models: ModelRef[] = [
     { modelId: yolox.id, sha256Hex: yolox.sha256 },
     { modelId: faceEntry.id, sha256Hex: faceEntry.sha256 },
+    ...(smallEntry ? [{ modelId: smallEntry.id, sha256Hex: smallEntry.sha256 }] : []),
   ];
   const redactor = new EvidenceRedactor(redactorOptionsFromConfig(config, yolox.id), pool.faces);
   return { pool, models, redactor };

@@ -6,7 +6,7 @@ import { createCheckedSession } from './model-metadata.js';
 import { resizeToPlanarTensor } from './letterbox.js';
 import { decodeUltraface } from './ultraface.js';
 import type { FaceBox } from './ultraface.js';
-import { MAX_FACE_WINDOWS, canvasTensor, mapCanvasFaces, packWindows } from './face-windows.js';
+import { MAX_FACE_WINDOWS, canvasTensor, mapCanvasFaces, packWindowsTwoSizes } from './face-windows.js';
 import type { FaceWindow } from './face-windows.js';
 
 export interface FaceDetectorOptions {
@@ -18,6 +18,8 @@ export interface FaceDetectorOptions {
 /** Finds faces, only so that they can be masked. It returns boxes and scores, nothing else. */
 export interface FaceDetector {
   readonly model: { readonly id: string; readonly sha256: string };
+  /** A smaller input of the same model family that windows which fit it are searched on (cheaper); absent: none. */
+  readonly smallModel?: { readonly id: string; readonly sha256: string };
   /** The model's input size: one canvas of {@link detectFacesIn}. */
   readonly inputSizePx: { readonly widthPx: number; readonly heightPx: number };
   detectFaces(rgb: Buffer, widthPx: number, heightPx: number): Promise<FaceBox[]>;
@@ -32,33 +34,85 @@ export interface FaceDetector {
 /** UltraFace's input format: planar RGB, (px - 127) / 128; padding is mid grey. */
 const ULTRAFACE_FORMAT = { channels: [0, 1, 2], offset: 127, scale: 1 / 128, padValue: 0 } as const;
 
-/** UltraFace (RFB) on onnxruntime-node; the image is stretched to the model's input size. */
+/**
+ * What one small canvas costs in large ones, for choosing between packings: UltraFace-320 on
+ * 320x240 took 15 ms of CPU where UltraFace-640 on 640x480 took 56 (one thread, this machine);
+ * rounded up, so a packing moves to small canvases only where it clearly saves.
+ */
+const SMALL_CANVAS_COST = 0.35;
+
+/** One loaded UltraFace session and its input size. */
+interface Session {
+  readonly session: ort.InferenceSession;
+  readonly widthPx: number;
+  readonly heightPx: number;
+}
+
+function sessionOf(session: ort.InferenceSession, entry: ManifestFile): Session {
+  const [, , heightPx, widthPx] = entry.spec!.inputs[0]!.shape;
+  return { session, widthPx: widthPx!, heightPx: heightPx! };
+}
+
+/** A model file to load: its verified path and manifest entry. */
+export interface FaceModelFile {
+  readonly path: string;
+  readonly entry: ManifestFile;
+}
+
+/**
+ * UltraFace (RFB) on onnxruntime-node; the image is stretched to the model's input size.
+ * With a small model (UltraFace-320 beside 640), windows that fit its input are searched there.
+ */
 export class UltrafaceOnnxDetector implements FaceDetector {
   readonly model: { readonly id: string; readonly sha256: string };
+  readonly smallModel?: { readonly id: string; readonly sha256: string };
   readonly inputSizePx: { readonly widthPx: number; readonly heightPx: number };
-  readonly #session: ort.InferenceSession;
+  readonly #large: Session;
+  readonly #small: Session | undefined;
   readonly #widthPx: number;
   readonly #heightPx: number;
   readonly #options: FaceDetectorOptions;
 
-  private constructor(session: ort.InferenceSession, entry: ManifestFile, options: FaceDetectorOptions) {
-    this.#session = session;
+  private constructor(
+    large: Session,
+    entry: ManifestFile,
+    options: FaceDetectorOptions,
+    small?: { session: Session; entry: ManifestFile },
+  ) {
+    this.#large = large;
+    this.#small = small?.session;
     this.#options = options;
-    const [, , heightPx, widthPx] = entry.spec!.inputs[0]!.shape;
-    this.#widthPx = widthPx!;
-    this.#heightPx = heightPx!;
+    this.#widthPx = large.widthPx;
+    this.#heightPx = large.heightPx;
     this.model = { id: entry.id, sha256: entry.sha256 };
+    if (small) this.smallModel = { id: small.entry.id, sha256: small.entry.sha256 };
     this.inputSizePx = { widthPx: this.#widthPx, heightPx: this.#heightPx };
   }
 
-  /** Loads the model at `modelPath` (already hash-verified) and checks it against the manifest. */
+  /**
+   * Loads the model at `modelPath` (already hash-verified) and checks it against the manifest;
+   * `small`, when given, must take a smaller input than the model.
+   */
   static async create(
     modelPath: string,
     entry: ManifestFile,
     options: FaceDetectorOptions,
+    small?: FaceModelFile,
   ): Promise<UltrafaceOnnxDetector> {
-    const session = await createCheckedSession(modelPath, entry, options.intraOpThreads);
-    return new UltrafaceOnnxDetector(session, entry, options);
+    const large = sessionOf(await createCheckedSession(modelPath, entry, options.intraOpThreads), entry);
+    if (!small) return new UltrafaceOnnxDetector(large, entry, options);
+    const smallSession = sessionOf(
+      await createCheckedSession(small.path, small.entry, options.intraOpThreads),
+      small.entry,
+    );
+    if (smallSession.widthPx >= large.widthPx || smallSession.heightPx >= large.heightPx) {
+      await Promise.all([large.session.release(), smallSession.session.release()]);
+      throw new EdgeError(
+        EdgeErrorCode.CONFIG_INVALID,
+        `redaction.smallFaceModel: ${small.entry.id} (${smallSession.widthPx}x${smallSession.heightPx}) is not smaller than ${entry.id}`,
+      );
+    }
+    return new UltrafaceOnnxDetector(large, entry, options, { session: smallSession, entry: small.entry });
   }
 
   async detectFaces(rgb: Buffer, widthPx: number, heightPx: number): Promise<FaceBox[]> {
@@ -79,7 +133,7 @@ export class UltrafaceOnnxDetector implements FaceDetector {
       scale: 1 / 128,
       padValue: 0,
     });
-    return this.#nms(await this.#run(tensor));
+    return this.#nms(await this.#run(this.#large, tensor));
   }
 
   async detectFacesIn(
@@ -97,20 +151,24 @@ export class UltrafaceOnnxDetector implements FaceDetector {
     if (windows.length > MAX_FACE_WINDOWS)
       throw new EdgeError(EdgeErrorCode.FRAME_INVALID, `${windows.length} face windows, at most ${MAX_FACE_WINDOWS}`);
     const found: FaceBox[] = [];
-    for (const canvas of packWindows(windows, widthPx, heightPx, this.#widthPx, this.#heightPx)) {
-      const tensor = canvasTensor(rgb, widthPx, heightPx, canvas, this.#widthPx, this.#heightPx, ULTRAFACE_FORMAT);
-      const faces = this.#nms(await this.#run(tensor));
-      found.push(...mapCanvasFaces(faces, canvas, this.#widthPx, this.#heightPx, widthPx, heightPx));
+    const large = this.#large;
+    const small = this.#small ?? large;
+    const canvases = packWindowsTwoSizes(windows, widthPx, heightPx, large, small, this.#small ? SMALL_CANVAS_COST : 1);
+    for (const canvas of canvases) {
+      const on = canvas.size === 'small' ? small : large;
+      const tensor = canvasTensor(rgb, widthPx, heightPx, canvas, on.widthPx, on.heightPx, ULTRAFACE_FORMAT);
+      const faces = this.#nms(await this.#run(on, tensor));
+      found.push(...mapCanvasFaces(faces, canvas, on.widthPx, on.heightPx, widthPx, heightPx));
     }
     return this.#nms(found);
   }
 
-  async #run(tensor: Float32Array): Promise<FaceBox[]> {
-    const input = new ort.Tensor('float32', tensor, [1, 3, this.#heightPx, this.#widthPx]);
+  async #run(on: Session, tensor: Float32Array): Promise<FaceBox[]> {
+    const input = new ort.Tensor('float32', tensor, [1, 3, on.heightPx, on.widthPx]);
     let scores: ort.Tensor;
     let boxes: ort.Tensor;
     try {
-      const out = await this.#session.run({ input });
+      const out = await on.session.run({ input });
       scores = out.scores!;
       boxes = out.boxes!;
     } catch (err) {
@@ -127,6 +185,7 @@ export class UltrafaceOnnxDetector implements FaceDetector {
   }
 
   async dispose(): Promise<void> {
-    await this.#session.release();
+    await this.#large.session.release();
+    await this.#small?.session.release();
   }
 }

@@ -114,6 +114,64 @@ export function packWindows(
   return canvases.map((c) => ({ placements: c.placements }));
 }
 
+/** A model input size, in pixels. */
+export interface CanvasSize {
+  readonly widthPx: number;
+  readonly heightPx: number;
+}
+
+/** A packed canvas and which model input it is for. */
+export interface SizedCanvas extends Canvas {
+  readonly size: 'large' | 'small';
+}
+
+/**
+ * Packs windows for a detector with two input sizes of the same model family (UltraFace 640
+ * and 320: the same anchors in pixels, so a face is found at the same pixel size on either).
+ * A window is never drawn smaller than the large canvas would draw it: windows that fit the
+ * small canvas at that size may go on small canvases, the rest go on large ones. Of the two
+ * packings (small windows on small canvases beside the large ones, or everything on large
+ * canvases) the one costing less is returned, `smallCost` being the cost of a small canvas
+ * in large ones. Pure.
+ */
+export function packWindowsTwoSizes(
+  windows: readonly FaceWindow[],
+  widthPx: number,
+  heightPx: number,
+  large: CanvasSize,
+  small: CanvasSize,
+  smallCost: number,
+  gapPx = CANVAS_GAP_PX,
+): SizedCanvas[] {
+  const fitsSmall = (w: FaceWindow): boolean => {
+    const src = srcRect(w.box, widthPx, heightPx);
+    const scale = Math.min(w.scale, large.widthPx / src.w, large.heightPx / src.h);
+    return Math.round(src.w * scale) <= small.widthPx && Math.round(src.h * scale) <= small.heightPx;
+  };
+  const sized = (canvases: Canvas[], size: 'large' | 'small'): SizedCanvas[] =>
+    canvases.map((c) => ({ placements: c.placements, size }));
+  const allLarge = packWindows(windows, widthPx, heightPx, large.widthPx, large.heightPx, gapPx);
+  const smallOnes = windows.filter(fitsSmall);
+  if (smallOnes.length === 0) return sized(allLarge, 'large');
+  // On a small canvas a window keeps the scale it would have had on a large one.
+  const keepScale = smallOnes.map((w) => {
+    const src = srcRect(w.box, widthPx, heightPx);
+    return { box: w.box, scale: Math.min(w.scale, large.widthPx / src.w, large.heightPx / src.h) };
+  });
+  const largeOnes = packWindows(
+    windows.filter((w) => !fitsSmall(w)),
+    widthPx,
+    heightPx,
+    large.widthPx,
+    large.heightPx,
+    gapPx,
+  );
+  const smalls = packWindows(keepScale, widthPx, heightPx, small.widthPx, small.heightPx, gapPx);
+  return largeOnes.length + smalls.length * smallCost < allLarge.length
+    ? [...sized(largeOnes, 'large'), ...sized(smalls, 'small')]
+    : sized(allLarge, 'large');
+}
+
 /** How pixel values become tensor values: (px - offset) * scale, channels picked from RGB. */
 export interface TensorFormat {
   readonly channels: readonly [number, number, number];

@@ -122,6 +122,7 @@ export class InferencePool {
       from.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const personsModel = { id: init.persons.entry.id, sha256: init.persons.entry.sha256 };
     const facesModel = { id: init.faces?.entry.id ?? 'none', sha256: init.faces?.entry.sha256 ?? '' };
+    const small = init.faces?.small?.entry;
     const dispose = (): Promise<void> => this.close();
     this.persons = {
       model: personsModel,
@@ -134,6 +135,7 @@ export class InferencePool {
     const [, , faceHeightPx, faceWidthPx] = init.faces?.entry.spec?.inputs[0]?.shape ?? [1, 3, 480, 640];
     this.faces = {
       model: facesModel,
+      ...(small ? { smallModel: { id: small.id, sha256: small.sha256 } } : {}),
       inputSizePx: { widthPx: faceWidthPx ?? 640, heightPx: faceHeightPx ?? 480 },
       async detectFaces(rgb: Buffer, widthPx: number, heightPx: number): Promise<FaceBox[]> {
         const reply = unwrap(await leastBusy(faceThreads).request('faces', rgb, widthPx, heightPx));

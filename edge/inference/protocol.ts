@@ -8,7 +8,13 @@ import type { ManifestFile } from '../models/manifest.js';
 /** What the inference worker loads once at start. Paths are hash-verified model files. */
 export interface InferenceWorkerInit {
   readonly persons: { readonly path: string; readonly entry: ManifestFile; readonly options: YoloxDetectorOptions };
-  readonly faces?: { readonly path: string; readonly entry: ManifestFile; readonly options: FaceDetectorOptions };
+  readonly faces?: {
+    readonly path: string;
+    readonly entry: ManifestFile;
+    readonly options: FaceDetectorOptions;
+    /** A smaller input of the same family for windows that fit it (see UltrafaceOnnxDetector). */
+    readonly small?: { readonly path: string; readonly entry: ManifestFile };
+  };
   /**
    * Nice value for this thread (Linux nice values are per thread). Face threads run at a
    * lower priority, so evidence redaction takes spare CPU and never slows live detection.

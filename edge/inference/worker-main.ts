@@ -38,7 +38,13 @@ async function serve(init: InferenceWorkerInit): Promise<void> {
   let faces: UltrafaceOnnxDetector | undefined;
   try {
     persons = await YoloxOnnxDetector.create(init.persons.path, init.persons.entry, init.persons.options);
-    if (init.faces) faces = await UltrafaceOnnxDetector.create(init.faces.path, init.faces.entry, init.faces.options);
+    if (init.faces)
+      faces = await UltrafaceOnnxDetector.create(
+        init.faces.path,
+        init.faces.entry,
+        init.faces.options,
+        init.faces.small,
+      );
   } catch (err) {
     port.postMessage({ ready: false, code: codeOf(err), message: errorMessage(err) } satisfies WorkerStartup);
     return;

@@ -74,30 +74,37 @@ export function pixelateOutside(
       rows.push(Buffer.from(rgb.subarray((y * widthPx + r.x0) * 3, (y * widthPx + r.x1) * 3)));
     return rows;
   });
-  const sum = new Float64Array(3);
+  // A block wholly inside a kept rectangle is restored below anyway: it is skipped.
+  const isKept = (x0: number, y0: number, x1: number, y1: number): boolean =>
+    rects.some((r) => x0 >= r.x0 && y0 >= r.y0 && x1 <= r.x1 && y1 <= r.y1);
   for (let by = 0; by < heightPx; by += blockPx) {
     const ey = Math.min(by + blockPx, heightPx);
     for (let bx = 0; bx < widthPx; bx += blockPx) {
       const ex = Math.min(bx + blockPx, widthPx);
-      sum.fill(0);
+      if (isKept(bx, by, ex, ey)) continue;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
       for (let y = by; y < ey; y++) {
         for (let i = (y * widthPx + bx) * 3, end = (y * widthPx + ex) * 3; i < end; i += 3) {
-          sum[0]! += rgb[i]!;
-          sum[1]! += rgb[i + 1]!;
-          sum[2]! += rgb[i + 2]!;
+          s0 += rgb[i]!;
+          s1 += rgb[i + 1]!;
+          s2 += rgb[i + 2]!;
         }
       }
       const n = (ey - by) * (ex - bx);
-      const r = Math.round(sum[0]! / n);
-      const g = Math.round(sum[1]! / n);
-      const b = Math.round(sum[2]! / n);
-      for (let y = by; y < ey; y++) {
-        for (let i = (y * widthPx + bx) * 3, end = (y * widthPx + ex) * 3; i < end; i += 3) {
-          rgb[i] = r;
-          rgb[i + 1] = g;
-          rgb[i + 2] = b;
-        }
+      const r = Math.round(s0 / n);
+      const g = Math.round(s1 / n);
+      const b = Math.round(s2 / n);
+      // The block's first row pixel by pixel, the other rows copied from it.
+      const first = (by * widthPx + bx) * 3;
+      const firstEnd = (by * widthPx + ex) * 3;
+      for (let i = first; i < firstEnd; i += 3) {
+        rgb[i] = r;
+        rgb[i + 1] = g;
+        rgb[i + 2] = b;
       }
+      for (let y = by + 1; y < ey; y++) rgb.copyWithin((y * widthPx + bx) * 3, first, firstEnd);
     }
   }
   rects.forEach((r, k) => saved[k]!.forEach((row, j) => row.copy(rgb, ((r.y0 + j) * widthPx + r.x0) * 3)));

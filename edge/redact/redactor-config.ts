@@ -1,6 +1,17 @@
 import type { EdgeConfig } from '../config.js';
 import type { EvidenceRedactorOptions } from './redactor.js';
 
+/**
+ * The manifest id of the small face model to load beside `redaction.faceModel`, or undefined:
+ * none configured, or the same model (UltraFace-320 as the face model has no smaller sibling).
+ */
+export function smallFaceModelId(
+  redaction: Pick<EdgeConfig['redaction'], 'faceModel' | 'smallFaceModel'>,
+): string | undefined {
+  const small = redaction.smallFaceModel;
+  return small === 'none' || small === redaction.faceModel ? undefined : small;
+}
+
 /** The evidence redactor's options from the edge configuration (redaction.*, evidence.needToKnow). */
 export function redactorOptionsFromConfig(
   config: Pick<EdgeConfig, 'redaction' | 'evidence'>,

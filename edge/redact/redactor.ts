@@ -166,7 +166,11 @@ export class EvidenceRedactor implements Redactor {
         headsMasked: persons.length,
         residualFacesFilled: residual.length,
         detectorIds: this.#faces
-          ? [this.#faces.model.id, this.#options.personDetectorId]
+          ? [
+              this.#faces.model.id,
+              ...(this.#faces.smallModel ? [this.#faces.smallModel.id] : []),
+              this.#options.personDetectorId,
+            ]
           : [this.#options.personDetectorId],
         search,
         faceBoxes: [...faces, ...residual].map((f) => f.box),

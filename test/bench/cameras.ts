@@ -25,6 +25,7 @@ import { parse } from 'yaml';
 import { createEdgeLogger, parseEdgeConfig } from '../../edge/index.js';
 import type { EdgeConfig } from '../../edge/index.js';
 import { InferencePool } from '../../edge/inference/inference-pool.js';
+import { smallFaceModelId } from '../../edge/redact/redactor-config.js';
 import { manifestFile } from '../harness/models.js';
 import { runCamerasStep } from './cameras-run.js';
 import type { StepResult } from './cameras-run.js';
@@ -46,11 +47,17 @@ async function demoConfig(): Promise<EdgeConfig> {
 async function startPool(config: EdgeConfig) {
   const yolox = await manifestFile('yolox-nano');
   const face = await manifestFile(config.redaction.faceModel);
+  const smallId = smallFaceModelId(config.redaction);
+  const small = smallId === undefined ? undefined : await manifestFile(smallId);
   const { minScore, nmsIou, minBoxHeight, intraOpThreads, workers } = config.detector;
   const pool = await InferencePool.start(
     {
       persons: { ...yolox, options: { minScore, nmsIou, minBoxHeight, intraOpThreads, classIds: [0] } },
-      faces: { ...face, options: { minScore: config.redaction.faceMinScore, nmsIou: 0.3, intraOpThreads } },
+      faces: {
+        ...face,
+        options: { minScore: config.redaction.faceMinScore, nmsIou: 0.3, intraOpThreads },
+        ...(small ? { small } : {}),
+      },
     },
     workers,
     logger,
@@ -58,6 +65,7 @@ async function startPool(config: EdgeConfig) {
   const models = [
     { modelId: yolox.entry.id, sha256Hex: yolox.entry.sha256 },
     { modelId: face.entry.id, sha256Hex: face.entry.sha256 },
+    ...(small ? [{ modelId: small.entry.id, sha256Hex: small.entry.sha256 }] : []),
   ];
   return { pool, models, yolox: yolox.path, face: face.path };
 }

@@ -11,8 +11,9 @@
  *  5. evidence CPU seconds per event (every thread of this process and its ffmpeg children,
  *     from /proc: a run's CPU minus that of the same run with the zone off every path, over
  *     its events), side by side: the multi-scale search in the demo's need-to-know mode, the
- *     same in standard mode, and the earlier path (UltraFace on the whole frame, twice, on
- *     every evidence frame).
+ *     same in standard mode, the earlier path (UltraFace on the whole frame, twice, on
+ *     every evidence frame), and the demo's mode with every face window on UltraFace-640 (no
+ *     small model); each split by thread (face thread, main, other threads, ffmpeg).
  * BENCH_FPS (default 5) is the detect fps.
  */
 import { execFileSync } from 'node:child_process';
@@ -33,9 +34,11 @@ import { FolderPublisher } from '../../edge/publish/folder-publisher.js';
 import { loadOrCreateDeviceKey } from '../../edge/publish/device-key.js';
 import { FileSequencer } from '../../edge/publish/sequencer.js';
 import { EvidenceRedactor } from '../../edge/redact/redactor.js';
-import { redactorOptionsFromConfig } from '../../edge/redact/redactor-config.js';
+import { redactorOptionsFromConfig, smallFaceModelId } from '../../edge/redact/redactor-config.js';
 import { ScheduleSignalSource, loadSchedule } from '../../edge/signal/schedule.js';
 import { manifestFile } from '../harness/models.js';
+import { cpuSince, readCpuSplit } from './thread-cpu.js';
+import type { CpuSplit } from './thread-cpu.js';
 
 const FPS = Number(process.env.BENCH_FPS ?? 5);
 const logger = createEdgeLogger('warn', process.stderr);
@@ -67,11 +70,17 @@ async function decodeAll(input: string): Promise<Frame[]> {
 async function startPool(config: EdgeConfig) {
   const yolox = await manifestFile('yolox-nano');
   const face = await manifestFile(config.redaction.faceModel);
+  const smallId = smallFaceModelId(config.redaction);
+  const small = smallId === undefined ? undefined : await manifestFile(smallId);
   const { minScore, nmsIou, minBoxHeight, intraOpThreads, workers } = config.detector;
   const pool = await InferencePool.start(
     {
       persons: { ...yolox, options: { minScore, nmsIou, minBoxHeight, intraOpThreads, classIds: [0] } },
-      faces: { ...face, options: { minScore: config.redaction.faceMinScore, nmsIou: 0.3, intraOpThreads } },
+      faces: {
+        ...face,
+        options: { minScore: config.redaction.faceMinScore, nmsIou: 0.3, intraOpThreads },
+        ...(small ? { small } : {}),
+      },
     },
     workers,
     logger,
@@ -79,6 +88,7 @@ async function startPool(config: EdgeConfig) {
   const models = [
     { modelId: yolox.entry.id, sha256Hex: yolox.entry.sha256 },
     { modelId: face.entry.id, sha256Hex: face.entry.sha256 },
+    ...(small ? [{ modelId: small.entry.id, sha256Hex: small.entry.sha256 }] : []),
   ];
   return { pool, models };
 }
@@ -114,6 +124,7 @@ async function pipeline(
   loopP99Ms: number;
   loopMaxMs: number;
   cpuMs: number;
+  split: CpuSplit;
 }> {
   const dir = await mkdtemp(join(tmpdir(), 'zebra-bench-edge-'));
   try {
@@ -135,6 +146,7 @@ async function pipeline(
     let lastFrameAt = started;
     const cpuBefore = process.cpuUsage();
     const cpuAllBefore = cpuMsWithChildren();
+    const splitBefore = readCpuSplit(deps.pool.osThreadIds());
     const summary = await runCameraPipeline({
       deviceId: 'bench',
       siteId: 'bench',
@@ -163,6 +175,7 @@ async function pipeline(
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = cpuMsWithChildren() - cpuAllBefore;
+    const split = cpuSince(splitBefore, readCpuSplit(deps.pool.osThreadIds()));
     latencies.sort((a, b) => a - b);
     const pct = (p: number): string => (latencies[Math.floor((p / 100) * (latencies.length - 1))] ?? 0).toFixed(1);
     process.stderr.write(
@@ -181,6 +194,7 @@ async function pipeline(
       loopP99Ms: histogram.percentile(99) / 1e6 - 1,
       loopMaxMs: histogram.max / 1e6 - 1,
       cpuMs,
+      split,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -240,6 +254,12 @@ async function main(): Promise<void> {
       },
     };
     const earlier = await pipeline(earlierConfig, video, deps, true);
+    process.stderr.write('full pipeline, need-to-know, every face window on UltraFace-640 (no small model)...\n');
+    const largeOnlyConfig = { ...config, redaction: { ...config.redaction, smallFaceModel: 'none' as const } };
+    const largeOnlyDeps = await startPool(largeOnlyConfig);
+    const largeOnly = await pipeline(largeOnlyConfig, video, largeOnlyDeps, true).finally(() =>
+      largeOnlyDeps.pool.close(),
+    );
     process.stderr.write('full pipeline, gating off...\n');
     const ungated = await pipeline(config, video, deps, false);
     const quiet = quietVariant(video, work);
@@ -258,8 +278,17 @@ async function main(): Promise<void> {
     const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
     const evidenceCpuS = (r: { summary: PipelineSummary; cpuMs: number }): number =>
       (r.cpuMs - noEvidence.cpuMs) / 1000 / Math.max(1, r.summary.eventsPublished);
-    const cpuLine = (name: string, r: { summary: PipelineSummary; cpuMs: number }, target: boolean): string =>
-      `  ${name.padEnd(44)} ${evidenceCpuS(r).toFixed(2).padStart(5)} s  (${r.summary.eventsPublished} events; run ${(r.cpuMs / 1000).toFixed(1)} s cpu vs ${(noEvidence.cpuMs / 1000).toFixed(1)} s without events)` +
+    // Where it went, per event (each thread minus the same thread in the run without events): the
+    // face thread does nothing but evidence, so its figure is the least noisy on a shared machine.
+    const perEvent = (r: { summary: PipelineSummary; split: CpuSplit }, key: keyof CpuSplit): string =>
+      ((r.split[key] - noEvidence.split[key]) / 1000 / Math.max(1, r.summary.eventsPublished)).toFixed(2);
+    const cpuLine = (
+      name: string,
+      r: { summary: PipelineSummary; cpuMs: number; split: CpuSplit },
+      target: boolean,
+    ): string =>
+      `  ${name.padEnd(44)} ${evidenceCpuS(r).toFixed(2).padStart(5)} s  (${r.summary.eventsPublished} events; run ${(r.cpuMs / 1000).toFixed(1)} s cpu vs ${(noEvidence.cpuMs / 1000).toFixed(1)} s without events; ` +
+      `face thread ${perEvent(r, 'facesMs')} s, main ${perEvent(r, 'mainMs')} s, other threads ${perEvent(r, 'otherThreadsMs')} s, ffmpeg ${perEvent(r, 'childrenMs')} s)` +
       (target ? `  target <= 1.0: ${verdict(evidenceCpuS(r) <= 1.0)}` : '');
     const lines = [
       `bench:edge on vtest.avi, ${frames.length} frames at ${FPS} fps, ${config.detector.workers} inference workers (faces at lower priority)`,
@@ -275,6 +304,7 @@ async function main(): Promise<void> {
       cpuLine(`multi-scale, need-to-know (demo: ${config.evidence.needToKnow ? 'on' : 'off'})`, full, true),
       cpuLine('multi-scale, standard (need-to-know off)', standard, true),
       cpuLine('earlier path: whole frame twice, every frame', earlier, false),
+      cpuLine('need-to-know, every window on UltraFace-640', largeOnly, false),
       '',
     ];
     process.stdout.write(lines.join('\n'));

@@ -49,11 +49,13 @@ async function main(): Promise<void> {
     classIds: [0],
     intraOpThreads: 1,
   });
-  const faces = await UltrafaceOnnxDetector.create(face.path, face.entry, {
-    minScore: 0.3,
-    nmsIou: 0.3,
-    intraOpThreads: 1,
-  });
+  // As the edge and `zebra redact` run it: windows that fit UltraFace-320's input searched there.
+  const faces = await UltrafaceOnnxDetector.create(
+    face.path,
+    face.entry,
+    { minScore: 0.3, nmsIou: 0.3, intraOpThreads: 1 },
+    await manifestFile('ultraface-rfb-320'),
+  );
   const tileScale = Number(process.env.JUDGE_TILE_SCALE ?? 2);
   const paths = {
     'multi-scale': new EvidenceRedactor({ ...BASE, faceSearch: 'multi-scale', tileScale }, faces),

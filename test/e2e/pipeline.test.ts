@@ -135,7 +135,11 @@ describe('video in, stored events out', { timeout: E2E_TIMEOUT_MS }, () => {
         expect(event.clock!.state).toBe(ClockSyncState.CLOCK_SYNC_STATE_UNKNOWN);
         const clipRef = event.evidence.find((e) => e.role === 'clip')!;
         expect(event.redaction!.frames).toBeGreaterThanOrEqual(clipRef.clipFrames);
-        expect(event.redaction!.detectors.map((d) => d.modelId)).toEqual(['yolox-nano', 'ultraface-rfb-640']);
+        expect(event.redaction!.detectors.map((d) => d.modelId)).toEqual([
+          'yolox-nano',
+          'ultraface-rfb-640',
+          'ultraface-rfb-320',
+        ]);
         // The clip spans about 3 s before to 3 s after the entry, from the exact frames.
         expect(clipRef.frameCapturedAtMs).toBeGreaterThanOrEqual(event.occurredAtMs - 3000);
         expect(clipRef.clipEndCapturedAtMs).toBeLessThanOrEqual(event.occurredAtMs + 3000);

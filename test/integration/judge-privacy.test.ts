@@ -50,11 +50,13 @@ describe('no face the judge finds before redaction is still found after it', { t
       classIds: [0],
       intraOpThreads: 1,
     });
-    faces = await UltrafaceOnnxDetector.create(face.path, face.entry, {
-      minScore: 0.3,
-      nmsIou: 0.3,
-      intraOpThreads: 1,
-    });
+    // As the edge and `zebra redact` run it: windows that fit UltraFace-320's input searched there.
+    faces = await UltrafaceOnnxDetector.create(
+      face.path,
+      face.entry,
+      { minScore: 0.3, nmsIou: 0.3, intraOpThreads: 1 },
+      await manifestFile('ultraface-rfb-320'),
+    );
   });
   afterAll(async () => {
     await judge?.dispose();

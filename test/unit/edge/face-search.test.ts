@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NormBox } from '../../../edge/detect/detection.js';
-import { canvasTensor, mapCanvasFaces, packWindows } from '../../../edge/detect/face-windows.js';
+import { canvasTensor, mapCanvasFaces, packWindows, packWindowsTwoSizes } from '../../../edge/detect/face-windows.js';
 import type { FaceWindow } from '../../../edge/detect/face-windows.js';
 import { anchorFaces, carriedMask, carryFaces, mergeCarried } from '../../../edge/redact/carry-faces.js';
 import { dropDominated, isCovered, planFaceWindows, tileWindows } from '../../../edge/redact/face-plan.js';
@@ -50,6 +50,47 @@ describe('face windows packed onto model inputs', () => {
         }
       }),
     );
+  });
+
+  it('property: two input sizes place every window once, never smaller than the large input would, at no more cost', () => {
+    const large = { widthPx: 640, heightPx: 480 };
+    const small = { widthPx: 320, heightPx: 240 };
+    fc.assert(
+      fc.property(fc.array(arbWindow, { maxLength: 40 }), (windows) => {
+        const sized = packWindowsTwoSizes(windows, W, H, large, small, 0.35);
+        const placed = sized.flatMap((c) => c.placements);
+        expect(placed).toHaveLength(windows.length);
+        // Each window's drawn size on the large-only packing, by source rectangle.
+        const drawn = packWindows(windows, W, H, 640, 480).flatMap((c) => c.placements);
+        for (const c of sized) {
+          const size = c.size === 'small' ? small : large;
+          for (const [i, p] of c.placements.entries()) {
+            expect(p.dst.x + p.dst.w).toBeLessThanOrEqual(size.widthPx);
+            expect(p.dst.y + p.dst.h).toBeLessThanOrEqual(size.heightPx);
+            for (const q of c.placements.slice(i + 1)) expect(overlaps(p.dst, q.dst)).toBe(false);
+            const same = drawn.filter((d) => d.src.x === p.src.x && d.src.y === p.src.y && d.src.w === p.src.w);
+            // Rounding aside (1 px), no window is drawn smaller than on a large input.
+            expect(same.some((d) => p.dst.w >= d.dst.w - 1 && p.dst.h >= d.dst.h - 1)).toBe(true);
+          }
+        }
+        const cost = (cs: readonly { size: string }[]): number =>
+          cs.reduce((n, c) => n + (c.size === 'small' ? 0.35 : 1), 0);
+        expect(cost(sized)).toBeLessThanOrEqual(packWindows(windows, W, H, 640, 480).length);
+      }),
+    );
+  });
+
+  it('puts small windows on small inputs and a window too big for one on a large input', () => {
+    const large = { widthPx: 640, heightPx: 480 };
+    const small = { widthPx: 320, heightPx: 240 };
+    const head: FaceWindow = { box: { x1: 0.5, y1: 0.1, x2: 0.55, y2: 0.2 }, scale: 4 }; // 38x58 px at 4x: 154x230
+    const tile: FaceWindow = { box: { x1: 0.4, y1: 0.2, x2: 0.65, y2: 0.6 }, scale: 2 }; // 192x230 px at 2x: 384x461
+    expect(packWindowsTwoSizes([head], W, H, large, small, 0.35).map((c) => c.size)).toEqual(['small']);
+    expect(packWindowsTwoSizes([tile], W, H, large, small, 0.35).map((c) => c.size)).toEqual(['large']);
+    // The head fits beside the tile on the large input: one large canvas costs less than large + small.
+    expect(packWindowsTwoSizes([tile, head], W, H, large, small, 0.35).map((c) => c.size)).toEqual(['large']);
+    // Without a cheaper small input, everything stays on large ones.
+    expect(packWindowsTwoSizes([head], W, H, large, large, 1).map((c) => c.size)).toEqual(['large']);
   });
 
   it('property: a face found on a canvas maps back to the frame inside its window', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseEdgeConfig } from '../../../edge/config.js';
 import { EdgeErrorCode } from '../../../edge/errors.js';
-import { redactorOptionsFromConfig } from '../../../edge/redact/redactor-config.js';
+import { redactorOptionsFromConfig, smallFaceModelId } from '../../../edge/redact/redactor-config.js';
 
 async function demoRaw(): Promise<Record<string, unknown>> {
   return parse(await readFile('edge/demo/edge.yaml', 'utf8')) as Record<string, unknown>;
@@ -24,7 +24,16 @@ describe('redaction and evidence config', () => {
     expect(parseEdgeConfig({ ...raw, evidence: undefined }, '/base', {}, 'edge.yaml').evidence.needToKnow).toBe(false);
   });
 
+  it('loads UltraFace-320 beside the face model by default; none, or the same model, loads nothing more', async () => {
+    const raw = await demoRaw();
+    const parse = (redaction: object) => parseEdgeConfig({ ...raw, redaction }, '/base', {}, 'edge.yaml').redaction;
+    expect(smallFaceModelId(parse({}))).toBe('ultraface-rfb-320');
+    expect(smallFaceModelId(parse({ smallFaceModel: 'none' }))).toBeUndefined();
+    expect(smallFaceModelId(parse({ faceModel: 'ultraface-rfb-320' }))).toBeUndefined();
+  });
+
   it.each([
+    [{ redaction: { smallFaceModel: 'yunet' } }, /redaction\.smallFaceModel/],
     [{ evidence: { needToKnow: 'yes' } }, /evidence\.needToKnow/],
     [{ redaction: { faceSearch: 'everywhere' } }, /redaction\.faceSearch/],
     [{ redaction: { tileScale: 9 } }, /redaction\.tileScale/],

@@ -172,6 +172,57 @@ describe('need-to-know', () => {
     );
   });
 
+  it('property: outside the kept regions each pixel is its block mean in the original (blocks wholly kept are skipped, not changed)', () => {
+    const arbKeep = fc
+      .tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }))
+      .chain(([x, y]) =>
+        fc
+          .tuple(fc.double({ min: 0, max: 0.7, noNaN: true }), fc.double({ min: 0, max: 0.7, noNaN: true }))
+          .map(([dw, dh]) => ({ x1: x, y1: y, x2: Math.min(1, x + dw), y2: Math.min(1, y + dh) })),
+      );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(arbKeep, { maxLength: 3 }),
+        fc.integer(),
+        (w, h, block, keep, seed) => {
+          const original = Buffer.alloc(w * h * 3);
+          for (let i = 0; i < original.length; i++) original[i] = (Math.imul(i + 1, 2654435761) ^ seed) >>> 24;
+          const rgb = Buffer.from(original);
+          pixelateOutside(rgb, w, h, keep, block);
+          const kept = (x: number, y: number): boolean =>
+            keep.some(
+              (k) =>
+                x >= Math.floor(k.x1 * w) &&
+                x < Math.ceil(k.x2 * w) &&
+                y >= Math.floor(k.y1 * h) &&
+                y < Math.ceil(k.y2 * h),
+            );
+          for (let y = 0; y < h; y++) {
+            for (let x = 0; x < w; x++) {
+              const i = (y * w + x) * 3;
+              if (kept(x, y)) {
+                expect(rgb.subarray(i, i + 3)).toEqual(original.subarray(i, i + 3));
+                continue;
+              }
+              const bx = x - (x % block);
+              const by = y - (y % block);
+              const sum = [0, 0, 0];
+              let n = 0;
+              for (let yy = by; yy < Math.min(h, by + block); yy++)
+                for (let xx = bx; xx < Math.min(w, bx + block); xx++, n++)
+                  for (let c = 0; c < 3; c++) sum[c]! += original[(yy * w + xx) * 3 + c]!;
+              expect([...rgb.subarray(i, i + 3)]).toEqual(sum.map((v) => Math.round(v / n)));
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('the offender box is the track observation, else the person box that continues it, else the last one', () => {
     const a = { x1: 0.1, y1: 0.1, x2: 0.2, y2: 0.4 };
     const b = { x1: 0.11, y1: 0.1, x2: 0.21, y2: 0.4 };
