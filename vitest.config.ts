@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/harness/sequencer.js';
 
 export default defineConfig({
   test: {
     globalSetup: ['test/harness/global-setup.ts'],
+    // The longest files start first (measured times in test/durations.json).
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000, sequence: { groupOrder: 0 } },

@@ -1,3 +1,5 @@
+// ci: once. The screens are the subject; the review rules behind them run on both databases in
+// review-api, review-service and blind-review, so CI does not run this again on PostgreSQL.
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,5 @@
+// ci: once. Its subject is the transport (hub, leaf link, spool, outbox, device); a core killed
+// mid-ingest is checked on both databases by core-crash.test.ts, so CI does not run this again on PostgreSQL.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
