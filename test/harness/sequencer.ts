@@ -15,13 +15,14 @@ const SECONDS = JSON.parse(readFileSync(new URL('../durations.json', import.meta
 
 /**
  * Vitest's order (projects, group order), then, within a project, the longest files first, so
- * the last files to finish are short ones. Files not in the table (new ones) come after.
+ * the last files to finish are short ones. Files not in the table (new ones, of unknown length)
+ * start before all of them, as vitest starts files it has no time for.
  */
 export class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const base = await super.sort(files);
     const root = this.ctx.config.root;
-    const seconds = (f: TestSpecification): number => SECONDS[relative(root, f.moduleId)] ?? 0;
+    const seconds = (f: TestSpecification): number => SECONDS[relative(root, f.moduleId)] ?? Infinity;
     const groups: TestSpecification[][] = [];
     for (const file of base) {
       const last = groups.at(-1);
@@ -29,6 +30,8 @@ export class LongestFirst extends BaseSequencer {
       else groups.push([file]);
     }
     // Array.prototype.sort is stable: equal times keep vitest's order.
-    return groups.flatMap((group) => [...group].sort((a, b) => seconds(b) - seconds(a)));
+    return groups.flatMap((group) =>
+      [...group].sort((a, b) => (seconds(a) === seconds(b) ? 0 : seconds(b) - seconds(a))),
+    );
   }
 }
