@@ -323,7 +323,7 @@ export const CoreConfigSchema = z
           ),
       })
       .strict()
-      .default({ sites: [], receiptsMaxAgeMs: 30 * DAY_MS, evidenceRetryMs: 2_000, streamReplicas: 1 }),
+      .prefault({}),
   })
   .strict();
 

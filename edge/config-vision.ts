@@ -48,7 +48,7 @@ export const TrackerSection = z
       .describe('Identity switch: a box whose area differs from the track’s last box by more than this factor'),
   })
   .strict()
-  .default({ ...DEFAULT_TRACKER_OPTIONS });
+  .prefault({});
 
 export const RuleSection = z
   .object({
@@ -74,7 +74,7 @@ export const RuleSection = z
       .describe('Width of the band around the zone outline (normalised units) in which feet neither leave nor enter'),
   })
   .strict()
-  .default({ ...DEFAULT_RULE_OPTIONS });
+  .prefault({});
 
 export const RedactionSection = z
   .object({
@@ -121,17 +121,7 @@ export const RedactionSection = z
       .describe('Evidence: a light face search (frame at 1x, upper boxes) at least every this many frames'),
   })
   .strict()
-  .default({
-    method: 'pixelate',
-    faceModel: 'ultraface-rfb-640',
-    smallFaceModel: 'ultraface-rfb-320',
-    faceMinScore: 0.3,
-    faceMarginRatio: 0.25,
-    faceSearch: 'multi-scale',
-    tileScale: 2,
-    fullSearchEveryFrames: 10,
-    lightSearchEveryFrames: 5,
-  });
+  .prefault({});
 
 export const EvidenceSection = z
   .object({
@@ -172,11 +162,4 @@ export const EvidenceSection = z
     needToKnow: z.boolean().default(false).describe('Pixelate all but the zone and the offender, coarsely'),
   })
   .strict()
-  .default({
-    jpegQuality: 85,
-    clipBeforeMs: 3000,
-    clipAfterMs: 3000,
-    keyframeOffsetMs: 1000,
-    ...DEFAULT_EVIDENCE_QUEUE_LIMITS,
-    needToKnow: false,
-  });
+  .prefault({});

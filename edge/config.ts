@@ -129,7 +129,7 @@ const ClockSection = z
       .describe("chronyc's -h: chronyd's command socket (a path) or host; default chronyc's own"),
   })
   .strict()
-  .default({ source: 'auto', pollIntervalMs: 10_000, maxOffsetMs: 100 })
+  .prefault({})
   .describe(
     'The system clock: on cameras with a controller feed, a clock the system does not report synchronised suspends enforcement',
   );
@@ -170,7 +170,7 @@ export const EdgeConfigSchema = z
         allowDownload: z.boolean().default(true).describe('Download from the manifest URL when no mirror has a file'),
       })
       .strict()
-      .default({ allowDownload: true }),
+      .prefault({}),
     detector: z
       .object({
         minScore: z
@@ -187,7 +187,7 @@ export const EdgeConfigSchema = z
         workers: z.number().int().min(1).max(8).default(2).describe('Inference worker threads (persons and faces)'),
       })
       .strict()
-      .default({ minScore: 0.1, nmsIou: 0.45, minBoxHeight: 0.03, intraOpThreads: 1, workers: 2 }),
+      .prefault({}),
     tracker: TrackerSection,
     rule: RuleSection,
     redaction: RedactionSection,
@@ -208,22 +208,14 @@ export const EdgeConfigSchema = z
           .describe('Tracks slower than this (frame sizes per second) stand still and do not force detection'),
       })
       .strict()
-      .default({
-        enabled: true,
-        gridWidth: 64,
-        cellThreshold: 20,
-        minChangedRatio: 0.002,
-        backgroundAlpha: 0.2,
-        maxIntervalMs: 5000,
-        stationarySpeedPerS: 0.02,
-      }),
+      .prefault({}),
     obstruction: z
       .object({
         maxLumaStddev: z.number().min(0).max(128).default(6).describe('A view flatter than this looks covered'),
         afterMs: z.number().int().positive().default(2000).describe('for at least this long'),
       })
       .strict()
-      .default({ maxLumaStddev: 6, afterMs: 2000 }),
+      .prefault({}),
     http: z
       .object({
         listen: z.string().min(1).optional().describe('host:port for /healthz and /metrics over HTTPS; unset: off'),
@@ -241,7 +233,7 @@ export const EdgeConfigSchema = z
         message: 'http.tls is required with http.listen (no cleartext listener): make a certificate with zebra pki',
         path: ['tls'],
       })
-      .default({}),
+      .prefault({}),
     health: z
       .object({
         cameraNoFrameMs: z
@@ -260,7 +252,7 @@ export const EdgeConfigSchema = z
           ),
       })
       .strict()
-      .default({ cameraNoFrameMs: 30_000, spoolWaitMs: 300_000 }),
+      .prefault({}),
     outbox: z
       .object({
         hubDomain: Id.default('hub').describe("The hub's JetStream domain, for sourcing this site's receipts"),
