@@ -36,6 +36,8 @@ export interface TrackerState {
   readonly lastPublishedAtMs: number;
   /** The fault now in force; undefined while the controller is healthy. */
   readonly fault: { readonly reason: BridgeFault; readonly detail: string; readonly sinceMs: number } | undefined;
+  /** Bridge clock of the controller's last answer of any kind (good, an error, garbage, a conflict). */
+  readonly answeredAtMs: number;
 }
 
 export const INITIAL_TRACKER: TrackerState = {
@@ -43,6 +45,7 @@ export const INITIAL_TRACKER: TrackerState = {
   upTime: undefined,
   lastPublishedAtMs: -Infinity,
   fault: undefined,
+  answeredAtMs: -Infinity,
 };
 
 /** A report to sign and publish. */
@@ -75,6 +78,7 @@ function faulted(
       upTime: keepUpTime ? state.upTime : undefined,
       lastPublishedAtMs: isAnnounced ? nowMs : state.lastPublishedAtMs,
       fault: { reason, detail, sinceMs },
+      answeredAtMs: reason === 'no_answer' ? state.answeredAtMs : nowMs,
     },
     publish: isAnnounced ? { aspect: 'dark', stateBeganAtMs: nowMs, sentAtMs: nowMs } : undefined,
   };
@@ -104,6 +108,14 @@ export function trackPoll(
     const silentMs = state.upTime ? nowMs - state.upTime.advancedAtMs : Infinity;
     if (outcome.fault === 'no_answer' && !state.fault && silentMs <= options.frozenAfterMs)
       return { state, publish: undefined };
+    // Likewise inside a fault the controller itself answered with (a conflict, garbage, an
+    // error): one missed reply soon after is part of that fault, not a second one.
+    const isGapInFault =
+      outcome.fault === 'no_answer' &&
+      state.fault !== undefined &&
+      state.fault.reason !== 'no_answer' &&
+      nowMs - state.answeredAtMs <= options.frozenAfterMs;
+    if (isGapInFault) return { state, publish: undefined };
     const detail =
       outcome.fault === 'no_answer' && Number.isFinite(silentMs)
         ? `no answer for ${silentMs} ms: ${outcome.detail}`
@@ -113,12 +125,13 @@ export function trackPoll(
   const ticks = outcome.upTimeTicks;
   const previous = state.upTime;
   // The first answer (also after a fault) only sets the mark: a report needs a clock seen moving.
-  if (!previous) return { state: { ...state, upTime: { ticks, advancedAtMs: nowMs } }, publish: undefined };
+  if (!previous)
+    return { state: { ...state, upTime: { ticks, advancedAtMs: nowMs }, answeredAtMs: nowMs }, publish: undefined };
   if (ticks === previous.ticks) {
     const stillMs = nowMs - previous.advancedAtMs;
     if (stillMs > options.frozenAfterMs)
       return faulted(state, 'frozen', `sysUpTime stuck at ${ticks} for ${stillMs} ms`, nowMs, true);
-    return { state, publish: undefined };
+    return { state: { ...state, answeredAtMs: nowMs }, publish: undefined };
   }
   // A clock that went back: the controller restarted, so what it showed before says nothing now.
   const restarted = ticks < previous.ticks;
@@ -132,6 +145,7 @@ export function trackPoll(
     upTime,
     lastPublishedAtMs: isDue ? nowMs : state.lastPublishedAtMs,
     fault: undefined,
+    answeredAtMs: nowMs,
   };
   return {
     state: next,

@@ -222,6 +222,22 @@ describe('signal bridge transitions', () => {
       reason: 'no_answer',
       detail: 'no answer for 301 ms: Request timed out',
     });
+    // Inside a fault the controller answered with, one missed reply is part of that fault (one
+    // episode, one reason); silence longer than frozenAfterMs after its last answer is no_answer.
+    const conflict = trackPoll(
+      s.state,
+      { ok: false, fault: 'conflict', detail: 'walk 1 and dont_walk 1' },
+      700,
+      OPTIONS,
+    );
+    const missed = trackPoll(conflict.state, timedOut, 900, OPTIONS);
+    expect(missed).toEqual({ state: conflict.state, publish: undefined });
+    const stillConflict = trackPoll(missed.state, { ok: false, fault: 'conflict', detail: 'again' }, 1000, OPTIONS);
+    expect(stillConflict.state.fault).toMatchObject({ reason: 'conflict', sinceMs: 700 });
+    expect(trackPoll(stillConflict.state, timedOut, 1301, OPTIONS).state.fault).toMatchObject({
+      reason: 'no_answer',
+      sinceMs: 1301,
+    });
     // A controller that restarted (its clock went back) starts the aspect over.
     const restarted = trackPoll(s.state, ok(5), 700, OPTIONS);
     expect(restarted.publish).toEqual({ aspect: 'steady_dont_walk', stateBeganAtMs: 700, sentAtMs: 700 });
