@@ -64,7 +64,7 @@ describe('review gates under concurrent reviewers, on a real database (overlappi
   const { privateKey } = testDeviceKey();
   let seq = 0;
 
-  /** [start, end] of every review transaction, to show they really overlapped. */
+  /** [start, end] of every review transaction, from when it holds its connection: they really overlapped. */
   const spans: [number, number][] = [];
   beforeAll(async () => {
     const real = await migratedTestDatabase();
@@ -77,11 +77,14 @@ describe('review gates under concurrent reviewers, on a real database (overlappi
       close: () => real.close(),
       [Symbol.asyncDispose]: () => real[Symbol.asyncDispose](),
       transaction: async (fn) => {
-        const startMs = performance.now();
+        let startMs = NaN;
         try {
-          return await real.transaction(fn);
+          return await real.transaction((tx) => {
+            startMs = performance.now();
+            return fn(tx);
+          });
         } finally {
-          spans.push([startMs, performance.now()]);
+          if (!Number.isNaN(startMs)) spans.push([startMs, performance.now()]);
         }
       },
     };
