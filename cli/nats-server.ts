@@ -160,11 +160,20 @@ export async function freePorts(count: number): Promise<number[]> {
   }
 }
 
-/** The client port a nats-server started with `-p -1 --ports_file_dir DIR` wrote down, once it has. */
+/**
+ * The client port a nats-server started with `-p -1 --ports_file_dir DIR` wrote down, once it
+ * has: undefined before the file exists and while it is still being written (not yet whole JSON).
+ */
 export async function readPortsFile(dir: string, pid: number): Promise<number | undefined> {
   const file = (await readdir(dir)).find((f) => f.endsWith(`_${pid}.ports`));
   if (!file) return undefined;
-  const ports = JSON.parse(await readFile(join(dir, file), 'utf8')) as { nats?: string[] };
+  const text = await readFile(join(dir, file), 'utf8');
+  let ports: { nats?: string[] };
+  try {
+    ports = JSON.parse(text) as { nats?: string[] };
+  } catch {
+    return undefined;
+  }
   const url = ports.nats?.[0];
   return url ? Number(new URL(url).port) : undefined;
 }
