@@ -22,18 +22,32 @@ export interface RetryState {
   readonly slowAttempt: number;
   /** The camera refused the credentials: never retried fast (cameras lock accounts out). */
   readonly isRefused: boolean;
+  /** Runs in this outage that ended without a single frame (the decoder started, nothing usable came). */
+  readonly emptyRuns: number;
 }
 
-/** True while a retry should come fast: early in the outage, and not a refusal. Pure. */
-export function isFastRetry(outageMs: number, isRefused: boolean, options: ReconnectOptions): boolean {
+/**
+ * Fast retries spent on runs that gave no frame. A camera whose port accepts connections but
+ * whose stream keeps failing (a wrong path, a server that is up but not streaming yet) backs
+ * off after these instead of starting a decoder every fast delay for the whole window.
+ */
+export const MAX_FAST_EMPTY_RUNS = 3;
+
+/** True while a retry should come fast: early in the outage, not a refusal, few empty runs. Pure. */
+export function isFastRetry(state: Omit<RetryState, 'slowAttempt'>, options: ReconnectOptions): boolean {
   const { fastRetryDelayMs, fastRetryForMs } = options;
-  return fastRetryDelayMs !== undefined && fastRetryForMs !== undefined && !isRefused && outageMs < fastRetryForMs;
+  return (
+    fastRetryDelayMs !== undefined &&
+    fastRetryForMs !== undefined &&
+    !state.isRefused &&
+    state.outageMs < fastRetryForMs &&
+    state.emptyRuns <= MAX_FAST_EMPTY_RUNS
+  );
 }
 
 /** The wait before the next reopen. Pure. */
 export function reconnectDelayMs(state: RetryState, options: ReconnectOptions): number {
-  if (isFastRetry(state.outageMs, state.isRefused, options))
-    return Math.min(options.fastRetryDelayMs!, options.maxDelayMs);
+  if (isFastRetry(state, options)) return Math.min(options.fastRetryDelayMs!, options.maxDelayMs);
   return backoffDelayMs(Math.max(1, state.slowAttempt), {
     firstDelayMs: options.baseDelayMs,
     maxDelayMs: options.maxDelayMs,

@@ -48,6 +48,7 @@ export class ReconnectingFrameSource implements FrameSource {
     let index = 0;
     let attempt = 0;
     let slowAttempt = 0;
+    let emptyRuns = 0;
     let outageStartedAtMs: number | undefined;
     while (!this.#closed) {
       let framesThisRun = 0;
@@ -59,6 +60,7 @@ export class ReconnectingFrameSource implements FrameSource {
           if (framesThisRun >= this.#options.healthyAfterFrames) {
             attempt = 0;
             slowAttempt = 0;
+            emptyRuns = 0;
             outageStartedAtMs = undefined;
           }
           yield { ...frame, index: index++ };
@@ -73,11 +75,12 @@ export class ReconnectingFrameSource implements FrameSource {
       outageStartedAtMs ??= nowMs;
       const outageMs = nowMs - outageStartedAtMs;
       const isRefused = isRefusal(reason);
-      const isFast = isFastRetry(outageMs, isRefused, this.#options);
+      if (framesThisRun === 0) emptyRuns += 1;
+      const isFast = isFastRetry({ outageMs, isRefused, emptyRuns }, this.#options);
       if (!isFast) slowAttempt += 1;
-      const delayMs = reconnectDelayMs({ outageMs, slowAttempt, isRefused }, this.#options);
+      const delayMs = reconnectDelayMs({ outageMs, slowAttempt, isRefused, emptyRuns }, this.#options);
       this.#logger.warn(
-        { reason, attempt, outageMs, retryInMs: delayMs, framesThisRun },
+        { reason, attempt, outageMs, retryInMs: delayMs, framesThisRun, emptyRuns },
         'camera stream dropped; reconnecting',
       );
       this.#hooks.onRestart?.(reason, delayMs);

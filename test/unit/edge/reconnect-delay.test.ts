@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inputVideoSize, isNoteworthy } from '../../../edge/frames/ffmpeg-log.js';
 import { streamEndpoint } from '../../../edge/frames/reachable.js';
-import { isFastRetry, isRefusal, reconnectDelayMs } from '../../../edge/frames/reconnect-delay.js';
+import type { Frame, FrameSource } from '../../../edge/frames/frame.js';
+import { ReconnectingFrameSource } from '../../../edge/frames/reconnecting-source.js';
+import { createEdgeLogger } from '../../../edge/logger.js';
+import { MAX_FAST_EMPTY_RUNS, isFastRetry, isRefusal, reconnectDelayMs } from '../../../edge/frames/reconnect-delay.js';
 
 const OPTIONS = {
   baseDelayMs: 500,
@@ -22,15 +25,18 @@ describe('the wait before a camera is reopened', () => {
         fc.integer({ min: 0, max: 60_000 }),
         fc.integer({ min: 0, max: 120_000 }),
         fc.integer({ min: 0, max: 50 }),
-        (baseDelayMs, maxDelayMs, fastRetryDelayMs, fastRetryForMs, outageMs, slowAttempt) => {
+        fc.integer({ min: 0, max: 8 }),
+        (baseDelayMs, maxDelayMs, fastRetryDelayMs, fastRetryForMs, outageMs, slowAttempt, emptyRuns) => {
           const options = { baseDelayMs, maxDelayMs, healthyAfterFrames: 5, fastRetryDelayMs, fastRetryForMs };
-          const delayMs = reconnectDelayMs({ outageMs, slowAttempt, isRefused: false }, options);
+          const delayMs = reconnectDelayMs({ outageMs, slowAttempt, isRefused: false, emptyRuns }, options);
           expect(delayMs).toBeLessThanOrEqual(maxDelayMs);
           expect(delayMs).toBeGreaterThan(0);
-          if (outageMs < fastRetryForMs) expect(delayMs).toBe(Math.min(fastRetryDelayMs, maxDelayMs));
+          // Fast early in the outage, until the runs that gave no frame use up their fast retries.
+          if (outageMs < fastRetryForMs && emptyRuns <= MAX_FAST_EMPTY_RUNS)
+            expect(delayMs).toBe(Math.min(fastRetryDelayMs, maxDelayMs));
           else expect(delayMs).toBe(Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, slowAttempt - 1)));
           // A refusal never comes fast: it backs off as if the window were over.
-          const refused = reconnectDelayMs({ outageMs, slowAttempt, isRefused: true }, options);
+          const refused = reconnectDelayMs({ outageMs, slowAttempt, isRefused: true, emptyRuns }, options);
           expect(refused).toBe(Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, slowAttempt - 1)));
         },
       ),
@@ -39,12 +45,14 @@ describe('the wait before a camera is reopened', () => {
 
   it('backs off from the first retry when no fast window is configured', () => {
     const plain = { baseDelayMs: 200, maxDelayMs: 1000, healthyAfterFrames: 5 };
-    expect(isFastRetry(0, false, plain)).toBe(false);
+    expect(isFastRetry({ outageMs: 0, isRefused: false, emptyRuns: 0 }, plain)).toBe(false);
     expect(
-      [1, 2, 3, 4].map((slowAttempt) => reconnectDelayMs({ outageMs: 0, slowAttempt, isRefused: false }, plain)),
+      [1, 2, 3, 4].map((slowAttempt) =>
+        reconnectDelayMs({ outageMs: 0, slowAttempt, isRefused: false, emptyRuns: 0 }, plain),
+      ),
     ).toEqual([200, 400, 800, 1000]);
-    expect(reconnectDelayMs({ outageMs: 9_999, slowAttempt: 0, isRefused: false }, OPTIONS)).toBe(250);
-    expect(reconnectDelayMs({ outageMs: 10_000, slowAttempt: 1, isRefused: false }, OPTIONS)).toBe(500);
+    expect(reconnectDelayMs({ outageMs: 9_999, slowAttempt: 0, isRefused: false, emptyRuns: 0 }, OPTIONS)).toBe(250);
+    expect(reconnectDelayMs({ outageMs: 10_000, slowAttempt: 1, isRefused: false, emptyRuns: 0 }, OPTIONS)).toBe(500);
   });
 
   it('knows a refusal of the credentials from ffmpeg’s and ffprobe’s messages', () => {
@@ -88,5 +96,38 @@ describe('a stream’s TCP endpoint', () => {
     expect(streamEndpoint('https://[2001:db8::1]/s.m3u8')).toEqual({ host: '2001:db8::1', port: 443 });
     expect(streamEndpoint('srt://cam.local:9000')).toBeUndefined();
     expect(streamEndpoint('not a url')).toBeUndefined();
+  });
+});
+
+describe('a camera whose port is open but whose stream keeps failing', () => {
+  /** Opens that fail at once after yielding `framesEach` frames; the planned waits of the first `drops` drops. */
+  async function plannedWaits(framesEach: number, drops: number): Promise<number[]> {
+    const waits: number[] = [];
+    const frame: Frame = { cameraId: 'c', index: 0, capturedAtMs: 0, widthPx: 2, heightPx: 2, rgb: Buffer.alloc(12) };
+    const open = (): FrameSource => ({
+      async *[Symbol.asyncIterator]() {
+        for (let i = 0; i < framesEach; i++) yield await Promise.resolve(frame);
+        throw new Error('404 Not Found');
+      },
+      close: () => Promise.resolve(),
+    });
+    const options = { ...OPTIONS, baseDelayMs: 20, maxDelayMs: 160, fastRetryDelayMs: 5, fastRetryForMs: 60_000 };
+    const source = new ReconnectingFrameSource(open, options, createEdgeLogger('silent'), {
+      reachable: () => Promise.resolve(true),
+      onRestart: (_reason, delayMs) => {
+        waits.push(delayMs);
+        if (waits.length === drops) void source.close();
+      },
+    });
+    for await (const _ of source) void _;
+    return waits;
+  }
+
+  it('retries fast three times, then backs off, instead of starting a decoder every fast delay', async () => {
+    expect(await plannedWaits(0, 8)).toEqual([5, 5, 5, 20, 40, 80, 160, 160]);
+  });
+
+  it('keeps retrying fast while each run gives frames (a stream that drops, not one that never starts)', async () => {
+    expect(await plannedWaits(2, 6)).toEqual([5, 5, 5, 5, 5, 5]);
   });
 });
