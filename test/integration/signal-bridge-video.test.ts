@@ -107,12 +107,17 @@ async function runEdge(
   return {
     startAtMs: startAt,
     summary: result!.summary!,
-    events: transport.events.map((e) => ({
-      atFrame: Math.round((e.occurredAtMs - startAt) / FRAME_MS),
-      trackId: e.track!.trackId,
-      state: e.signal!.state,
-      suspended: e.enforcement!.suspended,
-    })),
+    // In entry order: the publishing order may differ, as it should. A live camera's frames
+    // cannot wait, so on a loaded machine an event whose evidence the full queue refused goes
+    // out at once, ahead of an earlier one still collecting its clip.
+    events: transport.events
+      .map((e) => ({
+        atFrame: Math.round((e.occurredAtMs - startAt) / FRAME_MS),
+        trackId: e.track!.trackId,
+        state: e.signal!.state,
+        suspended: e.enforcement!.suspended,
+      }))
+      .sort((a, b) => a.atFrame - b.atFrame || a.trackId - b.trackId),
   };
 }
 
