@@ -35,11 +35,13 @@ export interface FaceDetector {
 const ULTRAFACE_FORMAT = { channels: [0, 1, 2], offset: 127, scale: 1 / 128, padValue: 0 } as const;
 
 /**
- * What one small canvas costs in large ones, for choosing between packings: UltraFace-320 on
- * 320x240 took 15 ms of CPU where UltraFace-640 on 640x480 took 56 (one thread, this machine);
- * rounded up, so a packing moves to small canvases only where it clearly saves.
+ * What one small canvas costs in large ones, for choosing between packings: with the weights
+ * loaded as constants, UltraFace-320 on 320x240 took 1.6 ms of CPU and UltraFace-640 on
+ * 640x480 7.5 (one thread, this machine, `npm run bench:edge`), and drawing the canvas 0.7
+ * and 2.8-3.3 ms: 0.21 in all; rounded up, so a packing moves to small canvases only where it
+ * clearly saves.
  */
-const SMALL_CANVAS_COST = 0.35;
+const SMALL_CANVAS_COST = 0.25;
 
 /** One loaded UltraFace session and its input size. */
 interface Session {

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { EdgeError, EdgeErrorCode, errorMessage } from '../errors.js';
 import type { ManifestFile } from '../models/manifest.js';
+import { withoutInitializerInputs } from './onnx-initializers.js';
 
 type Metadata = ort.InferenceSession.ValueMetadata;
 
@@ -47,7 +49,9 @@ export function checkModelMetadata(session: ort.InferenceSession, entry: Manifes
 
 /**
  * Creates an onnxruntime session for a hash-verified model file and checks it against the
- * manifest. Sessions are created once per model and reused for every frame.
+ * manifest. Sessions are created once per model and reused for every frame. Weights the file
+ * also lists as graph inputs are loaded as constants ({@link withoutInitializerInputs}), so
+ * onnxruntime can fold and fuse them.
  */
 export async function createCheckedSession(
   modelPath: string,
@@ -56,11 +60,11 @@ export async function createCheckedSession(
 ): Promise<ort.InferenceSession> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(modelPath, {
+    const { bytes } = withoutInitializerInputs(await readFile(modelPath));
+    session = await ort.InferenceSession.create(bytes, {
       intraOpNumThreads: intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      // Severity 3: the UltraFace files list their weights as graph inputs, which would print one warning per weight.
       logSeverityLevel: 3,
     });
   } catch (err) {

@@ -10,10 +10,13 @@
  *  4. evidence ms per event;
  *  5. evidence CPU seconds per event (every thread of this process and its ffmpeg children,
  *     from /proc: a run's CPU minus that of the same run with the zone off every path, over
- *     its events), side by side: the multi-scale search in the demo's need-to-know mode, the
+ *     its events; after a warm-up pass, the two modes with a target and the run without events
+ *     alternate BENCH_REPEATS times (default 3) and medians are compared), side by side: the multi-scale search in the demo's need-to-know mode, the
  *     same in standard mode, the earlier path (UltraFace on the whole frame, twice, on
  *     every evidence frame), and the demo's mode with every face window on UltraFace-640 (no
  *     small model); each split by thread (face thread, main, other threads, ffmpeg).
+ *  6. CPU per call of each face model as stored (weights also listed as graph inputs) and as
+ *     the product loads it (weights as constants, so onnxruntime folds and fuses them).
  * BENCH_FPS (default 5) is the detect fps.
  */
 import { execFileSync } from 'node:child_process';
@@ -23,12 +26,15 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
 import { parse } from 'yaml';
 import { createEdgeLogger, parseEdgeConfig } from '../../edge/index.js';
 import type { EdgeConfig, PipelineSummary } from '../../edge/index.js';
 import { FfmpegFrameSource } from '../../edge/frames/ffmpeg-source.js';
 import type { Frame } from '../../edge/frames/frame.js';
 import { InferencePool } from '../../edge/inference/inference-pool.js';
+import { resizeToPlanarTensor } from '../../edge/detect/letterbox.js';
+import { createCheckedSession } from '../../edge/detect/model-metadata.js';
 import { runCameraPipeline } from '../../edge/pipeline/camera-pipeline.js';
 import { FolderPublisher } from '../../edge/publish/folder-publisher.js';
 import { loadOrCreateDeviceKey } from '../../edge/publish/device-key.js';
@@ -41,6 +47,7 @@ import { cpuSince, readCpuSplit } from './thread-cpu.js';
 import type { CpuSplit } from './thread-cpu.js';
 
 const FPS = Number(process.env.BENCH_FPS ?? 5);
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const logger = createEdgeLogger('warn', process.stderr);
 
 /** CPU ms of this process (all threads) and its waited-for children (ffmpeg), from /proc; process.cpuUsage without /proc. */
@@ -110,6 +117,46 @@ async function detectorOnly(pool: InferencePool, frames: readonly Frame[]): Prom
   await ahead;
   const seconds = (performance.now() - started) / 1000;
   return { fps: frames.length / seconds, meanMs: (seconds * 1000) / frames.length };
+}
+
+/**
+ * CPU ms per call of one face model on a real frame, loaded as stored (its weights also listed
+ * as graph inputs, so onnxruntime folds nothing) and as the product loads it (weights as constants).
+ */
+async function faceModelPerCall(id: string, frame: Frame): Promise<{ asStoredMs: number; asLoadedMs: number }> {
+  const model = await manifestFile(id);
+  const [, , h, w] = model.entry.spec!.inputs[0]!.shape as [number, number, number, number];
+  const tensor = resizeToPlanarTensor(frame.rgb, frame.widthPx, frame.heightPx, {
+    ...{ tensorWidthPx: w, tensorHeightPx: h, resizedWidthPx: w, resizedHeightPx: h },
+    ...{ channels: [0, 1, 2], offset: 127, scale: 1 / 128, padValue: 0 },
+  });
+  const options = {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential' as const,
+    logSeverityLevel: 3 as const,
+  };
+  const asStored = await ort.InferenceSession.create(model.path, options);
+  const asLoaded = await createCheckedSession(model.path, model.entry, 1);
+  const input = { input: new ort.Tensor('float32', tensor, [1, 3, h, w]) };
+  const cpuMsPerCall = async (session: ort.InferenceSession): Promise<number> => {
+    for (let i = 0; i < 5; i++) await session.run(input);
+    const before = process.cpuUsage();
+    for (let i = 0; i < 40; i++) await session.run(input);
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000 / 40;
+  };
+  try {
+    // Alternated, twice each: the better of the two.
+    const stored = [await cpuMsPerCall(asStored)];
+    const loaded = [await cpuMsPerCall(asLoaded)];
+    stored.push(await cpuMsPerCall(asStored));
+    loaded.push(await cpuMsPerCall(asLoaded));
+    return { asStoredMs: Math.min(...stored), asLoadedMs: Math.min(...loaded) };
+  } finally {
+    await asStored.release();
+    await asLoaded.release();
+  }
 }
 
 async function pipeline(
@@ -201,6 +248,13 @@ async function pipeline(
   }
 }
 
+type Run = Awaited<ReturnType<typeof pipeline>>;
+
+/** The run of median CPU (the middle one of an odd count). */
+function medianRun(runs: readonly Run[]): Run {
+  return [...runs].sort((a, b) => a.cpuMs - b.cpuMs)[Math.floor((runs.length - 1) / 2)]!;
+}
+
 function quietVariant(video: string, dir: string): string {
   const out = join(dir, 'quiet.mkv');
   execFileSync('ffmpeg', [
@@ -220,9 +274,13 @@ async function main(): Promise<void> {
     const frames = await decodeAll(video);
     process.stderr.write(`detector only on ${frames.length} frames...\n`);
     const bare = await detectorOnly(deps.pool, frames);
-    process.stderr.write('full pipeline, gating on...\n');
-    const full = await pipeline(config, video, deps, true);
-    process.stderr.write('pipeline with the zone off every path (no events, no evidence)...\n');
+    process.stderr.write('face models per call, as stored and as loaded...\n');
+    const faceCalls = [];
+    for (const id of ['ultraface-rfb-640', 'ultraface-rfb-320'])
+      faceCalls.push({ id, ...(await faceModelPerCall(id, frames[Math.floor(frames.length / 2)]!)) });
+    // The first pipeline run also warms the JIT and the models' caches: it is not counted.
+    process.stderr.write('warm-up pass (not counted)...\n');
+    await pipeline(config, video, deps, true);
     const offPath = {
       ...config,
       cameras: [
@@ -239,10 +297,23 @@ async function main(): Promise<void> {
         },
       ],
     };
-    const noEvidence = await pipeline(offPath, video, deps, true);
-    process.stderr.write('full pipeline, standard evidence (need-to-know off)...\n');
     const standardConfig = { ...config, evidence: { ...config.evidence, needToKnow: false } };
-    const standard = await pipeline(standardConfig, video, deps, true);
+    // The run without events and the two measured modes alternate REPEATS times, so a load that
+    // comes and goes on a shared machine falls on all of them; each figure is a median.
+    const fullRuns: Run[] = [];
+    const noEvidenceRuns: Run[] = [];
+    const standardRuns: Run[] = [];
+    for (let k = 1; k <= REPEATS; k++) {
+      process.stderr.write(`full pipeline, gating on (${k} of ${REPEATS})...\n`);
+      fullRuns.push(await pipeline(config, video, deps, true));
+      process.stderr.write(`pipeline with the zone off every path, no events, no evidence (${k} of ${REPEATS})...\n`);
+      noEvidenceRuns.push(await pipeline(offPath, video, deps, true));
+      process.stderr.write(`full pipeline, standard evidence, need-to-know off (${k} of ${REPEATS})...\n`);
+      standardRuns.push(await pipeline(standardConfig, video, deps, true));
+    }
+    const full = medianRun(fullRuns);
+    const noEvidence = medianRun(noEvidenceRuns);
+    const standard = medianRun(standardRuns);
     process.stderr.write('full pipeline, the earlier evidence path (whole frame, twice, every frame)...\n');
     const earlierConfig = {
       ...standardConfig,
@@ -282,17 +353,31 @@ async function main(): Promise<void> {
     // face thread does nothing but evidence, so its figure is the least noisy on a shared machine.
     const perEvent = (r: { summary: PipelineSummary; split: CpuSplit }, key: keyof CpuSplit): string =>
       ((r.split[key] - noEvidence.split[key]) / 1000 / Math.max(1, r.summary.eventsPublished)).toFixed(2);
+    // Each repeat against the run without events beside it: how far one pair can swing.
+    const pairs = (runs: readonly Run[]): string =>
+      runs.length < 2
+        ? ''
+        : `each repeat minus the run without events beside it ${runs
+            .map((r, k) =>
+              ((r.cpuMs - noEvidenceRuns[k]!.cpuMs) / 1000 / Math.max(1, r.summary.eventsPublished)).toFixed(2),
+            )
+            .join(', ')} s; `;
     const cpuLine = (
       name: string,
       r: { summary: PipelineSummary; cpuMs: number; split: CpuSplit },
       target: boolean,
+      runs: readonly Run[] = [],
     ): string =>
-      `  ${name.padEnd(44)} ${evidenceCpuS(r).toFixed(2).padStart(5)} s  (${r.summary.eventsPublished} events; run ${(r.cpuMs / 1000).toFixed(1)} s cpu vs ${(noEvidence.cpuMs / 1000).toFixed(1)} s without events; ` +
+      `  ${name.padEnd(44)} ${evidenceCpuS(r).toFixed(2).padStart(5)} s  (${r.summary.eventsPublished} events; ${pairs(runs)}${runs.length > 1 ? 'median run' : 'run'} ${(r.cpuMs / 1000).toFixed(1)} s cpu vs ${(noEvidence.cpuMs / 1000).toFixed(1)} s without events; ` +
       `face thread ${perEvent(r, 'facesMs')} s, main ${perEvent(r, 'mainMs')} s, other threads ${perEvent(r, 'otherThreadsMs')} s, ffmpeg ${perEvent(r, 'childrenMs')} s)` +
       (target ? `  target <= 1.0: ${verdict(evidenceCpuS(r) <= 1.0)}` : '');
     const lines = [
       `bench:edge on vtest.avi, ${frames.length} frames at ${FPS} fps, ${config.detector.workers} inference workers (faces at lower priority)`,
       `detector only                  ${bare.fps.toFixed(1).padStart(6)} fps  (${bare.meanMs.toFixed(1)} ms per call)`,
+      ...faceCalls.map(
+        (c) =>
+          `${(c.id + ' per call').padEnd(30)} ${c.asLoadedMs.toFixed(1).padStart(6)} ms cpu with its weights as constants vs ${c.asStoredMs.toFixed(1)} ms as stored (weights also graph inputs): ratio ${(c.asLoadedMs / c.asStoredMs).toFixed(2)}`,
+      ),
       `full pipeline, frames through  ${framesFps.toFixed(1).padStart(6)} fps  ratio ${ratio(framesFps)} (evidence still being made after the last frame)`,
       `full pipeline, evidence stored ${drainedFps.toFixed(1).padStart(6)} fps  ratio ${ratio(drainedFps)} (until the last of ${full.summary.eventsPublished} events is stored; target >= 0.80): ${verdict(drainedFps / bare.fps >= 0.8)}`,
       `pipeline without events        ${fps(noEvidence, noEvidence.seconds).toFixed(1).padStart(6)} fps  ratio ${ratio(fps(noEvidence, noEvidence.seconds))} (zone off every path)`,
@@ -300,9 +385,9 @@ async function main(): Promise<void> {
       `event-loop delay p99           ${full.loopP99Ms.toFixed(1).padStart(6)} ms   (max ${full.loopMaxMs.toFixed(1)}) vs detector ${bare.meanMs.toFixed(1)} ms: ratio ${loopRatio.toFixed(2)} (target <= 0.25): ${verdict(loopRatio <= 0.25)}`,
       `detector calls per frame       vtest ${perFrame(full)} gated, ${perFrame(ungated)} ungated; quiet stretch (${quietOn.summary.frames} frames) ${perFrame(quietOn)} gated, ${perFrame(quietOff)} ungated`,
       `evidence per event             ${evidenceMs.toFixed(0).padStart(6)} ms   (faces on every keyframe and clip frame, masks, JPEG + WebM, signature)`,
-      `evidence CPU per event at ${FPS} fps (all threads and ffmpeg children; run minus the run without events):`,
-      cpuLine(`multi-scale, need-to-know (demo: ${config.evidence.needToKnow ? 'on' : 'off'})`, full, true),
-      cpuLine('multi-scale, standard (need-to-know off)', standard, true),
+      `evidence CPU per event at ${FPS} fps (all threads and ffmpeg children; median of ${REPEATS} runs minus the median of ${REPEATS} without events, alternated):`,
+      cpuLine(`multi-scale, need-to-know (demo: ${config.evidence.needToKnow ? 'on' : 'off'})`, full, true, fullRuns),
+      cpuLine('multi-scale, standard (need-to-know off)', standard, true, standardRuns),
       cpuLine('earlier path: whole frame twice, every frame', earlier, false),
       cpuLine('need-to-know, every window on UltraFace-640', largeOnly, false),
       '',
