@@ -157,7 +157,7 @@ export const EvidenceSection = z
       .max(64 * 1024 * 1024 * 1024)
       .default(DEFAULT_EVIDENCE_QUEUE_LIMITS.maxQueuedFrameBytes)
       .describe(
-        'All cameras together: bytes of frames (unredacted and redacted) that queued evidence may hold; an event that would exceed it is sent without evidence, with the reason',
+        'All cameras together: bytes of frames that queued evidence may hold (each frame once: unredacted, then redacted); an event that would exceed it is sent without evidence, with the reason',
       ),
     needToKnow: z.boolean().default(false).describe('Pixelate all but the zone and the offender, coarsely'),
   })

@@ -21,9 +21,10 @@ function lastNeededMs(decision: EntryDecision, window: EvidenceWindow): number {
 
 /**
  * At most how many frame bytes a job for `decision` holds at once, from the frames held so far
- * (`frames`, up to now) and the camera's frame interval: every frame it will redact, unredacted
- * and redacted at once (the worst case, when the face detector is behind), plus one frame of
- * slack. Without a known interval, 30 fps is assumed.
+ * (`frames`, up to now) and the camera's frame interval: every frame it will redact, each held
+ * once (a frame's pixels are let go as soon as its redacted copy exists, and frames wait
+ * unredacted while the face detector is behind), plus the one frame being redacted, held twice
+ * until then, plus one frame of slack. Without a known interval, 30 fps is assumed.
  */
 export function evidenceBytesBound(
   frames: readonly DetectedFrame[],
@@ -36,7 +37,7 @@ export function evidenceBytesBound(
   const intervalMs = Math.max(1, frameIntervalMs ?? 1000 / 30);
   const remainingMs = Math.max(0, lastNeededMs(decision, window) - latest.capturedAtMs);
   const count = frames.length + Math.ceil(remainingMs / intervalMs) + 1;
-  return count * latest.widthPx * latest.heightPx * 3 * 2;
+  return (count + 1) * latest.widthPx * latest.heightPx * 3;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { EvidenceTicket } from '../../../edge/pipeline/evidence-queue.js';
 import { FrameRing } from '../../../edge/pipeline/frame-ring.js';
 import type { DetectedFrame } from '../../../edge/pipeline/frame-ring.js';
 import { EvidenceRedactor } from '../../../edge/redact/redactor.js';
+import type { Redactor } from '../../../edge/redact/redactor.js';
 import type { EntryDecision } from '../../../edge/rule/entry-rule.js';
 import type { Track } from '../../../edge/track/tracker.js';
 import { createLogSink } from '../../harness/log-sink.js';
@@ -186,8 +187,8 @@ describe('an evidence job holds at most its bound, and one copy of each frame on
     const frames = ring.between(0, 1400);
     const bound = evidenceBytesBound(frames, decision, WINDOW, ring.frameIntervalMs());
     const frameBytes = W * H * 3;
-    // frames 0..1400 (8), then 1600..2000 (3 more), one of slack, twice (unredacted and redacted)
-    expect(bound).toBe((8 + 3 + 1) * frameBytes * 2);
+    // frames 0..1400 (8), then 1600..2000 (3 more), one of slack, and the one being redacted held twice
+    expect(bound).toBe((8 + 3 + 1 + 1) * frameBytes);
     const redactor = new EvidenceRedactor({
       method: 'pixelate',
       minBlockPx: 4,
@@ -221,9 +222,56 @@ describe('an evidence job holds at most its bound, and one copy of each frame on
     expect(job.frames.map((f) => f.frame.capturedAtMs)).toEqual([...Array(13).keys()].map((i) => i * 200));
   });
 
+  it('with a face detector that falls behind, frames wait unredacted and the job still holds at most its bound', async () => {
+    const ring = new FrameRing(5000);
+    for (let t = 0; t <= 1000; t += 200) ring.push(detected(t));
+    const decision = decisionAt(1000, 1000);
+    const frames = ring.between(0, 1000);
+    const bound = evidenceBytesBound(frames, decision, WINDOW, ring.frameIntervalMs());
+    const real = new EvidenceRedactor({
+      method: 'pixelate',
+      minBlockPx: 4,
+      personDetectorId: 'p',
+      faceMarginRatio: 0.2,
+    });
+    // Each redaction waits until the test lets it go: the detector is as far behind as it can be.
+    const gates: (() => void)[] = [];
+    const slow: Redactor = {
+      redact: async (...args) => {
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return real.redact(...args);
+      },
+    };
+    const zone = {
+      id: 'z',
+      version: 1,
+      polygon: [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+      ] as const,
+    };
+    const job = new EvidenceJob(decision, { id: 1, history: [] } as unknown as Track, frames, slow, WINDOW, zone);
+    for (let t = 1200; t <= 2200; t += 200) job.add(detected(t));
+    const done = job.redacted();
+    let maxHeld = job.heldBytes();
+    for (let step = 0; step < 100; step++) {
+      await new Promise((r) => setImmediate(r));
+      maxHeld = Math.max(maxHeld, job.heldBytes());
+      const next = gates.shift();
+      if (!next) break;
+      next();
+    }
+    const redacted = await done;
+    // Frames 0..2000 are evidence (11): all of them were held unredacted at once, within the bound.
+    expect(redacted.size).toBe(11);
+    expect(maxHeld).toBeGreaterThanOrEqual(11 * W * H * 3);
+    expect(maxHeld).toBeLessThanOrEqual(bound);
+  });
+
   it('without a known frame interval, the bound assumes 30 fps', () => {
     const only = [detected(1000)];
     const bound = evidenceBytesBound(only, decisionAt(1000, 1000), WINDOW, undefined);
-    expect(bound).toBe((1 + Math.ceil(1000 / (1000 / 30)) + 1) * W * H * 3 * 2);
+    expect(bound).toBe((1 + Math.ceil(1000 / (1000 / 30)) + 1 + 1) * W * H * 3);
   });
 });
