@@ -51,6 +51,8 @@ async function rawValues(page: Page): Promise<string[]> {
   return patterns.flatMap(([kind, re]) => [...text.matchAll(re)].map((m) => `${kind}: ${m[0]}`));
 }
 
+/** A verdict waits for every entry's proof to be checked in the browser: seconds on a loaded machine. */
+const VERIFYING = { timeout: 30_000 };
 describe('the auditor in Chromium: a custody story verified against a pinned key', () => {
   let stack: TestStack;
   let work: TempDir;
@@ -109,7 +111,9 @@ describe('the auditor in Chromium: a custody story verified against a pinned key
     expect(await page.locator('li.story').count()).toBe(0);
     await page.getByLabel('Public key (PEM)').fill(stack.core.core.api.signer.publicKeyPem);
     await page.getByRole('button', { name: 'Pin this key' }).click();
-    await expect.poll(verdict).toMatch(/^Verified with your pinned key: .* all \d+ entries below are in it\.$/);
+    await expect
+      .poll(verdict, VERIFYING)
+      .toMatch(/^Verified with your pinned key: .* all \d+ entries below are in it\.$/);
     expect(await page.locator('.fingerprint').textContent()).toBe(stack.core.core.api.signer.keyId);
     const title = (await page.locator('h1').textContent())!;
     expect(title).toMatch(/^Custody of the event on cam-1, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d\d:\d\d$/);
@@ -127,7 +131,7 @@ describe('the auditor in Chromium: a custody story verified against a pinned key
     await look('auditor-trail');
     // The pin survives a reload (localStorage), and verification runs again on its own.
     await page.reload();
-    await expect.poll(verdict).toMatch(/^Verified with your pinned key/);
+    await expect.poll(verdict, VERIFYING).toMatch(/^Verified with your pinned key/);
   });
 
   it('fails in the browser when an entry is tampered with on its way from the server', async () => {
@@ -152,7 +156,7 @@ describe('the auditor in Chromium: a custody story verified against a pinned key
     try {
       await page.reload();
       expect(page.url()).toBe(url(`#/trail/${eventId}`));
-      await expect.poll(verdict).toMatch(/^FAILED: 1 of \d+ entries are not in the signed log\.$/);
+      await expect.poll(verdict, VERIFYING).toMatch(/^FAILED: 1 of \d+ entries are not in the signed log\.$/);
       expect(await page.locator('.verdict').getAttribute('data-ok')).toBe('false');
       expect(await page.locator('li.story[data-ok="false"]').count()).toBe(1);
       // The tampered words are never told as if they were true.
@@ -167,19 +171,19 @@ describe('the auditor in Chromium: a custody story verified against a pinned key
 
   it('fails with a key that is not the log key, and verifies again with the right key loaded from a file', async () => {
     await page.reload();
-    await expect.poll(verdict).toMatch(/^Verified/);
+    await expect.poll(verdict, VERIFYING).toMatch(/^Verified/);
     const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
     await page.getByText('Pin another key').click();
     await page.getByLabel('Public key (PEM)').fill(other);
     await page.getByRole('button', { name: 'Pin this key' }).click();
-    await expect.poll(verdict).toMatch(/^FAILED: the checkpoint is not signed by your pinned key; /);
+    await expect.poll(verdict, VERIFYING).toMatch(/^FAILED: the checkpoint is not signed by your pinned key; /);
     await expect.poll(() => page.locator('main').textContent()).toContain('The server now signs with another key');
     const keyFile = join(work.path, 'audit.pub.pem');
     await writeFile(keyFile, stack.core.core.api.signer.publicKeyPem);
     await page.getByText('Pin another key').click();
     await page.getByLabel('Or load the key file').setInputFiles(keyFile);
     await expect.poll(() => page.locator('.fingerprint').textContent()).toBe(stack.core.core.api.signer.keyId);
-    await expect.poll(verdict).toMatch(/^Verified with your pinned key/);
+    await expect.poll(verdict, VERIFYING).toMatch(/^Verified with your pinned key/);
   });
 
   it('downloads the evidence package, with its purpose recorded', async () => {

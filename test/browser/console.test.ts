@@ -245,9 +245,12 @@ describe('the web console, driven in Chromium against a real core', () => {
     // The key is pinned by the auditor (pasted here), never taken from the server being audited.
     await page.getByLabel('Public key (PEM)').fill(stack.core.core.api.signer.publicKeyPem);
     await page.getByRole('button', { name: 'Pin this key' }).click();
+    // As an auditor would: the fingerprint is shown once the key is pinned (it is checked first).
+    await page.locator('.pinned .fingerprint').waitFor();
     await page.getByRole('button', { name: 'Verify the trail' }).click();
+    // Every entry's inclusion proof is checked in the browser: seconds on a loaded machine.
     await expect
-      .poll(() => page.locator('.verdict').textContent())
+      .poll(() => page.locator('.verdict').textContent(), { timeout: 30_000 })
       .toMatch(/^Verified with your pinned key: .* all \d+ entries below are in it\.$/);
     const story = (await page.locator('ol.stories').innerText()).replace(/\s+/g, ' ');
     for (const words of [

@@ -67,7 +67,11 @@ export async function renderTrail(session: Session, main: HTMLElement, eventId: 
   const at = timeWithMs(head.event?.occurredAtMs ?? 0);
   const result = h('p', { class: 'verdict', 'aria-live': 'polite' }, 'Not verified yet.');
   const story = h('ol', { class: 'stories', 'aria-label': 'Custody story' });
+  // Only the latest verification writes its verdict: one started with a key since forgotten or
+  // replaced must not finish last and speak for the key pinned now.
+  let latest = 0;
   const verify = async (): Promise<void> => {
+    const run = ++latest;
     const pem = pinnedKeyPem();
     story.replaceChildren();
     if (!pem) {
@@ -79,10 +83,12 @@ export async function renderTrail(session: Session, main: HTMLElement, eventId: 
     try {
       check = await verifyCustody({ checkpoint: report.checkpoint, steps }, pem);
     } catch (err) {
+      if (run !== latest) return;
       result.textContent = `FAILED: the pinned key cannot check this log (${(err as Error).message}).`;
       result.dataset.ok = 'false';
       return announce(result.textContent, 'error');
     }
+    if (run !== latest) return;
     story.replaceChildren(...check.steps.map(storyItem));
     const bad = check.steps.filter((s) => !s.isIncluded).length;
     result.textContent = check.isValid
