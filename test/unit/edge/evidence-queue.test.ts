@@ -179,32 +179,43 @@ function decisionAt(entryMs: number, decidedMs: number): EntryDecision {
   return { trackId: 1, entry: point(entryMs), decidedAt: point(decidedMs) } as unknown as EntryDecision;
 }
 
+/** A ring of frames every 200 ms up to `toMs`, the frames since 0, and a job's bound for `decision`. */
+function heldSoFar(toMs: number, decision: EntryDecision) {
+  const ring = new FrameRing(5000);
+  for (let t = 0; t <= toMs; t += 200) ring.push(detected(t));
+  const frames = ring.between(0, toMs);
+  return { frames, bound: evidenceBytesBound(frames, decision, WINDOW, ring.frameIntervalMs()) };
+}
+
+/** The real redactor with no face detector (head fallback only). */
+const headsOnly = (): EvidenceRedactor =>
+  new EvidenceRedactor({ method: 'pixelate', minBlockPx: 4, personDetectorId: 'p', faceMarginRatio: 0.2 });
+
+const LOWER_HALF = {
+  id: 'z',
+  version: 1,
+  polygon: [
+    [0, 0.5],
+    [1, 0.5],
+    [1, 1],
+  ] as const,
+};
+
 describe('an evidence job holds at most its bound, and one copy of each frame once redacted', () => {
   it('with real frames and the real redactor (head fallback), from the decision to the last frame', async () => {
-    const ring = new FrameRing(5000);
-    for (let t = 0; t <= 1400; t += 200) ring.push(detected(t));
     const decision = decisionAt(1000, 1400);
-    const frames = ring.between(0, 1400);
-    const bound = evidenceBytesBound(frames, decision, WINDOW, ring.frameIntervalMs());
+    const { frames, bound } = heldSoFar(1400, decision);
     const frameBytes = W * H * 3;
     // frames 0..1400 (8), then 1600..2000 (3 more), one of slack, and the one being redacted held twice
     expect(bound).toBe((8 + 3 + 1 + 1) * frameBytes);
-    const redactor = new EvidenceRedactor({
-      method: 'pixelate',
-      minBlockPx: 4,
-      personDetectorId: 'p',
-      faceMarginRatio: 0.2,
-    });
-    const zone = {
-      id: 'z',
-      version: 1,
-      polygon: [
-        [0, 0.5],
-        [1, 0.5],
-        [1, 1],
-      ] as const,
-    };
-    const job = new EvidenceJob(decision, { id: 1, history: [] } as unknown as Track, frames, redactor, WINDOW, zone);
+    const job = new EvidenceJob(
+      decision,
+      { id: 1, history: [] } as unknown as Track,
+      frames,
+      headsOnly(),
+      WINDOW,
+      LOWER_HALF,
+    );
     let maxHeld = job.heldBytes();
     for (let t = 1600; t <= 2400; t += 200) {
       job.add(detected(t));
@@ -223,17 +234,9 @@ describe('an evidence job holds at most its bound, and one copy of each frame on
   });
 
   it('with a face detector that falls behind, frames wait unredacted and the job still holds at most its bound', async () => {
-    const ring = new FrameRing(5000);
-    for (let t = 0; t <= 1000; t += 200) ring.push(detected(t));
     const decision = decisionAt(1000, 1000);
-    const frames = ring.between(0, 1000);
-    const bound = evidenceBytesBound(frames, decision, WINDOW, ring.frameIntervalMs());
-    const real = new EvidenceRedactor({
-      method: 'pixelate',
-      minBlockPx: 4,
-      personDetectorId: 'p',
-      faceMarginRatio: 0.2,
-    });
+    const { frames, bound } = heldSoFar(1000, decision);
+    const real = headsOnly();
     // Each redaction waits until the test lets it go: the detector is as far behind as it can be.
     const gates: (() => void)[] = [];
     const slow: Redactor = {
@@ -242,16 +245,7 @@ describe('an evidence job holds at most its bound, and one copy of each frame on
         return real.redact(...args);
       },
     };
-    const zone = {
-      id: 'z',
-      version: 1,
-      polygon: [
-        [0, 0],
-        [1, 0],
-        [1, 1],
-      ] as const,
-    };
-    const job = new EvidenceJob(decision, { id: 1, history: [] } as unknown as Track, frames, slow, WINDOW, zone);
+    const job = new EvidenceJob(decision, { id: 1, history: [] } as unknown as Track, frames, slow, WINDOW, LOWER_HALF);
     for (let t = 1200; t <= 2200; t += 200) job.add(detected(t));
     const done = job.redacted();
     let maxHeld = job.heldBytes();
