@@ -5,7 +5,7 @@
  *  1. N cameras in one process (the same wiring as `zebra edge`: one inference pool, one
  *     publisher, the device's evidence queues), each playing vtest.avi as a live camera at
  *     BENCH_FPS (default 5), the demo's crosswalk and signal cycle at its own phase offset so
- *     events do not line up. N rises through BENCH_CAMERAS (default 1,2,4,6,8,10,12) until
+ *     events do not line up. N rises through BENCH_CAMERAS (default 1,2,4,6,8,10,12,14,16) until
  *     frames or evidence fall behind: frame lag growing by more than 1 s over the run, evidence
  *     lag (an event published after its clip ended) growing by more than 5 s or above 30 s, or
  *     any evidence withheld because the queue was full. Each camera plays the first BENCH_SECONDS (default 30) s.
@@ -32,7 +32,7 @@ import type { StepResult } from './cameras-run.js';
 
 const FPS = Number(process.env.BENCH_FPS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
-const STEPS = (process.env.BENCH_CAMERAS ?? '1,2,4,6,8,10,12').split(',').map(Number);
+const STEPS = (process.env.BENCH_CAMERAS ?? '1,2,4,6,8,10,12,14,16').split(',').map(Number);
 const MAX_LAG_GROWTH_MS = 1000;
 const MAX_EVIDENCE_LAG_GROWTH_MS = 5_000;
 const MAX_EVIDENCE_LAG_MS = 30_000;
