@@ -34,6 +34,23 @@ export interface FaceDetector {
 /** UltraFace's input format: planar RGB, (px - 127) / 128; padding is mid grey. */
 const ULTRAFACE_FORMAT = { channels: [0, 1, 2], offset: 127, scale: 1 / 128, padValue: 0 } as const;
 
+/** UltraFace's input for a whole image: stretched to the model's `widthPx` x `heightPx`. Pure. */
+export function ultrafaceTensor(
+  rgb: Uint8Array,
+  imageW: number,
+  imageH: number,
+  widthPx: number,
+  heightPx: number,
+): Float32Array {
+  return resizeToPlanarTensor(rgb, imageW, imageH, {
+    ...ULTRAFACE_FORMAT,
+    tensorWidthPx: widthPx,
+    tensorHeightPx: heightPx,
+    resizedWidthPx: widthPx,
+    resizedHeightPx: heightPx,
+  });
+}
+
 /**
  * What one small canvas costs in large ones, for choosing between packings. With the weights
  * loaded as constants a small canvas (UltraFace-320, drawing included) cost 0.27-0.34 of a
@@ -124,17 +141,7 @@ export class UltrafaceOnnxDetector implements FaceDetector {
         `image has ${rgb.length} bytes, expected ${widthPx}x${heightPx}x3`,
       );
     }
-    // UltraFace's input: the frame stretched to the model size, planar RGB, (px - 127) / 128.
-    const tensor = resizeToPlanarTensor(rgb, widthPx, heightPx, {
-      tensorWidthPx: this.#widthPx,
-      tensorHeightPx: this.#heightPx,
-      resizedWidthPx: this.#widthPx,
-      resizedHeightPx: this.#heightPx,
-      channels: [0, 1, 2],
-      offset: 127,
-      scale: 1 / 128,
-      padValue: 0,
-    });
+    const tensor = ultrafaceTensor(rgb, widthPx, heightPx, this.#widthPx, this.#heightPx);
     return this.#nms(await this.#run(this.#large, tensor));
   }
 

@@ -47,6 +47,11 @@ export function checkModelMetadata(session: ort.InferenceSession, entry: Manifes
   }
 }
 
+/** How every model session runs: `intraOpThreads` threads for one call, calls one at a time. */
+export function sessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3 };
+}
+
 /**
  * Creates an onnxruntime session for a hash-verified model file and checks it against the
  * manifest. Sessions are created once per model and reused for every frame. Weights the file
@@ -61,12 +66,7 @@ export async function createCheckedSession(
   let session: ort.InferenceSession;
   try {
     const { bytes } = withoutInitializerInputs(await readFile(modelPath));
-    session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: intraOpThreads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      logSeverityLevel: 3,
-    });
+    session = await ort.InferenceSession.create(bytes, sessionOptions(intraOpThreads));
   } catch (err) {
     throw new EdgeError(
       EdgeErrorCode.DETECTOR_FAILED,

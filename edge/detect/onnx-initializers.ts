@@ -29,9 +29,11 @@ function fieldsOf(message: Uint8Array): Field[] {
   return fields;
 }
 
+const utf8 = new TextDecoder();
+
 function nameIn(message: Uint8Array, fieldNo: number): string | undefined {
   const field = fieldsOf(message).find((f) => f.fieldNo === fieldNo && f.payload !== undefined);
-  return field ? new TextDecoder().decode(field.payload) : undefined;
+  return field ? utf8.decode(field.payload) : undefined;
 }
 
 const concat = (parts: readonly Uint8Array[]): Uint8Array => Buffer.concat(parts);

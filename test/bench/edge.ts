@@ -33,8 +33,8 @@ import type { EdgeConfig, PipelineSummary } from '../../edge/index.js';
 import { FfmpegFrameSource } from '../../edge/frames/ffmpeg-source.js';
 import type { Frame } from '../../edge/frames/frame.js';
 import { InferencePool } from '../../edge/inference/inference-pool.js';
-import { resizeToPlanarTensor } from '../../edge/detect/letterbox.js';
-import { createCheckedSession } from '../../edge/detect/model-metadata.js';
+import { ultrafaceTensor } from '../../edge/detect/face-detector.js';
+import { createCheckedSession, sessionOptions } from '../../edge/detect/model-metadata.js';
 import { runCameraPipeline } from '../../edge/pipeline/camera-pipeline.js';
 import { FolderPublisher } from '../../edge/publish/folder-publisher.js';
 import { loadOrCreateDeviceKey } from '../../edge/publish/device-key.js';
@@ -126,17 +126,8 @@ async function detectorOnly(pool: InferencePool, frames: readonly Frame[]): Prom
 async function faceModelPerCall(id: string, frame: Frame): Promise<{ asStoredMs: number; asLoadedMs: number }> {
   const model = await manifestFile(id);
   const [, , h, w] = model.entry.spec!.inputs[0]!.shape as [number, number, number, number];
-  const tensor = resizeToPlanarTensor(frame.rgb, frame.widthPx, frame.heightPx, {
-    ...{ tensorWidthPx: w, tensorHeightPx: h, resizedWidthPx: w, resizedHeightPx: h },
-    ...{ channels: [0, 1, 2], offset: 127, scale: 1 / 128, padValue: 0 },
-  });
-  const options = {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential' as const,
-    logSeverityLevel: 3 as const,
-  };
-  const asStored = await ort.InferenceSession.create(model.path, options);
+  const tensor = ultrafaceTensor(frame.rgb, frame.widthPx, frame.heightPx, w, h);
+  const asStored = await ort.InferenceSession.create(model.path, sessionOptions(1));
   const asLoaded = await createCheckedSession(model.path, model.entry, 1);
   const input = { input: new ort.Tensor('float32', tensor, [1, 3, h, w]) };
   const cpuMsPerCall = async (session: ort.InferenceSession): Promise<number> => {

@@ -2,17 +2,10 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { createCheckedSession } from '../../edge/detect/model-metadata.js';
-import { resizeToPlanarTensor } from '../../edge/detect/letterbox.js';
+import { ultrafaceTensor } from '../../edge/detect/face-detector.js';
+import { createCheckedSession, sessionOptions } from '../../edge/detect/model-metadata.js';
 import { withoutInitializerInputs } from '../../edge/detect/onnx-initializers.js';
 import { manifestFile } from '../harness/models.js';
-
-const OPTIONS = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential' as const,
-  logSeverityLevel: 3 as const,
-};
 
 describe('weights loaded as constants, on the real models and a real image', () => {
   it.each([
@@ -25,17 +18,8 @@ describe('weights loaded as constants, on the real models and a real image', () 
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const tensor = resizeToPlanarTensor(data, info.width, info.height, {
-      tensorWidthPx: w,
-      tensorHeightPx: h,
-      resizedWidthPx: w,
-      resizedHeightPx: h,
-      channels: [0, 1, 2],
-      offset: 127,
-      scale: 1 / 128,
-      padValue: 0,
-    });
-    const asStored = await ort.InferenceSession.create(model.path, OPTIONS);
+    const tensor = ultrafaceTensor(data, info.width, info.height, w, h);
+    const asStored = await ort.InferenceSession.create(model.path, sessionOptions(1));
     const asLoaded = await createCheckedSession(model.path, model.entry, 1);
     try {
       const input = { input: new ort.Tensor('float32', tensor, [1, 3, h, w]) };
