@@ -56,7 +56,10 @@ export interface EntryDecision {
   readonly entry: TrackPoint;
   /** The observation at which the dwell was satisfied. */
   readonly decidedAt: TrackPoint;
-  /** The signal when the feet entered. */
+  /**
+   * The signal when the feet entered, as known at the decision: a report of a change that
+   * arrived after the entry frame (but by the decision) counts.
+   */
   readonly signal: SignalReading;
   /** Non-empty when enforcement was suspended at the entry: the candidate is marked, not dropped. */
   readonly suspendedReasons: readonly SuspensionReason[];
@@ -64,6 +67,7 @@ export interface EntryDecision {
 
 /** What the rule reads about the world at an instant. */
 export interface RuleContext {
+  /** The signal at `atMs`, from every report received so far (an instant may be in the past). */
   signalAt(atMs: number): SignalReading;
   /** Whether the camera's view was obstructed at the frame being processed. */
   readonly isCameraObstructed: boolean;
@@ -71,8 +75,8 @@ export interface RuleContext {
 
 interface PendingEntry {
   readonly point: TrackPoint;
-  readonly signal: SignalReading;
-  readonly suspendedReasons: readonly SuspensionReason[];
+  /** Whether the view was obstructed at the entry frame. */
+  readonly isCameraObstructed: boolean;
 }
 
 /**
@@ -110,11 +114,6 @@ export function classifyEntry(signal: SignalReading, graceMs: number): EntryOutc
   }
 }
 
-function entryAt(point: TrackPoint, context: RuleContext): PendingEntry {
-  const signal = context.signalAt(point.capturedAtMs);
-  return { point, signal, suspendedReasons: suspensionReasons(signal, context.isCameraObstructed) };
-}
-
 type Step = { state: TrackRuleState; decided?: Omit<EntryDecision, 'trackId' | 'zoneId'> };
 
 /** The state for a track's first observation. */
@@ -139,20 +138,23 @@ function stepOutside(
     const isNewEntry = prior.isFirstApproach || atMs - prior.outsideSinceMs >= options.reentryOutsideMs;
     // Back too soon: the excursion was jitter or a step aside; the old stay goes on.
     if (!isNewEntry) return { state: { ...prior, where: 'inside' } };
-    pending = entryAt(point, context);
+    pending = { point, isCameraObstructed: context.isCameraObstructed };
   }
   if (atMs - pending.point.capturedAtMs < options.minDwellMs) return { state: { ...prior, pending } };
   const entries = prior.entries + 1;
+  // The entry instant's signal is read now, at the decision, so a report of a phase change
+  // that arrived after the entry frame (a slow network, a busy device) still counts.
+  const signal = context.signalAt(pending.point.capturedAtMs);
   return {
     state: { where: 'inside', outsideSinceMs: prior.outsideSinceMs, isFirstApproach: false, entries },
     decided: {
       entryNumber: entries,
-      outcome: classifyEntry(pending.signal, options.graceMs),
+      outcome: classifyEntry(signal, options.graceMs),
       approachFromMs: prior.outsideSinceMs,
       entry: pending.point,
       decidedAt: point,
-      signal: pending.signal,
-      suspendedReasons: pending.suspendedReasons,
+      signal,
+      suspendedReasons: suspensionReasons(signal, pending.isCameraObstructed),
     },
   };
 }
@@ -179,7 +181,8 @@ function stepTrack(
  * inside has not entered. Every entry of a track is decided on its own: after a stay inside,
  * the feet must be beyond the hysteresis band around the outline for at least
  * `reentryOutsideMs` before coming back counts as a new entry, so jitter on the edge never
- * makes a second one. A lost track keeps its state until the tracker drops it. Suspension
+ * makes a second one. A lost track keeps its state until the tracker drops it. The signal at
+ * the entry instant is read at the decision, from every report received by then. Suspension
  * (a stale signal, an obstructed view, an unsynced clock) at the entry marks the decision.
  * Pure: returns the new state and the decisions made.
  */

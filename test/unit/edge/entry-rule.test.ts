@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY_RULE_STATE, applyEntryRule, classifyEntry } from '../../../edge/rule/entry-rule.js';
 import type { CrosswalkZone, EntryDecision, RuleState } from '../../../edge/rule/entry-rule.js';
 import { feetPoint, isInsidePolygon, zoneSide } from '../../../edge/rule/geometry.js';
+import { readingFromTimeline } from '../../../edge/signal/controller-timeline.js';
+import type { ReceivedReport } from '../../../edge/signal/controller-timeline.js';
 import type { SignalAspect, SignalReading } from '../../../edge/signal/signal.js';
 import type { Track } from '../../../edge/track/tracker.js';
 
@@ -200,6 +202,54 @@ describe('entry rule: grace, loss, re-acquisition and suspension', () => {
             xs.map((x, i) => (seen(i) ? x : undefined)),
             signal,
           );
+        },
+      ),
+    );
+  });
+
+  it('property: a report of the change that arrives after the entry frame, but by the decision, still decides it', () => {
+    const FEED = { controllerId: 'c', staleAfterMs: 2000, maxClockOffsetMs: 1000, keepMs: 60_000 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -3000, max: 600 }),
+        fc.integer({ min: 0, max: OPTIONS.minDwellMs }),
+        (onsetOffsetMs, delayMs) => {
+          // Flashing from long before; steady DON'T WALK from `onsetMs`, reported `delayMs` late.
+          const onsetMs = ENTRY_MS + onsetOffsetMs;
+          const report = (aspect: SignalAspect, beganAtMs: number, receivedAtMs: number): ReceivedReport => ({
+            aspect,
+            stateBeganAtMs: beganAtMs,
+            sentAtMs: receivedAtMs,
+            receivedAtMs,
+          });
+          const reports = [
+            report('flashing_dont_walk', -10_000, -10_000),
+            report('steady_dont_walk', onsetMs, onsetMs + delayMs),
+          ];
+          let state: RuleState = EMPTY_RULE_STATE;
+          const decisions: EntryDecision[] = [];
+          const points: { x: number; y: number; t: number }[] = [];
+          CROSSING.forEach((x, i) => {
+            const nowMs = i * FRAME_MS;
+            points.push({ x, y: 0.5, t: nowMs });
+            // What the device has received by this frame.
+            const timeline = reports.filter((r) => r.receivedAtMs <= nowMs);
+            const context = {
+              signalAt: (atMs: number) => readingFromTimeline(timeline, atMs, FEED),
+              isCameraObstructed: false,
+            };
+            const r = applyEntryRule(state, [trackAt(1, points)], ZONE, context, OPTIONS);
+            state = r.state;
+            decisions.push(...r.decisions);
+          });
+          const expected =
+            ENTRY_MS < onsetMs
+              ? 'lawful_flashing'
+              : ENTRY_MS - onsetMs > OPTIONS.graceMs
+                ? 'infraction'
+                : 'lawful_within_grace';
+          expect(decisions.map((d) => d.outcome)).toEqual([expected]);
+          expect(decisions[0]!.signal.aspectBeganAtMs).toBe(ENTRY_MS < onsetMs ? -10_000 : onsetMs);
         },
       ),
     );
