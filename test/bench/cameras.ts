@@ -15,6 +15,8 @@
  *     until the last event's evidence is stored) against test/bench/peer/opencv_peer.py
  *     (persons and faces on every frame with cv2.dnn, faces pixelated, video written).
  *     BENCH_PEER=0 skips the peer.
+ * The demo's config, need-to-know evidence included; BENCH_NEED_TO_KNOW=0 runs standard
+ * evidence (the product's default) instead.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -41,7 +43,9 @@ const say = (line: string): boolean => process.stderr.write(`${line}\n`);
 
 async function demoConfig(): Promise<EdgeConfig> {
   const raw = parse(await readFile('edge/demo/edge.yaml', 'utf8')) as Record<string, unknown>;
-  return parseEdgeConfig({ ...raw, stateDir: '/tmp/unused' }, join(process.cwd(), 'edge/demo'), {}, 'bench');
+  const config = parseEdgeConfig({ ...raw, stateDir: '/tmp/unused' }, join(process.cwd(), 'edge/demo'), {}, 'bench');
+  const needToKnow = process.env.BENCH_NEED_TO_KNOW !== '0';
+  return { ...config, evidence: { ...config.evidence, needToKnow } };
 }
 
 async function startPool(config: EdgeConfig) {
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
     const clip = join(work, 'clip.avi');
     execFileSync('ffmpeg', ['-loglevel', 'error', '-t', String(SECONDS), '-i', vtest, '-c', 'copy', clip]);
     say(
-      `bench:cameras: ${cpus().length} cores, ${config.detector.workers} inference workers, ${FPS} fps per camera, ${SECONDS} s of vtest each`,
+      `bench:cameras: ${cpus().length} cores, ${config.detector.workers} inference workers, ${FPS} fps per camera, ${SECONDS} s of vtest each, ${config.evidence.needToKnow ? 'need-to-know' : 'standard'} evidence`,
     );
     let largest = 0;
     for (const cameras of STEPS) {
