@@ -168,6 +168,13 @@ describe('entry rule', () => {
 
 describe('entry rule: grace, loss, re-acquisition and suspension', () => {
   const ENTRY_MS = 600; // CROSSING enters at frame 3
+  /** The outcome for CROSSING's entry when steady DON'T WALK began at `onsetMs`, flashing before. */
+  const truthAtEntry = (onsetMs: number): string =>
+    ENTRY_MS < onsetMs
+      ? 'lawful_flashing'
+      : ENTRY_MS - onsetMs > OPTIONS.graceMs
+        ? 'infraction'
+        : 'lawful_within_grace';
 
   it('property: the grace boundary: an infraction exactly when the entry is more than graceMs after the onset', () => {
     fc.assert(
@@ -176,13 +183,7 @@ describe('entry rule: grace, loss, re-acquisition and suspension', () => {
         const signal = (t: number): SignalReading =>
           t < onsetMs ? reading('flashing_dont_walk', t, t) : reading('steady_dont_walk', t - onsetMs, t);
         const outcomes = walk(CROSSING, signal).map((d) => d.outcome);
-        const expected =
-          ENTRY_MS < onsetMs
-            ? 'lawful_flashing'
-            : ENTRY_MS - onsetMs > OPTIONS.graceMs
-              ? 'infraction'
-              : 'lawful_within_grace';
-        expect(outcomes).toEqual([expected]);
+        expect(outcomes).toEqual([truthAtEntry(onsetMs)]);
       }),
     );
   });
@@ -242,13 +243,7 @@ describe('entry rule: grace, loss, re-acquisition and suspension', () => {
             state = r.state;
             decisions.push(...r.decisions);
           });
-          const expected =
-            ENTRY_MS < onsetMs
-              ? 'lawful_flashing'
-              : ENTRY_MS - onsetMs > OPTIONS.graceMs
-                ? 'infraction'
-                : 'lawful_within_grace';
-          expect(decisions.map((d) => d.outcome)).toEqual([expected]);
+          expect(decisions.map((d) => d.outcome)).toEqual([truthAtEntry(onsetMs)]);
           expect(decisions[0]!.signal.aspectBeganAtMs).toBe(ENTRY_MS < onsetMs ? -10_000 : onsetMs);
         },
       ),
