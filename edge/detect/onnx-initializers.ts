@@ -9,7 +9,6 @@ const VALUE_INFO_NAME = 1;
 
 interface Field {
   readonly fieldNo: number;
-  readonly wireType: WireType;
   /** The whole field, tag included, as it was encoded. */
   readonly encoded: Uint8Array;
   /** A length-delimited field's payload. */
@@ -24,7 +23,7 @@ function fieldsOf(message: Uint8Array): Field[] {
     const [fieldNo, wireType] = reader.tag();
     const payload = wireType === WireType.LengthDelimited ? reader.bytes() : undefined;
     if (payload === undefined) reader.skip(wireType, fieldNo);
-    fields.push({ fieldNo, wireType, encoded: message.subarray(start, reader.pos), ...(payload ? { payload } : {}) });
+    fields.push({ fieldNo, encoded: message.subarray(start, reader.pos), ...(payload ? { payload } : {}) });
   }
   return fields;
 }
@@ -50,12 +49,12 @@ export function withoutInitializerInputs(model: Uint8Array): { bytes: Uint8Array
   const parts = fieldsOf(model).map((field) => {
     if (field.fieldNo !== MODEL_GRAPH || field.payload === undefined) return field.encoded;
     const graph = fieldsOf(field.payload);
-    const weights = new Set<string | undefined>(
-      graph.filter((g) => g.fieldNo === GRAPH_INITIALIZER && g.payload).map((g) => nameIn(g.payload!, TENSOR_NAME)),
+    const weights = new Set(
+      graph.flatMap((g) => (g.fieldNo === GRAPH_INITIALIZER && g.payload ? [nameIn(g.payload, TENSOR_NAME)] : [])),
     );
-    weights.delete(undefined);
     const kept = graph.filter((g) => {
-      const isWeight = g.fieldNo === GRAPH_INPUT && g.payload && weights.has(nameIn(g.payload, VALUE_INFO_NAME) ?? '');
+      const name = g.fieldNo === GRAPH_INPUT && g.payload ? nameIn(g.payload, VALUE_INFO_NAME) : undefined;
+      const isWeight = name !== undefined && weights.has(name);
       if (isWeight) removed += 1;
       return !isWeight;
     });
